@@ -1,0 +1,120 @@
+// swift-tools-version:6.1
+//
+// MCP Kernel — the package map. The module split follows docs/ARCHITECTURE.md:
+// system-library targets (C), the plugin ABI target, kernel modules by concern,
+// the `mcpk` executable, bundled plugins (each a dynamic library) and one test
+// target per module.
+import PackageDescription
+
+/// Settings shared by every Swift target. Language mode 5: kernel state is
+/// confined to the loop thread through `KernelActor`, checked by the actor
+/// system, and C callbacks are bridged explicitly.
+let swiftSettings: [SwiftSetting] = []
+
+func systemLibrary(_ name: String, pkgConfig: String?, apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+/// A bundled plugin: a target under Plugins/<dir> built as lib<product>.so.
+func pluginProduct(_ product: String, target: String) -> Product {
+    .library(name: product, type: .dynamic, targets: [target])
+}
+
+let package = Package(
+    name: "mcpk",
+    products: [
+        .executable(name: "mcpk", targets: ["mcpk"]),
+        pluginProduct("mcpk-postgres", target: "PluginPostgres"),
+        pluginProduct("mcpk-sqlite", target: "PluginSQLite"),
+        pluginProduct("mcpk-testops", target: "PluginTestOps"),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages).
+        systemLibrary("CLibUV", pkgConfig: "libuv", apt: ["libuv1-dev"]),
+        systemLibrary("CLibPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
+        systemLibrary("CLibFFI", pkgConfig: "libffi", apt: ["libffi-dev"]),
+        systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: ["libsqlite3-dev"]),
+        systemLibrary("CSodium", pkgConfig: "libsodium", apt: ["libsodium-dev"]),
+        systemLibrary("CHTTPParser", pkgConfig: nil, apt: ["libhttp-parser-dev"]),
+        systemLibrary("CSeccomp", pkgConfig: "libseccomp", apt: ["libseccomp-dev"]),
+
+        // The public plugin ABI (include/mcpk/plugin.h) exposed to Swift.
+        .target(name: "MCPKPluginABI", path: "Sources/MCPKPluginABI"),
+        // Small C helpers for what Swift cannot express portably (peer
+        // credentials, prctl, variadic calls).
+        .target(name: "CKernelSupport", path: "Sources/CKernelSupport"),
+
+        .target(
+            name: "KernelLoop",
+            dependencies: ["CLibUV", "CKernelSupport"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelCore",
+            dependencies: [],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelStore",
+            dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CLibUV", "CSodium",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelPlugins",
+            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelSandbox",
+            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelEngine",
+            dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelServer",
+            dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
+                           "KernelEngine", "CHTTPParser", "CKernelSupport", "CLibUV",
+                           .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Console")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "mcpk",
+            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h.
+        .target(name: "PluginPostgres", dependencies: ["CLibPQ"], path: "Plugins/postgres", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include")]),
+        .target(name: "PluginSQLite", dependencies: ["CSQLite"], path: "Plugins/sqlite", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include")]),
+        .target(name: "PluginTestOps", path: "Plugins/testops", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include")]),
+
+        // Tests (Swift Testing).
+        .testTarget(name: "KernelLoopTests", dependencies: ["KernelLoop", "KernelCore"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelCore", "KernelLoop"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KernelPluginsTests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "IntegrationTests", dependencies: ["KernelCore"],
+                    swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v5]
+)

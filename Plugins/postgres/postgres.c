@@ -1,0 +1,1 @@
+/* placeholder */ int mcpk_placeholder_postgres(void) { return 0; }

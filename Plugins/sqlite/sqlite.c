@@ -1,0 +1,1 @@
+/* placeholder */ int mcpk_placeholder_sqlite(void) { return 0; }

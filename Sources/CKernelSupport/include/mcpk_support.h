@@ -1,0 +1,18 @@
+#ifndef MCPK_SUPPORT_H
+#define MCPK_SUPPORT_H
+#include <stdint.h>
+#include <sys/types.h>
+
+/** Peer credentials of a connected Unix socket (SO_PEERCRED). Returns 0 on success, -errno on failure. */
+int mcpk_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/** Sets PR_SET_NO_NEW_PRIVS on the calling process. Returns 0 or -errno. */
+int mcpk_set_no_new_privs(void);
+
+/** Sets PR_SET_PDEATHSIG so the calling process gets `sig` when its parent dies. Returns 0 or -errno. */
+int mcpk_set_parent_death_signal(int sig);
+
+/** Resident set size of this process in bytes, from /proc/self/statm; 0 when unknown. */
+uint64_t mcpk_resident_bytes(void);
+
+#endif

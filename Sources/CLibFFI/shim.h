@@ -1,0 +1,4 @@
+#ifndef CLibFFI_SHIM_H
+#define CLibFFI_SHIM_H
+#include <ffi.h>
+#endif

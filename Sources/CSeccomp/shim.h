@@ -1,0 +1,4 @@
+#ifndef CSeccomp_SHIM_H
+#define CSeccomp_SHIM_H
+#include <seccomp.h>
+#endif

@@ -1,0 +1,1 @@
+// Module KernelEngine: see docs/ARCHITECTURE.md.

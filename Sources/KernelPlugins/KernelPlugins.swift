@@ -1,0 +1,1 @@
+// Module KernelPlugins: see docs/ARCHITECTURE.md.

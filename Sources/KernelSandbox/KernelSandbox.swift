@@ -1,0 +1,1 @@
+// Module KernelSandbox: see docs/ARCHITECTURE.md.

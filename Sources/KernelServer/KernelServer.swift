@@ -1,0 +1,1 @@
+// Module KernelServer: see docs/ARCHITECTURE.md.

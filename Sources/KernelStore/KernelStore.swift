@@ -1,0 +1,1 @@
+// Module KernelStore: see docs/ARCHITECTURE.md.
