@@ -83,9 +83,13 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Console")],
             swiftSettings: swiftSettings),
+        .target(
+            name: "KernelClient",
+            dependencies: ["KernelCore"],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "mcpk",
-            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins",
+            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelClient",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
@@ -113,7 +117,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "IntegrationTests", dependencies: ["KernelCore"],
+        .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient"],
                     swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]

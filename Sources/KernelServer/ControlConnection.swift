@@ -1,0 +1,232 @@
+import KernelCore
+import KernelLoop
+import Logging
+
+/// One client of the control socket: a line framer, a JSON-RPC request
+/// handler and a notification `Session`. Loop-thread only.
+@KernelActor
+final class ControlConnection: Session {
+    enum State: Equatable { case open, closing, closed }
+
+    private let stream: Pipe
+    private unowned let server: ControlServer
+    let peerUID: UInt32
+    let peerPID: Int32
+    private var buffer: [UInt8] = []
+    /// Bytes of `buffer` already scanned for a newline.
+    private var scanned = 0
+    private(set) var state: State = .open
+    private(set) var inFlight = 0
+    private var subscriptions: [String: @KernelActor () -> Void] = [:]
+    private var closeWaiters: [() -> Void] = []
+
+    init(stream: Pipe, server: ControlServer, peerUID: UInt32, peerPID: Int32) {
+        self.stream = stream
+        self.server = server
+        self.peerUID = peerUID
+        self.peerPID = peerPID
+    }
+
+    var isOpen: Bool { state == .open }
+
+    func start() {
+        stream.onRead = { [weak self] buf in
+            KernelActor.assumeIsolated { self?.received(buf) }
+        }
+        stream.onEnd = { [weak self] _ in
+            KernelActor.assumeIsolated { self?.peerEnded() }
+        }
+        stream.onWriteError = { [weak self] _ in
+            KernelActor.assumeIsolated { self?.teardown() }
+        }
+        do { try stream.startReading() } catch { teardown() }
+    }
+
+    // MARK: framing
+
+    private func received(_ chunk: UnsafeRawBufferPointer) {
+        guard state == .open else { return }
+        buffer.append(contentsOf: chunk)
+        var lineStart = 0
+        var i = scanned
+        while i < buffer.count {
+            if buffer[i] == 0x0A {
+                if i > lineStart {
+                    let line = buffer[lineStart..<i]
+                    handleLine(line)
+                    if state != .open { return }
+                }
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        if lineStart > 0 { buffer.removeSubrange(0..<lineStart) }
+        scanned = buffer.count
+        if buffer.count > ControlServer.maxMessageBytes {
+            let e = RPCError.object(code: RPCError.messageTooLarge,
+                                    message: "message exceeds \(ControlServer.maxMessageBytes) bytes; closing the connection",
+                                    kind: .invalidParams)
+            send(RPCError.response(id: .null, error: e))
+            buffer = []
+            closeGracefully()
+        }
+    }
+
+    private func peerEnded() {
+        // The client finished sending; answer what is in flight, then close.
+        if inFlight == 0 { closeGracefully() } else { state = .closing }
+    }
+
+    // MARK: requests
+
+    private func handleLine(_ line: ArraySlice<UInt8>) {
+        // Skip blank lines (only whitespace).
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        let value: JSON
+        do {
+            value = try line.withUnsafeBufferPointer { try JSONParser.parse($0) }
+        } catch {
+            send(RPCError.response(id: .null, error: RPCError.object(code: RPCError.parseError,
+                                                                     message: "parse error: \(error)", kind: .invalidParams)))
+            return
+        }
+        if case .array(let batch) = value {
+            guard !batch.isEmpty else {
+                send(RPCError.response(id: .null, error: RPCError.object(code: RPCError.invalidRequest,
+                                                                         message: "empty batch", kind: .invalidParams)))
+                return
+            }
+            inFlight += 1
+            Task { @KernelActor in
+                var replies: [JSON] = []
+                for item in batch {
+                    if let r = await self.execute(item) { replies.append(r) }
+                }
+                if !replies.isEmpty { self.send(.array(replies)) }
+                self.requestDone()
+            }
+            return
+        }
+        inFlight += 1
+        Task { @KernelActor in
+            if let reply = await self.execute(value) { self.send(reply) }
+            self.requestDone()
+        }
+    }
+
+    /// Runs one request; returns the response, or nil for a notification.
+    private func execute(_ request: JSON) async -> JSON? {
+        guard case .object(let o) = request else {
+            return RPCError.response(id: .null, error: RPCError.object(code: RPCError.invalidRequest,
+                                                                       message: "request must be an object", kind: .invalidParams))
+        }
+        let id = o["id"]
+        if let id {
+            switch id {
+            case .string, .int, .null: break
+            case .double: break
+            default:
+                return RPCError.response(id: .null, error: RPCError.object(code: RPCError.invalidRequest,
+                                                                           message: "id must be a string or number", kind: .invalidParams))
+            }
+        }
+        guard o["jsonrpc"]?.stringValue == "2.0" else {
+            return RPCError.response(id: id ?? .null, error: RPCError.object(code: RPCError.invalidRequest,
+                                                                             message: "jsonrpc must be \"2.0\"", kind: .invalidParams))
+        }
+        guard let method = o["method"]?.stringValue else {
+            return RPCError.response(id: id ?? .null, error: RPCError.object(code: RPCError.invalidRequest,
+                                                                             message: "method must be a string", kind: .invalidParams))
+        }
+        let params = o["params"] ?? .null
+        if case .array = params {
+            return RPCError.response(id: id ?? .null, error: RPCError.object(code: RPCError.invalidParams,
+                message: "params must be an object (by-name)", kind: .invalidParams,
+                errors: [FieldError("params", "must be an object")]))
+        }
+        let context = CallContext(actor: "uid:\(peerUID)", transport: .socket, session: self,
+                                  requestID: id.map { $0.serialized() } ?? "")
+        let result = await server.dispatcher.call(method, params: params, context: context)
+        guard let id else { return nil }  // notification: no reply
+        switch result {
+        case .success(let r): return RPCError.response(id: id, result: r)
+        case .failure(let e): return RPCError.response(id: id, error: RPCError.object(e))
+        }
+    }
+
+    private func requestDone() {
+        inFlight -= 1
+        if state == .closing && inFlight == 0 { closeGracefully() }
+    }
+
+    // MARK: output
+
+    @discardableResult
+    private func send(_ message: JSON) -> Bool {
+        guard state != .closed, stream.isOpen else { return false }
+        var bytes = message.serializedBytes()
+        bytes.append(0x0A)
+        stream.write(bytes)
+        if stream.queuedBytes > ControlServer.maxOutboundBytes {
+            server.logger.warning("dropping a client that does not read",
+                                  metadata: ["queued": "\(stream.queuedBytes)", "pid": "\(peerPID)"])
+            teardown()
+            return false
+        }
+        return true
+    }
+
+    func notify(_ method: String, _ params: JSON) -> Bool {
+        guard state == .open else { return false }
+        return send(["jsonrpc": "2.0", "method": .string(method), "params": params])
+    }
+
+    func addSubscription(_ id: String, onCancel: @escaping @KernelActor () -> Void) {
+        subscriptions[id] = onCancel
+    }
+
+    func removeSubscription(_ id: String) {
+        if let cancel = subscriptions.removeValue(forKey: id) { cancel() }
+    }
+
+    // MARK: closing
+
+    /// Flushes queued output, then closes. `done` runs when closed.
+    func finish(_ done: @escaping () -> Void) {
+        if state == .closed { done(); return }
+        closeWaiters.append(done)
+        if inFlight == 0 { closeGracefully() } else { state = .closing }
+    }
+
+    private func closeGracefully() {
+        guard state != .closed else { return }
+        state = .closing
+        cancelSubscriptions()
+        stream.stopReading()
+        stream.shutdown { [weak self] _ in
+            KernelActor.assumeIsolated { self?.teardown() }
+        }
+    }
+
+    private func cancelSubscriptions() {
+        let subs = subscriptions
+        subscriptions = [:]
+        for (_, cancel) in subs { cancel() }
+    }
+
+    /// Closes at once, dropping queued output.
+    private func teardown() {
+        guard state != .closed else { return }
+        state = .closed
+        cancelSubscriptions()
+        stream.close { [weak self] in
+            KernelActor.assumeIsolated {
+                guard let self else { return }
+                self.server.connectionClosed(self)
+                let waiters = self.closeWaiters
+                self.closeWaiters = []
+                for w in waiters { w() }
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import CKernelSupport
+import Glibc
+import KernelCore
+import KernelLoop
+import Logging
+
+/// The kernel: configuration, the dispatcher and the services behind it, and
+/// the transports in front of it. One instance per `mcpk serve`, living on
+/// the loop thread.
+@KernelActor
+public final class Kernel {
+    public static let version = "0.1.0"
+
+    /// Explicit lifecycle of the kernel process.
+    public enum Phase: String { case created, starting, running, stopping, stopped }
+
+    public let configuration: KernelConfiguration
+    public let dispatcher = Dispatcher()
+    public let logger: Logger
+    public let startedAt = Timestamp.now()
+    /// Instance id used for run claims (several kernels on one PostgreSQL).
+    public let instanceID = Identifier.uuid()
+    public private(set) var phase: Phase = .created
+    public private(set) var control: ControlServer?
+    private var signals: [Signal] = []
+    private var lockFD: Int32 = -1
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Run in order during shutdown, after transports stop accepting (close stores, stop plugins…).
+    private var shutdownHooks: [(String, @KernelActor () async -> Void)] = []
+    /// Extra sections of `kernel.status` contributed by services.
+    var statusProviders: [(String, @KernelActor () -> JSON)] = []
+    /// Time from `start()` to ready, in milliseconds.
+    public private(set) var startupMilliseconds: Double = 0
+
+    public init(configuration: KernelConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Adds a step to the shutdown sequence.
+    public func onShutdown(_ name: String, _ hook: @escaping @KernelActor () async -> Void) {
+        shutdownHooks.append((name, hook))
+    }
+
+    /// Adds a named section to `kernel.status`.
+    public func addStatus(_ name: String, _ provider: @escaping @KernelActor () -> JSON) {
+        statusProviders.append((name, provider))
+    }
+
+    /// Starts every service, then the transports. Throws with a clear message
+    /// if the home is in use by another kernel.
+    public func start() async throws {
+        guard phase == .created else { return }
+        phase = .starting
+        let t0 = Kernel.monotonicMilliseconds()
+        try prepareHome()
+        registerMethods()
+        try await startServices()
+        let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
+        try server.start()
+        control = server
+        try installSignalHandlers()
+        phase = .running
+        startupMilliseconds = Kernel.monotonicMilliseconds() - t0
+        logger.info("kernel ready", metadata: [
+            "socket": "\(configuration.socketPath)", "store": "\(configuration.storeKind)",
+            "pid": "\(getpid())", "startup_ms": "\(Int(startupMilliseconds))",
+        ])
+    }
+
+    /// Creates the home (mode 0700) and takes its lock: one kernel per home.
+    private func prepareHome() throws {
+        try Kernel.makeDirectories(configuration.home, mode: 0o700)
+        let lockPath = configuration.home + "/mcpk.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw KernelError.unavailable("cannot open \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buf = [UInt8](repeating: 0, count: 32)
+            let n = read(fd, &buf, buf.count)
+            close(fd)
+            let holder = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters() : "?"
+            throw KernelError.conflict("another kernel (pid \(holder)) is already running on home \(configuration.home)")
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        lockFD = fd
+    }
+
+    /// Hook point for the services of later layers (store, plugins, sandbox, engine, HTTP).
+    private func startServices() async throws {
+        for step in Kernel.startupSteps {
+            try await step(self)
+        }
+    }
+
+    /// Start-up steps contributed by service areas, run in order by `start()`.
+    nonisolated(unsafe) public static var startupSteps: [@KernelActor (Kernel) async throws -> Void] = []
+
+    private func installSignalHandlers() throws {
+        for signum in [SIGINT, SIGTERM] {
+            let s = try Signal(loop: KernelRuntime.loop)
+            try s.start(signum) { [weak self] n in
+                KernelActor.assumeIsolated {
+                    guard let self else { return }
+                    self.logger.info("signal received, stopping", metadata: ["signal": "\(n)"])
+                    Task { @KernelActor in await self.shutdown() }
+                }
+            }
+            signals.append(s)
+        }
+        // A client that vanishes mid-write must not kill the kernel.
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// Graceful stop: stop accepting, finish in-flight replies, run the
+    /// shutdown hooks, close every handle, remove the socket.
+    public func shutdown() async {
+        guard phase == .running || phase == .starting else {
+            if phase == .stopping { await waitUntilStopped() }
+            return
+        }
+        phase = .stopping
+        control?.stopAccepting()
+        await control?.closeAll()
+        for (name, hook) in shutdownHooks.reversed() {
+            logger.debug("shutdown step", metadata: ["step": "\(name)"])
+            await hook()
+        }
+        for s in signals { s.close() }
+        signals = []
+        if lockFD >= 0 {
+            close(lockFD)
+            lockFD = -1
+        }
+        phase = .stopped
+        logger.info("kernel stopped")
+        let waiters = stopWaiters
+        stopWaiters = []
+        for w in waiters { w.resume() }
+    }
+
+    /// Returns once the kernel has stopped.
+    public func waitUntilStopped() async {
+        if phase == .stopped { return }
+        await withCheckedContinuation { stopWaiters.append($0) }
+    }
+
+    // MARK: helpers
+
+    static func monotonicMilliseconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
+    }
+
+    /// `mkdir -p` with a mode for the directories it creates.
+    public static func makeDirectories(_ path: String, mode: mode_t) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw KernelError.unavailable("cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,156 @@
+import Glibc
+import KernelCore
+
+/// Resolved kernel settings (contract: DESIGN.md §3).
+/// Precedence, highest first: flags, environment, `.env` in the working directory, defaults.
+public struct KernelConfiguration: Sendable {
+    public static let defaultHTTPAddress = "127.0.0.1:8470"
+
+    public var home: String
+    public var socketPath: String
+    /// `host:port`, or empty to disable the HTTP shim.
+    public var httpAddress: String
+    public var pluginDirs: [String]
+    public var databaseURL: String
+    public var token: String?
+    public var logLevel: String
+    /// Extra settings read the same way (`MCPK_SANDBOX`, `MCPK_MAX_CONCURRENT_STEPS`, …).
+    public var settings: [String: String]
+
+    /// Flag names accepted by `resolve` (the `mcpk serve` options).
+    public enum Key: String, CaseIterable {
+        case home = "MCPK_HOME"
+        case socket = "MCPK_SOCKET"
+        case http = "MCPK_HTTP"
+        case plugins = "MCPK_PLUGIN_PATH"
+        case databaseURL = "DATABASE_URL"
+        case token = "MCPK_TOKEN"
+        case logLevel = "MCPK_LOG_LEVEL"
+    }
+
+    /// Resolves the configuration.
+    /// - Parameters:
+    ///   - flags: values given on the command line, keyed by environment name.
+    ///   - environment: the process environment.
+    ///   - dotEnv: contents of `.env` (nil if absent); a malformed line is an error naming it.
+    ///   - workingDirectory: base for relative paths.
+    ///   - bundledPluginDir: the directory holding the bundled plugin libraries.
+    public static func resolve(flags: [String: String], environment: [String: String], dotEnv: String?,
+                               workingDirectory: String, bundledPluginDir: String?) throws -> KernelConfiguration {
+        var fromFile: [String: String] = [:]
+        if let dotEnv {
+            do {
+                for (k, v) in try DotEnv.parse(dotEnv) { fromFile[k] = v }
+            } catch let e as DotEnv.Error {
+                throw KernelError.invalidParams(e.description)
+            }
+        }
+        func lookup(_ key: String) -> String? {
+            if let v = flags[key] { return v }
+            if let v = environment[key] { return v }
+            return fromFile[key]
+        }
+        func absolute(_ p: String) -> String {
+            p.hasPrefix("/") ? p : (workingDirectory.hasSuffix("/") ? workingDirectory + p : workingDirectory + "/" + p)
+        }
+        let home = absolute(lookup(Key.home.rawValue).flatMap { $0.isEmpty ? nil : $0 } ?? ".mcpk")
+        let socketPath = absolute(lookup(Key.socket.rawValue).flatMap { $0.isEmpty ? nil : $0 } ?? home + "/mcpk.sock")
+        let http = lookup(Key.http.rawValue) ?? defaultHTTPAddress
+        var pluginDirs: [String]
+        if let p = lookup(Key.plugins.rawValue) {
+            pluginDirs = p.split(separator: ":").map { absolute(String($0)) }
+        } else {
+            pluginDirs = [bundledPluginDir, home + "/plugins"].compactMap { $0 }
+        }
+        pluginDirs = pluginDirs.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        var databaseURL = lookup(Key.databaseURL.rawValue) ?? "sqlite://\(home)/mcpk.db"
+        if databaseURL.isEmpty { databaseURL = "sqlite://\(home)/mcpk.db" }
+        let token = lookup(Key.token.rawValue).flatMap { $0.isEmpty ? nil : $0 }
+        let logLevel = lookup(Key.logLevel.rawValue) ?? "info"
+        var settings: [String: String] = [:]
+        for (k, v) in fromFile where k.hasPrefix("MCPK_") { settings[k] = v }
+        for (k, v) in environment where k.hasPrefix("MCPK_") { settings[k] = v }
+        for (k, v) in flags { settings[k] = v }
+        let config = KernelConfiguration(home: home, socketPath: socketPath, httpAddress: http, pluginDirs: pluginDirs,
+                                         databaseURL: databaseURL, token: token, logLevel: logLevel, settings: settings)
+        try config.check()
+        return config
+    }
+
+    /// The HTTP host and port, or nil when disabled.
+    public var httpEndpoint: (host: String, port: Int)? {
+        guard !httpAddress.isEmpty, httpAddress != "off" else { return nil }
+        guard let colon = httpAddress.lastIndex(of: ":"), let port = Int(httpAddress[httpAddress.index(after: colon)...])
+        else { return nil }
+        var host = String(httpAddress[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        return (host, port)
+    }
+
+    public var httpIsLoopback: Bool {
+        guard let ep = httpEndpoint else { return true }
+        return ep.host == "localhost" || ep.host == "::1" || ep.host.hasPrefix("127.")
+    }
+
+    /// Refuses unsafe or malformed settings.
+    public func check() throws {
+        if !httpAddress.isEmpty, httpAddress != "off" {
+            guard let ep = httpEndpoint, (0...65535).contains(ep.port) else {
+                throw KernelError.invalidParams("MCPK_HTTP must be host:port (got '\(httpAddress)')")
+            }
+            if !httpIsLoopback && token == nil {
+                throw KernelError.forbidden("MCPK_HTTP \(httpAddress) is not loopback: set MCPK_TOKEN to serve it")
+            }
+        }
+        if !(databaseURL.hasPrefix("sqlite://") || databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://")) {
+            throw KernelError.invalidParams("DATABASE_URL must start with sqlite:// or postgres:// (got '\(databaseURL)')")
+        }
+        if socketPath.utf8.count >= 108 {
+            throw KernelError.invalidParams("socket path is too long for a Unix socket (\(socketPath.utf8.count) bytes, max 107): \(socketPath)")
+        }
+    }
+
+    /// Store kind for status output.
+    public var storeKind: String { databaseURL.hasPrefix("sqlite://") ? "sqlite" : "postgres" }
+
+    /// The database URL with any password replaced by `***`.
+    public var redactedDatabaseURL: String {
+        guard let at = databaseURL.firstIndex(of: "@"), let scheme = databaseURL.range(of: "://") else { return databaseURL }
+        let userinfo = databaseURL[scheme.upperBound..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return databaseURL }
+        return String(databaseURL[..<colon]) + ":***" + String(databaseURL[at...])
+    }
+
+    /// The process environment as a dictionary.
+    public static func processEnvironment() -> [String: String] {
+        var env: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return env
+    }
+
+    public static func currentDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return "." }
+        return String(cString: buf)
+    }
+
+    /// Contents of a small text file, or nil.
+    public static func readFile(_ path: String) -> String? {
+        guard let f = fopen(path, "r") else { return nil }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            if n <= 0 { break }
+            bytes.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

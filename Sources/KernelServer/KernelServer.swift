@@ -1,1 +1,0 @@
-// Module KernelServer: see docs/ARCHITECTURE.md.

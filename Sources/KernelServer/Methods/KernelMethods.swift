@@ -1,0 +1,53 @@
+import CKernelSupport
+import Glibc
+import KernelCore
+import KernelLoop
+
+extension Kernel {
+    /// Registers every control method. Each area adds one line here.
+    func registerMethods() {
+        registerKernelMethods()
+    }
+
+    func registerKernelMethods() {
+        dispatcher.register("kernel.status", summary: "Kernel version, process, uptime, store, plugin dirs, addresses and connection count.",
+                            params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
+            self.statusJSON()
+        }
+        dispatcher.register("kernel.shutdown", summary: "Stops the kernel gracefully after answering.",
+                            params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, ctx in
+            self.logger.info("shutdown requested", metadata: ["actor": "\(ctx.actor)"])
+            // Answer first: the reply is queued before the transports drain.
+            Task { @KernelActor in await self.shutdown() }
+            return ["stopping": true]
+        }
+        dispatcher.register("rpc.discover", summary: "Every registered method with a one-line summary and its params schema.",
+                            params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
+            let methods: [JSON] = self.dispatcher.methods.map {
+                ["name": .string($0.name), "summary": .string($0.summary), "params": $0.params]
+            }
+            return ["jsonrpc": "2.0", "version": .string(Kernel.version), "methods": .array(methods)]
+        }
+    }
+
+    func statusJSON() -> JSON {
+        let now = Timestamp.now()
+        var o = JSONObject()
+        o["version"] = .string(Kernel.version)
+        o["pid"] = .int(Int64(getpid()))
+        o["instance_id"] = .string(instanceID)
+        o["phase"] = .string(phase.rawValue)
+        o["started_at"] = startedAt.json
+        o["uptime_seconds"] = .double(Double(now.milliseconds - startedAt.milliseconds) / 1000)
+        o["startup_ms"] = .double(startupMilliseconds)
+        o["store"] = ["kind": .string(configuration.storeKind), "url": .string(configuration.redactedDatabaseURL)]
+        o["home"] = .string(configuration.home)
+        o["plugin_dirs"] = JSON(configuration.pluginDirs)
+        o["socket"] = .string(configuration.socketPath)
+        o["http"] = configuration.httpEndpoint == nil ? .null : .string(configuration.httpAddress)
+        o["connections"] = ["socket": .int(Int64(control?.connectionCount ?? 0))]
+        o["rss_bytes"] = .int(Int64(mcpk_resident_bytes()))
+        for (name, provider) in statusProviders { o[name] = provider() }
+        return .object(o)
+    }
+}

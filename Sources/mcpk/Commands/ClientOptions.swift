@@ -1,0 +1,85 @@
+import ArgumentParser
+import Glibc
+import KernelClient
+import KernelCore
+import KernelServer
+
+/// Options every client verb shares: where the kernel is, and output format.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Kernel home (MCPK_HOME; default ./.mcpk).")
+    var home: String?
+
+    @Option(help: "Control socket path (MCPK_SOCKET; default $MCPK_HOME/mcpk.sock).")
+    var socket: String?
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    /// Resolves the socket path exactly as `mcpk serve` does.
+    func socketPath() throws -> String {
+        var flags: [String: String] = [:]
+        if let home { flags["MCPK_HOME"] = home }
+        if let socket { flags["MCPK_SOCKET"] = socket }
+        let cwd = KernelConfiguration.currentDirectory()
+        // Client verbs only need the socket: ignore HTTP/token checks.
+        flags["MCPK_HTTP"] = "off"
+        let config = try KernelConfiguration.resolve(
+            flags: flags, environment: KernelConfiguration.processEnvironment(),
+            dotEnv: KernelConfiguration.readFile(cwd + "/.env"), workingDirectory: cwd, bundledPluginDir: nil)
+        return config.socketPath
+    }
+
+    /// Connects, or exits with one line naming the socket.
+    func connect() throws -> ControlClient {
+        let path = try socketPath()
+        do {
+            return try ControlClient(path: path)
+        } catch {
+            CLI.fail("\(error)")
+        }
+    }
+
+    /// Calls a method, exiting non-zero with the error message on failure.
+    func call(_ client: ControlClient, _ method: String, _ params: JSON = [:]) -> JSON {
+        do {
+            return try client.call(method, params)
+        } catch {
+            CLI.fail("\(error)")
+        }
+    }
+}
+
+enum CLI {
+    /// Prints `mcpk: message` to stderr and exits 1.
+    static func fail(_ message: String, code: Int32 = 1) -> Never {
+        var line = "mcpk: " + message + "\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        exit(code)
+    }
+
+    static func print(_ text: String) {
+        var line = text + "\n"
+        line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+    }
+
+    /// Renders rows as an aligned text table.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// A JSON value as a short table cell.
+    static func cell(_ v: JSON?) -> String {
+        switch v {
+        case nil, .null?: return "-"
+        case .string(let s)?: return s
+        case let other?: return other.serialized()
+        }
+    }
+}
