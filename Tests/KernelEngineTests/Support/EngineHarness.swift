@@ -1,0 +1,55 @@
+import Glibc
+import KernelCore
+import KernelEngine
+import KernelLoop
+import Logging
+
+/// An engine over a MemoryRunStore with the real executors, in a fresh temporary home.
+@KernelActor
+final class EngineHarness {
+    let store: MemoryRunStore
+    let engine: RunEngine
+    let home: String
+
+    init(store: MemoryRunStore? = nil, home: String? = nil, owner: String = "test-kernel",
+         maxConcurrentSteps: Int? = nil) async throws {
+        self.store = store ?? MemoryRunStore()
+        self.home = home ?? EngineHarness.makeTemp()
+        let executors = ExecutorRegistry()
+        executors.register(PythonScriptExecutor(graceMilliseconds: 500))
+        executors.register(UtilityExecutor())
+        executors.register(OutputExecutor())
+        var logger = Logger(label: "engine-test")
+        logger.logLevel = .warning
+        engine = RunEngine(configuration: .init(home: self.home, owner: owner, maxConcurrentSteps: maxConcurrentSteps,
+                                                terminateGraceMilliseconds: 500),
+                           store: self.store, catalog: self.store, executors: executors, logger: logger)
+        try await engine.start()
+    }
+
+    nonisolated static func makeTemp() -> String {
+        var template = Array("/tmp/mcpk-engine-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return p.map { String(cString: $0) } ?? "/tmp/mcpk-engine-\(getpid())"
+    }
+
+    @discardableResult
+    func python(_ name: String, _ code: String) -> Component {
+        store.addComponent(name, .pythonScript, ["codeContent": .string(code)])
+    }
+
+    /// Runs a workflow to its end and returns the final snapshot.
+    func runToEnd(_ workflow: String, _ inputs: JSON = [:]) async throws -> JSON {
+        let run = try await engine.submit(workflow: workflow, version: nil, inputs: inputs, actor: "test")
+        await engine.waitUntilFinished(run.id)
+        return try await engine.snapshot(run.id)
+    }
+
+    func events(_ runID: String) -> [RunEvent] { store.eventLog[runID] ?? [] }
+}
+
+extension JSON {
+    func step(_ id: String) -> JSON? {
+        self["steps"]?.arrayValue?.first { $0["id"]?.stringValue == id }
+    }
+}
