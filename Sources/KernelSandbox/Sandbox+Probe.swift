@@ -36,7 +36,7 @@ extension Sandbox {
         for n in user pid mnt ipc uts net; do echo "ns_$n=$(readlink /proc/self/ns/$n)"; done
         grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr -d ' \\t' | tr ':' '='
         echo "cpu=$(ulimit -t)"
-        echo "nproc=$(ulimit -u)"
+        echo "nproc=$(sed -n 's/^Max processes *\\([0-9]*\\).*/\\1/p' /proc/self/limits)"
         echo "nofile=$(ulimit -n)"
         echo "uid=$(id -u)"
         """
@@ -86,7 +86,7 @@ extension Sandbox {
         } else {
             ready = true
         }
-        if !rlimits { problems.append("rlimits not effective") }
+        if !rlimits { problems.append("rlimits not effective (cpu=\(out["cpu"] ?? "?") nofile=\(out["nofile"] ?? "?") nproc=\(out["nproc"] ?? "?"))") }
         report = SandboxReport(mode: mode, ready: ready, namespaces: namespaces, seccomp: seccomp,
                                cgroups: cgroups?.version.rawValue, rlimits: rlimits, noNewPrivs: nnp,
                                networkIsolation: isolated("net"), bwrapVersion: version, problems: problems)

@@ -15,8 +15,8 @@ import KernelLoop
 @KernelActor
 public final class Sandbox {
     public let configuration: SandboxConfiguration
-    public private(set) var report: SandboxReport
-    public private(set) var cgroups: CgroupLimiter?
+    public internal(set) var report: SandboxReport
+    public internal(set) var cgroups: CgroupLimiter?
     private var sequence = 0
 
     public init(configuration: SandboxConfiguration) {

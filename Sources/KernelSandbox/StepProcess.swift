@@ -173,6 +173,8 @@ public final class StepProcess {
         case "result_preview":
             emit(.resultPreview(msg["value"] ?? .null))
         case "result":
+            // A runner's fallback (notebook: last cell's value) never replaces a result the step sent.
+            if msg["fallback"]?.boolValue == true, result != nil { return }
             result = msg["value"] ?? .null
             emit(.result(result ?? .null))
         case "error":
