@@ -17,7 +17,8 @@ public final class Sandbox {
     public let configuration: SandboxConfiguration
     public internal(set) var report: SandboxReport
     public internal(set) var cgroups: CgroupLimiter?
-    private var sequence = 0
+    /// Leaf names must be unique across every Sandbox of the process.
+    private static var sequence = 0
 
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
@@ -55,10 +56,10 @@ public final class Sandbox {
                 onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws -> StepProcess {
         let work = workDirectory(runId: spec.runId, stepId: spec.stepId, attempt: spec.attempt)
         try prepareWorkDirectory(work, spec: spec)
-        sequence += 1
+        Sandbox.sequence += 1
         var leaf: CgroupLeaf?
         if let cg = cgroups {
-            leaf = try? cg.createLeaf(name: "step-\(getpid())-\(sequence)", memoryBytes: spec.memoryMb * 1024 * 1024,
+            leaf = try? cg.createLeaf(name: "step-\(getpid())-\(Sandbox.sequence)", memoryBytes: spec.memoryMb * 1024 * 1024,
                                       maxProcesses: spec.maxProcesses)
         }
         var seccompFd: Int32 = -1
@@ -150,6 +151,7 @@ public final class Sandbox {
         for p in spec.readOnlyBinds where FileManagerLite.exists(p) { a += ["--ro-bind", p, p] }
         for p in spec.writableBinds { a += ["--bind", p, p] }
         a += ["--bind", work, SandboxLimits.workMount, "--chdir", SandboxLimits.workMount]
+        a += ["--remount-ro", "/"]
         if seccompFd >= 0 { a += ["--seccomp", String(SandboxLimits.seccompFd)] }
         a += ["--", spec.executable]
         return a + spec.arguments

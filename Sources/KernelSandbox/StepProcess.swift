@@ -132,18 +132,20 @@ public final class StepProcess {
             return
         }
         let stream = fd == 1 ? "stdout" : "stderr"
-        if logBytes >= SandboxLimits.maxLogBytes {
+        if truncatedStreams.contains(stream) { return } // past the cap: drained and dropped
+        lines[fd]?.feed(buf) { line, cut in logLine(stream, line, cut: cut) }
+    }
+
+    private func logLine(_ stream: String, _ bytes: [UInt8], cut: Bool) {
+        let size = bytes.count + 1
+        guard logBytes + size <= SandboxLimits.maxLogBytes else {
             if !truncatedStreams.contains(stream) {
                 truncatedStreams.insert(stream)
                 emit(.truncated(stream: stream))
             }
             return
         }
-        logBytes += buf.count
-        lines[fd]?.feed(buf) { line, cut in logLine(stream, line, cut: cut) }
-    }
-
-    private func logLine(_ stream: String, _ bytes: [UInt8], cut: Bool) {
+        logBytes += size
         let line = String(decoding: bytes, as: UTF8.self) + (cut ? " …[line cut]" : "")
         if stream == "stderr" {
             stderrTail.append(line)
