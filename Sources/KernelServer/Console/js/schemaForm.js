@@ -16,6 +16,7 @@ export function typeSchemas(data) {
     const t = s && s.properties && s.properties.type;
     return t ? (t.const ?? (Array.isArray(t.enum) && t.enum.length === 1 ? t.enum[0] : null)) : null;
   };
+  if (data && !Array.isArray(data) && data.types && typeof data.types === 'object' && !Array.isArray(data.types)) data = data.types;
   const list = Array.isArray(data) ? data : (data && (data.types || data.items || data.component_types)) || null;
   if (Array.isArray(list)) {
     for (const e of list) push(e.type || e.name || fromBranch(e.schema || e), e.schema || e.config_schema || e);
