@@ -113,7 +113,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore"],
+        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),

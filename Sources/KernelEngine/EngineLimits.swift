@@ -32,6 +32,8 @@ public enum EngineLimits {
     public static let leaseMilliseconds: Int64 = 30_000
     /// Steps in one workflow at most.
     public static let maxStepsPerWorkflow = 1000
+    /// Largest artifact file kept from a step.
+    public static let maxArtifactBytes = 256 * 1024 * 1024
     /// Size of an artifact file a `run.artifact` call returns inline.
     public static let maxInlineArtifactBytes = 8 * 1024 * 1024
 }

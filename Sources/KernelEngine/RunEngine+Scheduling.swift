@@ -131,13 +131,12 @@ extension RunEngine {
             return
         }
         let attempt = s.current.attempt
-        let workDir = "\(configuration.home)/work/\(runID)/\(stepID)-\(attempt)"
+        let workDir = "\(configuration.home)/work/\(runID)/\(stepID)/\(attempt)"
         let artifactDir = "\(configuration.home)/artifacts/\(runID)"
         do {
-            try RunEngine.makeDirectories(workDir)
             try RunEngine.makeDirectories(artifactDir)
         } catch {
-            let message = "cannot prepare the work directory: \(error)"
+            let message = "cannot prepare the artifact directory: \(error)"
             moveStep(run, s, to: .failed, error: message)
             stepFailedFinally(run, s, message: message, timedOut: false)
             return
@@ -152,9 +151,11 @@ extension RunEngine {
             }
         }
         let sink = StepEvents(journal: journal, runID: runID, stepID: stepID)
-        let invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
+        var invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
                                         componentVersion: s.componentVersion, type: s.type, config: s.config,
                                         inputs: inputs, workDirectory: workDir, artifactDirectory: artifactDir)
+        // The sandbox's own wall clock sits just past the engine's timer, as a backstop.
+        invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
         let execStart = monotonicMilliseconds()
         timings.dispatchMs += execStart - dispatchStart
         Task { @KernelActor in
@@ -169,7 +170,7 @@ extension RunEngine {
     }
 
     /// An executor returned.
-    func attemptFinished(runID: EntityID, stepID: String, attempt: Int, outcome: StepOutcome, reason: StopReason?) {
+    func attemptFinished(runID: EntityID, stepID: String, attempt: Int, outcome: AttemptOutcome, reason: StopReason?) {
         runningSteps -= 1
         guard let run = active[runID], let s = run.steps[stepID], s.current.attempt == attempt else { pump(); return }
         s.timeoutTimer?.close(); s.timeoutTimer = nil
@@ -192,6 +193,9 @@ extension RunEngine {
             case .failed(let message):
                 journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt)])
                 failOrRetry(run, s, message: message, timedOut: false)
+            case .timedOut(let message):
+                journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt), "timed_out": true])
+                failOrRetry(run, s, message: message, timedOut: true)
             }
         }
         pump()

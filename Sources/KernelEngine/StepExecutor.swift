@@ -12,10 +12,12 @@ public struct StepInvocation: Sendable {
     public var config: JSON
     /// Resolved inputs.
     public var inputs: JSON
-    /// A fresh directory for this attempt (exists, empty).
+    /// `$MCPK_HOME/work/<run>/<step>/<attempt>` (process executors: the sandbox creates it).
     public var workDirectory: String
     /// `$MCPK_HOME/artifacts/<run>` (exists).
     public var artifactDirectory: String
+    /// The step's `timeoutSeconds` (the engine enforces it; executors may pass it on).
+    public var timeoutMilliseconds: UInt64? = nil
 
     public init(runID: EntityID, stepID: String, attempt: Int, componentID: EntityID, componentVersion: Int,
                 type: ComponentType, config: JSON, inputs: JSON, workDirectory: String, artifactDirectory: String) {
@@ -26,9 +28,11 @@ public struct StepInvocation: Sendable {
 }
 
 /// How an attempt ended, from the executor's point of view.
-public enum StepOutcome: Sendable, Equatable {
+public enum AttemptOutcome: Sendable, Equatable {
     case succeeded(JSON)
     case failed(String)
+    /// The executor's own wall-clock limit ended it.
+    case timedOut(String)
 }
 
 /// Where an executor reports while it runs. Every call becomes a run event.
@@ -77,7 +81,7 @@ public protocol StepExecutor: AnyObject {
     var types: [ComponentType] { get }
     /// Runs one attempt to its end. Must honour `cancellation` promptly (SIGTERM, grace, SIGKILL
     /// for processes) and still return.
-    func run(_ invocation: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> StepOutcome
+    func run(_ invocation: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome
 }
 
 /// The executors by component type.

@@ -9,7 +9,7 @@ public final class OutputExecutor: StepExecutor {
 
     public init() {}
 
-    public func run(_ inv: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> StepOutcome {
+    public func run(_ inv: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome {
         let format = (inv.config["format"]?.stringValue ?? inv.config["outputFormat"]?.stringValue ?? "json").lowercased()
         let base = inv.config["name"]?.stringValue ?? inv.config["artifactName"]?.stringValue ?? inv.stepID
         let data = inv.inputs["data"] ?? inv.inputs

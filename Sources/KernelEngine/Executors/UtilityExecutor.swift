@@ -12,7 +12,7 @@ public final class UtilityExecutor: StepExecutor {
 
     public init(plugins: PluginOperationCaller? = nil) { self.plugins = plugins }
 
-    public func run(_ inv: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> StepOutcome {
+    public func run(_ inv: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome {
         let op = inv.config["operation"]?.stringValue ?? inv.config["utilityType"]?.stringValue ?? "merge"
         do {
             switch op {

@@ -2,6 +2,7 @@ import Glibc
 import KernelCore
 import KernelEngine
 import KernelLoop
+import KernelSandbox
 import Logging
 
 /// An engine over a MemoryRunStore with the real executors, in a fresh temporary home.
@@ -16,7 +17,11 @@ final class EngineHarness {
         self.store = store ?? MemoryRunStore()
         self.home = home ?? EngineHarness.makeTemp()
         let executors = ExecutorRegistry()
-        executors.register(PythonScriptExecutor(graceMilliseconds: 500))
+        var config = SandboxConfiguration(home: self.home, runtimeDirectory: EngineHarness.repoRoot + "/runtime")
+        config.requestedMode = .bubblewrap
+        let sandbox = Sandbox(configuration: config)
+        await sandbox.probe()
+        executors.register(SandboxStepExecutor(sandbox: sandbox))
         executors.register(UtilityExecutor())
         executors.register(OutputExecutor())
         var logger = Logger(label: "engine-test")
@@ -25,6 +30,12 @@ final class EngineHarness {
                                                 terminateGraceMilliseconds: 500),
                            store: self.store, catalog: self.store, executors: executors, logger: logger)
         try await engine.start()
+    }
+
+    nonisolated static var repoRoot: String {
+        var p = #filePath
+        for _ in 0..<4 { if let i = p.lastIndex(of: "/") { p = String(p[..<i]) } }
+        return p
     }
 
     nonisolated static func makeTemp() -> String {
