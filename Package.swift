@@ -50,7 +50,7 @@ let package = Package(
 
         .target(
             name: "KernelLoop",
-            dependencies: ["CLibUV", "CKernelSupport"],
+            dependencies: ["CLibUV", "CKernelSupport", "KernelCore"],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",
