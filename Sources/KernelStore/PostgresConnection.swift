@@ -49,6 +49,8 @@ public final class PostgresConnection {
             switch status {
             case PGRES_POLLING_OK:
                 guard PQsetnonblocking(conn, 1) == 0 else { throw brokenError("cannot enter non-blocking mode") }
+                // Server notices (e.g. "already exists, skipping") are not errors: keep them off stderr.
+                PQsetNoticeProcessor(conn, { _, _ in }, nil)
                 backendPID = PQbackendPID(conn)
                 state = .idle
                 return
