@@ -89,7 +89,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "mcpk",
-            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelClient",
+            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
