@@ -22,6 +22,8 @@ public final class Kernel {
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?
+    /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
+    public internal(set) var http: HTTPServer?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -29,6 +31,10 @@ public final class Kernel {
     private var shutdownHooks: [(String, @KernelActor () async -> Void)] = []
     /// Extra sections of `kernel.status` contributed by services.
     var statusProviders: [(String, @KernelActor () -> JSON)] = []
+    /// How long a `kernel.status` RSS reading stays fresh.
+    static let rssRefreshMs: Int64 = 1000
+    var rssCached: UInt64 = 0
+    var rssReadAt = Timestamp(milliseconds: 0)
     /// Time from `start()` to ready, in milliseconds.
     public private(set) var startupMilliseconds: Double = 0
 
@@ -59,6 +65,7 @@ public final class Kernel {
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server
+        try startHTTP()
         try installSignalHandlers()
         phase = .running
         startupMilliseconds = Kernel.monotonicMilliseconds() - t0
@@ -124,7 +131,9 @@ public final class Kernel {
         }
         phase = .stopping
         control?.stopAccepting()
+        http?.stopAccepting()
         await control?.closeAll()
+        await http?.closeAll()
         for (name, hook) in shutdownHooks.reversed() {
             logger.debug("shutdown step", metadata: ["step": "\(name)"])
             await hook()
