@@ -95,7 +95,7 @@ public enum YAMLSubset {
                 skipBlank()
                 guard index < lines.count else { break }
                 let line = lines[index]
-                if line.indent < indent { break }
+                if line.indent < indent || (line.indent == 0 && line.content == "---") { break }
                 if line.indent > indent { throw fail("unexpected indentation") }
                 guard YAMLSubset.isSequenceItem(line.content) else {
                     if YAMLSubset.splitKey(line.content) != nil { break }  // mapping key at same indent ends a compact sequence
@@ -131,7 +131,7 @@ public enum YAMLSubset {
                 skipBlank()
                 guard index < lines.count else { break }
                 let line = lines[index]
-                if line.indent < indent { break }
+                if line.indent < indent || (line.indent == 0 && line.content == "---") { break }
                 if line.indent > indent { throw fail("unexpected indentation") }
                 guard let (key, rest) = YAMLSubset.splitKey(line.content) else {
                     if YAMLSubset.isSequenceItem(line.content) { throw fail("unexpected sequence item in a mapping") }
