@@ -50,7 +50,7 @@ let package = Package(
 
         .target(
             name: "KernelLoop",
-            dependencies: ["CLibUV", "CKernelSupport"],
+            dependencies: ["CLibUV", "CKernelSupport", "KernelCore"],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",
@@ -89,7 +89,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "mcpk",
-            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelClient",
+            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),

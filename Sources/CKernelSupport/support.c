@@ -33,3 +33,12 @@ uint64_t mcpk_resident_bytes(void) {
     if (n != 2) return 0;
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
+
+#include <signal.h>
+#include <pthread.h>
+
+void mcpk_unblock_all_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+}

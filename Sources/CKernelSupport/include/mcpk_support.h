@@ -15,4 +15,9 @@ int mcpk_set_parent_death_signal(int sig);
 /** Resident set size of this process in bytes, from /proc/self/statm; 0 when unknown. */
 uint64_t mcpk_resident_bytes(void);
 
+
+
+/** Unblocks every signal on the calling thread (a daemon must not inherit a
+    parent's blocked mask: SIGTERM would never arrive). Call before starting threads. */
+void mcpk_unblock_all_signals(void);
 #endif

@@ -4,6 +4,9 @@ import KernelCore
 import KernelLoop
 
 extension Kernel {
+    /// Longest delay `kernel.ping` accepts.
+    public static let maxPingDelayMs = 10_000
+
     /// Registers every control method. Each area adds one line here.
     func registerMethods() {
         registerKernelMethods()
@@ -20,6 +23,23 @@ extension Kernel {
             // Answer first: the reply is queued before the transports drain.
             Task { @KernelActor in await self.shutdown() }
             return ["stopping": true]
+        }
+        dispatcher.register("kernel.ping", summary: "Echoes `echo` after `delay_ms` (0–10000) on the loop's timer: a liveness and latency probe.",
+                            params: ["type": "object", "properties": [
+                                "echo": ["description": "Any JSON value, returned as is."],
+                                "delay_ms": ["type": "integer", "minimum": 0, "maximum": .int(Int64(Kernel.maxPingDelayMs))],
+                            ], "additionalProperties": false]) { p, _ in
+            let delay = try p.optionalInt("delay_ms", in: 0...Kernel.maxPingDelayMs) ?? 0
+            if delay > 0 {
+                await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+                    do {
+                        try Timer.after(loop: KernelRuntime.loop, ms: UInt64(delay)) { cont.resume() }
+                    } catch {
+                        cont.resume()
+                    }
+                }
+            }
+            return ["pong": true, "echo": p.value("echo") ?? .null]
         }
         dispatcher.register("rpc.discover", summary: "Every registered method with a one-line summary and its params schema.",
                             params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
@@ -23,6 +24,8 @@ struct ServeCommand: ParsableCommand {
     var token: String?
 
     func run() throws {
+        // Threads inherit this mask: clear it before the loop thread starts.
+        mcpk_unblock_all_signals()
         var flags: [String: String] = [:]
         if let home { flags["MCPK_HOME"] = home }
         if let socket { flags["MCPK_SOCKET"] = socket }

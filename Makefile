@@ -1,0 +1,54 @@
+# MCP Kernel — the two commands: `make run` and `make test`.
+# Both work on a fresh Debian 12 machine as root: they install what is missing first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Debian packages the kernel, its plugins and its tests need. Areas add theirs here.
+APT_PACKAGES := libuv1-dev libpq-dev libffi-dev libsqlite3-dev libsodium-dev libseccomp-dev \
+	libhttp-parser-dev pkg-config bubblewrap postgresql sqlite3 util-linux \
+	chromium python3 python3-venv
+
+SWIFT ?= swift
+BUILD_FLAGS ?=
+BIN := .build/debug
+TEST_PG_PORT ?= 55432
+
+.PHONY: deps build run test test-swift bench clean
+
+## Install missing apt packages (only those not already installed; never upgrades).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi; \
+		$$SUDO apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-upgrade $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+## Start the kernel on the embedded default (SQLite under ./.mcpk), console at http://127.0.0.1:8470/.
+run: build
+	$(BIN)/mcpk serve
+
+## Install, start what must run (PostgreSQL), run the whole suite, stop.
+test: build
+	MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh start >/dev/null
+	trap 'MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh stop' EXIT; \
+	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \
+	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
+	$(SWIFT) build --build-tests $(BUILD_FLAGS); \
+	$(SWIFT) test --skip-build $(BUILD_FLAGS) 2>&1 | tee .build/test.log; \
+	test $${PIPESTATUS[0]} -eq 0
+	MCPK_BIN="$$PWD/$(BIN)/mcpk" Tests/ConsoleTests/run.sh
+
+bench: build
+	$(SWIFT) build -c release --product mcpk
+	bench/run-all.sh
+
+clean:
+	rm -rf .build

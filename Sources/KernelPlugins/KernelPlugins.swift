@@ -1,1 +1,0 @@
-// Module KernelPlugins: see docs/ARCHITECTURE.md.

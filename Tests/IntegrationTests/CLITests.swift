@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+import KernelCore
+import Testing
+
+@Suite(.serialized) struct CLITests {
+    @Test func statusCallAndShutdown() throws {
+        let k = try KernelProcess.start()
+        let (s1, out1, _) = try k.cli(["status"])
+        #expect(s1 == 0)
+        #expect(out1.contains("mcpk 0.1.0 running (pid \(k.pid)"))
+        #expect(out1.contains("socket:      \(k.socketPath)"))
+        let (s2, out2, _) = try k.cli(["status", "--json"])
+        #expect(s2 == 0)
+        #expect(try JSONParser.parse(out2)["pid"]?.intValue == Int64(k.pid))
+        let (s3, out3, _) = try k.cli(["call", "kernel.ping", #"{"echo":"hi"}"#])
+        #expect(s3 == 0)
+        #expect(try JSONParser.parse(out3)["echo"]?.stringValue == "hi")
+        let (s4, _, err4) = try k.cli(["call", "kernel.nope"])
+        #expect(s4 != 0)
+        #expect(err4.contains("method 'kernel.nope' not found"))
+        let (s5, _, err5) = try k.cli(["call", "kernel.ping", "{oops"])
+        #expect(s5 != 0)
+        #expect(err5.contains("not valid JSON"))
+        let (s6, out6, _) = try k.cli(["shutdown"])
+        #expect(s6 == 0)
+        #expect(out6.contains("kernel stopped"))
+        #expect(k.waitExit() == 0)
+    }
+
+    @Test func unreachableKernelIsOneLineNamingTheSocket() throws {
+        let home = KernelProcess.makeHome()
+        let (status, out, err) = try KernelProcess.run(KernelProcess.binary, ["status"], env: ["MCPK_HOME": home])
+        #expect(status != 0)
+        #expect(out.isEmpty)
+        #expect(err == "mcpk: cannot reach the kernel at \(home)/mcpk.sock: No such file or directory (is `mcpk serve` running?)\n")
+    }
+
+    @Test func dotEnvInWorkingDirectoryIsRead() throws {
+        let dir = KernelProcess.makeHome()
+        let home = dir + "/h"
+        try "# comment\nexport MCPK_HOME=\"\(home)\"\nMCPK_HTTP=off\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: KernelProcess.binary)
+        p.arguments = ["serve"]
+        var env = ProcessInfo.processInfo.environment
+        env["MCPK_HOME"] = nil
+        env["MCPK_HTTP"] = nil
+        p.environment = env
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() }
+        var ok = false
+        for _ in 0..<300 where !ok {
+            usleep(20_000)
+            ok = access(home + "/mcpk.sock", F_OK) == 0
+        }
+        #expect(ok)
+        // The client resolves the same .env from the same working directory.
+        let (s, out, _) = try KernelProcess.run(KernelProcess.binary, ["status", "--json"], env: ["MCPK_HOME": ""], cwd: dir)
+        #expect(s == 0)
+        #expect(out.contains(home))
+    }
+
+    @Test func malformedDotEnvNamesTheLine() throws {
+        let dir = KernelProcess.makeHome()
+        try "MCPK_HTTP=off\nthis line is wrong\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        let (status, _, err) = try KernelProcess.run(KernelProcess.binary, ["serve"], env: ["MCPK_HOME": dir + "/h"], cwd: dir)
+        #expect(status != 0)
+        #expect(err.contains(".env line 2: expected KEY=value"))
+    }
+
+    @Test func nonLoopbackHTTPWithoutTokenRefusesToStart() throws {
+        let home = KernelProcess.makeHome()
+        let (status, _, err) = try KernelProcess.run(KernelProcess.binary, ["serve", "--http", "0.0.0.0:18470"],
+                                                     env: ["MCPK_HOME": home, "MCPK_TOKEN": ""])
+        #expect(status != 0)
+        #expect(err.contains("is not loopback: set MCPK_TOKEN"))
+    }
+}

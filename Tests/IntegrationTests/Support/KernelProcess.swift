@@ -1,0 +1,141 @@
+import Foundation
+import Glibc
+import KernelClient
+import KernelCore
+
+/// A real `mcpk serve` process for live tests: its own temporary home,
+/// socket and (optionally) HTTP port.
+final class KernelProcess {
+    let home: String
+    let socketPath: String
+    let process: Foundation.Process
+    let logPath: String
+    var environment: [String: String]
+
+    /// The `mcpk` binary: `$MCPK_BIN`, else `.build/debug/mcpk` of this package.
+    static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["MCPK_BIN"], !b.isEmpty { return b }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/mcpk").path
+    }
+
+    /// A fresh short home directory (socket paths must stay under 108 bytes).
+    static func makeHome() -> String {
+        var template = Array("/tmp/mcpk-it-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return p.map { String(cString: $0) } ?? "/tmp/mcpk-it-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+    }
+
+    /// Starts a kernel and waits until its socket answers.
+    static func start(home: String? = nil, env: [String: String] = [:], args: [String] = [],
+                      http: String = "off") throws -> KernelProcess {
+        let k = try KernelProcess(home: home ?? makeHome(), env: env, args: args, http: http)
+        try k.waitReady()
+        return k
+    }
+
+    private init(home: String, env: [String: String], args: [String], http: String) throws {
+        self.home = home
+        socketPath = home + "/mcpk.sock"
+        logPath = home + ".log"
+        var e = ProcessInfo.processInfo.environment
+        e["MCPK_HOME"] = home
+        e["MCPK_HTTP"] = http
+        e["MCPK_LOG_LEVEL"] = e["MCPK_LOG_LEVEL"] ?? "info"
+        for (k, v) in env { e[k] = v }
+        environment = e
+        process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: KernelProcess.binary)
+        process.arguments = ["serve"] + args
+        process.environment = e
+        process.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func waitReady(timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if !process.isRunning {
+                throw KernelError.unavailable("kernel exited early (\(process.terminationStatus)): \(log())")
+            }
+            if let c = try? ControlClient(path: socketPath), (try? c.call("kernel.status")) != nil { return }
+            usleep(20_000)
+        }
+        throw KernelError.unavailable("kernel not ready after \(timeout)s: \(log())")
+    }
+
+    func client() throws -> ControlClient { try ControlClient(path: socketPath) }
+
+    /// One call on a fresh connection.
+    func call(_ method: String, _ params: JSON = [:]) throws -> JSON {
+        try client().call(method, params)
+    }
+
+    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM and wait; returns the exit status.
+    @discardableResult
+    func stop(timeout: Double = 30) -> Int32 {
+        if process.isRunning { kill(pid, SIGTERM) }
+        return waitExit(timeout: timeout)
+    }
+
+    func kill9() {
+        if process.isRunning { kill(pid, SIGKILL) }
+        _ = waitExit(timeout: 10)
+    }
+
+    @discardableResult
+    func waitExit(timeout: Double = 30) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
+        return process.terminationStatus
+    }
+
+    /// Runs `mcpk ARGS` as a client of this kernel; returns (status, stdout, stderr).
+    func cli(_ args: [String], cwd: String = "/tmp") throws -> (Int32, String, String) {
+        try KernelProcess.run(KernelProcess.binary, args, env: ["MCPK_HOME": home], cwd: cwd)
+    }
+
+    static func run(_ exe: String, _ args: [String], env: [String: String] = [:], cwd: String = "/tmp",
+                    stdin: String? = nil) throws -> (Int32, String, String) {
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        // An empty value removes the variable.
+        for (k, v) in env { e[k] = v.isEmpty ? nil : v }
+        p.environment = e
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let out = Foundation.Pipe(), err = Foundation.Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        if let stdin {
+            let inp = Foundation.Pipe()
+            p.standardInput = inp
+            try p.run()
+            inp.fileHandleForWriting.write(Data(stdin.utf8))
+            try inp.fileHandleForWriting.close()
+        } else {
+            try p.run()
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let r = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self))
+    }
+
+    deinit {
+        if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: home)
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+}
