@@ -22,6 +22,8 @@ public final class Kernel {
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?
+    /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
+    public internal(set) var http: HTTPServer?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -59,6 +61,7 @@ public final class Kernel {
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server
+        try startHTTP()
         try installSignalHandlers()
         phase = .running
         startupMilliseconds = Kernel.monotonicMilliseconds() - t0
@@ -124,7 +127,9 @@ public final class Kernel {
         }
         phase = .stopping
         control?.stopAccepting()
+        http?.stopAccepting()
         await control?.closeAll()
+        await http?.closeAll()
         for (name, hook) in shutdownHooks.reversed() {
             logger.debug("shutdown step", metadata: ["step": "\(name)"])
             await hook()
