@@ -2,6 +2,7 @@ import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelStore
 import Logging
 
 /// The kernel: configuration, the dispatcher and the services behind it, and
@@ -24,6 +25,8 @@ public final class Kernel {
     public private(set) var control: ControlServer?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
+    /// The store selected by `DATABASE_URL`, open while the kernel runs (see Kernel+Store.swift).
+    public internal(set) var store: (any Store)?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -61,6 +64,7 @@ public final class Kernel {
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
         registerMethods()
+        try await openStore()
         try await startServices()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()

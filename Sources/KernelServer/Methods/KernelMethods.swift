@@ -10,6 +10,8 @@ extension Kernel {
     /// Registers every control method. Each area adds one line here.
     func registerMethods() {
         registerKernelMethods()
+        registerComponentMethods()
+        registerWorkflowMethods()
     }
 
     func registerKernelMethods() {
