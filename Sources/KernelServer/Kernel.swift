@@ -31,6 +31,10 @@ public final class Kernel {
     private var shutdownHooks: [(String, @KernelActor () async -> Void)] = []
     /// Extra sections of `kernel.status` contributed by services.
     var statusProviders: [(String, @KernelActor () -> JSON)] = []
+    /// How long a `kernel.status` RSS reading stays fresh.
+    static let rssRefreshMs: Int64 = 1000
+    var rssCached: UInt64 = 0
+    var rssReadAt = Timestamp(milliseconds: 0)
     /// Time from `start()` to ready, in milliseconds.
     public private(set) var startupMilliseconds: Double = 0
 
