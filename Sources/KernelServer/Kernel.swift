@@ -23,10 +23,10 @@ public final class Kernel {
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?
+    /// The store, opened by `start()` from `configuration.databaseURL` (see Kernel+Store.swift).
+    public internal(set) var store: (any Store)?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
-    /// The store selected by `DATABASE_URL`, open while the kernel runs (see Kernel+Store.swift).
-    public internal(set) var store: (any Store)?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -63,8 +63,8 @@ public final class Kernel {
         phase = .starting
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
-        registerMethods()
         try await openStore()
+        registerMethods()
         try await startServices()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
