@@ -10,6 +10,10 @@ extension Kernel {
     /// Registers every control method. Each area adds one line here.
     func registerMethods() {
         registerKernelMethods()
+        registerConnectionMethods()
+        registerDashboardMethods()
+        registerEntityMethods()
+        registerAuditMethods()
     }
 
     func registerKernelMethods() {
