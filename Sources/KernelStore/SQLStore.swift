@@ -40,11 +40,14 @@ open class SQLStore: Store {
 
     // MARK: audit
 
-    /// Inserts an audit row (inside the caller's transaction). Any `secret`
-    /// key in the details is reduced to `"set"`.
+    /// Markers allowed as the value of a `secret` key in audit details.
+    static let secretMarkers: [JSON] = ["set", "cleared", .null]
+
+    /// Inserts an audit row (inside the caller's transaction). Any other value
+    /// of a `secret` key in the details is reduced to `"set"`.
     func insertAudit(_ entry: ActionLog, _ tx: SQLExecutor) async throws {
         var details = entry.details
-        if case .object(var o) = details, o["secret"] != nil, o["secret"] != .null {
+        if case .object(var o) = details, let v = o["secret"], !SQLStore.secretMarkers.contains(v) {
             o["secret"] = "set"
             details = .object(o)
         }
