@@ -4,7 +4,7 @@ import KernelLoop
 /// One step of a run the engine is executing.
 @KernelActor
 final class StepState {
-    let definition: StepDefinition
+    let definition: WorkflowStep
     let componentID: EntityID
     let componentVersion: Int
     let type: ComponentType
@@ -17,7 +17,7 @@ final class StepState {
     /// Monotonic ms when the current attempt was dispatched / its executor returned (bench split).
     var dispatchedAt: Double = 0
 
-    init(definition: StepDefinition, componentID: EntityID, componentVersion: Int, type: ComponentType,
+    init(definition: WorkflowStep, componentID: EntityID, componentVersion: Int, type: ComponentType,
          config: JSON, attempts: [StepRun]) {
         self.definition = definition; self.componentID = componentID; self.componentVersion = componentVersion
         self.type = type; self.config = config; self.attempts = attempts
@@ -43,11 +43,11 @@ final class ActiveRun {
     }
 
     var run: WorkflowRun
-    let plan: WorkflowPlan
+    let plan: WorkflowDefinition
     var steps: [String: StepState]
     var stopping: Stopping = .none
 
-    init(run: WorkflowRun, plan: WorkflowPlan, steps: [String: StepState]) {
+    init(run: WorkflowRun, plan: WorkflowDefinition, steps: [String: StepState]) {
         self.run = run
         self.plan = plan
         self.steps = steps
@@ -55,10 +55,13 @@ final class ActiveRun {
 
     var orderedSteps: [StepState] { plan.steps.compactMap { steps[$0.id] } }
 
-    var results: [String: JSON] {
-        var r: [String: JSON] = [:]
-        for (id, s) in steps where s.status == .succeeded { r[id] = s.current.result }
-        return r
+    /// What `${…}` references and `when` see: the inputs and every settled step.
+    var context: ReferenceContext {
+        var outcomes: [String: ReferenceContext.StepOutcome] = [:]
+        for (id, s) in steps where s.status.isTerminal {
+            outcomes[id] = ReferenceContext.StepOutcome(status: s.status, result: s.current.result, error: s.current.error)
+        }
+        return ReferenceContext(inputs: run.inputs, steps: outcomes)
     }
 
     var hasUnfinishedWork: Bool {

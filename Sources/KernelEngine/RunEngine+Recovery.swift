@@ -23,7 +23,7 @@ extension RunEngine {
         guard var run = try await store.claimRun(id: stored.id, owner: configuration.owner,
                                                  leaseMilliseconds: configuration.leaseMilliseconds) else { return }
         let (_, wv) = try await catalog.workflow(run.workflowID, version: run.workflowVersion)
-        let plan = try WorkflowPlan.parse(wv.definition)
+        let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
         let rows = try await store.stepRuns(runID: run.id)
         let lastSeq = try await store.lastEventSeq(runID: run.id)
         journal.setLastSeq(run.id, lastSeq)
@@ -45,7 +45,7 @@ extension RunEngine {
             switch s.status {
             case .running:
                 let message = RunEngine.interruptedMessage
-                if s.current.attempt < s.definition.retry.maxAttempts {
+                if s.current.attempt < s.definition.retries.maxAttempts {
                     journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     failOrRetry(active, s, message: message, timedOut: false)
                 } else {

@@ -59,15 +59,14 @@ extension RunEngine {
             }
             guard settled else { continue }
             if let when = s.definition.when {
-                let resolver = StepInputResolver(inputs: run.run.inputs, results: run.results)
+                let text = s.definition.whenSource ?? "when"
                 do {
-                    let expr = try WhenExpression.parse(when)
-                    if try !expr.evaluate(resolver) {
-                        moveStep(run, s, to: .skipped, error: nil, payload: ["reason": .string("when '\(when)' is false")])
+                    if try !when.evaluate(in: run.context) {
+                        moveStep(run, s, to: .skipped, error: nil, payload: ["reason": .string("when '\(text)' is false")])
                         continue
                     }
                 } catch {
-                    let message = "when '\(when)': \((error as? KernelError)?.message ?? "\(error)")"
+                    let message = "when '\(text)': \(RunEngine.describe(error))"
                     moveStep(run, s, to: .failed, error: message)
                     journal.emit(run.run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     stepFailedFinally(run, s, message: message, timedOut: false)
@@ -115,10 +114,9 @@ extension RunEngine {
         let dispatchStart = monotonicMilliseconds()
         let runID = run.run.id
         let stepID = s.definition.id
-        let resolver = StepInputResolver(inputs: run.run.inputs, results: run.results)
         let inputs: JSON
-        do { inputs = try resolver.resolve(s.definition.inputs) } catch {
-            let message = (error as? KernelError)?.message ?? "\(error)"
+        do { inputs = try s.definition.resolveInputs(in: run.context) } catch {
+            let message = "inputs: " + RunEngine.describe(error)
             moveStep(run, s, to: .failed, error: message)
             journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(s.current.attempt)])
             stepFailedFinally(run, s, message: message, timedOut: false)
@@ -204,7 +202,7 @@ extension RunEngine {
     /// A failed/timed-out attempt: retry with jittered backoff if attempts are left.
     func failOrRetry(_ run: ActiveRun, _ s: StepState, message: String, timedOut: Bool) {
         let attempt = s.current.attempt
-        if attempt < s.definition.retry.maxAttempts, run.stopping == .none {
+        if attempt < s.definition.retries.maxAttempts, run.stopping == .none {
             // Close this attempt's row with its own outcome, then open the next one as `retrying`.
             var row = s.current
             row.error = message
@@ -217,7 +215,7 @@ extension RunEngine {
             next.error = nil
             s.attempts.append(next)
             journal.save(next)
-            let delay = s.definition.retry.delayMilliseconds(beforeAttempt: attempt + 1, unit: Double.random(in: 0..<1))
+            let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt + 1, unit: Double.random(in: 0..<1))
             journal.emit(run.run.id, .statusChange, step: s.definition.id, [
                 "entity": "step", "step": .string(s.definition.id), "status": "retrying", "attempt": JSON(attempt + 1),
                 "previous_error": .string(message), "delay_ms": .int(Int64(delay)),
@@ -260,7 +258,7 @@ extension RunEngine {
             guard !run.hasUnfinishedWork, !run.steps.values.contains(where: { $0.status == .pending }) else { return }
             let outputs: JSON
             do { outputs = try computeOutputs(run) } catch {
-                finish(run, status: .failed, outputs: .null, error: "outputs: \((error as? KernelError)?.message ?? "\(error)")")
+                finish(run, status: .failed, outputs: .null, error: "outputs: \(RunEngine.describe(error))")
                 return
             }
             finish(run, status: .succeeded, outputs: outputs, error: nil)
@@ -283,13 +281,13 @@ extension RunEngine {
     }
 
     func computeOutputs(_ run: ActiveRun) throws -> JSON {
-        let resolver = StepInputResolver(inputs: run.run.inputs, results: run.results)
-        if let mapping = run.plan.outputs { return try resolver.resolve(mapping) }
-        var o = JSONObject()
-        for id in run.plan.leafIDs {
-            if let s = run.steps[id], s.status == .succeeded { o[id] = s.current.result }
-        }
-        return .object(o)
+        try run.plan.outputs(in: run.context)
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? KernelError { return e.errors.isEmpty ? e.message : e.message + ": " + e.errors.map(\.description).joined(separator: "; ") }
+        if let e = error as? ExpressionError { return e.message }
+        return "\(error)"
     }
 
     func finish(_ run: ActiveRun, status: RunStatus, outputs: JSON, error: String?) {

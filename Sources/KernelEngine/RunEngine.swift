@@ -114,12 +114,8 @@ public final class RunEngine {
     public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String) async throws -> WorkflowRun {
         guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
-        let plan = try WorkflowPlan.parse(wv.definition)
-        guard case .object = inputs else {
-            throw KernelError.invalidParams("invalid params", errors: [FieldError("inputs", "must be an object")])
-        }
-        let withDefaults = InputSchemaValidator.applyDefaults(inputs, schema: plan.inputSchema)
-        try InputSchemaValidator.validate(withDefaults, schema: plan.inputSchema)
+        let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
+        let withDefaults = try plan.validateRunInputs(inputs)
         var pinned = JSONObject()
         var states: [String: StepState] = [:]
         let runID = Identifier.uuid()

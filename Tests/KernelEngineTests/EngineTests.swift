@@ -237,7 +237,7 @@ import Testing
     @Test func outputWritesNamedArtifacts() async throws {
         let h = try await EngineHarness()
         h.store.addComponent("csv", .output, ["format": "csv", "name": "table"])
-        h.store.addComponent("tpl", .utility, ["operation": "template", "template": "Hello {{who}}, {{n}} rows"])
+        h.store.addComponent("tpl", .utility, ["operation": "template", "template": "Hello ${inputs.who}, ${inputs.n} rows"])
         h.store.addWorkflow("out", ["steps": [
             ["id": "t", "component": "tpl", "inputs": ["who": "ann", "n": 2]],
             ["id": "o", "component": "csv", "needs": ["t"], "inputs": ["data": [["a": 1, "b": "x,y"], ["a": 2, "b": "${steps.t.result.text}"]]]],

@@ -2,9 +2,9 @@ import KernelCore
 import KernelLoop
 
 /// `Utility` steps, in-process on the loop: `merge` (shallow merge of the object inputs, in
-/// order), `pick` (`paths`: name → dotted path into the inputs), `template` (renders
-/// `template` with `{{name}}` / `{{a.b}}` from the inputs → `{text}`), and `plugin` (a
-/// plugin-exported operation through `PluginOperationCaller`).
+/// order), `pick` (`keys`: names or dotted paths into the inputs), `template` (renders
+/// `template` with `${inputs.x}` placeholders → `{text}`), and `plugin` (a plugin-exported
+/// operation through `PluginOperationCaller`, with `args` or the inputs).
 @KernelActor
 public final class UtilityExecutor: StepExecutor {
     public let types: [ComponentType] = [.utility]
@@ -20,17 +20,21 @@ public final class UtilityExecutor: StepExecutor {
             case "pick": return .succeeded(try UtilityExecutor.pick(inv.inputs, paths: inv.config["paths"] ?? inv.config["keys"] ?? []))
             case "template":
                 guard let t = inv.config["template"]?.stringValue else { return .failed("utility 'template' needs a 'template' string") }
-                return .succeeded(["text": .string(try UtilityExecutor.render(t, inv.inputs))])
+                let value = try Template.parse(t).resolve(in: ReferenceContext(inputs: inv.inputs))
+                if case .string(let text) = value { return .succeeded(["text": .string(text)]) }
+                return .succeeded(["text": .string(value.serialized())])
             case "plugin":
                 guard let plugins else { return .failed("utility 'plugin': no plugin host is available in this kernel") }
-                guard let plugin = inv.config["plugin"]?.stringValue, let name = inv.config["op"]?.stringValue else {
-                    return .failed("utility 'plugin' needs 'plugin' and 'op'")
+                guard let plugin = inv.config["plugin"]?.stringValue, let name = inv.config["pluginOperation"]?.stringValue else {
+                    return .failed("utility 'plugin' needs 'plugin' and 'pluginOperation'")
                 }
-                let args = try inv.config["args"].map { try StepInputResolver(inputs: inv.inputs, results: [:]).resolve($0) } ?? inv.inputs
+                let args = try inv.config["args"].map { try Template.resolveValue($0, in: ReferenceContext(inputs: inv.inputs)) } ?? inv.inputs
                 return .succeeded(try await plugins.callOperation(plugin: plugin, operation: name, arguments: args))
             default:
                 return .failed("unknown utility operation '\(op)' (merge, pick, template, plugin)")
             }
+        } catch let e as ExpressionError {
+            return .failed(e.message)
         } catch let e as KernelError {
             return .failed(e.errors.isEmpty ? e.message : "\(e.message): \(e.errors.map(\.description).joined(separator: "; "))")
         } catch {
@@ -60,29 +64,19 @@ public final class UtilityExecutor: StepExecutor {
         }
         return .object(out)
     }
-
-    /// `{{path}}` placeholders; a missing path is an error.
-    static func render(_ template: String, _ inputs: JSON) throws -> String {
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.firstRange(of: "{{") {
-            out += rest[..<open.lowerBound]
-            let after = rest[open.upperBound...]
-            guard let close = after.firstRange(of: "}}") else { out += rest[open.lowerBound...]; return out }
-            let key = String(after[..<close.lowerBound]).trimmed
-            guard let v = inputs.value(atPath: key.split(separator: ".").map(String.init)) else {
-                throw KernelError.invalidParams("template placeholder '{{\(key)}}' has no value in the inputs")
-            }
-            if case .string(let s) = v { out += s } else { out += v.serialized() }
-            rest = after[close.upperBound...]
-        }
-        out += rest
-        return out
-    }
 }
 
 /// Calls a plugin-exported operation (libffi), provided by KernelPlugins' host.
 @KernelActor
 public protocol PluginOperationCaller: AnyObject {
     func callOperation(plugin: String, operation: String, arguments: JSON) async throws -> JSON
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
 }
