@@ -8,7 +8,7 @@ import { activityTable } from './audit.js';
 
 const SUMMARY_CARDS = [
   ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
-  ['failed_today', 'Failed today'], ['total_components', 'Components'], ['total_workflows', 'Workflows'],
+  ['failed_today', 'Failed today'], ['total_components', 'Components'], ['total_workflows', 'Workflows'], ['total_runs', 'Runs'], ['total_connections', 'Connections'],
   ['success_rate_7d', 'Success rate (7 days)'],
 ];
 const SUMMARY_REFRESH_DEBOUNCE_MS = 500;
@@ -105,11 +105,13 @@ export function renderHealth(hl) {
   const out = h('div');
   const pluginCount = typeof plugins === 'number' ? plugins : (plugins.count ?? plugins.loaded ?? (Array.isArray(plugins) ? plugins.length : undefined));
   out.append(kv([
-    ['Store', typeof store === 'string' ? store : [store.kind || store.type, store.latency_ms !== undefined ? `${Number(store.latency_ms).toFixed(2)} ms` : null, store.status].filter(Boolean).join(' · ')],
+    ['Store', typeof store === 'string' ? store : [store.kind || store.type, store.latency_ms !== undefined ? `${Number(store.latency_ms).toFixed(2)} ms` : null, store.ok === false ? `error: ${store.error || 'unavailable'}` : null].filter(Boolean).join(' · ')],
     ['Plugins', pluginCount ?? '—'],
     ['Uptime', hl.uptime_seconds !== undefined ? fmtDuration(Date.now() - hl.uptime_seconds * 1000) : (hl.uptime ?? '—')],
     ['Version', hl.version ?? '—'],
-    ['Load', Array.isArray(hl.load) ? hl.load.map(x => Number(x).toFixed(2)).join(' / ') : (hl.load ?? '—')],
+    ['Load', hl.load && typeof hl.load === 'object' ? Object.values(hl.load).map(x => Number(x).toFixed(2)).join(' / ') : (hl.load ?? '—')],
+    hl.cpus ? ['CPUs', hl.cpus] : null,
+    hl.status ? ['Status', statusBadge(hl.status === 'ok' ? 'ok' : 'warn')] : null,
   ]));
   out.append(h('h3', { style: 'margin-top:16px' }, 'Sandbox layers'));
   const layers = layerEntries(sandbox);

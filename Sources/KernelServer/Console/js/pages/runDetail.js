@@ -152,7 +152,7 @@ export async function render(main, params) {
       const list = listOf(await api(`/workflow-runs/${encodeURIComponent(run.id)}/artifacts`));
       clear(artifactsBox, list.length ? h('ul#artifact-list', list.map(a => {
         const name = a.name || a.path;
-        return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `⭳ ${name}`),
+        return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `↓ ${name}`),
           h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime || a.content_type || ''}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
       })) : empty(TERMINAL.has(run.status) ? 'This run produced no artifacts.' : 'Artifacts appear when steps finish.'));
     } catch (e) { clear(artifactsBox, errorState(e, loadArtifacts)); }
