@@ -230,3 +230,33 @@ import Testing
         #expect(results[9].status == 405)
     }
 }
+
+@Suite struct HTTPDownloadTests {
+    @Test func artifactsDownloadWithTheirContentType() async throws {
+        let results: [HTTPResponse] = try await Task { @KernelActor in
+            let config = try KernelConfiguration.resolve(flags: ["MCPK_HOME": "/tmp/mcpk-http-unit"], environment: [:], dotEnv: nil,
+                                                         workingDirectory: "/tmp", bundledPluginDir: nil)
+            let d = Dispatcher()
+            d.register("run.artifact", summary: "artifact") { p, _ in
+                switch try p.string("name") {
+                case "out.csv": return ["name": "out.csv", "mime": "text/csv", "encoding": "utf-8", "content": "a,b\n1,2\n"]
+                case "img.png": return ["name": "img.png", "mime": "image/png", "encoding": "base64", "content": "iVBORw0KGgo="]
+                default: throw KernelError.notFound("no artifact")
+                }
+            }
+            let api = HTTPAPI(dispatcher: d, configuration: config, logger: Logger(label: "t"), console: ConsoleFiles(root: nil))
+            var out: [HTTPResponse] = []
+            for name in ["out.csv", "img.png", "nope"] {
+                let r = HTTPRequest(method: "GET", target: "/api/v1/workflow-runs/r1/artifacts/\(name)")
+                if case .response(let resp) = await api.handle(r, requestID: "t").0 { out.append(resp) }
+            }
+            return out
+        }.value
+        #expect(results.map(\.status) == [200, 200, 404])
+        #expect(results[0].header("content-type") == "text/csv")
+        #expect(String(decoding: results[0].body, as: UTF8.self) == "a,b\n1,2\n")
+        #expect(results[0].header("content-disposition") == "attachment; filename=\"out.csv\"")
+        #expect(results[1].header("content-type") == "image/png")
+        #expect(results[1].body == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+    }
+}
