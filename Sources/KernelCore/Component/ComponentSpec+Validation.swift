@@ -1,7 +1,7 @@
 /// Validation of a whole component config (`{type, ...fields}`).
 extension ComponentSpec {
     /// "unknown component type 'X'; valid types: LLM Prompt Agent, …"
-    static func unknownTypeMessage(_ name: String) -> String {
+    public static func unknownTypeMessage(_ name: String) -> String {
         "unknown component type '\(name)'; valid types: " + ComponentType.allCases.map(\.rawValue).joined(separator: ", ")
     }
 

@@ -14,6 +14,8 @@ extension Kernel {
         registerDashboardMethods()
         registerEntityMethods()
         registerAuditMethods()
+        registerComponentMethods()
+        registerWorkflowMethods()
     }
 
     func registerKernelMethods() {
