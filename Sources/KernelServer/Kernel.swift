@@ -2,6 +2,7 @@ import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelStore
 import Logging
 
 /// The kernel: configuration, the dispatcher and the services behind it, and
@@ -22,6 +23,8 @@ public final class Kernel {
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?
+    /// The store, opened by `start()` from `configuration.databaseURL` (see Kernel+Store.swift).
+    public internal(set) var store: (any Store)?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
     private var signals: [Signal] = []
@@ -60,6 +63,7 @@ public final class Kernel {
         phase = .starting
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
+        try await openStore()
         registerMethods()
         try await startServices()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)

@@ -313,13 +313,19 @@ public final class HTTPAPI {
         case .success(let v): value = v
         }
         let fileName = value["name"]?.stringValue ?? params["name"]?.stringValue ?? "artifact"
-        let type = value["content_type"]?.stringValue ?? value["mime_type"]?.stringValue ?? MIMETypes.forPath(fileName)
+        let type = value["content_type"]?.stringValue ?? value["mime_type"]?.stringValue ?? value["mime"]?.stringValue
+            ?? MIMETypes.forPath(fileName)
         var bytes: [UInt8]
         if let path = value["path"]?.stringValue {
             guard let b = ConsoleFiles.readAll(path) else {
                 return .error(404, kind: "not_found", message: "artifact file '\(fileName)' is missing")
             }
             bytes = b
+        } else if value["encoding"]?.stringValue == "base64", let b64 = value["content"]?.stringValue {
+            guard let decoded = Base64.decode(b64) else {
+                return .error(500, kind: "internal", message: "artifact '\(fileName)' has malformed base64 content")
+            }
+            bytes = decoded
         } else if let text = value["content"]?.stringValue {
             bytes = Array(text.utf8)
         } else if let b64 = value["content_base64"]?.stringValue, let decoded = Base64.decode(b64) {

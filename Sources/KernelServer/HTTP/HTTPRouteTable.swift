@@ -88,6 +88,10 @@ public enum HTTPRouteTable {
                   tag: "audit", "Audit entries, optionally for one entity"),
 
         // Kernel
+        HTTPRoute("GET", "/api/v1/kernel/status", .control("kernel.status"), tag: "kernel",
+                  "Kernel version, uptime, store, addresses"),
+        HTTPRoute("GET", "/api/v1/kernel/ping", .control("kernel.ping"), query: true, tag: "kernel",
+                  "Liveness and latency probe (echo after delay_ms)"),
         HTTPRoute("GET", "/api/v1/openapi.json", .openAPI, tag: "kernel", "This OpenAPI 3.1 document"),
         HTTPRoute("GET", "/metrics", .metrics, tag: "kernel", "Prometheus metrics"),
         HTTPRoute("GET", "/healthz", .health, tag: "kernel", "Liveness (no authentication)"),

@@ -102,13 +102,13 @@ final class SSEStream: Session {
     // MARK: frames
 
     /// The event object inside a notification: `params.event` when present, else params itself.
-    static func eventObject(_ params: JSON) -> JSON {
+    nonisolated static func eventObject(_ params: JSON) -> JSON {
         if let inner = params["event"], case .object = inner { return inner }
         return params
     }
 
     /// Encodes one event. `id` is its `seq`, `event` its `type`, `data` the compact event JSON.
-    static func frame(_ method: String, _ params: JSON) -> (seq: Int64?, type: String, text: String) {
+    nonisolated static func frame(_ method: String, _ params: JSON) -> (seq: Int64?, type: String, text: String) {
         let event = eventObject(params)
         let seq = event["seq"]?.intValue
         let type = event["type"]?.stringValue ?? method

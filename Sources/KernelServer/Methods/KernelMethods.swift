@@ -10,6 +10,12 @@ extension Kernel {
     /// Registers every control method. Each area adds one line here.
     func registerMethods() {
         registerKernelMethods()
+        registerConnectionMethods()
+        registerDashboardMethods()
+        registerEntityMethods()
+        registerAuditMethods()
+        registerComponentMethods()
+        registerWorkflowMethods()
     }
 
     func registerKernelMethods() {
