@@ -247,3 +247,30 @@ def test_keyboard_navigation_reaches_every_nav_link(page, seed):
             seen.add(href)
     for href in ["#/components", "#/workflows", "#/runs", "#/data-sources", "#/plugins", "#/audit"]:
         assert href in seen
+
+
+def test_token_sign_in_when_the_kernel_requires_one(browser):
+    from conftest import DESKTOP, Kernel, Watch
+    k = Kernel(token="console-test-token")
+    try:
+        ctx = browser.new_context(viewport=DESKTOP, base_url=k.base)
+        pg = ctx.new_page()
+        pg.set_default_timeout(20_000)
+        watch = Watch(pg)
+        watch.allowed_status.add(401)
+        pg.goto("/#/runs")
+        pg.wait_for_selector("dialog[open] #token-input")
+        shot(pg, "sign-in-desktop")
+        pg.fill("#token-input", "console-test-token")
+        pg.click("dialog button[type=submit]")
+        expect(pg.locator("#runs-table, main .state.empty")).to_be_visible()
+        # The live feed works with the token too (read through fetch, since EventSource cannot send headers).
+        expect(pg.locator("#live-state")).to_have_text("● live")
+        assert pg.evaluate("sessionStorage.getItem('mcpk.token')") == "console-test-token"
+        watch.allowed_status.discard(401)
+        pg.goto("/#/components")
+        expect(pg.locator("main .state.empty, #component-list")).to_be_visible()
+        watch.check()
+        ctx.close()
+    finally:
+        k.stop()

@@ -44,6 +44,17 @@ import Testing
         #expect(v["flags"] == [true, false, nil, nil, -3])
     }
 
+    @Test func sequenceAtTheKeysIndentation() throws {
+        let v = try YAMLSubset.parse("command: python\nargs:\n- -m\n- server\nenv:\n  A: 'x: y'\n")
+        #expect(v == ["command": "python", "args": ["-m", "server"], "env": ["A": "x: y"]])
+        let (mcp, errors) = MCPConfiguration.parse("\n  {\"command\": \"node\", \"args\": [\"srv.js\"]}\n", path: "c")
+        #expect(errors.isEmpty)
+        #expect(mcp == MCPConfiguration(command: "node", args: ["srv.js"]))
+        let (flow, flowErrors) = MCPConfiguration.parse("{command: uvx, args: [tool]}", path: "c")
+        #expect(flowErrors.isEmpty)
+        #expect(flow == MCPConfiguration(command: "uvx", args: ["tool"]))
+    }
+
     @Test func blockScalars() throws {
         let v = try YAMLSubset.parse("script: |\n  line 1\n  line 2\nfolded: >-\n  a\n  b\nafter: x\n")
         #expect(v["script"] == "line 1\nline 2\n")

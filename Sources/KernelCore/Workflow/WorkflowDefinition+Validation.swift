@@ -97,7 +97,14 @@ extension WorkflowDefinition {
             errors.append(FieldError(sp(at, "needs"), "dependency cycle: " + cycle.joined(separator: " -> ")))
         }
 
-        // References in inputs and when.
+        // References in inputs and when (ancestor sets computed once per step).
+        var ancestorCache: [String: Set<String>] = [:]
+        func ancestorsOf(_ id: String) -> Set<String> {
+            if let a = ancestorCache[id] { return a }
+            let a = ancestors(of: id, needs: needs)
+            ancestorCache[id] = a
+            return a
+        }
         func checkReference(_ ref: Reference, at refPath: String, from stepID: String?) {
             switch ref.root {
             case .inputs:
@@ -113,7 +120,7 @@ extension WorkflowDefinition {
                 guard let stepID else { return }
                 if target == stepID {
                     errors.append(FieldError(refPath, "${\(ref)} refers to the step itself"))
-                } else if !ancestors(of: stepID, needs: needs).contains(target) {
+                } else if !ancestorsOf(stepID).contains(target) {
                     errors.append(FieldError(refPath, "${\(ref)}: step '\(target)' is not an ancestor of '\(stepID)' (add it to needs)"))
                 }
             }

@@ -84,7 +84,10 @@ extension Kernel {
         props["description"] = ["type": "string"]
         props["tags"] = ["type": "array", "items": ["type": "string"]]
         props["owner"] = ["type": "string"]
-        props["config"] = ComponentSpec.unionSchema
+        var config = ComponentSpec.unionSchema.objectValue ?? JSONObject()
+        config["$schema"] = nil  // embedded in the params schema: no dialect or id of its own
+        config["$id"] = nil
+        props["config"] = .object(config)
         return ["type": "object", "properties": .object(props), "required": create ? ["name", "config"] : ["id"],
                 "additionalProperties": false]
     }

@@ -76,7 +76,7 @@ export function listOf(data) {
   return [];
 }
 export function nextCursor(data) {
-  return data && !Array.isArray(data) ? (data.next_cursor ?? data.cursor ?? null) : null;
+  return data && !Array.isArray(data) ? (data.next_cursor ?? data.next_before ?? data.cursor ?? null) : null;
 }
 
 /** Fetches a binary resource with auth and hands it to the browser as a download. */

@@ -6,7 +6,7 @@
 // line, and a reconnect asks for `after=<last seq>`, so none is lost.
 import { token, authHeaders } from './api.js';
 
-export const STREAM_EVENT_TYPES = ['status_change', 'log', 'progress', 'result_preview', 'result', 'error', 'end', 'run', 'message'];
+export const STREAM_EVENT_TYPES = ['status_change', 'log', 'progress', 'result_preview', 'result', 'artifact', 'error', 'end', 'message'];
 const RECONNECT_DELAY_MS = 1000;
 const MAX_RECONNECT_DELAY_MS = 10_000;
 
@@ -132,4 +132,24 @@ export class LiveStream {
 
   finish() { this.teardown(); this.setState(StreamState.ended); }
   close() { this.teardown(); if (this.state !== StreamState.ended) this.setState(StreamState.closed); }
+}
+
+/**
+ * Reads one event of the dashboard-wide feed (/api/v1/events: status_change
+ * and end events of every run) as a run update {id, status, workflow_id}, or
+ * null for events about steps.
+ */
+export function runUpdate(data) {
+  if (!data || typeof data !== 'object') return null;
+  const p = data.payload && typeof data.payload === 'object' ? data.payload : {};
+  if (data.step_id || p.entity === 'step') return null;
+  const id = data.run_id || p.run_id;
+  if (!id) return null;
+  const out = { id };
+  const status = p.status || data.status;
+  if (status) out.status = status;
+  if (p.workflow_id || data.workflow_id) out.workflow_id = p.workflow_id || data.workflow_id;
+  if (data.at && status === 'running') out.started_at = data.at;
+  if (data.at && ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)) out.finished_at = data.at;
+  return out;
 }

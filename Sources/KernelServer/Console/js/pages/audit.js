@@ -30,7 +30,7 @@ export function activityTable(entries) {
 export async function render(main, _params, query) {
   const typeSel = h('select#audit-entity-type', { 'aria-label': 'Entity type' }, h('option', { value: '' }, 'Any entity'), ENTITY_TYPES.map(t => h('option', { value: t }, t)));
   const idIn = h('input#audit-entity-id', { type: 'search', placeholder: 'Entity id', 'aria-label': 'Entity id' });
-  const actionIn = h('input#audit-action', { type: 'search', placeholder: 'Action (e.g. component.create)', 'aria-label': 'Action type' });
+  const actionIn = h('input#audit-action', { type: 'search', placeholder: 'Action (e.g. create)', 'aria-label': 'Action type' });
   typeSel.value = query.entity_type || ''; idIn.value = query.entity_id || ''; actionIn.value = query.action_type || '';
   const body = h('div');
   const more = h('div.row', { style: 'margin-top:8px' });
@@ -48,7 +48,7 @@ export async function render(main, _params, query) {
       const page = listOf(data);
       entries = entries.concat(page);
       clear(body, entries.length ? activityTable(entries) : empty('No audit entries match these filters.'));
-      const cursor = nextCursor(data) ?? (page.length === PAGE_SIZE ? (page[page.length - 1].id ?? page[page.length - 1].at) : null);
+      const cursor = nextCursor(data);
       if (cursor) more.append(h('button', { type: 'button', onclick: () => load(cursor) }, 'Load older'));
     } catch (e) { clear(body, errorState(e, () => load(before))); }
   }

@@ -3,12 +3,12 @@
 // by the /api/v1/events SSE feed.
 import { api, listOf } from '../api.js';
 import { h, clear, withStates, pageHead, statusBadge, fmtTime, fmtDuration, shortId, kv, loading, errorState, empty } from '../ui.js';
-import { LiveStream } from '../stream.js';
+import { LiveStream, runUpdate } from '../stream.js';
 import { activityTable } from './audit.js';
 
 const SUMMARY_CARDS = [
   ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
-  ['failed_today', 'Failed today'], ['total_components', 'Components'], ['total_workflows', 'Workflows'],
+  ['failed_today', 'Failed today'], ['total_components', 'Components'], ['total_workflows', 'Workflows'], ['total_runs', 'Runs'], ['total_connections', 'Connections'],
   ['success_rate_7d', 'Success rate (7 days)'],
 ];
 const SUMMARY_REFRESH_DEBOUNCE_MS = 500;
@@ -22,18 +22,23 @@ export async function render(main) {
     cards, h('div.grid.two', { style: 'margin-top:16px' }, h('div', running, activity), health));
 
   let summaryTimer = null;
-  const loadSummary = () => withStates(cards, () => api('/dashboard/summary'), (s) => {
-    const out = SUMMARY_CARDS.filter(([k]) => s[k] !== undefined).map(([k, label]) => {
-      let v = s[k];
-      if (k === 'success_rate_7d' && typeof v === 'number') v = v === null ? '—' : `${Math.round((v <= 1 ? v * 100 : v) * 10) / 10}%`;
-      return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
-    });
-    cards.append(...out);
-    clear(activity, h('h2#activity-h', 'Recent activity'));
-    const recent = listOf(s.recent_activity);
-    activity.append(recent.length ? activityTable(recent.slice(0, 20)) : empty('No activity yet.'));
-    return null;
-  });
+  const loadSummary = async () => {
+    const first = !cards.childElementCount || cards.querySelector('.state');
+    if (first) clear(cards, loading());
+    try {
+      const s = await api('/dashboard/summary');
+      clear(cards, SUMMARY_CARDS.filter(([k]) => s[k] !== undefined).map(([k, label]) => {
+        let v = s[k];
+        if (k === 'success_rate_7d' && typeof v === 'number') v = `${Math.round((v <= 1 ? v * 100 : v) * 10) / 10}%`;
+        return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
+      }));
+      const recent = listOf(s.recent_activity);
+      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20)) : empty('No activity yet.'));
+    } catch (e) {
+      clear(cards, errorState(e, loadSummary));
+      clear(activity, h('h2#activity-h', 'Recent activity'), errorState(e));
+    }
+  };
   clear(activity, h('h2#activity-h', 'Recent activity'), loading());
   loadSummary();
 
@@ -65,11 +70,10 @@ export async function render(main) {
     dedupe: false,
     onState: (st) => { const el = document.getElementById('live-state'); if (el) el.textContent = st === 'open' ? '● live' : st; },
     onEvent: ({ data }) => {
-      const ev = data && data.payload && !data.run_id ? { ...data.payload, ...data } : data;
-      const runId = ev && (ev.run_id || ev.id);
-      if (!runId) return;
-      const prev = rows.get(runId) || { id: runId };
-      rows.set(runId, { ...prev, ...ev, id: runId, status: ev.status || (ev.payload && ev.payload.status) || prev.status });
+      const ev = runUpdate(data);
+      if (!ev) return;
+      const prev = rows.get(ev.id) || { id: ev.id, created_at: data.at };
+      rows.set(ev.id, { ...prev, ...ev, started_at: prev.started_at || ev.started_at });
       renderRuns();
       clearTimeout(summaryTimer);
       summaryTimer = setTimeout(loadSummary, SUMMARY_REFRESH_DEBOUNCE_MS);
@@ -101,11 +105,13 @@ export function renderHealth(hl) {
   const out = h('div');
   const pluginCount = typeof plugins === 'number' ? plugins : (plugins.count ?? plugins.loaded ?? (Array.isArray(plugins) ? plugins.length : undefined));
   out.append(kv([
-    ['Store', typeof store === 'string' ? store : [store.kind || store.type, store.latency_ms !== undefined ? `${Number(store.latency_ms).toFixed(2)} ms` : null, store.status].filter(Boolean).join(' · ')],
+    ['Store', typeof store === 'string' ? store : [store.kind || store.type, store.latency_ms !== undefined ? `${Number(store.latency_ms).toFixed(2)} ms` : null, store.ok === false ? `error: ${store.error || 'unavailable'}` : null].filter(Boolean).join(' · ')],
     ['Plugins', pluginCount ?? '—'],
     ['Uptime', hl.uptime_seconds !== undefined ? fmtDuration(Date.now() - hl.uptime_seconds * 1000) : (hl.uptime ?? '—')],
     ['Version', hl.version ?? '—'],
-    ['Load', Array.isArray(hl.load) ? hl.load.map(x => Number(x).toFixed(2)).join(' / ') : (hl.load ?? '—')],
+    ['Load', hl.load && typeof hl.load === 'object' ? Object.values(hl.load).map(x => Number(x).toFixed(2)).join(' / ') : (hl.load ?? '—')],
+    hl.cpus ? ['CPUs', hl.cpus] : null,
+    hl.status ? ['Status', statusBadge(hl.status === 'ok' ? 'ok' : 'warn')] : null,
   ]));
   out.append(h('h3', { style: 'margin-top:16px' }, 'Sandbox layers'));
   const layers = layerEntries(sandbox);

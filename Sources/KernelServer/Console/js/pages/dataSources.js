@@ -28,7 +28,7 @@ export async function render(main, params, query) {
 }
 
 function secretBadge(secret) {
-  return secret ? h('span.badge.st-ok', { dataset: { secret: 'set' } }, h('span', { 'aria-hidden': 'true' }, '🔒'), 'set') : h('span.muted', { dataset: { secret: 'none' } }, 'none');
+  return secret ? h('span.badge.st-ok', { dataset: { secret: 'set' } }, h('span', { 'aria-hidden': 'true' }, '✓'), 'set') : h('span.muted', { dataset: { secret: 'none' } }, 'none');
 }
 
 async function connectorPlugins() {
@@ -135,7 +135,7 @@ function tableItem(t) {
 
 function schemaItem(s, open) {
   const tables = listOf(s.tables ?? []);
-  const summary = h('summary', '🗂 ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
+  const summary = h('summary', '◆ ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
   return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(tableItem))));
 }
 

@@ -10,6 +10,7 @@ const MAX_LOG_LINES = 20_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
 const TICK_MS = 1000;
 const PREVIEW_CHARS = 4000;
+const ARTIFACT_REFRESH_MS = 300;
 
 /** Exposed for the browser tests and for debugging from the devtools console. */
 window.mcpkConsole = window.mcpkConsole || {};
@@ -151,11 +152,13 @@ export async function render(main, params) {
       const list = listOf(await api(`/workflow-runs/${encodeURIComponent(run.id)}/artifacts`));
       clear(artifactsBox, list.length ? h('ul#artifact-list', list.map(a => {
         const name = a.name || a.path;
-        return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `⭳ ${name}`),
-          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.content_type || ''}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
+        return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `↓ ${name}`),
+          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime || a.content_type || ''}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
       })) : empty(TERMINAL.has(run.status) ? 'This run produced no artifacts.' : 'Artifacts appear when steps finish.'));
     } catch (e) { clear(artifactsBox, errorState(e, loadArtifacts)); }
   }
+  let artifactTimer = null;
+  function loadArtifactsSoon() { clearTimeout(artifactTimer); artifactTimer = setTimeout(loadArtifacts, ARTIFACT_REFRESH_MS); }
   async function cancel() {
     cancelBtn.disabled = true;
     try { await api(`/workflow-runs/${encodeURIComponent(run.id)}/cancel`, { method: 'POST' }); toast('Cancel requested.'); }
@@ -170,7 +173,10 @@ export async function render(main, params) {
   // ---- live events
   const onEvent = ({ id, type, data }) => {
     const ev = data && typeof data === 'object' ? data : { payload: data };
-    const p = ev.payload && typeof ev.payload === 'object' ? ev.payload : ev;
+    const p = { ...(ev.payload && typeof ev.payload === 'object' ? ev.payload : ev) };
+    // The step an event belongs to: the event's step_id (RunEvent), else the payload's.
+    if (!p.step_id) p.step_id = ev.step_id || (p.entity === 'step' ? p.step : undefined) || undefined;
+    if (p.entity === 'run') p.step_id = undefined;
     const at = ev.at ?? p.at;
     const evType = type === 'message' ? (ev.type || 'message') : type;
     const seq = id ?? ev.seq;
@@ -213,6 +219,7 @@ export async function render(main, params) {
         if (!p.step_id) { run.error = msg; drawSummary(); }
         scrollLog(); return;
       }
+      case 'artifact': loadArtifactsSoon(); return;
       case 'end': {
         if (p.status) run.status = p.status;
         if (!run.finished_at) run.finished_at = at || Date.now();
@@ -228,5 +235,5 @@ export async function render(main, params) {
   window.mcpkConsole.runStream = stream;
   stream.start();
   const tick = setInterval(() => { if (!TERMINAL.has(run.status)) { drawSteps(); drawSummary(); } }, TICK_MS);
-  return () => { stream.close(); clearInterval(tick); if (window.mcpkConsole.runStream === stream) window.mcpkConsole.runStream = null; };
+  return () => { stream.close(); clearInterval(tick); clearTimeout(artifactTimer); if (window.mcpkConsole.runStream === stream) window.mcpkConsole.runStream = null; };
 }

@@ -2,7 +2,7 @@
 // filters, kept live by the /api/v1/events SSE feed.
 import { api, listOf, nextCursor } from '../api.js';
 import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, shortId, empty, loading, errorState } from '../ui.js';
-import { LiveStream } from '../stream.js';
+import { LiveStream, runUpdate } from '../stream.js';
 import { setQuery } from '../app.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -41,7 +41,7 @@ export async function render(main, _params, query) {
     if (!cursor) { setQuery(filters); runs = []; byId.clear(); clear(body, loading()); }
     clear(more);
     try {
-      const data = await api('/workflow-runs', { query: { ...filters, limit: PAGE_SIZE, cursor } });
+      const data = await api('/workflow-runs', { query: { status: filters.status, workflow: filters.workflow_id, limit: PAGE_SIZE, cursor } });
       for (const r of listOf(data)) if (!byId.has(r.id)) { byId.set(r.id, r); runs.push(r); }
       draw();
       const next = nextCursor(data);
@@ -56,18 +56,17 @@ export async function render(main, _params, query) {
     dedupe: false,
     onState: (s) => { live.textContent = s === 'open' ? '● live' : s; },
     onEvent: ({ data }) => {
-      const ev = data && data.payload && !data.run_id ? { ...data.payload, ...data } : data;
-      const id = ev && (ev.run_id || ev.id);
-      if (!id) return;
-      const status = ev.status || ev.payload?.status;
+      const ev = runUpdate(data);
+      if (!ev) return;
+      const id = ev.id;
       const known = byId.get(id);
-      if (known) Object.assign(known, ev, { id, status: status || known.status });
+      if (known) Object.assign(known, ev, { started_at: known.started_at || ev.started_at, finished_at: known.finished_at || ev.finished_at });
       else {
-        if (statusSel.value && status !== statusSel.value) return;
+        if (statusSel.value && ev.status !== statusSel.value) return;
         if (wfSel.value && ev.workflow_id !== wfSel.value) return;
-        const r = { ...ev, id, status }; byId.set(id, r); runs.unshift(r);
+        const r = { created_at: data.at, ...ev }; byId.set(id, r); runs.unshift(r);
       }
-      if (statusSel.value) runs = runs.filter(r => r.status === statusSel.value || r.id === id);
+      if (statusSel.value) runs = runs.filter(r => r.status === statusSel.value);
       draw();
     },
   });
