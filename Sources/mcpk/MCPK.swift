@@ -11,6 +11,7 @@ struct MCPK: ParsableCommand {
 
     /// Every subcommand; each area appends its own in `Commands/`.
     static var commands: [ParsableCommand.Type] {
-        [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self]
+        [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self,
+         PluginHostCommand.self]
     }
 }
