@@ -6,7 +6,8 @@ SHELL := /bin/bash
 
 # Debian packages the kernel, its plugins and its tests need. Areas add theirs here.
 APT_PACKAGES := libuv1-dev libpq-dev libffi-dev libsqlite3-dev libsodium-dev libseccomp-dev \
-	libhttp-parser-dev pkg-config bubblewrap postgresql sqlite3 util-linux
+	libhttp-parser-dev pkg-config bubblewrap postgresql sqlite3 util-linux \
+	chromium python3 python3-venv curl wrk
 
 SWIFT ?= swift
 BUILD_FLAGS ?=
@@ -43,6 +44,8 @@ test: build
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \
 	$(SWIFT) test --skip-build $(BUILD_FLAGS) 2>&1 | tee .build/test.log; \
 	test $${PIPESTATUS[0]} -eq 0
+	MCPK_BIN="$$PWD/$(BIN)/mcpk" scripts/schemathesis.sh
+	MCPK_BIN="$$PWD/$(BIN)/mcpk" Tests/ConsoleTests/run.sh
 
 bench: build
 	$(SWIFT) build -c release --product mcpk

@@ -102,6 +102,12 @@ let package = Package(
         .target(name: "PluginTestOps", path: "Plugins/testops", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
 
+        // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
+        .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
+                          path: "bench/control_socket", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
+                          path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
+
         // Tests (Swift Testing).
         .testTarget(name: "KernelLoopTests", dependencies: ["KernelLoop", "KernelCore"],
                     swiftSettings: swiftSettings),

@@ -107,10 +107,35 @@ final class ControlConnection: Session {
             }
             return
         }
+        if let reply = executeInline(value) {
+            if let r = reply { send(r) }
+            return
+        }
         inFlight += 1
         Task { @KernelActor in
             if let reply = await self.execute(value) { self.send(reply) }
             self.requestDone()
+        }
+    }
+
+    /// Well-formed requests for synchronous methods are answered without a
+    /// task hop. Returns nil when the request must go through `execute`;
+    /// `.some(nil)` for an inline notification.
+    private func executeInline(_ request: JSON) -> JSON?? {
+        guard case .object(let o) = request, o["jsonrpc"]?.stringValue == "2.0",
+              let method = o["method"]?.stringValue else { return nil }
+        let id = o["id"]
+        switch id {
+        case nil, .string?, .int?: break
+        default: return nil
+        }
+        let params = o["params"] ?? .null
+        let context = CallContext(actor: "uid:\(peerUID)", transport: .socket, session: self, requestID: "")
+        guard let result = server.dispatcher.callInline(method, params: params, context: context) else { return nil }
+        guard let id else { return .some(nil) }
+        switch result {
+        case .success(let r): return .some(RPCError.response(id: id, result: r))
+        case .failure(let e): return .some(RPCError.response(id: id, error: RPCError.object(e)))
         }
     }
 

@@ -4,6 +4,10 @@ import KernelLoop
 /// A control method handler. Runs on the loop (`KernelActor`).
 public typealias MethodHandler = @KernelActor (Params, CallContext) async throws -> JSON
 
+/// A handler that never suspends (reads of in-memory state). Transports run
+/// it inline in the read callback, skipping a task hop.
+public typealias SyncMethodHandler = @KernelActor (Params, CallContext) throws -> JSON
+
 /// One registered control method, as listed by `rpc.discover` and the OpenAPI generator.
 public struct MethodSpec {
     public let name: String
@@ -11,6 +15,7 @@ public struct MethodSpec {
     /// JSON Schema of the params object.
     public let params: JSON
     let handler: MethodHandler
+    let syncHandler: SyncMethodHandler?
 }
 
 /// Maps method names to handlers. The only place business logic is reached
@@ -24,7 +29,32 @@ public final class Dispatcher {
     /// Registers a method. Re-registering a name replaces it.
     public func register(_ name: String, summary: String, params: JSON = ["type": "object"],
                          _ handler: @escaping MethodHandler) {
-        table[name] = MethodSpec(name: name, summary: summary, params: params, handler: handler)
+        table[name] = MethodSpec(name: name, summary: summary, params: params, handler: handler, syncHandler: nil)
+    }
+
+    /// Registers a method whose handler never suspends.
+    public func registerSync(_ name: String, summary: String, params: JSON = ["type": "object"],
+                             _ handler: @escaping SyncMethodHandler) {
+        table[name] = MethodSpec(name: name, summary: summary, params: params,
+                                 handler: { p, c in try handler(p, c) }, syncHandler: handler)
+    }
+
+    /// Calls a method inline if it is synchronous; nil means "use `call`".
+    public func callInline(_ name: String, params: JSON, context: CallContext) -> Result<JSON, DispatchError>? {
+        guard let spec = table[name], let sync = spec.syncHandler else { return nil }
+        let p: JSON
+        switch params {
+        case .null: p = .object(JSONObject())
+        case .object: p = params
+        default: return nil
+        }
+        do {
+            return .success(try sync(Params(p), context))
+        } catch let e as KernelError {
+            return .failure(.kernel(e))
+        } catch {
+            return .failure(.kernel(.internal(String(describing: error))))
+        }
     }
 
     public func has(_ name: String) -> Bool { table[name] != nil }

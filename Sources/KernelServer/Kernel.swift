@@ -2,6 +2,7 @@ import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelStore
 import Logging
 
 /// The kernel: configuration, the dispatcher and the services behind it, and
@@ -22,6 +23,10 @@ public final class Kernel {
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?
+    /// The store, opened by `start()` from `configuration.databaseURL` (see Kernel+Store.swift).
+    public internal(set) var store: (any Store)?
+    /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
+    public internal(set) var http: HTTPServer?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -29,6 +34,10 @@ public final class Kernel {
     private var shutdownHooks: [(String, @KernelActor () async -> Void)] = []
     /// Extra sections of `kernel.status` contributed by services.
     var statusProviders: [(String, @KernelActor () -> JSON)] = []
+    /// How long a `kernel.status` RSS reading stays fresh.
+    static let rssRefreshMs: Int64 = 1000
+    var rssCached: UInt64 = 0
+    var rssReadAt = Timestamp(milliseconds: 0)
     /// Time from `start()` to ready, in milliseconds.
     public private(set) var startupMilliseconds: Double = 0
 
@@ -54,11 +63,13 @@ public final class Kernel {
         phase = .starting
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
+        try await openStore()
         registerMethods()
         try await startServices()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server
+        try startHTTP()
         try installSignalHandlers()
         phase = .running
         startupMilliseconds = Kernel.monotonicMilliseconds() - t0
@@ -124,7 +135,9 @@ public final class Kernel {
         }
         phase = .stopping
         control?.stopAccepting()
+        http?.stopAccepting()
         await control?.closeAll()
+        await http?.closeAll()
         for (name, hook) in shutdownHooks.reversed() {
             logger.debug("shutdown step", metadata: ["step": "\(name)"])
             await hook()

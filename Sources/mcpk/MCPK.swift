@@ -11,7 +11,8 @@ struct MCPK: ParsableCommand {
 
     /// Every subcommand; each area appends its own in `Commands/`.
     static var commands: [ParsableCommand.Type] {
-        [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self,
+        [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self, AuditCommand.self, DashboardCommand.self,
+         ComponentsCommand.self, WorkflowsCommand.self,
          PluginHostCommand.self]
     }
 }

@@ -10,11 +10,17 @@ extension Kernel {
     /// Registers every control method. Each area adds one line here.
     func registerMethods() {
         registerKernelMethods()
+        registerConnectionMethods()
+        registerDashboardMethods()
+        registerEntityMethods()
+        registerAuditMethods()
+        registerComponentMethods()
+        registerWorkflowMethods()
     }
 
     func registerKernelMethods() {
-        dispatcher.register("kernel.status", summary: "Kernel version, process, uptime, store, plugin dirs, addresses and connection count.",
-                            params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
+        dispatcher.registerSync("kernel.status", summary: "Kernel version, process, uptime, store, plugin dirs, addresses and connection count.",
+                                params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
             self.statusJSON()
         }
         dispatcher.register("kernel.shutdown", summary: "Stops the kernel gracefully after answering.",
@@ -41,13 +47,22 @@ extension Kernel {
             }
             return ["pong": true, "echo": p.value("echo") ?? .null]
         }
-        dispatcher.register("rpc.discover", summary: "Every registered method with a one-line summary and its params schema.",
-                            params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
+        dispatcher.registerSync("rpc.discover", summary: "Every registered method with a one-line summary and its params schema.",
+                                params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
             let methods: [JSON] = self.dispatcher.methods.map {
                 ["name": .string($0.name), "summary": .string($0.summary), "params": $0.params]
             }
             return ["jsonrpc": "2.0", "version": .string(Kernel.version), "methods": .array(methods)]
         }
+    }
+
+    /// Resident set size, re-read from /proc at most once per `rssRefreshMs`.
+    func residentBytes(now: Timestamp) -> UInt64 {
+        if now.milliseconds - rssReadAt.milliseconds >= Kernel.rssRefreshMs || rssCached == 0 {
+            rssCached = mcpk_resident_bytes()
+            rssReadAt = now
+        }
+        return rssCached
     }
 
     func statusJSON() -> JSON {
@@ -66,7 +81,7 @@ extension Kernel {
         o["socket"] = .string(configuration.socketPath)
         o["http"] = configuration.httpEndpoint == nil ? .null : .string(configuration.httpAddress)
         o["connections"] = ["socket": .int(Int64(control?.connectionCount ?? 0))]
-        o["rss_bytes"] = .int(Int64(mcpk_resident_bytes()))
+        o["rss_bytes"] = .int(Int64(residentBytes(now: now)))
         for (name, provider) in statusProviders { o[name] = provider() }
         return .object(o)
     }

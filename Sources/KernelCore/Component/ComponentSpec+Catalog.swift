@@ -1,0 +1,165 @@
+/// The nine component types (DESIGN.md §8, issue 3), with the console's
+/// camelCase field names.
+extension ComponentSpec {
+    // Limits and defaults (named constants).
+    public static let defaultTemperature = 0.7
+    public static let maxTemperature = 2.0
+    public static let defaultMaxTokens: Int64 = 1024
+    public static let defaultNotebookKernel = "python3"
+    public static let defaultStreamlitMainScript = "app.py"
+    public static let defaultDataMaxRows: Int64 = 1000
+    public static let maxDataMaxRows = 1_000_000.0
+    public static let maxStepTimeoutSeconds = 7.0 * 24 * 3600
+    public static let maxMemoryMb = 1_048_576.0
+    public static let maxCodeBytes = 4 << 20
+    public static let maxNameLength = 200
+
+    public static func `for`(_ type: ComponentType) -> ComponentSpec {
+        switch type {
+        case .llmPromptAgent: return llmPromptAgent
+        case .jupyterNotebook: return jupyterNotebook
+        case .pythonScript: return script(.pythonScript, language: "Python",
+                                          convention: "defines `main(**inputs)` and returns the result")
+        case .typeScriptScript: return script(.typeScriptScript, language: "TypeScript",
+                                              convention: "exports `main(inputs)` and returns the result")
+        case .streamlitApp: return streamlitApp
+        case .mcp: return mcp
+        case .data: return data
+        case .utility: return utility
+        case .output: return output
+        }
+    }
+
+    static let connectionsField = FieldDefinition(
+        "connections", .array(items: .string),
+        "Names of the external database connections the code may query through the kernel.")
+    static let requirementsField = FieldDefinition(
+        "requirements", .array(items: .string), "Packages to install before running (pip / npm specifiers).")
+
+    static let llmPromptAgent = ComponentSpec(
+        type: .llmPromptAgent,
+        description: "Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.",
+        fields: [
+            FieldDefinition("model", .string, required: true, minLength: 1, "Model name, e.g. gpt-4o-mini."),
+            FieldDefinition("systemPrompt", .string, "System prompt."),
+            FieldDefinition("userPromptTemplate", .string,
+                            "User prompt; `${inputs.x}` / `{{x}}` placeholders are filled from the step inputs."),
+            FieldDefinition("temperature", .number, default: .double(defaultTemperature), minimum: 0,
+                            maximum: maxTemperature, "Sampling temperature."),
+            FieldDefinition("maxTokens", .integer, default: .int(defaultMaxTokens), exclusiveMinimum: 0,
+                            "Maximum tokens to generate."),
+            FieldDefinition("topP", .number, minimum: 0, maximum: 1, title: "Top P", "Nucleus sampling mass."),
+            FieldDefinition("topK", .integer, exclusiveMinimum: 0, title: "Top K", "Top-k sampling."),
+            FieldDefinition("endpoint", .string, format: .url,
+                            "Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:11434/v1)."),
+            FieldDefinition("apiKeySecret", .string, minLength: 1, title: "API Key Secret",
+                            "Name of the sealed secret holding the API key."),
+        ])
+
+    static let notebookCellFields: [FieldDefinition] = [
+        FieldDefinition("id", .string, required: true, minLength: 1, "Cell id."),
+        FieldDefinition("type", .string, required: true, enum: ["code", "markdown"], "Cell type."),
+        FieldDefinition("content", .string, required: true, "Cell source."),
+        FieldDefinition("tags", .array(items: .string), "Cell tags (`parameters` marks the parameters cell)."),
+    ]
+
+    static let jupyterNotebook = ComponentSpec(
+        type: .jupyterNotebook,
+        description: "Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.",
+        fields: [
+            FieldDefinition("notebookCells", .array(items: .object(fields: notebookCellFields)), "The notebook's cells."),
+            FieldDefinition("notebookPathRef", .string, minLength: 1, title: "Notebook Path Ref",
+                            "Path of an .ipynb file (alternative to notebookCells)."),
+            FieldDefinition("parameters", .object(fields: nil), default: .object(JSONObject()),
+                            "Default parameters injected into the parameters cell."),
+            FieldDefinition("kernel", .string, default: .string(defaultNotebookKernel), minLength: 1, "Jupyter kernel name."),
+            connectionsField,
+        ],
+        rules: [.requireAny(["notebookCells", "notebookPathRef"])])
+
+    static func script(_ type: ComponentType, language: String, convention: String) -> ComponentSpec {
+        ComponentSpec(
+            type: type,
+            description: "A sandboxed \(language) script that \(convention).",
+            fields: [
+                FieldDefinition("codeContent", .string, required: true, minLength: 1, maxLength: maxCodeBytes,
+                                "\(language) source code."),
+                requirementsField,
+                FieldDefinition("network", .boolean, default: .bool(false), "Allow network access from the sandbox."),
+                FieldDefinition("timeoutSeconds", .number, maximum: maxStepTimeoutSeconds, exclusiveMinimum: 0,
+                                "Wall-clock limit for one run."),
+                FieldDefinition("memoryMb", .integer, maximum: maxMemoryMb, exclusiveMinimum: 0, title: "Memory MB",
+                                "Memory limit in MiB."),
+                connectionsField,
+            ])
+    }
+
+    static let streamlitApp = ComponentSpec(
+        type: .streamlitApp,
+        description: "A Streamlit app started as a service step that reports its URL once healthy.",
+        fields: [
+            FieldDefinition("gitRepoUrl", .string, format: .url, title: "Git Repo URL", "Repository to clone."),
+            FieldDefinition("codeContent", .string, minLength: 1, maxLength: maxCodeBytes,
+                            "App source (alternative to gitRepoUrl)."),
+            FieldDefinition("mainScriptPath", .string, default: .string(defaultStreamlitMainScript), minLength: 1,
+                            "Entry script inside the repository or work dir."),
+            requirementsField,
+            FieldDefinition("port", .integer, minimum: 1, maximum: 65535, "Port to listen on (a free one if unset)."),
+        ],
+        rules: [.requireAny(["gitRepoUrl", "codeContent"])])
+
+    static let mcp = ComponentSpec(
+        type: .mcp,
+        description: "Starts an MCP server from its configuration and calls one tool.",
+        fields: [
+            FieldDefinition("mcpConfiguration", .string, required: true, format: .mcpConfiguration,
+                            title: "MCP Configuration",
+                            "JSON or YAML with `command`, `args` and `env` of the server."),
+            FieldDefinition("tool", .string, required: true, minLength: 1, "Name of the tool to call."),
+            FieldDefinition("arguments", .object(fields: nil), default: .object(JSONObject()),
+                            "Default tool arguments (step inputs are merged over them)."),
+        ])
+
+    static let data = ComponentSpec(
+        type: .data,
+        description: "Runs SQL through an external database connection.",
+        fields: [
+            FieldDefinition("connection", .string, required: true, minLength: 1, "Connection id or name."),
+            FieldDefinition("query", .string, required: true, minLength: 1, "SQL statement."),
+            FieldDefinition("params", .array(items: .any), default: .array([]), "Positional query parameters."),
+            FieldDefinition("maxRows", .integer, default: .int(defaultDataMaxRows), maximum: maxDataMaxRows,
+                            exclusiveMinimum: 0, "Maximum rows returned."),
+        ])
+
+    /// Operations of a Utility step.
+    public static let utilityOperations = ["merge", "pick", "template", "plugin"]
+
+    static let utility = ComponentSpec(
+        type: .utility,
+        description: "An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.",
+        fields: [
+            FieldDefinition("operation", .string, required: true, enum: utilityOperations, "The operation."),
+            FieldDefinition("args", .object(fields: nil), default: .object(JSONObject()), "Operation arguments."),
+            FieldDefinition("keys", .array(items: .string), "Keys to keep (pick)."),
+            FieldDefinition("template", .string, "Text with `${inputs.x}` placeholders (template)."),
+            FieldDefinition("plugin", .string, minLength: 1, "Plugin name (plugin)."),
+            FieldDefinition("pluginOperation", .string, minLength: 1, "Exported plugin operation name (plugin)."),
+        ],
+        rules: [
+            .requiredWhen(field: "operation", equals: "pick", required: ["keys"]),
+            .requiredWhen(field: "operation", equals: "template", required: ["template"]),
+            .requiredWhen(field: "operation", equals: "plugin", required: ["plugin", "pluginOperation"]),
+        ])
+
+    /// Formats of an Output step.
+    public static let outputFormats = ["json", "csv", "text"]
+
+    static let output = ComponentSpec(
+        type: .output,
+        description: "Writes its inputs as a named artifact of the run.",
+        fields: [
+            FieldDefinition("format", .string, default: .string("json"), enum: outputFormats, "Artifact format."),
+            FieldDefinition("name", .string, default: .string("output"), minLength: 1, maxLength: maxNameLength,
+                            "Artifact name."),
+        ])
+}

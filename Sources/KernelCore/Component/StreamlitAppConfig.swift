@@ -1,0 +1,18 @@
+/// `Streamlit App` config.
+public struct StreamlitAppConfig: Sendable, Equatable {
+    public let gitRepoUrl: String?
+    public let codeContent: String?
+    public let mainScriptPath: String
+    public let requirements: [String]
+    public let port: Int?
+    public let normalized: JSON
+
+    init(_ r: ConfigReader) {
+        gitRepoUrl = r.string("gitRepoUrl")
+        codeContent = r.string("codeContent")
+        mainScriptPath = r.string("mainScriptPath") ?? ComponentSpec.defaultStreamlitMainScript
+        requirements = r.strings("requirements")
+        port = r.int("port")
+        normalized = r.json
+    }
+}

@@ -1,0 +1,76 @@
+/// What references resolve against: the run's inputs and the outcomes of the
+/// steps finished so far.
+public struct ReferenceContext: Sendable {
+    public struct StepOutcome: Sendable, Equatable {
+        public var status: StepStatus
+        public var result: JSON
+        public var error: String?
+
+        public init(status: StepStatus, result: JSON = .null, error: String? = nil) {
+            self.status = status; self.result = result; self.error = error
+        }
+    }
+
+    public var inputs: JSON
+    public var steps: [String: StepOutcome]
+
+    public init(inputs: JSON, steps: [String: StepOutcome] = [:]) {
+        self.inputs = inputs; self.steps = steps
+    }
+}
+
+extension Reference {
+    /// Resolves against a context. A missing step, result or path is an
+    /// `ExpressionError` naming the reference and the missing part.
+    public func resolve(in context: ReferenceContext) throws -> JSON {
+        var current: JSON
+        var walked: String
+        switch root {
+        case .inputs:
+            current = context.inputs
+            walked = "inputs"
+        case .step(let id, let field):
+            guard let outcome = context.steps[id] else {
+                throw ExpressionError("${\(self)}: step '\(id)' has not run")
+            }
+            switch field {
+            case .status: return .string(outcome.status.rawValue)
+            case .error: return outcome.error.map(JSON.string) ?? .null
+            case .result:
+                guard outcome.status == .succeeded else {
+                    throw ExpressionError("${\(self)}: step '\(id)' has no result (status \(outcome.status.rawValue))")
+                }
+                current = outcome.result
+                walked = "steps.\(id).result"
+            }
+        }
+        for segment in path {
+            switch (segment, current) {
+            case (.key(let k), .object(let o)):
+                guard let next = o[k] else { throw ExpressionError("${\(self)}: \(walked) has no field '\(k)'") }
+                current = next
+            case (.key(let k), .array(let a)):
+                guard let i = Int(k) else { throw ExpressionError("${\(self)}: \(walked) is an array, not an object") }
+                guard i >= 0, i < a.count else {
+                    throw ExpressionError("${\(self)}: \(walked) has no index \(i) (length \(a.count))")
+                }
+                current = a[i]
+            case (.index(let i), .array(let a)):
+                guard i >= 0, i < a.count else {
+                    throw ExpressionError("${\(self)}: \(walked) has no index \(i) (length \(a.count))")
+                }
+                current = a[i]
+            case (.index, _):
+                throw ExpressionError("${\(self)}: \(walked) is \(Reference.article(current.typeName)), not an array")
+            case (.key(let k), _):
+                throw ExpressionError("${\(self)}: \(walked) is \(Reference.article(current.typeName)), so it has no field '\(k)'")
+            }
+            walked += Reference.pathText([segment])
+        }
+        return current
+    }
+
+    static func article(_ typeName: String) -> String {
+        typeName == "null" ? "null" : (["a", "e", "i", "o", "u"].contains(typeName.first.map(String.init) ?? "") ? "an " : "a ") + typeName
+    }
+}

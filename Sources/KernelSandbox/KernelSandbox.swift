@@ -1,1 +1,0 @@
-// Module KernelSandbox: see docs/ARCHITECTURE.md.

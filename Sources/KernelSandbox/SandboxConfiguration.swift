@@ -1,0 +1,61 @@
+import Glibc
+
+/// Where things are and which mode the operator asked for.
+public struct SandboxConfiguration: Sendable {
+    /// The kernel's home ($MCPK_HOME): work dirs go under `home/work`, never bound whole.
+    public var home: String
+    /// The kernel's runtime helpers (`runtime/` of the repository: python/mcpk, js/mcpk.js, runners).
+    public var runtimeDirectory: String
+    /// The runtime Python venv (`$MCPK_HOME/runtimes/python` or `MCPK_PYTHON_RUNTIME`); may not exist.
+    public var pythonRuntime: String
+    /// Requested mode (`MCPK_SANDBOX=none` → `.none`).
+    public var requestedMode: SandboxMode
+    public var bwrapPath: String
+    public var prlimitPath: String
+    public var setprivPath: String
+    public var shellPath: String
+
+    public init(home: String, runtimeDirectory: String? = nil, pythonRuntime: String? = nil,
+                requestedMode: SandboxMode? = nil) {
+        self.home = home
+        self.runtimeDirectory = runtimeDirectory ?? SandboxConfiguration.locateRuntime() ?? "runtime"
+        self.pythonRuntime = pythonRuntime ?? SandboxConfiguration.env("MCPK_PYTHON_RUNTIME") ?? home + "/runtimes/python"
+        self.requestedMode = requestedMode ?? (SandboxConfiguration.env("MCPK_SANDBOX") == "none" ? .none : .bubblewrap)
+        bwrapPath = "/usr/bin/bwrap"
+        prlimitPath = "/usr/bin/prlimit"
+        setprivPath = "/usr/bin/setpriv"
+        shellPath = "/bin/sh"
+    }
+
+    static func env(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
+    }
+
+    /// `MCPK_RUNTIME_DIR`, else `runtime/` next to or above the executable, else in the cwd.
+    public static func locateRuntime() -> String? {
+        if let e = env("MCPK_RUNTIME_DIR") { return e }
+        var candidates: [String] = []
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 {
+            var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).parent
+            for _ in 0..<6 {
+                candidates.append(dir + "/runtime")
+                dir = dir.parent
+            }
+        }
+        if let cwd = getcwd(nil, 0) {
+            candidates.append(String(cString: cwd) + "/runtime")
+            free(cwd)
+        }
+        return candidates.first { FileManagerLite.exists($0 + "/python/mcpk/__init__.py") }
+    }
+
+    /// The interpreter steps run under: the runtime venv's python, else Debian's.
+    public var pythonExecutable: String {
+        let venv = pythonRuntime + "/bin/python"
+        return FileManagerLite.isExecutable(venv) ? venv : "/usr/bin/python3"
+    }
+}

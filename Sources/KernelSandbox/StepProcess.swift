@@ -1,0 +1,299 @@
+import Glibc
+import KernelCore
+import KernelLoop
+
+/// One running step: its process, channel, limits and timers. Created by
+/// `Sandbox.start`; the engine keeps the handle to `cancel()` and awaits
+/// `outcome()`. Events arrive through `onEvent` as they happen.
+@KernelActor
+public final class StepProcess {
+    public enum Phase: Equatable { case running, terminating, finished }
+
+    public let spec: StepSpec
+    public let workDirectory: String
+    public private(set) var phase: Phase = .running
+    public var pid: Int32 { process?.pid ?? 0 }
+
+    private let workMount: String
+    private var process: Process?
+    private var onEvent: (@KernelActor (StepEvent) -> Void)?
+    private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
+    private let leaf: CgroupLeaf?
+    private var lines: [Int: LineBuffer] = [:]
+    private var logBytes = 0
+    private var truncatedStreams: Set<String> = []
+    private var channelBytes = 0
+    private var result: JSON?
+    private var reportedError: String?
+    private var artifacts: [StepArtifact] = []
+    private var stderrTail: [String] = []
+    private var stopReason: StepOutcome.Termination?
+    private var timeoutTimer: Timer?
+    private var killTimer: Timer?
+    private var queriesInFlight = 0
+    private var finalOutcome: StepOutcome?
+    private var waiters: [CheckedContinuation<StepOutcome, Never>] = []
+    private let startedAt = Timestamp.now()
+    static let stderrTailLines = 40
+
+    init(spec: StepSpec, options: Process.Options, workDirectory: String, workMount: String, leaf: CgroupLeaf?,
+         onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws {
+        self.spec = spec
+        self.workDirectory = workDirectory
+        self.workMount = workMount
+        self.leaf = leaf
+        self.onEvent = onEvent
+        self.onQuery = onQuery
+        for fd in [1, 2] { lines[fd] = LineBuffer(maxLine: SandboxLimits.maxLogLineBytes) }
+        lines[3] = LineBuffer(maxLine: SandboxLimits.maxChannelMessageBytes)
+        let p: Process
+        do {
+            p = try Process(loop: KernelRuntime.loop, options: options)
+        } catch {
+            leaf?.remove()
+            throw KernelError.unavailable("cannot start step process: \(error)")
+        }
+        process = p
+        p.onOutput = { [weak self] fd, buf in
+            KernelActor.assumeIsolated { self?.output(fd: fd, buf) }
+        }
+        p.onExit = { [weak self] _ in
+            KernelActor.assumeIsolated { self?.exited() }
+        }
+        p.onFinish = { [weak self] exit in
+            KernelActor.assumeIsolated { self?.finished(exit) }
+        }
+        p.start()
+        if let t = try? Timer(loop: KernelRuntime.loop) {
+            timeoutTimer = t
+            t.start(timeoutMs: spec.timeoutMs) { [weak self] in
+                KernelActor.assumeIsolated { self?.stop(.timedOut) }
+            }
+        }
+    }
+
+    /// Stops the step (run cancelled, service over): SIGTERM, grace, SIGKILL of everything.
+    public func cancel() { stop(.cancelled) }
+
+    /// Waits for the end (exit and EOF on every pipe).
+    public func outcome() async -> StepOutcome {
+        if let finalOutcome { return finalOutcome }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func stop(_ reason: StepOutcome.Termination) {
+        guard phase == .running else { return }
+        phase = .terminating
+        stopReason = reason
+        timeoutTimer?.close()
+        timeoutTimer = nil
+        // Ask the step's own processes first; bwrap going away kills the namespace.
+        if let leaf {
+            for pid in leaf.pids() where pid != process?.pid { kill(pid, SIGTERM) }
+        } else {
+            process?.killGroup(SIGTERM)
+        }
+        armKill(after: SandboxLimits.killGraceMs)
+    }
+
+    private func armKill(after ms: UInt64) {
+        guard killTimer == nil, let t = try? Timer(loop: KernelRuntime.loop) else { return }
+        killTimer = t
+        t.start(timeoutMs: ms) { [weak self] in
+            KernelActor.assumeIsolated { self?.killEverything() }
+        }
+    }
+
+    private func killEverything() {
+        process?.killGroup(SIGKILL)
+        process?.kill(SIGKILL)
+        leaf?.killAll()
+    }
+
+    /// The process exited; stragglers holding pipes (possible only without a pid namespace) are killed after a grace.
+    private func exited() {
+        leaf?.killAll()
+        armKill(after: SandboxLimits.killGraceMs)
+    }
+
+    // MARK: output
+
+    private func output(fd: Int, _ buf: UnsafeRawBufferPointer) {
+        if fd == Int(SandboxLimits.channelFd) {
+            channelBytes += buf.count
+            if channelBytes > SandboxLimits.maxChannelBytes {
+                if !truncatedStreams.contains("channel") {
+                    truncatedStreams.insert("channel")
+                    emit(.truncated(stream: "channel"))
+                }
+                return
+            }
+            lines[fd]?.feed(buf) { line, cut in channelLine(line, cut: cut) }
+            return
+        }
+        let stream = fd == 1 ? "stdout" : "stderr"
+        if truncatedStreams.contains(stream) { return } // past the cap: drained and dropped
+        lines[fd]?.feed(buf) { line, cut in logLine(stream, line, cut: cut) }
+    }
+
+    private func logLine(_ stream: String, _ bytes: [UInt8], cut: Bool) {
+        let size = bytes.count + 1
+        guard logBytes + size <= SandboxLimits.maxLogBytes else {
+            if !truncatedStreams.contains(stream) {
+                truncatedStreams.insert(stream)
+                emit(.truncated(stream: stream))
+            }
+            return
+        }
+        logBytes += size
+        let line = String(decoding: bytes, as: UTF8.self) + (cut ? " …[line cut]" : "")
+        if stream == "stderr" {
+            stderrTail.append(line)
+            if stderrTail.count > StepProcess.stderrTailLines { stderrTail.removeFirst() }
+        }
+        emit(.log(stream: stream, line: line))
+    }
+
+    private func emit(_ e: StepEvent) { onEvent?(e) }
+
+    private func channelLine(_ bytes: [UInt8], cut: Bool) {
+        if bytes.isEmpty { return }
+        guard !cut else {
+            emit(.log(stream: "kernel", line: "channel message over \(SandboxLimits.maxChannelMessageBytes) bytes dropped"))
+            return
+        }
+        guard let msg = try? JSONParser.parse(bytes), let type = msg["type"]?.stringValue else {
+            emit(.log(stream: "kernel", line: "malformed channel message dropped"))
+            return
+        }
+        switch type {
+        case "log":
+            emit(.log(stream: msg["stream"]?.stringValue ?? "step", line: msg["message"]?.stringValue ?? msg["line"]?.stringValue ?? ""))
+        case "progress":
+            let f = msg["fraction"]?.doubleValue.map { min(max($0, 0), 1) }
+            emit(.progress(fraction: f, message: msg["message"]?.stringValue))
+        case "result_preview":
+            emit(.resultPreview(msg["value"] ?? .null))
+        case "result":
+            // A runner's fallback (notebook: last cell's value) never replaces a result the step sent.
+            if msg["fallback"]?.boolValue == true, result != nil { return }
+            result = msg["value"] ?? .null
+            emit(.result(result ?? .null))
+        case "error":
+            let text = msg["message"]?.stringValue ?? "step error"
+            reportedError = text
+            emit(.error(message: text))
+        case "artifact":
+            artifact(msg)
+        case "query":
+            query(msg)
+        default:
+            emit(.log(stream: "kernel", line: "unknown channel message type \(type) dropped"))
+        }
+    }
+
+    private func artifact(_ msg: JSON) {
+        guard let name = msg["name"]?.stringValue, !name.isEmpty, let path = msg["path"]?.stringValue else {
+            emit(.log(stream: "kernel", line: "artifact without name/path dropped"))
+            return
+        }
+        var rel = path
+        if rel.hasPrefix(workMount + "/") { rel = String(rel.dropFirst(workMount.count + 1)) }
+        guard !rel.hasPrefix("/"), !rel.split(separator: "/").contains("..") else {
+            emit(.log(stream: "kernel", line: "artifact \(name) outside the work dir refused"))
+            return
+        }
+        let host = workDirectory + "/" + rel
+        var st = stat()
+        // lstat: a symlink planted by the step must not make the kernel read elsewhere.
+        guard lstat(host, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            emit(.log(stream: "kernel", line: "artifact \(name): \(path) is not a regular file"))
+            return
+        }
+        let a = StepArtifact(name: name, path: host, mime: msg["mime"]?.stringValue ?? "application/octet-stream")
+        artifacts.append(a)
+        emit(.artifact(a))
+    }
+
+    private func query(_ msg: JSON) {
+        let id = msg["id"] ?? .null
+        guard let conn = msg["connection"]?.stringValue, let sql = msg["sql"]?.stringValue else {
+            answer(id, error: KernelError.invalidParams("query needs connection and sql"))
+            return
+        }
+        guard spec.declaredConnections.contains(conn) else {
+            answer(id, error: KernelError.forbidden("connection \(conn) is not declared by this component"))
+            return
+        }
+        guard let onQuery else {
+            answer(id, error: KernelError.unavailable("queries are not available to this step"))
+            return
+        }
+        guard queriesInFlight < SandboxLimits.maxConcurrentQueries else {
+            answer(id, error: KernelError.unavailable("too many queries in flight"))
+            return
+        }
+        queriesInFlight += 1
+        let q = StepQuery(connection: conn, sql: sql, params: msg["params"] ?? .array([]),
+                          maxRows: msg["max_rows"]?.intValue.map { Int($0) })
+        Task { @KernelActor [weak self] in
+            do {
+                let r = try await onQuery(q)
+                self?.answer(id, result: r)
+            } catch let e as KernelError {
+                self?.answer(id, error: e)
+            } catch {
+                self?.answer(id, error: KernelError.internal("\(error)"))
+            }
+            self?.queriesInFlight -= 1
+        }
+    }
+
+    private func answer(_ id: JSON, result: JSON? = nil, error: KernelError? = nil) {
+        var o = JSONObject()
+        o["id"] = id
+        if let error {
+            o["ok"] = .bool(false)
+            o["error"] = ["kind": .string(error.kind.rawValue), "message": .string(error.message)]
+        } else {
+            o["ok"] = .bool(true)
+            o["result"] = result ?? .null
+        }
+        process?.inputs[Int(SandboxLimits.answerFd)]?.write(JSON.object(o).serialized() + "\n")
+    }
+
+    // MARK: end
+
+    private func finished(_ exit: Process.Exit) {
+        for fd in [1, 2] { lines[fd]?.finish { line, cut in logLine(fd == 1 ? "stdout" : "stderr", line, cut: cut) } }
+        lines[3]?.finish { line, cut in channelLine(line, cut: cut) }
+        timeoutTimer?.close()
+        timeoutTimer = nil
+        killTimer?.close()
+        killTimer = nil
+        phase = .finished
+        process = nil
+        let memoryHit = leaf?.memoryLimitHit() ?? false
+        if let leaf {
+            leaf.killAll()
+            leaf.remove()
+        }
+        let termination: StepOutcome.Termination
+        if let stopReason {
+            termination = stopReason
+        } else if exit.signal != 0 {
+            termination = .signaled(exit.signal)
+        } else {
+            termination = .exited(exit.status)
+        }
+        let outcome = StepOutcome(termination: termination, result: result, error: reportedError, artifacts: artifacts,
+                                  stderrTail: stderrTail, logTruncated: !truncatedStreams.isEmpty,
+                                  memoryLimitHit: memoryHit, workDirectory: workDirectory,
+                                  durationMs: UInt64(max(0, Timestamp.now().milliseconds - startedAt.milliseconds)))
+        finalOutcome = outcome
+        onEvent = nil
+        let w = waiters
+        waiters = []
+        for c in w { c.resume(returning: outcome) }
+    }
+}

@@ -1,0 +1,56 @@
+// Audit log: newest first, filter by entity (type/id) and action, paged with `before`.
+import { api, listOf, nextCursor } from '../api.js';
+import { h, clear, pageHead, fmtTime, shortId, loading, errorState, empty } from '../ui.js';
+import { setQuery } from '../app.js';
+
+const PAGE_SIZE = 50;
+export const ENTITY_TYPES = ['component', 'component_version', 'workflow', 'workflow_run', 'step_run', 'connection', 'plugin', 'action_log'];
+
+export function entityLink(type, id) {
+  if (!id) return '—';
+  const href = { component: `#/components/${id}`, component_version: `#/components/${id}`, workflow: `#/workflows/${id}`, workflow_run: `#/runs/${id}`, connection: `#/data-sources/${id}` }[type];
+  const label = `${type || ''} ${shortId(id)}`.trim();
+  return href ? h('a', { href, title: id }, label) : h('span', { title: id }, label);
+}
+
+function detailsText(d) {
+  if (d === null || d === undefined) return '';
+  if (typeof d === 'string') return d;
+  const s = JSON.stringify(d);
+  return s.length > 160 ? s.slice(0, 157) + '…' : s;
+}
+
+export function activityTable(entries) {
+  return h('div.table-wrap', h('table.audit', h('thead', h('tr', h('th', 'When'), h('th', 'Actor'), h('th', 'Action'), h('th', 'Entity'), h('th.hide-phone', 'Details'))),
+    h('tbody', entries.map(e => h('tr', { dataset: { action: e.action_type || '' } },
+      h('td.small', fmtTime(e.at || e.created_at)), h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
+      h('td', entityLink(e.entity_type, e.entity_id)), h('td.hide-phone.small.mono', detailsText(e.details)))))));
+}
+
+export async function render(main, _params, query) {
+  const typeSel = h('select#audit-entity-type', { 'aria-label': 'Entity type' }, h('option', { value: '' }, 'Any entity'), ENTITY_TYPES.map(t => h('option', { value: t }, t)));
+  const idIn = h('input#audit-entity-id', { type: 'search', placeholder: 'Entity id', 'aria-label': 'Entity id' });
+  const actionIn = h('input#audit-action', { type: 'search', placeholder: 'Action (e.g. create)', 'aria-label': 'Action type' });
+  typeSel.value = query.entity_type || ''; idIn.value = query.entity_id || ''; actionIn.value = query.action_type || '';
+  const body = h('div');
+  const more = h('div.row', { style: 'margin-top:8px' });
+  const form = h('form.filters', { role: 'search', onsubmit: (e) => { e.preventDefault(); load(); } }, typeSel, idIn, actionIn, h('button.primary', { type: 'submit' }, 'Filter'));
+  main.append(pageHead('Audit log'), h('div.panel', form, body, more));
+  typeSel.addEventListener('change', () => load());
+
+  let entries = [];
+  async function load(before) {
+    const q = { entity_type: typeSel.value, entity_id: idIn.value.trim(), action_type: actionIn.value.trim() };
+    if (!before) { setQuery(q); entries = []; clear(body, loading()); }
+    clear(more);
+    try {
+      const data = await api('/action-logs', { query: { ...q, limit: PAGE_SIZE, before } });
+      const page = listOf(data);
+      entries = entries.concat(page);
+      clear(body, entries.length ? activityTable(entries) : empty('No audit entries match these filters.'));
+      const cursor = nextCursor(data);
+      if (cursor) more.append(h('button', { type: 'button', onclick: () => load(cursor) }, 'Load older'));
+    } catch (e) { clear(body, errorState(e, () => load(before))); }
+  }
+  load();
+}

@@ -1,0 +1,351 @@
+// Workflow builder: steps editor (component + version, needs, input mappings
+// with ${inputs…}/${steps…} autocomplete, retries, timeout), a live SVG DAG,
+// validation errors on the offending step, and run with an inputs form
+// generated from the workflow's input schema.
+import { api, listOf } from '../api.js';
+import { h, clear, pageHead, loading, errorState, toast } from '../ui.js';
+import { renderDag, layering } from '../dag.js';
+import { schemaForm, normalizePath } from '../schemaForm.js';
+import { stepsOf } from './workflows.js';
+
+const MAX_COMPONENTS = 500;
+const EXPR = /\$\{\s*([^}]*)\}/g;
+const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
+
+export async function render(main, params, query) {
+  const body = h('div', loading());
+  main.append(body);
+  let components, wf = null;
+  try {
+    [components, wf] = await Promise.all([
+      api('/components', { query: { limit: MAX_COMPONENTS } }).then(listOf),
+      params.id ? api(`/workflows/${encodeURIComponent(params.id)}`) : null,
+    ]);
+  } catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params, query); })); return; }
+  clear(body);
+  const st = fromWorkflow(wf);
+  if (!wf && query.component) {
+    const c = components.find(x => x.id === query.component || x.name === query.component);
+    if (c) st.steps.push(newStep(st, c));
+  }
+  const byRef = (ref) => components.find(c => c.id === ref || c.name === ref);
+
+  // --- head
+  const nameIn = h('input#wf-name', { type: 'text', value: st.name, required: true, 'aria-label': 'Workflow name', placeholder: 'Workflow name' });
+  const descIn = h('input#wf-description', { type: 'text', value: st.description, 'aria-label': 'Description', placeholder: 'Description' });
+  nameIn.addEventListener('input', () => { st.name = nameIn.value; });
+  descIn.addEventListener('input', () => { st.description = descIn.value; });
+  const saveBtn = h('button.primary#wf-save', { type: 'button', onclick: () => save() }, 'Save');
+  const validateBtn = h('button#wf-validate', { type: 'button', onclick: () => validate() }, 'Validate');
+  const runBtn = h('button#wf-run', { type: 'button', onclick: () => openRun() }, '▶ Run');
+  const summary = h('div#wf-errors', { role: 'alert' });
+  const inputsBox = h('div');
+  const stepsBox = h('div#steps');
+  const dagBox = h('div.dag#dag', { tabindex: '0' });
+  const runBox = h('div');
+  body.append(pageHead(params.id ? `Workflow: ${st.name}` : 'New workflow', saveBtn, validateBtn, runBtn),
+    h('div.panel', h('div.grid.two', h('div.field', h('label', { for: 'wf-name' }, 'Name'), nameIn), h('div.field', h('label', { for: 'wf-description' }, 'Description'), descIn))),
+    summary, runBox,
+    h('div.panel', h('h2', 'Graph'), dagBox),
+    h('div.grid.two', h('div.panel', h('h2', 'Steps'), stepsBox, h('button#add-step', { type: 'button', onclick: () => { st.steps.push(newStep(st, null)); renderSteps(); changed(); } }, '+ Add step')),
+      h('div.panel', h('h2', 'Workflow inputs'), inputsBox)));
+
+  let serverErrors = [];
+  // --- inputs schema rows
+  function renderInputs() {
+    clear(inputsBox);
+    if (!st.inputs.length) inputsBox.append(h('p.muted', 'No inputs. Steps can use ${inputs.<name>} once you add one.'));
+    st.inputs.forEach((inp, i) => {
+      const n = h('input', { type: 'text', value: inp.name, 'aria-label': `Input ${i + 1} name`, placeholder: 'name', dataset: { inputName: i } });
+      const t = h('select', { 'aria-label': `Input ${i + 1} type` }, INPUT_TYPES.map(x => h('option', { value: x }, x))); t.value = inp.type;
+      const r = h('input', { type: 'checkbox', checked: inp.required, 'aria-label': `Input ${i + 1} required` });
+      const d = h('input', { type: 'text', value: inp.default ?? '', placeholder: 'default', 'aria-label': `Input ${i + 1} default` });
+      n.addEventListener('change', () => { inp.name = n.value.trim(); changed(); });
+      t.addEventListener('change', () => { inp.type = t.value; changed(); });
+      r.addEventListener('change', () => { inp.required = r.checked; });
+      d.addEventListener('input', () => { inp.default = d.value; });
+      inputsBox.append(h('div.row', { style: 'margin-bottom:8px' }, n, t, h('label', { style: 'font-weight:normal;display:inline-flex;gap:4px;margin:0' }, r, 'required'), d,
+        h('button.danger', { type: 'button', 'aria-label': `Remove input ${inp.name || i + 1}`, onclick: () => { st.inputs.splice(i, 1); renderInputs(); changed(); } }, '✕')));
+    });
+    inputsBox.append(h('button#add-input', { type: 'button', onclick: () => { st.inputs.push({ name: `input${st.inputs.length + 1}`, type: 'string', required: false, default: '' }); renderInputs(); changed(); } }, '+ Add input'));
+  }
+
+  // --- steps
+  function ancestors(stepId) {
+    const byId = new Map(st.steps.map(s => [s.id, s]));
+    const seen = new Set(); const todo = [...(byId.get(stepId)?.needs || [])];
+    while (todo.length) { const x = todo.pop(); if (seen.has(x) || x === stepId) continue; seen.add(x); todo.push(...(byId.get(x)?.needs || [])); }
+    return seen;
+  }
+  function suggestionsFor(step) {
+    return [...st.inputs.filter(i => i.name).map(i => `\${inputs.${i.name}}`), ...[...ancestors(step.id)].map(a => `\${steps.${a}.result}`)];
+  }
+  function renderSteps() {
+    clear(stepsBox);
+    if (!st.steps.length) stepsBox.append(h('p.muted#no-steps', 'No steps yet. Add one, or open a component and choose “Use in a workflow”.'));
+    st.steps.forEach((step, i) => stepsBox.append(stepCard(step, i)));
+  }
+  function stepCard(step, i) {
+    const uid = `s${i}`;
+    const idIn = h('input', { id: `${uid}-id`, type: 'text', value: step.id, required: true });
+    idIn.addEventListener('change', () => {
+      const old = step.id; step.id = idIn.value.trim();
+      for (const s of st.steps) s.needs = s.needs.map(n => n === old ? step.id : n);
+      renderSteps(); changed();
+    });
+    const compSel = h('select', { id: `${uid}-component` }, h('option', { value: '' }, '— choose a component —'),
+      components.map(c => h('option', { value: c.id }, `${c.name} (${c.type || '?'})`)));
+    const comp = byRef(step.component);
+    compSel.value = comp ? comp.id : '';
+    const verSel = h('select', { id: `${uid}-version` });
+    const fillVersions = () => {
+      const c = byRef(step.component);
+      clear(verSel, h('option', { value: '' }, 'latest'), c ? Array.from({ length: c.latest_version || 1 }, (_, k) => h('option', { value: String(k + 1) }, `v${k + 1}`)) : null);
+      verSel.value = step.version ? String(step.version) : '';
+    };
+    fillVersions();
+    compSel.addEventListener('change', () => { step.component = compSel.value; step.version = null; fillVersions(); changed(); });
+    verSel.addEventListener('change', () => { step.version = verSel.value ? Number(verSel.value) : null; });
+    const others = st.steps.filter(s => s !== step && s.id);
+    const needs = h('div.needs', { id: `${uid}-needs`, role: 'group', 'aria-label': `Steps ${step.id} needs` },
+      others.length ? others.map(o => {
+        const cb = h('input', { type: 'checkbox', checked: step.needs.includes(o.id), value: o.id });
+        cb.addEventListener('change', () => { step.needs = cb.checked ? [...new Set([...step.needs, o.id])] : step.needs.filter(n => n !== o.id); changed(); });
+        return h('label', cb, o.id);
+      }) : h('span.muted.small', 'no other steps'));
+    const listId = `${uid}-suggest`;
+    const datalist = h('datalist', { id: listId }, suggestionsFor(step).map(v => h('option', { value: v })));
+    const mappings = h('div', { id: `${uid}-inputs` });
+    const renderMappings = () => {
+      clear(mappings);
+      step.inputs.forEach((m, j) => {
+        const k = h('input', { type: 'text', value: m[0], placeholder: 'name', 'aria-label': `Step ${step.id} input ${j + 1} name` });
+        const v = h('input.mono', { type: 'text', value: m[1], placeholder: '${inputs.x} or literal', list: listId, 'aria-label': `Step ${step.id} input ${j + 1} value`, autocomplete: 'off' });
+        k.addEventListener('input', () => { m[0] = k.value; });
+        v.addEventListener('input', () => { m[1] = v.value; });
+        v.addEventListener('change', () => changed());
+        mappings.append(h('div.mapping', k, v, h('button.danger', { type: 'button', 'aria-label': `Remove mapping ${j + 1}`, onclick: () => { step.inputs.splice(j, 1); renderMappings(); changed(); } }, '✕')));
+      });
+    };
+    renderMappings();
+    const num = (label, key, obj, idSuffix, attrs = {}) => {
+      const inp = h('input', { id: `${uid}-${idSuffix}`, type: 'number', min: '0', step: 'any', value: obj[key] ?? '', ...attrs });
+      inp.addEventListener('input', () => { obj[key] = inp.value === '' ? null : Number(inp.value); });
+      return h('div.field', h('label', { for: inp.id }, label), inp);
+    };
+    const errs = h('ul.field-error-list', { style: 'margin:4px 0;padding-left:18px' });
+    const card = h('div.step-card', { dataset: { stepIndex: i, stepId: step.id } },
+      h('div.row', h('h3', { style: 'margin:0' }, `Step ${i + 1}`), h('span.spacer'),
+        h('button', { type: 'button', 'aria-label': `Move step ${step.id} up`, disabled: i === 0, onclick: () => { st.steps.splice(i - 1, 0, st.steps.splice(i, 1)[0]); renderSteps(); changed(); } }, '↑'),
+        h('button.danger', { type: 'button', 'aria-label': `Remove step ${step.id}`, onclick: () => { st.steps.splice(i, 1); for (const s of st.steps) s.needs = s.needs.filter(n => n !== step.id); renderSteps(); changed(); } }, 'Remove')),
+      errs,
+      h('div.step-grid',
+        h('div.field', h('label', { for: idIn.id }, 'Step id'), idIn),
+        h('div.field', h('label', { for: compSel.id }, 'Component'), compSel),
+        h('div.field', h('label', { for: verSel.id }, 'Version'), verSel),
+        num('Timeout (s)', 'timeoutSeconds', step, 'timeout'),
+        num('Retries (max)', 'max', step.retries, 'retries', { step: '1' }),
+        num('Backoff (s)', 'backoffSeconds', step.retries, 'backoff'),
+        num('Backoff factor', 'factor', step.retries, 'factor')),
+      h('div.field', h('label', 'Needs'), needs),
+      h('div.field', h('label', 'Input mappings'), mappings, datalist,
+        h('button', { type: 'button', onclick: () => { step.inputs.push(['', '']); renderMappings(); mappings.querySelector('.mapping:last-child input')?.focus(); } }, '+ Add mapping')));
+    card._errs = errs;
+    return card;
+  }
+
+  // --- validation (client-side mirror; the kernel's answer is authoritative)
+  function clientErrors() {
+    const errors = [];
+    const ids = new Set();
+    st.steps.forEach((s, i) => {
+      if (!s.id) errors.push({ path: `steps.${i}.id`, message: 'step id is required' });
+      else if (ids.has(s.id)) errors.push({ path: `steps.${i}.id`, message: `duplicate step id “${s.id}”` });
+      ids.add(s.id);
+      if (!s.component) errors.push({ path: `steps.${i}.component`, message: 'choose a component' });
+      else if (!byRef(s.component)) errors.push({ path: `steps.${i}.component`, message: 'unknown component' });
+    });
+    st.steps.forEach((s, i) => {
+      s.needs.forEach((n, j) => { if (!ids.has(n)) errors.push({ path: `steps.${i}.needs.${j}`, message: `unknown step “${n}”` }); });
+      const anc = ancestors(s.id);
+      for (const [k, v] of s.inputs) {
+        for (const m of String(v).matchAll(EXPR)) {
+          const parts = m[1].trim().split('.');
+          if (parts[0] === 'inputs' && !st.inputs.some(x => x.name === parts[1])) errors.push({ path: `steps.${i}.inputs.${k}`, message: `unknown workflow input “${parts[1] || ''}”` });
+          else if (parts[0] === 'steps' && !anc.has(parts[1])) errors.push({ path: `steps.${i}.inputs.${k}`, message: `step “${parts[1] || ''}” is not an ancestor (add it to needs)` });
+          else if (parts[0] !== 'inputs' && parts[0] !== 'steps') errors.push({ path: `steps.${i}.inputs.${k}`, message: `cannot parse expression \${${m[1]}}` });
+        }
+      }
+    });
+    const { cycle } = layering(st.steps.map(s => ({ id: s.id })), st.steps.flatMap(s => s.needs.map(n => [n, s.id])));
+    if (cycle) {
+      const i = st.steps.findIndex(s => s.id === cycle[0]);
+      errors.push({ path: `steps.${Math.max(0, i)}.needs`, message: `cycle: ${cycle.join(' → ')}` });
+    }
+    return errors;
+  }
+  function stepIndexOf(path) {
+    const p = normalizePath(path).replace(/^definition\./, '');
+    const m = p.match(/^steps\.([^.]+)(?:\.|$)/);
+    if (!m) return -1;
+    if (/^\d+$/.test(m[1]) && Number(m[1]) < st.steps.length) return Number(m[1]);
+    return st.steps.findIndex(s => s.id === m[1]);
+  }
+  function showErrors() {
+    const all = [...clientErrors(), ...serverErrors];
+    const perStep = new Map();
+    const general = [];
+    for (const e of all) {
+      const i = stepIndexOf(e.path);
+      if (i >= 0) { const l = perStep.get(i) || []; if (!l.includes(e.message)) l.push(e.message); perStep.set(i, l); } else general.push(e);
+    }
+    [...stepsBox.querySelectorAll('.step-card')].forEach((card, i) => {
+      const l = perStep.get(i) || [];
+      card.classList.toggle('invalid', l.length > 0);
+      clear(card._errs, l.map(m => h('li.field-error', m)));
+    });
+    clear(summary, general.length ? h('div.state.error', h('strong', 'Workflow problems'), h('ul', general.map(e => h('li', `${e.path ? e.path + ': ' : ''}${e.message}`)))) : null);
+    return perStep;
+  }
+
+  // --- DAG
+  function drawDag(perStep) {
+    const nodes = st.steps.map((s, i) => ({ id: s.id || `(step ${i + 1})`, label: s.id || `(step ${i + 1})`, sub: byRef(s.component)?.name || 'no component', invalid: perStep.has(i) }));
+    const ids = new Set(nodes.map(n => n.id));
+    const edges = st.steps.flatMap(s => s.needs.filter(n => ids.has(n)).map(n => [n, s.id]));
+    clear(dagBox, nodes.length ? renderDag(nodes, edges) : h('p.muted', { style: 'padding:12px;margin:0' }, 'The graph appears as you add steps.'));
+  }
+  function changed() {
+    // refresh autocomplete lists (ancestors may have changed)
+    [...stepsBox.querySelectorAll('.step-card')].forEach((card, i) => {
+      const dl = card.querySelector('datalist'); const step = st.steps[i];
+      if (dl && step) clear(dl, suggestionsFor(step).map(v => h('option', { value: v })));
+    });
+    drawDag(showErrors());
+  }
+
+  // --- save / validate / run
+  async function save() {
+    serverErrors = [];
+    const payload = toDefinition(st, nameIn.value.trim(), descIn.value);
+    saveBtn.disabled = true;
+    try {
+      const res = st.id ? await api(`/workflows/${encodeURIComponent(st.id)}`, { method: 'PUT', body: payload })
+        : await api('/workflows', { method: 'POST', body: payload });
+      const w = res && res.workflow ? res.workflow : res;
+      toast(`Saved ${w?.name || payload.name}${w?.latest_version ? ` (v${w.latest_version})` : ''}.`);
+      changed();
+      if (!st.id && w?.id) { st.id = w.id; history.replaceState(null, '', `#/workflows/${w.id}`); body.querySelector('h1').textContent = `Workflow: ${w.name}`; }
+      return true;
+    } catch (e) {
+      serverErrors = e.errors.length ? e.errors : [{ path: '', message: e.message }];
+      changed();
+      return false;
+    } finally { saveBtn.disabled = false; }
+  }
+  async function validate() {
+    serverErrors = [];
+    const local = clientErrors();
+    if (!st.id) { changed(); if (!local.length) clear(summary, h('div.state', 'No problems found in the browser; saving asks the kernel to validate too.')); return; }
+    try {
+      const res = await api(`/workflows/${encodeURIComponent(st.id)}/validate`, { method: 'POST', body: toDefinition(st, nameIn.value.trim(), descIn.value) });
+      const errs = res && Array.isArray(res.errors) ? res.errors : [];
+      serverErrors = errs;
+      changed();
+      if (!errs.length && !local.length) clear(summary, h('div.state#wf-valid', '✓ The kernel reports the workflow as valid.'));
+    } catch (e) { serverErrors = e.errors.length ? e.errors : [{ path: '', message: e.message }]; changed(); }
+  }
+  async function openRun() {
+    if (!(await save())) return;
+    const schema = toInputSchema(st.inputs);
+    const form = schemaForm(null, schema, Object.fromEntries(st.inputs.filter(i => i.default !== '' && i.default !== undefined).map(i => [i.name, coerce(i.default, i.type)])), { prefix: 'inputs', idPrefix: 'run-input' });
+    const err = h('div', { role: 'alert' });
+    const go = h('button.primary#run-start', { type: 'submit' }, 'Start run');
+    const f = h('form.panel#run-form', { onsubmit: async (e) => {
+      e.preventDefault(); form.clearErrors(); clear(err);
+      let inputs; try { inputs = form.read(); } catch (ex) { form.showErrors(ex.errors); return; }
+      go.disabled = true;
+      try {
+        const r = await api(`/workflows/${encodeURIComponent(st.id)}/runs`, { method: 'POST', body: { inputs } });
+        const runId = r.run_id || r.id || r.run?.id;
+        toast('Run started.');
+        location.hash = `#/runs/${runId}`;
+      } catch (ex) {
+        const un = form.showErrors(ex.errors);
+        clear(err, h('div.state.error', ex.message, un.length ? h('ul', un.map(x => h('li', `${x.path}: ${x.message}`))) : null));
+      } finally { go.disabled = false; }
+    } }, h('h2', 'Run with inputs'), st.inputs.length ? form.el : h('p.muted', 'This workflow takes no inputs.'), err,
+      h('div.row', go, h('button', { type: 'button', onclick: () => clear(runBox) }, 'Close')));
+    clear(runBox, f);
+    (f.querySelector('input, textarea, select') || go).focus();
+  }
+
+  renderInputs(); renderSteps(); changed();
+}
+
+function newStep(st, component) {
+  const base = component ? component.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'step' : 'step';
+  let id = base, n = 2;
+  while (st.steps.some(s => s.id === id)) id = `${base}_${n++}`;
+  return { id, component: component ? component.id : '', version: null, needs: [], inputs: [], retries: { max: null, backoffSeconds: null, factor: null }, timeoutSeconds: null, when: undefined };
+}
+
+function fromWorkflow(wf) {
+  const st = { id: wf?.id || null, name: wf?.name || '', description: wf?.description || '', inputs: [], steps: [] };
+  if (!wf) return st;
+  const def = wf.definition && typeof wf.definition === 'object' ? wf.definition : wf;
+  const schema = def.inputs || wf.inputs || {};
+  const req = new Set(schema.required || []);
+  for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)) });
+  st.steps = stepsOf(wf).map(s => ({ id: s.id, component: s.component, version: s.version ?? null, needs: s.needs || [],
+    inputs: Object.entries(s.inputs || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    retries: { max: s.retries?.max ?? null, backoffSeconds: s.retries?.backoffSeconds ?? null, factor: s.retries?.factor ?? null },
+    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when }));
+  return st;
+}
+
+function coerce(v, type) {
+  if (type === 'number' || type === 'integer') { const n = Number(v); return Number.isFinite(n) ? n : v; }
+  if (type === 'boolean') return v === true || v === 'true';
+  if (type === 'object' || type === 'array') { try { return JSON.parse(v); } catch { return v; } }
+  return v;
+}
+
+/** Literal mapping values: JSON if it parses as a number/bool/object/array, else the string. */
+function literal(v) {
+  if (/^\s*(-?\d+(\.\d+)?|true|false|null|\{[\s\S]*\}|\[[\s\S]*\])\s*$/.test(v)) { try { return JSON.parse(v); } catch { /* keep string */ } }
+  return v;
+}
+
+function toInputSchema(inputs) {
+  const properties = {};
+  for (const i of inputs) if (i.name) {
+    const p = { type: i.type };
+    if (i.default !== '' && i.default !== undefined) p.default = coerce(i.default, i.type);
+    properties[i.name] = p;
+  }
+  const required = inputs.filter(i => i.name && i.required).map(i => i.name);
+  return required.length ? { type: 'object', properties, required } : { type: 'object', properties };
+}
+
+function toDefinition(st, name, description) {
+  return {
+    name, description, inputs: toInputSchema(st.inputs),
+    steps: st.steps.map(s => {
+      const out = { id: s.id, component: s.component };
+      if (s.version) out.version = s.version;
+      if (s.needs.length) out.needs = s.needs;
+      const inputs = Object.fromEntries(s.inputs.filter(([k]) => k.trim()).map(([k, v]) => [k.trim(), literal(v)]));
+      if (Object.keys(inputs).length) out.inputs = inputs;
+      const r = s.retries;
+      if (r.max !== null && r.max !== undefined) {
+        out.retries = { max: r.max };
+        if (r.backoffSeconds !== null && r.backoffSeconds !== undefined) out.retries.backoffSeconds = r.backoffSeconds;
+        if (r.factor !== null && r.factor !== undefined) out.retries.factor = r.factor;
+      }
+      if (s.timeoutSeconds !== null && s.timeoutSeconds !== undefined) out.timeoutSeconds = s.timeoutSeconds;
+      if (s.when !== undefined) out.when = s.when;
+      return out;
+    }),
+  };
+}

@@ -1,0 +1,129 @@
+// Components marketplace: search + type/tag filters, and the detail view
+// (config, versions with a diff between two, audit history, use in a workflow).
+import { api, listOf, nextCursor } from '../api.js';
+import { h, clear, pageHead, withStates, fmtTime, pretty, empty, loading, errorState, tabs, kv, lineDiff, toast } from '../ui.js';
+import { setQuery, go } from '../app.js';
+import { activityTable } from './audit.js';
+
+export const COMPONENT_TYPES = ['LLM Prompt Agent', 'Jupyter Notebook', 'Python Script', 'TypeScript Script', 'Streamlit App', 'MCP', 'Data', 'Utility', 'Output'];
+const PAGE_SIZE = 60;
+const SEARCH_DEBOUNCE_MS = 250;
+
+export async function render(main, params, query) {
+  if (params.id) return renderDetail(main, params.id, query);
+  const q = h('input#component-search', { type: 'search', placeholder: 'Search components', 'aria-label': 'Search components', value: query.q || '' });
+  const typeSel = h('select#component-type-filter', { 'aria-label': 'Type' }, h('option', { value: '' }, 'All types'), COMPONENT_TYPES.map(t => h('option', { value: t }, t)));
+  typeSel.value = query.type || '';
+  const tagIn = h('input#component-tag-filter', { type: 'search', placeholder: 'Tag', 'aria-label': 'Tag', list: 'tag-options', value: query.tag || '' });
+  const tagList = h('datalist#tag-options');
+  const body = h('div');
+  const more = h('div.row', { style: 'margin-top:12px' });
+  main.append(pageHead('Components', h('a.button.primary', { href: '#/components/new' }, 'Submit component')),
+    h('div.filters', { role: 'search' }, q, typeSel, tagIn, tagList), body, more);
+  let items = [];
+  let timer = null;
+  const load = async (cursor) => {
+    const filters = { q: q.value.trim(), type: typeSel.value, tag: tagIn.value.trim() };
+    if (!cursor) { setQuery(filters); items = []; clear(body, loading()); }
+    clear(more);
+    try {
+      const data = await api('/components', { query: { ...filters, limit: PAGE_SIZE, cursor } });
+      items = items.concat(listOf(data));
+      const tags = new Set(items.flatMap(c => c.tags || []));
+      clear(tagList, [...tags].sort().map(t => h('option', { value: t })));
+      clear(body, items.length ? h('div.list-cards#component-list', items.map(card))
+        : empty(filters.q || filters.type || filters.tag ? 'No component matches these filters.' : 'No components yet.', ' ', h('a', { href: '#/components/new' }, 'Submit the first one.')));
+      const next = nextCursor(data);
+      if (next) more.append(h('button', { type: 'button', onclick: () => load(next) }, 'Load more'));
+    } catch (e) { clear(body, errorState(e, () => load())); }
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(() => load(), SEARCH_DEBOUNCE_MS); };
+  q.addEventListener('input', later); tagIn.addEventListener('input', later); typeSel.addEventListener('change', () => load());
+  load();
+  return () => clearTimeout(timer);
+}
+
+function card(c) {
+  return h('a.card', { href: `#/components/${c.id}`, dataset: { componentId: c.id, name: c.name } },
+    h('div.row', h('strong', c.name), h('span.spacer'), h('span.tag', c.type || c.config?.type || '?')),
+    h('div.small.muted', c.description || 'No description.'),
+    h('div', { style: 'margin-top:8px' }, (c.tags || []).map(t => h('span.tag', `#${t}`))),
+    h('div.small.muted', `v${c.latest_version ?? '?'} · ${c.owner || 'no owner'} · updated ${fmtTime(c.updated_at)}`));
+}
+
+/** Config of a component answer: `config`, or `latest.config`, or `version.config`. */
+export function configOf(c) {
+  return c.config ?? c.latest?.config ?? c.version?.config ?? c.current_version?.config ?? null;
+}
+
+async function renderDetail(main, id, query) {
+  const body = h('div');
+  main.append(body);
+  await withStates(body, () => api(`/components/${encodeURIComponent(id)}`), (c) => {
+    const out = h('div');
+    out.append(pageHead(c.name,
+      h('a.button.primary', { href: `#/workflows/new?component=${encodeURIComponent(c.id)}` }, 'Use in a workflow'),
+      h('a.button', { href: `#/components/${c.id}/edit` }, 'Edit'),
+      h('button.danger', { type: 'button', onclick: () => remove(c) }, 'Delete')));
+    out.append(h('div.panel', kv([
+      ['Type', c.type || configOf(c)?.type], ['Latest version', c.latest_version ? `v${c.latest_version}` : '—'], ['Owner', c.owner],
+      ['Tags', (c.tags || []).length ? h('span', c.tags.map(t => h('span.tag', `#${t}`))) : '—'],
+      ['Description', c.description], ['Created', fmtTime(c.created_at)], ['Updated', fmtTime(c.updated_at)], ['Id', h('code', c.id)],
+    ])));
+    const t = tabs([['config', 'Config'], ['versions', 'Versions'], ['history', 'History']], (key, panel) => {
+      setQuery({ tab: key === 'config' ? '' : key });
+      if (key === 'config') {
+        const cfg = configOf(c);
+        panel.append(cfg ? h('pre#component-config', pretty(cfg)) : h('div', { id: 'component-config' }, loading()));
+        if (!cfg) api(`/components/${encodeURIComponent(c.id)}/versions`).then(v => {
+          const list = listOf(v); const last = list.reduce((a, b) => (b.version > (a?.version ?? -1) ? b : a), null);
+          clear(panel, last ? h('pre#component-config', pretty(last.config)) : empty('No config.'));
+        }).catch(e => clear(panel, errorState(e)));
+      } else if (key === 'versions') {
+        renderVersions(panel, c);
+      } else {
+        withStates(panel, () => api('/action-logs', { query: { entity_type: 'component', entity_id: c.id, limit: 100 } }),
+          (d) => listOf(d).length ? activityTable(listOf(d)) : empty('No history.'));
+      }
+    }, query.tab);
+    out.append(h('div.panel', t.el));
+    return out;
+  });
+}
+
+async function renderVersions(panel, c) {
+  await withStates(panel, () => api(`/components/${encodeURIComponent(c.id)}/versions`), (data) => {
+    const versions = listOf(data).slice().sort((a, b) => b.version - a.version);
+    if (!versions.length) return empty('No versions.');
+    const out = h('div');
+    out.append(h('div.table-wrap', h('table#versions-table', h('thead', h('tr', h('th', 'Version'), h('th', 'Created'), h('th.hide-phone', 'Checksum'))),
+      h('tbody', versions.map(v => h('tr', { dataset: { version: v.version } }, h('td', `v${v.version}`), h('td', fmtTime(v.created_at)), h('td.hide-phone', h('code', String(v.checksum || '').slice(0, 16)))))))));
+    if (versions.length < 2) { out.append(h('p.muted', 'A diff needs two versions; editing the config creates the next one.')); return out; }
+    const opts = () => versions.map(v => h('option', { value: v.version }, `v${v.version}`));
+    const a = h('select#diff-from', { 'aria-label': 'From version' }, opts());
+    const b = h('select#diff-to', { 'aria-label': 'To version' }, opts());
+    a.value = String(versions[1].version); b.value = String(versions[0].version);
+    const diffBox = h('div');
+    const show = () => {
+      const va = versions.find(v => String(v.version) === a.value), vb = versions.find(v => String(v.version) === b.value);
+      clear(diffBox, lineDiff(JSON.stringify(va?.config ?? null, null, 2), JSON.stringify(vb?.config ?? null, null, 2)));
+    };
+    a.addEventListener('change', show); b.addEventListener('change', show);
+    out.append(h('h3', { style: 'margin-top:16px' }, 'Diff'), h('div.row', 'from', a, 'to', b), h('div', { style: 'margin-top:8px' }, diffBox));
+    show();
+    return out;
+  });
+}
+
+async function remove(c) {
+  if (!confirm(`Delete component “${c.name}”?`)) return;
+  try {
+    await api(`/components/${encodeURIComponent(c.id)}`, { method: 'DELETE' });
+    toast(`Deleted ${c.name}`); go('/components');
+  } catch (e) {
+    if (e.kind === 'conflict' && confirm(`${e.message}\n\nDelete anyway (force)?`)) {
+      try { await api(`/components/${encodeURIComponent(c.id)}`, { method: 'DELETE', query: { force: 'true' } }); toast(`Deleted ${c.name}`); go('/components'); }
+      catch (e2) { toast(e2.message, true); }
+    } else toast(e.message, true);
+  }
+}

@@ -1,0 +1,126 @@
+// Dashboard: summary cards, system health (store, plugins, sandbox layers —
+// a missing layer is a warning), recent activity, and running runs kept live
+// by the /api/v1/events SSE feed.
+import { api, listOf } from '../api.js';
+import { h, clear, withStates, pageHead, statusBadge, fmtTime, fmtDuration, shortId, kv, loading, errorState, empty } from '../ui.js';
+import { LiveStream, runUpdate } from '../stream.js';
+import { activityTable } from './audit.js';
+
+const SUMMARY_CARDS = [
+  ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
+  ['failed_today', 'Failed today'], ['total_components', 'Components'], ['total_workflows', 'Workflows'], ['total_runs', 'Runs'], ['total_connections', 'Connections'],
+  ['success_rate_7d', 'Success rate (7 days)'],
+];
+const SUMMARY_REFRESH_DEBOUNCE_MS = 500;
+
+export async function render(main) {
+  const cards = h('section.grid.cards', { 'aria-label': 'Summary' });
+  const health = h('section.panel', { 'aria-labelledby': 'health-h' });
+  const activity = h('section.panel', { 'aria-labelledby': 'activity-h' });
+  const running = h('section.panel', { 'aria-labelledby': 'running-h' });
+  main.append(pageHead('Dashboard', h('a.button.primary', { href: '#/workflows/new' }, 'New workflow'), h('a.button', { href: '#/components/new' }, 'New component')),
+    cards, h('div.grid.two', { style: 'margin-top:16px' }, h('div', running, activity), health));
+
+  let summaryTimer = null;
+  const loadSummary = async () => {
+    const first = !cards.childElementCount || cards.querySelector('.state');
+    if (first) clear(cards, loading());
+    try {
+      const s = await api('/dashboard/summary');
+      clear(cards, SUMMARY_CARDS.filter(([k]) => s[k] !== undefined).map(([k, label]) => {
+        let v = s[k];
+        if (k === 'success_rate_7d' && typeof v === 'number') v = `${Math.round((v <= 1 ? v * 100 : v) * 10) / 10}%`;
+        return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
+      }));
+      const recent = listOf(s.recent_activity);
+      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20)) : empty('No activity yet.'));
+    } catch (e) {
+      clear(cards, errorState(e, loadSummary));
+      clear(activity, h('h2#activity-h', 'Recent activity'), errorState(e));
+    }
+  };
+  clear(activity, h('h2#activity-h', 'Recent activity'), loading());
+  loadSummary();
+
+  clear(health, h('h2#health-h', 'System health'));
+  const healthBody = h('div'); health.append(healthBody);
+  withStates(healthBody, () => api('/dashboard/system-health'), renderHealth);
+
+  // Running runs, live.
+  const runsBody = h('div');
+  clear(running, h('div.row', h('h2#running-h', 'Running now'), h('span.spacer'), h('span.small.muted#live-state', 'connecting…')), runsBody);
+  const rows = new Map();
+  const table = h('table', h('thead', h('tr', h('th', 'Run'), h('th', 'Workflow'), h('th', 'Status'), h('th.hide-phone', 'Started'), h('th', 'Duration'))), h('tbody'));
+  const renderRuns = () => {
+    const list = [...rows.values()].filter(r => r.status === 'running' || r.status === 'queued');
+    if (!list.length) { clear(runsBody, empty('No run is running.')); return; }
+    clear(table.tBodies[0], list.map(r => h('tr.clickable', { dataset: { runId: r.id }, onclick: () => { location.hash = `#/runs/${r.id}`; } },
+      h('td', h('a', { href: `#/runs/${r.id}` }, shortId(r.id))), h('td', r.workflow_name || shortId(r.workflow_id)), h('td', statusBadge(r.status)),
+      h('td.hide-phone', fmtTime(r.started_at)), h('td', fmtDuration(r.started_at || r.created_at, r.finished_at)))));
+    clear(runsBody, h('div.table-wrap', table));
+  };
+  clear(runsBody, loading());
+  try {
+    const [a, q] = await Promise.all([api('/workflow-runs', { query: { status: 'running', limit: 50 } }), api('/workflow-runs', { query: { status: 'queued', limit: 50 } })]);
+    for (const r of [...listOf(a), ...listOf(q)]) rows.set(r.id, r);
+    renderRuns();
+  } catch (e) { clear(runsBody, errorState(e)); }
+
+  const stream = new LiveStream('/api/v1/events', {
+    dedupe: false,
+    onState: (st) => { const el = document.getElementById('live-state'); if (el) el.textContent = st === 'open' ? '● live' : st; },
+    onEvent: ({ data }) => {
+      const ev = runUpdate(data);
+      if (!ev) return;
+      const prev = rows.get(ev.id) || { id: ev.id, created_at: data.at };
+      rows.set(ev.id, { ...prev, ...ev, started_at: prev.started_at || ev.started_at });
+      renderRuns();
+      clearTimeout(summaryTimer);
+      summaryTimer = setTimeout(loadSummary, SUMMARY_REFRESH_DEBOUNCE_MS);
+    },
+  });
+  stream.start();
+  const tick = setInterval(renderRuns, 1000);
+  return () => { stream.close(); clearInterval(tick); clearTimeout(summaryTimer); };
+}
+
+function layerEntries(sandbox) {
+  if (!sandbox) return [];
+  const src = sandbox.layers || sandbox.capabilities || sandbox;
+  const entries = Array.isArray(src) ? src.map(l => [l.name || l.layer || '?', l]) : Object.entries(src);
+  return entries.filter(([k]) => !['warnings', 'summary', 'mode'].includes(k)).map(([name, v]) => {
+    if (typeof v === 'boolean') return { name, available: v, detail: '' };
+    if (v && typeof v === 'object') {
+      const avail = v.available ?? v.enabled ?? v.ok ?? v.active ?? (v.status ? ['ok', 'available', 'enabled', 'active'].includes(String(v.status)) : undefined);
+      return { name, available: avail === undefined ? null : !!avail, detail: v.detail || v.reason || v.message || v.note || (v.status && typeof v.status === 'string' ? v.status : '') };
+    }
+    return { name, available: null, detail: v === null || v === undefined ? '' : String(v) };
+  });
+}
+
+export function renderHealth(hl) {
+  const store = hl.store || {};
+  const plugins = hl.plugins || {};
+  const sandbox = hl.sandbox || null;
+  const out = h('div');
+  const pluginCount = typeof plugins === 'number' ? plugins : (plugins.count ?? plugins.loaded ?? (Array.isArray(plugins) ? plugins.length : undefined));
+  out.append(kv([
+    ['Store', typeof store === 'string' ? store : [store.kind || store.type, store.latency_ms !== undefined ? `${Number(store.latency_ms).toFixed(2)} ms` : null, store.ok === false ? `error: ${store.error || 'unavailable'}` : null].filter(Boolean).join(' · ')],
+    ['Plugins', pluginCount ?? '—'],
+    ['Uptime', hl.uptime_seconds !== undefined ? fmtDuration(Date.now() - hl.uptime_seconds * 1000) : (hl.uptime ?? '—')],
+    ['Version', hl.version ?? '—'],
+    ['Load', hl.load && typeof hl.load === 'object' ? Object.values(hl.load).map(x => Number(x).toFixed(2)).join(' / ') : (hl.load ?? '—')],
+    hl.cpus ? ['CPUs', hl.cpus] : null,
+    hl.status ? ['Status', statusBadge(hl.status === 'ok' ? 'ok' : 'warn')] : null,
+  ]));
+  out.append(h('h3', { style: 'margin-top:16px' }, 'Sandbox layers'));
+  const layers = layerEntries(sandbox);
+  if (!layers.length) out.append(empty('The kernel reports no sandbox information.'));
+  else out.append(h('ul.layers', { style: 'list-style:none;padding:0;margin:0' }, layers.map(l => h('li', { style: 'margin-bottom:4px', dataset: { layer: l.name } },
+    l.available === true ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'available')
+      : l.available === false ? h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), 'missing') : h('span.badge.st-unknown', '? unknown'),
+    ' ', h('strong', l.name), l.detail ? h('span.muted.small', ` — ${l.detail}`) : null))));
+  const warnings = (sandbox && Array.isArray(sandbox.warnings) ? sandbox.warnings : []).concat(Array.isArray(hl.warnings) ? hl.warnings : []);
+  if (warnings.length) out.append(h('div.state.error', { style: 'margin-top:8px', role: 'note' }, h('strong', 'Warnings'), h('ul', warnings.map(w => h('li', typeof w === 'string' ? w : (w.message || JSON.stringify(w)))))));
+  return out;
+}

@@ -1,0 +1,179 @@
+// Data sources: connections list and form (secret write-only, shown as
+// "set"), test with latency, schema browser (schemas → tables → columns with
+// PK/FK/unique badges), and a query editor with a results grid and maxRows.
+import { api, listOf } from '../api.js';
+import { h, clear, pageHead, withStates, fmtTime, empty, loading, errorState, toast, kv, tabs } from '../ui.js';
+import { placeErrors, setFieldError } from '../schemaForm.js';
+import { codeEditor } from '../codeEditor.js';
+import { go } from '../app.js';
+
+const DEFAULT_MAX_ROWS = 100;
+const CONFIG_TEMPLATES = {
+  sqlite: { path: '/path/to/database.sqlite' },
+  postgres: { host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres' },
+};
+
+export async function render(main, params, query) {
+  if (params.id === 'new') return renderForm(main, null);
+  if (params.id) return renderDetail(main, params.id, query);
+  const body = h('div');
+  main.append(pageHead('Data sources', h('a.button.primary', { href: '#/data-sources/new' }, 'Add connection')), h('div.panel', body));
+  withStates(body, () => api('/external-databases'), (data) => {
+    const list = listOf(data);
+    if (!list.length) return empty('No connections yet.', ' ', h('a', { href: '#/data-sources/new' }, 'Add one.'));
+    return h('div.table-wrap', h('table#connections-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Plugin'), h('th', 'Secret'), h('th.hide-phone', 'Updated'))),
+      h('tbody', list.map(c => h('tr', { dataset: { connectionId: c.id, name: c.name } },
+        h('td', h('a', { href: `#/data-sources/${c.id}` }, c.name)), h('td', h('span.tag', c.plugin || '?')), h('td', secretBadge(c.secret)), h('td.hide-phone', fmtTime(c.updated_at || c.created_at)))))));
+  });
+}
+
+function secretBadge(secret) {
+  return secret ? h('span.badge.st-ok', { dataset: { secret: 'set' } }, h('span', { 'aria-hidden': 'true' }, '✓'), 'set') : h('span.muted', { dataset: { secret: 'none' } }, 'none');
+}
+
+async function connectorPlugins() {
+  try {
+    const list = listOf(await api('/plugins'));
+    const names = list.filter(p => (p.kinds || [p.kind]).includes('connector')).map(p => p.name);
+    return names.length ? names : Object.keys(CONFIG_TEMPLATES);
+  } catch { return Object.keys(CONFIG_TEMPLATES); }
+}
+
+async function renderForm(main, existing, container) {
+  const host = container || main;
+  const plugins = await connectorPlugins();
+  if (existing && existing.plugin && !plugins.includes(existing.plugin)) plugins.push(existing.plugin);
+  const field = (path, label, control, hint) => h('div.field', { dataset: { path } }, h('label', { for: control.id }, label, hint ? h('span.hint', ` — ${hint}`) : null), control, h('div.field-error', { hidden: true, role: 'alert' }));
+  const nameIn = h('input#conn-name', { type: 'text', required: true, value: existing?.name || '' });
+  const pluginSel = h('select#conn-plugin', plugins.map(p => h('option', { value: p }, p)));
+  pluginSel.value = existing?.plugin || plugins[0];
+  const cfg = codeEditor({ id: 'conn-config', rows: 6, label: 'Config (JSON)', language: 'json',
+    value: JSON.stringify(existing?.config ?? CONFIG_TEMPLATES[pluginSel.value] ?? {}, null, 2) });
+  pluginSel.addEventListener('change', () => { if (!existing) cfg.value = JSON.stringify(CONFIG_TEMPLATES[pluginSel.value] ?? {}, null, 2); });
+  const secretIn = h('input#conn-secret', { type: 'password', autocomplete: 'new-password', placeholder: existing?.secret ? 'set — leave empty to keep' : 'password or key (optional)' });
+  const summary = h('div', { role: 'alert' });
+  const saveBtn = h('button.primary#conn-save', { type: 'submit' }, existing ? 'Save' : 'Create connection');
+  const form = h('form.panel#connection-form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault(); clear(summary);
+    for (const f of form.querySelectorAll('.field')) setFieldError(f, null);
+    let config;
+    try { config = JSON.parse(cfg.value || '{}'); } catch (ex) { placeErrors(form, [{ path: 'config', message: `not valid JSON: ${ex.message}` }]); return; }
+    const payload = { name: nameIn.value.trim(), plugin: pluginSel.value, config };
+    if (secretIn.value) payload.secret = secretIn.value;
+    saveBtn.disabled = true;
+    try {
+      const c = existing ? await api(`/external-databases/${encodeURIComponent(existing.id)}`, { method: 'PUT', body: payload }) : await api('/external-databases', { method: 'POST', body: payload });
+      const conn = c && c.connection ? c.connection : c;
+      toast(`Saved ${conn?.name || payload.name}.`);
+      if (existing) { clear(main); renderDetail(main, existing.id, {}); } else go(`/data-sources/${conn.id}`);
+    } catch (ex) {
+      const un = placeErrors(form, ex.errors);
+      clear(summary, h('div.state.error', ex.message, un.length ? h('ul', un.map(x => h('li', `${x.path}: ${x.message}`))) : null));
+    } finally { saveBtn.disabled = false; }
+  } },
+  h('h2', existing ? 'Edit connection' : 'New connection'),
+  field('name', 'Name', nameIn), field('plugin', 'Connector plugin', pluginSel),
+  h('div.field', { dataset: { path: 'config' } }, h('label', { for: 'conn-config' }, 'Config', h('span.hint', ' — JSON, passed to the connector')), cfg.el, h('div.field-error', { hidden: true, role: 'alert' })),
+  field('secret', 'Secret', secretIn, existing?.secret ? 'currently set; write-only' : 'write-only, sealed at rest'),
+  summary, h('div.row', saveBtn, h('a.button', { href: existing ? `#/data-sources/${existing.id}` : '#/data-sources' }, 'Cancel')));
+  if (!container) main.append(pageHead(existing ? `Edit ${existing.name}` : 'Add connection'));
+  host.append(form);
+}
+
+async function renderDetail(main, id, query) {
+  const body = h('div');
+  main.append(body);
+  await withStates(body, () => api(`/external-databases/${encodeURIComponent(id)}`), (c) => {
+    const conn = c.connection || c;
+    const testOut = h('span#test-result', { role: 'status' });
+    const testBtn = h('button#conn-test', { type: 'button', onclick: async () => {
+      testBtn.disabled = true; clear(testOut, h('span.spinner', { 'aria-hidden': 'true' }), 'testing…');
+      const t0 = performance.now();
+      try {
+        const r = await api(`/external-databases/${encodeURIComponent(conn.id)}/test`, { method: 'POST', body: {} });
+        const ms = r?.latency_ms ?? r?.latencyMs ?? Math.round(performance.now() - t0);
+        const ok = r?.ok !== false && r?.success !== false;
+        clear(testOut, h(`span.badge.st-${ok ? 'ok' : 'error'}`, ok ? '✓ connected' : '✗ failed'), ` ${Number(ms).toFixed(1)} ms`, r?.message ? h('span.muted', ` · ${r.message}`) : null);
+      } catch (e) { clear(testOut, h('span.badge.st-error', '✗ failed'), ` ${e.message}`); }
+      finally { testBtn.disabled = false; }
+    } }, 'Test connection');
+    const out = h('div', pageHead(conn.name, testBtn, testOut,
+      h('button.danger', { type: 'button', onclick: async () => {
+        if (!confirm(`Delete connection “${conn.name}”?`)) return;
+        try { await api(`/external-databases/${encodeURIComponent(conn.id)}`, { method: 'DELETE' }); toast('Deleted.'); go('/data-sources'); } catch (e) { toast(e.message, true); }
+      } }, 'Delete')),
+    h('div.panel', kv([['Plugin', conn.plugin], ['Secret', secretBadge(conn.secret)], ['Config', h('code', JSON.stringify(conn.config ?? {}))], ['Created', fmtTime(conn.created_at)], ['Id', h('code', conn.id)]])));
+    const t = tabs([['schema', 'Schema'], ['query', 'Query'], ['edit', 'Edit']], (key, panel) => {
+      if (key === 'schema') schemaBrowser(panel, conn);
+      else if (key === 'query') queryEditor(panel, conn);
+      else renderForm(main, conn, panel);
+    }, query.tab);
+    out.append(h('div.panel', t.el));
+    return out;
+  });
+}
+
+function badge(text, title) { return h('span.tag', { title, dataset: { badge: text } }, text); }
+
+function columnItem(c) {
+  const fk = c.foreign_key || c.references || c.fk;
+  const fkText = fk && typeof fk === 'object' ? `${fk.table || ''}.${fk.column || ''}` : String(fk || '');
+  return h('li', { role: 'treeitem', dataset: { column: c.name } },
+    h('code', c.name), ' ', h('span.muted.small', c.type || c.data_type || ''),
+    c.nullable === false || c.not_null ? h('span.muted.small', ' not null') : null, ' ',
+    c.primary_key || c.pk ? badge('PK', 'primary key') : null,
+    fk ? badge('FK', `references ${fkText}`) : null,
+    fk ? h('span.muted.small', ` → ${fkText}`) : null,
+    c.unique ? badge('UNIQUE', 'unique') : null);
+}
+
+function tableItem(t) {
+  const summary = h('summary', '▦ ', t.name, t.kind && t.kind !== 'table' ? h('span.muted.small', ` (${t.kind})`) : null);
+  const cols = h('ul', { role: 'group' }, listOf(t.columns ?? []).map(columnItem));
+  return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', summary, cols));
+}
+
+function schemaItem(s, open) {
+  const tables = listOf(s.tables ?? []);
+  const summary = h('summary', '◆ ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
+  return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(tableItem))));
+}
+
+function schemaBrowser(panel, conn) {
+  withStates(panel, () => api(`/external-databases/${encodeURIComponent(conn.id)}/scan`, { method: 'POST', body: {} }), (r) => {
+    const schemas = listOf(r.schemas ?? r);
+    if (!schemas.length) return empty('The connection has no visible schemas.');
+    return h('div.tree#schema-tree', h('ul', { role: 'tree', 'aria-label': 'Schema' }, schemas.map(s => schemaItem(s, schemas.length === 1))));
+  });
+}
+
+function queryEditor(panel, conn) {
+  const sql = codeEditor({ id: 'query-sql', rows: 6, label: 'SQL', language: 'sql', value: 'SELECT 1' });
+  const maxRows = h('input#query-max-rows', { type: 'number', min: '1', step: '1', value: String(DEFAULT_MAX_ROWS) });
+  const paramsIn = h('input#query-params', { type: 'text', placeholder: '[] — JSON array of parameters', 'aria-label': 'Parameters (JSON array)' });
+  const out = h('div#query-results', { style: 'margin-top:12px' });
+  const runBtn = h('button.primary#query-run', { type: 'submit' }, 'Run query');
+  panel.append(h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    let params = [];
+    if (paramsIn.value.trim()) { try { params = JSON.parse(paramsIn.value); } catch (ex) { clear(out, errorState(new Error(`parameters are not valid JSON: ${ex.message}`))); return; } }
+    runBtn.disabled = true; clear(out, loading('Running…'));
+    const t0 = performance.now();
+    try {
+      const r = await api(`/external-databases/${encodeURIComponent(conn.id)}/query`, { method: 'POST', body: { sql: sql.value, params, max_rows: Number(maxRows.value) || DEFAULT_MAX_ROWS } });
+      clear(out, resultsGrid(r, performance.now() - t0));
+    } catch (ex) { clear(out, errorState(ex)); }
+    finally { runBtn.disabled = false; }
+  } }, h('div.field', h('label', { for: 'query-sql' }, 'SQL'), sql.el),
+  h('div.row', h('label', { for: 'query-max-rows', style: 'margin:0' }, 'Max rows'), maxRows, paramsIn, runBtn)), out);
+}
+
+function resultsGrid(r, ms) {
+  const cols = (r.columns || []).map(c => typeof c === 'string' ? c : c.name);
+  const rows = listOf(r.rows ?? []);
+  const cell = (v) => v === null || v === undefined ? h('span.muted', 'NULL') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const names = cols.length ? cols : (rows[0] && !Array.isArray(rows[0]) ? Object.keys(rows[0]) : []);
+  return h('div', h('p.small.muted#query-meta', `${rows.length} row${rows.length === 1 ? '' : 's'}${r.truncated ? ' (truncated at max rows)' : ''} · ${Math.round(ms)} ms`),
+    rows.length ? h('div.table-wrap', h('table#query-grid', h('thead', h('tr', names.map(n => h('th', n)))),
+      h('tbody', rows.map(row => h('tr', (Array.isArray(row) ? row : names.map(n => row[n])).map(v => h('td.mono', cell(v)))))))) : empty('The query returned no rows.'));
+}

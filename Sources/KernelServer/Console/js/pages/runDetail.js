@@ -1,0 +1,239 @@
+// Run detail: step timeline (Gantt), per-step progress, live logs through
+// the run's SSE stream (auto-scroll with pause, filters by step and stream),
+// result previews, artifact downloads, cancel. A dropped connection resumes
+// from the last event id: nothing lost, nothing doubled (see stream.js).
+import { api, listOf, download } from '../api.js';
+import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, toMillis, shortId, pretty, empty, loading, errorState, toast, kv } from '../ui.js';
+import { LiveStream } from '../stream.js';
+
+const MAX_LOG_LINES = 20_000;
+const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+const TICK_MS = 1000;
+const PREVIEW_CHARS = 4000;
+const ARTIFACT_REFRESH_MS = 300;
+
+/** Exposed for the browser tests and for debugging from the devtools console. */
+window.mcpkConsole = window.mcpkConsole || {};
+
+export async function render(main, params) {
+  const runId = params.id;
+  const body = h('div', loading());
+  main.append(body);
+  let run;
+  try { run = await api(`/workflow-runs/${encodeURIComponent(runId)}`); }
+  catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params); })); return; }
+  run = run.run ? { ...run.run, steps: run.steps ?? run.run.steps } : run;
+  let wfName = run.workflow_name;
+  if (!wfName && run.workflow_id) { try { wfName = (await api(`/workflows/${encodeURIComponent(run.workflow_id)}`)).name; } catch { /* keep the id */ } }
+
+  // ---- state
+  const steps = new Map(); // step_id -> {id, status, started_at, finished_at, attempt, progress, message, preview, result, error}
+  for (const s of listOf(run.steps ?? run.step_runs ?? [])) {
+    const id = s.step_id || s.id;
+    const prev = steps.get(id);
+    if (!prev || (s.attempt ?? 0) >= (prev.attempt ?? 0)) steps.set(id, { id, status: s.status, started_at: s.started_at, finished_at: s.finished_at, attempt: s.attempt, result: s.result, error: s.error, progress: null, preview: null });
+  }
+  const stepOf = (id) => { if (!steps.has(id)) { steps.set(id, { id, status: 'pending' }); stepFilterRefresh(); } return steps.get(id); };
+
+  // ---- layout
+  const statusBox = h('span#run-status');
+  const cancelBtn = h('button.danger#run-cancel', { type: 'button', onclick: cancel }, 'Cancel run');
+  const connState = h('span.small.muted#stream-state', 'connecting…');
+  const gantt = h('div.gantt#gantt', { role: 'table', 'aria-label': 'Step timeline' });
+  const stepsTable = h('div');
+  const summaryBox = h('div');
+  const previews = h('div#previews');
+  const artifactsBox = h('div#artifacts');
+  const stepFilter = h('select#log-step-filter', { 'aria-label': 'Filter logs by step' }, h('option', { value: '' }, 'All steps'));
+  const streamFilter = h('select#log-stream-filter', { 'aria-label': 'Filter logs by stream' }, h('option', { value: '' }, 'stdout + stderr'), h('option', { value: 'stdout' }, 'stdout'), h('option', { value: 'stderr' }, 'stderr'));
+  const follow = h('input#log-follow', { type: 'checkbox', checked: true });
+  const logBox = h('div.log#log', { role: 'log', 'aria-live': 'off', tabindex: '0', 'aria-label': 'Run logs' });
+  const logCount = h('span.small.muted#log-count', '0 lines');
+  body.replaceChildren(
+    pageHead(`Run ${shortId(run.id)}`, statusBox, connState, cancelBtn),
+    h('div.panel', summaryBox),
+    h('div.grid.two', h('div.panel', h('h2', 'Timeline'), gantt), h('div.panel', h('h2', 'Steps'), stepsTable)),
+    h('div.panel', h('div.row', h('h2', { style: 'margin:0' }, 'Logs'), h('span.spacer'), stepFilter, streamFilter,
+      h('label', { style: 'display:inline-flex;gap:4px;font-weight:normal;margin:0' }, follow, 'Auto-scroll'), logCount),
+      h('div', { style: 'margin-top:8px' }, logBox)),
+    h('div.grid.two', h('div.panel', h('h2', 'Results'), previews), h('div.panel', h('h2', 'Artifacts'), artifactsBox)));
+
+  function stepFilterRefresh() {
+    const cur = stepFilter.value;
+    clear(stepFilter, h('option', { value: '' }, 'All steps'), [...steps.keys()].map(id => h('option', { value: id }, id)));
+    stepFilter.value = cur;
+  }
+  stepFilterRefresh();
+
+  // ---- logs
+  let lineCount = 0;
+  const applyFilter = (el) => {
+    el.hidden = (stepFilter.value && el.dataset.step !== stepFilter.value) || (streamFilter.value && el.dataset.stream !== streamFilter.value);
+  };
+  stepFilter.addEventListener('change', () => { for (const el of logBox.children) applyFilter(el); scrollLog(); });
+  streamFilter.addEventListener('change', () => { for (const el of logBox.children) applyFilter(el); scrollLog(); });
+  follow.addEventListener('change', scrollLog);
+  logBox.addEventListener('scroll', () => {
+    const atBottom = logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 8;
+    if (!atBottom && follow.checked && !scrolling) follow.checked = false; // the user scrolled up: pause
+    else if (atBottom && !follow.checked && userScrolled) follow.checked = true;
+  });
+  let scrolling = false, userScrolled = false;
+  logBox.addEventListener('wheel', () => { userScrolled = true; }, { passive: true });
+  logBox.addEventListener('keydown', () => { userScrolled = true; });
+  function scrollLog() {
+    if (!follow.checked) return;
+    scrolling = true; logBox.scrollTop = logBox.scrollHeight;
+    requestAnimationFrame(() => { scrolling = false; });
+  }
+  function addLog(seq, p, at) {
+    const stream = p.stream || 'stdout';
+    const text = p.line ?? p.text ?? p.message ?? p.data ?? '';
+    const el = h(`div.line.${stream === 'stderr' ? 'stderr' : 'stdout'}`, { dataset: { seq: seq ?? '', step: p.step_id || '', stream } },
+      h('span.meta', `${p.step_id || 'run'}${stream === 'stderr' ? ' !' : ' '} `), typeof text === 'string' ? text : JSON.stringify(text));
+    if (at) el.title = fmtTime(at);
+    applyFilter(el);
+    logBox.append(el);
+    lineCount++;
+    if (logBox.childElementCount > MAX_LOG_LINES) logBox.firstElementChild.remove();
+    logCount.textContent = `${lineCount} line${lineCount === 1 ? '' : 's'}`;
+  }
+
+  // ---- rendering of run state
+  function drawSummary() {
+    clear(statusBox, statusBadge(run.status));
+    cancelBtn.hidden = TERMINAL.has(run.status);
+    clear(summaryBox, kv([
+      ['Workflow', run.workflow_id ? h('a', { href: `#/workflows/${run.workflow_id}` }, wfName || shortId(run.workflow_id)) : '—'],
+      ['Status', statusBadge(run.status)], ['Started', fmtTime(run.started_at || run.created_at)],
+      ['Duration', run.started_at ? fmtDuration(run.started_at, run.finished_at) : '—'],
+      ['Inputs', h('code', JSON.stringify(run.inputs ?? {}))],
+      run.error ? ['Error', h('span.field-error', typeof run.error === 'string' ? run.error : pretty(run.error))] : null,
+      ['Run id', h('code', run.id)],
+    ]));
+  }
+  function progressFraction(s) {
+    if (s.status === 'succeeded') return 1;
+    if (s.progress === null || s.progress === undefined) return null;
+    return Math.max(0, Math.min(1, s.progress));
+  }
+  function drawSteps() {
+    const list = [...steps.values()];
+    if (!list.length) { clear(stepsTable, empty('No step has started yet.')); clear(gantt, empty('The timeline fills in as steps run.')); return; }
+    clear(stepsTable, h('div.table-wrap', h('table#steps-table', h('thead', h('tr', h('th', 'Step'), h('th', 'Status'), h('th', 'Progress'), h('th', 'Duration'))),
+      h('tbody', list.map(s => {
+        const f = progressFraction(s);
+        return h('tr', { dataset: { step: s.id, status: s.status } }, h('td', s.id, s.attempt > 1 ? h('span.small.muted', ` (attempt ${s.attempt})`) : null),
+          h('td', statusBadge(s.status)),
+          h('td', f === null ? h('span.muted', '—') : h('div', h('div.progress', { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(f * 100)), 'aria-label': `${s.id} progress` }, h('div', { style: `width:${f * 100}%` })),
+            h('span.small.muted', `${Math.round(f * 100)}%${s.message ? ' · ' + s.message : ''}`))),
+          h('td', s.started_at ? fmtDuration(s.started_at, s.finished_at) : '—'));
+      })))));
+    const t0 = Math.min(...list.map(s => toMillis(s.started_at)).filter(x => x !== null), toMillis(run.started_at) ?? Infinity);
+    const t1 = Math.max(Date.now() * (TERMINAL.has(run.status) ? 0 : 1), ...list.map(s => toMillis(s.finished_at) ?? (s.started_at ? Date.now() : 0)), toMillis(run.finished_at) ?? 0);
+    const span = Math.max(1, t1 - t0);
+    clear(gantt, list.map(s => {
+      const a = toMillis(s.started_at); const b = toMillis(s.finished_at) ?? (a !== null ? Math.max(Date.now(), a) : null);
+      const bar = a === null ? null : h(`div.bar.st-${s.status}`, { style: `left:${((a - t0) / span) * 100}%;width:${Math.max(0.5, ((b - a) / span) * 100)}%`, title: `${s.id}: ${s.status}, ${fmtDuration(a, b)}` });
+      return [h('div.small', { role: 'rowheader' }, s.id), h('div.track', { role: 'cell', dataset: { step: s.id } }, bar)];
+    }));
+    if (!Number.isFinite(t0)) clear(gantt, empty('The timeline fills in as steps run.'));
+  }
+  function addPreview(kind, stepId, value) {
+    let text = pretty(value);
+    if (text.length > PREVIEW_CHARS) text = text.slice(0, PREVIEW_CHARS) + '\n…';
+    const existing = previews.querySelector(`[data-preview-step="${CSS.escape(stepId || 'run')}"]`);
+    const el = h('div', { dataset: { previewStep: stepId || 'run', kind }, style: 'margin-bottom:12px' }, h('h3', `${stepId || 'Run outputs'} · ${kind === 'result' ? 'result' : 'preview'}`), h('pre', text));
+    if (existing) existing.replaceWith(el); else previews.append(el);
+  }
+  async function loadArtifacts() {
+    clear(artifactsBox, loading());
+    try {
+      const list = listOf(await api(`/workflow-runs/${encodeURIComponent(run.id)}/artifacts`));
+      clear(artifactsBox, list.length ? h('ul#artifact-list', list.map(a => {
+        const name = a.name || a.path;
+        return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `↓ ${name}`),
+          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime || a.content_type || ''}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
+      })) : empty(TERMINAL.has(run.status) ? 'This run produced no artifacts.' : 'Artifacts appear when steps finish.'));
+    } catch (e) { clear(artifactsBox, errorState(e, loadArtifacts)); }
+  }
+  let artifactTimer = null;
+  function loadArtifactsSoon() { clearTimeout(artifactTimer); artifactTimer = setTimeout(loadArtifacts, ARTIFACT_REFRESH_MS); }
+  async function cancel() {
+    cancelBtn.disabled = true;
+    try { await api(`/workflow-runs/${encodeURIComponent(run.id)}/cancel`, { method: 'POST' }); toast('Cancel requested.'); }
+    catch (e) { toast(e.message, true); }
+    finally { cancelBtn.disabled = false; }
+  }
+
+  if (run.outputs && Object.keys(run.outputs).length) addPreview('result', null, run.outputs);
+  for (const s of steps.values()) if (s.result !== undefined && s.result !== null) addPreview('result', s.id, s.result);
+  drawSummary(); drawSteps(); loadArtifacts();
+
+  // ---- live events
+  const onEvent = ({ id, type, data }) => {
+    const ev = data && typeof data === 'object' ? data : { payload: data };
+    const p = { ...(ev.payload && typeof ev.payload === 'object' ? ev.payload : ev) };
+    // The step an event belongs to: the event's step_id (RunEvent), else the payload's.
+    if (!p.step_id) p.step_id = ev.step_id || (p.entity === 'step' ? p.step : undefined) || undefined;
+    if (p.entity === 'run') p.step_id = undefined;
+    const at = ev.at ?? p.at;
+    const evType = type === 'message' ? (ev.type || 'message') : type;
+    const seq = id ?? ev.seq;
+    switch (evType) {
+      case 'log': addLog(seq, p, at); scrollLog(); return;
+      case 'status_change': {
+        const status = p.status || p.to;
+        if (p.step_id) {
+          const s = stepOf(p.step_id);
+          s.status = status || s.status;
+          if (p.attempt !== undefined) s.attempt = p.attempt;
+          if (status === 'running') { s.started_at = p.started_at || at || Date.now(); s.finished_at = null; }
+          if (TERMINAL.has(status) || status === 'skipped') s.finished_at = p.finished_at || at || Date.now();
+          if (p.error) s.error = p.error;
+        } else if (status) {
+          run.status = status;
+          if (status === 'running' && !run.started_at) run.started_at = p.started_at || at;
+          if (TERMINAL.has(status)) run.finished_at = run.finished_at || p.finished_at || at;
+          if (p.error) run.error = p.error;
+          drawSummary();
+        }
+        drawSteps(); return;
+      }
+      case 'progress': {
+        const s = stepOf(p.step_id);
+        let v = p.progress ?? p.fraction ?? p.value ?? p.current;
+        if (typeof v === 'number') { if (p.total) v = v / p.total; else if (v > 1) v = v / 100; s.progress = v; }
+        if (p.message) s.message = p.message;
+        drawSteps(); return;
+      }
+      case 'result_preview': addPreview('preview', p.step_id, p.preview ?? p.value ?? p.data ?? p); return;
+      case 'result': {
+        if (p.step_id) { const s = stepOf(p.step_id); s.result = p.result ?? p.value; addPreview('result', p.step_id, s.result); }
+        else { run.outputs = p.outputs ?? p.result ?? p; addPreview('result', null, run.outputs); }
+        drawSteps(); return;
+      }
+      case 'error': {
+        const msg = p.message || p.error || pretty(p);
+        addLog(seq, { step_id: p.step_id, stream: 'stderr', line: `error: ${typeof msg === 'string' ? msg : pretty(msg)}` }, at);
+        if (!p.step_id) { run.error = msg; drawSummary(); }
+        scrollLog(); return;
+      }
+      case 'artifact': loadArtifactsSoon(); return;
+      case 'end': {
+        if (p.status) run.status = p.status;
+        if (!run.finished_at) run.finished_at = at || Date.now();
+        drawSummary(); drawSteps(); loadArtifacts(); return;
+      }
+      default: return;
+    }
+  };
+  const stream = new LiveStream(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/stream`, {
+    onEvent,
+    onState: (s) => { connState.textContent = s === 'open' ? '● live' : s === 'ended' ? 'finished' : s; connState.dataset.state = s; },
+  });
+  window.mcpkConsole.runStream = stream;
+  stream.start();
+  const tick = setInterval(() => { if (!TERMINAL.has(run.status)) { drawSteps(); drawSummary(); } }, TICK_MS);
+  return () => { stream.close(); clearInterval(tick); clearTimeout(artifactTimer); if (window.mcpkConsole.runStream === stream) window.mcpkConsole.runStream = null; };
+}

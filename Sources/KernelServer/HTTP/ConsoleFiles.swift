@@ -1,0 +1,99 @@
+import Foundation
+import Glibc
+
+/// The web console's static files (the SwiftPM resource `Sources/KernelServer/Console`):
+/// MIME types, strong ETags with 304, no path traversal, and the SPA fallback
+/// to `index.html` for paths that are not files.
+public final class ConsoleFiles: @unchecked Sendable {
+    /// Files larger than this are not served from the console directory.
+    public static let maxFileBytes = 64 * 1024 * 1024
+
+    public struct File {
+        public let bytes: [UInt8]
+        public let etag: String
+        public let contentType: String
+    }
+
+    public let root: String?
+    private var cache: [String: (mtime: Int, size: Int, file: File)] = [:]
+
+    public init(root: String? = ConsoleFiles.bundledRoot()) {
+        self.root = root
+    }
+
+    /// The console directory inside the resource bundle.
+    public static func bundledRoot() -> String? {
+        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Console") else { return nil }
+        var st = stat()
+        return stat(url.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR ? url.path : nil
+    }
+
+    /// Answers GET/HEAD for a non-API path.
+    public func response(for request: HTTPRequest) -> HTTPResponse {
+        guard let root else {
+            return .error(404, kind: "not_found", message: "the console is not installed")
+        }
+        // Decode per segment; refuse traversal and odd bytes.
+        var parts: [String] = []
+        for raw in request.rawPath.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let seg = HTTPRequest.percentDecode(String(raw), plusIsSpace: false),
+                  seg != "..", seg != ".", !seg.contains("/"), !seg.contains("\\"), !seg.contains("\0")
+            else {
+                return .error(404, kind: "not_found", message: "no such file")
+            }
+            parts.append(seg)
+        }
+        var relative = parts.joined(separator: "/")
+        if relative.isEmpty { relative = "index.html" }
+        var file = load(root + "/" + relative)
+        if file == nil {
+            // SPA fallback: client-side routes (no extension) get index.html.
+            let last = parts.last ?? ""
+            if !last.contains(".") { file = load(root + "/index.html") }
+        }
+        guard let file else { return .error(404, kind: "not_found", message: "no such file: /\(relative)") }
+        let common: [(String, String)] = [("ETag", file.etag), ("Cache-Control", "no-cache"),
+                                          ("X-Content-Type-Options", "nosniff")]
+        if let inm = request.header("if-none-match"),
+           inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == file.etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+            return HTTPResponse(status: 304, headers: common)
+        }
+        return HTTPResponse(status: 200, headers: [("Content-Type", file.contentType)] + common, body: file.bytes)
+    }
+
+    /// A regular file's contents (cached while mtime and size are unchanged).
+    func load(_ path: String) -> File? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= ConsoleFiles.maxFileBytes
+        else { return nil }
+        let mtime = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+        if let c = cache[path], c.mtime == mtime, c.size == Int(st.st_size) { return c.file }
+        guard let bytes = ConsoleFiles.readAll(path) else { return nil }
+        let file = File(bytes: bytes, etag: "\"" + ConsoleFiles.fnv1a(bytes) + "\"", contentType: MIMETypes.forPath(path))
+        cache[path] = (mtime, Int(st.st_size), file)
+        return file
+    }
+
+    static func readAll(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    /// FNV-1a 64-bit of the content, as 16 hex digits.
+    static func fnv1a(_ bytes: [UInt8]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

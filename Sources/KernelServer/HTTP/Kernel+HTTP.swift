@@ -1,0 +1,23 @@
+import KernelCore
+import KernelLoop
+
+extension Kernel {
+    /// Start-up step of the HTTP shim: listens on `configuration.httpEndpoint`
+    /// (nothing when disabled). The config already refused a non-loopback
+    /// address without a token.
+    func startHTTP() throws {
+        Metrics.declareAll()
+        guard let endpoint = configuration.httpEndpoint else { return }
+        let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger)
+        let server = HTTPServer(host: endpoint.host, port: endpoint.port, api: api,
+                                limits: HTTPLimits(settings: configuration.settings), logger: logger)
+        try server.start()
+        http = server
+        addStatus("http") { [weak server] in
+            guard let server else { return .null }
+            return ["address": .string("\(server.host):\(server.port)"), "port": .int(Int64(server.port)),
+                    "connections": .int(Int64(server.connectionCount)),
+                    "auth": .bool(self.configuration.token != nil)]
+        }
+    }
+}

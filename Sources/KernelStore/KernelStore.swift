@@ -1,1 +1,0 @@
-// Module KernelStore: see docs/ARCHITECTURE.md.

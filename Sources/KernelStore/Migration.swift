@@ -1,0 +1,103 @@
+/// One versioned schema change. `{JSON}` in a statement becomes the dialect's
+/// JSON column type. Applied in order at start-up and recorded in
+/// `schema_migrations`; never edited once released (add a new one instead).
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let statements: [String]
+
+    public init(version: Int, name: String, statements: [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
+
+    func sql(for dialect: SQLDialect) -> [String] {
+        statements.map { $0.replacing("{JSON}", with: dialect.jsonType) }
+    }
+
+    /// Creates the bookkeeping table (both dialects).
+    static let bookkeeping = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+        """
+
+    /// The kernel's schema, in order.
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "catalogue, runs, audit, connections", statements: [
+            """
+            CREATE TABLE components (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+              tags {JSON} NOT NULL, owner TEXT NOT NULL DEFAULT '', latest_version INTEGER NOT NULL,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX components_name_ci ON components (lower(name))",
+            "CREATE INDEX components_created ON components (created_at, id)",
+            """
+            CREATE TABLE component_versions (
+              component_id TEXT NOT NULL REFERENCES components(id) ON DELETE CASCADE,
+              version INTEGER NOT NULL, type TEXT NOT NULL, config {JSON} NOT NULL, checksum TEXT NOT NULL,
+              created_at BIGINT NOT NULL, PRIMARY KEY (component_id, version))
+            """,
+            """
+            CREATE TABLE workflows (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+              latest_version INTEGER NOT NULL, definition {JSON} NOT NULL,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX workflows_name_ci ON workflows (lower(name))",
+            "CREATE INDEX workflows_created ON workflows (created_at, id)",
+            """
+            CREATE TABLE workflow_versions (
+              workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+              version INTEGER NOT NULL, definition {JSON} NOT NULL, checksum TEXT NOT NULL,
+              created_at BIGINT NOT NULL, PRIMARY KEY (workflow_id, version))
+            """,
+            """
+            CREATE TABLE workflow_components (
+              workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+              component_id TEXT NOT NULL, PRIMARY KEY (workflow_id, component_id))
+            """,
+            "CREATE INDEX workflow_components_component ON workflow_components (component_id)",
+            """
+            CREATE TABLE workflow_runs (
+              id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
+              status TEXT NOT NULL, inputs {JSON} NOT NULL, outputs {JSON} NOT NULL, error TEXT,
+              pinned {JSON} NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT,
+              owner TEXT, lease_expires_at BIGINT, last_seq BIGINT NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX workflow_runs_workflow ON workflow_runs (workflow_id, created_at)",
+            "CREATE INDEX workflow_runs_status ON workflow_runs (status, created_at)",
+            "CREATE INDEX workflow_runs_created ON workflow_runs (created_at, id)",
+            "CREATE INDEX workflow_runs_owner ON workflow_runs (owner, status)",
+            "CREATE INDEX workflow_runs_finished ON workflow_runs (finished_at)",
+            """
+            CREATE TABLE step_runs (
+              run_id TEXT NOT NULL REFERENCES workflow_runs(id) ON DELETE CASCADE, step_id TEXT NOT NULL,
+              attempt INTEGER NOT NULL, status TEXT NOT NULL, component_id TEXT NOT NULL,
+              component_version INTEGER NOT NULL, result {JSON} NOT NULL, error TEXT,
+              started_at BIGINT, finished_at BIGINT, PRIMARY KEY (run_id, step_id, attempt))
+            """,
+            """
+            CREATE TABLE run_events (
+              run_id TEXT NOT NULL REFERENCES workflow_runs(id) ON DELETE CASCADE, seq BIGINT NOT NULL,
+              type TEXT NOT NULL, step_id TEXT, payload {JSON} NOT NULL, at BIGINT NOT NULL,
+              PRIMARY KEY (run_id, seq))
+            """,
+            """
+            CREATE TABLE action_logs (
+              id TEXT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action_type TEXT NOT NULL,
+              entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, details {JSON} NOT NULL)
+            """,
+            "CREATE INDEX action_logs_at ON action_logs (at, id)",
+            "CREATE INDEX action_logs_entity ON action_logs (entity_type, entity_id, at)",
+            """
+            CREATE TABLE connections (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, plugin TEXT NOT NULL, config {JSON} NOT NULL,
+              read_only INTEGER NOT NULL DEFAULT 0, secret_sealed TEXT,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX connections_name_ci ON connections (lower(name))",
+        ]),
+    ]
+}

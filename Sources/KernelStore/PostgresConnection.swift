@@ -1,0 +1,257 @@
+import CLibPQ
+import Glibc
+import KernelCore
+import KernelLoop
+
+/// One libpq connection driven without blocking the loop: `PQconnectStart` /
+/// `PQconnectPoll`, `PQsetnonblocking`, `PQsendQueryParams` + `PQflush`, and
+/// `PQconsumeInput` / `PQisBusy` / `PQgetResult` whenever a `Poll` on
+/// `PQsocket` reports readiness. Loop-thread only.
+@KernelActor
+public final class PostgresConnection {
+    /// Explicit connection state machine.
+    public enum State: Equatable {
+        case connecting
+        case idle
+        case busy
+        case closed
+    }
+
+    static let connectTimeoutMilliseconds: UInt64 = 10_000
+
+    private var conn: OpaquePointer?
+    private var poll: Poll?
+    public private(set) var state: State = .connecting
+    /// Server process id (for `pg_terminate_backend` in tests and diagnostics).
+    public private(set) var backendPID: Int32 = 0
+
+    private init() {}
+
+    /// Opens a connection; throws `unavailable` if the server cannot be reached.
+    public static func connect(_ conninfo: String) async throws -> PostgresConnection {
+        let c = PostgresConnection()
+        do {
+            try await c.start(conninfo)
+        } catch {
+            c.close()
+            throw error
+        }
+        return c
+    }
+
+    private func start(_ conninfo: String) async throws {
+        guard let conn = PQconnectStart(conninfo) else { throw KernelError.unavailable("PostgreSQL: out of memory") }
+        self.conn = conn
+        if PQstatus(conn) == CONNECTION_BAD { throw brokenError("cannot connect") }
+        let deadline = KernelRuntime.loop.now + PostgresConnection.connectTimeoutMilliseconds
+        var status = PGRES_POLLING_WRITING
+        while true {
+            switch status {
+            case PGRES_POLLING_OK:
+                guard PQsetnonblocking(conn, 1) == 0 else { throw brokenError("cannot enter non-blocking mode") }
+                // Server notices (e.g. "already exists, skipping") are not errors: keep them off stderr.
+                PQsetNoticeProcessor(conn, { _, _ in }, nil)
+                backendPID = PQbackendPID(conn)
+                state = .idle
+                return
+            case PGRES_POLLING_FAILED:
+                throw brokenError("cannot connect")
+            case PGRES_POLLING_READING:
+                try await wait(.readable, deadline: deadline)
+            default:
+                try await wait(.writable, deadline: deadline)
+            }
+            status = PQconnectPoll(conn)
+        }
+    }
+
+    /// Waits until the socket is ready for `events` (optionally with a deadline on the loop clock).
+    private func wait(_ events: Poll.Events, deadline: UInt64? = nil) async throws {
+        guard let conn else { throw KernelError.unavailable("PostgreSQL connection is closed") }
+        let fd = PQsocket(conn)
+        guard fd >= 0 else { throw brokenError("no socket") }
+        if poll == nil || poll?.fd != fd {
+            poll?.stop()
+            poll?.close()
+            poll = try Poll(loop: KernelRuntime.loop, fd: fd)
+        }
+        guard let poll else { throw KernelError.unavailable("PostgreSQL: no poll handle") }
+        var timer: Timer?
+        defer { timer?.close() }
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, Error>) in
+            var done = false
+            if let deadline {
+                let now = KernelRuntime.loop.now
+                let ms = deadline > now ? deadline - now : 1
+                do {
+                    timer = try Timer.after(loop: KernelRuntime.loop, ms: ms) {
+                        KernelActor.assumeIsolated {
+                            guard !done else { return }
+                            done = true
+                            poll.stop()
+                            cont.resume(throwing: KernelError.unavailable("PostgreSQL: connection timed out"))
+                        }
+                    }
+                } catch {
+                    done = true
+                    cont.resume(throwing: error)
+                    return
+                }
+            }
+            do {
+                try poll.start(events.union(.disconnect)) { status, _ in
+                    guard !done else { return }
+                    done = true
+                    poll.stop()
+                    if status < 0 {
+                        cont.resume(throwing: KernelError.unavailable("PostgreSQL socket error \(status)"))
+                    } else {
+                        cont.resume()
+                    }
+                }
+            } catch {
+                if !done {
+                    done = true
+                    cont.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Runs one statement (`$n` placeholders) with text parameters; returns its rows.
+    public func query(_ sql: String, _ params: [SQLValue]) async throws -> [SQLRow] {
+        guard let conn, state == .idle else {
+            throw KernelError.unavailable(state == .closed ? "PostgreSQL connection is closed" : "PostgreSQL connection is busy")
+        }
+        state = .busy
+        var cStrings: [UnsafeMutablePointer<CChar>?] = params.map { p in p.postgresText.flatMap { strdup($0) } }
+        defer {
+            for p in cStrings { free(p) }
+            if state == .busy { state = .idle }
+        }
+        let sent = cStrings.withUnsafeMutableBufferPointer { buf -> Int32 in
+            guard let base = buf.baseAddress, buf.count > 0 else {
+                return PQsendQueryParams(conn, sql, 0, nil, nil, nil, nil, 0)
+            }
+            return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) { values in
+                PQsendQueryParams(conn, sql, Int32(buf.count), nil, values, nil, nil, 0)
+            }
+        }
+        guard sent == 1 else { throw brokenOrInternal("cannot send query") }
+        // Flush the query out without blocking.
+        while true {
+            let r = PQflush(conn)
+            if r == 0 { break }
+            if r < 0 { throw brokenOrInternal("cannot send query") }
+            try await wait([.readable, .writable])
+            if PQconsumeInput(conn) == 0 { throw brokenOrInternal("connection lost") }
+        }
+        var rows: [SQLRow] = []
+        var failure: KernelError?
+        while true {
+            while PQisBusy(conn) != 0 {
+                try await wait(.readable)
+                if PQconsumeInput(conn) == 0 { throw brokenOrInternal("connection lost") }
+            }
+            guard let res = PQgetResult(conn) else { break }
+            defer { PQclear(res) }
+            switch PQresultStatus(res) {
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+                let n = PQntuples(res), m = PQnfields(res)
+                rows.reserveCapacity(rows.count + Int(n))
+                for i in 0..<n {
+                    var cells: [SQLCell] = []
+                    cells.reserveCapacity(Int(m))
+                    for j in 0..<m {
+                        if PQgetisnull(res, i, j) != 0 {
+                            cells.append(.null)
+                        } else {
+                            cells.append(.text(String(cString: PQgetvalue(res, i, j))))
+                        }
+                    }
+                    rows.append(SQLRow(cells))
+                }
+            default:
+                if failure == nil { failure = resultError(res) }
+            }
+        }
+        if PQstatus(conn) == CONNECTION_BAD {
+            markBroken()
+            throw failure.map { KernelError.unavailable($0.message) } ?? KernelError.unavailable("PostgreSQL connection lost")
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    /// Maps a failed result to a KernelError by SQLSTATE class.
+    private func resultError(_ res: OpaquePointer) -> KernelError {
+        let code = PQresultErrorField(res, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+        let message = PQresultErrorMessage(res).map { String(cString: $0) }.map { $0.trimmedLines } ?? "query failed"
+        return PostgresConnection.error(sqlstate: code, message: message)
+    }
+
+    static func error(sqlstate code: String, message: String) -> KernelError {
+        switch code {
+        case "23505": return .conflict("already exists: \(message)")
+        case "23503", "23514", "23502": return .conflict("constraint failed: \(message)")
+        case "40001", "40P01": return KernelError(.unavailable, "retryable: \(message)", errors: [FieldError("sqlstate", code)])
+        case "22P02", "22003", "22023": return .invalidParams(message)
+        default:
+            if code.hasPrefix("08") || code.hasPrefix("57") || code.hasPrefix("53") {
+                return .unavailable("PostgreSQL: \(message)")
+            }
+            return .internal("PostgreSQL error \(code): \(message)")
+        }
+    }
+
+    /// True while the connection is usable. Non-blocking: reads whatever the
+    /// server sent while idle (a termination notice, then EOF).
+    public var isAlive: Bool {
+        guard let conn, state == .idle else { return false }
+        if PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK {
+            markBroken()
+            return false
+        }
+        return true
+    }
+
+    private func markBroken() {
+        close()
+    }
+
+    private func brokenError(_ what: String) -> KernelError {
+        let detail = conn.flatMap { PQerrorMessage($0) }.map { String(cString: $0).trimmedLines } ?? ""
+        return .unavailable("PostgreSQL: \(what)\(detail.isEmpty ? "" : ": " + detail)")
+    }
+
+    private func brokenOrInternal(_ what: String) -> KernelError {
+        let e = brokenError(what)
+        if let conn, PQstatus(conn) == CONNECTION_BAD { markBroken() }
+        return e
+    }
+
+    /// Stops polling, then closes the socket (in that order: libuv must not watch a closed fd).
+    public func close() {
+        poll?.stop()
+        poll?.close()
+        poll = nil
+        if let conn { PQfinish(conn) }
+        conn = nil
+        state = .closed
+    }
+}
+
+extension String {
+    var trimmedLines: String {
+        split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

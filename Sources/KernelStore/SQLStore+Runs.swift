@@ -1,0 +1,245 @@
+import KernelCore
+import KernelLoop
+
+extension SQLStore {
+    static let runColumns = "id, workflow_id, workflow_version, status, inputs, outputs, error, pinned, created_at, started_at, finished_at, owner, lease_expires_at"
+    static let stepColumns = "run_id, step_id, attempt, status, component_id, component_version, result, error, started_at, finished_at"
+    static let eventColumns = "run_id, seq, type, step_id, payload, at"
+    /// Rows per multi-row INSERT of events.
+    static let eventInsertChunk = 200
+
+    static func runRow(_ r: SQLRow) throws -> WorkflowRun {
+        guard let status = RunStatus(rawValue: r.string(3)) else { throw KernelError.internal("stored run status '\(r.string(3))' is unknown") }
+        return WorkflowRun(id: r.string(0), workflowID: r.string(1), workflowVersion: Int(r.int(2)), status: status,
+                           inputs: try r.json(4), outputs: try r.json(5), error: r.optionalString(6), pinned: try r.json(7),
+                           createdAt: r.time(8), startedAt: r.optionalTime(9), finishedAt: r.optionalTime(10),
+                           owner: r.optionalString(11), leaseExpiresAt: r.optionalTime(12))
+    }
+
+    static func stepRow(_ r: SQLRow) throws -> StepRun {
+        guard let status = StepStatus(rawValue: r.string(3)) else { throw KernelError.internal("stored step status '\(r.string(3))' is unknown") }
+        return StepRun(runID: r.string(0), stepID: r.string(1), attempt: Int(r.int(2)), status: status, componentID: r.string(4),
+                       componentVersion: Int(r.int(5)), result: try r.json(6), error: r.optionalString(7),
+                       startedAt: r.optionalTime(8), finishedAt: r.optionalTime(9))
+    }
+
+    static func eventRow(_ r: SQLRow) throws -> RunEvent {
+        guard let type = RunEvent.Kind(rawValue: r.string(2)) else { throw KernelError.internal("stored event type '\(r.string(2))' is unknown") }
+        return RunEvent(runID: r.string(0), seq: r.int(1), type: type, stepID: r.optionalString(3), payload: try r.json(4), at: r.time(5))
+    }
+
+    public func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws -> WorkflowRun {
+        try await database.write { tx in
+            try await tx.execute(
+                "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                [.text(run.id), .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs),
+                 .json(run.outputs), .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt),
+                 .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt)])
+            for s in steps { try await self.upsertStep(s, tx) }
+            if let audit { try await self.insertAudit(audit, tx) }
+        }
+        return run
+    }
+
+    public func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun] {
+        let now = Timestamp.now().milliseconds
+        return try await database.write { tx in
+            let rows = try await tx.query(
+                """
+                UPDATE workflow_runs SET owner = ?, lease_expires_at = ? WHERE id IN (
+                  SELECT id FROM workflow_runs WHERE status = 'queued' AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ?)
+                  ORDER BY created_at, id LIMIT ?\(self.dialect.skipLocked))
+                RETURNING \(SQLStore.runColumns)
+                """,
+                [.text(owner), .int(now + leaseMilliseconds), .int(now), .int(Int64(max(1, limit)))])
+            return try rows.map(SQLStore.runRow).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        }
+    }
+
+    public func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun? {
+        let now = Timestamp.now().milliseconds
+        return try await database.write { tx in
+            let rows = try await tx.query(
+                """
+                UPDATE workflow_runs SET owner = ?, lease_expires_at = ?
+                WHERE id = ? AND (owner IS NULL OR owner = ? OR lease_expires_at IS NULL OR lease_expires_at < ?)
+                RETURNING \(SQLStore.runColumns)
+                """,
+                [.text(owner), .int(now + leaseMilliseconds), .text(id), .text(owner), .int(now)])
+            if let row = rows.first { return try SQLStore.runRow(row) }
+            guard try await tx.first("SELECT id FROM workflow_runs WHERE id = ?", [.text(id)]) != nil else {
+                throw KernelError.notFound("run \(id) not found")
+            }
+            return nil
+        }
+    }
+
+    public func renewLeases(owner: String, leaseMilliseconds: Int64) async throws -> Int {
+        let until = Timestamp.now().milliseconds + leaseMilliseconds
+        return try await database.write { tx in
+            let rows = try await tx.query(
+                "UPDATE workflow_runs SET lease_expires_at = ? WHERE owner = ? AND status IN ('queued', 'running') RETURNING id",
+                [.int(until), .text(owner)])
+            return rows.count
+        }
+    }
+
+    public func updateRun(id: EntityID, changes: RunChanges, audit: ActionLog?) async throws -> WorkflowRun {
+        try await database.write { tx in
+            guard let row = try await tx.first("SELECT \(SQLStore.runColumns) FROM workflow_runs WHERE id = ?\(self.forUpdate)", [.text(id)]) else {
+                throw KernelError.notFound("run \(id) not found")
+            }
+            var run = try SQLStore.runRow(row)
+            if let expected = changes.expectedStatus, run.status != expected {
+                throw KernelError.conflict("run \(id) is \(run.status.rawValue), not \(expected.rawValue)")
+            }
+            if let status = changes.status, status != run.status {
+                guard run.status.canMove(to: status) else {
+                    throw KernelError.conflict("run \(id) cannot move from \(run.status.rawValue) to \(status.rawValue)")
+                }
+                run.status = status
+            }
+            if let o = changes.outputs { run.outputs = o }
+            if let e = changes.error { run.error = e }
+            if let s = changes.startedAt { run.startedAt = s }
+            if let f = changes.finishedAt { run.finishedAt = f }
+            if changes.clearOwner { run.owner = nil; run.leaseExpiresAt = nil }
+            try await tx.execute(
+                """
+                UPDATE workflow_runs SET status = ?, outputs = ?, error = ?, started_at = ?, finished_at = ?, owner = ?, lease_expires_at = ?
+                WHERE id = ?
+                """,
+                [.text(run.status.rawValue), .json(run.outputs), .optionalText(run.error), .time(run.startedAt), .time(run.finishedAt),
+                 .optionalText(run.owner), .time(run.leaseExpiresAt), .text(id)])
+            if let audit { try await self.insertAudit(audit, tx) }
+            return run
+        }
+    }
+
+    public func run(_ id: EntityID) async throws -> WorkflowRun {
+        try await database.read { db in
+            guard let row = try await db.first("SELECT \(SQLStore.runColumns) FROM workflow_runs WHERE id = ?", [.text(id)]) else {
+                throw KernelError.notFound("run \(id) not found")
+            }
+            return try SQLStore.runRow(row)
+        }
+    }
+
+    public func listRuns(_ query: RunQuery) async throws -> Page<WorkflowRun> {
+        let limit = StoreLimits.clamp(query.limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
+        return try await database.read { db in
+            var clauses: [String] = []
+            var params: [SQLValue] = []
+            if let w = query.workflowID { clauses.append("workflow_id = ?"); params.append(.text(w)) }
+            if let s = query.status { clauses.append("status = ?"); params.append(.text(s.rawValue)) }
+            try self.addCursor(query.cursor, to: &clauses, &params)
+            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+            params.append(.int(Int64(limit + 1)))
+            let rows = try await db.query(
+                "SELECT \(SQLStore.runColumns) FROM workflow_runs\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params)
+            var items = try rows.map(SQLStore.runRow)
+            var next: String?
+            if items.count > limit {
+                items.removeLast(items.count - limit)
+                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
+            }
+            return Page(items: items, nextCursor: next)
+        }
+    }
+
+    public func recoverableRuns(owner: String) async throws -> [WorkflowRun] {
+        try await database.read { db in
+            let rows = try await db.query(
+                "SELECT \(SQLStore.runColumns) FROM workflow_runs WHERE owner = ? AND status IN ('queued', 'running') ORDER BY created_at, id",
+                [.text(owner)])
+            return try rows.map(SQLStore.runRow)
+        }
+    }
+
+    // MARK: steps
+
+    func upsertStep(_ s: StepRun, _ tx: SQLExecutor) async throws {
+        try await tx.execute(
+            """
+            INSERT INTO step_runs (\(SQLStore.stepColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET status = excluded.status, component_id = excluded.component_id,
+              component_version = excluded.component_version, result = excluded.result, error = excluded.error,
+              started_at = excluded.started_at, finished_at = excluded.finished_at
+            """,
+            [.text(s.runID), .text(s.stepID), .int(Int64(s.attempt)), .text(s.status.rawValue), .text(s.componentID),
+             .int(Int64(s.componentVersion)), .json(s.result), .optionalText(s.error), .time(s.startedAt), .time(s.finishedAt)])
+    }
+
+    public func saveStepRun(_ step: StepRun) async throws {
+        try await database.write { tx in
+            guard try await tx.first("SELECT id FROM workflow_runs WHERE id = ?", [.text(step.runID)]) != nil else {
+                throw KernelError.notFound("run \(step.runID) not found")
+            }
+            try await self.upsertStep(step, tx)
+        }
+    }
+
+    public func stepRuns(runID: EntityID) async throws -> [StepRun] {
+        try await database.read { db in
+            let rows = try await db.query("SELECT \(SQLStore.stepColumns) FROM step_runs WHERE run_id = ? ORDER BY step_id, attempt", [.text(runID)])
+            return try rows.map(SQLStore.stepRow)
+        }
+    }
+
+    // MARK: events
+
+    public func appendEvents(_ batch: [NewRunEvent]) async throws -> [RunEvent] {
+        if batch.isEmpty { return [] }
+        // Group per run, keeping batch order inside a run; lock runs in id order
+        // so concurrent batches on PostgreSQL cannot deadlock.
+        var order: [EntityID] = []
+        var groups: [EntityID: [NewRunEvent]] = [:]
+        for e in batch {
+            if groups[e.runID] == nil { order.append(e.runID) }
+            groups[e.runID, default: []].append(e)
+        }
+        let runIDs = order.sorted()
+        return try await database.write { tx in
+            var out: [RunEvent] = []
+            out.reserveCapacity(batch.count)
+            for runID in runIDs {
+                let events = groups[runID] ?? []
+                guard let row = try await tx.first(
+                    "UPDATE workflow_runs SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq",
+                    [.int(Int64(events.count)), .text(runID)]) else {
+                    throw KernelError.notFound("run \(runID) not found")
+                }
+                var seq = row.int(0) - Int64(events.count)
+                var stored: [RunEvent] = []
+                for e in events {
+                    seq += 1
+                    stored.append(RunEvent(runID: runID, seq: seq, type: e.type, stepID: e.stepID, payload: e.payload, at: e.at))
+                }
+                var start = 0
+                while start < stored.count {
+                    let chunk = stored[start..<min(start + SQLStore.eventInsertChunk, stored.count)]
+                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                    var params: [SQLValue] = []
+                    params.reserveCapacity(chunk.count * 6)
+                    for e in chunk {
+                        params += [.text(e.runID), .int(e.seq), .text(e.type.rawValue), .optionalText(e.stepID), .json(e.payload), .time(e.at)]
+                    }
+                    try await tx.execute("INSERT INTO run_events (\(SQLStore.eventColumns)) VALUES \(tuples)", params)
+                    start += chunk.count
+                }
+                out += stored
+            }
+            return out
+        }
+    }
+
+    public func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent] {
+        let limit = StoreLimits.clamp(limit, default: StoreLimits.defaultEventPage, max: StoreLimits.maxEventPage)
+        return try await database.read { db in
+            let rows = try await db.query(
+                "SELECT \(SQLStore.eventColumns) FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                [.text(runID), .int(after), .int(Int64(limit))])
+            return try rows.map(SQLStore.eventRow)
+        }
+    }
+}

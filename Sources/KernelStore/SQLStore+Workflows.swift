@@ -1,0 +1,170 @@
+import KernelCore
+import KernelLoop
+
+extension SQLStore {
+    static let workflowColumns = "id, name, description, latest_version, definition, created_at, updated_at"
+    static let workflowVersionColumns = "workflow_id, version, definition, checksum, created_at"
+
+    static func workflowRow(_ r: SQLRow) throws -> Workflow {
+        Workflow(id: r.string(0), name: r.string(1), description: r.string(2), latestVersion: Int(r.int(3)),
+                 definition: try r.json(4), createdAt: r.time(5), updatedAt: r.time(6))
+    }
+
+    static func workflowVersionRow(_ r: SQLRow) throws -> WorkflowVersion {
+        WorkflowVersion(workflowID: r.string(0), version: Int(r.int(1)), definition: try r.json(2), checksum: r.string(3),
+                        createdAt: r.time(4))
+    }
+
+    /// The component references of a definition: `steps[*].component` (id or name).
+    static func componentReferences(_ definition: JSON) -> [String] {
+        guard let steps = definition["steps"]?.arrayValue else { return [] }
+        var seen: [String] = []
+        for step in steps {
+            if let ref = step["component"]?.stringValue, !seen.contains(ref) { seen.append(ref) }
+        }
+        return seen
+    }
+
+    /// Rewrites the workflow's rows in `workflow_components` (resolving names to ids).
+    func recordReferences(workflowID: EntityID, definition: JSON, _ tx: SQLExecutor) async throws {
+        try await tx.execute("DELETE FROM workflow_components WHERE workflow_id = ?", [.text(workflowID)])
+        var ids: [String] = []
+        for ref in SQLStore.componentReferences(definition) {
+            let rows = try await tx.query("SELECT id FROM components WHERE id = ? OR lower(name) = lower(?)", [.text(ref), .text(ref)])
+            let found = rows.map { $0.string(0) }
+            if let id = found.first(where: { $0 == ref }) ?? found.first, !ids.contains(id) { ids.append(id) }
+        }
+        for id in ids {
+            try await tx.execute("INSERT INTO workflow_components (workflow_id, component_id) VALUES (?, ?)", [.text(workflowID), .text(id)])
+        }
+    }
+
+    func insertWorkflowVersion(_ v: WorkflowVersion, _ tx: SQLExecutor) async throws {
+        try await tx.execute("INSERT INTO workflow_versions (\(SQLStore.workflowVersionColumns)) VALUES (?, ?, ?, ?, ?)",
+                             [.text(v.workflowID), .int(Int64(v.version)), .json(v.definition), .text(v.checksum), .time(v.createdAt)])
+    }
+
+    public func createWorkflow(_ workflow: Workflow, audit: ActionLog) async throws -> (Workflow, WorkflowVersion) {
+        var w = workflow
+        w.latestVersion = 1
+        let v = WorkflowVersion(workflowID: w.id, version: 1, definition: w.definition, checksum: Checksum.sha256(w.definition),
+                                createdAt: w.createdAt)
+        try await database.write { tx in
+            try await self.ensureUniqueName(table: "workflows", kind: "workflow", name: w.name, except: nil, tx)
+            try await tx.execute("INSERT INTO workflows (\(SQLStore.workflowColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [.text(w.id), .text(w.name), .text(w.description), .int(1), .json(w.definition),
+                                  .time(w.createdAt), .time(w.updatedAt)])
+            try await self.insertWorkflowVersion(v, tx)
+            try await self.recordReferences(workflowID: w.id, definition: w.definition, tx)
+            try await self.insertAudit(audit, tx)
+        }
+        return (w, v)
+    }
+
+    public func updateWorkflow(id: EntityID, changes: WorkflowChanges, audit: ActionLog) async throws -> WorkflowUpdate {
+        try await database.write { tx in
+            guard let row = try await tx.first("SELECT \(SQLStore.workflowColumns) FROM workflows WHERE id = ?\(self.forUpdate)", [.text(id)]) else {
+                throw KernelError.notFound("workflow \(id) not found")
+            }
+            var w = try SQLStore.workflowRow(row)
+            if let name = changes.name, name != w.name {
+                try await self.ensureUniqueName(table: "workflows", kind: "workflow", name: name, except: id, tx)
+                w.name = name
+            }
+            if let d = changes.description { w.description = d }
+            var appended: WorkflowVersion?
+            if let def = changes.definition {
+                let sum = Checksum.sha256(def)
+                let latest = try await tx.first("SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                                                 [.text(id), .int(Int64(w.latestVersion))])
+                if latest?.string(0) != sum {
+                    let v = WorkflowVersion(workflowID: id, version: w.latestVersion + 1, definition: def, checksum: sum,
+                                            createdAt: changes.updatedAt)
+                    try await self.insertWorkflowVersion(v, tx)
+                    w.latestVersion = v.version
+                    w.definition = def
+                    appended = v
+                    try await self.recordReferences(workflowID: id, definition: def, tx)
+                }
+            }
+            w.updatedAt = changes.updatedAt
+            try await tx.execute(
+                "UPDATE workflows SET name = ?, description = ?, latest_version = ?, definition = ?, updated_at = ? WHERE id = ?",
+                [.text(w.name), .text(w.description), .int(Int64(w.latestVersion)), .json(w.definition), .time(w.updatedAt), .text(id)])
+            try await self.insertAudit(audit, tx)
+            return WorkflowUpdate(workflow: w, appendedVersion: appended)
+        }
+    }
+
+    public func workflow(_ idOrName: String) async throws -> Workflow {
+        try await database.read { db in
+            let rows = try await db.query(
+                "SELECT \(SQLStore.workflowColumns) FROM workflows WHERE id = ? OR lower(name) = lower(?)", [.text(idOrName), .text(idOrName)])
+            let all = try rows.map(SQLStore.workflowRow)
+            guard let w = all.first(where: { $0.id == idOrName }) ?? all.first else {
+                throw KernelError.notFound("workflow \(idOrName) not found")
+            }
+            return w
+        }
+    }
+
+    public func workflowVersion(_ id: EntityID, version: Int?) async throws -> WorkflowVersion {
+        try await database.read { db in
+            let row: SQLRow?
+            if let version {
+                row = try await db.first("SELECT \(SQLStore.workflowVersionColumns) FROM workflow_versions WHERE workflow_id = ? AND version = ?",
+                                         [.text(id), .int(Int64(version))])
+            } else {
+                row = try await db.first("SELECT \(SQLStore.workflowVersionColumns) FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1",
+                                         [.text(id)])
+            }
+            guard let row else {
+                throw KernelError.notFound(version.map { "workflow \(id) has no version \($0)" } ?? "workflow \(id) not found")
+            }
+            return try SQLStore.workflowVersionRow(row)
+        }
+    }
+
+    public func workflowVersions(_ id: EntityID) async throws -> [WorkflowVersion] {
+        try await database.read { db in
+            let rows = try await db.query("SELECT \(SQLStore.workflowVersionColumns) FROM workflow_versions WHERE workflow_id = ? ORDER BY version", [.text(id)])
+            if rows.isEmpty { throw KernelError.notFound("workflow \(id) not found") }
+            return try rows.map(SQLStore.workflowVersionRow)
+        }
+    }
+
+    public func listWorkflows(_ query: WorkflowQuery) async throws -> Page<Workflow> {
+        let limit = StoreLimits.clamp(query.limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
+        return try await database.read { db in
+            var clauses: [String] = []
+            var params: [SQLValue] = []
+            if let q = query.q, !q.isEmpty {
+                clauses.append("(lower(name) LIKE ? ESCAPE '\\' OR lower(description) LIKE ? ESCAPE '\\')")
+                let p = Cursor.likePattern(q)
+                params += [.text(p), .text(p)]
+            }
+            try self.addCursor(query.cursor, to: &clauses, &params)
+            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+            params.append(.int(Int64(limit + 1)))
+            let rows = try await db.query(
+                "SELECT \(SQLStore.workflowColumns) FROM workflows\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params)
+            var items = try rows.map(SQLStore.workflowRow)
+            var next: String?
+            if items.count > limit {
+                items.removeLast(items.count - limit)
+                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
+            }
+            return Page(items: items, nextCursor: next)
+        }
+    }
+
+    public func deleteWorkflow(id: EntityID, audit: ActionLog) async throws {
+        try await database.write { tx in
+            guard try await tx.first("SELECT id FROM workflows WHERE id = ?\(self.forUpdate)", [.text(id)]) != nil else {
+                throw KernelError.notFound("workflow \(id) not found")
+            }
+            try await tx.execute("DELETE FROM workflows WHERE id = ?", [.text(id)])
+            try await self.insertAudit(audit, tx)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import KernelCore
+import KernelLoop
+
+/// The kernel's persistence (DESIGN.md §8). Implemented once over SQL by
+/// `SQLStore`, with two backends: `SQLiteStore` (embedded default) and
+/// `PostgresStore` (libpq, non-blocking on the loop).
+///
+/// Rules every implementation keeps:
+/// * every mutation that takes an `ActionLog` commits it in the same transaction;
+/// * errors are `KernelError` (`not_found`, `conflict` for unique names and
+///   referenced deletes, `unavailable` for a lost database, `internal`);
+/// * component/workflow versions are immutable; a new one is appended only when
+///   the checksum (sha256 of the canonical JSON) differs;
+/// * connection secrets are sealed at rest and never returned (only `unsealSecret`).
+@KernelActor
+public protocol Store: AnyObject {
+    var kind: StoreKind { get }
+
+    // MARK: components
+    /// Creates the component with version 1 of `config`. `component.id`/timestamps are the caller's.
+    func createComponent(_ component: Component, config: JSON, audit: ActionLog) async throws -> (Component, ComponentVersion)
+    /// Applies the changed fields; a config with a different checksum appends version n+1.
+    func updateComponent(id: EntityID, changes: ComponentChanges, audit: ActionLog) async throws -> ComponentUpdate
+    /// By id, or by name (case-insensitive) when `id` is not a known id.
+    func component(_ idOrName: String) async throws -> Component
+    func componentVersion(_ id: EntityID, version: Int?) async throws -> ComponentVersion
+    func componentVersions(_ id: EntityID) async throws -> [ComponentVersion]
+    func listComponents(_ query: ComponentQuery) async throws -> Page<Component>
+    /// Refused with `conflict` while a workflow references it, unless `force`.
+    func deleteComponent(id: EntityID, force: Bool, audit: ActionLog) async throws
+
+    // MARK: workflows
+    /// Creates the workflow with version 1 of its definition; records which components it references.
+    func createWorkflow(_ workflow: Workflow, audit: ActionLog) async throws -> (Workflow, WorkflowVersion)
+    func updateWorkflow(id: EntityID, changes: WorkflowChanges, audit: ActionLog) async throws -> WorkflowUpdate
+    func workflow(_ idOrName: String) async throws -> Workflow
+    func workflowVersion(_ id: EntityID, version: Int?) async throws -> WorkflowVersion
+    func workflowVersions(_ id: EntityID) async throws -> [WorkflowVersion]
+    func listWorkflows(_ query: WorkflowQuery) async throws -> Page<Workflow>
+    func deleteWorkflow(id: EntityID, audit: ActionLog) async throws
+
+    // MARK: runs
+    /// Inserts the run (normally `queued`) and its initial step rows.
+    func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws -> WorkflowRun
+    /// Claims up to `limit` queued runs that nobody holds (or whose lease expired).
+    func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun]
+    /// Claims one run if free, already ours, or its lease expired; nil when another kernel holds it.
+    func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun?
+    /// Extends the lease of every unfinished run `owner` holds; returns how many.
+    func renewLeases(owner: String, leaseMilliseconds: Int64) async throws -> Int
+    func updateRun(id: EntityID, changes: RunChanges, audit: ActionLog?) async throws -> WorkflowRun
+    func run(_ id: EntityID) async throws -> WorkflowRun
+    func listRuns(_ query: RunQuery) async throws -> Page<WorkflowRun>
+    /// Runs owned by `owner` that are still queued or running (crash recovery).
+    func recoverableRuns(owner: String) async throws -> [WorkflowRun]
+
+    // MARK: step runs
+    /// Inserts or replaces the row of (run, step, attempt).
+    func saveStepRun(_ step: StepRun) async throws
+    func stepRuns(runID: EntityID) async throws -> [StepRun]
+
+    // MARK: run events
+    /// Appends a batch (events of one or several runs) in ONE transaction; the
+    /// store assigns each run's next contiguous `seq`s in batch order.
+    func appendEvents(_ batch: [NewRunEvent]) async throws -> [RunEvent]
+    /// Events of a run with `seq > after`, oldest first.
+    func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent]
+
+    // MARK: audit
+    /// For actions that change nothing else (e.g. a plugin load).
+    func appendAudit(_ entry: ActionLog) async throws
+    func listAudit(_ query: AuditQuery) async throws -> [ActionLog]
+
+    // MARK: connections
+    func createConnection(_ connection: Connection, secret: String?, audit: ActionLog) async throws -> Connection
+    func updateConnection(id: EntityID, changes: ConnectionChanges, audit: ActionLog) async throws -> Connection
+    func connection(_ idOrName: String) async throws -> Connection
+    func listConnections() async throws -> [Connection]
+    func deleteConnection(id: EntityID, audit: ActionLog) async throws
+    /// The plaintext secret, for the plugin layer only. Never put it in a response or log.
+    func unsealSecret(connectionID: EntityID) async throws -> String?
+
+    // MARK: console reads
+    func dashboardSummary(now: Timestamp) async throws -> DashboardSummary
+    /// Common metadata (`type, id, name, created_at, updated_at`) plus `details`.
+    func entity(type: String, id: String) async throws -> JSON
+    /// Round-trip time of a trivial query, in milliseconds.
+    func ping() async throws -> Double
+    func close() async
+}
+
+public enum StoreKind: String, Sendable {
+    case sqlite, postgres
+}

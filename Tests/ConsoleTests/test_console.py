@@ -1,0 +1,276 @@
+"""Browser tests of the web console against a live kernel (issue 8)."""
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import HELLO_CODE, SLOW_LINES, items, shot
+
+RUN_DONE = ("succeeded", "failed", "cancelled", "timed_out")
+
+
+def visit(pg, hash_path, ready):
+    pg.goto("/#" + hash_path)
+    pg.wait_for_selector(ready)
+    # Nothing still loading on the page.
+    expect(pg.locator("main .spinner")).to_have_count(0)
+
+
+def page_table(seed):
+    """(name, hash path, selector that proves the seeded data is rendered)."""
+    hello, wf, conn = seed.hello, seed.workflow, seed.connection
+    return [
+        ("dashboard", "/", '[data-metric="total_components"] .value'),
+        ("components", "/components", f'[data-component-id="{hello["id"]}"]'),
+        ("component-detail", f"/components/{hello['id']}", "#component-config"),
+        ("component-versions", f"/components/{hello['id']}?tab=versions", ".diff .add"),
+        ("component-history", f"/components/{hello['id']}?tab=history", "table.audit tbody tr"),
+        ("component-new", "/components/new", "#component-form .field[data-path='config.codeContent'], #component-form .field[data-path='config.model']"),
+        ("component-edit", f"/components/{hello['id']}/edit", "#f-codeContent"),
+        ("workflows", "/workflows", f'[data-workflow-id="{wf["id"]}"]'),
+        ("workflow-builder", f"/workflows/{wf['id']}", "#dag svg [data-step='greet']"),
+        ("runs", "/runs", f'[data-run-id="{seed.run_id}"]'),
+        ("run-detail", f"/runs/{seed.run_id}", "#steps-table [data-step='greet']"),
+        ("data-sources", "/data-sources", f'[data-connection-id="{conn["id"]}"]'),
+        ("data-source-schema", f"/data-sources/{conn['id']}", "#schema-tree [data-table='orders']"),
+        ("plugins", "/plugins", "#plugins-table [data-plugin='sqlite']"),
+        ("audit", "/audit", "table.audit tbody tr"),
+    ]
+
+
+def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kernel):
+    for name, path, ready in page_table(seed):
+        visit(page, path, ready)
+        shot(page, f"{name}-desktop")
+        page.watch.check()
+        visit(phone, path, ready)
+        shot(phone, f"{name}-phone")
+        phone.watch.check()
+    # Spot checks of the content itself.
+    visit(page, "/", '[data-metric="total_components"] .value')
+    summary = kernel.api("GET", "/dashboard/summary")
+    expect(page.locator('[data-metric="total_components"] .value')).to_have_text(str(summary["total_components"]))
+    expect(page.locator("ul.layers li").first).to_be_visible()
+    visit(page, f"/components/{seed.hello['id']}", "#component-config")
+    expect(page.locator("#component-config")).to_contain_text("hello again from")
+    visit(page, f"/runs/{seed.run_id}", "#steps-table [data-step='greet']")
+    expect(page.locator("#run-status")).to_contain_text(seed.run["status"].replace("_", " "))
+    expect(page.locator("#previews")).to_contain_text("hello seed")
+
+
+def test_component_list_search_and_filters(page, seed):
+    visit(page, "/components", f'[data-component-id="{seed.hello["id"]}"]')
+    page.fill("#component-search", "Summar")
+    expect(page.locator("#component-list .card")).to_have_count(1)
+    expect(page.locator("#component-list")).to_contain_text("Summarizer")
+    page.fill("#component-search", "")
+    page.select_option("#component-type-filter", "Python Script")
+    expect(page.locator(f'[data-component-id="{seed.agent["id"]}"]')).to_have_count(0)
+    expect(page.locator(f'[data-component-id="{seed.slow["id"]}"]')).to_have_count(1)
+    page.select_option("#component-type-filter", "")
+    page.fill("#component-tag-filter", "llm")
+    expect(page.locator("#component-list .card")).to_have_count(1)
+    assert "tag=llm" in page.url  # shareable URL
+
+
+def test_create_component_through_generated_form_and_field_errors(page, kernel):
+    page.watch.allowed_status.add(422)
+    visit(page, "/components/new", "#component-type")
+    # Invalid: an LLM agent with temperature out of range -> the kernel's 422 lands next to the field.
+    page.select_option("#component-type", "LLM Prompt Agent")
+    page.fill("#component-name", "Too hot")
+    page.fill("#f-model", "test-model")
+    page.fill("#f-temperature", "5")
+    page.click("#component-save")
+    err = page.locator('.field[data-path="config.temperature"] .field-error')
+    expect(err).to_be_visible()
+    expect(err).to_contain_text(re.compile("2"))
+    assert not [c for c in items(kernel.api("GET", "/components?q=Too%20hot")) if c["name"] == "Too hot"]
+    # Valid: a Python script typed into the code editor (Tab indents).
+    page.select_option("#component-type", "Python Script")
+    page.fill("#component-name", "Typed in the browser")
+    page.fill("#component-tags", "ui, typed")
+    editor = page.locator("#f-codeContent")
+    editor.click()
+    editor.press_sequentially("def main(**inputs):\n")
+    editor.press("Tab")
+    editor.press_sequentially("return {'ok': True}\n")
+    page.click("#component-save")
+    page.wait_for_url(re.compile(r"#/components/[0-9a-f-]{8,}$"))
+    cid = page.url.rsplit("/", 1)[1]
+    got = kernel.api("GET", f"/components/{cid}")
+    config = got.get("config") or got.get("latest", {}).get("config")
+    assert got["type"] == "Python Script" and got["tags"] == ["ui", "typed"]
+    assert config["codeContent"] == "def main(**inputs):\n    return {'ok': True}\n"
+    expect(page.locator("#component-config")).to_contain_text("return {'ok': True}")
+
+
+def test_edit_shows_new_version_number(page, kernel):
+    c = kernel.api("POST", "/components", {"name": "Edit me", "config": {"type": "Python Script", "codeContent": HELLO_CODE}})
+    visit(page, f"/components/{c['id']}/edit", "#f-codeContent")
+    page.locator("#f-codeContent").fill(HELLO_CODE + "# edited\n")
+    page.click("#component-save")
+    expect(page.locator("#save-result")).to_contain_text("version 2")
+    assert kernel.api("GET", f"/components/{c['id']}")["latest_version"] == 2
+
+
+def test_workflow_built_in_builder_runs(page, kernel, seed):
+    visit(page, "/workflows/new", "#add-step")
+    page.fill("#wf-name", "Built in the browser")
+    page.click("#add-input")
+    page.locator('[data-input-name="0"]').fill("who")
+    page.locator('[data-input-name="0"]').dispatch_event("change")
+    page.click("#add-step")
+    page.fill("#s0-id", "first")
+    page.locator("#s0-id").dispatch_event("change")
+    page.select_option("#s0-component", seed.hello["id"])
+    page.click("#add-step")
+    page.fill("#s1-id", "second")
+    page.locator("#s1-id").dispatch_event("change")
+    page.select_option("#s1-component", seed.hello["id"])
+    # A reference to a step that is not an ancestor is flagged on that step...
+    page.locator(".step-card[data-step-index='1'] button", has_text="+ Add mapping").click()
+    page.locator("#s1-inputs .mapping input").nth(0).fill("name")
+    value = page.locator("#s1-inputs .mapping input").nth(1)
+    value.fill("${steps.first.result.greeting}")
+    value.dispatch_event("change")
+    expect(page.locator(".step-card[data-step-index='1']")).to_have_class(re.compile("invalid"))
+    # ...and the autocomplete offers it once `first` is needed.
+    page.locator("#s1-needs input[value='first']").check()
+    expect(page.locator(".step-card[data-step-index='1']")).not_to_have_class(re.compile("invalid"))
+    options = page.locator(".step-card[data-step-index='1'] datalist option")
+    assert "${steps.first.result}" in [options.nth(i).get_attribute("value") for i in range(options.count())]
+    assert "${inputs.who}" in [options.nth(i).get_attribute("value") for i in range(options.count())]
+    # The DAG has both nodes and the edge.
+    expect(page.locator("#dag [data-step='first']")).to_have_count(1)
+    expect(page.locator("#dag [data-edge='first->second']")).to_have_count(1)
+    page.click("#wf-run")
+    page.wait_for_selector("#run-form")
+    page.fill("#run-input-who", "builder")
+    page.click("#run-start")
+    page.wait_for_url(re.compile(r"#/runs/"))
+    run_id = page.url.rsplit("/", 1)[1]
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+    expect(page.locator("#steps-table [data-step='second']")).to_have_attribute("data-status", "succeeded")
+    run = kernel.api("GET", f"/workflow-runs/{run_id}")
+    assert run.get("run", run)["status"] == "succeeded"
+    wfs = [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Built in the browser"]
+    assert len(wfs) == 1
+
+
+def test_live_logs_resume_after_drop_without_loss_or_duplicates(page, kernel, seed):
+    started = kernel.api("POST", f"/workflows/{seed.slow_workflow['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    visit(page, f"/runs/{run_id}", "#log")
+    lines = page.locator("#log .line[data-stream='stdout']")
+    # Lines appear while the step is still running (live, not after the fact).
+    expect(lines.first).to_be_visible(timeout=60_000)
+    expect(page.locator("#run-status")).to_contain_text("running")
+    seen_live = lines.count()
+    assert 0 < seen_live < SLOW_LINES
+    # 1) A real network drop: the browser goes offline, the stream breaks, then comes back.
+    page.watch.allow_network_errors = True
+    page.context.set_offline(True)
+    time.sleep(1.5)
+    page.context.set_offline(False)
+    # 2) A forced reconnect from the last event id.
+    page.wait_for_function("() => window.mcpkConsole.runStream && window.mcpkConsole.runStream.state !== 'reconnecting'", timeout=30_000)
+    page.evaluate("window.mcpkConsole.runStream.reconnectNow()")
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+    expect(page.locator("#stream-state")).to_have_attribute("data-state", "ended")
+    page.watch.allow_network_errors = False
+    texts = [t.split(" ", 1)[1] if " " in t else t for t in lines.all_inner_texts()]
+    expected = [f"line {i:03d} of the slow step" for i in range(SLOW_LINES)]
+    assert texts == expected, f"got {len(texts)} lines: {texts[:5]}…"
+    seqs = page.eval_on_selector_all("#log .line", "els => els.map(e => e.dataset.seq)")
+    assert len(seqs) == len(set(seqs)), "a log line was shown twice"
+    assert page.evaluate("window.mcpkConsole.runStream.reconnects") >= 1
+    # Filters: by stream and by step.
+    page.select_option("#log-stream-filter", "stderr")
+    expect(page.locator("#log .line[data-stream='stdout']:visible")).to_have_count(0)
+    page.select_option("#log-stream-filter", "")
+    page.select_option("#log-step-filter", "slow")
+    expect(page.locator("#log .line:visible")).to_have_count(len(seqs))
+    shot(page, "run-detail-live-desktop")
+
+
+def test_schema_browser_and_query(page, seed):
+    conn = seed.connection
+    visit(page, f"/data-sources/{conn['id']}", "#schema-tree [data-table='orders']")
+    expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
+    page.locator("#schema-tree [data-table='customers'] summary").click()
+    page.locator("#schema-tree [data-table='orders'] summary").click()
+    expect(page.locator("[data-table='customers'] [data-column='id'] [data-badge='PK']")).to_have_count(1)
+    expect(page.locator("[data-table='customers'] [data-column='email'] [data-badge='UNIQUE']")).to_have_count(1)
+    expect(page.locator("[data-table='orders'] [data-column='customer_id'] [data-badge='FK']")).to_have_count(1)
+    page.click("#conn-test")
+    expect(page.locator("#test-result")).to_contain_text("connected")
+    expect(page.locator("#test-result")).to_contain_text("ms")
+    page.click("[data-tab='query']")
+    page.locator("#query-sql").fill("SELECT id, email FROM customers ORDER BY id")
+    page.fill("#query-max-rows", "1")
+    page.click("#query-run")
+    expect(page.locator("#query-grid tbody tr")).to_have_count(1)
+    expect(page.locator("#query-grid")).to_contain_text("ada@example.org")
+    shot(page, "data-source-query-desktop")
+    visit(page, "/data-sources", f'[data-connection-id="{conn["id"]}"]')
+
+
+def test_connection_secret_is_write_only(page, kernel):
+    c = kernel.api("POST", "/external-databases", {"name": "With secret", "plugin": "sqlite", "config": {"path": "/tmp/none.sqlite"}, "secret": "hunter2"})
+    assert c["secret"] == "set"
+    visit(page, "/data-sources", f'[data-connection-id="{c["id"]}"]')
+    expect(page.locator(f'[data-connection-id="{c["id"]}"] [data-secret="set"]')).to_have_count(1)
+    assert "hunter2" not in page.content()
+
+
+def test_audit_filters(page, seed):
+    visit(page, f"/audit?entity_type=component&entity_id={seed.hello['id']}", "table.audit tbody tr")
+    rows = page.locator("table.audit tbody tr")
+    assert rows.count() >= 2  # create + update
+    for i in range(rows.count()):
+        expect(rows.nth(i)).to_contain_text("component")
+    page.select_option("#audit-entity-type", "connection")
+    page.fill("#audit-entity-id", "")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("table.audit tbody tr").first).to_contain_text("connection")
+
+
+def test_keyboard_navigation_reaches_every_nav_link(page, seed):
+    visit(page, "/", '[data-metric="total_components"] .value')
+    seen = set()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        href = page.evaluate("document.activeElement && document.activeElement.getAttribute('href')")
+        if href:
+            seen.add(href)
+    for href in ["#/components", "#/workflows", "#/runs", "#/data-sources", "#/plugins", "#/audit"]:
+        assert href in seen
+
+
+def test_token_sign_in_when_the_kernel_requires_one(browser):
+    from conftest import DESKTOP, Kernel, Watch
+    k = Kernel(token="console-test-token")
+    try:
+        ctx = browser.new_context(viewport=DESKTOP, base_url=k.base)
+        pg = ctx.new_page()
+        pg.set_default_timeout(20_000)
+        watch = Watch(pg)
+        watch.allowed_status.add(401)
+        pg.goto("/#/runs")
+        pg.wait_for_selector("dialog[open] #token-input")
+        shot(pg, "sign-in-desktop")
+        pg.fill("#token-input", "console-test-token")
+        pg.click("dialog button[type=submit]")
+        expect(pg.locator("#runs-table, main .state.empty")).to_be_visible()
+        # The live feed works with the token too (read through fetch, since EventSource cannot send headers).
+        expect(pg.locator("#live-state")).to_have_text("● live")
+        assert pg.evaluate("sessionStorage.getItem('mcpk.token')") == "console-test-token"
+        watch.allowed_status.discard(401)
+        pg.goto("/#/components")
+        expect(pg.locator("main .state.empty, #component-list")).to_be_visible()
+        watch.check()
+        ctx.close()
+    finally:
+        k.stop()

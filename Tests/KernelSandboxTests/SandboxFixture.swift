@@ -1,0 +1,98 @@
+import Glibc
+import KernelCore
+import KernelLoop
+@testable import KernelSandbox
+
+/// A sandbox with a fresh kernel home under /tmp, the repository's runtime
+/// helpers and the shared runtime venv (MCPK_PYTHON_RUNTIME, else the home's).
+@KernelActor
+final class SandboxFixture {
+    let home: String
+    let sandbox: Sandbox
+    var events: [StepEvent] = []
+
+    static var repoRoot: String {
+        var p = #filePath
+        for _ in 0..<3 { p = p.parent }
+        return p
+    }
+
+    init(mode: SandboxMode = .bubblewrap, bwrap: String? = nil) async {
+        var template = Array("/tmp/mcpk-sbx-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        home = dir
+        var config = SandboxConfiguration(home: dir, runtimeDirectory: SandboxFixture.repoRoot + "/runtime",
+                                          requestedMode: mode)
+        if let bwrap { config.bwrapPath = bwrap }
+        sandbox = Sandbox(configuration: config)
+        await sandbox.probe()
+    }
+
+    /// Runs a Python step (`main(**inputs)` script) and collects its events.
+    func python(_ code: String, inputs: JSON = [:], timeoutMs: UInt64 = 60_000, memoryMb: UInt64 = 512,
+                network: Bool = false, connections: Set<String> = [],
+                onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> StepOutcome {
+        let spec = PythonScriptExecutor.spec(runId: "r1", stepId: "s\(Int.random(in: 0..<1_000_000))", code: code,
+                                             inputs: inputs, sandbox: sandbox, timeoutMs: timeoutMs, memoryMb: memoryMb,
+                                             network: network, connections: connections)
+        return try await run(spec, onQuery: onQuery)
+    }
+
+    func run(_ spec: StepSpec, onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> StepOutcome {
+        events = []
+        let step = try sandbox.start(spec, onEvent: { [weak self] e in self?.events.append(e) }, onQuery: onQuery)
+        return await step.outcome()
+    }
+
+    var stdout: [String] {
+        events.compactMap { if case .log("stdout", let l) = $0 { return l }; return nil }
+    }
+
+    func cleanup() { removeTree(home) }
+}
+
+/// Host processes whose environment carries this step id (leftovers of a step).
+func leftoverProcesses(stepId: String) -> [Int32] {
+    guard let d = opendir("/proc") else { return [] }
+    defer { closedir(d) }
+    var pids: [Int32] = []
+    while let e = readdir(d) {
+        let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        guard let pid = Int32(name) else { continue }
+        let fd = open("/proc/\(pid)/environ", O_RDONLY)
+        guard fd >= 0 else { continue }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        if n > 0, String(decoding: buf[0..<n], as: UTF8.self).split(separator: "\0").contains(Substring("MCPK_STEP_ID=\(stepId)")) {
+            pids.append(pid)
+        }
+    }
+    return pids
+}
+
+/// A listening socket on the host (TCP on 127.0.0.1 or a Unix path); returns (fd, port).
+func hostListener(unixPath: String? = nil) -> (Int32, Int) {
+    if let unixPath {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            let b = Array(unixPath.utf8)
+            for (i, c) in b.enumerated() where i < raw.count - 1 { raw[i] = c }
+        }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        listen(fd, 16)
+        return (fd, 0)
+    }
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    listen(fd, 16)
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+}

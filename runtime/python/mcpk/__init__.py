@@ -1,0 +1,134 @@
+"""The step side of the MCP Kernel step channel.
+
+A sandboxed step talks to the kernel through two inherited file descriptors:
+fd 3 (step -> kernel, one JSON object per line) and fd 4 (kernel -> step
+answers to queries). Credentials never enter the sandbox: `query` asks the
+kernel to run SQL on a connection the component declares.
+
+    import mcpk
+    mcpk.progress(0.5, "half way")
+    rows = mcpk.query("warehouse", "select * from t where id = $1", [42])
+    mcpk.artifact("report", "report.csv", "text/csv")
+    mcpk.result({"rows": len(rows)})
+"""
+import json
+import mimetypes
+import os
+import sys
+import threading
+
+__all__ = ["log", "progress", "result", "result_preview", "artifact", "query", "inputs", "QueryError"]
+
+_lock = threading.Lock()
+_out = None
+_answers = None
+_next_id = 0
+_result_sent = False
+
+
+class QueryError(Exception):
+    """A query the kernel refused or that failed; `kind` is the kernel error kind."""
+
+    def __init__(self, kind, message):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+def _channel():
+    global _out
+    if _out is None:
+        fd = int(os.environ.get("MCPK_CHANNEL_FD", "3"))
+        try:
+            _out = os.fdopen(fd, "wb", buffering=0, closefd=False)
+        except OSError:
+            _out = sys.stderr.buffer
+    return _out
+
+
+def _send(message):
+    data = (json.dumps(message, default=str, separators=(",", ":")) + "\n").encode()
+    with _lock:
+        out = _channel()
+        view = memoryview(data)
+        while view:
+            n = out.write(view)
+            view = view[n:]
+
+
+def log(*parts, stream="step"):
+    """A log line (shown with the run's events)."""
+    _send({"type": "log", "stream": stream, "message": " ".join(str(p) for p in parts)})
+
+
+def progress(fraction, message=None):
+    """Progress between 0 and 1, with an optional message."""
+    _send({"type": "progress", "fraction": float(fraction), "message": message})
+
+
+def result_preview(value):
+    """A partial result the console can show before the step ends."""
+    _send({"type": "result_preview", "value": value})
+
+
+def result(value):
+    """The step's result (JSON-serialisable). The last call wins."""
+    global _result_sent
+    json.dumps(value)  # fail here, in the step, if it is not serialisable
+    _result_sent = True
+    _send({"type": "result", "value": value})
+
+
+def result_was_sent():
+    return _result_sent
+
+
+def artifact(name, path, mime=None):
+    """Declares a file in the work dir as a named artifact of the run."""
+    if mime is None:
+        mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    _send({"type": "artifact", "name": name, "path": str(path), "mime": mime})
+
+
+def query(connection, sql, params=None, max_rows=None):
+    """Runs SQL on a declared connection through the kernel; returns its result."""
+    global _answers, _next_id
+    with _lock:
+        _next_id += 1
+        qid = _next_id
+    message = {"type": "query", "id": qid, "connection": connection, "sql": sql, "params": params or []}
+    if max_rows is not None:
+        message["max_rows"] = int(max_rows)
+    _send(message)
+    if _answers is None:
+        fd = int(os.environ.get("MCPK_ANSWER_FD", "4"))
+        _answers = os.fdopen(fd, "rb", buffering=0, closefd=False)
+    while True:
+        line = _readline(_answers)
+        if not line:
+            raise QueryError("unavailable", "the kernel closed the answer channel")
+        answer = json.loads(line)
+        if answer.get("id") != qid:
+            continue
+        if answer.get("ok"):
+            return answer.get("result")
+        err = answer.get("error") or {}
+        raise QueryError(err.get("kind", "internal"), err.get("message", "query failed"))
+
+
+def _readline(f):
+    buf = bytearray()
+    while True:
+        b = f.read(1)
+        if not b:
+            return bytes(buf)
+        if b == b"\n":
+            return bytes(buf)
+        buf += b
+
+
+def inputs():
+    """The step's inputs (inputs.json in the work dir)."""
+    path = os.path.join(os.environ.get("MCPK_WORK_DIR", "."), "inputs.json")
+    with open(path) as f:
+        return json.load(f)

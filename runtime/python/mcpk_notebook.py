@@ -1,0 +1,88 @@
+"""Notebook steps: a real Jupyter kernel driven by nbclient, cell by cell.
+
+Parameters are injected papermill-style: a new cell tagged
+`injected-parameters` right after the cell tagged `parameters`, else first.
+One `progress` per executed cell; the executed notebook is written to
+`executed.ipynb` and declared as artifact `notebook` — also when a cell fails
+(then up to and including the failing cell, with its error output).
+The result is what the notebook gave `mcpk.result(...)`, else the last
+cell's `execute_result` (text/plain or application/json).
+"""
+import json
+import os
+import sys
+
+import mcpk
+
+OUTPUT_NAME = "executed.ipynb"
+CELL_TIMEOUT_S = None  # the kernel's wall-clock timeout bounds the step
+
+
+def _parameters_source(inputs):
+    lines = ["# Parameters injected by MCP Kernel"]
+    for key, value in inputs.items():
+        if key.isidentifier():
+            lines.append(f"{key} = json.loads({json.dumps(json.dumps(value))})")
+    return "import json\n" + "\n".join(lines)
+
+
+def _last_value(nb):
+    for cell in reversed(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in reversed(cell.get("outputs", [])):
+            if out.get("output_type") == "execute_result":
+                data = out.get("data", {})
+                if "application/json" in data:
+                    return data["application/json"]
+                if "text/plain" in data:
+                    return data["text/plain"]
+        if cell.get("outputs"):
+            return None
+    return None
+
+
+def run(path):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    inputs = mcpk.inputs()
+    if isinstance(inputs, dict) and inputs:
+        cell = nbformat.v4.new_code_cell(_parameters_source(inputs))
+        cell.metadata["tags"] = ["injected-parameters"]
+        index = 0
+        for i, c in enumerate(nb.cells):
+            if "parameters" in c.get("metadata", {}).get("tags", []):
+                index = i + 1
+                break
+        nb.cells.insert(index, cell)
+
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": os.getcwd()}})
+    out_path = os.path.join(os.getcwd(), OUTPUT_NAME)
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    failure = None
+    # The Jupyter kernel inherits the channel fds so mcpk.* works inside the notebook.
+    with client.setup_kernel(pass_fds=(3, 4)):
+        for n, index in enumerate(code_cells):
+            try:
+                client.execute_cell(nb.cells[index], index)
+            except CellExecutionError as e:
+                failure = (index, e)
+                break
+            mcpk.progress((n + 1) / max(len(code_cells), 1), f"cell {index + 1}/{len(nb.cells)}")
+    if failure is not None:
+        # Keep the notebook up to the failing cell.
+        nb.cells = nb.cells[: failure[0] + 1]
+    nbformat.validate(nb)
+    nbformat.write(nb, out_path)
+    mcpk.artifact("notebook", out_path, "application/x-ipynb+json")
+    if failure is not None:
+        index, e = failure
+        mcpk._send({"type": "error", "message": f"cell {index + 1} failed:\n{e}"})
+        sys.stdout.flush()
+        os._exit(1)
+    # A fallback result: the kernel keeps a result the notebook itself sent with mcpk.result().
+    mcpk._send({"type": "result", "value": _last_value(nb), "fallback": True})
