@@ -116,6 +116,21 @@ extension SQLStore {
         }
     }
 
+    public func saveRun(_ run: WorkflowRun) async throws {
+        try await database.write { tx in
+            let rows = try await tx.query(
+                """
+                UPDATE workflow_runs SET workflow_id = ?, workflow_version = ?, status = ?, inputs = ?, outputs = ?, error = ?, pinned = ?,
+                  created_at = ?, started_at = ?, finished_at = ?, owner = ?, lease_expires_at = ?
+                WHERE id = ? RETURNING id
+                """,
+                [.text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs), .json(run.outputs),
+                 .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt), .time(run.finishedAt),
+                 .optionalText(run.owner), .time(run.leaseExpiresAt), .text(run.id)])
+            if rows.isEmpty { throw KernelError.notFound("run \(run.id) not found") }
+        }
+    }
+
     public func run(_ id: EntityID) async throws -> WorkflowRun {
         try await database.read { db in
             guard let row = try await db.first("SELECT \(SQLStore.runColumns) FROM workflow_runs WHERE id = ?", [.text(id)]) else {
@@ -215,21 +230,62 @@ extension SQLStore {
                     seq += 1
                     stored.append(RunEvent(runID: runID, seq: seq, type: e.type, stepID: e.stepID, payload: e.payload, at: e.at))
                 }
-                var start = 0
-                while start < stored.count {
-                    let chunk = stored[start..<min(start + SQLStore.eventInsertChunk, stored.count)]
-                    let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-                    var params: [SQLValue] = []
-                    params.reserveCapacity(chunk.count * 6)
-                    for e in chunk {
-                        params += [.text(e.runID), .int(e.seq), .text(e.type.rawValue), .optionalText(e.stepID), .json(e.payload), .time(e.at)]
-                    }
-                    try await tx.execute("INSERT INTO run_events (\(SQLStore.eventColumns)) VALUES \(tuples)", params)
-                    start += chunk.count
-                }
+                try await self.insertEventRows(stored, tx)
                 out += stored
             }
             return out
+        }
+    }
+
+    public func insertEvents(_ events: [RunEvent]) async throws {
+        if events.isEmpty { return }
+        var groups: [EntityID: [RunEvent]] = [:]
+        for e in events { groups[e.runID, default: []].append(e) }
+        for (runID, list) in groups {
+            for (i, e) in list.enumerated() where i > 0 && e.seq != list[i - 1].seq + 1 {
+                throw KernelError.conflict("events of run \(runID) are not contiguous: seq \(e.seq) follows \(list[i - 1].seq)")
+            }
+        }
+        let runIDs = groups.keys.sorted()
+        try await database.write { tx in
+            for runID in runIDs {
+                let list = groups[runID] ?? []
+                guard let first = list.first, let last = list.last else { continue }
+                let updated = try await tx.query(
+                    "UPDATE workflow_runs SET last_seq = ? WHERE id = ? AND last_seq = ? RETURNING id",
+                    [.int(last.seq), .text(runID), .int(first.seq - 1)])
+                if updated.isEmpty {
+                    guard let row = try await tx.first("SELECT last_seq FROM workflow_runs WHERE id = ?", [.text(runID)]) else {
+                        throw KernelError.notFound("run \(runID) not found")
+                    }
+                    throw KernelError.conflict("run \(runID) has events up to seq \(row.int(0)); the next must be \(row.int(0) + 1), not \(first.seq)")
+                }
+                try await self.insertEventRows(list, tx)
+            }
+        }
+    }
+
+    func insertEventRows(_ stored: [RunEvent], _ tx: SQLExecutor) async throws {
+        var start = 0
+        while start < stored.count {
+            let chunk = stored[start..<min(start + SQLStore.eventInsertChunk, stored.count)]
+            let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var params: [SQLValue] = []
+            params.reserveCapacity(chunk.count * 6)
+            for e in chunk {
+                params += [.text(e.runID), .int(e.seq), .text(e.type.rawValue), .optionalText(e.stepID), .json(e.payload), .time(e.at)]
+            }
+            try await tx.execute("INSERT INTO run_events (\(SQLStore.eventColumns)) VALUES \(tuples)", params)
+            start += chunk.count
+        }
+    }
+
+    public func lastEventSeq(runID: EntityID) async throws -> Int64 {
+        try await database.read { db in
+            guard let row = try await db.first("SELECT last_seq FROM workflow_runs WHERE id = ?", [.text(runID)]) else {
+                throw KernelError.notFound("run \(runID) not found")
+            }
+            return row.int(0)
         }
     }
 

@@ -49,6 +49,9 @@ public protocol Store: AnyObject {
     /// Extends the lease of every unfinished run `owner` holds; returns how many.
     func renewLeases(owner: String, leaseMilliseconds: Int64) async throws -> Int
     func updateRun(id: EntityID, changes: RunChanges, audit: ActionLog?) async throws -> WorkflowRun
+    /// Replaces the run row as given (status, outputs, error, timings, owner,
+    /// lease). For the engine, which enforces the run state machine itself.
+    func saveRun(_ run: WorkflowRun) async throws
     func run(_ id: EntityID) async throws -> WorkflowRun
     func listRuns(_ query: RunQuery) async throws -> Page<WorkflowRun>
     /// Runs owned by `owner` that are still queued or running (crash recovery).
@@ -65,6 +68,12 @@ public protocol Store: AnyObject {
     func appendEvents(_ batch: [NewRunEvent]) async throws -> [RunEvent]
     /// Events of a run with `seq > after`, oldest first.
     func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent]
+    /// Appends events whose `seq`s the caller assigned (the engine, holding the
+    /// run's claim), in ONE transaction. Each run's seqs must continue its
+    /// stored sequence without a gap or repeat, else `conflict` and nothing is written.
+    func insertEvents(_ events: [RunEvent]) async throws
+    /// Highest stored seq of a run (0 if none); `not_found` for an unknown run.
+    func lastEventSeq(runID: EntityID) async throws -> Int64
 
     // MARK: audit
     /// For actions that change nothing else (e.g. a plugin load).

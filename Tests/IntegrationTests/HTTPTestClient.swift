@@ -113,6 +113,12 @@ final class HTTPTestClient {
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// Everything until the server closes (or the read timeout).
+    func readToEOF() throws -> String {
+        while try fill() {}
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
     /// True when the server closed the connection (reads until EOF or timeout).
     func waitClosed() -> Bool {
         while true {

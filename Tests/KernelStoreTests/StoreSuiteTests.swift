@@ -365,3 +365,58 @@ struct StoreSuiteTests {
         await b.close()
     }
 }
+
+/// Caller-assigned seqs (the engine's path) keep the no-gap rule.
+@Suite("Store: caller-assigned event seqs and saveRun")
+@KernelActor
+struct StoreEngineSeamTests {
+    @Test("insertEvents accepts only the next contiguous seqs; saveRun replaces the row", arguments: Backend.enabled)
+    func insertEvents(_ backend: Backend) async throws {
+        let fx = try await StoreFixture(backend)
+        let store = try await fx.open()
+        defer { Task { await store.close() } }
+        let r = Make.run("wf"), r2 = Make.run("wf")
+        _ = try await store.createRun(r, steps: [], audit: nil)
+        _ = try await store.createRun(r2, steps: [], audit: nil)
+        func ev(_ run: String, _ seq: Int64) -> RunEvent { RunEvent(runID: run, seq: seq, type: .log, payload: ["n": .int(seq)], at: .now()) }
+        try await store.insertEvents([ev(r.id, 1), ev(r2.id, 1), ev(r.id, 2), ev(r.id, 3)])
+        #expect(try await store.lastEventSeq(runID: r.id) == 3)
+        #expect(try await store.lastEventSeq(runID: r2.id) == 1)
+        // A gap, a repeat, and a non-contiguous batch are refused, and nothing of the batch is written.
+        for bad in [[ev(r.id, 5)], [ev(r.id, 3)], [ev(r2.id, 2), ev(r.id, 4), ev(r.id, 6)]] {
+            do {
+                try await store.insertEvents(bad)
+                Issue.record("accepted \(bad.map(\.seq))")
+            } catch let e as KernelError {
+                #expect(e.kind == .conflict, "\(e)")
+            }
+        }
+        #expect(try await store.lastEventSeq(runID: r2.id) == 1)
+        #expect(try await store.events(runID: r.id, after: 0, limit: 100).map(\.seq) == [1, 2, 3])
+        // Store-assigned appends continue the same sequence.
+        #expect(try await store.appendEvents([NewRunEvent(runID: r.id, type: .end, payload: [:])]).map(\.seq) == [4])
+
+        var run = try await store.run(r.id)
+        run.status = .failed
+        run.error = "interrupted by kernel restart"
+        run.owner = nil
+        run.finishedAt = .now()
+        try await store.saveRun(run)
+        let back = try await store.run(r.id)
+        #expect(back.status == .failed && back.error == "interrupted by kernel restart" && back.owner == nil)
+        var ghost = run
+        ghost.id = Identifier.uuid()
+        do {
+            try await store.saveRun(ghost)
+            Issue.record("saved an unknown run")
+        } catch let e as KernelError {
+            #expect(e.kind == .notFound)
+        }
+        do {
+            _ = try await store.lastEventSeq(runID: ghost.id)
+            Issue.record("seq of an unknown run")
+        } catch let e as KernelError {
+            #expect(e.kind == .notFound)
+        }
+    }
+}

@@ -123,6 +123,13 @@ public final class HTTPAPI {
             case .failure(let r): return .response(r)
             case .success(var params):
                 // Resume point: Last-Event-ID wins over ?after=.
+                if let after = request.queryValue("after") {
+                    guard let seq = Int64(after), seq >= 0 else {
+                        return .response(.error(400, kind: "invalid_params", message: "after must be a non-negative integer",
+                                                errors: [FieldError("after", "must be a non-negative integer")]))
+                    }
+                    params["after"] = .int(seq)
+                }
                 if let last = request.header("last-event-id")?.httpTrimmed(), !last.isEmpty {
                     guard let seq = Int64(last), seq >= 0 else {
                         return .response(.error(400, kind: "invalid_params", message: "Last-Event-ID must be a non-negative integer",

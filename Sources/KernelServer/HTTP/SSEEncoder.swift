@@ -28,11 +28,14 @@ public enum SSEEncoder {
     }
 
     static func singleLine(_ s: String) -> String {
-        String(s.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }.map(Character.init))
+        if !s.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) { return s }
+        return String(s.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }.map(Character.init))
     }
 
     /// Splits on CRLF, CR or LF (a trailing break yields a final empty line).
     static func lines(_ s: String) -> [String] {
+        // Fast path: compact JSON never holds a raw line break.
+        if !s.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) { return [s] }
         var out: [String] = []
         var current = String.UnicodeScalarView()
         var it = s.unicodeScalars.makeIterator()
