@@ -32,8 +32,11 @@ build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
 ## The runtime venv sandboxed steps run under (nbclient/ipykernel/nbformat, streamlit, mcp from PyPI).
+## Tests find it through MCPK_PYTHON_RUNTIME; `make run`'s kernel (home ./.mcpk) finds it by default.
+RUNTIME_DIR ?= .mcpk/runtimes/python
+export MCPK_PYTHON_RUNTIME ?= $(abspath $(RUNTIME_DIR))
 runtime: deps
-	scripts/python-runtime.sh "$${MCPK_HOME:-.mcpk}/runtimes/python"
+	scripts/python-runtime.sh "$(RUNTIME_DIR)"
 
 ## Start the kernel on the embedded default (SQLite under ./.mcpk), console at http://127.0.0.1:8470/.
 run: build runtime
