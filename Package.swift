@@ -133,6 +133,8 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelPluginsTests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "PluginABITests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop"],
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore"],
