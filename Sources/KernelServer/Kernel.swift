@@ -2,6 +2,7 @@ import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelEngine
 import KernelSandbox
 import KernelStore
 import Logging
@@ -26,12 +27,11 @@ public final class Kernel {
     public private(set) var control: ControlServer?
     /// The store, opened by `start()` from `configuration.databaseURL` (see Kernel+Store.swift).
     public internal(set) var store: (any Store)?
-    /// The step sandbox, probed by `start()` (see Kernel+Sandbox.swift).
-    public internal(set) var sandbox: Sandbox?
-    /// Runs process-based steps (plan → sandbox → finish) for the engine.
-    public internal(set) var processSteps: ProcessStepRuntime?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
+    /// The step sandbox and the run engine (see Kernel+Engine.swift).
+    public internal(set) var sandbox: Sandbox?
+    public internal(set) var engine: RunEngine?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -69,9 +69,9 @@ public final class Kernel {
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
         try await openStore()
-        await startSandbox()
         registerMethods()
         try await startServices()
+        try await startEngine()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server
