@@ -3,6 +3,8 @@ import Glibc
 import KernelCore
 import KernelLoop
 import KernelPlugins
+import KernelEngine
+import KernelSandbox
 import KernelStore
 import Logging
 
@@ -31,6 +33,9 @@ public final class Kernel {
     /// The plugin host and the open connector connections (see Kernel+Plugins.swift).
     public internal(set) var plugins: PluginHost?
     var connectionRuntime: ConnectionRuntime?
+    /// The step sandbox and the run engine (see Kernel+Engine.swift).
+    public internal(set) var sandbox: Sandbox?
+    public internal(set) var engine: RunEngine?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -71,6 +76,7 @@ public final class Kernel {
         await startPlugins()
         registerMethods()
         try await startServices()
+        try await startEngine()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server

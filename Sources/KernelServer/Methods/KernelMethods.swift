@@ -18,6 +18,7 @@ extension Kernel {
         registerAuditMethods()
         registerComponentMethods()
         registerWorkflowMethods()
+        registerRunMethods()
     }
 
     func registerKernelMethods() {
