@@ -150,8 +150,8 @@ def make_fixture_db(path):
     db.close()
 
 
-class Seed:
-    """Real data created through the API before the browser looks at it."""
+class Catalog:
+    """Components and workflows created through the API."""
 
     def __init__(self, k: Kernel):
         self.hello = k.api("POST", "/components", {
@@ -172,13 +172,31 @@ class Seed:
             "steps": [{"id": "greet", "component": self.hello["id"], "inputs": {"name": "${inputs.name}"}}]})
         self.slow_workflow = k.api("POST", "/workflows", {
             "name": "Slow logs", "steps": [{"id": "slow", "component": self.slow["id"]}]})
-        started = k.api("POST", f"/workflows/{self.workflow['id']}/runs", {"inputs": {"name": "seed"}})
+
+
+class FinishedRun:
+    def __init__(self, k: Kernel, catalog: Catalog):
+        started = k.api("POST", f"/workflows/{catalog.workflow['id']}/runs", {"inputs": {"name": "seed"}})
         self.run_id = started.get("run_id") or started.get("id")
         self.run = k.wait_run(self.run_id)
+
+
+class FixtureConnection:
+    def __init__(self, k: Kernel):
         self.db_path = os.path.join(k.home, "fixture.sqlite")
         make_fixture_db(self.db_path)
         self.connection = k.api("POST", "/external-databases", {
             "name": "Fixture SQLite", "plugin": "sqlite", "config": {"path": self.db_path}})
+
+
+class Seed:
+    """Everything at once, for the page tour."""
+
+    def __init__(self, catalog, finished, conn):
+        self.hello, self.slow, self.agent = catalog.hello, catalog.slow, catalog.agent
+        self.workflow, self.slow_workflow = catalog.workflow, catalog.slow_workflow
+        self.run_id, self.run = finished.run_id, finished.run
+        self.connection, self.db_path = conn.connection, conn.db_path
 
 
 @pytest.fixture(scope="session")
@@ -189,8 +207,23 @@ def kernel():
 
 
 @pytest.fixture(scope="session")
-def seed(kernel):
-    return Seed(kernel)
+def catalog(kernel):
+    return Catalog(kernel)
+
+
+@pytest.fixture(scope="session")
+def finished_run(kernel, catalog):
+    return FinishedRun(kernel, catalog)
+
+
+@pytest.fixture(scope="session")
+def fixture_connection(kernel):
+    return FixtureConnection(kernel)
+
+
+@pytest.fixture(scope="session")
+def seed(catalog, finished_run, fixture_connection):
+    return Seed(catalog, finished_run, fixture_connection)
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,8 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
     expect(page.locator("#previews")).to_contain_text("hello seed")
 
 
-def test_component_list_search_and_filters(page, seed):
+def test_component_list_search_and_filters(page, catalog):
+    seed = catalog
     visit(page, "/components", f'[data-component-id="{seed.hello["id"]}"]')
     page.fill("#component-search", "Summar")
     expect(page.locator("#component-list .card")).to_have_count(1)
@@ -115,7 +116,8 @@ def test_edit_shows_new_version_number(page, kernel):
     assert kernel.api("GET", f"/components/{c['id']}")["latest_version"] == 2
 
 
-def test_workflow_built_in_builder_runs(page, kernel, seed):
+def test_workflow_built_in_builder_runs(page, kernel, catalog):
+    seed = catalog
     visit(page, "/workflows/new", "#add-step")
     page.fill("#wf-name", "Built in the browser")
     page.click("#add-input")
@@ -159,7 +161,8 @@ def test_workflow_built_in_builder_runs(page, kernel, seed):
     assert len(wfs) == 1
 
 
-def test_live_logs_resume_after_drop_without_loss_or_duplicates(page, kernel, seed):
+def test_live_logs_resume_after_drop_without_loss_or_duplicates(page, kernel, catalog):
+    seed = catalog
     started = kernel.api("POST", f"/workflows/{seed.slow_workflow['id']}/runs", {"inputs": {}})
     run_id = started.get("run_id") or started.get("id")
     visit(page, f"/runs/{run_id}", "#log")
@@ -195,8 +198,8 @@ def test_live_logs_resume_after_drop_without_loss_or_duplicates(page, kernel, se
     shot(page, "run-detail-live-desktop")
 
 
-def test_schema_browser_and_query(page, seed):
-    conn = seed.connection
+def test_schema_browser_and_query(page, fixture_connection):
+    conn = fixture_connection.connection
     visit(page, f"/data-sources/{conn['id']}", "#schema-tree [data-table='orders']")
     expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
     page.locator("#schema-tree [data-table='customers'] summary").click()
@@ -225,7 +228,8 @@ def test_connection_secret_is_write_only(page, kernel):
     assert "hunter2" not in page.content()
 
 
-def test_audit_filters(page, seed):
+def test_audit_filters(page, catalog, fixture_connection):
+    seed = catalog
     visit(page, f"/audit?entity_type=component&entity_id={seed.hello['id']}", "table.audit tbody tr")
     rows = page.locator("table.audit tbody tr")
     assert rows.count() >= 2  # create + update
@@ -237,7 +241,7 @@ def test_audit_filters(page, seed):
     expect(page.locator("table.audit tbody tr").first).to_contain_text("connection")
 
 
-def test_keyboard_navigation_reaches_every_nav_link(page, seed):
+def test_keyboard_navigation_reaches_every_nav_link(page):
     visit(page, "/", '[data-metric="total_components"] .value')
     seen = set()
     for _ in range(30):
