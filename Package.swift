@@ -27,6 +27,11 @@ let package = Package(
         pluginProduct("mcpk-postgres", target: "PluginPostgres"),
         pluginProduct("mcpk-sqlite", target: "PluginSQLite"),
         pluginProduct("mcpk-testops", target: "PluginTestOps"),
+        pluginProduct("mcpk-python", target: "PluginPython"),
+        pluginProduct("mcpk-typescript", target: "PluginTypeScript"),
+        pluginProduct("mcpk-notebook", target: "PluginNotebook"),
+        pluginProduct("mcpk-streamlit", target: "PluginStreamlit"),
+        pluginProduct("mcpk-mcp", target: "PluginMCP"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,7 +73,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV",
+            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -101,6 +106,17 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include")]),
         .target(name: "PluginTestOps", path: "Plugins/testops", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
+        // Process executors (issue 5): plan → sandbox spec; shared helpers in Plugins/executor-support.
+        .target(name: "PluginPython", path: "Plugins/python", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginTypeScript", path: "Plugins/typescript", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginNotebook", path: "Plugins/notebook", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginStreamlit", path: "Plugins/streamlit", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginMCP", path: "Plugins/mcp", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
@@ -117,9 +133,11 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelPluginsTests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop"],
+        .testTarget(name: "PluginABITests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop"],
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore"],
+        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),

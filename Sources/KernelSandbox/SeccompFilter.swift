@@ -31,6 +31,8 @@ public enum SeccompFilter {
         0x02000000, // CLONE_NEWCGROUP
     ]
     static let afPacket: UInt64 = 17
+    static let afInet: UInt64 = 2
+    static let afInet6: UInt64 = 10
     static let sockRaw: UInt64 = 3
     static let sockTypeMask: UInt64 = 0xf
     static let actAllow: UInt32 = 0x7fff_0000
@@ -57,7 +59,11 @@ public enum SeccompFilter {
         // clone3 passes flags in memory (not inspectable): ENOSYS makes libc fall back to clone.
         try add("clone3", [], action: actErrno(ENOSYS))
         try add("socket", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: afPacket, datum_b: 0)])
-        try add("socket", [scmp_arg_cmp(arg: 1, op: SCMP_CMP_MASKED_EQ, datum_a: sockTypeMask, datum_b: sockRaw)])
+        // Raw IP sockets (AF_INET/AF_INET6 + SOCK_RAW); netlink's SOCK_RAW (getifaddrs) stays allowed.
+        for family in [afInet, afInet6] {
+            try add("socket", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: family, datum_b: 0),
+                               scmp_arg_cmp(arg: 1, op: SCMP_CMP_MASKED_EQ, datum_a: sockTypeMask, datum_b: sockRaw)])
+        }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw KernelError.internal("pipe: \(String(cString: strerror(errno)))") }
         let rc = seccomp_export_bpf(ctx, fds[1])

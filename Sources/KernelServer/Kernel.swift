@@ -2,6 +2,8 @@ import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelEngine
+import KernelSandbox
 import KernelStore
 import Logging
 
@@ -27,6 +29,9 @@ public final class Kernel {
     public internal(set) var store: (any Store)?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
+    /// The step sandbox and the run engine (see Kernel+Engine.swift).
+    public internal(set) var sandbox: Sandbox?
+    public internal(set) var engine: RunEngine?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -66,6 +71,7 @@ public final class Kernel {
         try await openStore()
         registerMethods()
         try await startServices()
+        try await startEngine()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server

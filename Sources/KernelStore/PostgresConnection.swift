@@ -28,10 +28,23 @@ public final class PostgresConnection {
     private init() {}
 
     /// Opens a connection; throws `unavailable` if the server cannot be reached.
+    /// Opens a connection from a URL or conninfo string. A host name is resolved
+    /// on a short-lived worker thread (see `PostgresConnectParams`).
     public static func connect(_ conninfo: String) async throws -> PostgresConnection {
+        let params = try PostgresConnectParams.parse(conninfo)
+        if params.needsResolution {
+            let worker = WorkerThread(name: "pg-resolve")
+            defer { worker.stop() }
+            return try await connect(params.resolved(on: worker))
+        }
+        return try await connect(params)
+    }
+
+    /// Opens a connection from parsed parameters (with `hostaddr` when the host is a name).
+    public static func connect(_ params: PostgresConnectParams) async throws -> PostgresConnection {
         let c = PostgresConnection()
         do {
-            try await c.start(conninfo)
+            try await c.start(params)
         } catch {
             c.close()
             throw error
@@ -39,8 +52,19 @@ public final class PostgresConnection {
         return c
     }
 
-    private func start(_ conninfo: String) async throws {
-        guard let conn = PQconnectStart(conninfo) else { throw KernelError.unavailable("PostgreSQL: out of memory") }
+    private func start(_ params: PostgresConnectParams) async throws {
+        let kw = params.keywords.map { strdup($0) } + [nil]
+        let vals = params.values.map { strdup($0) } + [nil]
+        defer {
+            for p in kw { free(p) }
+            for p in vals { free(p) }
+        }
+        let started: OpaquePointer? = kw.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { k in
+            vals.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { v in
+                PQconnectStartParams(k.baseAddress, v.baseAddress, 0)
+            }
+        }
+        guard let conn = started else { throw KernelError.unavailable("PostgreSQL: out of memory") }
         self.conn = conn
         if PQstatus(conn) == CONNECTION_BAD { throw brokenError("cannot connect") }
         let deadline = KernelRuntime.loop.now + PostgresConnection.connectTimeoutMilliseconds

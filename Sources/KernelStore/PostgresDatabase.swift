@@ -29,13 +29,13 @@ public final class PostgresDatabase: SQLDatabase {
     public private(set) var reconnects = 0
     public private(set) var connectFailures = 0
 
+    /// Resolves host names off the loop before each new connection.
+    private let resolver = WorkerThread(name: "pg-resolve")
+
     public init(conninfo: String, poolSize: Int = PostgresDatabase.defaultPoolSize) {
-        self.conninfo = PostgresDatabase.libpqConninfo(conninfo)
+        self.conninfo = conninfo
         self.poolSize = max(1, poolSize)
     }
-
-    /// libpq accepts `postgresql://` and `postgres://` URIs as they are.
-    static func libpqConninfo(_ url: String) -> String { url }
 
     // MARK: pool
 
@@ -56,7 +56,8 @@ public final class PostgresDatabase: SQLDatabase {
         }
         open += 1
         do {
-            let c = try await PostgresConnection.connect(conninfo)
+            let params = try await PostgresConnectParams.parse(conninfo).resolved(on: resolver)
+            let c = try await PostgresConnection.connect(params)
             if backoff > 0 { reconnects += 1 }
             backoff = 0
             nextConnectAt = 0
@@ -163,6 +164,7 @@ public final class PostgresDatabase: SQLDatabase {
 
     public func close() async {
         closed = true
+        resolver.stop()
         for c in idle { c.close() }
         open -= idle.count
         idle = []

@@ -14,26 +14,46 @@ import sys
 import mcpk
 
 
+def _field(obj, snake, camel):
+    """mcp 2.x uses snake_case attributes, 1.x camelCase."""
+    return getattr(obj, snake, None) if hasattr(obj, snake) else getattr(obj, camel, None)
+
+
 def _content_to_json(block):
     if hasattr(block, "model_dump"):
         return block.model_dump(mode="json", exclude_none=True)
     return block
 
 
+def _server(config):
+    server = config.get("server", config)
+    if "mcpServers" in server:  # {"mcpServers": {name: {command, args, env}}}: the first server
+        servers = server["mcpServers"]
+        if not servers:
+            raise ValueError("mcpConfiguration.mcpServers is empty")
+        server = next(iter(servers.values()))
+    if not server.get("command"):
+        raise ValueError("mcpConfiguration needs a command")
+    return server
+
+
 async def _call(config, arguments):
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
+    # The runtime interpreter's bin dir first: "python3" in a server command is the runtime venv.
+    env = {"PATH": os.path.dirname(sys.executable) + ":" + os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
            "LANG": os.environ.get("LANG", "C.UTF-8"), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
-    env.update({str(k): str(v) for k, v in (config.get("env") or {}).items()})
-    params = StdioServerParameters(command=config["command"], args=[str(a) for a in config.get("args") or []],
-                                   env=env, cwd=config.get("cwd") or os.getcwd())
+    server = _server(config)
+    env.update({str(k): str(v) for k, v in (server.get("env") or {}).items()})
+    params = StdioServerParameters(command=server["command"], args=[str(a) for a in server.get("args") or []],
+                                   env=env, cwd=server.get("cwd") or os.getcwd())
     async with stdio_client(params, errlog=sys.stderr) as (read, write):
         async with ClientSession(read, write) as session:
             init = await session.initialize()
-            mcpk.log(f"initialized MCP server {init.serverInfo.name} {init.serverInfo.version} "
-                     f"(protocol {init.protocolVersion})")
+            info = _field(init, "server_info", "serverInfo")
+            mcpk.log(f"initialized MCP server {info.name} {info.version} "
+                     f"(protocol {_field(init, 'protocol_version', 'protocolVersion')})")
             mcpk.progress(0.3, "initialized")
             tools = await session.list_tools()
             names = [t.name for t in tools.tools]
@@ -44,8 +64,8 @@ async def _call(config, arguments):
             mcpk.progress(0.6, f"calling {tool}")
             res = await session.call_tool(tool, arguments)
             content = [_content_to_json(c) for c in res.content]
-            structured = getattr(res, "structuredContent", None)
-            if res.isError:
+            structured = _field(res, "structured_content", "structuredContent")
+            if _field(res, "is_error", "isError"):
                 text = "\n".join(c.get("text", "") for c in content if isinstance(c, dict))
                 raise RuntimeError(f"tool {tool} failed: {text}")
             return {"tool": tool, "content": content, "structuredContent": structured}
@@ -61,10 +81,17 @@ def run(path):
         value = asyncio.run(_call(config, arguments))
     except BaseException as e:  # noqa: BLE001 - every failure fails the step with its text
         import traceback
-        if isinstance(e, BaseExceptionGroup):
-            text = "\n".join(traceback.format_exception(e))
-        else:
-            text = traceback.format_exc()
+
+        def leaves(x):
+            if isinstance(x, BaseExceptionGroup):
+                for inner in x.exceptions:
+                    yield from leaves(inner)
+            else:
+                yield x
+
+        causes = [x for x in leaves(e)]
+        head = "\n".join(f"{type(x).__name__}: {x}" for x in causes)
+        text = head + "\n\n" + "".join(traceback.format_exception(causes[-1] if causes else e))
         mcpk._send({"type": "error", "message": text})
         sys.stdout.flush()
         os._exit(1)

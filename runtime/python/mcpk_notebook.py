@@ -42,12 +42,44 @@ def _last_value(nb):
     return None
 
 
+def _cell_source(cell):
+    src = cell.get("source", cell.get("content", cell.get("code", "")))
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _load(path):
+    """notebook.json from the kernel: {"cells": [...]} (console cells) or {"notebook": ipynb}; or an .ipynb."""
+    import nbformat
+
+    if not path.endswith(".json"):
+        return nbformat.read(path, as_version=4)
+    with open(path) as f:
+        spec = json.load(f)
+    if "notebook" in spec:
+        doc = spec["notebook"]
+        text = doc if isinstance(doc, str) else json.dumps(doc)
+        return nbformat.reads(text, as_version=4)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for c in spec.get("cells", []):
+        kind = c.get("cell_type", c.get("type", "code"))
+        if kind == "markdown":
+            cell = nbformat.v4.new_markdown_cell(_cell_source(c))
+        else:
+            cell = nbformat.v4.new_code_cell(_cell_source(c))
+        tags = c.get("tags") or c.get("metadata", {}).get("tags") or []
+        if tags:
+            cell.metadata["tags"] = list(tags)
+        nb.cells.append(cell)
+    return nb
+
+
 def run(path):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(path, as_version=4)
+    nb = _load(path)
     inputs = mcpk.inputs()
     if isinstance(inputs, dict) and inputs:
         cell = nbformat.v4.new_code_cell(_parameters_source(inputs))

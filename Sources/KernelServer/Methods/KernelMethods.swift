@@ -16,6 +16,7 @@ extension Kernel {
         registerAuditMethods()
         registerComponentMethods()
         registerWorkflowMethods()
+        registerRunMethods()
     }
 
     func registerKernelMethods() {

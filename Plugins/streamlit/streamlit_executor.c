@@ -1,0 +1,29 @@
+/* Streamlit App executor: a service step. `codeContent` is the app; the
+ * kernel picks a free port ({port}), waits for /_stcore/health, reports
+ * {url} and keeps it up until the run is cancelled or `ttlSeconds` ends. */
+#include "mcpk_executor_support.h"
+
+static const char *const types[] = {"Streamlit App"};
+
+static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcpk_error *err) {
+  (void)data;
+  char *code = mx_string(step->config_json, "codeContent");
+  if (!code || !*code) { free(code); return mx_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "codeContent: a Streamlit App needs code"); }
+  mx_buf b = {0};
+  mx_raw_out(&b, "{\"argv\":[\"{python}\",\"-m\",\"streamlit\",\"run\",\"{work}/app.py\",\"--server.port\",\"{port}\","
+                 "\"--server.address\",\"127.0.0.1\",\"--server.headless\",\"true\",\"--browser.gatherUsageStats\",\"false\","
+                 "\"--server.fileWatcherType\",\"none\",\"--global.developmentMode\",\"false\"]");
+  mx_raw_out(&b, ",\"files\":[{\"path\":\"app.py\",\"content\":");
+  mx_str(&b, code);
+  mx_raw_out(&b, "}],\"service\":{\"port\":0,\"health_path\":\"/_stcore/health\"},\"address_space_limit\":false");
+  long long ttl = mx_int(step->config_json, "ttlSeconds", 3600);
+  mx_fmt(&b, ",\"ttl_seconds\":%lld", ttl > 0 ? ttl : 3600);
+  char *req = mx_raw(step->config_json, "requirements");
+  if (req) { mx_raw_out(&b, ",\"requirements\":"); mx_raw_out(&b, req); free(req); }
+  mx_common(&b, step->config_json, 1); /* served on a local port: needs the host network namespace */
+  mx_raw_out(&b, "}");
+  free(code);
+  return mx_finish_spec(&b, out, err);
+}
+
+MX_DEFINE_PLUGIN("streamlit", "Streamlit App service steps in the sandbox", types, plan)

@@ -1,0 +1,97 @@
+import Glibc
+import KernelCore
+import KernelLoop
+
+/// An open connector connection. Its calls run on its own worker thread
+/// (in-process) or in the plugin-host child (process); results come back
+/// through `await`. `cancel()` may be called from anywhere at any time.
+public final class PluginConnection: @unchecked Sendable {
+    /// Connection life cycle.
+    public enum State: String, Sendable { case open, closed }
+
+    public let plugin: String
+    let backend: PluginBackend
+    let handle: ConnectionHandle
+    private let worker: WorkerThread
+    private let lock = ConditionLock()
+    private var _state: State = .open
+    private let onClose: @Sendable (PluginConnection) -> Void
+
+    init(plugin: String, backend: PluginBackend, handle: ConnectionHandle, worker: WorkerThread,
+         onClose: @escaping @Sendable (PluginConnection) -> Void) {
+        self.plugin = plugin
+        self.backend = backend
+        self.handle = handle
+        self.worker = worker
+        self.onClose = onClose
+    }
+
+    public var state: State { lock.withLock { _state } }
+
+    private func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+        guard state == .open else { throw KernelError.conflict("connection to plugin \(plugin) is closed") }
+        do {
+            return try await worker.run(body)
+        } catch let f as PluginFailure {
+            throw f.kernelError
+        }
+    }
+
+    static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Round trip: server version (if reported) and latency.
+    public func test() async throws -> (serverVersion: String?, latencyMs: Int64) {
+        let backend = backend, handle = handle
+        return try await run {
+            let t0 = PluginConnection.nowMs()
+            let v = try backend.test(handle)
+            return (v, PluginConnection.nowMs() - t0)
+        }
+    }
+
+    /// Runs a statement and collects its result (bounded by max_rows and the host cap).
+    public func query(_ q: QueryRequest) async throws -> QueryResult {
+        let backend = backend, handle = handle
+        return try await run {
+            let t0 = PluginConnection.nowMs()
+            let c = RowCollector(maxRows: q.maxRows)
+            try backend.execute(handle, q, sink: c)
+            return c.result(elapsedMs: PluginConnection.nowMs() - t0)
+        }
+    }
+
+    /// Runs a statement streaming into `sink` on the connection's thread.
+    public func stream(_ q: QueryRequest, into sink: RowSink) async throws {
+        let backend = backend, handle = handle
+        nonisolated(unsafe) let s = sink
+        try await run { try backend.execute(handle, q, sink: s) }
+    }
+
+    public func scan(depth: Int32 = 3, schema: String? = nil, table: String? = nil) async throws -> JSON {
+        let backend = backend, handle = handle
+        return try await run { try backend.scan(handle, depth: depth, schema: schema, table: table) }
+    }
+
+    /// Asks the running statement to stop. Any thread.
+    public func cancel() {
+        if state == .open { backend.cancel(handle) }
+    }
+
+    /// Closes the connection (waits for a running call to finish; cancel first to hurry it).
+    public func close() async {
+        let wasOpen = lock.withLock { () -> Bool in
+            let o = _state == .open
+            _state = .closed
+            return o
+        }
+        guard wasOpen else { return }
+        let backend = backend, handle = handle
+        _ = try? await worker.run { backend.close(handle) }
+        worker.stop()
+        onClose(self)
+    }
+}

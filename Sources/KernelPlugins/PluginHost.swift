@@ -1,0 +1,279 @@
+import Glibc
+import KernelCore
+import KernelLoop
+import Logging
+
+/// Discovers, loads, unloads and reloads plugins; hands out connector
+/// connections and calls extra operations. Lives on the loop (`KernelActor`);
+/// every plugin call runs off the loop on a dedicated worker thread or in a
+/// plugin-host child.
+@KernelActor
+public final class PluginHost {
+    final class Entry {
+        let path: String
+        var name: String
+        var isolation: PluginIsolation
+        var state: PluginState
+        var backend: PluginBackend?
+        var loadError: PluginLoadError?
+        var crashes = 0
+        var lastCrash: String?
+        var restartAttempt = 0
+        var startedAt: Int64 = 0
+        var generation = 0
+        var connections: [ObjectIdentifier: PluginConnection] = [:]
+        var opWorker: WorkerThread?
+
+        init(path: String, name: String, isolation: PluginIsolation, state: PluginState) {
+            self.path = path
+            self.name = name
+            self.isolation = isolation
+            self.state = state
+        }
+
+        var info: PluginInfo {
+            PluginInfo(name: name, path: path, isolation: isolation, state: state, metadata: backend?.metadata,
+                       loadError: loadError, crashes: crashes, lastCrash: lastCrash, openConnections: connections.count)
+        }
+    }
+
+    public let configuration: PluginHostConfiguration
+    public let logger: Logger
+    /// Receives plugin-level events from `mcpk_host.emit_event`, on the loop.
+    public var onEvent: (@KernelActor (String, String, JSON) -> Void)?
+    private var entries: [Entry] = []
+    private let loader = WorkerThread(name: "mcpk-plugin-loader")
+
+    public init(configuration: PluginHostConfiguration, logger: Logger = Logger(label: "mcpk.plugins")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    // MARK: discovery and life cycle
+
+    /// Loads every `*.so` found in the plugin directories that is not loaded yet.
+    /// Failures are recorded (see `list()`) and never thrown.
+    @discardableResult
+    public func discover() async -> [PluginInfo] {
+        for dir in configuration.directories {
+            for path in PluginHost.sharedObjects(in: dir) where !entries.contains(where: { $0.path == path && $0.state != .unloaded }) {
+                do { _ = try await load(path: path) } catch {
+                    logger.warning("plugin not loaded", metadata: ["path": "\(path)", "error": "\(error)"])
+                }
+            }
+        }
+        return list()
+    }
+
+    nonisolated static func sharedObjects(in dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".so") && !name.hasPrefix(".") { out.append(dir + "/" + name) }
+        }
+        return out.sorted()
+    }
+
+    private func isolation(for path: String) -> PluginIsolation {
+        var file = String(path.split(separator: "/").last ?? "")
+        if file.hasPrefix("lib") { file.removeFirst(3) }
+        if file.hasSuffix(".so") { file.removeLast(3) }
+        return configuration.isolationOverrides[file] ?? configuration.defaultIsolation
+    }
+
+    /// Loads one library. A failure is recorded as a `failed` entry with its
+    /// reason and thrown as `invalid_params` (or `conflict` for a duplicate name).
+    public func load(path: String, isolation requested: PluginIsolation? = nil) async throws -> PluginInfo {
+        let isolation = requested ?? isolation(for: path)
+        let fileName = String(path.split(separator: "/").last ?? Substring(path))
+        entries.removeAll { $0.path == path && ($0.state == .failed || $0.state == .unloaded) }
+        let entry = Entry(path: path, name: fileName, isolation: isolation, state: .failed)
+        do {
+            let backend = try await start(entry: entry)
+            if let existing = entries.first(where: { $0.name == backend.metadata.name && $0.state != .unloaded && $0.state != .failed }) {
+                let b = backend
+                _ = try? await loader.run { b.shutdown() }
+                throw KernelError.conflict("a plugin named \(backend.metadata.name) is already loaded from \(existing.path)")
+            }
+            install(backend, in: entry)
+            entries.append(entry)
+            logger.info("plugin loaded", metadata: ["name": "\(entry.name)", "path": "\(path)", "isolation": "\(isolation.rawValue)"])
+            return entry.info
+        } catch let e as PluginLoadError {
+            entry.loadError = e
+            entries.append(entry)
+            throw KernelError.invalidParams("cannot load plugin \(path): \(e.description)")
+        }
+    }
+
+    private func install(_ backend: PluginBackend, in entry: Entry) {
+        entry.backend = backend
+        entry.name = backend.metadata.name
+        entry.state = .loaded
+        entry.loadError = nil
+        entry.startedAt = PluginConnection.nowMs()
+        if entry.opWorker == nil { entry.opWorker = WorkerThread(name: "mcpk-plugin-\(backend.metadata.name)") }
+    }
+
+    private func start(entry: Entry) async throws -> PluginBackend {
+        let path = entry.path
+        entry.generation += 1
+        let generation = entry.generation
+        switch entry.isolation {
+        case .inProcess:
+            let context = HostContext(name: entry.name) { [weak self] plugin, type, payload in
+                Task { @KernelActor in self?.onEvent?(plugin, type, payload) }
+            }
+            let library = try await runLoad { try PluginLibrary.load(path: path, context: context) }
+            return InProcessBackend(library: library)
+        case .process:
+            let command = configuration.childCommand
+            return try await runLoad {
+                try ProcessBackend.start(path: path, command: command, generation: generation) { [weak self] reason in
+                    Task { @KernelActor in self?.childDied(path: path, generation: generation, reason: reason) }
+                }
+            }
+        }
+    }
+
+    private func runLoad<T>(_ body: @escaping () throws -> T) async throws -> T {
+        do { return try await loader.run(body) } catch let e as PluginLoadError { throw e } catch let e as KernelError {
+            throw PluginLoadError.childFailed(e.message)
+        }
+    }
+
+    private func childDied(path: String, generation: Int, reason: String) {
+        guard let entry = entries.first(where: { $0.path == path && $0.generation == generation && $0.state == .loaded }) else { return }
+        entry.state = .crashed
+        entry.crashes += 1
+        entry.lastCrash = "plugin host process \(reason)"
+        // Connections lived in the dead child: they are gone.
+        entry.connections = [:]
+        let ranFor = PluginConnection.nowMs() - entry.startedAt
+        entry.restartAttempt = ranFor >= PluginHostConfiguration.stableRunMs ? 0 : entry.restartAttempt + 1
+        logger.error("plugin host crashed", metadata: ["name": "\(entry.name)", "reason": "\(reason)"])
+        scheduleRestart(entry)
+    }
+
+    private func scheduleRestart(_ entry: Entry) {
+        let exp = min(entry.restartAttempt, 8)
+        let delay = min(PluginHostConfiguration.restartBackoffBaseMs << UInt64(exp), PluginHostConfiguration.restartBackoffMaxMs)
+        Task { @KernelActor [weak self] in
+            try? await Task.sleep(nanoseconds: delay * 1_000_000)
+            guard let self, entry.state == .crashed else { return }
+            do {
+                let backend = try await self.start(entry: entry)
+                self.install(backend, in: entry)
+                self.logger.info("plugin host restarted", metadata: ["name": "\(entry.name)"])
+            } catch {
+                entry.restartAttempt += 1
+                entry.lastCrash = "restart failed: \(error)"
+                self.scheduleRestart(entry)
+            }
+        }
+    }
+
+    private func loadedEntry(_ name: String) throws -> Entry {
+        guard let e = entries.first(where: { $0.name == name && $0.state != .unloaded && $0.state != .failed }) else {
+            throw KernelError.notFound("no plugin named \(name) is loaded")
+        }
+        return e
+    }
+
+    private func ready(_ name: String) throws -> (Entry, PluginBackend) {
+        let e = try loadedEntry(name)
+        guard e.state == .loaded, let b = e.backend else {
+            throw KernelError.unavailable("plugin \(name) is \(e.state.rawValue)\(e.lastCrash.map { " (\($0))" } ?? ""); restarting")
+        }
+        return (e, b)
+    }
+
+    /// Unloads a plugin. Refuses while connections are open unless `force`, which closes them.
+    public func unload(name: String, force: Bool = false) async throws {
+        let entry = try loadedEntry(name)
+        if !entry.connections.isEmpty {
+            guard force else {
+                throw KernelError.conflict("plugin \(name) has \(entry.connections.count) open connection(s); close them or pass force")
+            }
+            for c in Array(entry.connections.values) {
+                c.cancel()
+                await c.close()
+            }
+        }
+        entry.state = .unloaded
+        let backend = entry.backend
+        entry.backend = nil
+        entry.connections = [:]
+        if let backend { _ = try? await loader.run { backend.shutdown() } }
+        entry.opWorker?.stop()
+        entry.opWorker = nil
+        entries.removeAll { $0 === entry }
+        logger.info("plugin unloaded", metadata: ["name": "\(name)"])
+    }
+
+    /// Unloads and loads again from the same path with the same isolation.
+    public func reload(name: String, force: Bool = false) async throws -> PluginInfo {
+        let entry = try loadedEntry(name)
+        let path = entry.path, isolation = entry.isolation
+        try await unload(name: name, force: force)
+        return try await load(path: path, isolation: isolation)
+    }
+
+    public func list() -> [PluginInfo] { entries.map(\.info) }
+
+    public func info(name: String) -> PluginInfo? { entries.first { $0.name == name }?.info }
+
+    /// Unloads everything (kernel shutdown).
+    public func shutdown() async {
+        for e in entries where e.state != .unloaded && e.state != .failed {
+            try? await unload(name: e.name, force: true)
+        }
+        entries = []
+        loader.stop()
+    }
+
+    // MARK: calls
+
+    /// Calls an extra operation through libffi.
+    public func call(plugin: String, op: String, args: [JSON]) async throws -> JSON {
+        let (entry, backend) = try ready(plugin)
+        guard let worker = entry.opWorker else { throw KernelError.unavailable("plugin \(plugin) is not ready") }
+        guard backend.metadata.ops.contains(where: { $0.name == op }) else {
+            throw KernelError.notFound("plugin \(plugin) has no op \(op)")
+        }
+        do {
+            return try await worker.run { try backend.callOp(op, args: args) }
+        } catch let f as PluginFailure { throw f.kernelError }
+    }
+
+    /// Opens a connection through a connector plugin.
+    public func connect(plugin: String, config: JSON, secret: String?,
+                        connectTimeoutMs: Int64 = ConnectorLimits.defaultConnectTimeoutMs) async throws -> PluginConnection {
+        let (entry, backend) = try ready(plugin)
+        guard backend.metadata.kinds.contains(.connector) else {
+            throw KernelError.invalidParams("plugin \(plugin) is not a connector")
+        }
+        let worker = WorkerThread(name: "mcpk-conn-\(plugin)")
+        let handle: ConnectionHandle
+        do {
+            handle = try await worker.run { try backend.open(config: config, secret: secret, connectTimeoutMs: connectTimeoutMs) }
+        } catch {
+            worker.stop()
+            if let f = error as? PluginFailure { throw f.kernelError }
+            throw error
+        }
+        let conn = PluginConnection(plugin: plugin, backend: backend, handle: handle, worker: worker) { [weak self] c in
+            Task { @KernelActor in self?.forget(c, plugin: plugin) }
+        }
+        if entry.state == .loaded && entry.backend === backend {
+            entry.connections[ObjectIdentifier(conn)] = conn
+        }
+        return conn
+    }
+
+    private func forget(_ c: PluginConnection, plugin: String) {
+        for e in entries where e.name == plugin { e.connections[ObjectIdentifier(c)] = nil }
+    }
+}

@@ -1,0 +1,171 @@
+import Glibc
+import KernelCore
+import KernelLoop
+
+/// The child side of `process` isolation: `mcpk plugin-host --path X` loads
+/// one plugin and serves the kernel's calls as JSON lines on (fdIn, fdOut).
+///
+/// Protocol: the child first sends `{"hello": metadata}` or
+/// `{"load_error": {reason, message}}`. Requests `{"id", "op", …}` are served
+/// one at a time on a worker thread; responses carry the id and end with
+/// `{"id", "ok": …}` or `{"id", "error": {status, message, sqlstate}}`.
+/// `execute` first streams `{"id","columns"}` and `{"id","rows"}` batches.
+/// `{"op":"cancel","conn":N}` is handled at once on the reading thread.
+public enum PluginHostChild {
+    /// Rows per `rows` message.
+    static let rowBatch = 512
+
+    public static func run(path: String, fdIn: Int32, fdOut: Int32) -> Int32 {
+        let channel = LineChannel(readFD: fdIn, writeFD: fdOut)
+        let library: PluginLibrary
+        do {
+            library = try PluginLibrary.load(path: path, context: HostContext(name: "plugin-host"))
+        } catch let e as PluginLoadError {
+            channel.send(["load_error": e.json])
+            return 2
+        } catch {
+            channel.send(["load_error": PluginLoadError.childFailed("\(error)").json])
+            return 2
+        }
+        var hello = library.metadata.json
+        if case .object(var o) = hello {
+            o["kinds_mask"] = .int(Int64(library.metadata.kinds.rawValue))
+            hello = .object(o)
+        }
+        channel.send(["hello": hello])
+        let state = ChildState(library: library, channel: channel)
+        let worker = WorkerThread(name: "plugin-host")
+        while true {
+            let message: JSON?
+            do { message = try channel.receive() } catch { break }
+            guard let message else { break }
+            if message["op"]?.stringValue == "cancel" {
+                if let n = message["conn"]?.intValue, let conn = state.connection(n) { library.cancelConnection(conn) }
+                continue
+            }
+            worker.submit { state.serve(message) }
+        }
+        worker.join()
+        state.closeAll()
+        library.close()
+        return 0
+    }
+}
+
+final class ChildState: @unchecked Sendable {
+    let library: PluginLibrary
+    let channel: LineChannel
+    private let lock = ConditionLock()
+    private var connections: [Int64: OpaquePointer] = [:]
+    private var nextID: Int64 = 1
+
+    init(library: PluginLibrary, channel: LineChannel) {
+        self.library = library
+        self.channel = channel
+    }
+
+    func connection(_ n: Int64) -> OpaquePointer? { lock.withLock { connections[n] } }
+
+    func closeAll() {
+        let all = lock.withLock { () -> [OpaquePointer] in
+            let v = Array(connections.values)
+            connections = [:]
+            return v
+        }
+        for c in all { library.closeConnection(c) }
+    }
+
+    func serve(_ m: JSON) {
+        let id = m["id"] ?? .null
+        do {
+            let result = try handle(m, id: id)
+            channel.send(["id": id, "ok": result])
+        } catch let f as PluginFailure {
+            channel.send(["id": id, "error": f.json])
+        } catch let e as KernelError {
+            channel.send(["id": id, "kernel_error": e.json])
+        } catch {
+            channel.send(["id": id, "error": PluginFailure(status: .internal, message: "\(error)").json])
+        }
+    }
+
+    private func conn(_ m: JSON) throws -> OpaquePointer {
+        guard let n = m["conn"]?.intValue, let c = connection(n) else {
+            throw KernelError.notFound("no such connection in plugin host")
+        }
+        return c
+    }
+
+    private func handle(_ m: JSON, id: JSON) throws -> JSON {
+        switch m["op"]?.stringValue ?? "" {
+        case "open":
+            let c = try library.openConnection(config: m["config"] ?? .object(JSONObject()),
+                                               secret: m["secret"]?.stringValue,
+                                               connectTimeoutMs: m["timeout_ms"]?.intValue ?? 0)
+            let n = lock.withLock { () -> Int64 in
+                let n = nextID
+                nextID += 1
+                connections[n] = c
+                return n
+            }
+            return ["conn": .int(n)]
+        case "close":
+            if let n = m["conn"]?.intValue {
+                let c = lock.withLock { connections.removeValue(forKey: n) }
+                if let c { library.closeConnection(c) }
+            }
+            return .null
+        case "test":
+            return ["server_version": JSON(try library.testConnection(conn(m)))]
+        case "scan":
+            return try library.scanConnection(conn(m), depth: Int32(truncatingIfNeeded: m["depth"]?.intValue ?? 3),
+                                              schema: m["schema"]?.stringValue, table: m["table"]?.stringValue)
+        case "execute":
+            let sink = StreamingSink(channel: channel, id: id)
+            try library.execute(conn(m), QueryRequest(json: m["query"] ?? .null), sink: sink)
+            sink.flush()
+            return ["truncated": .bool(sink.truncated), "rows_affected": sink.rowsAffected.map { .int($0) } ?? .null]
+        case "call":
+            return try library.callOp(m["name"]?.stringValue ?? "", args: m["args"]?.arrayValue ?? [])
+        default:
+            throw KernelError.invalidParams("unknown plugin-host op")
+        }
+    }
+}
+
+/// Streams rows to the kernel in batches.
+final class StreamingSink: RowSink {
+    let channel: LineChannel
+    let id: JSON
+    var batch: [JSON] = []
+    var truncated = false
+    var rowsAffected: Int64?
+    var alive = true
+
+    init(channel: LineChannel, id: JSON) {
+        self.channel = channel
+        self.id = id
+    }
+
+    func columns(_ columns: [QueryColumn]) -> Bool {
+        alive = channel.send(["id": id, "columns": .array(columns.map(\.json))])
+        return alive
+    }
+
+    func row(_ cells: [JSON]) -> Bool {
+        batch.append(.array(cells))
+        if batch.count >= PluginHostChild.rowBatch { flush() }
+        return alive
+    }
+
+    func end(truncated: Bool, rowsAffected: Int64?) {
+        self.truncated = truncated
+        self.rowsAffected = rowsAffected
+    }
+
+    func flush() {
+        if batch.isEmpty { return }
+        alive = channel.send(["id": id, "rows": .array(batch)]) && alive
+        batch = []
+    }
+}

@@ -1,0 +1,35 @@
+import Glibc
+
+/// How a `PluginHost` finds and runs plugins.
+public struct PluginHostConfiguration: Sendable {
+    /// Directories scanned for `*.so` at start-up (non-recursive), in order.
+    public var directories: [String]
+    /// Isolation for plugins without an override.
+    public var defaultIsolation: PluginIsolation
+    /// Per-plugin-file isolation, keyed by file name without `lib` and `.so`
+    /// (e.g. "mcpk-postgres") or by plugin name.
+    public var isolationOverrides: [String: PluginIsolation]
+    /// The command starting a plugin-host child, without `--path`:
+    /// by default this executable with the hidden `plugin-host` subcommand.
+    public var childCommand: [String]
+
+    public init(directories: [String], defaultIsolation: PluginIsolation = .inProcess,
+                isolationOverrides: [String: PluginIsolation] = [:], childCommand: [String]? = nil) {
+        self.directories = directories
+        self.defaultIsolation = defaultIsolation
+        self.isolationOverrides = isolationOverrides
+        self.childCommand = childCommand ?? [PluginHostConfiguration.currentExecutable(), "plugin-host"]
+    }
+
+    static func currentExecutable() -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buf, Int(PATH_MAX))
+        return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    }
+
+    /// Backoff before restarting a crashed plugin-host child: base doubling up to max.
+    public static let restartBackoffBaseMs: UInt64 = 200
+    public static let restartBackoffMaxMs: UInt64 = 30_000
+    /// A child that ran at least this long before crashing restarts from the base delay.
+    public static let stableRunMs: Int64 = 30_000
+}

@@ -1,0 +1,213 @@
+import Glibc
+import KernelCore
+import KernelLoop
+import MCPKPluginABI
+
+/// One plugin shared library loaded into this process: `dlopen`, ABI
+/// negotiation, validation of the tables it filled, and blocking calls into
+/// them. The calls block: callers run them on worker threads (in the kernel)
+/// or on the child's threads (`mcpk plugin-host`).
+public final class PluginLibrary: @unchecked Sendable {
+    public let path: String
+    public let metadata: PluginMetadata
+    let context: HostContext
+    private var handle: UnsafeMutableRawPointer?
+    private let plugin: UnsafeMutablePointer<mcpk_plugin>
+    private let host: UnsafeMutablePointer<mcpk_host>
+    private var opFunctions: [String: (signature: OpSignature, fn: UnsafeMutableRawPointer)] = [:]
+    /// Extra operations of one plugin are called one at a time (plugin.h).
+    private let opLock = ConditionLock()
+    private var closed = false
+    private let closeLock = ConditionLock()
+
+    /// Loads `path` and initialises the plugin, offering each supported ABI newest first.
+    public static func load(path: String, context: HostContext) throws -> PluginLibrary {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+            throw PluginLoadError.openFailed("cannot open \(path): \(reason)")
+        }
+        guard let sym = dlsym(handle, MCPK_PLUGIN_INIT_SYMBOL) else {
+            dlclose(handle)
+            throw PluginLoadError.noSymbol("\(path) does not export \(MCPK_PLUGIN_INIT_SYMBOL); not an mcpk plugin")
+        }
+        let initFn = unsafeBitCast(sym, to: mcpk_plugin_init_fn.self)
+        let outSize = MemoryLayout<mcpk_plugin>.size
+        let plugin = UnsafeMutablePointer<mcpk_plugin>.allocate(capacity: 1)
+        var host: UnsafeMutablePointer<mcpk_host>?
+        func cleanup() {
+            plugin.deallocate()
+            if let host { HostContext.freeTable(host) }
+            dlclose(handle)
+        }
+        var accepted: UInt32?
+        for abi in PluginABI.supportedVersions {
+            if let h = host { HostContext.freeTable(h) }
+            host = context.makeTable(abi: abi)
+            plugin.initialize(to: mcpk_plugin())
+            var err = mcpk_error()
+            let status = initFn(abi, host, plugin, outSize, &err)
+            if status == Int32(MCPK_STATUS_NOT_IMPLEMENTED) {
+                PluginFailure.release(&err)
+                continue
+            }
+            if status != Int32(MCPK_STATUS_OK) {
+                let failure = PluginFailure(status: status, consuming: &err)
+                cleanup()
+                throw PluginLoadError.initFailed("mcpk_plugin_init failed (\(failure.status.name)): \(failure.message)")
+            }
+            PluginFailure.release(&err)
+            accepted = abi
+            break
+        }
+        guard let abi = accepted, let hostTable = host else {
+            let offered = PluginABI.supportedVersions.map(PluginABI.describe).joined(separator: ", ")
+            cleanup()
+            throw PluginLoadError.wrongABI("plugin supports none of the host's ABI versions (\(offered))")
+        }
+        do {
+            let (metadata, ops) = try validate(plugin: plugin.pointee, accepted: abi, handle: handle)
+            context.name = metadata.name
+            return PluginLibrary(path: path, metadata: metadata, context: context, handle: handle,
+                                 plugin: plugin, host: hostTable, ops: ops)
+        } catch {
+            if let release = plugin.pointee.release { release(plugin) }
+            cleanup()
+            throw error
+        }
+    }
+
+    private init(path: String, metadata: PluginMetadata, context: HostContext, handle: UnsafeMutableRawPointer,
+                 plugin: UnsafeMutablePointer<mcpk_plugin>, host: UnsafeMutablePointer<mcpk_host>,
+                 ops: [String: (OpSignature, UnsafeMutableRawPointer)]) {
+        self.path = path
+        self.metadata = metadata
+        self.context = context
+        self.handle = handle
+        self.plugin = plugin
+        self.host = host
+        self.opFunctions = ops.mapValues { (signature: $0.0, fn: $0.1) }
+    }
+
+    private static func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
+
+    private static func validate(plugin p: mcpk_plugin, accepted: UInt32, handle: UnsafeMutableRawPointer) throws
+        -> (PluginMetadata, [String: (OpSignature, UnsafeMutableRawPointer)]) {
+        if p.struct_size < PluginABI.minPluginSize {
+            throw PluginLoadError.tableTooSmall("mcpk_plugin.struct_size is \(p.struct_size), ABI \(PluginABI.describe(accepted)) needs at least \(PluginABI.minPluginSize)")
+        }
+        if p.abi_version != accepted {
+            throw PluginLoadError.wrongABI("plugin filled ABI \(PluginABI.describe(p.abi_version)) (\(p.abi_version)) but was asked for \(PluginABI.describe(accepted))")
+        }
+        guard let name = string(p.name), PluginLibrary.isValidName(name) else {
+            throw PluginLoadError.invalidMetadata("plugin name missing or not [a-z0-9_-]+")
+        }
+        guard let version = string(p.version), !version.isEmpty else {
+            throw PluginLoadError.invalidMetadata("plugin \(name) has no version")
+        }
+        let kinds = PluginKinds(rawValue: p.kinds)
+        if kinds.isEmpty { throw PluginLoadError.invalidMetadata("plugin \(name) declares no kind") }
+        if kinds.contains(.connector) {
+            guard let c = p.connector else {
+                throw PluginLoadError.invalidMetadata("plugin \(name) is a connector but has no connector table")
+            }
+            if c.pointee.struct_size < PluginABI.minConnectorSize {
+                throw PluginLoadError.tableTooSmall("mcpk_connector.struct_size is \(c.pointee.struct_size), ABI \(PluginABI.describe(accepted)) needs at least \(PluginABI.minConnectorSize)")
+            }
+            if c.pointee.open == nil || c.pointee.close == nil || c.pointee.execute == nil {
+                throw PluginLoadError.invalidMetadata("connector \(name) lacks open, close or execute")
+            }
+        }
+        var componentTypes: [String] = []
+        if kinds.contains(.executor) {
+            guard let e = p.executor else {
+                throw PluginLoadError.invalidMetadata("plugin \(name) is an executor but has no executor table")
+            }
+            if e.pointee.struct_size < PluginABI.minExecutorSize {
+                throw PluginLoadError.tableTooSmall("mcpk_executor.struct_size is \(e.pointee.struct_size), ABI \(PluginABI.describe(accepted)) needs at least \(PluginABI.minExecutorSize)")
+            }
+            if e.pointee.plan == nil && e.pointee.invoke == nil {
+                throw PluginLoadError.invalidMetadata("executor \(name) has neither plan nor invoke")
+            }
+            if e.pointee.component_type_count > 0, let types = e.pointee.component_types {
+                for i in 0..<min(e.pointee.component_type_count, 256) {
+                    if let t = types[i] { componentTypes.append(String(cString: t)) }
+                }
+            }
+        }
+        var schema: JSON?
+        if let s = string(p.config_schema_json) {
+            do { schema = try JSONParser.parse(s) } catch {
+                throw PluginLoadError.invalidMetadata("plugin \(name): config_schema_json is not valid JSON")
+            }
+        }
+        var ops: [PluginMetadata.Op] = []
+        var fns: [String: (OpSignature, UnsafeMutableRawPointer)] = [:]
+        if p.op_count > 0 {
+            guard let list = p.ops else { throw PluginLoadError.invalidMetadata("plugin \(name): op_count > 0 but ops is NULL") }
+            for i in 0..<min(p.op_count, 1024) {
+                let op = list[i]
+                guard let opName = string(op.name), let sigText = string(op.signature) else {
+                    throw PluginLoadError.invalidMetadata("plugin \(name): op \(i) has no name or signature")
+                }
+                let sig: OpSignature
+                do { sig = try OpSignature(parsing: sigText) } catch {
+                    throw PluginLoadError.invalidMetadata("plugin \(name): op \(opName): \(error)")
+                }
+                var fn: UnsafeMutableRawPointer?
+                if let f = op.fn { fn = unsafeBitCast(f, to: UnsafeMutableRawPointer.self) }
+                else if let sym = string(op.symbol) { fn = dlsym(handle, sym) }
+                guard let fn else {
+                    throw PluginLoadError.invalidMetadata("plugin \(name): op \(opName) has no function (fn NULL and symbol not found)")
+                }
+                ops.append(.init(name: opName, signature: sigText, description: string(op.description)))
+                fns[opName] = (sig, fn)
+            }
+        }
+        let meta = PluginMetadata(name: name, version: version, description: string(p.description), kinds: kinds,
+                                  abiVersion: accepted, configSchema: schema, ops: ops, componentTypes: componentTypes)
+        return (meta, fns)
+    }
+
+    static func isValidName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy {
+            ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45
+        }
+    }
+
+    /// Calls the plugin's `release` and unloads the library. Callers make sure
+    /// every connection was closed first. Idempotent.
+    public func close() {
+        let already = closeLock.withLock { () -> Bool in
+            if closed { return true }
+            closed = true
+            return false
+        }
+        if already { return }
+        if let release = plugin.pointee.release { release(plugin) }
+        plugin.deallocate()
+        HostContext.freeTable(host)
+        if let handle { dlclose(handle) }
+        handle = nil
+    }
+
+    var connector: UnsafePointer<mcpk_connector>? { plugin.pointee.connector }
+    var executor: UnsafePointer<mcpk_executor>? { plugin.pointee.executor }
+    var pluginData: UnsafeMutableRawPointer? { plugin.pointee.private_data }
+
+    func opFunction(_ name: String) -> (signature: OpSignature, fn: UnsafeMutableRawPointer)? { opFunctions[name] }
+
+    /// Runs `body` holding the plugin's op lock (ops are called one at a time).
+    func withOpLock<T>(_ body: () throws -> T) rethrows -> T { try opLock.withLock(body) }
+
+    var hostTable: UnsafePointer<mcpk_host> { UnsafePointer(host) }
+}
+
+extension PluginLibrary {
+    /// Calls an extra operation through libffi (one at a time per plugin).
+    public func callOp(_ name: String, args: [JSON]) throws -> JSON {
+        guard let op = opFunction(name) else {
+            throw KernelError.notFound("plugin \(metadata.name) has no op \(name)")
+        }
+        return try withOpLock { try OpCaller.call(op: name, signature: op.signature, fn: op.fn, args: args) }
+    }
+}

@@ -1,0 +1,86 @@
+import KernelCore
+
+/// A process spec as an executor's `plan` returns it (include/mcpk/plugin.h):
+/// `{"argv":[…], "env":{…}, "files":[{"path","content"}], "network", "timeout_ms",
+/// "memory_mb", "cpu_seconds", "service":{"port","health_path"}, "binds":[{"source","dest"}]}`
+/// plus the sandbox's members: `requirements` (Python packages → cached venv),
+/// `typescript` ({source, output}: esbuild, cached), `ttl_seconds` (services),
+/// `connections` (declared connection names), `address_space_limit`.
+///
+/// argv/env values may use placeholders the sandbox fills in:
+/// `{python}` (runtime or requirements venv interpreter), `{runtime}` (the
+/// helpers dir as the step sees it), `{work}` (the work dir as the step sees
+/// it), `{port}` (a free local port for a service).
+public struct ProcessPlan: Sendable, Equatable {
+    public var argv: [String]
+    public var env: [String: String]
+    public var files: [(path: String, content: String)]
+    public var network: Bool
+    public var timeoutMs: UInt64?
+    public var memoryMb: UInt64?
+    public var cpuSeconds: UInt64?
+    public var servicePort: Int?
+    public var serviceHealthPath: String?
+    public var ttlSeconds: UInt64?
+    public var requirements: [String]
+    public var typescriptSource: String?
+    public var typescriptOutput: String?
+    public var connections: Set<String>
+    public var limitAddressSpace: Bool
+    public var readOnlyBinds: [String]
+
+    public var isService: Bool { serviceHealthPath != nil }
+
+    public static func == (a: ProcessPlan, b: ProcessPlan) -> Bool {
+        a.argv == b.argv && a.env == b.env && a.files.map(\.path) == b.files.map(\.path)
+            && a.files.map(\.content) == b.files.map(\.content) && a.network == b.network && a.requirements == b.requirements
+    }
+
+    public init(json: JSON) throws {
+        var errors: [FieldError] = []
+        guard let argv = json["argv"]?.arrayValue?.compactMap(\.stringValue), !argv.isEmpty else {
+            throw KernelError.invalidParams("process spec needs argv", errors: [FieldError("argv", "required, array of strings")])
+        }
+        self.argv = argv
+        env = [:]
+        for (k, v) in json["env"]?.objectValue ?? JSONObject() {
+            if let s = v.stringValue { env[k] = s } else { errors.append(FieldError("env.\(k)", "must be a string")) }
+        }
+        files = []
+        for (i, f) in (json["files"]?.arrayValue ?? []).enumerated() {
+            guard let p = f["path"]?.stringValue, let c = f["content"]?.stringValue else {
+                errors.append(FieldError("files[\(i)]", "needs path and content strings"))
+                continue
+            }
+            files.append((p, c))
+        }
+        network = json["network"]?.boolValue ?? false
+        timeoutMs = json["timeout_ms"]?.intValue.map { UInt64(max($0, 1)) }
+        memoryMb = json["memory_mb"]?.intValue.map { UInt64(max($0, 1)) }
+        cpuSeconds = json["cpu_seconds"]?.intValue.map { UInt64(max($0, 1)) }
+        servicePort = json["service"]?["port"]?.intValue.map { Int($0) }
+        serviceHealthPath = json["service"]?["health_path"]?.stringValue ?? (json["service"] != nil ? "/" : nil)
+        ttlSeconds = json["ttl_seconds"]?.intValue.map { UInt64(max($0, 1)) }
+        switch json["requirements"] {
+        case .string(let s)?:
+            requirements = s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingWhitespace }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        case .array(let a)?:
+            requirements = a.compactMap(\.stringValue).map { $0.trimmingWhitespace }.filter { !$0.isEmpty }
+        default:
+            requirements = []
+        }
+        typescriptSource = json["typescript"]?["source"]?.stringValue
+        typescriptOutput = json["typescript"]?["output"]?.stringValue
+        connections = Set(json["connections"]?.arrayValue?.compactMap { $0.stringValue ?? $0["name"]?.stringValue } ?? [])
+        limitAddressSpace = json["address_space_limit"]?.boolValue ?? true
+        readOnlyBinds = json["binds"]?.arrayValue?.compactMap { b in
+            guard let s = b["source"]?.stringValue, b["dest"]?.stringValue == s || b["dest"] == nil else { return nil }
+            return s
+        } ?? []
+        for r in requirements where r.hasPrefix("-") && !r.hasPrefix("--only-binary") {
+            errors.append(FieldError("requirements", "pip options are not allowed: \(r)"))
+        }
+        if !errors.isEmpty { throw KernelError.invalidParams("invalid process spec", errors: errors) }
+    }
+}
