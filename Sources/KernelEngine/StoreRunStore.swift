@@ -3,9 +3,9 @@ import KernelLoop
 import KernelStore
 import Logging
 
-/// The kernel's `Store` seen through the engine's `RunStore` and `EngineCatalog`.
-/// The store assigns seqs itself (from `workflow_runs.last_seq`); the engine assigns the same
-/// numbers because it is the only writer of a run it holds, and a mismatch is reported.
+/// The kernel's `Store` seen through the engine's `RunStore` and `EngineCatalog`. The engine
+/// assigns each run's seqs (it is the only writer of a run it holds the claim of); the store
+/// persists them with `insertEvents`, refusing a gap or a repeat.
 @KernelActor
 public final class StoreRunStore: RunStore, EngineCatalog {
     public let store: any Store
@@ -20,11 +20,7 @@ public final class StoreRunStore: RunStore, EngineCatalog {
         _ = try await store.createRun(run, steps: steps, audit: audit)
     }
 
-    public func saveRun(_ run: WorkflowRun) async throws {
-        let changes = RunChanges(status: run.status, outputs: run.outputs, error: run.error, startedAt: run.startedAt,
-                                 finishedAt: run.finishedAt, clearOwner: run.status.isTerminal)
-        _ = try await store.updateRun(id: run.id, changes: changes, audit: nil)
-    }
+    public func saveRun(_ run: WorkflowRun) async throws { try await store.saveRun(run) }
 
     public func run(_ id: EntityID) async throws -> WorkflowRun { try await store.run(id) }
 
@@ -37,32 +33,14 @@ public final class StoreRunStore: RunStore, EngineCatalog {
 
     public func stepRuns(runID: EntityID) async throws -> [StepRun] { try await store.stepRuns(runID: runID) }
 
-    public func appendEvents(_ events: [RunEvent]) async throws {
-        let stored = try await store.appendEvents(events.map {
-            NewRunEvent(runID: $0.runID, type: $0.type, stepID: $0.stepID, payload: $0.payload, at: $0.at)
-        })
-        var mine: [EntityID: [Int64]] = [:]
-        var theirs: [EntityID: [Int64]] = [:]
-        for e in events { mine[e.runID, default: []].append(e.seq) }
-        for e in stored { theirs[e.runID, default: []].append(e.seq) }
-        if mine != theirs {
-            logger.error("run event seqs diverged between engine and store", metadata: ["engine": "\(mine)", "store": "\(theirs)"])
-        }
-    }
+    /// Events with the engine's seqs; the store refuses a gap or a repeat.
+    public func appendEvents(_ events: [RunEvent]) async throws { try await store.insertEvents(events) }
 
     public func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent] {
         try await store.events(runID: runID, after: after, limit: limit)
     }
 
-    public func lastEventSeq(runID: EntityID) async throws -> Int64 {
-        var last: Int64 = 0
-        while true {
-            let page = try await store.events(runID: runID, after: last, limit: StoreLimits.maxEventPage)
-            guard let l = page.last?.seq else { return last }
-            last = l
-            if page.count < StoreLimits.maxEventPage { return last }
-        }
-    }
+    public func lastEventSeq(runID: EntityID) async throws -> Int64 { try await store.lastEventSeq(runID: runID) }
 
     public func recoverableRuns(owner: String) async throws -> [WorkflowRun] { try await store.recoverableRuns(owner: owner) }
 
