@@ -140,18 +140,20 @@ function columnItem(c, constraints) {
     unique ? badge('UNIQUE', 'unique') : null);
 }
 
-function tableItem(t) {
+const OPEN_TABLES_UP_TO = 8;
+
+function tableItem(t, open) {
   const kind = t.type || t.kind;
   const constraints = listOf(t.constraints ?? []);
   const summary = h('summary', '▦ ', t.name, kind && kind !== 'table' ? h('span.muted.small', ` (${kind})`) : null);
   const cols = h('ul', { role: 'group' }, listOf(t.columns ?? []).map(c => columnItem(c, constraints)));
-  return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', summary, cols));
+  return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', { open }, summary, cols));
 }
 
 function schemaItem(s, open) {
   const tables = listOf(s.tables ?? []);
   const summary = h('summary', '◆ ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
-  return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(tableItem))));
+  return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(t => tableItem(t, tables.length <= OPEN_TABLES_UP_TO)))));
 }
 
 function schemaBrowser(panel, conn) {
