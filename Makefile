@@ -7,14 +7,14 @@ SHELL := /bin/bash
 # Debian packages the kernel, its plugins and its tests need. Areas add theirs here.
 APT_PACKAGES := libuv1-dev libpq-dev libffi-dev libsqlite3-dev libsodium-dev libseccomp-dev \
 	libhttp-parser-dev pkg-config bubblewrap postgresql sqlite3 util-linux \
-	chromium python3 python3-venv curl wrk
+	chromium python3 python3-venv curl wrk esbuild nodejs
 
 SWIFT ?= swift
 BUILD_FLAGS ?=
 BIN := .build/debug
 TEST_PG_PORT ?= 55432
 
-.PHONY: deps build run test test-swift bench clean
+.PHONY: deps build runtime run test test-swift bench clean
 
 ## Install missing apt packages (only those not already installed; never upgrades).
 deps:
@@ -31,12 +31,19 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
+## The runtime venv sandboxed steps run under (nbclient/ipykernel/nbformat, streamlit, mcp from PyPI).
+## Tests find it through MCPK_PYTHON_RUNTIME; `make run`'s kernel (home ./.mcpk) finds it by default.
+RUNTIME_DIR ?= .mcpk/runtimes/python
+export MCPK_PYTHON_RUNTIME ?= $(abspath $(RUNTIME_DIR))
+runtime: deps
+	scripts/python-runtime.sh "$(RUNTIME_DIR)"
+
 ## Start the kernel on the embedded default (SQLite under ./.mcpk), console at http://127.0.0.1:8470/.
-run: build
+run: build runtime
 	$(BIN)/mcpk serve
 
 ## Install, start what must run (PostgreSQL), run the whole suite, stop.
-test: build
+test: build runtime
 	MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh start >/dev/null
 	trap 'MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh stop' EXIT; \
 	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \

@@ -33,6 +33,19 @@ public struct PostgresConnectParams: Sendable {
         return p
     }
 
+    /// TCP keepalive defaults (seconds), so a silently dropped server is noticed; URL values win.
+    static let keepaliveDefaults: [(String, String)] = [("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3")]
+
+    /// A copy with the keepalive defaults added where the URL set none.
+    func withKeepaliveDefaults() -> PostgresConnectParams {
+        var p = self
+        for (k, v) in PostgresConnectParams.keepaliveDefaults where p.value(k) == nil {
+            p.keywords.append(k)
+            p.values.append(v)
+        }
+        return p
+    }
+
     public func value(_ key: String) -> String? {
         keywords.firstIndex(of: key).map { values[$0] }
     }
@@ -69,10 +82,10 @@ public struct PostgresConnectParams: Sendable {
 
     /// A copy with `hostaddr` filled in, resolving on `worker`.
     func resolved(on worker: WorkerThread) async throws -> PostgresConnectParams {
-        guard needsResolution, let host = value("host") else { return self }
+        guard needsResolution, let host = value("host") else { return withKeepaliveDefaults() }
         let port = value("port")
         let addr = try await worker.run { try PostgresConnectParams.resolve(host, port: port) }
-        var p = self
+        var p = withKeepaliveDefaults()
         p.keywords.append("hostaddr")
         p.values.append(addr)
         return p

@@ -18,6 +18,12 @@ public final class PostgresConnection {
     }
 
     static let connectTimeoutMilliseconds: UInt64 = 10_000
+    /// A statement that gets no answer for this long closes its connection (`unavailable`);
+    /// PQcancel would block, so the connection is dropped instead.
+    public static let defaultQueryTimeoutMilliseconds: UInt64 = 120_000
+
+    /// Per-connection statement deadline (see `defaultQueryTimeoutMilliseconds`).
+    public var queryTimeoutMilliseconds: UInt64 = PostgresConnection.defaultQueryTimeoutMilliseconds
 
     private var conn: OpaquePointer?
     private var poll: Poll?
@@ -37,7 +43,7 @@ public final class PostgresConnection {
             defer { worker.stop() }
             return try await connect(params.resolved(on: worker))
         }
-        return try await connect(params)
+        return try await connect(params.withKeepaliveDefaults())
     }
 
     /// Opens a connection from parsed parameters (with `hostaddr` when the host is a name).
@@ -162,19 +168,28 @@ public final class PostgresConnection {
             }
         }
         guard sent == 1 else { throw brokenOrInternal("cannot send query") }
+        let deadline = KernelRuntime.loop.now + queryTimeoutMilliseconds
+        func waitOrDrop(_ events: Poll.Events) async throws {
+            do {
+                try await wait(events, deadline: deadline)
+            } catch {
+                markBroken()
+                throw KernelError.unavailable("PostgreSQL did not answer: \((error as? KernelError)?.message ?? "\(error)")")
+            }
+        }
         // Flush the query out without blocking.
         while true {
             let r = PQflush(conn)
             if r == 0 { break }
             if r < 0 { throw brokenOrInternal("cannot send query") }
-            try await wait([.readable, .writable])
+            try await waitOrDrop([.readable, .writable])
             if PQconsumeInput(conn) == 0 { throw brokenOrInternal("connection lost") }
         }
         var rows: [SQLRow] = []
         var failure: KernelError?
         while true {
             while PQisBusy(conn) != 0 {
-                try await wait(.readable)
+                try await waitOrDrop(.readable)
                 if PQconsumeInput(conn) == 0 { throw brokenOrInternal("connection lost") }
             }
             guard let res = PQgetResult(conn) else { break }

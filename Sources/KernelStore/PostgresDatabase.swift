@@ -18,7 +18,7 @@ public final class PostgresDatabase: SQLDatabase {
 
     public nonisolated let dialect: SQLDialect = .postgres
     let conninfo: String
-    let poolSize: Int
+    public let poolSize: Int
     private var idle: [PostgresConnection] = []
     private var open = 0
     private var waiters: [CheckedContinuation<PostgresConnection, Error>] = []

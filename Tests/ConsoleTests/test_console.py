@@ -59,7 +59,8 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
     expect(page.locator("#previews")).to_contain_text("hello seed")
 
 
-def test_component_list_search_and_filters(page, seed):
+def test_component_list_search_and_filters(page, catalog):
+    seed = catalog
     visit(page, "/components", f'[data-component-id="{seed.hello["id"]}"]')
     page.fill("#component-search", "Summar")
     expect(page.locator("#component-list .card")).to_have_count(1)
@@ -115,7 +116,8 @@ def test_edit_shows_new_version_number(page, kernel):
     assert kernel.api("GET", f"/components/{c['id']}")["latest_version"] == 2
 
 
-def test_workflow_built_in_builder_runs(page, kernel, seed):
+def test_workflow_built_in_builder_runs(page, kernel, catalog):
+    seed = catalog
     visit(page, "/workflows/new", "#add-step")
     page.fill("#wf-name", "Built in the browser")
     page.click("#add-input")
@@ -159,44 +161,56 @@ def test_workflow_built_in_builder_runs(page, kernel, seed):
     assert len(wfs) == 1
 
 
-def test_live_logs_resume_after_drop_without_loss_or_duplicates(page, kernel, seed):
-    started = kernel.api("POST", f"/workflows/{seed.slow_workflow['id']}/runs", {"inputs": {}})
-    run_id = started.get("run_id") or started.get("id")
-    visit(page, f"/runs/{run_id}", "#log")
-    lines = page.locator("#log .line[data-stream='stdout']")
-    # Lines appear while the step is still running (live, not after the fact).
-    expect(lines.first).to_be_visible(timeout=60_000)
-    expect(page.locator("#run-status")).to_contain_text("running")
-    seen_live = lines.count()
-    assert 0 < seen_live < SLOW_LINES
-    # 1) A real network drop: the browser goes offline, the stream breaks, then comes back.
-    page.watch.allow_network_errors = True
-    page.context.set_offline(True)
-    time.sleep(1.5)
-    page.context.set_offline(False)
-    # 2) A forced reconnect from the last event id.
-    page.wait_for_function("() => window.mcpkConsole.runStream && window.mcpkConsole.runStream.state !== 'reconnecting'", timeout=30_000)
-    page.evaluate("window.mcpkConsole.runStream.reconnectNow()")
-    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
-    expect(page.locator("#stream-state")).to_have_attribute("data-state", "ended")
-    page.watch.allow_network_errors = False
-    texts = [t.split(" ", 1)[1] if " " in t else t for t in lines.all_inner_texts()]
-    expected = [f"line {i:03d} of the slow step" for i in range(SLOW_LINES)]
-    assert texts == expected, f"got {len(texts)} lines: {texts[:5]}…"
-    seqs = page.eval_on_selector_all("#log .line", "els => els.map(e => e.dataset.seq)")
-    assert len(seqs) == len(set(seqs)), "a log line was shown twice"
-    assert page.evaluate("window.mcpkConsole.runStream.reconnects") >= 1
-    # Filters: by stream and by step.
-    page.select_option("#log-stream-filter", "stderr")
-    expect(page.locator("#log .line[data-stream='stdout']:visible")).to_have_count(0)
-    page.select_option("#log-stream-filter", "")
-    page.select_option("#log-step-filter", "slow")
-    expect(page.locator("#log .line:visible")).to_have_count(len(seqs))
-    shot(page, "run-detail-live-desktop")
+def test_live_logs_resume_after_drop_without_loss_or_duplicates(browser, kernel, catalog):
+    from conftest import DESKTOP, DropProxy, Watch
+    proxy = DropProxy(kernel.port)
+    ctx = browser.new_context(viewport=DESKTOP, base_url=proxy.base)
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    watch = Watch(page)
+    try:
+        started = kernel.api("POST", f"/workflows/{catalog.slow_workflow['id']}/runs", {"inputs": {}})
+        run_id = started.get("run_id") or started.get("id")
+        visit(page, f"/runs/{run_id}", "#log")
+        lines = page.locator("#log .line[data-stream='stdout']")
+        # Lines appear while the step is still running (live, not after the fact).
+        expect(lines.first).to_be_visible(timeout=60_000)
+        expect(page.locator("#run-status")).to_contain_text("running")
+        seen_live = lines.count()
+        assert 0 < seen_live < SLOW_LINES
+        # 1) A real network drop: every TCP connection between browser and kernel is cut.
+        watch.allow_network_errors = True
+        proxy.drop()
+        page.wait_for_function("() => window.mcpkConsole.runStream.reconnects >= 1", timeout=30_000)
+        expect(page.locator("#stream-state")).to_have_attribute("data-state", re.compile("open|ended"), timeout=30_000)
+        # 2) A second drop later in the run, then an explicit reconnect from the last event id.
+        expect(lines.nth(min(seen_live + 8, SLOW_LINES - 1))).to_be_attached(timeout=60_000)
+        proxy.drop()
+        page.wait_for_function("() => window.mcpkConsole.runStream.reconnects >= 2", timeout=30_000)
+        page.evaluate("window.mcpkConsole.runStream.reconnectNow()")
+        expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+        expect(page.locator("#stream-state")).to_have_attribute("data-state", "ended")
+        watch.allow_network_errors = False
+        texts = page.locator("#log .line[data-stream='stdout'] .text").all_inner_texts()
+        expected = [f"line {i:03d} of the slow step" for i in range(SLOW_LINES)]
+        assert texts == expected, f"got {len(texts)} lines: {texts[:5]}…"
+        seqs = page.eval_on_selector_all("#log .line", "els => els.map(e => e.dataset.seq)")
+        assert len(seqs) == len(set(seqs)), "a log line was shown twice"
+        # Filters: by stream and by step.
+        page.select_option("#log-stream-filter", "stderr")
+        expect(page.locator("#log .line[data-stream='stdout']:visible")).to_have_count(0)
+        page.select_option("#log-stream-filter", "")
+        page.select_option("#log-step-filter", "slow")
+        expect(page.locator("#log .line:visible")).to_have_count(len([s for s in seqs]))
+        shot(page, "run-detail-live-desktop")
+        watch.check()
+    finally:
+        ctx.close()
+        proxy.close()
 
 
-def test_schema_browser_and_query(page, seed):
-    conn = seed.connection
+def test_schema_browser_and_query(page, fixture_connection):
+    conn = fixture_connection.connection
     visit(page, f"/data-sources/{conn['id']}", "#schema-tree [data-table='orders']")
     expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
     page.locator("#schema-tree [data-table='customers'] summary").click()
@@ -225,7 +239,8 @@ def test_connection_secret_is_write_only(page, kernel):
     assert "hunter2" not in page.content()
 
 
-def test_audit_filters(page, seed):
+def test_audit_filters(page, catalog, fixture_connection):
+    seed = catalog
     visit(page, f"/audit?entity_type=component&entity_id={seed.hello['id']}", "table.audit tbody tr")
     rows = page.locator("table.audit tbody tr")
     assert rows.count() >= 2  # create + update
@@ -237,7 +252,7 @@ def test_audit_filters(page, seed):
     expect(page.locator("table.audit tbody tr").first).to_contain_text("connection")
 
 
-def test_keyboard_navigation_reaches_every_nav_link(page, seed):
+def test_keyboard_navigation_reaches_every_nav_link(page):
     visit(page, "/", '[data-metric="total_components"] .value')
     seen = set()
     for _ in range(30):

@@ -85,6 +85,7 @@ import Testing
         #expect(health["status"] == "ok")
         #expect(health["store"]?["kind"]?.stringValue == backend)
         #expect(health["store"]?["latency_ms"]?.doubleValue != nil)
+        if backend == "postgres" { #expect(health["store"]?["pool"]?["size"] == 4) }
 
         // Data survives a restart.
         #expect(k.stop() == 0)

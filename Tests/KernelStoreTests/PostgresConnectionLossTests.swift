@@ -84,3 +84,22 @@ struct PostgresConnectionLossTests {
         }
     }
 }
+
+@Suite("PostgreSQL statement deadline")
+@KernelActor
+struct PostgresDeadlineTests {
+    @Test("a statement past its deadline drops the connection with unavailable instead of hanging",
+          arguments: Backend.enabled.filter { $0 == .postgres })
+    func deadline(_ backend: Backend) async throws {
+        let fx = try await StoreFixture(backend)
+        let c = try await PostgresConnection.connect(fx.url)
+        c.queryTimeoutMilliseconds = 200
+        do {
+            _ = try await c.query("SELECT pg_sleep(5)", [])
+            Issue.record("expected unavailable")
+        } catch let e as KernelError {
+            #expect(e.kind == .unavailable, "\(e)")
+        }
+        #expect(c.state == .closed)
+    }
+}

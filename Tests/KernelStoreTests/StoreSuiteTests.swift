@@ -420,3 +420,51 @@ struct StoreEngineSeamTests {
         }
     }
 }
+
+/// Two kernels on one database: no double claims, no "database is locked".
+@Suite("Store: two kernels sharing one database")
+@KernelActor
+struct StoreSharedDatabaseTests {
+    @Test("concurrent claims from two stores never hand a run to both; concurrent writes all succeed", arguments: Backend.enabled)
+    func twoKernels(_ backend: Backend) async throws {
+        let fx = try await StoreFixture(backend)
+        let a = try await fx.open()
+        let b = try await fx.open()
+        defer { Task { await a.close(); await b.close() } }
+        let base = Timestamp.now().milliseconds
+        var ids: Set<String> = []
+        for i in 0..<30 {
+            let r = Make.run("wf", at: Timestamp(milliseconds: base + Int64(i)))
+            _ = try await a.createRun(r, steps: [], audit: nil)
+            ids.insert(r.id)
+        }
+        func drain(_ store: SQLStore, _ owner: String) async throws -> [String] {
+            var got: [String] = []
+            while true {
+                let claimed = try await store.claimQueuedRuns(owner: owner, leaseMilliseconds: 60_000, limit: 2)
+                if claimed.isEmpty { return got }
+                got += claimed.map(\.id)
+            }
+        }
+        async let fromA = drain(a, "kernel-a")
+        async let fromB = drain(b, "kernel-b")
+        let (ra, rb) = try await (fromA, fromB)
+        #expect(Set(ra).isDisjoint(with: Set(rb)))
+        #expect(Set(ra).union(Set(rb)) == ids)
+        #expect(ra.count + rb.count == ids.count)
+
+        // Interleaved writers on both stores (two writer connections on SQLite): none fails.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<40 {
+                let store = i % 2 == 0 ? a : b
+                group.addTask { @KernelActor in
+                    let c = Make.component("shared-\(i)")
+                    _ = try await store.createComponent(c, config: ["i": JSON(i)], audit: Make.audit("create", "component", c.id))
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await a.listComponents(ComponentQuery(limit: 100)).items.count == 40)
+        #expect(try await b.dashboardSummary(now: .now()).totalComponents == 40)
+    }
+}

@@ -28,6 +28,10 @@ extension Kernel {
                 let ms = try await store.ping()
                 storeJSON["ok"] = true
                 storeJSON["latency_ms"] = .double((ms * 1000).rounded() / 1000)
+                if let pg = store as? PostgresStore {
+                    storeJSON["pool"] = ["size": JSON(pg.postgres.poolSize), "open": JSON(pg.postgres.openConnections),
+                                         "reconnects": JSON(pg.postgres.reconnects), "connect_failures": JSON(pg.postgres.connectFailures)]
+                }
             } catch {
                 healthy = false
                 storeJSON["ok"] = false

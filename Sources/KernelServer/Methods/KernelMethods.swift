@@ -11,11 +11,14 @@ extension Kernel {
     func registerMethods() {
         registerKernelMethods()
         registerConnectionMethods()
+        registerPluginMethods()
+        registerConnectionRuntimeMethods()
         registerDashboardMethods()
         registerEntityMethods()
         registerAuditMethods()
         registerComponentMethods()
         registerWorkflowMethods()
+        registerRunMethods()
     }
 
     func registerKernelMethods() {

@@ -10,6 +10,7 @@ import { stepsOf } from './workflows.js';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
+const MANAGED_STEP_KEYS = new Set(['id', 'component', 'version', 'needs', 'inputs', 'retries', 'timeoutSeconds', 'when']);
 const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 
 export async function render(main, params, query) {
@@ -47,7 +48,7 @@ export async function render(main, params, query) {
     h('div.panel', h('div.grid.two', h('div.field', h('label', { for: 'wf-name' }, 'Name'), nameIn), h('div.field', h('label', { for: 'wf-description' }, 'Description'), descIn))),
     summary, runBox,
     h('div.panel', h('h2', 'Graph'), dagBox),
-    h('div.grid.two', h('div.panel', h('h2', 'Steps'), stepsBox, h('button#add-step', { type: 'button', onclick: () => { st.steps.push(newStep(st, null)); renderSteps(); changed(); } }, '+ Add step')),
+    h('div.grid.builder-cols', h('div.panel', h('h2', 'Steps'), stepsBox, h('button#add-step', { type: 'button', onclick: () => { st.steps.push(newStep(st, null)); renderSteps(); changed(); } }, '+ Add step')),
       h('div.panel', h('h2', 'Workflow inputs'), inputsBox)));
 
   let serverErrors = [];
@@ -248,7 +249,8 @@ export async function render(main, params, query) {
     const local = clientErrors();
     if (!st.id) { changed(); if (!local.length) clear(summary, h('div.state', 'No problems found in the browser; saving asks the kernel to validate too.')); return; }
     try {
-      const res = await api(`/workflows/${encodeURIComponent(st.id)}/validate`, { method: 'POST', body: toDefinition(st, nameIn.value.trim(), descIn.value) });
+      const { inputs, steps } = toDefinition(st, nameIn.value.trim(), descIn.value);
+      const res = await api(`/workflows/${encodeURIComponent(st.id)}/validate`, { method: 'POST', body: { inputs, steps } });
       const errs = res && Array.isArray(res.errors) ? res.errors : [];
       serverErrors = errs;
       changed();
@@ -300,7 +302,9 @@ function fromWorkflow(wf) {
   st.steps = stepsOf(wf).map(s => ({ id: s.id, component: s.component, version: s.version ?? null, needs: s.needs || [],
     inputs: Object.entries(s.inputs || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     retries: { max: s.retries?.max ?? null, backoffSeconds: s.retries?.backoffSeconds ?? null, factor: s.retries?.factor ?? null },
-    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when }));
+    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when,
+    // Fields the editor does not show (name, continueOnError, …) are kept as they are.
+    extra: Object.fromEntries(Object.entries(s).filter(([k]) => !MANAGED_STEP_KEYS.has(k))) }));
   return st;
 }
 
@@ -332,7 +336,7 @@ function toDefinition(st, name, description) {
   return {
     name, description, inputs: toInputSchema(st.inputs),
     steps: st.steps.map(s => {
-      const out = { id: s.id, component: s.component };
+      const out = { ...(s.extra || {}), id: s.id, component: s.component };
       if (s.version) out.version = s.version;
       if (s.needs.length) out.needs = s.needs;
       const inputs = Object.fromEntries(s.inputs.filter(([k]) => k.trim()).map(([k, v]) => [k.trim(), literal(v)]));

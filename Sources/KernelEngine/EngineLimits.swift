@@ -1,0 +1,39 @@
+/// Every limit of the run engine, named (DESIGN.md §9).
+public enum EngineLimits {
+    /// Default kernel-wide concurrent steps = this × cores (`MCPK_MAX_CONCURRENT_STEPS` overrides).
+    public static let concurrentStepsPerCore = 2
+    /// Upper bound on retries a step may declare.
+    public static let maxRetries = 20
+    /// Longest backoff between two attempts, in seconds.
+    public static let maxBackoffSeconds = 300.0
+    /// Jitter applied to a backoff: the delay is multiplied by a factor in 1 ± this.
+    public static let backoffJitter = 0.2
+    /// Time between SIGTERM and SIGKILL when a step is stopped (cancel, timeout).
+    public static let terminateGraceMilliseconds: UInt64 = 2000
+    /// Longest `timeoutSeconds` a step may declare.
+    public static let maxStepTimeoutSeconds = 86_400.0
+    /// Longest line kept from a step's stdout/stderr (longer lines are cut).
+    public static let maxLogLineBytes = 16 * 1024
+    /// Bytes of stdout+stderr kept per attempt; the rest is dropped with one `truncated` log event.
+    public static let maxOutputBytesPerAttempt = 64 * 1024 * 1024
+    /// Largest message a step may send on its fd-3 channel.
+    public static let maxChannelLineBytes = 8 * 1024 * 1024
+    /// Events per store page when replaying to a subscriber.
+    public static let replayPageSize = 2000
+    /// Largest page `run.events` returns.
+    public static let maxEventsPage = 10_000
+    /// Largest page `run.list` returns.
+    public static let maxRunsPage = 500
+    /// Events persisted in one store transaction at most.
+    public static let maxEventBatch = 5000
+    /// Live events buffered for a subscriber still replaying history before it is dropped.
+    public static let maxSubscriberBuffer = 100_000
+    /// Lease of a run claim; renewed every third of it.
+    public static let leaseMilliseconds: Int64 = 30_000
+    /// Steps in one workflow at most.
+    public static let maxStepsPerWorkflow = 1000
+    /// Largest artifact file kept from a step.
+    public static let maxArtifactBytes = 256 * 1024 * 1024
+    /// Size of an artifact file a `run.artifact` call returns inline.
+    public static let maxInlineArtifactBytes = 8 * 1024 * 1024
+}

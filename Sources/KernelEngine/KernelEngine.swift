@@ -1,1 +1,0 @@
-// Module KernelEngine: see docs/ARCHITECTURE.md.

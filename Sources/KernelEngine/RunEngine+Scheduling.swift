@@ -1,0 +1,333 @@
+import Glibc
+import KernelCore
+import KernelLoop
+
+extension RunEngine {
+    /// Starts whatever can start: waiting runs with a free workflow slot, steps whose needs are
+    /// done, then ready steps up to the kernel-wide limit. Synchronous; called after any change.
+    func pump() {
+        guard phase == .running else { return }
+        // 1. queued runs, in order, within their workflow's concurrency.
+        var started: [EntityID] = []
+        for id in waiting {
+            guard let run = active[id] else { started.append(id); continue }
+            if let limit = run.plan.concurrency {
+                let busy = active.values.filter { $0.run.workflowID == run.run.workflowID && $0.run.status == .running }.count
+                if busy >= limit { continue }
+            }
+            started.append(id)
+            run.run.status = .running
+            run.run.startedAt = .now()
+            journal.save(run.run)
+            journal.emit(id, .statusChange, ["entity": "run", "status": "running"])
+        }
+        if !started.isEmpty { waiting.removeAll { started.contains($0) } }
+        // 2. steps whose needs are settled.
+        for run in active.values where run.run.status == .running && run.stopping == .none {
+            advance(run)
+        }
+        // 3. dispatch.
+        while runningSteps < configuration.maxConcurrentSteps, !ready.isEmpty {
+            let (runID, stepID) = ready.removeFirst()
+            guard let run = active[runID], let step = run.steps[stepID], step.status == .queued, run.stopping == .none else { continue }
+            startAttempt(run, step)
+        }
+        for run in Array(active.values) { maybeFinish(run) }
+    }
+
+    /// Queues or skips the pending steps of a run whose needs are settled.
+    func advance(_ run: ActiveRun) {
+        for s in run.orderedSteps where s.status == .pending {
+            var settled = true
+            var skip: String?
+            for n in s.definition.needs {
+                guard let dep = run.steps[n] else { continue }
+                switch dep.status {
+                case .succeeded: continue
+                case .skipped: skip = skip ?? "dependency '\(n)' was skipped"
+                case .failed, .timedOut:
+                    if dep.definition.continueOnError { continue }
+                    settled = false
+                case .cancelled: settled = false
+                default: settled = false
+                }
+            }
+            if let skip {
+                // A skipped need skips the dependant even while other needs run: it can never run.
+                moveStep(run, s, to: .skipped, error: nil, payload: ["reason": .string(skip)])
+                continue
+            }
+            guard settled else { continue }
+            if let when = s.definition.when {
+                let text = s.definition.whenSource ?? "when"
+                do {
+                    if try !when.evaluate(in: run.context) {
+                        moveStep(run, s, to: .skipped, error: nil, payload: ["reason": .string("when '\(text)' is false")])
+                        continue
+                    }
+                } catch {
+                    let message = "when '\(text)': \(RunEngine.describe(error))"
+                    moveStep(run, s, to: .failed, error: message)
+                    journal.emit(run.run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
+                    stepFailedFinally(run, s, message: message, timedOut: false)
+                    continue
+                }
+            }
+            moveStep(run, s, to: .queued)
+            ready.append((run.run.id, s.definition.id))
+        }
+    }
+
+    /// The one place a step changes status: checks the state machine, stamps times,
+    /// journals the row and a `status_change` event.
+    @discardableResult
+    func moveStep(_ run: ActiveRun, _ s: StepState, to next: StepStatus, error: String? = nil,
+                  result: JSON? = nil, payload extra: JSON = [:]) -> Bool {
+        let from = s.status
+        guard from.canMove(to: next) else {
+            logger.error("illegal step transition refused", metadata: [
+                "run": "\(run.run.id)", "step": "\(s.definition.id)", "from": "\(from.rawValue)", "to": "\(next.rawValue)"])
+            return false
+        }
+        var row = s.current
+        row.status = next
+        let now = Timestamp.now()
+        if next == .running { row.startedAt = now }
+        if next.isTerminal { row.finishedAt = now }
+        if let error { row.error = error }
+        if let result { row.result = result }
+        s.current = row
+        journal.save(row)
+        var p = JSONObject()
+        p["entity"] = "step"
+        p["step"] = .string(s.definition.id)
+        p["status"] = .string(next.rawValue)
+        p["attempt"] = JSON(row.attempt)
+        if let error { p["error"] = .string(error) }
+        for (k, v) in extra.objectValue ?? JSONObject() { p[k] = v }
+        journal.emit(run.run.id, .statusChange, step: s.definition.id, .object(p))
+        return true
+    }
+
+    /// Starts the current attempt of a queued step.
+    func startAttempt(_ run: ActiveRun, _ s: StepState) {
+        let dispatchStart = monotonicMilliseconds()
+        let runID = run.run.id
+        let stepID = s.definition.id
+        let inputs: JSON
+        do { inputs = try s.definition.resolveInputs(in: run.context) } catch {
+            let message = "inputs: " + RunEngine.describe(error)
+            moveStep(run, s, to: .failed, error: message)
+            journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(s.current.attempt)])
+            stepFailedFinally(run, s, message: message, timedOut: false)
+            return
+        }
+        guard let executor = executors.executor(for: s.type) else {
+            let message = "no executor for component type '\(s.type.rawValue)'"
+            moveStep(run, s, to: .failed, error: message)
+            stepFailedFinally(run, s, message: message, timedOut: false)
+            return
+        }
+        let attempt = s.current.attempt
+        let workDir = "\(configuration.home)/work/\(runID)/\(stepID)/\(attempt)"
+        let artifactDir = "\(configuration.home)/artifacts/\(runID)"
+        do {
+            try RunEngine.makeDirectories(artifactDir)
+        } catch {
+            let message = "cannot prepare the artifact directory: \(error)"
+            moveStep(run, s, to: .failed, error: message)
+            stepFailedFinally(run, s, message: message, timedOut: false)
+            return
+        }
+        moveStep(run, s, to: .running, payload: ["inputs": inputs])
+        runningSteps += 1
+        let cancellation = StepCancellation()
+        s.cancellation = cancellation
+        if let t = s.definition.timeoutSeconds {
+            s.timeoutTimer = try? Timer.after(loop: KernelRuntime.loop, ms: UInt64(t * 1000)) { [weak cancellation] in
+                KernelActor.assumeIsolated { cancellation?.stop(.timedOut) }
+            }
+        }
+        let sink = StepEvents(journal: journal, runID: runID, stepID: stepID)
+        var invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
+                                        componentVersion: s.componentVersion, type: s.type, config: s.config,
+                                        inputs: inputs, workDirectory: workDir, artifactDirectory: artifactDir)
+        // The sandbox's own wall clock sits just past the engine's timer, as a backstop.
+        invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
+        let execStart = monotonicMilliseconds()
+        timings.dispatchMs += execStart - dispatchStart
+        Task { @KernelActor in
+            let outcome = await executor.run(invocation, events: sink, cancellation: cancellation)
+            let execEnd = monotonicMilliseconds()
+            self.timings.executionMs += execEnd - execStart
+            sink.close()
+            self.attemptFinished(runID: runID, stepID: stepID, attempt: attempt, outcome: outcome, reason: cancellation.reason)
+            self.timings.transitionMs += monotonicMilliseconds() - execEnd
+            self.timings.attempts += 1
+        }
+    }
+
+    /// An executor returned.
+    func attemptFinished(runID: EntityID, stepID: String, attempt: Int, outcome: AttemptOutcome, reason: StopReason?) {
+        runningSteps -= 1
+        guard let run = active[runID], let s = run.steps[stepID], s.current.attempt == attempt else { pump(); return }
+        s.timeoutTimer?.close(); s.timeoutTimer = nil
+        s.cancellation = nil
+        switch reason {
+        case .shutdown?:
+            // Kernel stopping: leave the row `running`; recovery retries it.
+            return
+        case .cancelled?:
+            moveStep(run, s, to: .cancelled, error: "cancelled")
+        case .timedOut?:
+            let message = "timed out after \(s.definition.timeoutSeconds.map { formatSeconds($0) } ?? "?")s"
+            journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt), "timed_out": true])
+            failOrRetry(run, s, message: message, timedOut: true)
+        case nil:
+            switch outcome {
+            case .succeeded(let value):
+                journal.emit(runID, .result, step: stepID, ["value": value, "attempt": JSON(attempt)])
+                moveStep(run, s, to: .succeeded, result: value)
+            case .failed(let message):
+                journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt)])
+                failOrRetry(run, s, message: message, timedOut: false)
+            case .timedOut(let message):
+                journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt), "timed_out": true])
+                failOrRetry(run, s, message: message, timedOut: true)
+            }
+        }
+        pump()
+    }
+
+    /// A failed/timed-out attempt: retry with jittered backoff if attempts are left.
+    func failOrRetry(_ run: ActiveRun, _ s: StepState, message: String, timedOut: Bool) {
+        let attempt = s.current.attempt
+        if attempt < s.definition.retries.maxAttempts, run.stopping == .none {
+            // Close this attempt's row with its own outcome, then open the next one as `retrying`.
+            var row = s.current
+            row.error = message
+            row.finishedAt = .now()
+            row.status = timedOut ? .timedOut : .failed
+            journal.save(row)
+            guard s.status.canMove(to: .retrying) else { return }
+            var next = StepRun(runID: row.runID, stepID: row.stepID, attempt: attempt + 1, status: .retrying,
+                               componentID: row.componentID, componentVersion: row.componentVersion)
+            next.error = nil
+            s.attempts.append(next)
+            journal.save(next)
+            let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt + 1, unit: Double.random(in: 0..<1))
+            journal.emit(run.run.id, .statusChange, step: s.definition.id, [
+                "entity": "step", "step": .string(s.definition.id), "status": "retrying", "attempt": JSON(attempt + 1),
+                "previous_error": .string(message), "delay_ms": .int(Int64(delay)),
+            ])
+            let runID = run.run.id, stepID = s.definition.id
+            s.backoffTimer = try? Timer.after(loop: KernelRuntime.loop, ms: delay) { [weak self] in
+                KernelActor.assumeIsolated {
+                    guard let self, let run = self.active[runID], let s = run.steps[stepID], s.status == .retrying else { return }
+                    s.backoffTimer = nil
+                    if self.moveStep(run, s, to: .queued) { self.ready.append((runID, stepID)) }
+                    self.pump()
+                }
+            }
+            return
+        }
+        moveStep(run, s, to: timedOut ? .timedOut : .failed, error: message)
+        stepFailedFinally(run, s, message: message, timedOut: timedOut)
+    }
+
+    /// A step ended failed for good: the run fails after running steps return, unless the
+    /// step has `continueOnError`.
+    func stepFailedFinally(_ run: ActiveRun, _ s: StepState, message: String, timedOut: Bool) {
+        guard !s.definition.continueOnError else { return }
+        if run.stopping == .none {
+            run.stopping = .failed(step: s.definition.id, message: message, timedOut: timedOut)
+            ready.removeAll { $0.0 == run.run.id }
+        }
+    }
+
+    /// Ends the run once nothing of it runs or waits any more.
+    func maybeFinish(_ run: ActiveRun) {
+        guard active[run.run.id] != nil, !run.run.status.isTerminal else { return }
+        if run.run.status == .queued {
+            guard run.stopping == .cancelled else { return }
+            finish(run, status: .cancelled, outputs: .null, error: "cancelled")
+            return
+        }
+        switch run.stopping {
+        case .none:
+            guard !run.hasUnfinishedWork, !run.steps.values.contains(where: { $0.status == .pending }) else { return }
+            let outputs: JSON
+            do { outputs = try computeOutputs(run) } catch {
+                finish(run, status: .failed, outputs: .null, error: "outputs: \(RunEngine.describe(error))")
+                return
+            }
+            finish(run, status: .succeeded, outputs: outputs, error: nil)
+        case .cancelled, .failed:
+            guard run.runningCount == 0 else { return }
+            let why: String
+            if case .failed(let step, let message, _) = run.stopping { why = "not started: step '\(step)' failed: \(message)" } else { why = "cancelled" }
+            for s in run.orderedSteps where !s.status.isTerminal {
+                s.backoffTimer?.close(); s.backoffTimer = nil
+                if s.status == .retrying || s.status == .pending || s.status == .queued {
+                    moveStep(run, s, to: .cancelled, error: why)
+                }
+            }
+            if case .failed(let step, let message, let timedOut) = run.stopping {
+                finish(run, status: timedOut ? .timedOut : .failed, outputs: .null, error: "step '\(step)' \(timedOut ? "timed out" : "failed"): \(message)")
+            } else {
+                finish(run, status: .cancelled, outputs: .null, error: "cancelled")
+            }
+        }
+    }
+
+    func computeOutputs(_ run: ActiveRun) throws -> JSON {
+        try run.plan.outputs(in: run.context)
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? KernelError { return e.errors.isEmpty ? e.message : e.message + ": " + e.errors.map(\.description).joined(separator: "; ") }
+        if let e = error as? ExpressionError { return e.message }
+        return "\(error)"
+    }
+
+    func finish(_ run: ActiveRun, status: RunStatus, outputs: JSON, error: String?) {
+        guard run.run.status.canMove(to: status) else {
+            logger.error("illegal run transition refused", metadata: ["run": "\(run.run.id)", "from": "\(run.run.status.rawValue)", "to": "\(status.rawValue)"])
+            return
+        }
+        let id = run.run.id
+        run.run.status = status
+        run.run.outputs = outputs
+        run.run.error = error
+        run.run.finishedAt = .now()
+        run.run.leaseExpiresAt = nil
+        journal.save(run.run)
+        var p = JSONObject()
+        p["entity"] = "run"
+        p["status"] = .string(status.rawValue)
+        p["workflow_id"] = .string(run.run.workflowID)
+        if let error { p["error"] = .string(error) }
+        journal.emit(id, .statusChange, .object(p))
+        journal.emit(id, .end, ["status": .string(status.rawValue), "outputs": outputs, "error": JSON(error)])
+        journal.forget(id)
+        active[id] = nil
+        waiting.removeAll { $0 == id }
+        if let ws = idleWaiters.removeValue(forKey: id) { for w in ws { w.resume() } }
+        // A finished run frees a workflow slot.
+        Task { @KernelActor in self.pump() }
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var current = ""
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o700) != 0 && errno != EEXIST {
+                throw KernelError.unavailable("cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+func formatSeconds(_ d: Double) -> String {
+    d == d.rounded() ? String(Int(d)) : String(d)
+}

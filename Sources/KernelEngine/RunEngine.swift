@@ -1,0 +1,220 @@
+import Glibc
+import KernelCore
+import KernelLoop
+import Logging
+
+/// The run engine: turns `workflow.run` into a queued run pinned to exact versions, schedules
+/// its DAG (parallel branches, a kernel-wide step limit, per-workflow run concurrency), runs
+/// steps through executors with retries, timeouts and cancellation, and journals every change
+/// as a run event. All state lives on the loop (`KernelActor`).
+@KernelActor
+public final class RunEngine {
+    public struct Configuration: Sendable {
+        /// `$MCPK_HOME`: work dirs under `work/`, artifacts under `artifacts/`.
+        public var home: String
+        /// Stable id of this kernel (per home) used for run claims.
+        public var owner: String
+        public var maxConcurrentSteps: Int
+        public var terminateGraceMilliseconds: UInt64
+        public var leaseMilliseconds: Int64
+
+        public init(home: String, owner: String, maxConcurrentSteps: Int? = nil,
+                    terminateGraceMilliseconds: UInt64 = EngineLimits.terminateGraceMilliseconds,
+                    leaseMilliseconds: Int64 = EngineLimits.leaseMilliseconds) {
+            self.home = home
+            self.owner = owner
+            self.maxConcurrentSteps = max(1, maxConcurrentSteps ?? RunEngine.defaultMaxConcurrentSteps)
+            self.terminateGraceMilliseconds = terminateGraceMilliseconds
+            self.leaseMilliseconds = leaseMilliseconds
+        }
+    }
+
+    /// 2 × online cores.
+    public nonisolated static var defaultMaxConcurrentSteps: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) * EngineLimits.concurrentStepsPerCore
+    }
+
+    /// Explicit lifecycle of the engine.
+    public enum Phase: String { case created, running, stopping, stopped }
+
+    public let configuration: Configuration
+    public let store: RunStore
+    public let catalog: EngineCatalog
+    public let executors: ExecutorRegistry
+    public let journal: RunJournal
+    let logger: Logger
+    public private(set) var phase: Phase = .created
+
+    /// Runs this engine holds, by id.
+    var active: [EntityID: ActiveRun] = [:]
+    /// Queued runs waiting for their workflow's concurrency slot, oldest first.
+    var waiting: [EntityID] = []
+    /// Steps ready to start, oldest first: (run, step).
+    var ready: [(EntityID, String)] = []
+    var runningSteps = 0
+    var leaseTimer: Timer?
+    var idleWaiters: [EntityID: [CheckedContinuation<Void, Never>]] = [:]
+    /// Per-phase timings of finished attempts, for the benchmark (ms).
+    public internal(set) var timings = EngineTimings()
+
+    public init(configuration: Configuration, store: RunStore, catalog: EngineCatalog, executors: ExecutorRegistry,
+                logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.catalog = catalog
+        self.executors = executors
+        self.logger = logger
+        self.journal = RunJournal(store: store, logger: logger)
+    }
+
+    /// Recovers the runs this kernel owned, then starts renewing leases.
+    public func start() async throws {
+        guard phase == .created else { return }
+        phase = .running
+        try await recover()
+        let t = try Timer(loop: KernelRuntime.loop)
+        let every = UInt64(max(1000, configuration.leaseMilliseconds / 3))
+        t.start(timeoutMs: every, repeatMs: every) { [weak self] in
+            KernelActor.assumeIsolated {
+                guard let self else { return }
+                Task { @KernelActor in
+                    do { try await self.store.renewLeases(owner: self.configuration.owner, leaseMilliseconds: self.configuration.leaseMilliseconds) }
+                    catch { self.logger.warning("lease renewal failed", metadata: ["error": "\(error)"]) }
+                }
+            }
+        }
+        leaseTimer = t
+    }
+
+    /// Stops running steps (their runs stay `running` in the store and are recovered by the
+    /// next start) and flushes the journal.
+    public func stop() async {
+        guard phase == .running else { return }
+        phase = .stopping
+        leaseTimer?.close()
+        leaseTimer = nil
+        for run in active.values {
+            for s in run.steps.values {
+                s.backoffTimer?.close(); s.backoffTimer = nil
+                s.cancellation?.stop(.shutdown)
+            }
+        }
+        // Wait (bounded by the grace period) for stopped steps to return.
+        let deadline = monotonicMilliseconds() + Double(configuration.terminateGraceMilliseconds) + 1000
+        while runningSteps > 0 && monotonicMilliseconds() < deadline {
+            await sleep(ms: 20)
+        }
+        await journal.flushed()
+        phase = .stopped
+    }
+
+    // MARK: submission
+
+    /// `workflow.run`: validates inputs, pins versions, creates the run `queued` and returns it.
+    public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String) async throws -> WorkflowRun {
+        guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
+        let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
+        let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
+        let withDefaults = try plan.validateRunInputs(inputs)
+        var pinned = JSONObject()
+        var states: [String: StepState] = [:]
+        let runID = Identifier.uuid()
+        var stepRows: [StepRun] = []
+        for step in plan.steps {
+            let (component, cv): (Component, ComponentVersion)
+            do { (component, cv) = try await catalog.component(step.component, version: step.version) } catch let e as KernelError where e.kind == .notFound {
+                throw KernelError.invalidParams("workflow references a missing component",
+                                                errors: [FieldError("steps.\(step.id).component", e.message)])
+            }
+            guard executors.executor(for: cv.type) != nil else {
+                throw KernelError.unavailable("no executor for component type '\(cv.type.rawValue)' (step '\(step.id)')")
+            }
+            pinned[step.id] = ["component": .string(component.id), "version": JSON(cv.version), "type": .string(cv.type.rawValue)]
+            let row = StepRun(runID: runID, stepID: step.id, componentID: component.id, componentVersion: cv.version)
+            stepRows.append(row)
+            states[step.id] = StepState(definition: step, componentID: component.id, componentVersion: cv.version,
+                                        type: cv.type, config: cv.config, attempts: [row])
+        }
+        let now = Timestamp.now()
+        let run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: wv.version, status: .queued,
+                              inputs: withDefaults, pinned: .object(pinned), createdAt: now,
+                              owner: configuration.owner,
+                              leaseExpiresAt: Timestamp(milliseconds: now.milliseconds + configuration.leaseMilliseconds))
+        let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: "run", entityType: "workflow_run",
+                              entityID: runID, details: ["workflow_id": .string(workflow.id), "workflow_version": JSON(wv.version)])
+        try await store.createRun(run, steps: stepRows, audit: audit)
+        let active = ActiveRun(run: run, plan: plan, steps: states)
+        self.active[runID] = active
+        journal.setLastSeq(runID, 0)
+        journal.emit(runID, .statusChange, ["entity": "run", "status": "queued", "workflow_id": .string(workflow.id)])
+        waiting.append(runID)
+        pump()
+        return run
+    }
+
+    // MARK: cancel
+
+    /// `run.cancel`: idempotent. Pending steps become cancelled, running ones are stopped
+    /// (SIGTERM, grace, SIGKILL) and the run ends `cancelled` once they have returned.
+    public func cancel(_ id: EntityID) async throws -> WorkflowRun {
+        guard let run = active[id] else {
+            let stored = try await store.run(id)
+            if stored.status.isTerminal { return stored }
+            throw KernelError.conflict("run \(id) is held by another kernel (\(stored.owner ?? "unknown"))")
+        }
+        if run.stopping == .cancelled || run.run.status.isTerminal { return run.run }
+        run.stopping = .cancelled
+        if run.run.status == .queued {
+            waiting.removeAll { $0 == id }
+        }
+        for s in run.orderedSteps {
+            switch s.status {
+            case .pending, .queued, .retrying:
+                s.backoffTimer?.close(); s.backoffTimer = nil
+                moveStep(run, s, to: .cancelled, error: "cancelled")
+            case .running:
+                s.cancellation?.stop(.cancelled)
+            default: break
+            }
+        }
+        ready.removeAll { $0.0 == id }
+        maybeFinish(run)
+        return run.run
+    }
+
+    // MARK: helpers
+
+    func sleep(ms: UInt64) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            do { try Timer.after(loop: KernelRuntime.loop, ms: ms) { c.resume() } } catch { c.resume() }
+        }
+    }
+
+    /// Returns once the run has finished (or immediately if this engine does not hold it).
+    public func waitUntilFinished(_ id: EntityID) async {
+        guard active[id] != nil else { await journal.flushed(); return }
+        await withCheckedContinuation { idleWaiters[id, default: []].append($0) }
+        await journal.flushed()
+    }
+
+    public var activeRunCount: Int { active.count }
+    public var runningStepCount: Int { runningSteps }
+    public var queuedRunCount: Int { waiting.count }
+}
+
+func monotonicMilliseconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
+}
+
+/// Accumulated split of step time (for `bench/engine`).
+public struct EngineTimings: Sendable {
+    /// Ready → executor called (scheduling, input resolution, work dir).
+    public var dispatchMs: Double = 0
+    /// Executor running.
+    public var executionMs: Double = 0
+    /// Executor returned → next state journaled.
+    public var transitionMs: Double = 0
+    public var attempts = 0
+}

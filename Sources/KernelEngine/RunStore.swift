@@ -1,0 +1,40 @@
+import KernelCore
+import KernelLoop
+
+/// What the engine needs from persistence. The kernel's `Store` (KernelStore) satisfies it
+/// through `StoreRunStore`; the engine assigns each run's contiguous `seq` itself (it is the
+/// only writer of a run it holds the claim of) and persists events in batches.
+@KernelActor
+public protocol RunStore: AnyObject {
+    /// Inserts the run and its initial step rows (attempt 1, pending).
+    func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws
+    /// Replaces the run row (status, outputs, error, timings, owner).
+    func saveRun(_ run: WorkflowRun) async throws
+    func run(_ id: EntityID) async throws -> WorkflowRun
+    func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?)
+    /// Inserts or replaces the row of (run, step, attempt).
+    func saveStepRun(_ step: StepRun) async throws
+    /// Every attempt of every step of a run.
+    func stepRuns(runID: EntityID) async throws -> [StepRun]
+    /// Appends events (of one or several runs) in ONE transaction.
+    func appendEvents(_ events: [RunEvent]) async throws
+    /// Events with `seq > after`, oldest first.
+    func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent]
+    /// Highest stored seq of a run (0 if none).
+    func lastEventSeq(runID: EntityID) async throws -> Int64
+    /// Runs `owner` holds that are queued or running (crash recovery).
+    func recoverableRuns(owner: String) async throws -> [WorkflowRun]
+    /// Claims a run if free, already ours, or its lease expired; nil when another kernel holds it.
+    func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun?
+    /// Extends the leases of every unfinished run `owner` holds.
+    func renewLeases(owner: String, leaseMilliseconds: Int64) async throws
+}
+
+/// What the engine needs from the catalogue: workflows and exact component versions.
+@KernelActor
+public protocol EngineCatalog: AnyObject {
+    /// The workflow (by id or name) and one of its versions (latest when nil).
+    func workflow(_ idOrName: String, version: Int?) async throws -> (Workflow, WorkflowVersion)
+    /// A component (by id or name) and one of its versions (latest when nil).
+    func component(_ idOrName: String, version: Int?) async throws -> (Component, ComponentVersion)
+}

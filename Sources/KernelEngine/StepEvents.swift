@@ -1,0 +1,43 @@
+import KernelCore
+import KernelLoop
+
+/// The engine's `StepEventSink`: every report of a running attempt becomes a run event.
+@KernelActor
+final class StepEvents: StepEventSink {
+    let journal: RunJournal
+    let runID: EntityID
+    let stepID: String
+    private var open = true
+
+    init(journal: RunJournal, runID: EntityID, stepID: String) {
+        self.journal = journal
+        self.runID = runID
+        self.stepID = stepID
+    }
+
+    /// After the attempt returned, late reports are dropped.
+    func close() { open = false }
+
+    func log(_ line: String, stream: String) {
+        guard open else { return }
+        journal.emit(runID, .log, step: stepID, ["stream": .string(stream), "line": .string(line)])
+    }
+
+    func progress(_ fraction: Double?, message: String?) {
+        guard open else { return }
+        var o = JSONObject()
+        if let fraction { o["fraction"] = .double(max(0, min(1, fraction))) }
+        if let message { o["message"] = .string(message) }
+        journal.emit(runID, .progress, step: stepID, .object(o))
+    }
+
+    func resultPreview(_ value: JSON) {
+        guard open else { return }
+        journal.emit(runID, .resultPreview, step: stepID, ["value": value])
+    }
+
+    func artifact(name: String, path: String, mime: String) {
+        guard open else { return }
+        journal.emit(runID, .artifact, step: stepID, ["name": .string(name), "path": .string(path), "mime": .string(mime)])
+    }
+}

@@ -1,0 +1,101 @@
+import KernelCore
+import KernelLoop
+
+/// Everything an executor gets to run one attempt of one step.
+public struct StepInvocation: Sendable {
+    public var runID: EntityID
+    public var stepID: String
+    public var attempt: Int
+    public var componentID: EntityID
+    public var componentVersion: Int
+    public var type: ComponentType
+    public var config: JSON
+    /// Resolved inputs.
+    public var inputs: JSON
+    /// `$MCPK_HOME/work/<run>/<step>/<attempt>` (process executors: the sandbox creates it).
+    public var workDirectory: String
+    /// `$MCPK_HOME/artifacts/<run>` (exists).
+    public var artifactDirectory: String
+    /// The step's `timeoutSeconds` (the engine enforces it; executors may pass it on).
+    public var timeoutMilliseconds: UInt64? = nil
+
+    public init(runID: EntityID, stepID: String, attempt: Int, componentID: EntityID, componentVersion: Int,
+                type: ComponentType, config: JSON, inputs: JSON, workDirectory: String, artifactDirectory: String) {
+        self.runID = runID; self.stepID = stepID; self.attempt = attempt; self.componentID = componentID
+        self.componentVersion = componentVersion; self.type = type; self.config = config; self.inputs = inputs
+        self.workDirectory = workDirectory; self.artifactDirectory = artifactDirectory
+    }
+}
+
+/// How an attempt ended, from the executor's point of view.
+public enum AttemptOutcome: Sendable, Equatable {
+    case succeeded(JSON)
+    case failed(String)
+    /// The executor's own wall-clock limit ended it.
+    case timedOut(String)
+}
+
+/// Where an executor reports while it runs. Every call becomes a run event.
+@KernelActor
+public protocol StepEventSink: AnyObject {
+    func log(_ line: String, stream: String)
+    func progress(_ fraction: Double?, message: String?)
+    func resultPreview(_ value: JSON)
+    func artifact(name: String, path: String, mime: String)
+}
+
+/// Why a running attempt is being stopped.
+public enum StopReason: String, Sendable {
+    case cancelled, timedOut = "timed_out", shutdown
+}
+
+/// Cancellation of one attempt. The engine calls `stop`; the executor registers what to do.
+@KernelActor
+public final class StepCancellation {
+    public private(set) var reason: StopReason?
+    private var handlers: [(StopReason) -> Void] = []
+
+    public init() {}
+
+    public var isStopped: Bool { reason != nil }
+
+    /// Runs `handler` on stop (at once if already stopped).
+    public func onStop(_ handler: @escaping (StopReason) -> Void) {
+        if let reason { handler(reason); return }
+        handlers.append(handler)
+    }
+
+    public func stop(_ why: StopReason) {
+        guard reason == nil else { return }
+        reason = why
+        let hs = handlers
+        handlers = []
+        for h in hs { h(why) }
+    }
+}
+
+/// Runs steps of some component types. Process executors spawn a child; in-process ones
+/// (utility, output, LLM, data) compute on the loop or a worker thread.
+@KernelActor
+public protocol StepExecutor: AnyObject {
+    var types: [ComponentType] { get }
+    /// Runs one attempt to its end. Must honour `cancellation` promptly (SIGTERM, grace, SIGKILL
+    /// for processes) and still return.
+    func run(_ invocation: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome
+}
+
+/// The executors by component type.
+@KernelActor
+public final class ExecutorRegistry {
+    private var table: [ComponentType: StepExecutor] = [:]
+
+    public init() {}
+
+    public func register(_ executor: StepExecutor) {
+        for t in executor.types { table[t] = executor }
+    }
+
+    public func executor(for type: ComponentType) -> StepExecutor? { table[type] }
+
+    public var supportedTypes: [ComponentType] { ComponentType.allCases.filter { table[$0] != nil } }
+}

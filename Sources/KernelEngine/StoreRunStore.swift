@@ -1,0 +1,66 @@
+import KernelCore
+import KernelLoop
+import KernelStore
+import Logging
+
+/// The kernel's `Store` seen through the engine's `RunStore` and `EngineCatalog`. The engine
+/// assigns each run's seqs (it is the only writer of a run it holds the claim of); the store
+/// persists them with `insertEvents`, refusing a gap or a repeat.
+@KernelActor
+public final class StoreRunStore: RunStore, EngineCatalog {
+    public let store: any Store
+    let logger: Logger
+
+    public init(store: any Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws {
+        _ = try await store.createRun(run, steps: steps, audit: audit)
+    }
+
+    public func saveRun(_ run: WorkflowRun) async throws { try await store.saveRun(run) }
+
+    public func run(_ id: EntityID) async throws -> WorkflowRun { try await store.run(id) }
+
+    public func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?) {
+        let page = try await store.listRuns(RunQuery(workflowID: workflowID, status: status, limit: limit, cursor: cursor))
+        return (page.items, page.nextCursor)
+    }
+
+    public func saveStepRun(_ step: StepRun) async throws { try await store.saveStepRun(step) }
+
+    public func stepRuns(runID: EntityID) async throws -> [StepRun] { try await store.stepRuns(runID: runID) }
+
+    /// Events with the engine's seqs; the store refuses a gap or a repeat.
+    public func appendEvents(_ events: [RunEvent]) async throws { try await store.insertEvents(events) }
+
+    public func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent] {
+        try await store.events(runID: runID, after: after, limit: limit)
+    }
+
+    public func lastEventSeq(runID: EntityID) async throws -> Int64 { try await store.lastEventSeq(runID: runID) }
+
+    public func recoverableRuns(owner: String) async throws -> [WorkflowRun] { try await store.recoverableRuns(owner: owner) }
+
+    public func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun? {
+        try await store.claimRun(id: id, owner: owner, leaseMilliseconds: leaseMilliseconds)
+    }
+
+    public func renewLeases(owner: String, leaseMilliseconds: Int64) async throws {
+        _ = try await store.renewLeases(owner: owner, leaseMilliseconds: leaseMilliseconds)
+    }
+
+    // MARK: EngineCatalog
+
+    public func workflow(_ idOrName: String, version: Int?) async throws -> (Workflow, WorkflowVersion) {
+        let w = try await store.workflow(idOrName)
+        return (w, try await store.workflowVersion(w.id, version: version))
+    }
+
+    public func component(_ idOrName: String, version: Int?) async throws -> (Component, ComponentVersion) {
+        let c = try await store.component(idOrName)
+        return (c, try await store.componentVersion(c.id, version: version))
+    }
+}

@@ -1,0 +1,70 @@
+import Glibc
+import KernelCore
+import KernelEngine
+import KernelLoop
+import KernelSandbox
+import KernelStore
+
+extension Kernel {
+    /// Probes the sandbox, builds the executor table and starts the run engine (which
+    /// recovers the runs this home's kernel held). Stopped before the store closes.
+    func startEngine() async throws {
+        let store = try requireStore()
+        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home))
+        let report = await sandbox.probe()
+        self.sandbox = sandbox
+        addStatus("sandbox") { [weak sandbox] in sandbox?.report.json ?? .null }
+        if !report.ready {
+            logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
+        }
+        let executors = ExecutorRegistry()
+        executors.register(SandboxStepExecutor(sandbox: sandbox))
+        executors.register(UtilityExecutor())
+        executors.register(OutputExecutor())
+        let adapter = StoreRunStore(store: store, logger: logger)
+        var maxSteps: Int?
+        if let raw = configuration.settings["MCPK_MAX_CONCURRENT_STEPS"] {
+            guard let n = Int(raw), n >= 1 else {
+                throw KernelError.invalidParams("MCPK_MAX_CONCURRENT_STEPS must be a positive integer (got '\(raw)')")
+            }
+            maxSteps = n
+        }
+        let engine = RunEngine(
+            configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps),
+            store: adapter, catalog: adapter, executors: executors, logger: logger)
+        try await engine.start()
+        self.engine = engine
+        addStatus("engine") { [weak engine] in
+            guard let engine else { return .null }
+            return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
+                    "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
+                    "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
+                    "executors": JSON(executors.supportedTypes.map(\.rawValue))]
+        }
+        onShutdown("engine") { [weak self, weak engine] in
+            await engine?.stop()
+            self?.engine = nil
+        }
+    }
+
+    /// The engine or `unavailable`.
+    public func requireEngine() throws -> RunEngine {
+        guard let engine else { throw KernelError.unavailable("the run engine is not running") }
+        return engine
+    }
+
+    /// A stable id for the kernel of one home (`$MCPK_HOME/kernel-id`): a restarted kernel
+    /// recognises the runs it owned; kernels with other homes on one PostgreSQL do not.
+    static func homeOwnerID(_ home: String) throws -> String {
+        let path = home + "/kernel-id"
+        if let bytes = ArtifactNames.readFile(path, limit: 256) {
+            let id = String(decoding: bytes, as: UTF8.self).trimmingCharacters()
+            if !id.isEmpty { return id }
+        }
+        let id = "kernel-" + Identifier.uuid()
+        guard ArtifactNames.writeFile(path, Array((id + "\n").utf8)) else {
+            throw KernelError.unavailable("cannot write \(path)")
+        }
+        return id
+    }
+}

@@ -1,0 +1,114 @@
+import KernelCore
+import KernelEngine
+import KernelLoop
+
+extension Kernel {
+    /// `workflow.run`, `run.*` and the dashboard-wide `events.subscribe` feed.
+    func registerRunMethods() {
+        let idOnly: JSON = ["type": "object", "required": ["id"], "properties": ["id": ["type": "string"]]]
+
+        dispatcher.register("workflow.run", summary: "Validates inputs, creates a queued run pinned to exact versions and returns {run_id} at once.",
+                            params: ["type": "object", "required": ["id"], "properties": [
+                                "id": ["type": "string", "description": "Workflow id or name"],
+                                "inputs": ["type": "object"], "version": ["type": "integer", "minimum": 1]]]) { [unowned self] p, ctx in
+            let run = try await self.requireEngine().submit(workflow: try p.string("id"), version: try p.optionalInt("version"),
+                                                            inputs: p.value("inputs") ?? [:], actor: ctx.actor)
+            return ["run_id": .string(run.id), "status": .string(run.status.rawValue), "workflow_id": .string(run.workflowID),
+                    "workflow_version": JSON(run.workflowVersion)]
+        }
+
+        dispatcher.register("run.get", summary: "A run with its steps (attempts, timings, results, errors).", params: idOnly) { [unowned self] p, _ in
+            try await self.requireEngine().snapshot(try p.string("id"))
+        }
+
+        dispatcher.register("run.list", summary: "Runs, newest first, filtered by workflow and status, with cursor pagination.",
+                            params: ["type": "object", "properties": [
+                                "workflow": ["type": "string"], "status": ["type": "string", "enum": .array(RunStatus.allCases.map { .string($0.rawValue) })],
+                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxRunsPage)], "cursor": ["type": "string"]]]) { [unowned self] p, _ in
+            var status: RunStatus?
+            if let s = try p.optionalString("status") {
+                guard let st = RunStatus(rawValue: s) else {
+                    throw KernelError.invalidParams("invalid params", errors: [FieldError("status", "must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
+                }
+                status = st
+            }
+            return try await self.requireEngine().list(workflow: try p.optionalString("workflow") ?? p.optionalString("workflow_id"),
+                                                       status: status, limit: try p.optionalInt("limit") ?? 50, cursor: try p.optionalString("cursor"))
+        }
+
+        dispatcher.register("run.cancel", summary: "Cancels a run: running steps get SIGTERM, grace, SIGKILL; pending ones are cancelled. Idempotent.",
+                            params: idOnly) { [unowned self] p, ctx in
+            let engine = try self.requireEngine()
+            let id = try p.string("id")
+            let run = try await engine.cancel(id)
+            if let store = self.store {
+                try? await store.appendAudit(self.auditEntry(ctx, action: "cancel", entityType: "workflow_run", entityID: id))
+            }
+            return ["id": .string(run.id), "status": .string(run.status.rawValue)]
+        }
+
+        dispatcher.register("run.events", summary: "A page of stored run events with seq > after.",
+                            params: ["type": "object", "required": ["id"], "properties": [
+                                "id": ["type": "string"], "after": ["type": "integer", "minimum": 0],
+                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxEventsPage)]]]) { [unowned self] p, _ in
+            try await self.requireEngine().events(try p.string("id"), after: Int64(try p.optionalInt("after") ?? 0),
+                                                  limit: try p.optionalInt("limit") ?? 1000)
+        }
+
+        dispatcher.register("run.subscribe", summary: "Snapshot + stored events after `after`, then live `run.event` notifications (no gap, no duplicate) ending with `end`.",
+                            params: ["type": "object", "required": ["id"], "properties": [
+                                "id": ["type": "string"], "after": ["type": "integer", "minimum": 0]]]) { [unowned self] p, ctx in
+            let session = try ctx.requireSession()
+            let engine = try self.requireEngine()
+            var subscriptionID = ""
+            let (reply, sub) = try await engine.subscribe(try p.string("id"), after: Int64(try p.optionalInt("after") ?? 0)) { [weak session] e in
+                guard let session else { return false }
+                return session.notify("run.event", ["subscription": .string(subscriptionID), "event": EngineJSON.event(e)])
+            }
+            subscriptionID = sub.id
+            session.addSubscription(sub.id) { [weak sub] in sub?.close() }
+            // The run ended (or the client fell behind): drop the session's cleanup entry too.
+            sub.onClose = { [weak session] in session?.removeSubscription(subscriptionID) }
+            return reply
+        }
+
+        dispatcher.register("run.unsubscribe", summary: "Ends a subscription made by run.subscribe or events.subscribe.",
+                            params: ["type": "object", "required": ["subscription"], "properties": ["subscription": ["type": "string"]]]) { p, ctx in
+            let session = try ctx.requireSession()
+            session.removeSubscription(try p.string("subscription"))
+            return ["unsubscribed": true]
+        }
+
+        dispatcher.register("events.subscribe", summary: "Dashboard-wide live feed of run status changes (`run.event` notifications).",
+                            params: ["type": "object", "properties": [:]]) { [unowned self] _, ctx in
+            let session = try ctx.requireSession()
+            let engine = try self.requireEngine()
+            let id = Identifier.uuid()
+            var token: ObjectIdentifier?
+            token = engine.addStatusFeed { [weak session, weak engine] e in
+                guard let session, session.notify("run.event", ["subscription": .string(id), "event": EngineJSON.event(e)]) else {
+                    if let token { engine?.removeStatusFeed(token) }
+                    return
+                }
+            }
+            session.addSubscription(id) { [weak engine] in if let token { engine?.removeStatusFeed(token) } }
+            return ["subscription": .string(id), "events": []]
+        }
+
+        dispatcher.register("events.unsubscribe", summary: "Ends an events.subscribe feed.",
+                            params: ["type": "object", "required": ["subscription"], "properties": ["subscription": ["type": "string"]]]) { p, ctx in
+            let session = try ctx.requireSession()
+            session.removeSubscription(try p.string("subscription"))
+            return ["unsubscribed": true]
+        }
+
+        dispatcher.register("run.artifacts", summary: "The artifacts of a run (files under $MCPK_HOME/artifacts/<run>/).", params: idOnly) { [unowned self] p, _ in
+            try await self.requireEngine().artifacts(try p.string("id"))
+        }
+
+        dispatcher.register("run.artifact", summary: "One artifact's content (utf-8 inline, else base64).",
+                            params: ["type": "object", "required": ["id", "name"], "properties": ["id": ["type": "string"], "name": ["type": "string"]]]) { [unowned self] p, _ in
+            try await self.requireEngine().artifact(try p.string("id"), name: try p.string("name"))
+        }
+    }
+}

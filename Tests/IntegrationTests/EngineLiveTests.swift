@@ -1,0 +1,269 @@
+import Foundation
+import Glibc
+import KernelClient
+import KernelCore
+import Testing
+
+/// The run engine through the control socket of a real `mcpk serve`, with real sandboxed
+/// Python steps (issue 6 "done means").
+@Suite(.serialized) struct EngineLiveTests {
+    /// A kernel plus helpers to define components/workflows and follow runs.
+    final class Fixture {
+        let kernel: KernelProcess
+
+        init(env: [String: String] = [:], home: String? = nil) throws {
+            kernel = try KernelProcess.start(home: home, env: ["MCPK_MAX_CONCURRENT_STEPS": "4"].merging(env) { $1 })
+        }
+
+        deinit { kernel.stop() }
+
+        func python(_ name: String, _ code: String) throws {
+            _ = try kernel.call("component.create", ["name": .string(name), "config": ["type": "Python Script", "codeContent": .string(code)]])
+        }
+
+        func component(_ name: String, _ config: JSON) throws {
+            _ = try kernel.call("component.create", ["name": .string(name), "config": config])
+        }
+
+        func workflow(_ name: String, _ definition: JSON) throws {
+            _ = try kernel.call("workflow.create", ["name": .string(name), "definition": definition])
+        }
+
+        func run(_ workflow: String, _ inputs: JSON = [:]) throws -> String {
+            let r = try kernel.call("workflow.run", ["id": .string(workflow), "inputs": inputs])
+            return r["run_id"]?.stringValue ?? ""
+        }
+
+        /// Polls `run.get` until the run is terminal.
+        func wait(_ id: String, timeout: Double = 60) throws -> JSON {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let r = try kernel.call("run.get", ["id": .string(id)])
+                if let s = r["status"]?.stringValue, ["succeeded", "failed", "cancelled", "timed_out"].contains(s) { return r }
+                usleep(50_000)
+            }
+            throw KernelError.unavailable("run \(id) did not finish in \(timeout)s")
+        }
+
+        func events(_ id: String) throws -> [JSON] {
+            var all: [JSON] = []
+            var after: Int64 = 0
+            while true {
+                let page = try kernel.call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])
+                let evs = page["events"]?.arrayValue ?? []
+                if evs.isEmpty { return all }
+                all += evs
+                after = evs.last?["seq"]?.intValue ?? after
+            }
+        }
+
+        func stdout(_ id: String) throws -> [String] {
+            try events(id).filter { $0["type"] == "log" && $0["payload"]?["stream"] == "stdout" }.compactMap { $0["payload"]?["line"]?.stringValue }
+        }
+    }
+
+    static let sleepy = """
+    import time
+    def main(label, seconds=0.5, **rest):
+        start = time.time()
+        time.sleep(seconds)
+        return {"label": label, "start": start, "end": time.time()}
+    """
+
+    static func step(_ s: JSON, _ id: String) -> JSON? { s["steps"]?.arrayValue?.first { $0["id"]?.stringValue == id } }
+
+    static func contiguous(_ events: [JSON]) -> Bool {
+        events.enumerated().allSatisfy { $0.element["seq"]?.intValue == Int64($0.offset + 1) }
+    }
+
+    @Test func diamondMiddleStepsOverlapAndJoin() throws {
+        let f = try Fixture()
+        try f.python("sleepy", Self.sleepy)
+        try f.python("join", "def main(left, right):\n    return {'labels': [left['label'], right['label']]}\n")
+        try f.workflow("diamond", ["steps": [
+            ["id": "a", "component": "sleepy", "inputs": ["label": "a", "seconds": 0.05]],
+            ["id": "b", "component": "sleepy", "needs": ["a"], "inputs": ["label": "b"]],
+            ["id": "c", "component": "sleepy", "needs": ["a"], "inputs": ["label": "c"]],
+            ["id": "d", "component": "join", "needs": ["b", "c"], "inputs": ["left": "${steps.b.result}", "right": "${steps.c.result}"]],
+        ]])
+        let id = try f.run("diamond")
+        let s = try f.wait(id)
+        #expect(s["status"] == "succeeded")
+        let b = Self.step(s, "b")?["result"], c = Self.step(s, "c")?["result"]
+        let bs = b?["start"]?.doubleValue ?? 0, be = b?["end"]?.doubleValue ?? 0
+        let cs = c?["start"]?.doubleValue ?? 0, ce = c?["end"]?.doubleValue ?? 0
+        #expect(bs < ce && cs < be, "b and c ran at the same time")
+        #expect(Self.step(s, "d")?["result"] == ["labels": ["b", "c"]])
+        #expect(s["outputs"] == ["d": ["labels": ["b", "c"]]])
+        #expect(Self.contiguous(try f.events(id)))
+    }
+
+    @Test func failTwiceThenSucceedWithBackoff() throws {
+        let f = try Fixture()
+        try f.python("flaky", """
+        import os
+        def main():
+            n = int(os.environ["MCPK_ATTEMPT"])
+            if n < 3:
+                raise ValueError("boom %d" % n)
+            return {"attempt": n}
+        """)
+        try f.workflow("flaky", ["steps": [["id": "f", "component": "flaky", "retries": ["max": 3, "backoffSeconds": 0.2, "factor": 2]]]])
+        let id = try f.run("flaky")
+        let s = try f.wait(id)
+        #expect(s["status"] == "succeeded")
+        let step = Self.step(s, "f")
+        #expect(step?["attempt"] == 3)
+        #expect(step?["attempts"]?.arrayValue?.map { $0["status"] } == ["failed", "failed", "succeeded"])
+        let errors = step?["errors"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(errors.count == 2 && errors[0].contains("boom 1") && errors[1].contains("boom 2"))
+        let retrying = try f.events(id).filter { $0["payload"]?["status"] == "retrying" }
+        #expect(retrying.count == 2)
+        #expect(retrying.allSatisfy { ($0["payload"]?["delay_ms"]?.intValue ?? 0) > 0 })
+    }
+
+    @Test func timedOutStep() throws {
+        let f = try Fixture()
+        try f.python("hang", "import subprocess, time\ndef main():\n    subprocess.Popen(['sleep', '60'])\n    time.sleep(60)\n")
+        try f.workflow("hang", ["steps": [["id": "h", "component": "hang", "timeoutSeconds": 1]]])
+        let s = try f.wait(try f.run("hang"), timeout: 30)
+        #expect(s["status"] == "timed_out")
+        #expect(Self.step(s, "h")?["status"] == "timed_out")
+    }
+
+    @Test func cancelRunningRun() throws {
+        let f = try Fixture()
+        try f.python("sleepy", Self.sleepy)
+        try f.workflow("long", ["steps": [
+            ["id": "a", "component": "sleepy", "inputs": ["label": "a", "seconds": 60]],
+            ["id": "b", "component": "sleepy", "needs": ["a"], "inputs": ["label": "b"]],
+        ]])
+        let id = try f.run("long")
+        while Self.step(try f.kernel.call("run.get", ["id": .string(id)]), "a")?["status"] != "running" { usleep(20_000) }
+        _ = try f.kernel.call("run.cancel", ["id": .string(id)])
+        let s = try f.wait(id, timeout: 30)
+        #expect(s["status"] == "cancelled")
+        #expect(Self.step(s, "a")?["status"] == "cancelled")
+        #expect(Self.step(s, "b")?["status"] == "cancelled")
+        let again = try f.kernel.call("run.cancel", ["id": .string(id)])
+        #expect(again["status"] == "cancelled")
+        #expect(try f.events(id).last?["type"] == "end")
+    }
+
+    @Test func whenSkipsAndContinueOnError() throws {
+        let f = try Fixture()
+        try f.component("merge", ["type": "Utility", "operation": "merge"])
+        try f.python("bad", "def main(**kw):\n    raise RuntimeError('expected failure')\n")
+        try f.workflow("branches", ["inputs": ["type": "object", "properties": ["go": ["type": "boolean", "default": false]]], "steps": [
+            ["id": "a", "component": "merge", "inputs": ["x": ["v": 1]]],
+            ["id": "b", "component": "merge", "needs": ["a"], "when": "${inputs.go} == true", "inputs": ["y": "${steps.a.result}"]],
+            ["id": "c", "component": "merge", "needs": ["b"]],
+            ["id": "bad", "component": "bad", "needs": ["a"], "continueOnError": true],
+            ["id": "d", "component": "merge", "needs": ["bad"], "inputs": ["z": ["w": 3]]],
+        ]])
+        let s = try f.wait(try f.run("branches"))
+        #expect(s["status"] == "succeeded")
+        #expect(Self.step(s, "b")?["status"] == "skipped")
+        #expect(Self.step(s, "c")?["status"] == "skipped")
+        #expect(Self.step(s, "bad")?["status"] == "failed")
+        #expect(Self.step(s, "bad")?["error"]?.stringValue?.contains("RuntimeError: expected failure") == true)
+        #expect(Self.step(s, "d")?["status"] == "succeeded")
+        let ran = try f.wait(try f.run("branches", ["go": true]))
+        #expect(Self.step(ran, "c")?["status"] == "succeeded")
+        #expect(throws: ControlClient.ClientError.self) { try f.run("branches", ["go": "yes"]) }
+    }
+
+    @Test func concurrencyOneRunsThreeQueuedRunsInOrder() throws {
+        let f = try Fixture()
+        try f.python("sleepy", Self.sleepy)
+        try f.workflow("one", ["concurrency": 1, "steps": [["id": "s", "component": "sleepy", "inputs": ["label": "x", "seconds": 0.3]]]])
+        let ids = try (0..<3).map { _ in try f.run("one") }
+        let second = try f.kernel.call("run.get", ["id": .string(ids[2])])
+        #expect(second["status"] == "queued")
+        let runs = try ids.map { try f.wait($0) }
+        #expect(runs.allSatisfy { $0["status"] == "succeeded" })
+        let w = runs.map { (Self.step($0, "s")?["result"]?["start"]?.doubleValue ?? 0, Self.step($0, "s")?["result"]?["end"]?.doubleValue ?? 0) }
+        #expect(w[0].1 <= w[1].0 && w[1].1 <= w[2].0)
+        let started = runs.compactMap { $0["started_at"]?.stringValue }
+        #expect(started == started.sorted())
+    }
+
+    @Test func killNineDuringStepThreeRecovers() throws {
+        let home = KernelProcess.makeHome()
+        // Both fixtures live to the end: a KernelProcess removes its home when released.
+        let f: Fixture? = try Fixture(home: home)
+        try f?.python("mark", """
+        import os, time
+        def main(name, **kw):
+            print("ran", name, "attempt", os.environ["MCPK_ATTEMPT"], flush=True)
+            if name == "s3" and os.environ["MCPK_ATTEMPT"] == "1":
+                time.sleep(60)
+            return {"name": name}
+        """)
+        let steps: [JSON] = (1...5).map { i in
+            var o = JSONObject([("id", .string("s\(i)")), ("component", "mark"), ("inputs", ["name": .string("s\(i)")])])
+            if i > 1 { o["needs"] = [.string("s\(i - 1)")] }
+            if i == 3 { o["retries"] = ["max": 1, "backoffSeconds": 0] }
+            return .object(o)
+        }
+        try f?.workflow("five", ["steps": .array(steps)])
+        let id = try f?.run("five") ?? ""
+        while try !(f?.stdout(id) ?? []).contains("ran s3 attempt 1") { usleep(20_000) }
+        let before = try f?.events(id).count ?? 0
+        f?.kernel.kill9()
+        let g = try Fixture(home: home)
+        let s = try g.wait(id)
+        #expect(s["status"] == "succeeded")
+        #expect(try g.stdout(id) == ["ran s1 attempt 1", "ran s2 attempt 1", "ran s3 attempt 1", "ran s3 attempt 2", "ran s4 attempt 1", "ran s5 attempt 1"])
+        #expect(Self.step(s, "s3")?["attempts"]?.arrayValue?.first?["error"] == "interrupted by kernel restart")
+        let events = try g.events(id)
+        #expect(events.count > before)
+        #expect(Self.contiguous(events))
+        #expect(events.last?["type"] == "end")
+    }
+
+    @Test func tenThousandLinesTwoSubscribersSameSequence() throws {
+        let f = try Fixture()
+        try f.python("chatty", "def main(n):\n    for i in range(n):\n        print('line', i)\n    return {'n': n}\n")
+        try f.workflow("chatty", ["steps": [["id": "p", "component": "chatty", "inputs": ["n": 10000]]]])
+        let id = try f.run("chatty")
+        func follow(_ c: ControlClient, after: Int64, until: (([JSON]) -> Bool)? = nil, into got: inout [JSON]) throws {
+            while got.last?["type"] != "end" {
+                if let until, until(got) { return }
+                guard let msg = try c.readMessage() else { break }
+                if msg["method"] == "run.event", let e = msg["params"]?["event"] { got.append(e) }
+            }
+        }
+        let a = try f.kernel.client()
+        var gotA = (try a.call("run.subscribe", ["id": .string(id), "after": 0])["events"]?.arrayValue ?? [])
+        gotA += a.takeNotifications().compactMap { $0["params"]?["event"] }
+        try follow(a, after: 0, until: { $0.count >= 3000 }, into: &gotA)
+        let b = try f.kernel.client()
+        var gotB = (try b.call("run.subscribe", ["id": .string(id), "after": 1000])["events"]?.arrayValue ?? [])
+        gotB += b.takeNotifications().compactMap { $0["params"]?["event"] }
+        try follow(a, after: 0, into: &gotA)
+        try follow(b, after: 1000, into: &gotB)
+        let seqA = gotA.compactMap { $0["seq"]?.intValue }
+        let seqB = gotB.compactMap { $0["seq"]?.intValue }
+        #expect(seqA == Array(1...Int64(seqA.count)))
+        #expect(seqB == Array(1001...Int64(seqA.count)))
+        #expect(Array(gotA.dropFirst(1000)) == gotB)
+        let lines = gotA.filter { $0["type"] == "log" && $0["payload"]?["stream"] == "stdout" }.compactMap { $0["payload"]?["line"]?.stringValue }
+        #expect(lines == (0..<10000).map { "line \($0)" })
+        #expect(gotA.last?["type"] == "end")
+    }
+
+    @Test func outputArtifactThroughTheSocket() throws {
+        let f = try Fixture()
+        try f.component("report", ["type": "Output", "format": "csv", "name": "table"])
+        try f.workflow("out", ["steps": [["id": "o", "component": "report", "inputs": ["data": [["a": 1, "b": "x"], ["a": 2, "b": "y"]]]]]])
+        let id = try f.run("out")
+        #expect(try f.wait(id)["status"] == "succeeded")
+        let list = try f.kernel.call("run.artifacts", ["id": .string(id)])
+        #expect(list["artifacts"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
+        let a = try f.kernel.call("run.artifact", ["id": .string(id), "name": "table.csv"])
+        #expect(a["content"] == "a,b\n1,x\n2,y\n")
+        let runs = try f.kernel.call("run.list", ["workflow": "out", "status": "succeeded"])
+        #expect(runs["runs"]?.arrayValue?.map { $0["id"] } == [.string(id)])
+    }
+}

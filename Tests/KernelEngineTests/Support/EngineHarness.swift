@@ -1,0 +1,66 @@
+import Glibc
+import KernelCore
+import KernelEngine
+import KernelLoop
+import KernelSandbox
+import Logging
+
+/// An engine over a MemoryRunStore with the real executors, in a fresh temporary home.
+@KernelActor
+final class EngineHarness {
+    let store: MemoryRunStore
+    let engine: RunEngine
+    let home: String
+
+    init(store: MemoryRunStore? = nil, home: String? = nil, owner: String = "test-kernel",
+         maxConcurrentSteps: Int? = nil) async throws {
+        self.store = store ?? MemoryRunStore()
+        self.home = home ?? EngineHarness.makeTemp()
+        let executors = ExecutorRegistry()
+        var config = SandboxConfiguration(home: self.home, runtimeDirectory: EngineHarness.repoRoot + "/runtime")
+        config.requestedMode = .bubblewrap
+        let sandbox = Sandbox(configuration: config)
+        await sandbox.probe()
+        executors.register(SandboxStepExecutor(sandbox: sandbox))
+        executors.register(UtilityExecutor())
+        executors.register(OutputExecutor())
+        var logger = Logger(label: "engine-test")
+        logger.logLevel = .warning
+        engine = RunEngine(configuration: .init(home: self.home, owner: owner, maxConcurrentSteps: maxConcurrentSteps,
+                                                terminateGraceMilliseconds: 500),
+                           store: self.store, catalog: self.store, executors: executors, logger: logger)
+        try await engine.start()
+    }
+
+    nonisolated static var repoRoot: String {
+        var p = #filePath
+        for _ in 0..<4 { if let i = p.lastIndex(of: "/") { p = String(p[..<i]) } }
+        return p
+    }
+
+    nonisolated static func makeTemp() -> String {
+        var template = Array("/tmp/mcpk-engine-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return p.map { String(cString: $0) } ?? "/tmp/mcpk-engine-\(getpid())"
+    }
+
+    @discardableResult
+    func python(_ name: String, _ code: String) -> Component {
+        store.addComponent(name, .pythonScript, ["codeContent": .string(code)])
+    }
+
+    /// Runs a workflow to its end and returns the final snapshot.
+    func runToEnd(_ workflow: String, _ inputs: JSON = [:]) async throws -> JSON {
+        let run = try await engine.submit(workflow: workflow, version: nil, inputs: inputs, actor: "test")
+        await engine.waitUntilFinished(run.id)
+        return try await engine.snapshot(run.id)
+    }
+
+    func events(_ runID: String) -> [RunEvent] { store.eventLog[runID] ?? [] }
+}
+
+extension JSON {
+    func step(_ id: String) -> JSON? {
+        self["steps"]?.arrayValue?.first { $0["id"]?.stringValue == id }
+    }
+}
