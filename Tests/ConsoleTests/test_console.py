@@ -213,8 +213,7 @@ def test_schema_browser_and_query(page, fixture_connection):
     conn = fixture_connection.connection
     visit(page, f"/data-sources/{conn['id']}", "#schema-tree [data-table='orders']")
     expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
-    page.locator("#schema-tree [data-table='customers'] summary").click()
-    page.locator("#schema-tree [data-table='orders'] summary").click()
+    expect(page.locator("[data-table='orders'] [data-column='customer_id']")).to_contain_text("customers.id")
     expect(page.locator("[data-table='customers'] [data-column='id'] [data-badge='PK']")).to_have_count(1)
     expect(page.locator("[data-table='customers'] [data-column='email'] [data-badge='UNIQUE']")).to_have_count(1)
     expect(page.locator("[data-table='orders'] [data-column='customer_id'] [data-badge='FK']")).to_have_count(1)
@@ -289,3 +288,34 @@ def test_token_sign_in_when_the_kernel_requires_one(browser):
         ctx.close()
     finally:
         k.stop()
+
+
+def test_plugins_page_lists_bundled_and_loads_one_by_path(page, kernel):
+    """Builds docs/PLUGINS.md's minimal connector with cc and loads it through the page."""
+    import shutil
+    import subprocess
+    from conftest import ROOT
+    doc = (ROOT / "docs" / "PLUGINS.md").read_text()
+    block = doc.split("<!-- minimal-connector:begin -->", 1)[1].split("<!-- minimal-connector:end -->", 1)[0]
+    source = block.split("```c", 1)[1].rsplit("```", 1)[0]
+    cc = shutil.which("cc") or shutil.which("clang")
+    assert cc, "a C compiler (cc) is needed to build the plugin fixture"
+    src = f"{kernel.home}/squares.c"
+    lib = f"{kernel.home}/libsquares.so"
+    with open(src, "w") as f:
+        f.write(source)
+    subprocess.run([cc, "-shared", "-fPIC", f"-I{ROOT / 'include'}", src, "-o", lib], check=True)
+    visit(page, "/plugins", "#plugins-table [data-plugin='sqlite']")
+    expect(page.locator("#plugins-table [data-plugin='squares']")).to_have_count(0)
+    page.fill("#plugin-path", lib)
+    page.click("form.filters button[type=submit]")
+    row = page.locator("#plugins-table [data-plugin='squares']")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("connector")
+    assert any(p["name"] == "squares" for p in items(kernel.api("GET", "/plugins")))
+    # A path that is not a plugin is refused with the kernel's reason, shown next to the form.
+    page.watch.allowed_status.update({400, 422})
+    page.fill("#plugin-path", src)
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(".field-error[role=alert]").first).to_be_visible()
+    shot(page, "plugins-loaded-desktop")

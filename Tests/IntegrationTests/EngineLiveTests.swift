@@ -266,4 +266,28 @@ import Testing
         let runs = try f.kernel.call("run.list", ["workflow": "out", "status": "succeeded"])
         #expect(runs["runs"]?.arrayValue?.map { $0["id"] } == [.string(id)])
     }
+
+    @Test func cliRunFollowExitCodesAndRunsCommands() throws {
+        let f = try Fixture()
+        try f.python("p", "import mcpk\ndef main(ok):\n    mcpk.progress(0.5, 'half')\n    print('working')\n    if not ok:\n        raise ValueError('nope')\n    return {'ok': ok}\n")
+        try f.workflow("cli", ["inputs": ["type": "object", "properties": ["ok": ["type": "boolean"]]], "steps": [["id": "a", "component": "p", "inputs": ["ok": "${inputs.ok}"]]]])
+        let (okStatus, okOut, _) = try f.kernel.cli(["run", "cli", "-i", "ok=true", "--follow"])
+        #expect(okStatus == 0)
+        #expect(okOut.contains("[a] working"))
+        #expect(okOut.contains("50% half"))
+        #expect(okOut.contains("run succeeded"))
+        let (badStatus, badOut, _) = try f.kernel.cli(["run", "cli", "-i", "ok=false", "--follow"])
+        #expect(badStatus == 1)
+        #expect(badOut.contains("ValueError: nope"))
+        let (_, list, _) = try f.kernel.cli(["runs", "list", "--workflow", "cli"])
+        #expect(list.contains("succeeded") && list.contains("failed"))
+        let (_, id, _) = try f.kernel.cli(["run", "cli", "-i", "ok=true", "--no-follow"])
+        let runID = id.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try f.wait(runID)
+        let (logsStatus, logs, _) = try f.kernel.cli(["runs", "logs", "-f", runID])
+        #expect(logsStatus == 0)
+        #expect(logs.contains("[a] working"))
+        let (_, get, _) = try f.kernel.cli(["runs", "get", runID])
+        #expect(get.contains("{\"ok\":true}"))
+    }
 }

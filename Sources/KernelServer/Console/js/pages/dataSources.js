@@ -93,7 +93,8 @@ async function renderDetail(main, id, query) {
         const r = await api(`/external-databases/${encodeURIComponent(conn.id)}/test`, { method: 'POST', body: {} });
         const ms = r?.latency_ms ?? r?.latencyMs ?? Math.round(performance.now() - t0);
         const ok = r?.ok !== false && r?.success !== false;
-        clear(testOut, h(`span.badge.st-${ok ? 'ok' : 'error'}`, ok ? '✓ connected' : '✗ failed'), ` ${Number(ms).toFixed(1)} ms`, r?.message ? h('span.muted', ` · ${r.message}`) : null);
+        const detail = r?.error ? (r.error.message || JSON.stringify(r.error)) : (r?.server_version ? `server ${r.server_version}` : r?.message);
+        clear(testOut, h(`span.badge.st-${ok ? 'ok' : 'error'}`, ok ? '✓ connected' : '✗ failed'), ` ${Number(ms).toFixed(1)} ms`, detail ? h('span.muted', ` · ${detail}`) : null);
       } catch (e) { clear(testOut, h('span.badge.st-error', '✗ failed'), ` ${e.message}`); }
       finally { testBtn.disabled = false; }
     } }, 'Test connection');
@@ -115,28 +116,44 @@ async function renderDetail(main, id, query) {
 
 function badge(text, title) { return h('span.tag', { title, dataset: { badge: text } }, text); }
 
-function columnItem(c) {
-  const fk = c.foreign_key || c.references || c.fk;
+/** Badges of a column, from its own flags or from the table's constraints (plugin.h scan JSON). */
+function columnKeys(c, constraints) {
+  const has = (type) => constraints.some(k => k.type === type && Array.isArray(k.columns) && k.columns.includes(c.name));
+  let fk = c.foreign_key || c.references || c.fk || null;
+  const fkc = constraints.find(k => k.type === 'foreign_key' && Array.isArray(k.columns) && k.columns.includes(c.name));
+  if (fkc) {
+    const i = fkc.columns.indexOf(c.name);
+    fk = { table: fkc.referenced_table, column: (fkc.referenced_columns || [])[i] ?? '' };
+  }
+  return { pk: !!(c.primary_key || c.pk || has('primary_key')), unique: !!(c.unique || has('unique')), fk };
+}
+
+function columnItem(c, constraints) {
+  const { pk, unique, fk } = columnKeys(c, constraints);
   const fkText = fk && typeof fk === 'object' ? `${fk.table || ''}.${fk.column || ''}` : String(fk || '');
   return h('li', { role: 'treeitem', dataset: { column: c.name } },
     h('code', c.name), ' ', h('span.muted.small', c.type || c.data_type || ''),
     c.nullable === false || c.not_null ? h('span.muted.small', ' not null') : null, ' ',
-    c.primary_key || c.pk ? badge('PK', 'primary key') : null,
+    pk ? badge('PK', 'primary key') : null,
     fk ? badge('FK', `references ${fkText}`) : null,
     fk ? h('span.muted.small', ` → ${fkText}`) : null,
-    c.unique ? badge('UNIQUE', 'unique') : null);
+    unique ? badge('UNIQUE', 'unique') : null);
 }
 
-function tableItem(t) {
-  const summary = h('summary', '▦ ', t.name, t.kind && t.kind !== 'table' ? h('span.muted.small', ` (${t.kind})`) : null);
-  const cols = h('ul', { role: 'group' }, listOf(t.columns ?? []).map(columnItem));
-  return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', summary, cols));
+const OPEN_TABLES_UP_TO = 8;
+
+function tableItem(t, open) {
+  const kind = t.type || t.kind;
+  const constraints = listOf(t.constraints ?? []);
+  const summary = h('summary', '▦ ', t.name, kind && kind !== 'table' ? h('span.muted.small', ` (${kind})`) : null);
+  const cols = h('ul', { role: 'group' }, listOf(t.columns ?? []).map(c => columnItem(c, constraints)));
+  return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', { open }, summary, cols));
 }
 
 function schemaItem(s, open) {
   const tables = listOf(s.tables ?? []);
   const summary = h('summary', '◆ ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
-  return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(tableItem))));
+  return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(t => tableItem(t, tables.length <= OPEN_TABLES_UP_TO)))));
 }
 
 function schemaBrowser(panel, conn) {
