@@ -384,3 +384,28 @@ def test_dashboard_shows_running_runs_live_and_cancel_from_run_detail(page, kern
     expect(page.locator(f"[data-run-id='{run_id}']")).to_have_count(0)
     visit(page, "/runs?status=cancelled", f"[data-run-id='{run_id}']")
     expect(page.locator(f"[data-run-id='{run_id}']")).to_contain_text("cancelled")
+
+
+def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel, catalog):
+    page.watch.allowed_status.add(422)
+    visit(page, f"/components/{catalog.hello['id']}", "#component-config")
+    page.click("text=Use in a workflow")
+    page.wait_for_url(re.compile(r"#/workflows/new\?component="))
+    expect(page.locator("#s0-component")).to_have_value(catalog.hello["id"])
+    expect(page.locator("#dag [data-step='hello_python']")).to_have_count(1)
+    page.fill("#wf-name", "Kernel-validated")
+    # An id the browser does not check but the kernel refuses: its 422 path (steps[0].id) lands on the step.
+    page.fill("#s0-id", "9 lives")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    card = page.locator(".step-card[data-step-index='0']")
+    expect(card).to_have_class(re.compile("invalid"))
+    expect(card.locator(".field-error-list")).to_contain_text("must start with a letter")
+    expect(page.locator("#dag .node.invalid")).to_have_count(1)
+    assert not [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+    page.fill("#s0-id", "fixed")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    expect(card).not_to_have_class(re.compile("invalid"))
+    page.wait_for_url(re.compile(r"#/workflows/[0-9a-f-]{8,}$"))
+    assert [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
