@@ -319,3 +319,93 @@ def test_plugins_page_lists_bundled_and_loads_one_by_path(page, kernel):
     page.click("form.filters button[type=submit]")
     expect(page.locator(".field-error[role=alert]").first).to_be_visible()
     shot(page, "plugins-loaded-desktop")
+
+
+ARTIFACT_CODE = '''import json
+import mcpk
+
+def main(**inputs):
+    mcpk.progress(0.5, "half way")
+    with open("report.csv", "w") as f:
+        f.write("a,b\\n1,2\\n")
+    mcpk.artifact("report.csv", "report.csv", "text/csv")
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": "1 + 1",
+                     "outputs": [], "execution_count": 1}]}
+    with open("executed.ipynb", "w") as f:
+        json.dump(nb, f)
+    mcpk.artifact("executed.ipynb", "executed.ipynb")
+    mcpk.result_preview({"rows": 1})
+    return {"artifacts": 2}
+'''
+
+
+def test_run_detail_progress_previews_and_artifact_downloads(page, kernel):
+    c = kernel.api("POST", "/components", {"name": "Artifact maker", "config": {"type": "Python Script", "codeContent": ARTIFACT_CODE}})
+    wf = kernel.api("POST", "/workflows", {"name": "Artifacts", "steps": [{"id": "make", "component": c["id"]}]})
+    started = kernel.api("POST", f"/workflows/{wf['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    visit(page, f"/runs/{run_id}", "#log")
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+    expect(page.locator("#steps-table [data-step='make']")).to_contain_text("half way")
+    expect(page.locator("#steps-table [data-step='make'] [role=progressbar]")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#gantt [data-step='make'] .bar")).to_have_count(1)
+    expect(page.locator("#previews [data-preview-step='make']")).to_contain_text('"artifacts": 2')
+    expect(page.locator("[data-artifact='report.csv']")).to_be_visible()
+    with page.expect_download() as d:
+        page.click("[data-artifact='report.csv']")
+    assert d.value.suggested_filename == "report.csv"
+    assert open(d.value.path()).read() == "a,b\n1,2\n"
+    with page.expect_download() as d:
+        page.click("[data-artifact='executed.ipynb']")
+    assert d.value.suggested_filename == "executed.ipynb"
+    import json
+    assert json.load(open(d.value.path()))["nbformat"] == 4
+    shot(page, "run-detail-artifacts-desktop")
+
+
+def test_dashboard_shows_running_runs_live_and_cancel_from_run_detail(page, kernel, catalog):
+    visit(page, "/", '[data-metric="active_runs"] .value')
+    expect(page.locator("#live-state")).to_have_text("● live")
+    started = kernel.api("POST", f"/workflows/{catalog.slow_workflow['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    row = page.locator(f"[data-run-id='{run_id}']")
+    expect(row).to_be_visible(timeout=30_000)  # arrived through /api/v1/events, no reload
+    expect(row).to_contain_text("running", timeout=30_000)
+    shot(page, "dashboard-running-desktop")
+    row.locator("a").click()
+    page.wait_for_url(re.compile(f"#/runs/{run_id}$"))
+    expect(page.locator("#run-status")).to_contain_text("running")
+    page.click("#run-cancel")
+    expect(page.locator("#run-status")).to_contain_text("cancelled", timeout=60_000)
+    run = kernel.api("GET", f"/workflow-runs/{run_id}")
+    assert run.get("run", run)["status"] == "cancelled"
+    page.goto("/#/")
+    expect(page.locator(f"[data-run-id='{run_id}']")).to_have_count(0)
+    visit(page, "/runs?status=cancelled", f"[data-run-id='{run_id}']")
+    expect(page.locator(f"[data-run-id='{run_id}']")).to_contain_text("cancelled")
+
+
+def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel, catalog):
+    page.watch.allowed_status.add(422)
+    visit(page, f"/components/{catalog.hello['id']}", "#component-config")
+    page.click("text=Use in a workflow")
+    page.wait_for_url(re.compile(r"#/workflows/new\?component="))
+    expect(page.locator("#s0-component")).to_have_value(catalog.hello["id"])
+    expect(page.locator("#dag [data-step='hello_python']")).to_have_count(1)
+    page.fill("#wf-name", "Kernel-validated")
+    # An id the browser does not check but the kernel refuses: its 422 path (steps[0].id) lands on the step.
+    page.fill("#s0-id", "9 lives")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    card = page.locator(".step-card[data-step-index='0']")
+    expect(card).to_have_class(re.compile("invalid"))
+    expect(card.locator(".field-error-list")).to_contain_text("must start with a letter")
+    expect(page.locator("#dag .node.invalid")).to_have_count(1)
+    assert not [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+    page.fill("#s0-id", "fixed")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    expect(card).not_to_have_class(re.compile("invalid"))
+    page.wait_for_url(re.compile(r"#/workflows/[0-9a-f-]{8,}$"))
+    assert [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
