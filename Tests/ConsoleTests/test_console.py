@@ -47,6 +47,12 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
         visit(phone, path, ready)
         shot(phone, f"{name}-phone")
         phone.watch.check()
+    # Dark colour scheme (prefers-color-scheme) for a few pages.
+    page.emulate_media(color_scheme="dark")
+    for name, path, ready in page_table(seed)[:1] + page_table(seed)[10:11]:
+        visit(page, path, ready)
+        shot(page, f"{name}-dark-desktop")
+    page.emulate_media(color_scheme="light")
     # Spot checks of the content itself.
     visit(page, "/", '[data-metric="total_components"] .value')
     summary = kernel.api("GET", "/dashboard/summary")
@@ -56,6 +62,7 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
     expect(page.locator("#component-config")).to_contain_text("hello again from")
     visit(page, f"/runs/{seed.run_id}", "#steps-table [data-step='greet']")
     expect(page.locator("#run-status")).to_contain_text(seed.run["status"].replace("_", " "))
+    expect(page.locator("#run-cancel")).to_be_hidden()  # a finished run cannot be cancelled
     expect(page.locator("#previews")).to_contain_text("hello seed")
 
 

@@ -70,5 +70,15 @@ import Testing
         let events = try HTTPTestClient.request(port: port, "GET", "/api/v1/workflow-runs/\(runID)/events?after=\(n - 1)")
         #expect(events.json["events"]?[0]?["seq"]?.intValue == n)
         #expect(events.json["events"]?[0]?["type"]?.stringValue == "end")
+
+        // The run and its step are counted in /metrics (fed by events.subscribe).
+        let runStatus = try #require(finished.json["status"]?.stringValue ?? finished.json["run"]?["status"]?.stringValue)
+        let metrics = try HTTPTestClient.request(port: port, "GET", "/metrics").text
+        #expect(metrics.contains("mcpk_runs_total{status=\"\(runStatus)\"} 1"), "\(metrics)")
+        #expect(metrics.contains("mcpk_runs_total{status=\"running\"} 1"))
+        #expect(metrics.contains("mcpk_steps_total{status=\"running\",type=\"\"} 1") || metrics.contains("mcpk_steps_total{status=\"running\",type=\"Python Script\"} 1"))
+        #expect(metrics.contains("mcpk_step_duration_seconds_count"))
+        #expect(metrics.contains("mcpk_sse_clients{stream=\"run\"} 0"))
+        #expect(metrics.contains("mcpk_connections{transport=\"socket\"}"))
     }
 }
