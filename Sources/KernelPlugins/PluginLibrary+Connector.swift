@@ -218,6 +218,10 @@ final class SinkBox {
         s.row = { data, cells, count in
             guard let data else { return Int32(MCPK_STATUS_INVALID_ARGUMENT) }
             let box = Unmanaged<SinkBox>.fromOpaque(data).takeUnretainedValue()
+            if let fast = box.sink as? CellRowSink {
+                return fast.cells(UnsafeBufferPointer(start: cells, count: cells == nil ? 0 : count))
+                    ? Int32(MCPK_STATUS_OK) : Int32(MCPK_STATUS_CANCELLED)
+            }
             var row: [JSON] = []
             row.reserveCapacity(count)
             if let cells { for i in 0..<count { row.append(SinkBox.json(cells[i])) } }

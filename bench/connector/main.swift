@@ -7,6 +7,7 @@ import Glibc
 import KernelCore
 import KernelLoop
 import KernelPlugins
+import MCPKPluginABI
 
 struct Options {
     var url = ""
@@ -41,29 +42,32 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Writes every row as one NDJSON line to a socket, in 64 KiB writes.
-final class SocketSink: RowSink {
+/// Writes every row as one NDJSON line to a socket, in 64 KiB writes,
+/// encoding the plugin's typed cells directly (no intermediate JSON values).
+final class SocketSink: CellRowSink {
     static let flushBytes = 64 << 10
     let fd: Int32
-    var buffer: [UInt8] = []
+    var encoder = NDJSONRowEncoder(capacity: SocketSink.flushBytes * 2)
     var rows = 0
 
-    init(fd: Int32) {
-        self.fd = fd
-        buffer.reserveCapacity(SocketSink.flushBytes * 2)
-    }
+    init(fd: Int32) { self.fd = fd }
 
     func columns(_ columns: [QueryColumn]) -> Bool {
-        buffer.append(contentsOf: JSON.array(columns.map(\.json)).serializedBytes())
-        buffer.append(10)
+        encoder.append(line: JSON.array(columns.map(\.json)).serializedBytes())
+        return true
+    }
+
+    func cells(_ cells: UnsafeBufferPointer<mcpk_value>) -> Bool {
+        encoder.append(row: cells)
+        rows += 1
+        if encoder.bytes.count >= SocketSink.flushBytes { return flush() }
         return true
     }
 
     func row(_ cells: [JSON]) -> Bool {
-        buffer.append(contentsOf: JSON.array(cells).serializedBytes())
-        buffer.append(10)
+        encoder.append(line: JSON.array(cells).serializedBytes())
         rows += 1
-        if buffer.count >= SocketSink.flushBytes { return flush() }
+        if encoder.bytes.count >= SocketSink.flushBytes { return flush() }
         return true
     }
 
@@ -71,13 +75,16 @@ final class SocketSink: RowSink {
 
     func flush() -> Bool {
         var off = 0
-        while off < buffer.count {
-            let n = buffer[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { if errno == EINTR { continue }; return false }
-            off += n
+        let ok = encoder.bytes.withUnsafeBytes { p -> Bool in
+            while off < p.count {
+                let n = send(fd, p.baseAddress! + off, p.count - off, Int32(MSG_NOSIGNAL))
+                if n <= 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
         }
-        buffer.removeAll(keepingCapacity: true)
-        return true
+        encoder.removeAll()
+        return ok
     }
 }
 
