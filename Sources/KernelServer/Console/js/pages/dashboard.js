@@ -36,7 +36,7 @@ export async function render(main) {
         return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
       }));
       const recent = listOf(s.recent_activity);
-      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20)) : empty('No activity yet.'));
+      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20), { compact: true }) : empty('No activity yet.'));
     } catch (e) {
       clear(cards, errorState(e, loadSummary));
       clear(activity, h('h2#activity-h', 'Recent activity'), errorState(e));
@@ -121,7 +121,7 @@ export function renderHealth(hl) {
   if (sandbox && typeof sandbox === 'object') {
     const [cls, label] = SANDBOX_STATUS[sandbox.status] || ['unknown', sandbox.status || 'unknown'];
     out.append(h('p.small', { id: 'sandbox-summary' }, h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'warn' ? '⚠' : cls === 'error' ? '✗' : '?'), label),
-      ' ', [sandbox.mode ? `mode ${sandbox.mode}` : null, sandbox.bwrap_version ? `bubblewrap ${sandbox.bwrap_version}` : null,
+      ' ', [sandbox.mode ? `mode ${sandbox.mode}` : null, sandbox.bwrap_version ? String(sandbox.bwrap_version) : null,
         sandbox.ready === false ? 'process steps are refused' : (sandbox.ready ? 'steps run sandboxed' : null)].filter(Boolean).join(' · ')));
   }
   const layers = layerEntries(sandbox);
