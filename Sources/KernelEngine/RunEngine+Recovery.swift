@@ -49,8 +49,8 @@ extension RunEngine {
                     journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     failOrRetry(active, s, message: message, timedOut: false)
                 } else {
-                    moveStep(active, s, to: .failed, error: message)
                     journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
+                    moveStep(active, s, to: .failed, error: message)
                     stepFailedFinally(active, s, message: message, timedOut: false)
                 }
             case .queued:

@@ -37,7 +37,7 @@ public final class PluginConnection: @unchecked Sendable {
         }
     }
 
-    static func nowMs() -> Int64 {
+    public static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

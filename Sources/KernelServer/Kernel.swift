@@ -2,6 +2,7 @@ import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelPlugins
 import KernelEngine
 import KernelSandbox
 import KernelStore
@@ -29,6 +30,9 @@ public final class Kernel {
     public internal(set) var store: (any Store)?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
+    /// The plugin host and the open connector connections (see Kernel+Plugins.swift).
+    public internal(set) var plugins: PluginHost?
+    var connectionRuntime: ConnectionRuntime?
     /// The step sandbox and the run engine (see Kernel+Engine.swift).
     public internal(set) var sandbox: Sandbox?
     public internal(set) var engine: RunEngine?
@@ -69,13 +73,14 @@ public final class Kernel {
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
         try await openStore()
+        await startPlugins()
         registerMethods()
         try await startServices()
         try await startEngine()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server
-        try startHTTP()
+        try await startHTTP()
         try installSignalHandlers()
         phase = .running
         startupMilliseconds = Kernel.monotonicMilliseconds() - t0

@@ -12,7 +12,7 @@ struct MCPK: ParsableCommand {
     /// Every subcommand; each area appends its own in `Commands/`.
     static var commands: [ParsableCommand.Type] {
         [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self, AuditCommand.self, DashboardCommand.self,
-         ComponentsCommand.self, WorkflowsCommand.self,
-         PluginHostCommand.self]
+         ComponentsCommand.self, WorkflowsCommand.self, RunCommand.self, RunsCommand.self,
+         PluginsCommand.self, ConnectionsCommand.self, PluginHostCommand.self]
     }
 }

@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +30,73 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class DropProxy:
+    """A plain TCP forwarder in front of the live kernel. `drop()` cuts every
+    open connection at once — a real network drop as the browser sees it (the
+    kernel keeps running; nothing is faked)."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.lock = threading.Lock()
+        self.open = []
+        self.drops = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def drop(self):
+        with self.lock:
+            victims, self.open = self.open, []
+            self.drops += 1
+        for s in victims:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+        self.drop()
 
 
 class ApiError(Exception):
@@ -150,8 +218,8 @@ def make_fixture_db(path):
     db.close()
 
 
-class Seed:
-    """Real data created through the API before the browser looks at it."""
+class Catalog:
+    """Components and workflows created through the API."""
 
     def __init__(self, k: Kernel):
         self.hello = k.api("POST", "/components", {
@@ -172,13 +240,31 @@ class Seed:
             "steps": [{"id": "greet", "component": self.hello["id"], "inputs": {"name": "${inputs.name}"}}]})
         self.slow_workflow = k.api("POST", "/workflows", {
             "name": "Slow logs", "steps": [{"id": "slow", "component": self.slow["id"]}]})
-        started = k.api("POST", f"/workflows/{self.workflow['id']}/runs", {"inputs": {"name": "seed"}})
+
+
+class FinishedRun:
+    def __init__(self, k: Kernel, catalog: Catalog):
+        started = k.api("POST", f"/workflows/{catalog.workflow['id']}/runs", {"inputs": {"name": "seed"}})
         self.run_id = started.get("run_id") or started.get("id")
         self.run = k.wait_run(self.run_id)
+
+
+class FixtureConnection:
+    def __init__(self, k: Kernel):
         self.db_path = os.path.join(k.home, "fixture.sqlite")
         make_fixture_db(self.db_path)
         self.connection = k.api("POST", "/external-databases", {
             "name": "Fixture SQLite", "plugin": "sqlite", "config": {"path": self.db_path}})
+
+
+class Seed:
+    """Everything at once, for the page tour."""
+
+    def __init__(self, catalog, finished, conn):
+        self.hello, self.slow, self.agent = catalog.hello, catalog.slow, catalog.agent
+        self.workflow, self.slow_workflow = catalog.workflow, catalog.slow_workflow
+        self.run_id, self.run = finished.run_id, finished.run
+        self.connection, self.db_path = conn.connection, conn.db_path
 
 
 @pytest.fixture(scope="session")
@@ -189,8 +275,23 @@ def kernel():
 
 
 @pytest.fixture(scope="session")
-def seed(kernel):
-    return Seed(kernel)
+def catalog(kernel):
+    return Catalog(kernel)
+
+
+@pytest.fixture(scope="session")
+def finished_run(kernel, catalog):
+    return FinishedRun(kernel, catalog)
+
+
+@pytest.fixture(scope="session")
+def fixture_connection(kernel):
+    return FixtureConnection(kernel)
+
+
+@pytest.fixture(scope="session")
+def seed(catalog, finished_run, fixture_connection):
+    return Seed(catalog, finished_run, fixture_connection)
 
 
 @pytest.fixture(scope="session")

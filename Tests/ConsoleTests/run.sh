@@ -20,7 +20,7 @@ if ! "$VENV/bin/python" -c 'import playwright, pytest' 2>/dev/null; then
   "$VENV/bin/pip" install -q -r "$ROOT/Tests/ConsoleTests/requirements.txt"
 fi
 if [ -z "${MCPK_BIN:-}" ]; then
-  swift build --product mcpk >/dev/null
+  swift build >/dev/null   # mcpk and the bundled plugin libraries
   export MCPK_BIN="$ROOT/.build/debug/mcpk"
 fi
 mkdir -p "$ROOT/.build/console-screenshots"

@@ -47,6 +47,12 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
         visit(phone, path, ready)
         shot(phone, f"{name}-phone")
         phone.watch.check()
+    # Dark colour scheme (prefers-color-scheme) for a few pages.
+    page.emulate_media(color_scheme="dark")
+    for name, path, ready in page_table(seed)[:1] + page_table(seed)[10:11]:
+        visit(page, path, ready)
+        shot(page, f"{name}-dark-desktop")
+    page.emulate_media(color_scheme="light")
     # Spot checks of the content itself.
     visit(page, "/", '[data-metric="total_components"] .value')
     summary = kernel.api("GET", "/dashboard/summary")
@@ -56,10 +62,12 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
     expect(page.locator("#component-config")).to_contain_text("hello again from")
     visit(page, f"/runs/{seed.run_id}", "#steps-table [data-step='greet']")
     expect(page.locator("#run-status")).to_contain_text(seed.run["status"].replace("_", " "))
+    expect(page.locator("#run-cancel")).to_be_hidden()  # a finished run cannot be cancelled
     expect(page.locator("#previews")).to_contain_text("hello seed")
 
 
-def test_component_list_search_and_filters(page, seed):
+def test_component_list_search_and_filters(page, catalog):
+    seed = catalog
     visit(page, "/components", f'[data-component-id="{seed.hello["id"]}"]')
     page.fill("#component-search", "Summar")
     expect(page.locator("#component-list .card")).to_have_count(1)
@@ -115,7 +123,8 @@ def test_edit_shows_new_version_number(page, kernel):
     assert kernel.api("GET", f"/components/{c['id']}")["latest_version"] == 2
 
 
-def test_workflow_built_in_builder_runs(page, kernel, seed):
+def test_workflow_built_in_builder_runs(page, kernel, catalog):
+    seed = catalog
     visit(page, "/workflows/new", "#add-step")
     page.fill("#wf-name", "Built in the browser")
     page.click("#add-input")
@@ -159,48 +168,59 @@ def test_workflow_built_in_builder_runs(page, kernel, seed):
     assert len(wfs) == 1
 
 
-def test_live_logs_resume_after_drop_without_loss_or_duplicates(page, kernel, seed):
-    started = kernel.api("POST", f"/workflows/{seed.slow_workflow['id']}/runs", {"inputs": {}})
-    run_id = started.get("run_id") or started.get("id")
-    visit(page, f"/runs/{run_id}", "#log")
-    lines = page.locator("#log .line[data-stream='stdout']")
-    # Lines appear while the step is still running (live, not after the fact).
-    expect(lines.first).to_be_visible(timeout=60_000)
-    expect(page.locator("#run-status")).to_contain_text("running")
-    seen_live = lines.count()
-    assert 0 < seen_live < SLOW_LINES
-    # 1) A real network drop: the browser goes offline, the stream breaks, then comes back.
-    page.watch.allow_network_errors = True
-    page.context.set_offline(True)
-    time.sleep(1.5)
-    page.context.set_offline(False)
-    # 2) A forced reconnect from the last event id.
-    page.wait_for_function("() => window.mcpkConsole.runStream && window.mcpkConsole.runStream.state !== 'reconnecting'", timeout=30_000)
-    page.evaluate("window.mcpkConsole.runStream.reconnectNow()")
-    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
-    expect(page.locator("#stream-state")).to_have_attribute("data-state", "ended")
-    page.watch.allow_network_errors = False
-    texts = [t.split(" ", 1)[1] if " " in t else t for t in lines.all_inner_texts()]
-    expected = [f"line {i:03d} of the slow step" for i in range(SLOW_LINES)]
-    assert texts == expected, f"got {len(texts)} lines: {texts[:5]}…"
-    seqs = page.eval_on_selector_all("#log .line", "els => els.map(e => e.dataset.seq)")
-    assert len(seqs) == len(set(seqs)), "a log line was shown twice"
-    assert page.evaluate("window.mcpkConsole.runStream.reconnects") >= 1
-    # Filters: by stream and by step.
-    page.select_option("#log-stream-filter", "stderr")
-    expect(page.locator("#log .line[data-stream='stdout']:visible")).to_have_count(0)
-    page.select_option("#log-stream-filter", "")
-    page.select_option("#log-step-filter", "slow")
-    expect(page.locator("#log .line:visible")).to_have_count(len(seqs))
-    shot(page, "run-detail-live-desktop")
+def test_live_logs_resume_after_drop_without_loss_or_duplicates(browser, kernel, catalog):
+    from conftest import DESKTOP, DropProxy, Watch
+    proxy = DropProxy(kernel.port)
+    ctx = browser.new_context(viewport=DESKTOP, base_url=proxy.base)
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    watch = Watch(page)
+    try:
+        started = kernel.api("POST", f"/workflows/{catalog.slow_workflow['id']}/runs", {"inputs": {}})
+        run_id = started.get("run_id") or started.get("id")
+        visit(page, f"/runs/{run_id}", "#log")
+        lines = page.locator("#log .line[data-stream='stdout']")
+        # Lines appear while the step is still running (live, not after the fact).
+        expect(lines.first).to_be_visible(timeout=60_000)
+        expect(page.locator("#run-status")).to_contain_text("running")
+        seen_live = lines.count()
+        assert 0 < seen_live < SLOW_LINES
+        # 1) A real network drop: every TCP connection between browser and kernel is cut.
+        watch.allow_network_errors = True
+        proxy.drop()
+        page.wait_for_function("() => window.mcpkConsole.runStream.reconnects >= 1", timeout=30_000)
+        expect(page.locator("#stream-state")).to_have_attribute("data-state", re.compile("open|ended"), timeout=30_000)
+        # 2) A second drop later in the run, then an explicit reconnect from the last event id.
+        expect(lines.nth(min(seen_live + 8, SLOW_LINES - 1))).to_be_attached(timeout=60_000)
+        proxy.drop()
+        page.wait_for_function("() => window.mcpkConsole.runStream.reconnects >= 2", timeout=30_000)
+        page.evaluate("window.mcpkConsole.runStream.reconnectNow()")
+        expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+        expect(page.locator("#stream-state")).to_have_attribute("data-state", "ended")
+        watch.allow_network_errors = False
+        texts = page.locator("#log .line[data-stream='stdout'] .text").all_inner_texts()
+        expected = [f"line {i:03d} of the slow step" for i in range(SLOW_LINES)]
+        assert texts == expected, f"got {len(texts)} lines: {texts[:5]}…"
+        seqs = page.eval_on_selector_all("#log .line", "els => els.map(e => e.dataset.seq)")
+        assert len(seqs) == len(set(seqs)), "a log line was shown twice"
+        # Filters: by stream and by step.
+        page.select_option("#log-stream-filter", "stderr")
+        expect(page.locator("#log .line[data-stream='stdout']:visible")).to_have_count(0)
+        page.select_option("#log-stream-filter", "")
+        page.select_option("#log-step-filter", "slow")
+        expect(page.locator("#log .line:visible")).to_have_count(len([s for s in seqs]))
+        shot(page, "run-detail-live-desktop")
+        watch.check()
+    finally:
+        ctx.close()
+        proxy.close()
 
 
-def test_schema_browser_and_query(page, seed):
-    conn = seed.connection
+def test_schema_browser_and_query(page, fixture_connection):
+    conn = fixture_connection.connection
     visit(page, f"/data-sources/{conn['id']}", "#schema-tree [data-table='orders']")
     expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
-    page.locator("#schema-tree [data-table='customers'] summary").click()
-    page.locator("#schema-tree [data-table='orders'] summary").click()
+    expect(page.locator("[data-table='orders'] [data-column='customer_id']")).to_contain_text("customers.id")
     expect(page.locator("[data-table='customers'] [data-column='id'] [data-badge='PK']")).to_have_count(1)
     expect(page.locator("[data-table='customers'] [data-column='email'] [data-badge='UNIQUE']")).to_have_count(1)
     expect(page.locator("[data-table='orders'] [data-column='customer_id'] [data-badge='FK']")).to_have_count(1)
@@ -225,7 +245,8 @@ def test_connection_secret_is_write_only(page, kernel):
     assert "hunter2" not in page.content()
 
 
-def test_audit_filters(page, seed):
+def test_audit_filters(page, catalog, fixture_connection):
+    seed = catalog
     visit(page, f"/audit?entity_type=component&entity_id={seed.hello['id']}", "table.audit tbody tr")
     rows = page.locator("table.audit tbody tr")
     assert rows.count() >= 2  # create + update
@@ -237,7 +258,7 @@ def test_audit_filters(page, seed):
     expect(page.locator("table.audit tbody tr").first).to_contain_text("connection")
 
 
-def test_keyboard_navigation_reaches_every_nav_link(page, seed):
+def test_keyboard_navigation_reaches_every_nav_link(page):
     visit(page, "/", '[data-metric="total_components"] .value')
     seen = set()
     for _ in range(30):
@@ -274,3 +295,143 @@ def test_token_sign_in_when_the_kernel_requires_one(browser):
         ctx.close()
     finally:
         k.stop()
+
+
+def test_plugins_page_lists_bundled_and_loads_one_by_path(page, kernel):
+    """Builds docs/PLUGINS.md's minimal connector with cc and loads it through the page."""
+    import shutil
+    import subprocess
+    from conftest import ROOT
+    doc = (ROOT / "docs" / "PLUGINS.md").read_text()
+    block = doc.split("<!-- minimal-connector:begin -->", 1)[1].split("<!-- minimal-connector:end -->", 1)[0]
+    source = block.split("```c", 1)[1].rsplit("```", 1)[0]
+    cc = shutil.which("cc") or shutil.which("clang")
+    assert cc, "a C compiler (cc) is needed to build the plugin fixture"
+    src = f"{kernel.home}/squares.c"
+    lib = f"{kernel.home}/libsquares.so"
+    with open(src, "w") as f:
+        f.write(source)
+    subprocess.run([cc, "-shared", "-fPIC", f"-I{ROOT / 'include'}", src, "-o", lib], check=True)
+    visit(page, "/plugins", "#plugins-table [data-plugin='sqlite']")
+    expect(page.locator("#plugins-table [data-plugin='squares']")).to_have_count(0)
+    page.fill("#plugin-path", lib)
+    page.click("form.filters button[type=submit]")
+    row = page.locator("#plugins-table [data-plugin='squares']")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("connector")
+    assert any(p["name"] == "squares" for p in items(kernel.api("GET", "/plugins")))
+    # A path that is not a plugin is refused with the kernel's reason, shown next to the form.
+    page.watch.allowed_status.update({400, 422})
+    page.fill("#plugin-path", src)
+    page.click("form.filters button[type=submit]")
+    expect(page.locator(".field-error[role=alert]").first).to_be_visible()
+    shot(page, "plugins-loaded-desktop")
+
+
+ARTIFACT_CODE = '''import json
+import mcpk
+
+def main(**inputs):
+    mcpk.progress(0.5, "half way")
+    with open("report.csv", "w") as f:
+        f.write("a,b\\n1,2\\n")
+    mcpk.artifact("report.csv", "report.csv", "text/csv")
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": "1 + 1",
+                     "outputs": [], "execution_count": 1}]}
+    with open("executed.ipynb", "w") as f:
+        json.dump(nb, f)
+    mcpk.artifact("executed.ipynb", "executed.ipynb")
+    mcpk.result_preview({"rows": 1})
+    return {"artifacts": 2}
+'''
+
+
+def test_run_detail_progress_previews_and_artifact_downloads(page, kernel):
+    c = kernel.api("POST", "/components", {"name": "Artifact maker", "config": {"type": "Python Script", "codeContent": ARTIFACT_CODE}})
+    wf = kernel.api("POST", "/workflows", {"name": "Artifacts", "steps": [{"id": "make", "component": c["id"]}]})
+    started = kernel.api("POST", f"/workflows/{wf['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    visit(page, f"/runs/{run_id}", "#log")
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+    expect(page.locator("#steps-table [data-step='make']")).to_contain_text("half way")
+    expect(page.locator("#steps-table [data-step='make'] [role=progressbar]")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#gantt [data-step='make'] .bar")).to_have_count(1)
+    expect(page.locator("#previews [data-preview-step='make']")).to_contain_text('"artifacts": 2')
+    expect(page.locator("[data-artifact='report.csv']")).to_be_visible()
+    with page.expect_download() as d:
+        page.click("[data-artifact='report.csv']")
+    assert d.value.suggested_filename == "report.csv"
+    assert open(d.value.path()).read() == "a,b\n1,2\n"
+    with page.expect_download() as d:
+        page.click("[data-artifact='executed.ipynb']")
+    assert d.value.suggested_filename == "executed.ipynb"
+    import json
+    assert json.load(open(d.value.path()))["nbformat"] == 4
+    shot(page, "run-detail-artifacts-desktop")
+
+
+def test_dashboard_shows_running_runs_live_and_cancel_from_run_detail(page, kernel, catalog):
+    visit(page, "/", '[data-metric="active_runs"] .value')
+    expect(page.locator("#live-state")).to_have_text("● live")
+    started = kernel.api("POST", f"/workflows/{catalog.slow_workflow['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    row = page.locator(f"[data-run-id='{run_id}']")
+    expect(row).to_be_visible(timeout=30_000)  # arrived through /api/v1/events, no reload
+    expect(row).to_contain_text("running", timeout=30_000)
+    shot(page, "dashboard-running-desktop")
+    row.locator("a").click()
+    page.wait_for_url(re.compile(f"#/runs/{run_id}$"))
+    expect(page.locator("#run-status")).to_contain_text("running")
+    page.click("#run-cancel")
+    expect(page.locator("#run-status")).to_contain_text("cancelled", timeout=60_000)
+    run = kernel.api("GET", f"/workflow-runs/{run_id}")
+    assert run.get("run", run)["status"] == "cancelled"
+    page.goto("/#/")
+    expect(page.locator(f"[data-run-id='{run_id}']")).to_have_count(0)
+    visit(page, "/runs?status=cancelled", f"[data-run-id='{run_id}']")
+    expect(page.locator(f"[data-run-id='{run_id}']")).to_contain_text("cancelled")
+
+
+def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel, catalog):
+    page.watch.allowed_status.add(422)
+    visit(page, f"/components/{catalog.hello['id']}", "#component-config")
+    page.click("text=Use in a workflow")
+    page.wait_for_url(re.compile(r"#/workflows/new\?component="))
+    expect(page.locator("#s0-component")).to_have_value(catalog.hello["id"])
+    expect(page.locator("#dag [data-step='hello_python']")).to_have_count(1)
+    page.fill("#wf-name", "Kernel-validated")
+    # An id the browser does not check but the kernel refuses: its 422 path (steps[0].id) lands on the step.
+    page.fill("#s0-id", "9 lives")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    card = page.locator(".step-card[data-step-index='0']")
+    expect(card).to_have_class(re.compile("invalid"))
+    expect(card.locator(".field-error-list")).to_contain_text("must start with a letter")
+    expect(page.locator("#dag .node.invalid")).to_have_count(1)
+    assert not [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+    page.fill("#s0-id", "fixed")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    expect(card).not_to_have_class(re.compile("invalid"))
+    page.wait_for_url(re.compile(r"#/workflows/[0-9a-f-]{8,}$"))
+    assert [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+
+
+def test_create_connection_with_the_form_generated_from_the_connector_schema(page, kernel):
+    from conftest import make_fixture_db
+    db = f"{kernel.home}/form.sqlite"
+    make_fixture_db(db)
+    visit(page, "/data-sources/new", "#conn-plugin")
+    page.select_option("#conn-plugin", "sqlite")
+    page.fill("#conn-name", "Made in the form")
+    page.fill("#conn-config-path", db)  # a field generated from the sqlite plugin's config_schema
+    page.fill("#conn-secret", "not-needed-but-sealed")
+    page.click("#conn-save")
+    page.wait_for_url(re.compile(r"#/data-sources/[0-9a-f-]{8,}$"))
+    expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
+    expect(page.locator("[data-secret='set']")).to_have_count(1)
+    assert "not-needed-but-sealed" not in page.content()
+    conn = [c for c in items(kernel.api("GET", "/external-databases")) if c["name"] == "Made in the form"][0]
+    assert conn["config"]["path"] == db and conn["secret"] == "set"
+    shot(page, "data-source-created-desktop")

@@ -266,4 +266,55 @@ import Testing
         let runs = try f.kernel.call("run.list", ["workflow": "out", "status": "succeeded"])
         #expect(runs["runs"]?.arrayValue?.map { $0["id"] } == [.string(id)])
     }
+
+    @Test func cliRunFollowExitCodesAndRunsCommands() throws {
+        let f = try Fixture()
+        try f.python("p", "import mcpk\ndef main(ok):\n    mcpk.progress(0.5, 'half')\n    print('working')\n    if not ok:\n        raise ValueError('nope')\n    return {'ok': ok}\n")
+        try f.workflow("cli", ["inputs": ["type": "object", "properties": ["ok": ["type": "boolean"]]], "steps": [["id": "a", "component": "p", "inputs": ["ok": "${inputs.ok}"]]]])
+        let (okStatus, okOut, _) = try f.kernel.cli(["run", "cli", "-i", "ok=true", "--follow"])
+        #expect(okStatus == 0)
+        #expect(okOut.contains("[a] working"))
+        #expect(okOut.contains("50% half"))
+        #expect(okOut.contains("run succeeded"))
+        let (badStatus, badOut, _) = try f.kernel.cli(["run", "cli", "-i", "ok=false", "--follow"])
+        #expect(badStatus == 1)
+        #expect(badOut.contains("ValueError: nope"))
+        let (_, list, _) = try f.kernel.cli(["runs", "list", "--workflow", "cli"])
+        #expect(list.contains("succeeded") && list.contains("failed"))
+        let (_, id, _) = try f.kernel.cli(["run", "cli", "-i", "ok=true", "--no-follow"])
+        let runID = id.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try f.wait(runID)
+        let (logsStatus, logs, _) = try f.kernel.cli(["runs", "logs", "-f", runID])
+        #expect(logsStatus == 0)
+        #expect(logs.contains("[a] working"))
+        let (_, get, _) = try f.kernel.cli(["runs", "get", runID])
+        #expect(get.contains("{\"ok\":true}"))
+    }
+
+    @Test func dataUtilityPluginOpAndStepQueryThroughConnections() throws {
+        let f = try Fixture()
+        let db = f.kernel.home + "/data.db"
+        _ = try f.kernel.call("connection.create", ["name": "local", "plugin": "sqlite", "config": ["path": .string(db), "create": true]])
+        _ = try f.kernel.call("connection.query", ["id": "local", "sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"])
+        _ = try f.kernel.call("connection.query", ["id": "local", "sql": "INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"])
+        try f.component("rows", ["type": "Data", "connection": "local", "query": "SELECT id, v FROM t WHERE id >= ? ORDER BY id",
+                                 "params": ["${inputs.from}"], "maxRows": 2])
+        try f.component("rep", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat"])
+        try f.component("pick", ["type": "Utility", "operation": "pick", "keys": ["rows"]])
+        _ = try f.kernel.call("component.create", ["name": "counter", "config": ["type": "Python Script", "connections": ["local"],
+            "codeContent": "import mcpk\ndef main():\n    r = mcpk.query('local', 'SELECT count(*) AS n FROM t')\n    return {'n': r['rows'][0][0]}\n"]])
+        try f.workflow("data", ["inputs": ["type": "object", "properties": ["from": ["type": "integer"]]], "steps": [
+            ["id": "q", "component": "rows", "inputs": ["from": "${inputs.from}"]],
+            ["id": "p", "component": "pick", "needs": ["q"], "inputs": ["rows": "${steps.q.result.rows}"]],
+            ["id": "r", "component": "rep", "needs": ["q"], "inputs": ["args": ["${steps.q.result.rows.0.1}", 3]]],
+            ["id": "c", "component": "counter"],
+        ]])
+        let s = try f.wait(try f.run("data", ["from": 1]))
+        #expect(s["status"] == "succeeded", "\(s)")
+        #expect(Self.step(s, "q")?["result"]?["rows"] == [[1, "a"], [2, "b"]])
+        #expect(Self.step(s, "q")?["result"]?["truncated"] == true)
+        #expect(Self.step(s, "p")?["result"] == ["rows": [[1, "a"], [2, "b"]]])
+        #expect(Self.step(s, "r")?["result"] == "aaa")
+        #expect(Self.step(s, "c")?["result"] == ["n": 3])
+    }
 }

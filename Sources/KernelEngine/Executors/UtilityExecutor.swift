@@ -28,7 +28,9 @@ public final class UtilityExecutor: StepExecutor {
                 guard let plugin = inv.config["plugin"]?.stringValue, let name = inv.config["pluginOperation"]?.stringValue else {
                     return .failed("utility 'plugin' needs 'plugin' and 'pluginOperation'")
                 }
-                let args = try inv.config["args"].map { try Template.resolveValue($0, in: ReferenceContext(inputs: inv.inputs)) } ?? inv.inputs
+                var configured: JSON? = inv.config["args"]
+                if configured?.isNull == true || configured?.objectValue?.isEmpty == true { configured = Optional<JSON>.none }
+                let args = try configured.map { try Template.resolveValue($0, in: ReferenceContext(inputs: inv.inputs)) } ?? inv.inputs
                 return .succeeded(try await plugins.callOperation(plugin: plugin, operation: name, arguments: args))
             default:
                 return .failed("unknown utility operation '\(op)' (merge, pick, template, plugin)")

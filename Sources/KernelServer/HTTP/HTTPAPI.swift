@@ -122,7 +122,11 @@ public final class HTTPAPI {
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)
             case .success(var params):
-                // Resume point: Last-Event-ID wins over ?after=.
+                // Resume point (per-run streams only): Last-Event-ID wins over ?after=.
+                guard route.pattern.hasSuffix("/stream") else {
+                    params["after"] = nil
+                    return .stream(route: route, params: params, extraHeaders: [])
+                }
                 if let after = request.queryValue("after") {
                     guard let seq = Int64(after), seq >= 0 else {
                         return .response(.error(400, kind: "invalid_params", message: "after must be a non-negative integer",

@@ -78,6 +78,8 @@ public enum HTTPRouteTable {
         // Plugins, dashboard, entities, audit
         HTTPRoute("GET", "/api/v1/plugins", .control("plugin.list"), query: true,
                   tag: "plugins", "List loaded plugins"),
+        HTTPRoute("POST", "/api/v1/plugins", .control("plugin.load"), body: .merge, status: 201,
+                  tag: "plugins", "Load a plugin library by absolute path (the console's \"load by path\")"),
         HTTPRoute("GET", "/api/v1/dashboard/summary", .control("dashboard.summary"), query: true,
                   tag: "dashboard", "Counts for the dashboard"),
         HTTPRoute("GET", "/api/v1/dashboard/system-health", .control("dashboard.health"), query: true,

@@ -11,6 +11,8 @@ extension Kernel {
     func registerMethods() {
         registerKernelMethods()
         registerConnectionMethods()
+        registerPluginMethods()
+        registerConnectionRuntimeMethods()
         registerDashboardMethods()
         registerEntityMethods()
         registerAuditMethods()

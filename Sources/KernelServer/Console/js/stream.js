@@ -54,13 +54,15 @@ export class LiveStream {
     const es = new EventSource(this.urlWithAfter());
     this.es = es;
     es.onopen = () => { this.delay = RECONNECT_DELAY_MS; this.setState(StreamState.open); };
-    for (const t of STREAM_EVENT_TYPES) es.addEventListener(t, (e) => this.deliver(t, e.lastEventId, e.data));
+    // The SSE event type `error` shares its name with EventSource's own connection
+    // error event: only MessageEvents carry data from the kernel.
+    for (const t of STREAM_EVENT_TYPES) es.addEventListener(t, (e) => { if (e instanceof MessageEvent) this.deliver(t, e.lastEventId, e.data); });
     es.onerror = () => {
       if (this.state === StreamState.ended || this.state === StreamState.closed) return;
       // The browser retries by itself while readyState is CONNECTING; if it gave
       // up (CLOSED), reconnect ourselves from the last seq.
       if (es.readyState === EventSource.CLOSED) this.scheduleReconnect();
-      else this.setState(StreamState.reconnecting);
+      else if (this.state !== StreamState.reconnecting) { this.reconnects++; this.setState(StreamState.reconnecting); }
     };
   }
 

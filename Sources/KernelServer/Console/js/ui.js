@@ -70,7 +70,8 @@ export function fmtTime(t) {
   if (t === null || t === undefined || t === '') return '—';
   const d = typeof t === 'number' ? new Date(t) : new Date(String(t));
   if (Number.isNaN(d.getTime())) return String(t);
-  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const sameYear = d.getFullYear() === new Date().getFullYear();
+  return d.toLocaleString(undefined, { year: sameYear ? undefined : 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 }
 export function toMillis(t) {
   if (t === null || t === undefined || t === '') return null;

@@ -20,11 +20,11 @@ function detailsText(d) {
   return s.length > 160 ? s.slice(0, 157) + '…' : s;
 }
 
-export function activityTable(entries) {
-  return h('div.table-wrap', h('table.audit', h('thead', h('tr', h('th', 'When'), h('th', 'Actor'), h('th', 'Action'), h('th', 'Entity'), h('th.hide-phone', 'Details'))),
+export function activityTable(entries, { compact = false } = {}) {
+  return h('div.table-wrap', h('table.audit', h('thead', h('tr', h('th', 'When'), compact ? null : h('th', 'Actor'), h('th', 'Action'), h('th', 'Entity'), compact ? null : h('th.hide-phone', 'Details'))),
     h('tbody', entries.map(e => h('tr', { dataset: { action: e.action_type || '' } },
-      h('td.small', fmtTime(e.at || e.created_at)), h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
-      h('td', entityLink(e.entity_type, e.entity_id)), h('td.hide-phone.small.mono', detailsText(e.details)))))));
+      h('td.small', fmtTime(e.at || e.created_at)), compact ? null : h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
+      h('td', entityLink(e.entity_type, e.entity_id)), compact ? null : h('td.hide-phone.small.mono', detailsText(e.details)))))));
 }
 
 export async function render(main, _params, query) {

@@ -10,6 +10,7 @@ import { stepsOf } from './workflows.js';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
+const MANAGED_STEP_KEYS = new Set(['id', 'component', 'version', 'needs', 'inputs', 'retries', 'timeoutSeconds', 'when']);
 const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 
 export async function render(main, params, query) {
@@ -47,7 +48,7 @@ export async function render(main, params, query) {
     h('div.panel', h('div.grid.two', h('div.field', h('label', { for: 'wf-name' }, 'Name'), nameIn), h('div.field', h('label', { for: 'wf-description' }, 'Description'), descIn))),
     summary, runBox,
     h('div.panel', h('h2', 'Graph'), dagBox),
-    h('div.grid.two', h('div.panel', h('h2', 'Steps'), stepsBox, h('button#add-step', { type: 'button', onclick: () => { st.steps.push(newStep(st, null)); renderSteps(); changed(); } }, '+ Add step')),
+    h('div.grid.builder-cols', h('div.panel', h('h2', 'Steps'), stepsBox, h('button#add-step', { type: 'button', onclick: () => { st.steps.push(newStep(st, null)); renderSteps(); changed(); } }, '+ Add step')),
       h('div.panel', h('h2', 'Workflow inputs'), inputsBox)));
 
   let serverErrors = [];
@@ -248,7 +249,8 @@ export async function render(main, params, query) {
     const local = clientErrors();
     if (!st.id) { changed(); if (!local.length) clear(summary, h('div.state', 'No problems found in the browser; saving asks the kernel to validate too.')); return; }
     try {
-      const res = await api(`/workflows/${encodeURIComponent(st.id)}/validate`, { method: 'POST', body: toDefinition(st, nameIn.value.trim(), descIn.value) });
+      const { inputs, steps } = toDefinition(st, nameIn.value.trim(), descIn.value);
+      const res = await api(`/workflows/${encodeURIComponent(st.id)}/validate`, { method: 'POST', body: { inputs, steps } });
       const errs = res && Array.isArray(res.errors) ? res.errors : [];
       serverErrors = errs;
       changed();
@@ -296,11 +298,14 @@ function fromWorkflow(wf) {
   const def = wf.definition && typeof wf.definition === 'object' ? wf.definition : wf;
   const schema = def.inputs || wf.inputs || {};
   const req = new Set(schema.required || []);
-  for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)) });
+  // `schema` keeps what the row editor does not show (description, enum, bounds…) so a re-save loses nothing.
+  for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)), schema: s });
   st.steps = stepsOf(wf).map(s => ({ id: s.id, component: s.component, version: s.version ?? null, needs: s.needs || [],
     inputs: Object.entries(s.inputs || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     retries: { max: s.retries?.max ?? null, backoffSeconds: s.retries?.backoffSeconds ?? null, factor: s.retries?.factor ?? null },
-    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when }));
+    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when,
+    // Fields the editor does not show (name, continueOnError, …) are kept as they are.
+    extra: Object.fromEntries(Object.entries(s).filter(([k]) => !MANAGED_STEP_KEYS.has(k))) }));
   return st;
 }
 
@@ -320,7 +325,8 @@ function literal(v) {
 function toInputSchema(inputs) {
   const properties = {};
   for (const i of inputs) if (i.name) {
-    const p = { type: i.type };
+    const p = { ...(i.schema || {}), type: i.type };
+    delete p.default;
     if (i.default !== '' && i.default !== undefined) p.default = coerce(i.default, i.type);
     properties[i.name] = p;
   }
@@ -332,7 +338,7 @@ function toDefinition(st, name, description) {
   return {
     name, description, inputs: toInputSchema(st.inputs),
     steps: st.steps.map(s => {
-      const out = { id: s.id, component: s.component };
+      const out = { ...(s.extra || {}), id: s.id, component: s.component };
       if (s.version) out.version = s.version;
       if (s.needs.length) out.needs = s.needs;
       const inputs = Object.fromEntries(s.inputs.filter(([k]) => k.trim()).map(([k, v]) => [k.trim(), literal(v)]));

@@ -73,7 +73,7 @@ export async function render(main, params, query) {
       showErrors(ex.errors, ex.message);
     } finally { saveBtn.disabled = false; }
   } },
-  h('div.grid.two',
+  h('div.grid.form-cols',
     h('div.panel', h('h2', 'About'),
       field('type', 'Type', typeSel, editing ? 'fixed after creation' : null),
       field('name', 'Name', nameIn), field('description', 'Description', descIn),

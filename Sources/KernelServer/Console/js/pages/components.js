@@ -106,13 +106,23 @@ async function renderVersions(panel, c) {
     const diffBox = h('div');
     const show = () => {
       const va = versions.find(v => String(v.version) === a.value), vb = versions.find(v => String(v.version) === b.value);
-      clear(diffBox, lineDiff(JSON.stringify(va?.config ?? null, null, 2), JSON.stringify(vb?.config ?? null, null, 2)));
+      clear(diffBox, lineDiff(configText(va?.config), configText(vb?.config)));
     };
     a.addEventListener('change', show); b.addEventListener('change', show);
     out.append(h('h3', { style: 'margin-top:16px' }, 'Diff'), h('div.row', 'from', a, 'to', b), h('div', { style: 'margin-top:8px' }, diffBox));
     show();
     return out;
   });
+}
+
+/** A config as diffable text: one field per line, multi-line strings (code, prompts) expanded. */
+export function configText(cfg) {
+  if (!cfg || typeof cfg !== 'object') return JSON.stringify(cfg ?? null);
+  return Object.entries(cfg).map(([k, v]) => {
+    if (typeof v === 'string' && v.includes('\n')) return `${k}: |\n${v.replace(/\n$/, '').split('\n').map(l => '    ' + l).join('\n')}`;
+    if (v && typeof v === 'object') return `${k}: ${JSON.stringify(v, null, 2).split('\n').join('\n  ')}`;
+    return `${k}: ${JSON.stringify(v)}`;
+  }).join('\n');
 }
 
 async function remove(c) {

@@ -12,6 +12,9 @@ const SUMMARY_CARDS = [
   ['success_rate_7d', 'Success rate (7 days)'],
 ];
 const SUMMARY_REFRESH_DEBOUNCE_MS = 500;
+/** Keys of the sandbox report that describe it rather than name a layer. */
+const SANDBOX_META_KEYS = new Set(['warnings', 'problems', 'summary', 'mode', 'ready', 'status', 'bwrap_version', 'version']);
+const SANDBOX_STATUS = { green: ['ok', 'all layers'], yellow: ['warn', 'partial'], red: ['error', 'not ready'] };
 
 export async function render(main) {
   const cards = h('section.grid.cards', { 'aria-label': 'Summary' });
@@ -33,7 +36,7 @@ export async function render(main) {
         return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
       }));
       const recent = listOf(s.recent_activity);
-      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20)) : empty('No activity yet.'));
+      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20), { compact: true }) : empty('No activity yet.'));
     } catch (e) {
       clear(cards, errorState(e, loadSummary));
       clear(activity, h('h2#activity-h', 'Recent activity'), errorState(e));
@@ -88,8 +91,9 @@ function layerEntries(sandbox) {
   if (!sandbox) return [];
   const src = sandbox.layers || sandbox.capabilities || sandbox;
   const entries = Array.isArray(src) ? src.map(l => [l.name || l.layer || '?', l]) : Object.entries(src);
-  return entries.filter(([k]) => !['warnings', 'summary', 'mode'].includes(k)).map(([name, v]) => {
+  return entries.filter(([k]) => !SANDBOX_META_KEYS.has(k)).map(([name, v]) => {
     if (typeof v === 'boolean') return { name, available: v, detail: '' };
+    if (typeof v === 'string' && v) return { name, available: true, detail: v };
     if (v && typeof v === 'object') {
       const avail = v.available ?? v.enabled ?? v.ok ?? v.active ?? (v.status ? ['ok', 'available', 'enabled', 'active'].includes(String(v.status)) : undefined);
       return { name, available: avail === undefined ? null : !!avail, detail: v.detail || v.reason || v.message || v.note || (v.status && typeof v.status === 'string' ? v.status : '') };
@@ -114,13 +118,19 @@ export function renderHealth(hl) {
     hl.status ? ['Status', statusBadge(hl.status === 'ok' ? 'ok' : 'warn')] : null,
   ]));
   out.append(h('h3', { style: 'margin-top:16px' }, 'Sandbox layers'));
+  if (sandbox && typeof sandbox === 'object') {
+    const [cls, label] = SANDBOX_STATUS[sandbox.status] || ['unknown', sandbox.status || 'unknown'];
+    out.append(h('p.small', { id: 'sandbox-summary' }, h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'warn' ? '⚠' : cls === 'error' ? '✗' : '?'), label),
+      ' ', [sandbox.mode ? `mode ${sandbox.mode}` : null, sandbox.bwrap_version ? String(sandbox.bwrap_version) : null,
+        sandbox.ready === false ? 'process steps are refused' : (sandbox.ready ? 'steps run sandboxed' : null)].filter(Boolean).join(' · ')));
+  }
   const layers = layerEntries(sandbox);
   if (!layers.length) out.append(empty('The kernel reports no sandbox information.'));
   else out.append(h('ul.layers', { style: 'list-style:none;padding:0;margin:0' }, layers.map(l => h('li', { style: 'margin-bottom:4px', dataset: { layer: l.name } },
     l.available === true ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'available')
       : l.available === false ? h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), 'missing') : h('span.badge.st-unknown', '? unknown'),
     ' ', h('strong', l.name), l.detail ? h('span.muted.small', ` — ${l.detail}`) : null))));
-  const warnings = (sandbox && Array.isArray(sandbox.warnings) ? sandbox.warnings : []).concat(Array.isArray(hl.warnings) ? hl.warnings : []);
+  const warnings = (sandbox && Array.isArray(sandbox.warnings) ? sandbox.warnings : []).concat(sandbox && Array.isArray(sandbox.problems) ? sandbox.problems : []).concat(Array.isArray(hl.warnings) ? hl.warnings : []);
   if (warnings.length) out.append(h('div.state.error', { style: 'margin-top:8px', role: 'note' }, h('strong', 'Warnings'), h('ul', warnings.map(w => h('li', typeof w === 'string' ? w : (w.message || JSON.stringify(w)))))));
   return out;
 }

@@ -8,6 +8,8 @@ function stateBadge(p) {
   return h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'error' ? '✗' : '•'), s);
 }
 
+const errText = (e) => typeof e === 'object' ? (e.message || JSON.stringify(e)) : String(e);
+
 export async function render(main) {
   const body = h('div');
   const pathIn = h('input#plugin-path', { type: 'text', placeholder: '/path/to/libmyplugin.so', required: true, 'aria-label': 'Plugin path' });
@@ -38,7 +40,8 @@ export async function render(main) {
         h('td', (Array.isArray(p.kinds) ? p.kinds : [p.kind].filter(Boolean)).map(k => h('span.tag', k)),
           Array.isArray(p.component_types) ? p.component_types.map(t => h('span.tag', t)) : null),
         h('td', p.isolation || '—'), h('td', stateBadge(p)),
-        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.error || p.load_error ? h('div.field-error', String(p.error || p.load_error)) : null))))));
+        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.error || p.load_error ? h('div.field-error', errText(p.error || p.load_error)) : null,
+          p.crashes ? h('div.small.muted', `${p.crashes} crash${p.crashes === 1 ? '' : 'es'}${p.last_crash ? ': ' + p.last_crash : ''}`) : null))))));
   });
   load();
 }

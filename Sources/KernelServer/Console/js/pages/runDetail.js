@@ -90,7 +90,7 @@ export async function render(main, params) {
     const stream = p.stream || 'stdout';
     const text = p.line ?? p.text ?? p.message ?? p.data ?? '';
     const el = h(`div.line.${stream === 'stderr' ? 'stderr' : 'stdout'}`, { dataset: { seq: seq ?? '', step: p.step_id || '', stream } },
-      h('span.meta', `${p.step_id || 'run'}${stream === 'stderr' ? ' !' : ' '} `), typeof text === 'string' ? text : JSON.stringify(text));
+      h('span.meta', `${p.step_id || 'run'}${stream === 'stderr' ? ' ! ' : ' '}`), h('span.text', typeof text === 'string' ? text : JSON.stringify(text)));
     if (at) el.title = fmtTime(at);
     applyFilter(el);
     logBox.append(el);

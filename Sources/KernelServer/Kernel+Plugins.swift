@@ -1,0 +1,68 @@
+import Glibc
+import KernelCore
+import KernelLoop
+import KernelPlugins
+
+extension Kernel {
+    /// Isolation settings: `MCPK_PLUGIN_ISOLATION=process` (all plugins) or
+    /// `default=in-process,testops=process` (per plugin file or name).
+    public static let pluginIsolationVariable = "MCPK_PLUGIN_ISOLATION"
+
+    static func pluginIsolation() -> (PluginIsolation, [String: PluginIsolation]) {
+        guard let raw = getenv(pluginIsolationVariable).map({ String(cString: $0) }), !raw.isEmpty else { return (.inProcess, [:]) }
+        var def = PluginIsolation.inProcess
+        var overrides: [String: PluginIsolation] = [:]
+        for part in raw.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters() }
+            if kv.count == 1, let i = PluginIsolation(rawValue: kv[0]) { def = i }
+            if kv.count == 2, let i = PluginIsolation(rawValue: kv[1]) {
+                if kv[0] == "default" { def = i } else { overrides[kv[0]] = i }
+            }
+        }
+        return (def, overrides)
+    }
+
+    /// Start-up: create the plugin host and load every plugin found in the
+    /// plugin dirs. A broken plugin is reported (plugin.list) and skipped.
+    func startPlugins() async {
+        let (def, overrides) = Kernel.pluginIsolation()
+        let host = PluginHost(configuration: PluginHostConfiguration(
+            directories: configuration.pluginDirs, defaultIsolation: def, isolationOverrides: overrides),
+            logger: logger)
+        plugins = host
+        let list = await host.discover()
+        if let store {
+            connectionRuntime = ConnectionRuntime(host: host, store: store)
+        }
+        onShutdown("plugins") { [weak self] in
+            await self?.connectionRuntime?.closeAll()
+            await host.shutdown()
+        }
+        addStatus("plugins") { [weak self] in
+            let items = self?.plugins?.list() ?? []
+            return ["loaded": .int(Int64(items.filter { $0.state == .loaded }.count)),
+                    "failed": .int(Int64(items.filter { $0.state == .failed }.count)),
+                    "crashed": .int(Int64(items.filter { $0.state == .crashed }.count))]
+        }
+        logger.info("plugins discovered", metadata: [
+            "loaded": "\(list.filter { $0.state == .loaded }.map(\.name))",
+            "failed": "\(list.filter { $0.state == .failed }.count)"])
+    }
+
+    public func requirePlugins() throws -> PluginHost {
+        guard let plugins else { throw KernelError.unavailable("the plugin host is not running") }
+        return plugins
+    }
+
+    func requireConnectionRuntime() throws -> ConnectionRuntime {
+        guard let connectionRuntime else { throw KernelError.unavailable("connections are not available (no store)") }
+        return connectionRuntime
+    }
+
+    /// Runs SQL through a stored connection (for Data steps and the step
+    /// channel's `query`): the connector plugin does the work off the loop.
+    public func queryConnection(_ idOrName: String, sql: String, params: [JSON] = [], maxRows: Int64 = ConnectorLimits.defaultMaxRows,
+                                timeoutMs: Int64 = 0) async throws -> QueryResult {
+        try await requireConnectionRuntime().query(idOrName, QueryRequest(sql: sql, params: params, maxRows: maxRows, timeoutMs: timeoutMs))
+    }
+}

@@ -1,0 +1,46 @@
+import KernelCore
+import KernelLoop
+import KernelPlugins
+
+extension Kernel {
+    /// Largest `max_rows` a `connection.query` may ask for.
+    public static let maxQueryRows: Int64 = ConnectorLimits.maxCollectedRows
+    /// Longest `timeout_ms` a `connection.query` may ask for (1 hour).
+    public static let maxQueryTimeoutMs: Int64 = 3_600_000
+
+    /// `connection.test|scan|query`, through the connection's connector plugin.
+    func registerConnectionRuntimeMethods() {
+        dispatcher.register("connection.test", summary: "Opens the connection and does a round trip: ok + server version + latency, or the driver's error.",
+                            params: ["type": "object", "required": ["id"], "properties": ["id": ["type": "string"]]]) { [unowned self] params, _ in
+            try await self.requireConnectionRuntime().test(try params.string("id"))
+        }
+        dispatcher.register("connection.scan", summary: "Schemas → tables/views → columns and constraints (primary, foreign, unique).",
+                            params: ["type": "object", "required": ["id"], "properties": [
+                                "id": ["type": "string"], "depth": ["type": "integer", "minimum": 1, "maximum": 3],
+                                "schema": ["type": "string"], "table": ["type": "string"]]]) { [unowned self] params, _ in
+            let depth = try params.optionalInt("depth") ?? 3
+            guard (1...3).contains(depth) else {
+                throw KernelError.invalidParams("invalid params", errors: [FieldError("depth", "must be 1 (schemas), 2 (tables) or 3 (columns)")])
+            }
+            return try await self.requireConnectionRuntime().scan(try params.string("id"), depth: Int32(depth),
+                                                                  schema: try params.optionalString("schema"),
+                                                                  table: try params.optionalString("table"))
+        }
+        dispatcher.register("connection.query", summary: "Runs SQL (source dialect, positional params) → columns, rows, truncated, elapsed_ms.",
+                            params: ["type": "object", "required": ["id", "sql"], "properties": [
+                                "id": ["type": "string"], "sql": ["type": "string"], "params": ["type": "array"],
+                                "max_rows": ["type": "integer", "minimum": 0, "maximum": .int(Kernel.maxQueryRows)],
+                                "timeout_ms": ["type": "integer", "minimum": 0, "maximum": .int(Kernel.maxQueryTimeoutMs)]]]) { [unowned self] params, _ in
+            let sql = try params.string("sql")
+            var errors: [FieldError] = []
+            if sql.isEmpty { errors.append(FieldError("sql", "must not be empty")) }
+            let maxRows = Int64(try params.optionalInt("max_rows") ?? Int(ConnectorLimits.defaultMaxRows))
+            if maxRows < 0 || maxRows > Kernel.maxQueryRows { errors.append(FieldError("max_rows", "must be 0…\(Kernel.maxQueryRows)")) }
+            let timeout = Int64(try params.optionalInt("timeout_ms") ?? 0)
+            if timeout < 0 || timeout > Kernel.maxQueryTimeoutMs { errors.append(FieldError("timeout_ms", "must be 0…\(Kernel.maxQueryTimeoutMs)")) }
+            if !errors.isEmpty { throw KernelError.invalidParams("invalid params", errors: errors) }
+            let request = QueryRequest(sql: sql, params: try params.optionalArray("params") ?? [], maxRows: maxRows, timeoutMs: timeout)
+            return try await self.requireConnectionRuntime().query(try params.string("id"), request).json
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Glibc
+import KernelCore
+
+/// `mcpk run WORKFLOW [-i key=value]… [--inputs FILE] [--follow|--no-follow]`.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a workflow; with --follow (default on a TTY) show steps, progress and logs live.",
+        discussion: "Exit status with --follow: 0 succeeded, 1 failed, 2 timed out, 3 cancelled. Ctrl-C offers to cancel the run.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "Workflow id or name.") var workflow: String
+    @Option(name: [.customShort("i"), .customLong("input")], help: "An input as key=value (value parsed as JSON if it is valid JSON, else a string).")
+    var input: [String] = []
+    @Option(name: .customLong("inputs"), help: "A JSON file of inputs ('-' for stdin).") var inputsFile: String?
+    @Option(help: "A specific workflow version.") var version: Int?
+    @Flag(inversion: .prefixedNo, help: "Follow the run until it ends (default: when stdout is a terminal).") var follow: Bool?
+
+    func run() throws {
+        var inputs = JSONObject()
+        if let inputsFile {
+            let text = inputsFile == "-" ? RunCommand.readAll(0) : RunCommand.readFile(inputsFile)
+            guard let text else { CLI.fail("cannot read \(inputsFile)") }
+            do {
+                guard case .object(let o) = try JSONParser.parse(text) else { CLI.fail("\(inputsFile) must hold a JSON object") }
+                inputs = o
+            } catch { CLI.fail("\(inputsFile) is not valid JSON: \(error)") }
+        }
+        for kv in input {
+            guard let eq = kv.firstIndex(of: "=") else { CLI.fail("-i expects key=value, got '\(kv)'") }
+            let key = String(kv[..<eq]), raw = String(kv[kv.index(after: eq)...])
+            inputs[key] = (try? JSONParser.parse(raw)) ?? .string(raw)
+        }
+        var params: JSONObject = JSONObject([("id", .string(workflow)), ("inputs", .object(inputs))])
+        if let version { params["version"] = JSON(version) }
+        let client = try options.connect()
+        let r = options.call(client, "workflow.run", .object(params))
+        guard let id = r["run_id"]?.stringValue else { CLI.fail("no run id in the reply") }
+        if !(follow ?? (isatty(1) == 1)) {
+            CLI.print(options.json ? r.serialized() : id)
+            return
+        }
+        if !options.json { CLI.print("run \(id)") }
+        let status = try RunFollower(options: options, runID: id).follow()
+        throw ExitCode(RunFollower.exitCode(status))
+    }
+
+    static func readFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return readAll(fd)
+    }
+
+    static func readAll(_ fd: Int32) -> String? {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n < 0 { return nil }
+            if n == 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// `mcpk runs list|get|cancel|logs`.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List, inspect, cancel and follow workflow runs.",
+        subcommands: [List.self, Get.self, Cancel.self, Logs.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Runs, newest first.")
+        @OptionGroup var options: ClientOptions
+        @Option(help: "Workflow id or name.") var workflow: String?
+        @Option(help: "Status (queued, running, succeeded, failed, cancelled, timed_out).") var status: String?
+        @Option(help: "Page size.") var limit: Int?
+        @Option(help: "Cursor of the next page.") var cursor: String?
+
+        func run() throws {
+            var p = JSONObject()
+            if let workflow { p["workflow"] = .string(workflow) }
+            if let status { p["status"] = .string(status) }
+            if let limit { p["limit"] = JSON(limit) }
+            if let cursor { p["cursor"] = .string(cursor) }
+            let client = try options.connect()
+            let r = options.call(client, "run.list", .object(p))
+            if options.json { CLI.print(r.serialized()); return }
+            let rows = (r["runs"]?.arrayValue ?? []).map { run in
+                [CLI.cell(run["id"]), CLI.cell(run["workflow_id"]), CLI.cell(run["status"]), CLI.cell(run["created_at"]),
+                 run["duration_ms"]?.intValue.map { "\($0) ms" } ?? "-"]
+            }
+            CLI.print(CLI.table(["ID", "WORKFLOW", "STATUS", "CREATED", "DURATION"], rows))
+            if let next = r["next_cursor"]?.stringValue { CLI.print("next: --cursor \(next)") }
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A run with its steps, attempts, results and errors.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Run id.") var id: String
+
+        func run() throws {
+            let client = try options.connect()
+            let r = options.call(client, "run.get", ["id": .string(id)])
+            if options.json { CLI.print(r.serialized()); return }
+            CLI.print("run \(CLI.cell(r["id"]))  \(CLI.cell(r["status"]))" + (r["error"]?.stringValue.map { "  \($0)" } ?? ""))
+            let rows = (r["steps"]?.arrayValue ?? []).map { s in
+                [CLI.cell(s["id"]), CLI.cell(s["status"]), CLI.cell(s["attempt"]),
+                 RunFollower.short(RunsCommand.errorOrResult(s))]
+            }
+            CLI.print(CLI.table(["STEP", "STATUS", "ATTEMPT", "RESULT / ERROR"], rows))
+            if let o = r["outputs"], !o.isNull { CLI.print("outputs: \(o.serialized())") }
+        }
+    }
+
+    static func errorOrResult(_ step: JSON) -> JSON {
+        if let e = step["error"], !e.isNull { return e }
+        return step["result"] ?? .null
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a run (idempotent).")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Run id.") var id: String
+
+        func run() throws {
+            let client = try options.connect()
+            let r = options.call(client, "run.cancel", ["id": .string(id)])
+            CLI.print(options.json ? r.serialized() : "run \(id): \(CLI.cell(r["status"]))")
+        }
+    }
+
+    struct Logs: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A run's events; -f follows live (and resumes across a kernel restart).")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Run id.") var id: String
+        @Flag(name: .shortAndLong, help: "Follow until the run ends.") var follow = false
+        @Option(help: "Start after this seq.") var after: Int64 = 0
+
+        func run() throws {
+            let follower = RunFollower(options: options, runID: id, after: after)
+            if follow {
+                let status = try follower.follow()
+                throw ExitCode(RunFollower.exitCode(status))
+            }
+            // One pass over the stored history.
+            let client = try options.connect()
+            var last = after
+            while true {
+                let page = options.call(client, "run.events", ["id": .string(id), "after": .int(last), "limit": 5000])
+                let events = page["events"]?.arrayValue ?? []
+                if events.isEmpty { break }
+                for e in events { follower.print(e) }
+                last = events.last?["seq"]?.intValue ?? last
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Glibc
+import KernelCore
+import Testing
+
+/// Plugins in a live kernel: the documented C connector dropped into the
+/// plugin dir and loaded, bundled connectors through connection.*, extra ops,
+/// broken libraries and a segfaulting plugin under process isolation.
+@Suite(.serialized) struct PluginLiveTests {
+    static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// The C code between the minimal-connector markers of docs/PLUGINS.md.
+    static func documentedConnector() throws -> String {
+        let text = try String(contentsOfFile: root + "/docs/PLUGINS.md", encoding: .utf8)
+        guard let b = text.range(of: "<!-- minimal-connector:begin -->"), let e = text.range(of: "<!-- minimal-connector:end -->"),
+              let open = text.range(of: "```c\n", range: b.upperBound..<e.lowerBound),
+              let close = text.range(of: "```", range: open.upperBound..<e.lowerBound) else {
+            throw KernelError.internal("no minimal connector in docs/PLUGINS.md")
+        }
+        return String(text[open.upperBound..<close.lowerBound])
+    }
+
+    static func kindOf(_ error: Error) -> String? {
+        "\(error)".split(separator: " ").first.map(String.init)
+    }
+
+    @Test func documentedConnectorDroppedIntoARunningKernel() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let pluginDir = k.home + "/plugins"
+        try FileManager.default.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
+        // Bundled plugins were discovered at start-up.
+        let before = try k.call("plugin.list")["items"]?.arrayValue ?? []
+        for name in ["postgres", "sqlite", "testops"] {
+            #expect(before.contains { $0["name"]?.stringValue == name && $0["state"]?.stringValue == "loaded" }, "\(name) not loaded")
+        }
+        // Build the documented connector with the documented command, into the running kernel's plugin dir.
+        let src = k.home + "/squares.c"
+        try Self.documentedConnector().write(toFile: src, atomically: true, encoding: .utf8)
+        let (rc, _, err) = try KernelProcess.run("/bin/sh", ["-c", "cd '\(Self.root)' && cc -shared -fPIC -Iinclude '\(src)' -o '\(pluginDir)/libsquares.so'"])
+        #expect(rc == 0, "\(err)")
+        let loaded = try k.call("plugin.load", ["path": .string(pluginDir + "/libsquares.so")])
+        #expect(loaded["name"] == "squares")
+        #expect(loaded["state"] == "loaded")
+        #expect(loaded["kinds"] == ["connector"])
+        #expect(loaded["abi"] == "1.0.0")
+        let conn = try k.call("connection.create", ["name": "nums", "plugin": "squares", "config": ["count": 4]])
+        let id = conn["id"] ?? .null
+        let q = try k.call("connection.query", ["id": id, "sql": "squares", "params": [3], "max_rows": 2])
+        #expect(q["columns"] == [["name": "n", "type": "int64", "db_type": "int8"], ["name": "square", "type": "int64", "db_type": "int8"]])
+        #expect(q["rows"] == [[3, 9], [4, 16]])
+        #expect(q["truncated"] == true)
+        // By name too, through the CLI.
+        let (crc, out, cerr) = try k.cli(["connections", "query", "nums", "squares", "--max-rows", "10"])
+        #expect(crc == 0, "\(cerr)")
+        #expect(out.contains("4  16") && out.contains("(4 row(s)"), "\(out)")
+        // Unload refuses while the connection is open; force closes it.
+        #expect(throws: (any Error).self) { _ = try k.call("plugin.unload", ["name": "squares"]) }
+        _ = try k.call("plugin.unload", ["name": "squares", "force": true])
+        #expect(throws: (any Error).self) { _ = try k.call("connection.query", ["id": id, "sql": "x"]) }
+        // Reload from the same path after rebuilding: picked up again.
+        _ = try k.call("plugin.load", ["path": .string(pluginDir + "/libsquares.so")])
+        #expect(try k.call("connection.query", ["id": id, "sql": "x"])["rows"]?.arrayValue?.count == 4)
+    }
+
+    static func documentedConnectorSource() throws -> String { try documentedConnector() }
+
+    @Test func sqliteConnectionTestScanQueryAndOps() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let db = k.home + "/data.db"
+        let c = try k.call("connection.create", ["name": "local", "plugin": "sqlite", "config": ["path": .string(db), "create": true]])
+        let id = c["id"] ?? .null
+        let t = try k.call("connection.test", ["id": id])
+        #expect(t["ok"] == true)
+        #expect(t["server_version"]?.stringValue?.hasPrefix("SQLite") == true)
+        _ = try k.call("connection.query", ["id": id, "sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"])
+        _ = try k.call("connection.query", ["id": id, "sql": "INSERT INTO t (v) VALUES (?), (?)", "params": ["a", "b"]])
+        let q = try k.call("connection.query", ["id": id, "sql": "SELECT id, v FROM t WHERE v > ? ORDER BY id", "params": [""], "max_rows": 1])
+        #expect(q["rows"] == [[1, "a"]])
+        #expect(q["truncated"] == true)
+        let scan = try k.call("connection.scan", ["id": id])
+        #expect(scan["schemas"]?[0]?["tables"]?[0]?["constraints"]?.arrayValue?.count == 2)
+        // Validation errors are field errors.
+        #expect(throws: (any Error).self) { _ = try k.call("connection.query", ["id": id, "sql": "", "max_rows": -1]) }
+        // Extra ops through plugin.call.
+        #expect(try k.call("plugin.call", ["plugin": "testops", "op": "repeat", "args": ["ab", 2]])["result"] == "abab")
+        #expect(try k.call("plugin.call", ["plugin": "testops", "op": "scale", "args": [3, 0.5]])["result"] == 1.5)
+        #expect(throws: (any Error).self) { _ = try k.call("plugin.call", ["plugin": "testops", "op": "repeat", "args": [1]]) }
+        // A connection to a database the driver refuses: test reports the error, does not throw.
+        let bad = try k.call("connection.create", ["name": "bad", "plugin": "sqlite", "config": ["path": "/nonexistent/x.db"]])
+        let bt = try k.call("connection.test", ["id": bad["id"] ?? .null])
+        #expect(bt["ok"] == false)
+        #expect(bt["error"]?["kind"] == "not_found")
+    }
+
+    @Test func brokenLibrariesAndASegfaultingPluginLeaveTheKernelUp() throws {
+        let home = KernelProcess.makeHome()
+        let pluginDir = home + "/plugins"
+        try FileManager.default.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
+        for name in ["nosymbol", "wrongabi", "initfail"] {
+            let (rc, _, err) = try KernelProcess.run("/bin/sh", ["-c",
+                "cc -shared -fPIC -I'\(Self.root)/include' '\(Self.root)/Tests/PluginABITests/Fixtures/\(name).c' -o '\(pluginDir)/lib\(name).so'"])
+            #expect(rc == 0, "\(err)")
+        }
+        let k = try KernelProcess.start(home: home, env: ["MCPK_PLUGIN_ISOLATION": "mcpk-testops=process"])
+        defer { _ = k.stop() }
+        let items = try k.call("plugin.list")["items"]?.arrayValue ?? []
+        func entry(_ file: String) -> JSON? { items.first { $0["path"]?.stringValue?.hasSuffix("/lib\(file).so") == true } }
+        #expect(entry("nosymbol")?["load_error"]?["reason"] == "no_symbol")
+        #expect(entry("wrongabi")?["load_error"]?["reason"] == "wrong_abi")
+        #expect(entry("initfail")?["load_error"]?["reason"] == "init_failed")
+        #expect(entry("mcpk-testops")?["isolation"] == "process")
+        let c = try k.call("connection.create", ["name": "t", "plugin": "testops", "config": ["rows": 2]])
+        let id = c["id"] ?? .null
+        #expect(try k.call("connection.query", ["id": id, "sql": "seq"])["rows"]?.arrayValue?.count == 2)
+        do {
+            _ = try k.call("connection.query", ["id": id, "sql": "crash"])
+            Issue.record("crash query succeeded")
+        } catch {
+            #expect("\(error)".contains("unavailable"), "\(error)")
+        }
+        // The kernel is unharmed and reports the crash.
+        #expect(try k.call("kernel.status")["version"] != nil)
+        let after = try k.call("plugin.list")["items"]?.arrayValue ?? []
+        let testops = after.first { $0["name"] == "testops" }
+        #expect(testops?["crashes"] == 1)
+        #expect(testops?["last_crash"]?.stringValue?.contains("signal 11") == true)
+        // After the backoff the plugin host is back and the connection reopens.
+        var rows: Int?
+        for _ in 0..<100 {
+            if let r = try? k.call("connection.query", ["id": id, "sql": "seq"]) { rows = r["rows"]?.arrayValue?.count; break }
+            usleep(50_000)
+        }
+        #expect(rows == 2)
+    }
+}
