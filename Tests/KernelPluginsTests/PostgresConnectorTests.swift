@@ -68,6 +68,13 @@ import Testing
         let limited = try await conn.query(QueryRequest(sql: "SELECT generate_series(1, 1000000000) AS g", maxRows: 3))
         #expect(limited.rows == [[1], [2], [3]])
         #expect(limited.truncated)
+        // Across several cursor batches (10 000 rows each).
+        let big = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 25000) g"))
+        #expect(big.rows.count == 25000 && !big.truncated && big.rows.last == [25000])
+        let bigLimited = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 25000) g", maxRows: 20000))
+        #expect(bigLimited.rows.count == 20000 && bigLimited.truncated && bigLimited.rows.last == [20000])
+        let dml = try await conn.query(QueryRequest(sql: "WITH u AS (UPDATE \(s).customers SET name = name RETURNING id) SELECT count(*) AS n FROM u"))
+        #expect(dml.rows == [[3]])
         let exact = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 3) g", maxRows: 3))
         #expect(exact.rows.count == 3 && !exact.truncated)
         let upd = try await conn.query(QueryRequest(sql: "UPDATE \(s).customers SET name = $1 WHERE id > $2", params: ["Z", 1]))
