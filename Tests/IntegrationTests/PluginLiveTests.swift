@@ -135,4 +135,33 @@ import Testing
         }
         #expect(rows == 2)
     }
+
+    @Test func postgresConnectionThroughTheKernel() throws {
+        let url = ProcessInfo.processInfo.environment["MCPK_TEST_PG_URL"] ?? ""
+        if url.isEmpty {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("MCPK_TEST_PG_URL is not set under CI=true") }
+            else { print("PluginLiveTests.postgres skipped: MCPK_TEST_PG_URL not set") }
+            return
+        }
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let rw = try k.call("connection.create", ["name": "pg", "plugin": "postgres", "config": ["url": .string(url)]])
+        let t = try k.call("connection.test", ["id": rw["id"] ?? .null])
+        #expect(t["ok"] == true)
+        #expect(t["server_version"]?.stringValue?.hasPrefix("PostgreSQL") == true)
+        let q = try k.call("connection.query", ["id": "pg", "sql": "SELECT $1::int + 1 AS n, $2::text AS t", "params": [41, "x"]])
+        #expect(q["rows"] == [[42, "x"]])
+        #expect(q["columns"]?[0]?["db_type"] == "int4")
+        let many = try k.call("connection.query", ["id": "pg", "sql": "SELECT generate_series(1, 1000000000) AS g", "max_rows": 5])
+        #expect(many["rows"]?.arrayValue?.count == 5 && many["truncated"] == true)
+        let ro = try k.call("connection.create", ["name": "pg-ro", "plugin": "postgres", "config": ["url": .string(url)], "read_only": true])
+        do {
+            _ = try k.call("connection.query", ["id": ro["id"] ?? .null, "sql": "CREATE TABLE mcpk_should_not_exist (x int)"])
+            Issue.record("write on a read-only connection accepted")
+        } catch {
+            #expect("\(error)".contains("forbidden"), "\(error)")
+        }
+        let scan = try k.call("connection.scan", ["id": "pg", "depth": 1])
+        #expect(scan["schemas"]?.arrayValue?.contains { $0["name"] == "public" } == true)
+    }
 }
