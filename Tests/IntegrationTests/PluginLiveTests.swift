@@ -134,6 +134,36 @@ import Testing
             usleep(50_000)
         }
         #expect(rows == 2)
+        // The CLI lists the crash.
+        let (lrc, listing, _) = try k.cli(["plugins", "list"])
+        #expect(lrc == 0)
+        #expect(listing.contains("testops") && listing.contains("crashes: 1"), "\(listing)")
+        #expect(listing.contains("no_symbol"), "\(listing)")
+        let (crc, called, _) = try k.cli(["plugins", "call", "testops", "repeat", "[\"z\", 3]"])
+        #expect(crc == 0 && called.contains("zzz"))
+        // kill -9 of the kernel takes its plugin-host child with it.
+        let children = Self.pluginHostChildren(of: k.pid)
+        #expect(!children.isEmpty)
+        k.kill9()
+        var gone = false
+        for _ in 0..<100 {
+            if children.allSatisfy({ kill($0, 0) != 0 }) { gone = true; break }
+            usleep(50_000)
+        }
+        #expect(gone, "plugin-host children \(children) outlived the kernel")
+    }
+
+    /// Pids of `mcpk plugin-host` processes whose parent is `pid`.
+    static func pluginHostChildren(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == pid else { return false }
+            let cmd = (try? String(contentsOfFile: "/proc/\(child)/cmdline", encoding: .utf8)) ?? ""
+            return cmd.contains("plugin-host")
+        }
     }
 
     @Test func postgresConnectionThroughTheKernel() throws {
