@@ -154,7 +154,8 @@ final class SSEStream: Session {
     /// Ends the stream from the kernel side (shutdown): a final comment, then close.
     func close(reason: String) {
         guard state != .closed else { return }
-        _ = connection?.writeStream(SSEEncoder.comment(reason))
+        // Before the response head is out there is nothing to frame the comment in.
+        if state == .live { _ = connection?.writeStream(SSEEncoder.comment(reason)) }
         finish(graceful: true)
     }
 
