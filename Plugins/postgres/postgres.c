@@ -4,9 +4,10 @@
  * Config: host, port, database, user, sslmode, sslrootcert, sslcert, sslkey,
  * application_name, read_only, statement_timeout_ms, or a `url`; the password
  * is the connection's secret. Parameters use $1…, sent with the extended
- * protocol. A query with max_rows runs through a server-side cursor
- * (FETCH max_rows+1), so the server never sends more than one extra row;
- * without a limit, rows stream in single-row mode. Timeouts are the server's
+ * protocol. A query runs through a server-side cursor fetched in batches
+ * (with max_rows: at most max_rows+1 rows in all, so the server never sends
+ * more than one extra row); statements that cannot be a cursor (DML with
+ * RETURNING, data-modifying WITH) stream in single-row mode. Timeouts are the server's
  * statement_timeout; cancel is PQcancel (any thread). Read-only connections
  * set default_transaction_read_only and refuse non-query statements before
  * sending them. Errors carry the server's SQLSTATE.
@@ -398,26 +399,37 @@ static mcpk_status exec_cursor(mcpk_connection *c, const mcpk_query *q, params_t
     return not_cursor ? MCPK_STATUS_NOT_IMPLEMENTED : st;
   }
   PQclear(r);
-  char fetch[96];
-  long long want = q->max_rows + 1;
-  snprintf(fetch, sizeof fetch, "FETCH FORWARD %lld FROM mcpk_cursor", want);
-  r = PQexec(c->pg, fetch);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    st = result_error(c, r, err);
+  /* FETCH in batches; with max_rows, never more than max_rows+1 rows in all. */
+  long long delivered = 0;
+  int announced = 0, truncated = 0;
+  for (;;) {
+    long long want = PG_FETCH_BATCH;
+    if (q->max_rows >= 0 && q->max_rows - delivered + 1 < want) want = q->max_rows - delivered + 1;
+    char fetch[96];
+    snprintf(fetch, sizeof fetch, "FETCH FORWARD %lld FROM mcpk_cursor", want);
+    r = PQexec(c->pg, fetch);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      st = result_error(c, r, err);
+      PQclear(r);
+      run(c, "ROLLBACK", NULL);
+      return st;
+    }
+    rowbuf_t b = {0};
+    if (!rowbuf_init(&b, r)) { rowbuf_free(&b); PQclear(r); run(c, "ROLLBACK", NULL); return MCPK_STATUS_NO_MEMORY; }
+    if (!announced) { announced = 1; st = sink->columns(sink->sink_data, b.cols, (size_t)b.ncols); }
+    int n = PQntuples(r);
+    for (int i = 0; st == MCPK_STATUS_OK && i < n; i++) {
+      if (q->max_rows >= 0 && delivered >= q->max_rows) { truncated = 1; break; }
+      st = deliver_row(&b, r, i, sink);
+      delivered++;
+    }
+    rowbuf_free(&b);
     PQclear(r);
-    run(c, "ROLLBACK", NULL);
-    return st;
+    if (st != MCPK_STATUS_OK || truncated || n < want) break;
+    if (atomic_load(&c->cancelled)) { st = set_error(err, MCPK_STATUS_CANCELLED, "57014", "canceling statement due to user request"); break; }
   }
-  rowbuf_t b = {0};
-  if (!rowbuf_init(&b, r)) { rowbuf_free(&b); PQclear(r); run(c, "ROLLBACK", NULL); return MCPK_STATUS_NO_MEMORY; }
-  st = sink->columns(sink->sink_data, b.cols, (size_t)b.ncols);
-  int n = PQntuples(r);
-  int truncated = n > q->max_rows;
-  for (int i = 0; st == MCPK_STATUS_OK && i < n && i < q->max_rows; i++) st = deliver_row(&b, r, i, sink);
-  rowbuf_free(&b);
-  PQclear(r);
-  mcpk_status end = run(c, "COMMIT", st ? NULL : err);
-  if (st) return st;
+  if (st) { run(c, "ROLLBACK", NULL); return st; }
+  mcpk_status end = run(c, "COMMIT", err);
   if (end) return end;
   return sink->end(sink->sink_data, truncated, -1);
 }
@@ -435,7 +447,7 @@ static mcpk_status pg_execute(mcpk_connection *c, const mcpk_query *q, const mcp
   params_t p = {0};
   if (!params_make(&p, q)) { params_free(&p); return MCPK_STATUS_NO_MEMORY; }
   st = MCPK_STATUS_NOT_IMPLEMENTED;
-  if (query && q->max_rows >= 0 && PQtransactionStatus(c->pg) == PQTRANS_IDLE) st = exec_cursor(c, q, &p, sink, err);
+  if (query && PQtransactionStatus(c->pg) == PQTRANS_IDLE) st = exec_cursor(c, q, &p, sink, err);
   if (st == MCPK_STATUS_NOT_IMPLEMENTED) st = exec_stream(c, q, &p, sink, err);
   params_free(&p);
   if (PQstatus(c->pg) != CONNECTION_OK) PQreset(c->pg);

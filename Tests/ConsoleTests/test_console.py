@@ -47,6 +47,12 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
         visit(phone, path, ready)
         shot(phone, f"{name}-phone")
         phone.watch.check()
+    # Dark colour scheme (prefers-color-scheme) for a few pages.
+    page.emulate_media(color_scheme="dark")
+    for name, path, ready in page_table(seed)[:1] + page_table(seed)[10:11]:
+        visit(page, path, ready)
+        shot(page, f"{name}-dark-desktop")
+    page.emulate_media(color_scheme="light")
     # Spot checks of the content itself.
     visit(page, "/", '[data-metric="total_components"] .value')
     summary = kernel.api("GET", "/dashboard/summary")
@@ -56,6 +62,7 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
     expect(page.locator("#component-config")).to_contain_text("hello again from")
     visit(page, f"/runs/{seed.run_id}", "#steps-table [data-step='greet']")
     expect(page.locator("#run-status")).to_contain_text(seed.run["status"].replace("_", " "))
+    expect(page.locator("#run-cancel")).to_be_hidden()  # a finished run cannot be cancelled
     expect(page.locator("#previews")).to_contain_text("hello seed")
 
 
@@ -409,3 +416,22 @@ def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel
     expect(card).not_to_have_class(re.compile("invalid"))
     page.wait_for_url(re.compile(r"#/workflows/[0-9a-f-]{8,}$"))
     assert [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+
+
+def test_create_connection_with_the_form_generated_from_the_connector_schema(page, kernel):
+    from conftest import make_fixture_db
+    db = f"{kernel.home}/form.sqlite"
+    make_fixture_db(db)
+    visit(page, "/data-sources/new", "#conn-plugin")
+    page.select_option("#conn-plugin", "sqlite")
+    page.fill("#conn-name", "Made in the form")
+    page.fill("#conn-config-path", db)  # a field generated from the sqlite plugin's config_schema
+    page.fill("#conn-secret", "not-needed-but-sealed")
+    page.click("#conn-save")
+    page.wait_for_url(re.compile(r"#/data-sources/[0-9a-f-]{8,}$"))
+    expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
+    expect(page.locator("[data-secret='set']")).to_have_count(1)
+    assert "not-needed-but-sealed" not in page.content()
+    conn = [c for c in items(kernel.api("GET", "/external-databases")) if c["name"] == "Made in the form"][0]
+    assert conn["config"]["path"] == db and conn["secret"] == "set"
+    shot(page, "data-source-created-desktop")
