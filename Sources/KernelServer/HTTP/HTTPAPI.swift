@@ -206,7 +206,7 @@ public final class HTTPAPI {
         if route.query {
             let schema = route.controlMethod.flatMap { name in dispatcher.methods.first { $0.name == name }?.params }
             var seen = Set<String>()
-            for (k, v) in request.query where !seen.contains(k) && vars[k] == nil {
+            for (k, _) in request.query where !seen.contains(k) && vars[k] == nil {
                 seen.insert(k)
                 let all = request.query.filter { $0.0 == k }.map(\.1)
                 params[k] = HTTPAPI.coerce(all, schema: schema?["properties"]?[k])
