@@ -73,6 +73,15 @@ import Testing
         #expect(big.rows.count == 25000 && !big.truncated && big.rows.last == [25000])
         let bigLimited = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 25000) g", maxRows: 20000))
         #expect(bigLimited.rows.count == 20000 && bigLimited.truncated && bigLimited.rows.last == [20000])
+        // Later batches travel in binary: every simple type decodes the same as in the first (text) batch.
+        let mixed = "SELECT (g % 100)::int2 AS s, g::int4 AS i, g::int8 * 1000000000 AS l, g::float8 / 4 AS d, g::float4 / 2 AS f, g % 2 = 0 AS b, 'r' || g AS t, ('x' || g)::varchar(20) AS v, '\\x01ff'::bytea AS x, NULL::int AS n, -g AS neg FROM generate_series(1, 12000) g"
+        let m = try await conn.query(QueryRequest(sql: mixed))
+        #expect(m.rows.count == 12000)
+        for g in [1, 9999, 10000, 10001, 12000] {
+            let expected: [JSON] = [.int(Int64(g % 100)), .int(Int64(g)), .int(Int64(g) * 1_000_000_000), .double(Double(g) / 4),
+                                    .double(Double(Float(g) / 2)), .bool(g % 2 == 0), .string("r\(g)"), .string("x\(g)"), "Af8=", .null, .int(Int64(-g))]
+            #expect(m.rows[g - 1] == expected, "row \(g)")
+        }
         let dml = try await conn.query(QueryRequest(sql: "WITH u AS (UPDATE \(s).customers SET name = name RETURNING id) SELECT count(*) AS n FROM u"))
         #expect(dml.rows == [[3]])
         let exact = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 3) g", maxRows: 3))
