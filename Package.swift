@@ -121,6 +121,10 @@ let package = Package(
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
                           path: "bench/control_socket", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-connector", dependencies: ["KernelPlugins", "KernelLoop", "KernelCore", "MCPKPluginABI"],
+                          path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelLoop", "KernelCore"],
+                          path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
                           path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
 

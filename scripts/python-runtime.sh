@@ -6,9 +6,9 @@
 # nbclient/nbformat/ipykernel (notebook steps), streamlit (Streamlit steps), mcp (MCP steps).
 set -eu
 DIR="${1:-${MCPK_HOME:-./.mcpk}/runtimes/python}"
-PACKAGES="nbclient nbformat ipykernel streamlit mcp"
+PACKAGES="nbclient nbformat ipykernel streamlit mcp pyyaml"
 STAMP="$DIR/.mcpk-runtime"
-WANT="v1 $PACKAGES"
+WANT="v2 $PACKAGES"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
     echo "python runtime up to date: $DIR"
     exit 0

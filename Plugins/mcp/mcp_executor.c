@@ -8,15 +8,19 @@ static const char *const types[] = {"MCP"};
 
 static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcpk_error *err) {
   (void)data;
+  /* mcpConfiguration: an object, or (the console's form) a string holding JSON or YAML. */
   char *server = mx_raw(step->config_json, "mcpConfiguration");
   char *tool = mx_string(step->config_json, "tool");
-  if (!server || server[0] != '{') { free(server); free(tool); return mx_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "mcpConfiguration: an MCP component needs a server configuration object"); }
-  if (!tool || !*tool) { free(server); free(tool); return mx_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "tool: an MCP component needs the tool to call"); }
+  char *defaults = mx_raw(step->config_json, "arguments");
+  if (!server || (server[0] != '{' && server[0] != '"')) {
+    free(defaults); free(server); free(tool); return mx_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "mcpConfiguration: an MCP component needs a server configuration object"); }
+  if (!tool || !*tool) { free(server); free(tool); free(defaults); return mx_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "tool: an MCP component needs the tool to call"); }
   mx_buf inner = {0};
   mx_raw_out(&inner, "{\"server\":");
   mx_raw_out(&inner, server);
   mx_raw_out(&inner, ",\"tool\":");
   mx_str(&inner, tool);
+  if (defaults && defaults[0] == '{') { mx_raw_out(&inner, ",\"arguments\":"); mx_raw_out(&inner, defaults); }
   mx_raw_out(&inner, "}");
   mx_buf b = {0};
   mx_raw_out(&b, "{\"argv\":[\"{python}\",\"-B\",\"{runtime}/python/mcpk_runner.py\",\"mcp\",\"{work}/mcp.json\"]");
@@ -28,7 +32,7 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   if (req) { mx_raw_out(&b, ",\"requirements\":"); mx_raw_out(&b, req); free(req); }
   mx_common(&b, step->config_json, 0);
   mx_raw_out(&b, "}");
-  free(server); free(tool);
+  free(server); free(tool); free(defaults);
   return mx_finish_spec(&b, out, err);
 }
 

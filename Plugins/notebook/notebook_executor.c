@@ -20,6 +20,12 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_buf inner = {0};
   if (cells && cells[0] == '[') { mx_raw_out(&inner, "{\"cells\":"); mx_raw_out(&inner, cells); }
   else { mx_raw_out(&inner, "{\"notebook\":"); mx_raw_out(&inner, doc); }
+  char *params = mx_raw(step->config_json, "parameters");
+  if (params && params[0] == '{') { mx_raw_out(&inner, ",\"parameters\":"); mx_raw_out(&inner, params); }
+  free(params);
+  char *kernel = mx_string(step->config_json, "kernel");
+  if (kernel && *kernel) { mx_raw_out(&inner, ",\"kernel\":"); mx_str(&inner, kernel); }
+  free(kernel);
   mx_raw_out(&inner, "}");
   mx_str(&b, inner.data ? inner.data : "{}");
   free(inner.data);

@@ -4,9 +4,10 @@
  * Config: host, port, database, user, sslmode, sslrootcert, sslcert, sslkey,
  * application_name, read_only, statement_timeout_ms, or a `url`; the password
  * is the connection's secret. Parameters use $1…, sent with the extended
- * protocol. A query with max_rows runs through a server-side cursor
- * (FETCH max_rows+1), so the server never sends more than one extra row;
- * without a limit, rows stream in single-row mode. Timeouts are the server's
+ * protocol. A query runs through a server-side cursor fetched in batches
+ * (with max_rows: at most max_rows+1 rows in all, so the server never sends
+ * more than one extra row); statements that cannot be a cursor (DML with
+ * RETURNING, data-modifying WITH) stream in single-row mode. Timeouts are the server's
  * statement_timeout; cancel is PQcancel (any thread). Read-only connections
  * set default_transaction_read_only and refuse non-query statements before
  * sending them. Errors carry the server's SQLSTATE.
@@ -293,11 +294,49 @@ static void rowbuf_free(rowbuf_t *b) {
   free(b->cols); free(b->cells); free(b->unescaped);
 }
 
+/* Types whose binary wire format deliver_row decodes. */
+static int binary_ok(Oid oid) {
+  switch (oid) {
+    case 16: case 17: case 19: case 20: case 21: case 23: case 25: case 26: case 114:
+    case 700: case 701: case 1042: case 1043: return 1;
+    default: return 0;
+  }
+}
+
+static uint64_t be64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+  return v;
+}
+
+static uint32_t be32(const unsigned char *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* One binary cell (only for binary_ok types). */
+static void decode_binary(mcpk_value *v, Oid oid, const unsigned char *p, int len) {
+  switch (oid) {
+    case 16: v->type = MCPK_TYPE_BOOL; v->v.b = len > 0 && p[0] != 0; return;
+    case 21: v->type = MCPK_TYPE_INT64; v->v.i = (int16_t)(((uint16_t)p[0] << 8) | p[1]); return;
+    case 23: v->type = MCPK_TYPE_INT64; v->v.i = (int32_t)be32(p); return;
+    case 26: v->type = MCPK_TYPE_INT64; v->v.i = (int64_t)be32(p); return;
+    case 20: v->type = MCPK_TYPE_INT64; v->v.i = (int64_t)be64(p); return;
+    case 700: { uint32_t bits = be32(p); float f; memcpy(&f, &bits, 4); v->type = MCPK_TYPE_DOUBLE; v->v.d = f; return; }
+    case 701: { uint64_t bits = be64(p); double d; memcpy(&d, &bits, 8); v->type = MCPK_TYPE_DOUBLE; v->v.d = d; return; }
+    case 17: v->type = MCPK_TYPE_BYTES; v->v.s.data = (const char *)p; v->v.s.length = (size_t)len; return;
+    default: v->type = MCPK_TYPE_TEXT; v->v.s.data = (const char *)p; v->v.s.length = (size_t)len; return;
+  }
+}
+
 static mcpk_status deliver_row(rowbuf_t *b, PGresult *r, int row, const mcpk_row_sink *sink) {
   for (int i = 0; i < b->ncols; i++) {
     mcpk_value *v = &b->cells[i];
     if (PQgetisnull(r, row, i)) { v->type = MCPK_TYPE_NULL; continue; }
     const char *s = PQgetvalue(r, row, i);
+    if (PQfformat(r, i) == 1) {
+      decode_binary(v, PQftype(r, i), (const unsigned char *)s, PQgetlength(r, row, i));
+      continue;
+    }
     switch (b->cols[i].type) {
       case MCPK_TYPE_BOOL: v->type = MCPK_TYPE_BOOL; v->v.b = s[0] == 't'; break;
       case MCPK_TYPE_INT64: v->type = MCPK_TYPE_INT64; v->v.i = strtoll(s, NULL, 10); break;
@@ -398,26 +437,44 @@ static mcpk_status exec_cursor(mcpk_connection *c, const mcpk_query *q, params_t
     return not_cursor ? MCPK_STATUS_NOT_IMPLEMENTED : st;
   }
   PQclear(r);
-  char fetch[96];
-  long long want = q->max_rows + 1;
-  snprintf(fetch, sizeof fetch, "FETCH FORWARD %lld FROM mcpk_cursor", want);
-  r = PQexec(c->pg, fetch);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    st = result_error(c, r, err);
+  /* FETCH in batches; with max_rows, never more than max_rows+1 rows in all. */
+  long long delivered = 0;
+  int announced = 0, truncated = 0, binary = 0;
+  for (;;) {
+    long long want = PG_FETCH_BATCH;
+    if (q->max_rows >= 0 && q->max_rows - delivered + 1 < want) want = q->max_rows - delivered + 1;
+    char fetch[96];
+    snprintf(fetch, sizeof fetch, "FETCH FORWARD %lld FROM mcpk_cursor", want);
+    /* The first batch comes as text; when every column has a binary format
+     * we decode, later batches come binary (no number parsing). */
+    r = PQexecParams(c->pg, fetch, 0, NULL, NULL, NULL, NULL, binary);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      st = result_error(c, r, err);
+      PQclear(r);
+      run(c, "ROLLBACK", NULL);
+      return st;
+    }
+    rowbuf_t b = {0};
+    if (!rowbuf_init(&b, r)) { rowbuf_free(&b); PQclear(r); run(c, "ROLLBACK", NULL); return MCPK_STATUS_NO_MEMORY; }
+    if (!announced) {
+      announced = 1;
+      st = sink->columns(sink->sink_data, b.cols, (size_t)b.ncols);
+      binary = 1;
+      for (int i = 0; i < b.ncols; i++) if (!binary_ok(PQftype(r, i))) binary = 0;
+    }
+    int n = PQntuples(r);
+    for (int i = 0; st == MCPK_STATUS_OK && i < n; i++) {
+      if (q->max_rows >= 0 && delivered >= q->max_rows) { truncated = 1; break; }
+      st = deliver_row(&b, r, i, sink);
+      delivered++;
+    }
+    rowbuf_free(&b);
     PQclear(r);
-    run(c, "ROLLBACK", NULL);
-    return st;
+    if (st != MCPK_STATUS_OK || truncated || n < want) break;
+    if (atomic_load(&c->cancelled)) { st = set_error(err, MCPK_STATUS_CANCELLED, "57014", "canceling statement due to user request"); break; }
   }
-  rowbuf_t b = {0};
-  if (!rowbuf_init(&b, r)) { rowbuf_free(&b); PQclear(r); run(c, "ROLLBACK", NULL); return MCPK_STATUS_NO_MEMORY; }
-  st = sink->columns(sink->sink_data, b.cols, (size_t)b.ncols);
-  int n = PQntuples(r);
-  int truncated = n > q->max_rows;
-  for (int i = 0; st == MCPK_STATUS_OK && i < n && i < q->max_rows; i++) st = deliver_row(&b, r, i, sink);
-  rowbuf_free(&b);
-  PQclear(r);
-  mcpk_status end = run(c, "COMMIT", st ? NULL : err);
-  if (st) return st;
+  if (st) { run(c, "ROLLBACK", NULL); return st; }
+  mcpk_status end = run(c, "COMMIT", err);
   if (end) return end;
   return sink->end(sink->sink_data, truncated, -1);
 }
@@ -435,7 +492,7 @@ static mcpk_status pg_execute(mcpk_connection *c, const mcpk_query *q, const mcp
   params_t p = {0};
   if (!params_make(&p, q)) { params_free(&p); return MCPK_STATUS_NO_MEMORY; }
   st = MCPK_STATUS_NOT_IMPLEMENTED;
-  if (query && q->max_rows >= 0 && PQtransactionStatus(c->pg) == PQTRANS_IDLE) st = exec_cursor(c, q, &p, sink, err);
+  if (query && PQtransactionStatus(c->pg) == PQTRANS_IDLE) st = exec_cursor(c, q, &p, sink, err);
   if (st == MCPK_STATUS_NOT_IMPLEMENTED) st = exec_stream(c, q, &p, sink, err);
   params_free(&p);
   if (PQstatus(c->pg) != CONNECTION_OK) PQreset(c->pg);

@@ -15,7 +15,9 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
                  "\"--server.fileWatcherType\",\"none\",\"--global.developmentMode\",\"false\"]");
   mx_raw_out(&b, ",\"files\":[{\"path\":\"app.py\",\"content\":");
   mx_str(&b, code);
-  mx_raw_out(&b, "}],\"service\":{\"port\":0,\"health_path\":\"/_stcore/health\"},\"address_space_limit\":false");
+  long long port = mx_int(step->config_json, "port", 0);
+  mx_fmt(&b, "}],\"service\":{\"port\":%lld,\"health_path\":\"/_stcore/health\"},\"address_space_limit\":false",
+         port > 0 && port < 65536 ? port : 0);
   long long ttl = mx_int(step->config_json, "ttlSeconds", 3600);
   mx_fmt(&b, ",\"ttl_seconds\":%lld", ttl > 0 ? ttl : 3600);
   char *req = mx_raw(step->config_json, "requirements");

@@ -80,9 +80,12 @@ public final class HostContext: @unchecked Sendable {
         return table
     }
 
+    /// Host tables are deliberately never freed. A plugin keeps the
+    /// `mcpk_host` pointer (typically in a global); when the same library is
+    /// loaded twice in one process (two hosts, or a reload racing a call), the
+    /// second init overwrites that global and the first table must stay valid
+    /// for as long as any code might still use it. A table is ~80 bytes per load.
     static func freeTable(_ table: UnsafeMutablePointer<mcpk_host>) {
-        if let data = table.pointee.host_data { Unmanaged<HostContext>.fromOpaque(data).release() }
-        table.deinitialize(count: 1)
-        table.deallocate()
+        _ = table
     }
 }

@@ -223,6 +223,10 @@ public final class PluginHost {
 
     public func list() -> [PluginInfo] { entries.map(\.info) }
 
+    func loadedBackends() -> [PluginBackend] {
+        entries.compactMap { $0.state == .loaded ? $0.backend : nil }
+    }
+
     public func info(name: String) -> PluginInfo? { entries.first { $0.name == name }?.info }
 
     /// Unloads everything (kernel shutdown).

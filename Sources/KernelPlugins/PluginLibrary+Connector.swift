@@ -166,10 +166,15 @@ extension PluginLibrary {
 /// Bridges the C row sink callbacks to a Swift `RowSink`.
 final class SinkBox {
     let sink: RowSink
+    /// The same sink when it takes typed cells directly (cast once, not per row).
+    let cellSink: CellRowSink?
     var ended = false
     var columnCount = 0
 
-    init(_ sink: RowSink) { self.sink = sink }
+    init(_ sink: RowSink) {
+        self.sink = sink
+        cellSink = sink as? CellRowSink
+    }
 
     static func typeName(_ t: Int32) -> String {
         switch UInt32(bitPattern: t) {
@@ -218,6 +223,10 @@ final class SinkBox {
         s.row = { data, cells, count in
             guard let data else { return Int32(MCPK_STATUS_INVALID_ARGUMENT) }
             let box = Unmanaged<SinkBox>.fromOpaque(data).takeUnretainedValue()
+            if let fast = box.cellSink {
+                return fast.cells(UnsafeBufferPointer(start: cells, count: cells == nil ? 0 : count))
+                    ? Int32(MCPK_STATUS_OK) : Int32(MCPK_STATUS_CANCELLED)
+            }
             var row: [JSON] = []
             row.reserveCapacity(count)
             if let cells { for i in 0..<count { row.append(SinkBox.json(cells[i])) } }

@@ -8,10 +8,13 @@ import MCPKPluginABI
 public struct ExecutorTable: @unchecked Sendable {
     public let table: UnsafePointer<mcpk_executor>
     public let pluginData: UnsafeMutableRawPointer?
+    /// Keeps the library that owns the table loaded while this value lives.
+    public let owner: AnyObject?
 
-    public init(table: UnsafePointer<mcpk_executor>, pluginData: UnsafeMutableRawPointer?) {
+    public init(table: UnsafePointer<mcpk_executor>, pluginData: UnsafeMutableRawPointer?, owner: AnyObject? = nil) {
         self.table = table
         self.pluginData = pluginData
+        self.owner = owner
     }
 
     /// Component types the executor declares.

@@ -114,6 +114,7 @@ public final class ControlServer {
         }
         let conn = ControlConnection(stream: client, server: self, peerUID: uid, peerPID: pid)
         connections[ObjectIdentifier(conn)] = conn
+        Metrics.connections.set(Double(connections.count), ["transport": "socket"])
         conn.start()
     }
 
@@ -125,6 +126,7 @@ public final class ControlServer {
 
     func connectionClosed(_ conn: ControlConnection) {
         connections.removeValue(forKey: ObjectIdentifier(conn))
+        Metrics.connections.set(Double(connections.count), ["transport": "socket"])
     }
 
     /// Stops accepting new connections (the socket file is removed).

@@ -26,6 +26,7 @@ extension Kernel {
                                            maxRows: Int64(q.maxRows ?? Int(ConnectorLimits.defaultMaxRows))).json
         }
         executors.register(processSteps)
+        registerPluginProcessExecutors(executors, sandbox: sandbox, query: processSteps.onQuery)
         executors.register(UtilityExecutor(plugins: KernelPluginOps(kernel: self)))
         executors.register(OutputExecutor())
         // `apiKeySecret` names a connection whose sealed secret is the key.

@@ -30,6 +30,9 @@ extension Kernel {
             directories: configuration.pluginDirs, defaultIsolation: def, isolationOverrides: overrides),
             logger: logger)
         plugins = host
+        host.onEvent = { [weak self] plugin, type, payload in
+            self?.logger.info("plugin event", metadata: ["plugin": "\(plugin)", "type": "\(type)", "payload": "\(payload.serialized())"])
+        }
         let list = await host.discover()
         if let store {
             connectionRuntime = ConnectionRuntime(host: host, store: store)

@@ -80,7 +80,7 @@ public final class Kernel {
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server
-        try startHTTP()
+        try await startHTTP()
         try installSignalHandlers()
         phase = .running
         startupMilliseconds = Kernel.monotonicMilliseconds() - t0

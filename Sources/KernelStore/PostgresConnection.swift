@@ -17,7 +17,7 @@ public final class PostgresConnection {
         case closed
     }
 
-    static let connectTimeoutMilliseconds: UInt64 = 10_000
+    static let connectTimeoutMilliseconds: UInt64 = 30_000
     /// A statement that gets no answer for this long closes its connection (`unavailable`);
     /// PQcancel would block, so the connection is dropped instead.
     public static let defaultQueryTimeoutMilliseconds: UInt64 = 120_000
@@ -119,7 +119,13 @@ public final class PostgresConnection {
                             guard !done else { return }
                             done = true
                             poll.stop()
-                            cont.resume(throwing: KernelError.unavailable("PostgreSQL: connection timed out"))
+                            // libuv runs due timers before polling for I/O: after the loop
+                            // was busy, the socket may be ready although the timer fired first.
+                            if PostgresConnection.isReady(fd: fd, events) {
+                                cont.resume()
+                            } else {
+                                cont.resume(throwing: KernelError.unavailable("PostgreSQL: connection timed out"))
+                            }
                         }
                     }
                 } catch {
@@ -146,6 +152,15 @@ public final class PostgresConnection {
                 }
             }
         }
+    }
+
+    /// Non-blocking readiness check (`poll(2)` with a zero timeout).
+    static func isReady(fd: Int32, _ events: Poll.Events) -> Bool {
+        var want: Int16 = 0
+        if events.contains(.readable) { want |= Int16(POLLIN) }
+        if events.contains(.writable) { want |= Int16(POLLOUT) }
+        var p = pollfd(fd: fd, events: want, revents: 0)
+        return Glibc.poll(&p, 1, 0) > 0 && p.revents != 0
     }
 
     /// Runs one statement (`$n` placeholders) with text parameters; returns its rows.

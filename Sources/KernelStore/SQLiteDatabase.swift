@@ -3,40 +3,47 @@ import KernelLoop
 
 /// SQLite backend: WAL, one writer connection on a dedicated `WorkerThread`
 /// (write transactions are serialised by an `AsyncMutex`, so the kernel
-/// itself never contends for the write lock), and a reader connection on a
-/// second thread. Busy timeout plus retries cover other processes.
+/// itself never contends for the write lock), and `readerCount` reader connections, each on a
+/// thread of its own. Busy timeout plus retries cover other processes.
 @KernelActor
 public final class SQLiteDatabase: SQLDatabase {
     public nonisolated let dialect: SQLDialect = .sqlite
     public let path: String
+    /// Reader connections, each on its own thread (WAL lets them read while the writer writes).
+    public nonisolated static let readerCount = 2
+
     private let writerThread: WorkerThread
-    private let readerThread: WorkerThread
     private let writer: SQLiteConnection
-    private let reader: SQLiteConnection
+    private let readers: [(thread: WorkerThread, connection: SQLiteConnection)]
+    private var nextReader = 0
     private let writeLock = AsyncMutex()
     private var closed = false
 
     /// Opens (creating if needed) the database file.
     public static func open(path: String) async throws -> SQLiteDatabase {
         let writerThread = WorkerThread(name: "sqlite-writer")
-        let readerThread = WorkerThread(name: "sqlite-reader")
+        let readerThreads = (0..<readerCount).map { WorkerThread(name: "sqlite-reader-\($0)") }
         do {
+            // The writer first: it creates the file and switches it to WAL.
             let writer = try await writerThread.run { try SQLiteConnection(path: path, readOnly: false) }
-            let reader = try await readerThread.run { try SQLiteConnection(path: path, readOnly: false) }
-            return SQLiteDatabase(path: path, writerThread: writerThread, readerThread: readerThread, writer: writer, reader: reader)
+            var readers: [(thread: WorkerThread, connection: SQLiteConnection)] = []
+            for t in readerThreads {
+                readers.append((t, try await t.run { try SQLiteConnection(path: path, readOnly: false) }))
+            }
+            return SQLiteDatabase(path: path, writerThread: writerThread, writer: writer, readers: readers)
         } catch {
-            writerThread.join()
-            readerThread.join()
+            writerThread.stop()
+            for t in readerThreads { t.stop() }
             throw error
         }
     }
 
-    private init(path: String, writerThread: WorkerThread, readerThread: WorkerThread, writer: SQLiteConnection, reader: SQLiteConnection) {
+    private init(path: String, writerThread: WorkerThread, writer: SQLiteConnection,
+                 readers: [(thread: WorkerThread, connection: SQLiteConnection)]) {
         self.path = path
         self.writerThread = writerThread
-        self.readerThread = readerThread
         self.writer = writer
-        self.reader = reader
+        self.readers = readers
     }
 
     /// Statements of one write transaction, each run on the writer thread.
@@ -68,8 +75,10 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func read<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
-        guard !closed else { throw KernelError.unavailable("store is closed") }
-        return try await body(Executor(connection: reader, thread: readerThread))
+        guard !closed, !readers.isEmpty else { throw KernelError.unavailable("store is closed") }
+        let r = readers[nextReader % readers.count]
+        nextReader &+= 1
+        return try await body(Executor(connection: r.connection, thread: r.thread))
     }
 
     public func migrate(_ migrations: [Migration]) async throws -> [Int] {
@@ -91,11 +100,14 @@ public final class SQLiteDatabase: SQLDatabase {
         guard !closed else { return }
         closed = true
         await writeLock.lock()
-        let w = writer, r = reader
+        let w = writer
         _ = try? await writerThread.run { w.close() }
-        _ = try? await readerThread.run { r.close() }
         writerThread.stop()
-        readerThread.stop()
+        for r in readers {
+            let c = r.connection
+            _ = try? await r.thread.run { c.close() }
+            r.thread.stop()
+        }
         writeLock.unlock()
     }
 }

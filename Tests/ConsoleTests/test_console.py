@@ -47,6 +47,12 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
         visit(phone, path, ready)
         shot(phone, f"{name}-phone")
         phone.watch.check()
+    # Dark colour scheme (prefers-color-scheme) for a few pages.
+    page.emulate_media(color_scheme="dark")
+    for name, path, ready in page_table(seed)[:1] + page_table(seed)[10:11]:
+        visit(page, path, ready)
+        shot(page, f"{name}-dark-desktop")
+    page.emulate_media(color_scheme="light")
     # Spot checks of the content itself.
     visit(page, "/", '[data-metric="total_components"] .value')
     summary = kernel.api("GET", "/dashboard/summary")
@@ -56,6 +62,7 @@ def test_every_page_renders_seeded_data_with_screenshots(page, phone, seed, kern
     expect(page.locator("#component-config")).to_contain_text("hello again from")
     visit(page, f"/runs/{seed.run_id}", "#steps-table [data-step='greet']")
     expect(page.locator("#run-status")).to_contain_text(seed.run["status"].replace("_", " "))
+    expect(page.locator("#run-cancel")).to_be_hidden()  # a finished run cannot be cancelled
     expect(page.locator("#previews")).to_contain_text("hello seed")
 
 
@@ -319,3 +326,137 @@ def test_plugins_page_lists_bundled_and_loads_one_by_path(page, kernel):
     page.click("form.filters button[type=submit]")
     expect(page.locator(".field-error[role=alert]").first).to_be_visible()
     shot(page, "plugins-loaded-desktop")
+
+
+ARTIFACT_CODE = '''import json
+import mcpk
+
+def main(**inputs):
+    mcpk.progress(0.5, "half way")
+    with open("report.csv", "w") as f:
+        f.write("a,b\\n1,2\\n")
+    mcpk.artifact("report.csv", "report.csv", "text/csv")
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": "1 + 1",
+                     "outputs": [], "execution_count": 1}]}
+    with open("executed.ipynb", "w") as f:
+        json.dump(nb, f)
+    mcpk.artifact("executed.ipynb", "executed.ipynb")
+    mcpk.result_preview({"rows": 1})
+    return {"artifacts": 2}
+'''
+
+
+def test_run_detail_progress_previews_and_artifact_downloads(page, kernel):
+    c = kernel.api("POST", "/components", {"name": "Artifact maker", "config": {"type": "Python Script", "codeContent": ARTIFACT_CODE}})
+    wf = kernel.api("POST", "/workflows", {"name": "Artifacts", "steps": [{"id": "make", "component": c["id"]}]})
+    started = kernel.api("POST", f"/workflows/{wf['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    visit(page, f"/runs/{run_id}", "#log")
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=120_000)
+    expect(page.locator("#steps-table [data-step='make']")).to_contain_text("half way")
+    expect(page.locator("#steps-table [data-step='make'] [role=progressbar]")).to_have_attribute("aria-valuenow", "100")
+    expect(page.locator("#gantt [data-step='make'] .bar")).to_have_count(1)
+    expect(page.locator("#previews [data-preview-step='make']")).to_contain_text('"artifacts": 2')
+    expect(page.locator("[data-artifact='report.csv']")).to_be_visible()
+    with page.expect_download() as d:
+        page.click("[data-artifact='report.csv']")
+    assert d.value.suggested_filename == "report.csv"
+    assert open(d.value.path()).read() == "a,b\n1,2\n"
+    with page.expect_download() as d:
+        page.click("[data-artifact='executed.ipynb']")
+    assert d.value.suggested_filename == "executed.ipynb"
+    import json
+    assert json.load(open(d.value.path()))["nbformat"] == 4
+    shot(page, "run-detail-artifacts-desktop")
+
+
+def test_dashboard_shows_running_runs_live_and_cancel_from_run_detail(page, kernel, catalog):
+    visit(page, "/", '[data-metric="active_runs"] .value')
+    expect(page.locator("#live-state")).to_have_text("● live")
+    started = kernel.api("POST", f"/workflows/{catalog.slow_workflow['id']}/runs", {"inputs": {}})
+    run_id = started.get("run_id") or started.get("id")
+    row = page.locator(f"[data-run-id='{run_id}']")
+    expect(row).to_be_visible(timeout=30_000)  # arrived through /api/v1/events, no reload
+    expect(row).to_contain_text("running", timeout=30_000)
+    shot(page, "dashboard-running-desktop")
+    row.locator("a").click()
+    page.wait_for_url(re.compile(f"#/runs/{run_id}$"))
+    expect(page.locator("#run-status")).to_contain_text("running")
+    page.click("#run-cancel")
+    expect(page.locator("#run-status")).to_contain_text("cancelled", timeout=60_000)
+    run = kernel.api("GET", f"/workflow-runs/{run_id}")
+    assert run.get("run", run)["status"] == "cancelled"
+    page.goto("/#/")
+    expect(page.locator(f"[data-run-id='{run_id}']")).to_have_count(0)
+    visit(page, "/runs?status=cancelled", f"[data-run-id='{run_id}']")
+    expect(page.locator(f"[data-run-id='{run_id}']")).to_contain_text("cancelled")
+
+
+def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel, catalog):
+    page.watch.allowed_status.add(422)
+    visit(page, f"/components/{catalog.hello['id']}", "#component-config")
+    page.click("text=Use in a workflow")
+    page.wait_for_url(re.compile(r"#/workflows/new\?component="))
+    expect(page.locator("#s0-component")).to_have_value(catalog.hello["id"])
+    expect(page.locator("#dag [data-step='hello_python']")).to_have_count(1)
+    page.fill("#wf-name", "Kernel-validated")
+    # An id the browser does not check but the kernel refuses: its 422 path (steps[0].id) lands on the step.
+    page.fill("#s0-id", "9 lives")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    card = page.locator(".step-card[data-step-index='0']")
+    expect(card).to_have_class(re.compile("invalid"))
+    expect(card.locator(".field-error-list")).to_contain_text("must start with a letter")
+    expect(page.locator("#dag .node.invalid")).to_have_count(1)
+    assert not [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+    page.fill("#s0-id", "fixed")
+    page.locator("#s0-id").dispatch_event("change")
+    page.click("#wf-save")
+    expect(card).not_to_have_class(re.compile("invalid"))
+    page.wait_for_url(re.compile(r"#/workflows/[0-9a-f-]{8,}$"))
+    assert [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
+
+
+def test_create_connection_with_the_form_generated_from_the_connector_schema(page, kernel):
+    from conftest import make_fixture_db
+    db = f"{kernel.home}/form.sqlite"
+    make_fixture_db(db)
+    visit(page, "/data-sources/new", "#conn-plugin")
+    page.select_option("#conn-plugin", "sqlite")
+    page.fill("#conn-name", "Made in the form")
+    page.fill("#conn-config-path", db)  # a field generated from the sqlite plugin's config_schema
+    page.fill("#conn-secret", "not-needed-but-sealed")
+    page.click("#conn-save")
+    page.wait_for_url(re.compile(r"#/data-sources/[0-9a-f-]{8,}$"))
+    expect(page.locator("#schema-tree [data-table='customers']")).to_have_count(1)
+    expect(page.locator("[data-secret='set']")).to_have_count(1)
+    assert "not-needed-but-sealed" not in page.content()
+    conn = [c for c in items(kernel.api("GET", "/external-databases")) if c["name"] == "Made in the form"][0]
+    assert conn["config"]["path"] == db and conn["secret"] == "set"
+    shot(page, "data-source-created-desktop")
+
+
+def test_dashboard_feed_stays_live_after_a_run_ends(page, kernel, catalog):
+    """/api/v1/events carries `end` events of every run: one run ending must
+    not end the dashboard's live feed."""
+    visit(page, "/", '[data-metric="active_runs"] .value')
+    expect(page.locator("#live-state")).to_have_text("● live")
+    wf = catalog.slow_workflow["id"]
+    first = kernel.api("POST", f"/workflows/{wf}/runs", {"inputs": {}})
+    first_id = first.get("run_id") or first.get("id")
+    expect(page.locator(f"[data-run-id='{first_id}']")).to_be_visible(timeout=30_000)
+    kernel.api("POST", f"/workflow-runs/{first_id}/cancel", {})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        run = kernel.api("GET", f"/workflow-runs/{first_id}")
+        if run.get("run", run)["status"] in RUN_DONE:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # the first run's `end` event has reached the page
+    expect(page.locator("#live-state")).to_have_text("● live")
+    second = kernel.api("POST", f"/workflows/{wf}/runs", {"inputs": {}})
+    second_id = second.get("run_id") or second.get("id")
+    # Arrives through the same feed, with no reload.
+    expect(page.locator(f"[data-run-id='{second_id}']")).to_be_visible(timeout=30_000)
+    kernel.api("POST", f"/workflow-runs/{second_id}/cancel", {})

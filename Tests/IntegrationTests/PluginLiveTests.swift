@@ -134,5 +134,64 @@ import Testing
             usleep(50_000)
         }
         #expect(rows == 2)
+        // The CLI lists the crash.
+        let (lrc, listing, _) = try k.cli(["plugins", "list"])
+        #expect(lrc == 0)
+        #expect(listing.contains("testops") && listing.contains("crashes: 1"), "\(listing)")
+        #expect(listing.contains("no_symbol"), "\(listing)")
+        let (crc, called, _) = try k.cli(["plugins", "call", "testops", "repeat", "[\"z\", 3]"])
+        #expect(crc == 0 && called.contains("zzz"))
+        // kill -9 of the kernel takes its plugin-host child with it.
+        let children = Self.pluginHostChildren(of: k.pid)
+        #expect(!children.isEmpty)
+        k.kill9()
+        var gone = false
+        for _ in 0..<100 {
+            if children.allSatisfy({ kill($0, 0) != 0 }) { gone = true; break }
+            usleep(50_000)
+        }
+        #expect(gone, "plugin-host children \(children) outlived the kernel")
+    }
+
+    /// Pids of `mcpk plugin-host` processes whose parent is `pid`.
+    static func pluginHostChildren(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == pid else { return false }
+            let cmd = (try? String(contentsOfFile: "/proc/\(child)/cmdline", encoding: .utf8)) ?? ""
+            return cmd.contains("plugin-host")
+        }
+    }
+
+    @Test func postgresConnectionThroughTheKernel() throws {
+        let url = ProcessInfo.processInfo.environment["MCPK_TEST_PG_URL"] ?? ""
+        if url.isEmpty {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("MCPK_TEST_PG_URL is not set under CI=true") }
+            else { print("PluginLiveTests.postgres skipped: MCPK_TEST_PG_URL not set") }
+            return
+        }
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let rw = try k.call("connection.create", ["name": "pg", "plugin": "postgres", "config": ["url": .string(url)]])
+        let t = try k.call("connection.test", ["id": rw["id"] ?? .null])
+        #expect(t["ok"] == true)
+        #expect(t["server_version"]?.stringValue?.hasPrefix("PostgreSQL") == true)
+        let q = try k.call("connection.query", ["id": "pg", "sql": "SELECT $1::int + 1 AS n, $2::text AS t", "params": [41, "x"]])
+        #expect(q["rows"] == [[42, "x"]])
+        #expect(q["columns"]?[0]?["db_type"] == "int4")
+        let many = try k.call("connection.query", ["id": "pg", "sql": "SELECT generate_series(1, 1000000000) AS g", "max_rows": 5])
+        #expect(many["rows"]?.arrayValue?.count == 5 && many["truncated"] == true)
+        let ro = try k.call("connection.create", ["name": "pg-ro", "plugin": "postgres", "config": ["url": .string(url)], "read_only": true])
+        do {
+            _ = try k.call("connection.query", ["id": ro["id"] ?? .null, "sql": "CREATE TABLE mcpk_should_not_exist (x int)"])
+            Issue.record("write on a read-only connection accepted")
+        } catch {
+            #expect("\(error)".contains("forbidden"), "\(error)")
+        }
+        let scan = try k.call("connection.scan", ["id": "pg", "depth": 1])
+        #expect(scan["schemas"]?.arrayValue?.contains { $0["name"] == "public" } == true)
     }
 }

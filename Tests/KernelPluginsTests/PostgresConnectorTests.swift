@@ -68,6 +68,22 @@ import Testing
         let limited = try await conn.query(QueryRequest(sql: "SELECT generate_series(1, 1000000000) AS g", maxRows: 3))
         #expect(limited.rows == [[1], [2], [3]])
         #expect(limited.truncated)
+        // Across several cursor batches (10 000 rows each).
+        let big = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 25000) g"))
+        #expect(big.rows.count == 25000 && !big.truncated && big.rows.last == [25000])
+        let bigLimited = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 25000) g", maxRows: 20000))
+        #expect(bigLimited.rows.count == 20000 && bigLimited.truncated && bigLimited.rows.last == [20000])
+        // Later batches travel in binary: every simple type decodes the same as in the first (text) batch.
+        let mixed = "SELECT (g % 100)::int2 AS s, g::int4 AS i, g::int8 * 1000000000 AS l, g::float8 / 4 AS d, g::float4 / 2 AS f, g % 2 = 0 AS b, 'r' || g AS t, ('x' || g)::varchar(20) AS v, '\\x01ff'::bytea AS x, NULL::int AS n, -g AS neg FROM generate_series(1, 12000) g"
+        let m = try await conn.query(QueryRequest(sql: mixed))
+        #expect(m.rows.count == 12000)
+        for g in [1, 9999, 10000, 10001, 12000] {
+            let expected: [JSON] = [.int(Int64(g % 100)), .int(Int64(g)), .int(Int64(g) * 1_000_000_000), .double(Double(g) / 4),
+                                    .double(Double(Float(g) / 2)), .bool(g % 2 == 0), .string("r\(g)"), .string("x\(g)"), "Af8=", .null, .int(Int64(-g))]
+            #expect(m.rows[g - 1] == expected, "row \(g)")
+        }
+        let dml = try await conn.query(QueryRequest(sql: "WITH u AS (UPDATE \(s).customers SET name = name RETURNING id) SELECT count(*) AS n FROM u"))
+        #expect(dml.rows == [[3]])
         let exact = try await conn.query(QueryRequest(sql: "SELECT g FROM generate_series(1, 3) g", maxRows: 3))
         #expect(exact.rows.count == 3 && !exact.truncated)
         let upd = try await conn.query(QueryRequest(sql: "UPDATE \(s).customers SET name = $1 WHERE id > $2", params: ["Z", 1]))
@@ -171,5 +187,57 @@ import Testing
         await #expect(throws: KernelError.self) { _ = try await conn.scan(schema: s, table: "nope") }
         await #expect(throws: KernelError.self) { _ = try await conn.scan(schema: "no_such_schema_x") }
         await Self.tearDown(host, conn, s)
+    }
+
+    /// host/port/… from the test URL (postgres://user:pass@host:port/db).
+    static func parts() -> (user: String, password: String, host: String, port: String, db: String)? {
+        guard let u = url, u.hasPrefix("postgres://") else { return nil }
+        let rest = u.dropFirst("postgres://".count)
+        guard let at = rest.firstIndex(of: "@"), let slash = rest[at...].firstIndex(of: "/") else { return nil }
+        let cred = rest[..<at].split(separator: ":", maxSplits: 1).map(String.init)
+        let hp = rest[rest.index(after: at)..<slash].split(separator: ":").map(String.init)
+        return (cred.first ?? "", cred.count > 1 ? cred[1] : "", hp.first ?? "", hp.count > 1 ? hp[1] : "5432",
+                String(rest[rest.index(after: slash)...]))
+    }
+
+    @Test @KernelActor func discreteOptionsTLSAndConnectTimeout() async throws {
+        guard Self.available(), let p = Self.parts() else { return }
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        _ = try await host.load(path: TestSupport.bundled("mcpk-postgres"))
+        // host/port/database/user + the secret as password.
+        let base: [(String, JSON)] = [("host", .string(p.host)), ("port", .int(Int64(p.port) ?? 5432)),
+                                      ("database", .string(p.db)), ("user", .string(p.user))]
+        let conn = try await host.connect(plugin: "postgres", config: .object(JSONObject(base + [("sslmode", "disable")])), secret: p.password)
+        #expect(try await conn.query(QueryRequest(sql: "SELECT current_user AS u")).rows == [[.string(p.user)]])
+        await conn.close()
+        // TLS options reach libpq: this test server has no TLS, so sslmode=require is refused.
+        do {
+            _ = try await host.connect(plugin: "postgres", config: .object(JSONObject(base + [("sslmode", "require")])), secret: p.password)
+            Issue.record("sslmode=require accepted by a server without TLS")
+        } catch let e as KernelError {
+            #expect(e.kind == .unavailable)
+            #expect(e.message.contains("SSL"), "\(e)")
+        }
+        // A server that accepts TCP but never answers: the connect timeout fires.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = listen(fd, 8)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        let port = Int64(UInt16(bigEndian: addr.sin_port))
+        defer { close(fd) }
+        do {
+            _ = try await host.connect(plugin: "postgres", config: ["host": "127.0.0.1", "port": .int(port), "database": "x",
+                                                                    "user": "x", "connect_timeout_ms": 2000], secret: nil)
+            Issue.record("silent server accepted")
+        } catch let e as KernelError {
+            #expect(e.kind == .unavailable, "\(e)")
+            #expect(e.message.lowercased().contains("timeout"), "\(e)")
+        }
+        await host.shutdown()
     }
 }

@@ -10,7 +10,7 @@ import Testing
     func run(_ product: String, type: String, config: JSON, inputs: JSON = [:], f: SandboxFixture,
              stepId: String = "step", cancelOn: ((StepEvent) -> Bool)? = nil,
              onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> (ProcessStep.Completion, [StepEvent]) {
-        let lib = try ExecutorLibrary(product)
+        let lib = try ExecutorLibrary(path: ExecutorLibrary.path(product, in: SandboxFixture.repoRoot + "/.build/debug"))
         #expect(lib.table.componentTypes == [type])
         let runtime = ProcessStepRuntime(sandbox: f.sandbox)
         var events: [StepEvent] = []

@@ -15,6 +15,11 @@ import Testing
     final class Hub {
         var stored: [JSON] = []
         var live: [String: any Session] = [:]
+        var feed: [String: any Session] = [:]
+
+        func publishFeed(run: String, seq: Int64, type: String) {
+            for (_, s) in feed { _ = s.notify("run.event", ["event": ["run_id": .string(run), "seq": .int(seq), "type": .string(type)]]) }
+        }
         static let pageSize = 3
 
         func publish(_ type: String, _ payload: JSON = [:]) {
@@ -42,6 +47,14 @@ import Testing
                 for e in history.dropFirst(Hub.pageSize) { _ = session.notify("run.event", e) }
             }
             return ["subscription": .string(subID), "events": .array(page)]
+        }
+        d.register("events.subscribe", summary: "feed", params: ["type": "object", "properties": [:], "additionalProperties": false]) { p, ctx in
+            guard p.json.objectValue?.keys.isEmpty ?? true else { throw KernelError.invalidParams("no params expected") }
+            let session = try ctx.requireSession()
+            let subID = Identifier.uuid()
+            hub.feed[subID] = session
+            session.addSubscription(subID) { hub.feed[subID] = nil }
+            return ["subscription": .string(subID)]
         }
         let config = try KernelConfiguration.resolve(flags: ["MCPK_HOME": "/tmp/mcpk-http-unit"], environment: [:], dotEnv: nil,
                                                      workingDirectory: "/tmp", bundledPluginDir: nil)
@@ -166,5 +179,27 @@ import Testing
         let exact = union == Array(1...Int64(total + 1))
         #expect(exact, "union of \(resumes + 1) streams has \(union.count) ids, \(Set(union).count) distinct")
         await server.closeAll()
+    }
+
+    @Test func dashboardFeedMixesRunsWithoutIdsAndStaysOpenAfterARunEnds() async throws {
+        let (server, hub) = try await Task { @KernelActor in try HTTPSSEStreamTests.start() }.value
+        let port = await server.port
+        // A browser reconnecting with a Last-Event-ID must not break the feed.
+        let c = try HTTPSSEStreamTests.get(port, "/api/v1/events", lastEventID: 42)
+        _ = try c.readStream { $0.contains("retry: 2000\n\n") }
+        await Task { @KernelActor in
+            hub.publishFeed(run: "a", seq: 5, type: "status_change")
+            hub.publishFeed(run: "b", seq: 1, type: "status_change")
+            hub.publishFeed(run: "a", seq: 6, type: "end")
+            hub.publishFeed(run: "c", seq: 2, type: "status_change")
+        }.value
+        let text = try c.readStream { $0.components(separatedBy: "event: ").count >= 5 }
+        let frames = HTTPSSEStreamTests.frames(text)
+        #expect(frames.map(\.event) == ["status_change", "status_change", "end", "status_change"])
+        #expect(frames.allSatisfy { $0.id == nil })
+        #expect(frames.map { (try? JSONParser.parse($0.data))?["run_id"]?.stringValue ?? "" } == ["a", "b", "a", "c"])
+        #expect(await server.connectionCount == 1)
+        await server.closeAll()
+        #expect(await Task { @KernelActor in hub.feed.count }.value == 0)
     }
 }

@@ -20,7 +20,7 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && 
 
 # The measured route: a real component when the component methods exist, else kernel.status.
 TARGET="/api/v1/kernel/status"
-BODY='{"name":"bench-component","type":"Python Script","description":"wrk target","config":{"codeContent":"def main():\n    return 1\n"}}'
+BODY='{"name":"bench-component","description":"wrk target","config":{"type":"Python Script","codeContent":"def main():\n    return 1\n"}}'
 CREATED="$(curl -s -X POST -H 'Content-Type: application/json' --data "$BODY" "http://127.0.0.1:$PORT/api/v1/components" || true)"
 ID="$(printf '%s' "$CREATED" | python3 -c 'import json,sys
 try: d=json.load(sys.stdin); print(d.get("id") or d.get("component",{}).get("id") or "")

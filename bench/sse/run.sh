@@ -11,4 +11,4 @@ MCPK_HOME="$HOME_DIR" MCPK_HTTP="127.0.0.1:$PORT" MCPK_LOG_LEVEL=warning "$MCPK"
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$HOME_DIR" "$HOME_DIR.log"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-python3 bench/sse/sse_latency.py "$PORT" "$HOME_DIR/mcpk.sock" "${SSE_CLIENTS:-100}" "${SSE_LINES:-2000}"
+python3 bench/sse/sse_latency.py "$PORT" "$HOME_DIR/mcpk.sock" "${SSE_CLIENTS:-100}" "${SSE_LINES:-1000}"

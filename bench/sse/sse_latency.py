@@ -21,7 +21,7 @@ code = ("import time\n"
         "def main():\n"
         f"    for i in range({lines}):\n"
         "        print(f't={time.time_ns()}', flush=True)\n"
-        "        time.sleep(0.002)\n"
+        "        time.sleep(0.005)\n"
         "    return 1\n")
 call("POST", "/api/v1/components", {"name": "sse-bench-lines", "config": {"type": "Python Script", "codeContent": code}})
 wf = call("POST", "/api/v1/workflows", {"name": "sse-bench", "steps": [{"id": "a", "component": "sse-bench-lines"}]})

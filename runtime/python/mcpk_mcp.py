@@ -25,8 +25,19 @@ def _content_to_json(block):
     return block
 
 
+def _parse(text):
+    """The console stores mcpConfiguration as JSON or YAML text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        import yaml
+        return yaml.safe_load(text)
+
+
 def _server(config):
     server = config.get("server", config)
+    if isinstance(server, str):
+        server = _parse(server)
     if "mcpServers" in server:  # {"mcpServers": {name: {command, args, env}}}: the first server
         servers = server["mcpServers"]
         if not servers:
@@ -74,9 +85,11 @@ async def _call(config, arguments):
 def run(path):
     with open(path) as f:
         config = json.load(f)
-    arguments = mcpk.inputs()
-    if not isinstance(arguments, dict):
-        arguments = {"input": arguments}
+    inputs = mcpk.inputs()
+    if not isinstance(inputs, dict):
+        inputs = {"input": inputs}
+    arguments = dict(config.get("arguments") or {})   # component defaults, step inputs over them
+    arguments.update(inputs)
     try:
         value = asyncio.run(_call(config, arguments))
     except BaseException as e:  # noqa: BLE001 - every failure fails the step with its text

@@ -80,7 +80,13 @@ def run(path):
     from nbclient.exceptions import CellExecutionError
 
     nb = _load(path)
-    inputs = mcpk.inputs()
+    with open(path) as f:
+        spec = json.load(f) if path.endswith(".json") else {}
+    inputs = dict(spec.get("parameters") or {})   # component defaults, step inputs over them
+    step_inputs = mcpk.inputs()
+    if isinstance(step_inputs, dict):
+        inputs.update(step_inputs)
+    kernel_name = spec.get("kernel") or "python3"
     if isinstance(inputs, dict) and inputs:
         cell = nbformat.v4.new_code_cell(_parameters_source(inputs))
         cell.metadata["tags"] = ["injected-parameters"]
@@ -91,7 +97,7 @@ def run(path):
                 break
         nb.cells.insert(index, cell)
 
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, allow_errors=False,
                             resources={"metadata": {"path": os.getcwd()}})
     out_path = os.path.join(os.getcwd(), OUTPUT_NAME)
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]

@@ -122,7 +122,11 @@ public final class HTTPAPI {
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)
             case .success(var params):
-                // Resume point: Last-Event-ID wins over ?after=.
+                // Resume point (per-run streams only): Last-Event-ID wins over ?after=.
+                guard route.pattern.hasSuffix("/stream") else {
+                    params["after"] = nil
+                    return .stream(route: route, params: params, extraHeaders: [])
+                }
                 if let after = request.queryValue("after") {
                     guard let seq = Int64(after), seq >= 0 else {
                         return .response(.error(400, kind: "invalid_params", message: "after must be a non-negative integer",
@@ -202,7 +206,7 @@ public final class HTTPAPI {
         if route.query {
             let schema = route.controlMethod.flatMap { name in dispatcher.methods.first { $0.name == name }?.params }
             var seen = Set<String>()
-            for (k, v) in request.query where !seen.contains(k) && vars[k] == nil {
+            for (k, _) in request.query where !seen.contains(k) && vars[k] == nil {
                 seen.insert(k)
                 let all = request.query.filter { $0.0 == k }.map(\.1)
                 params[k] = HTTPAPI.coerce(all, schema: schema?["properties"]?[k])

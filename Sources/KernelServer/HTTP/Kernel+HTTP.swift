@@ -5,8 +5,13 @@ extension Kernel {
     /// Start-up step of the HTTP shim: listens on `configuration.httpEndpoint`
     /// (nothing when disabled). The config already refused a non-loopback
     /// address without a token.
-    func startHTTP() throws {
+    func startHTTP() async throws {
         Metrics.declareAll()
+        // Run/step metrics from the engine's status feed (kept alive by the shutdown hook).
+        let feed = RunMetricsFeed()
+        if await feed.start(dispatcher) {
+            onShutdown("run metrics feed") { feed.stop() }
+        }
         guard let endpoint = configuration.httpEndpoint else { return }
         let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger)
         let server = HTTPServer(host: endpoint.host, port: endpoint.port, api: api,

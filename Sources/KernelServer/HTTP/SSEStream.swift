@@ -29,6 +29,8 @@ final class SSEStream: Session {
     private var subscriptions: [String: @KernelActor () -> Void] = [:]
     private var heartbeat: Timer?
     private let streamLabel: String
+    /// A single run's stream (seq ids, resume, de-duplication) rather than the dashboard feed.
+    private var perRun: Bool { streamLabel == "run" }
 
     init(connection: HTTPConnection, route: HTTPRoute, requestID: String, limits: HTTPLimits) {
         self.connection = connection
@@ -108,17 +110,34 @@ final class SSEStream: Session {
     }
 
     /// Encodes one event. `id` is its `seq`, `event` its `type`, `data` the compact event JSON.
-    nonisolated static func frame(_ method: String, _ params: JSON) -> (seq: Int64?, type: String, text: String) {
+    nonisolated static func frame(_ method: String, _ params: JSON, withID: Bool = true) -> (seq: Int64?, type: String, text: String) {
         let event = eventObject(params)
         let seq = event["seq"]?.intValue
         let type = event["type"]?.stringValue ?? method
-        return (seq, type, SSEEncoder.event(id: seq.map { String($0) }, event: type, data: event.serialized()))
+        let id = withID ? seq.map { String($0) } : nil
+        return (seq, type, SSEEncoder.event(id: id, event: type, data: event.serialized()))
+    }
+
+    /// The last encoded frame: one event fanned out to many clients is encoded once.
+    private static var lastFrame: (event: JSON, withID: Bool, frame: (seq: Int64?, type: String, text: String))?
+
+    static func cachedFrame(_ method: String, _ params: JSON, withID: Bool) -> (seq: Int64?, type: String, text: String) {
+        let event = eventObject(params)
+        if let c = lastFrame, c.withID == withID, c.event["seq"] == event["seq"], c.event["run_id"] == event["run_id"],
+           c.event == event {
+            return c.frame
+        }
+        let f = frame(method, params, withID: withID)
+        lastFrame = (event, withID, f)
+        return f
     }
 
     private func emit(_ method: String, _ params: JSON) {
         guard state == .live, let connection else { return }
-        let f = SSEStream.frame(method, params)
-        if let seq = f.seq {
+        // Per-run streams: the seq is the SSE id and the resume point. The dashboard feed mixes
+        // runs (seqs are per run), so it carries no ids and is not de-duplicated.
+        let f = SSEStream.cachedFrame(method, params, withID: perRun)
+        if perRun, let seq = f.seq {
             if seq <= lastSeq { return }
             lastSeq = seq
         }
@@ -131,7 +150,7 @@ final class SSEStream: Session {
             return
         }
         startHeartbeat()
-        if f.type == "end" { finish(graceful: true) }
+        if perRun && f.type == "end" { finish(graceful: true) }
     }
 
     private func startHeartbeat() {
@@ -149,7 +168,8 @@ final class SSEStream: Session {
     /// Ends the stream from the kernel side (shutdown): a final comment, then close.
     func close(reason: String) {
         guard state != .closed else { return }
-        _ = connection?.writeStream(SSEEncoder.comment(reason))
+        // Before the response head is out there is nothing to frame the comment in.
+        if state == .live { _ = connection?.writeStream(SSEEncoder.comment(reason)) }
         finish(graceful: true)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernelSupport
 import Glibc
 import KernelPlugins
 
@@ -19,7 +20,9 @@ struct PluginHostCommand: ParsableCommand {
         for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT] { signal(sig, SIG_DFL) }
         let out = dup(1)
         dup2(2, 1)
-        // If the kernel dies, its end of the pipe closes and we see EOF; also ask for SIGKILL.
+        // If the kernel dies, its end of the pipe closes and we see EOF; a
+        // plugin stuck in a call is ended by the parent-death signal.
+        _ = mcpk_set_parent_death_signal(SIGKILL)
         let code = PluginHostChild.run(path: path, fdIn: 0, fdOut: out)
         throw ExitCode(code)
     }

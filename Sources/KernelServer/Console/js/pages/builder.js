@@ -298,7 +298,8 @@ function fromWorkflow(wf) {
   const def = wf.definition && typeof wf.definition === 'object' ? wf.definition : wf;
   const schema = def.inputs || wf.inputs || {};
   const req = new Set(schema.required || []);
-  for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)) });
+  // `schema` keeps what the row editor does not show (description, enum, bounds…) so a re-save loses nothing.
+  for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)), schema: s });
   st.steps = stepsOf(wf).map(s => ({ id: s.id, component: s.component, version: s.version ?? null, needs: s.needs || [],
     inputs: Object.entries(s.inputs || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     retries: { max: s.retries?.max ?? null, backoffSeconds: s.retries?.backoffSeconds ?? null, factor: s.retries?.factor ?? null },
@@ -324,7 +325,8 @@ function literal(v) {
 function toInputSchema(inputs) {
   const properties = {};
   for (const i of inputs) if (i.name) {
-    const p = { type: i.type };
+    const p = { ...(i.schema || {}), type: i.type };
+    delete p.default;
     if (i.default !== '' && i.default !== undefined) p.default = coerce(i.default, i.type);
     properties[i.name] = p;
   }

@@ -3,7 +3,7 @@
 // PK/FK/unique badges), and a query editor with a results grid and maxRows.
 import { api, listOf } from '../api.js';
 import { h, clear, pageHead, withStates, fmtTime, empty, loading, errorState, toast, kv, tabs } from '../ui.js';
-import { placeErrors, setFieldError } from '../schemaForm.js';
+import { placeErrors, setFieldError, schemaForm } from '../schemaForm.js';
 import { codeEditor } from '../codeEditor.js';
 import { go } from '../app.js';
 
@@ -31,25 +31,45 @@ function secretBadge(secret) {
   return secret ? h('span.badge.st-ok', { dataset: { secret: 'set' } }, h('span', { 'aria-hidden': 'true' }, '✓'), 'set') : h('span.muted', { dataset: { secret: 'none' } }, 'none');
 }
 
+/** Connector plugins with their config JSON Schema (from plugin.list), or the bundled names as a fallback. */
 async function connectorPlugins() {
   try {
     const list = listOf(await api('/plugins'));
-    const names = list.filter(p => (p.kinds || [p.kind]).includes('connector')).map(p => p.name);
-    return names.length ? names : Object.keys(CONFIG_TEMPLATES);
-  } catch { return Object.keys(CONFIG_TEMPLATES); }
+    const connectors = list.filter(p => (p.kinds || [p.kind]).includes('connector'));
+    if (connectors.length) return connectors.map(p => ({ name: p.name, schema: p.config_schema && p.config_schema.properties ? p.config_schema : null }));
+  } catch { /* fall back to the bundled connectors */ }
+  return Object.keys(CONFIG_TEMPLATES).map(name => ({ name, schema: null }));
 }
 
 async function renderForm(main, existing, container) {
   const host = container || main;
   const plugins = await connectorPlugins();
-  if (existing && existing.plugin && !plugins.includes(existing.plugin)) plugins.push(existing.plugin);
+  if (existing && existing.plugin && !plugins.some(p => p.name === existing.plugin)) plugins.push({ name: existing.plugin, schema: null });
   const field = (path, label, control, hint) => h('div.field', { dataset: { path } }, h('label', { for: control.id }, label, hint ? h('span.hint', ` — ${hint}`) : null), control, h('div.field-error', { hidden: true, role: 'alert' }));
   const nameIn = h('input#conn-name', { type: 'text', required: true, value: existing?.name || '' });
-  const pluginSel = h('select#conn-plugin', plugins.map(p => h('option', { value: p }, p)));
-  pluginSel.value = existing?.plugin || plugins[0];
-  const cfg = codeEditor({ id: 'conn-config', rows: 6, label: 'Config (JSON)', language: 'json',
-    value: JSON.stringify(existing?.config ?? CONFIG_TEMPLATES[pluginSel.value] ?? {}, null, 2) });
-  pluginSel.addEventListener('change', () => { if (!existing) cfg.value = JSON.stringify(CONFIG_TEMPLATES[pluginSel.value] ?? {}, null, 2); });
+  const pluginSel = h('select#conn-plugin', plugins.map(p => h('option', { value: p.name }, p.name)));
+  pluginSel.value = existing?.plugin || plugins[0].name;
+  // Config: a form generated from the connector's JSON Schema when it publishes one, else JSON text.
+  const configBox = h('div');
+  let readConfig = () => ({});
+  const renderConfig = () => {
+    const plugin = plugins.find(p => p.name === pluginSel.value);
+    const initial = existing && existing.plugin === pluginSel.value ? (existing.config || {}) : null;
+    if (plugin && plugin.schema) {
+      const f = schemaForm(null, plugin.schema, initial || {}, { prefix: 'config', idPrefix: 'conn-config' });
+      clear(configBox, h('h3', `${plugin.name} settings`), f.el);
+      readConfig = () => f.read();
+    } else {
+      const cfg = codeEditor({ id: 'conn-config', rows: 6, label: 'Config (JSON)', language: 'json',
+        value: JSON.stringify(initial ?? CONFIG_TEMPLATES[pluginSel.value] ?? {}, null, 2) });
+      clear(configBox, h('div.field', { dataset: { path: 'config' } }, h('label', { for: 'conn-config' }, 'Config', h('span.hint', ' — JSON, passed to the connector')), cfg.el, h('div.field-error', { hidden: true, role: 'alert' })));
+      readConfig = () => {
+        try { return JSON.parse(cfg.value || '{}'); } catch (ex) { const e = new Error('Config is not valid JSON.'); e.errors = [{ path: 'config', message: `not valid JSON: ${ex.message}` }]; throw e; }
+      };
+    }
+  };
+  pluginSel.addEventListener('change', renderConfig);
+  renderConfig();
   const secretIn = h('input#conn-secret', { type: 'password', autocomplete: 'new-password', placeholder: existing?.secret ? 'set — leave empty to keep' : 'password or key (optional)' });
   const summary = h('div', { role: 'alert' });
   const saveBtn = h('button.primary#conn-save', { type: 'submit' }, existing ? 'Save' : 'Create connection');
@@ -57,7 +77,7 @@ async function renderForm(main, existing, container) {
     e.preventDefault(); clear(summary);
     for (const f of form.querySelectorAll('.field')) setFieldError(f, null);
     let config;
-    try { config = JSON.parse(cfg.value || '{}'); } catch (ex) { placeErrors(form, [{ path: 'config', message: `not valid JSON: ${ex.message}` }]); return; }
+    try { config = readConfig(); } catch (ex) { placeErrors(form, ex.errors || [{ path: 'config', message: ex.message }]); return; }
     const payload = { name: nameIn.value.trim(), plugin: pluginSel.value, config };
     if (secretIn.value) payload.secret = secretIn.value;
     saveBtn.disabled = true;
@@ -73,7 +93,7 @@ async function renderForm(main, existing, container) {
   } },
   h('h2', existing ? 'Edit connection' : 'New connection'),
   field('name', 'Name', nameIn), field('plugin', 'Connector plugin', pluginSel),
-  h('div.field', { dataset: { path: 'config' } }, h('label', { for: 'conn-config' }, 'Config', h('span.hint', ' — JSON, passed to the connector')), cfg.el, h('div.field-error', { hidden: true, role: 'alert' })),
+  configBox,
   field('secret', 'Secret', secretIn, existing?.secret ? 'currently set; write-only' : 'write-only, sealed at rest'),
   summary, h('div.row', saveBtn, h('a.button', { href: existing ? `#/data-sources/${existing.id}` : '#/data-sources' }, 'Cancel')));
   if (!container) main.append(pageHead(existing ? `Edit ${existing.name}` : 'Add connection'));

@@ -1,0 +1,90 @@
+// bench-steps: the cost of one trivial sandboxed Python step (the kernel's
+// full chain: sh cgroup join → prlimit → setpriv → bwrap + seccomp → runner →
+// main()) next to `python3 -c pass` and `bwrap … python3 -c pass`, measured in
+// the same run. Prints medians and ratios; no thresholds.
+import Glibc
+import KernelCore
+import KernelLoop
+import KernelSandbox
+
+let iterations = Int(CommandLine.arguments.drop(while: { $0 != "--iterations" }).dropFirst().first ?? "") ?? 20
+
+func nowMs() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
+}
+
+@KernelActor
+func spawn(_ exe: String, _ args: [String]) async -> Bool {
+    await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+        do {
+            let p = try Process(loop: KernelRuntime.loop, options: .init(executable: exe, arguments: args,
+                                                                         environment: ["PATH=/usr/bin:/bin"],
+                                                                         stdio: [.ignore, .output, .output]))
+            p.onOutput = { _, _ in }
+            p.onFinish = { e in c.resume(returning: e.succeeded) }
+            p.start()
+        } catch {
+            c.resume(returning: false)
+        }
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : s[s.count / 2]
+}
+
+@KernelActor
+func bench() async -> Int32 {
+    var root = #filePath
+    for _ in 0..<3 { root = String(root[..<(root.lastIndex(of: "/") ?? root.endIndex)]) }
+    var template = Array("/tmp/mcpk-bench-XXXXXX".utf8CString)
+    let home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    let sandbox = Sandbox(configuration: SandboxConfiguration(home: home, runtimeDirectory: root + "/runtime",
+                                                              pythonRuntime: "/nonexistent"))
+    let report = await sandbox.probe()
+    guard report.ready else {
+        print("sandbox not ready: \(report.problems)")
+        return 1
+    }
+    let bwrapArgs = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--die-with-parent",
+                     "--new-session", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                     "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                     "/usr/bin/python3", "-c", "pass"]
+    var plain: [Double] = [], bwrap: [Double] = [], step: [Double] = []
+    for i in 0..<(iterations + 2) {   // the first two rounds warm caches and are dropped
+        var t = nowMs()
+        guard await spawn("/usr/bin/python3", ["-c", "pass"]) else { print("python3 failed"); return 1 }
+        let a = nowMs() - t
+        t = nowMs()
+        guard await spawn("/usr/bin/bwrap", bwrapArgs) else { print("bwrap failed"); return 1 }
+        let b = nowMs() - t
+        t = nowMs()
+        let spec = PythonScriptExecutor.spec(runId: "bench", stepId: "s\(i)", code: "def main():\n    return 1\n",
+                                             inputs: [:], sandbox: sandbox)
+        let s = try? sandbox.start(spec, onEvent: { _ in })
+        guard let o = await s?.outcome(), o.succeeded else { print("sandboxed step failed"); return 1 }
+        let c = nowMs() - t
+        if i >= 2 { plain.append(a); bwrap.append(b); step.append(c) }
+    }
+    let (p, b, s) = (median(plain), median(bwrap), median(step))
+    func f(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
+    print("steps: \(iterations) iterations, median wall-clock per process (ms)")
+    print("  python3 -c pass                         \(f(p))")
+    print("  bwrap … python3 -c pass                 \(f(b))   ratio vs python3: \(f(b / p))x")
+    print("  sandboxed Python step (kernel chain)    \(f(s))   ratio vs python3: \(f(s / p))x, vs bwrap: \(f(s / b))x")
+    print("  layers: namespaces=\(report.namespaces) seccomp=\(report.seccomp) cgroups=\(report.cgroups ?? "none") rlimits=\(report.rlimits)")
+    removeTreeForBench(home)
+    return 0
+}
+
+/// The bench's temporary home (its own mkdtemp path, no user input).
+func removeTreeForBench(_ path: String) {
+    guard path.hasPrefix("/tmp/mcpk-bench-") else { return }
+    _ = system("rm -rf '\(path)'")
+}
+
+let code = await bench()
+exit(code)
