@@ -59,7 +59,9 @@ extension Kernel {
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
-                    "executors": JSON(executors.supportedTypes.map(\.rawValue))]
+                    "executors": JSON(executors.supportedTypes.map(\.rawValue)),
+                    "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),
+                                   "transition": .double(engine.timings.transitionMs), "attempts": JSON(engine.timings.attempts)]]
         }
         onShutdown("engine") { [weak self, weak engine] in
             await engine?.stop()
