@@ -17,20 +17,31 @@ import Testing
 
         deinit { kernel.stop() }
 
+        /// Names are suffixed so the suite also runs on one shared PostgreSQL (DATABASE_URL).
+        let tag = "-" + String(Int.random(in: 100_000..<999_999))
+
+        func name(_ n: String) -> JSON { .string(n + tag) }
+
         func python(_ name: String, _ code: String) throws {
-            _ = try kernel.call("component.create", ["name": .string(name), "config": ["type": "Python Script", "codeContent": .string(code)]])
+            _ = try kernel.call("component.create", ["name": self.name(name), "config": ["type": "Python Script", "codeContent": .string(code)]])
         }
 
         func component(_ name: String, _ config: JSON) throws {
-            _ = try kernel.call("component.create", ["name": .string(name), "config": config])
+            _ = try kernel.call("component.create", ["name": self.name(name), "config": config])
         }
 
         func workflow(_ name: String, _ definition: JSON) throws {
-            _ = try kernel.call("workflow.create", ["name": .string(name), "definition": definition])
+            guard case .object(var d) = definition else { return }
+            d["steps"] = .array((definition["steps"]?.arrayValue ?? []).map { step in
+                guard case .object(var o) = step, let c = o["component"]?.stringValue else { return step }
+                o["component"] = self.name(c)
+                return .object(o)
+            })
+            _ = try kernel.call("workflow.create", ["name": self.name(name), "definition": .object(d)])
         }
 
         func run(_ workflow: String, _ inputs: JSON = [:]) throws -> String {
-            let r = try kernel.call("workflow.run", ["id": .string(workflow), "inputs": inputs])
+            let r = try kernel.call("workflow.run", ["id": name(workflow), "inputs": inputs])
             return r["run_id"]?.stringValue ?? ""
         }
 
@@ -263,7 +274,7 @@ import Testing
         #expect(list["artifacts"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
         let a = try f.kernel.call("run.artifact", ["id": .string(id), "name": "table.csv"])
         #expect(a["content"] == "a,b\n1,x\n2,y\n")
-        let runs = try f.kernel.call("run.list", ["workflow": "out", "status": "succeeded"])
+        let runs = try f.kernel.call("run.list", ["workflow": f.name("out"), "status": "succeeded"])
         #expect(runs["runs"]?.arrayValue?.map { $0["id"] } == [.string(id)])
     }
 
@@ -271,17 +282,18 @@ import Testing
         let f = try Fixture()
         try f.python("p", "import mcpk\ndef main(ok):\n    mcpk.progress(0.5, 'half')\n    print('working')\n    if not ok:\n        raise ValueError('nope')\n    return {'ok': ok}\n")
         try f.workflow("cli", ["inputs": ["type": "object", "properties": ["ok": ["type": "boolean"]]], "steps": [["id": "a", "component": "p", "inputs": ["ok": "${inputs.ok}"]]]])
-        let (okStatus, okOut, _) = try f.kernel.cli(["run", "cli", "-i", "ok=true", "--follow"])
+        let wf = f.name("cli").stringValue ?? ""
+        let (okStatus, okOut, _) = try f.kernel.cli(["run", wf, "-i", "ok=true", "--follow"])
         #expect(okStatus == 0)
         #expect(okOut.contains("[a] working"))
         #expect(okOut.contains("50% half"))
         #expect(okOut.contains("run succeeded"))
-        let (badStatus, badOut, _) = try f.kernel.cli(["run", "cli", "-i", "ok=false", "--follow"])
+        let (badStatus, badOut, _) = try f.kernel.cli(["run", wf, "-i", "ok=false", "--follow"])
         #expect(badStatus == 1)
         #expect(badOut.contains("ValueError: nope"))
-        let (_, list, _) = try f.kernel.cli(["runs", "list", "--workflow", "cli"])
+        let (_, list, _) = try f.kernel.cli(["runs", "list", "--workflow", wf])
         #expect(list.contains("succeeded") && list.contains("failed"))
-        let (_, id, _) = try f.kernel.cli(["run", "cli", "-i", "ok=true", "--no-follow"])
+        let (_, id, _) = try f.kernel.cli(["run", wf, "-i", "ok=true", "--no-follow"])
         let runID = id.trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try f.wait(runID)
         let (logsStatus, logs, _) = try f.kernel.cli(["runs", "logs", "-f", runID])
@@ -294,15 +306,16 @@ import Testing
     @Test func dataUtilityPluginOpAndStepQueryThroughConnections() throws {
         let f = try Fixture()
         let db = f.kernel.home + "/data.db"
-        _ = try f.kernel.call("connection.create", ["name": "local", "plugin": "sqlite", "config": ["path": .string(db), "create": true]])
-        _ = try f.kernel.call("connection.query", ["id": "local", "sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"])
-        _ = try f.kernel.call("connection.query", ["id": "local", "sql": "INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"])
-        try f.component("rows", ["type": "Data", "connection": "local", "query": "SELECT id, v FROM t WHERE id >= ? ORDER BY id",
+        let local = f.name("local")
+        _ = try f.kernel.call("connection.create", ["name": local, "plugin": "sqlite", "config": ["path": .string(db), "create": true]])
+        _ = try f.kernel.call("connection.query", ["id": local, "sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"])
+        _ = try f.kernel.call("connection.query", ["id": local, "sql": "INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"])
+        try f.component("rows", ["type": "Data", "connection": local, "query": "SELECT id, v FROM t WHERE id >= ? ORDER BY id",
                                  "params": ["${inputs.from}"], "maxRows": 2])
         try f.component("rep", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat"])
         try f.component("pick", ["type": "Utility", "operation": "pick", "keys": ["rows"]])
-        _ = try f.kernel.call("component.create", ["name": "counter", "config": ["type": "Python Script", "connections": ["local"],
-            "codeContent": "import mcpk\ndef main():\n    r = mcpk.query('local', 'SELECT count(*) AS n FROM t')\n    return {'n': r['rows'][0][0]}\n"]])
+        try f.component("counter", ["type": "Python Script", "connections": [local],
+            "codeContent": .string("import mcpk\ndef main():\n    r = mcpk.query('\(local.stringValue ?? "")', 'SELECT count(*) AS n FROM t')\n    return {'n': r['rows'][0][0]}\n")])
         try f.workflow("data", ["inputs": ["type": "object", "properties": ["from": ["type": "integer"]]], "steps": [
             ["id": "q", "component": "rows", "inputs": ["from": "${inputs.from}"]],
             ["id": "p", "component": "pick", "needs": ["q"], "inputs": ["rows": "${steps.q.result.rows}"]],
@@ -333,11 +346,12 @@ import Testing
         while !portLine.contains(10) { portLine += out.fileHandleForReading.availableData }
         let port = String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         // The API key is the sealed secret of a connection named by apiKeySecret.
-        _ = try f.kernel.call("connection.create", ["name": "llm-key", "plugin": "sqlite", "config": ["path": .string(f.kernel.home + "/x.db"), "create": true],
+        let key = f.name("llm-key")
+        _ = try f.kernel.call("connection.create", ["name": key, "plugin": "sqlite", "config": ["path": .string(f.kernel.home + "/x.db"), "create": true],
                                                     "secret": "sk-test-123"])
         try f.component("writer", ["type": "LLM Prompt Agent", "model": "tiny", "systemPrompt": "Be brief.",
                                    "userPromptTemplate": "Say hello to ${inputs.who} and {{who}} twice", "maxTokens": 64,
-                                   "endpoint": .string("http://127.0.0.1:\(port)/v1"), "apiKeySecret": "llm-key"])
+                                   "endpoint": .string("http://127.0.0.1:\(port)/v1"), "apiKeySecret": key])
         try f.workflow("llm", ["steps": [["id": "w", "component": "writer", "inputs": ["who": "Ada"]]]])
         let id = try f.run("llm")
         let s = try f.wait(id)
@@ -356,7 +370,7 @@ import Testing
         #expect(req["body"]?["stream"] == true)
         #expect(req["body"]?["messages"]?[0]?["content"] == "Be brief.")
         // A wrong key fails the step with the server's answer.
-        _ = try f.kernel.call("connection.update", ["id": "llm-key", "secret": "wrong"])
+        _ = try f.kernel.call("connection.update", ["id": key, "secret": "wrong"])
         let bad = try f.wait(try f.run("llm"))
         #expect(bad["status"] == "failed")
         #expect(Self.step(bad, "w")?["error"]?.stringValue?.contains("HTTP 401") == true)
