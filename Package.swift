@@ -123,6 +123,8 @@ let package = Package(
                           path: "bench/control_socket", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-connector", dependencies: ["KernelPlugins", "KernelLoop", "KernelCore", "MCPKPluginABI"],
                           path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore"],
+                          path: "bench/engine", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelLoop", "KernelCore"],
                           path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],

@@ -65,6 +65,24 @@ public struct CgroupLimiter: Sendable {
         return leaf
     }
 
+    /// Removes leaves left by kernels that are gone (`step-<pid>-<n>` whose pid no longer exists).
+    public func sweepStale() {
+        for root in roots {
+            guard let d = opendir(root) else { continue }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                if name.hasPrefix("step-") { names.append(name) }
+            }
+            closedir(d)
+            for name in names {
+                let parts = name.split(separator: "-")
+                guard parts.count == 3, let pid = Int32(parts[1]) else { continue }
+                if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { rmdir(root + "/" + name) }
+            }
+        }
+    }
+
     static func canCreateLeaf(_ root: String) -> Bool {
         let probe = root + "/probe-\(getpid())"
         guard mkdir(probe, 0o755) == 0 || errno == EEXIST else { return false }

@@ -12,6 +12,7 @@ extension Sandbox {
         var problems: [String] = []
         let mode = configuration.requestedMode
         cgroups = CgroupLimiter.probe()
+        cgroups?.sweepStale()
         if cgroups == nil { problems.append("no writable cgroup hierarchy with memory+pids: rlimits carry the limits") }
         for tool in [configuration.shellPath, configuration.prlimitPath, configuration.setprivPath] where !FileManagerLite.isExecutable(tool) {
             problems.append("\(tool) missing (util-linux)")

@@ -13,6 +13,8 @@ public final class StepProcess {
     public let workDirectory: String
     public private(set) var phase: Phase = .running
     public var pid: Int32 { process?.pid ?? 0 }
+    /// The step's cgroup leaf directories (empty without delegated cgroups).
+    public var cgroupDirectories: [String] { leaf?.dirs ?? [] }
 
     private let workMount: String
     private var process: Process?
@@ -35,6 +37,17 @@ public final class StepProcess {
     private var waiters: [CheckedContinuation<StepOutcome, Never>] = []
     private let startedAt = Timestamp.now()
     static let stderrTailLines = 40
+    /// A leaf stays busy until its last (killed) process has exited: retried this often, this far apart.
+    static let leafRemovalAttempts = 100
+    static let leafRemovalIntervalMs: UInt64 = 100
+
+    static func removeLater(_ leaf: CgroupLeaf, attemptsLeft: Int) {
+        guard attemptsLeft > 0 else { return }
+        _ = try? Timer.after(loop: KernelRuntime.loop, ms: leafRemovalIntervalMs) {
+            leaf.killAll()
+            if !leaf.remove() { removeLater(leaf, attemptsLeft: attemptsLeft - 1) }
+        }
+    }
 
     init(spec: StepSpec, options: Process.Options, workDirectory: String, workMount: String, leaf: CgroupLeaf?,
          onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws {
@@ -276,7 +289,7 @@ public final class StepProcess {
         let memoryHit = leaf?.memoryLimitHit() ?? false
         if let leaf {
             leaf.killAll()
-            leaf.remove()
+            if !leaf.remove() { StepProcess.removeLater(leaf, attemptsLeft: StepProcess.leafRemovalAttempts) }
         }
         let termination: StepOutcome.Termination
         if let stopReason {

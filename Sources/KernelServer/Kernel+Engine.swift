@@ -29,6 +29,12 @@ extension Kernel {
         registerPluginProcessExecutors(executors, sandbox: sandbox, query: processSteps.onQuery)
         executors.register(UtilityExecutor(plugins: KernelPluginOps(kernel: self)))
         executors.register(OutputExecutor())
+        // `apiKeySecret` names a connection whose sealed secret is the key.
+        executors.register(LLMPromptExecutor { [unowned self] name in
+            let store = try self.requireStore()
+            let connection = try await store.connection(name)
+            return try await store.unsealSecret(connectionID: connection.id)
+        })
         executors.register(DataExecutor { [unowned self] connection, sql, params, maxRows in
             let result = try await self.queryConnection(connection, sql: sql, params: params, maxRows: maxRows)
             var o = result.json.objectValue ?? JSONObject()
@@ -53,7 +59,9 @@ extension Kernel {
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
-                    "executors": JSON(executors.supportedTypes.map(\.rawValue))]
+                    "executors": JSON(executors.supportedTypes.map(\.rawValue)),
+                    "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),
+                                   "transition": .double(engine.timings.transitionMs), "attempts": JSON(engine.timings.attempts)]]
         }
         onShutdown("engine") { [weak self, weak engine] in
             await engine?.stop()

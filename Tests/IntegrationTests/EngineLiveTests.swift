@@ -317,4 +317,48 @@ import Testing
         #expect(Self.step(s, "r")?["result"] == "aaa")
         #expect(Self.step(s, "c")?["result"] == ["n": 3])
     }
+
+    @Test func llmPromptAgentStreamsTokensFromALocalServer() throws {
+        let f = try Fixture()
+        let requests = f.kernel.home + "/llm-requests.jsonl"
+        let server = Foundation.Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_llm_server.py").path
+        server.arguments = [script, requests]
+        let out = Foundation.Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        var portLine = Data()
+        while !portLine.contains(10) { portLine += out.fileHandleForReading.availableData }
+        let port = String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The API key is the sealed secret of a connection named by apiKeySecret.
+        _ = try f.kernel.call("connection.create", ["name": "llm-key", "plugin": "sqlite", "config": ["path": .string(f.kernel.home + "/x.db"), "create": true],
+                                                    "secret": "sk-test-123"])
+        try f.component("writer", ["type": "LLM Prompt Agent", "model": "tiny", "systemPrompt": "Be brief.",
+                                   "userPromptTemplate": "Say hello to ${inputs.who} and {{who}} twice", "maxTokens": 64,
+                                   "endpoint": .string("http://127.0.0.1:\(port)/v1"), "apiKeySecret": "llm-key"])
+        try f.workflow("llm", ["steps": [["id": "w", "component": "writer", "inputs": ["who": "Ada"]]]])
+        let id = try f.run("llm")
+        let s = try f.wait(id)
+        #expect(s["status"] == "succeeded", "\(s)")
+        let result = Self.step(s, "w")?["result"]
+        #expect(result?["text"] == "Say hello to Ada and Ada twice")
+        #expect(result?["model"] == "tiny-served")
+        #expect(result?["usage"]?["total_tokens"] == 14)
+        let tokens = try f.events(id).filter { $0["type"] == "log" && $0["payload"]?["stream"] == "llm" }.compactMap { $0["payload"]?["line"]?.stringValue }
+        #expect(tokens.count == 7)
+        #expect(tokens.joined() == "Say hello to Ada and Ada twice")
+        let logged = (try? String(contentsOfFile: requests, encoding: .utf8)) ?? ""
+        let req = try JSONParser.parse(logged.split(separator: "\n").first.map(String.init) ?? "{}")
+        #expect(req["path"] == "/v1/chat/completions")
+        #expect(req["auth"] == "Bearer sk-test-123")
+        #expect(req["body"]?["stream"] == true)
+        #expect(req["body"]?["messages"]?[0]?["content"] == "Be brief.")
+        // A wrong key fails the step with the server's answer.
+        _ = try f.kernel.call("connection.update", ["id": "llm-key", "secret": "wrong"])
+        let bad = try f.wait(try f.run("llm"))
+        #expect(bad["status"] == "failed")
+        #expect(Self.step(bad, "w")?["error"]?.stringValue?.contains("HTTP 401") == true)
+    }
 }

@@ -35,6 +35,10 @@ import Testing
         let wf = try HTTPTestClient.request(port: port, "POST", "/api/v1/workflows", body: wfBody.serialized())
         #expect(wf.status == 201, "\(wf.text)")
         let wid = try #require(wf.json["id"]?.stringValue)
+        // The dashboard feed, opened before the run starts.
+        let feed = try HTTPTestClient(port: port, timeoutSeconds: 60)
+        try feed.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        _ = try feed.readStream { $0.contains("retry: 2000\n\n") }
         let run = try HTTPTestClient.request(port: port, "POST", "/api/v1/workflows/\(wid)/runs", body: "{}")
         #expect(run.status == 202, "\(run.text)")
         let runID = try #require(run.json["run_id"]?.stringValue)
@@ -70,6 +74,14 @@ import Testing
         let events = try HTTPTestClient.request(port: port, "GET", "/api/v1/workflow-runs/\(runID)/events?after=\(n - 1)")
         #expect(events.json["events"]?[0]?["seq"]?.intValue == n)
         #expect(events.json["events"]?[0]?["type"]?.stringValue == "end")
+
+        // The feed saw the run's status changes and its end, without per-run ids, and stays open.
+        let feedText = try feed.readStream { $0.contains("event: end\n") }
+        #expect(feedText.contains("\"run_id\":\"\(runID)\""))
+        #expect(feedText.contains("\"status\":\"running\""))
+        #expect(feedText.contains("event: end\n"))
+        #expect(!feedText.contains("\nid: "))
+        #expect(!feed.eof)
 
         // The run and its step are counted in /metrics (fed by events.subscribe).
         let runStatus = try #require(finished.json["status"]?.stringValue ?? finished.json["run"]?["status"]?.stringValue)

@@ -198,4 +198,22 @@ import Testing
         let (_, curlOut, _) = try KernelProcess.run("/usr/bin/curl", ["-s", "--path-as-is", "http://127.0.0.1:\(port)/../../etc/passwd"])
         #expect(!curlOut.contains("root:"))
     }
+
+    @Test func randomBytesNeverTakeTheShimDown() throws {
+        let (k, port) = try HTTPShimTests.start(env: ["MCPK_HTTP_HEADER_TIMEOUT_MS": "200", "MCPK_HTTP_IDLE_TIMEOUT_MS": "200"])
+        defer { k.stop() }
+        var rng = SystemRandomNumberGenerator()
+        let prefixes = ["", "GET / HTTP/1.1\r\n", "POST /api/v1/components HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                        "GET /api/v1/workflow-runs/x/stream HTTP/1.1\r\nLast-Event-ID: "]
+        for i in 0..<120 {
+            let c = try HTTPTestClient(port: port, timeoutSeconds: 5)
+            var bytes = Array(prefixes[i % prefixes.count].utf8)
+            for _ in 0..<Int.random(in: 1...600, using: &rng) { bytes.append(UInt8.random(in: 0...255, using: &rng)) }
+            try? c.send(bytes)
+            if i % 3 == 0 { try? c.send("\r\n\r\n") }
+            _ = c.waitClosed()  // every malformed connection ends (error answer or timeout)
+        }
+        #expect(try HTTPTestClient.request(port: port, "GET", "/healthz").status == 200)
+        #expect(kill(k.pid, 0) == 0)
+    }
 }

@@ -142,6 +142,36 @@ import Testing
         #expect(leftoverProcesses(stepId: "cancelme").isEmpty)
     }
 
+    @Test func cgroupLeafLimitsAndIsRemoved() async throws {
+        let f = await SandboxFixture()
+        defer { f.cleanup() }
+        guard f.sandbox.cgroups != nil else { print("SKIP: no delegated cgroup hierarchy"); return }
+        let spec = PythonScriptExecutor.spec(runId: "r1", stepId: "cg", code: """
+        import os, time
+        def main():
+            kids = [os.fork() for _ in range(3)]
+            if 0 in kids:
+                time.sleep(600)
+            return [l.strip() for l in open("/proc/self/cgroup") if "memory" in l or "pids" in l]
+        """, inputs: [:], sandbox: f.sandbox, memoryMb: 300)
+        let step = try f.sandbox.start(spec, onEvent: { _ in })
+        let dirs = step.cgroupDirectories
+        #expect(!dirs.isEmpty)
+        if f.sandbox.cgroups?.version == .v1, let mem = dirs.first {
+            #expect(readFile(mem + "/memory.limit_in_bytes")?.trimmingWhitespace == String(300 * 1024 * 1024))
+            #expect(readFile(dirs[1] + "/pids.max")?.trimmingWhitespace == String(SandboxLimits.defaultProcesses))
+        }
+        let o = await step.outcome()
+        #expect(o.succeeded, "\(o.failureSummary)")
+        // The sleeping children die with the sandbox and the leaf goes away (retried while they exit).
+        var gone = false
+        for _ in 0..<100 {
+            if dirs.allSatisfy({ access($0, F_OK) != 0 }) { gone = true; break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(gone, "\(dirs)")
+    }
+
     @Test func refusesToRunWithoutIsolationUnlessNone() async throws {
         let f = await SandboxFixture(bwrap: "/nonexistent/bwrap")
         defer { f.cleanup() }

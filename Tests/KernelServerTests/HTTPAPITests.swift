@@ -186,6 +186,9 @@ import Testing
         #expect(getRun?["name"]?.stringValue == "run_id")
         #expect(doc["components"]?["securitySchemes"]?["bearer"]?["scheme"]?.stringValue == "bearer")
         #expect(doc["paths"]?["/healthz"]?["get"]?["security"] == nil)
+        let config = doc["components"]?["schemas"]?["ComponentConfig"]
+        #expect(config?["oneOf"]?.arrayValue?.count == ComponentType.allCases.count)
+        #expect(config?["$id"] == nil)
     }
 
     @Test func consoleServesFilesWithETagSPAFallbackAndNoTraversal() async throws {

@@ -32,7 +32,9 @@ public struct OpenAPIGenerator {
         doc["servers"] = [["url": "/"]]
         doc["paths"] = .object(paths)
         var components = JSONObject()
-        components["schemas"] = ["Error": OpenAPIGenerator.errorSchema]
+        // Domain schemas from KernelCore (the same ones `component.schema` serves).
+        components["schemas"] = ["Error": OpenAPIGenerator.errorSchema,
+                                 "ComponentConfig": OpenAPIGenerator.embeddable(ComponentSpec.unionSchema)]
         if secured {
             components["securitySchemes"] = ["bearer": ["type": "http", "scheme": "bearer"]]
         }
@@ -161,6 +163,15 @@ public struct OpenAPIGenerator {
             }
         }
         return parts.joined(separator: "_")
+    }
+
+    /// A standalone JSON Schema without the keywords that would re-root it inside the document.
+    static func embeddable(_ schema: JSON) -> JSON {
+        guard case .object(var o) = schema else { return schema }
+        o["$schema"] = nil
+        o["$id"] = nil
+        if let oneOf = o["oneOf"]?.arrayValue { o["oneOf"] = .array(oneOf.map(embeddable)) }
+        return .object(o)
     }
 
     /// Path parameters are strings: drop keywords that contradict that.

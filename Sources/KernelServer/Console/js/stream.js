@@ -16,11 +16,13 @@ export const StreamState = Object.freeze({ connecting: 'connecting', open: 'open
 export class LiveStream {
   /**
    * @param {string} url  SSE endpoint
-   * @param {{onEvent:(ev:{id:number|null,type:string,data:any})=>void, onState?:(s:string)=>void, afterSeq?:number, dedupe?:boolean}} opts
+   * @param {{onEvent:(ev:{id:number|null,type:string,data:any})=>void, onState?:(s:string)=>void, afterSeq?:number, dedupe?:boolean, endsStream?:boolean}} opts
+   *   `endsStream: false` for multi-run feeds (/api/v1/events), where an `end`
+   *   event ends one run, not the stream.
    */
-  constructor(url, { onEvent, onState = () => {}, afterSeq = 0, dedupe = true }) {
+  constructor(url, { onEvent, onState = () => {}, afterSeq = 0, dedupe = true, endsStream = true }) {
     this.url = url; this.onEvent = onEvent; this.onStateCb = onState;
-    this.lastSeq = afterSeq; this.dedupe = dedupe;
+    this.lastSeq = afterSeq; this.dedupe = dedupe; this.endsStream = endsStream;
     this.state = StreamState.closed; this.es = null; this.abort = null; this.timer = null;
     this.delay = RECONNECT_DELAY_MS; this.reconnects = 0;
   }
@@ -47,7 +49,7 @@ export class LiveStream {
     let data = dataText;
     try { data = JSON.parse(dataText); } catch { /* plain text */ }
     this.onEvent({ id, type, data });
-    if (type === 'end') this.finish();
+    if (type === 'end' && this.endsStream) this.finish();
   }
 
   startEventSource() {

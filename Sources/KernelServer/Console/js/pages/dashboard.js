@@ -71,6 +71,7 @@ export async function render(main) {
 
   const stream = new LiveStream('/api/v1/events', {
     dedupe: false,
+    endsStream: false,
     onState: (st) => { const el = document.getElementById('live-state'); if (el) el.textContent = st === 'open' ? '● live' : st; },
     onEvent: ({ data }) => {
       const ev = runUpdate(data);

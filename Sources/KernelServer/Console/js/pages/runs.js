@@ -54,6 +54,7 @@ export async function render(main, _params, query) {
 
   const stream = new LiveStream('/api/v1/events', {
     dedupe: false,
+    endsStream: false,
     onState: (s) => { live.textContent = s === 'open' ? '● live' : s; },
     onEvent: ({ data }) => {
       const ev = runUpdate(data);
