@@ -47,15 +47,14 @@ import Testing
             #expect(e.message.contains("timeout"))
         }
         // Cancel from another thread while the statement runs.
-        let canceller = WorkerThread(name: "canceller")
-        canceller.submit { usleep(100_000); conn.cancel() }
+        let canceller = RepeatingCanceller(conn, firstAfterMs: 100)
         do {
             _ = try await conn.query(QueryRequest(sql: "sleep 10000"))
             Issue.record("cancel had no effect")
         } catch let e as KernelError {
             #expect(e.message.contains("57014"))
         }
-        canceller.join()
+        canceller.stop()
         // Still usable.
         #expect(try await conn.query(QueryRequest(sql: "seq 1")).rows.count == 1)
         // Unload refuses while the connection is open, force closes it.

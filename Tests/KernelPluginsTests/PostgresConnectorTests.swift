@@ -114,15 +114,14 @@ import Testing
             #expect(e.kind == .unavailable)
             #expect(e.message.contains("statement timeout") && e.message.contains("57014"))
         }
-        let canceller = WorkerThread(name: "cancel")
-        canceller.submit { usleep(200_000); conn.cancel() }
+        let canceller = RepeatingCanceller(conn, firstAfterMs: 200)
         do {
             _ = try await conn.query(QueryRequest(sql: "SELECT pg_sleep(10)"))
             Issue.record("cancel had no effect")
         } catch let e as KernelError {
             #expect(e.kind == .conflict && e.message.contains("57014"))
         }
-        canceller.join()
+        canceller.stop()
         // The connection is healthy afterwards.
         #expect(try await conn.query(QueryRequest(sql: "SELECT 1 AS one")).rows == [[1]])
         await Self.tearDown(host, conn, s)

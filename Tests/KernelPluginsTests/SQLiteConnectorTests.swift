@@ -69,15 +69,14 @@ import Testing
         } catch let e as KernelError {
             #expect(e.kind == .unavailable && e.message.contains("timeout"))
         }
-        let canceller = WorkerThread(name: "cancel")
-        canceller.submit { usleep(100_000); conn.cancel() }
+        let canceller = RepeatingCanceller(conn, firstAfterMs: 100)
         do {
             _ = try await conn.query(QueryRequest(sql: slow))
             Issue.record("cancel had no effect")
         } catch let e as KernelError {
             #expect(e.kind == .conflict && e.message.contains("57014"))
         }
-        canceller.join()
+        canceller.stop()
         await conn.close()
         await host.shutdown()
     }
