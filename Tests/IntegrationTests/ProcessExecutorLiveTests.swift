@@ -35,6 +35,31 @@ import Testing
         #expect(try f.stdout(id).contains("summing 4"))
     }
 
+    /// `requirements` are installed from PyPI into a venv cached by their hash;
+    /// the step itself still has no network.
+    @Test(.enabled(if: ProcessExecutorLiveTests.hasRuntime)) func pythonStepWithRequirements() throws {
+        let f = try Fixture()
+        // tomli_w is not in the runtime venv: only the requirements venv has it.
+        try f.component("toml-writer", ["type": "Python Script", "requirements": ["tomli_w==1.0.0"], "codeContent": """
+        import socket
+        import tomli_w
+        def main():
+            try:
+                socket.create_connection(("127.0.0.1", 9), timeout=1)
+                net = "open"
+            except OSError:
+                net = "closed"
+            return {"toml": tomli_w.dumps({"a": 1}).strip(), "network": net}
+        """])
+        try f.workflow("toml", ["steps": [["id": "s", "component": "toml-writer"]]])
+        let first = try f.wait(try f.run("toml"), timeout: 300)
+        #expect(first["status"] == "succeeded", "\(first)")
+        #expect(Self.step(first, "s")?["result"] == ["toml": "a = 1", "network": "closed"])
+        // The second run reuses the cached venv.
+        let second = try f.wait(try f.run("toml"), timeout: 120)
+        #expect(Self.step(second, "s")?["result"]?["toml"] == "a = 1")
+    }
+
     @Test(.enabled(if: ProcessExecutorLiveTests.hasRuntime)) func notebookStep() throws {
         let f = try Fixture()
         try f.component("nb", ["type": "Jupyter Notebook", "notebookCells": [
