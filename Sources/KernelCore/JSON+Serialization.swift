@@ -79,6 +79,16 @@ extension JSON {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Fast path: most strings need no escaping and are copied whole.
+        let clean = s.utf8.withContiguousStorageIfAvailable { buf -> Bool in
+            for b in buf where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if clean == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x22: out.append(0x5C); out.append(0x22)
