@@ -115,7 +115,7 @@ extension RunEngine {
             o["content"] = .string(text)
         } else {
             o["encoding"] = "base64"
-            o["content"] = .string(ArtifactNames.base64(bytes))
+            o["content"] = .string(Base64.encode(bytes))
         }
         return .object(o)
     }

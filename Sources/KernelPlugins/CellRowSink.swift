@@ -1,3 +1,4 @@
+import KernelCore
 import MCPKPluginABI
 
 /// A row sink that takes the plugin's typed cells directly (borrowed for the

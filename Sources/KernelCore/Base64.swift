@@ -1,8 +1,13 @@
-/// Standard base64 (RFC 4648 with padding), for `bytes` cells.
-enum Base64 {
+/// Standard base64 (RFC 4648 with padding): `bytes` cells of connectors,
+/// binary artifact contents.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { encode($0) }
+    }
+
+    public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
