@@ -28,6 +28,15 @@ import Testing
         #expect(k.waitExit() == 0)
     }
 
+    @Test func statusShowsTheHTTPAddress() throws {
+        let port = 20000 + Int(getpid() % 20000)
+        let k = try KernelProcess.start(http: "127.0.0.1:\(port)")
+        defer { k.stop() }
+        let (s, out, _) = try k.cli(["status"])
+        #expect(s == 0)
+        #expect(out.contains("http:        http://127.0.0.1:\(port)/"), "\(out)")
+    }
+
     @Test func unreachableKernelIsOneLineNamingTheSocket() throws {
         let home = KernelProcess.makeHome()
         let (status, out, err) = try KernelProcess.run(KernelProcess.binary, ["status"], env: ["MCPK_HOME": home])

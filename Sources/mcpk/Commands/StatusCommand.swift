@@ -15,13 +15,20 @@ struct StatusCommand: ParsableCommand {
             "mcpk \(CLI.cell(s["version"])) running (pid \(CLI.cell(s["pid"])), up \(StatusCommand.duration(uptime)))",
             "  home:        \(CLI.cell(s["home"]))",
             "  socket:      \(CLI.cell(s["socket"]))",
-            "  http:        \(s["http"]?.stringValue.map { "http://\($0)/" } ?? "off")",
+            "  http:        \(StatusCommand.httpAddress(s["http"]).map { "http://\($0)/" } ?? "off")",
             "  store:       \(CLI.cell(s["store"]?["kind"])) (\(CLI.cell(s["store"]?["url"])))",
             "  plugin dirs: \((s["plugin_dirs"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ":"))",
-            "  connections: \(CLI.cell(s["connections"]?["socket"])) socket",
+            "  connections: \(CLI.cell(s["connections"]?["socket"])) socket"
+                + (s["http"]?["connections"]?.intValue.map { ", \($0) http" } ?? ""),
         ]
         if let rss = s["rss_bytes"]?.intValue { lines.append("  memory:      \(rss / 1024 / 1024) MiB resident") }
         CLI.print(lines.joined(separator: "\n"))
+    }
+
+    /// The shim's address: the HTTP section's `address` (or a plain string), nil when off.
+    static func httpAddress(_ v: JSON?) -> String? {
+        if let a = v?["address"]?.stringValue { return a }
+        return v?.stringValue
     }
 
     static func duration(_ seconds: Double) -> String {
