@@ -5,7 +5,7 @@ import Logging
 /// One client of the control socket: a line framer, a JSON-RPC request
 /// handler and a notification `Session`. Loop-thread only.
 @KernelActor
-final class ControlConnection: Session {
+final class ControlConnection: Session, Draining {
     enum State: Equatable { case open, closing, closed }
 
     private let stream: Pipe

@@ -144,17 +144,7 @@ public final class ControlServer {
     /// Closes every connection after its queued replies are written.
     public func closeAll() async {
         stopAccepting()
-        let all = Array(connections.values)
-        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            var remaining = all.count
-            if remaining == 0 { cont.resume(); return }
-            for c in all {
-                c.finish {
-                    remaining -= 1
-                    if remaining == 0 { cont.resume() }
-                }
-            }
-        }
+        await finishAll(Array(connections.values))
         state = .closed
     }
 }

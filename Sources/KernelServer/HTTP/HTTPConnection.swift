@@ -6,7 +6,7 @@ import Logging
 /// One HTTP/1.1 client connection: parses (pipelined) requests, answers them
 /// strictly in order, enforces the timeouts, and can turn into an SSE stream.
 @KernelActor
-final class HTTPConnection {
+final class HTTPConnection: Draining {
     /// Explicit connection state.
     enum State: Equatable {
         /// Reading and answering requests.

@@ -86,17 +86,7 @@ public final class HTTPServer {
     /// Stops accepting, lets in-flight responses finish, ends streams, closes everything.
     public func closeAll() async {
         stopAccepting()
-        let all = Array(connections.values)
-        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            var remaining = all.count
-            if remaining == 0 { cont.resume(); return }
-            for c in all {
-                c.finish {
-                    remaining -= 1
-                    if remaining == 0 { cont.resume() }
-                }
-            }
-        }
+        await finishAll(Array(connections.values))
         state = .closed
     }
 }

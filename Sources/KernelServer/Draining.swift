@@ -1,0 +1,24 @@
+import KernelLoop
+
+/// A connection that can be asked to flush its queued output and close.
+@KernelActor
+protocol Draining: AnyObject {
+    /// Finishes in-flight work, flushes, closes; `done` runs once closed.
+    func finish(_ done: @escaping () -> Void)
+}
+
+/// Asks every connection to finish and returns when all have closed.
+/// Shared by the socket and HTTP transports' shutdown.
+@KernelActor
+func finishAll(_ connections: [any Draining]) async {
+    await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+        var remaining = connections.count
+        if remaining == 0 { cont.resume(); return }
+        for c in connections {
+            c.finish {
+                remaining -= 1
+                if remaining == 0 { cont.resume() }
+            }
+        }
+    }
+}
