@@ -1,3 +1,4 @@
+import PluginTestSupport
 import Glibc
 import KernelCore
 import KernelLoop

@@ -1,3 +1,4 @@
+import HTTPTestSupport
 import Foundation
 import Glibc
 import KernelLoop
@@ -79,8 +80,8 @@ import Testing
         }
     }
 
-    static func get(_ port: Int, _ path: String, lastEventID: Int64? = nil) throws -> HTTPTestSocket {
-        let c = try HTTPTestSocket(port: port)
+    static func get(_ port: Int, _ path: String, lastEventID: Int64? = nil) throws -> HTTPTestClient {
+        let c = try HTTPTestClient(port: port)
         var req = "GET \(path) HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n"
         if let lastEventID { req += "Last-Event-ID: \(lastEventID)\r\n" }
         try c.send(req + "\r\n")

@@ -1,3 +1,4 @@
+import PluginTestSupport
 import KernelCore
 import KernelLoop
 import KernelPlugins

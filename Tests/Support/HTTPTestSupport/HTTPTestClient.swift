@@ -3,26 +3,26 @@ import Glibc
 import KernelCore
 
 /// A minimal blocking HTTP/1.1 client over a raw TCP socket, for live tests
-/// that need exact control of the bytes (pipelining, slow headers, chunked
+/// (shared by IntegrationTests and KernelServerTests) that need exact control of the bytes (pipelining, slow headers, chunked
 /// bodies, SSE streams).
-final class HTTPTestClient {
-    struct Response {
-        var status: Int
-        var headers: [(String, String)]
-        var body: [UInt8]
-        func header(_ n: String) -> String? { headers.first { $0.0 == n.lowercased() }?.1 }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var json: JSON { (try? JSONParser.parse(body)) ?? .null }
+public final class HTTPTestClient {
+    public struct Response {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public func header(_ n: String) -> String? { headers.first { $0.0 == n.lowercased() }?.1 }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public var json: JSON { (try? JSONParser.parse(body)) ?? .null }
     }
 
-    enum Failure: Error { case connect(Int32), closed, timeout, malformed(String) }
+    public enum Failure: Error { case connect(Int32), closed, timeout, malformed(String) }
 
-    let fd: Int32
+    public let fd: Int32
     private var buffer: [UInt8] = []
-    private(set) var eof = false
+    public private(set) var eof = false
 
     /// Picks a free loopback port (bind to 0, read it back, release it).
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var addr = sockaddr_in()
@@ -35,7 +35,7 @@ final class HTTPTestClient {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    init(port: Int, timeoutSeconds: Int = 20) throws {
+    public init(port: Int, timeoutSeconds: Int = 20) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -49,9 +49,9 @@ final class HTTPTestClient {
 
     deinit { close(fd) }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -62,7 +62,7 @@ final class HTTPTestClient {
 
     /// Reads more bytes into the buffer; false at EOF.
     @discardableResult
-    func fill() throws -> Bool {
+    public func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n < 0 {
@@ -76,7 +76,7 @@ final class HTTPTestClient {
     }
 
     /// Reads one response (Content-Length or close-delimited).
-    func readResponse() throws -> Response {
+    public func readResponse() throws -> Response {
         var headEnd: Int?
         while headEnd == nil {
             headEnd = HTTPTestClient.find(Array("\r\n\r\n".utf8), in: buffer)
@@ -106,7 +106,7 @@ final class HTTPTestClient {
     }
 
     /// Reads SSE text until `predicate` holds for everything read so far, or EOF.
-    func readStream(until predicate: (String) -> Bool) throws -> String {
+    public func readStream(until predicate: (String) -> Bool) throws -> String {
         while !predicate(String(decoding: buffer, as: UTF8.self)) {
             guard try fill() else { break }
         }
@@ -114,19 +114,19 @@ final class HTTPTestClient {
     }
 
     /// Everything until the server closes (or the read timeout).
-    func readToEOF() throws -> String {
+    public func readToEOF() throws -> String {
         while try fill() {}
         return String(decoding: buffer, as: UTF8.self)
     }
 
     /// True when the server closed the connection (reads until EOF or timeout).
-    func waitClosed() -> Bool {
+    public func waitClosed() -> Bool {
         while true {
             do { if try !fill() { return true } } catch { return eof }
         }
     }
 
-    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
+    public static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
         guard hay.count >= needle.count else { return nil }
         for i in 0...(hay.count - needle.count) where hay[i] == needle[0] {
             if Array(hay[i..<(i + needle.count)]) == needle { return i }
@@ -135,7 +135,7 @@ final class HTTPTestClient {
     }
 
     /// One request on a fresh connection.
-    static func request(port: Int, _ method: String, _ path: String, body: String? = nil,
+    public static func request(port: Int, _ method: String, _ path: String, body: String? = nil,
                         headers: [String: String] = [:]) throws -> Response {
         let c = try HTTPTestClient(port: port)
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"

@@ -1,18 +1,17 @@
 import Glibc
 import KernelCore
-import KernelPlugins
 
-/// Paths and helpers shared by the plugin tests.
-enum TestSupport {
+/// Paths and helpers shared by the plugin test targets (KernelPluginsTests, PluginABITests).
+public enum TestSupport {
     /// Repository root (from this file's location).
-    static let root: String = {
+    public static let root: String = {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
+        parts.removeLast(4)  // Tests/Support/PluginTestSupport/TestSupport.swift
         return parts.joined(separator: "/")
     }()
 
     /// The build products directory (where the test bundle, mcpk and the bundled .so live).
-    static let buildDir: String = {
+    public static let buildDir: String = {
         var buf = [CChar](repeating: 0, count: 4097)
         let n = readlink("/proc/self/exe", &buf, 4096)
         let exe = String(decoding: buf[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -22,29 +21,29 @@ enum TestSupport {
         return parts.joined(separator: "/")
     }()
 
-    static var mcpkExecutable: String { buildDir + "/mcpk" }
+    public static var mcpkExecutable: String { buildDir + "/mcpk" }
 
-    static func bundled(_ name: String) -> String { buildDir + "/lib\(name).so" }
+    public static func bundled(_ name: String) -> String { buildDir + "/lib\(name).so" }
 
-    static func tempDir(_ tag: String) -> String {
+    public static func tempDir(_ tag: String) -> String {
         var template = Array("/tmp/mcpk-\(tag)-XXXXXX".utf8CString)
         return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
     }
 
     /// Runs a shell command, returning its exit status.
     @discardableResult
-    static func sh(_ command: String) -> Int32 {
+    public static func sh(_ command: String) -> Int32 {
         let status = system(command)
         return (status >> 8) & 0xff
     }
 
     /// Builds a C fixture into a shared library with the documented one-line cc command.
-    static func buildFixture(_ source: String, into dir: String, name: String) throws -> String {
+    public static func buildFixture(_ source: String, into dir: String, name: String) throws -> String {
         let out = dir + "/lib\(name).so"
         let rc = sh("cc -shared -fPIC -I'\(root)/include' '\(source)' -o '\(out)'")
         if rc != 0 { throw KernelError.internal("cc failed (\(rc)) for \(source)") }
         return out
     }
 
-    static func fixture(_ file: String) -> String { root + "/Tests/PluginABITests/Fixtures/" + file }
+    public static func fixture(_ file: String) -> String { root + "/Tests/PluginABITests/Fixtures/" + file }
 }
