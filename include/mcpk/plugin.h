@@ -69,8 +69,13 @@ extern "C" {
 /** \brief ABI 1.0.0. \since 1.0.0 */
 #define MCPK_ABI_VERSION_1_0_0 1000000u
 
+/** \brief ABI 1.1.0: adds mcpk_invocation.call_op. A 1.0.0 plugin keeps
+ * working with a 1.1.0 host (it answers NOT_IMPLEMENTED or accepts 1.1.0 and
+ * ignores the new member). \since 1.1.0 */
+#define MCPK_ABI_VERSION_1_1_0 1001000u
+
 /** \brief The newest ABI this header describes. \since 1.0.0 */
-#define MCPK_ABI_VERSION MCPK_ABI_VERSION_1_0_0
+#define MCPK_ABI_VERSION MCPK_ABI_VERSION_1_1_0
 
 /** \brief Name of the one symbol a plugin exports. \since 1.0.0 */
 #define MCPK_PLUGIN_INIT_SYMBOL "mcpk_plugin_init"
@@ -566,7 +571,25 @@ typedef struct mcpk_invocation {
    *   connector's status. \since 1.0.0 */
   mcpk_status (*query)(void *host_data, const char *connection, const mcpk_query *query,
                        const mcpk_row_sink *sink, mcpk_error *err);
+  /** \brief Calls an extra operation (::mcpk_op) of a loaded plugin, as the
+   * `plugin.call` method does (libffi, arity and types checked first).
+   * Check `struct_size` before use: a 1.0.0 host does not have it.
+   * \param[in] plugin Plugin name, borrowed.
+   * \param[in] op Operation name, borrowed.
+   * \param[in] args_json A JSON array of positional arguments, borrowed.
+   * \param[out] out_json The operation's return value as JSON text
+   *   (host-produced; the plugin calls its `release`).
+   * \return OK, NOT_FOUND (no such plugin or op), INVALID_ARGUMENT (arity,
+   *   types, bad JSON), INVALID_STATE (the plugin is not ready), CANCELLED.
+   * \since 1.1.0 */
+  mcpk_status (*call_op)(void *host_data, const char *plugin, const char *op, const char *args_json,
+                         mcpk_string *out_json, mcpk_error *err);
 } mcpk_invocation;
+
+/** \brief Minimum size of ::mcpk_invocation at ABI 1.0.0 (without call_op).
+ * \since 1.1.0 */
+#define MCPK_INVOCATION_SIZE_1_0_0 \
+  (offsetof(mcpk_invocation, query) + sizeof(void (*)(void)))
 
 /** \brief The executor function table. Owned by the plugin; valid until
  * mcpk_plugin.release returns. \since 1.0.0 */
