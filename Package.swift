@@ -46,6 +46,8 @@ let package = Package(
         systemLibrary("CSodium", pkgConfig: "libsodium", apt: ["libsodium-dev"]),
         systemLibrary("CHTTPParser", pkgConfig: nil, apt: ["libhttp-parser-dev"]),
         systemLibrary("CSeccomp", pkgConfig: "libseccomp", apt: ["libseccomp-dev"]),
+        systemLibrary("CJansson", pkgConfig: "jansson", apt: ["libjansson-dev"]),
+        systemLibrary("CLibCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
 
         // The public plugin ABI (include/mcpk/plugin.h) exposed to Swift.
         .target(name: "MCPKPluginABI", path: "Sources/MCPKPluginABI"),

@@ -1,0 +1,334 @@
+/* Shared helpers of the bundled in-process (`invoke`) executors: utility,
+ * output, data, llm. Header-only and static, built on Debian's jansson
+ * (`libjansson-dev`, pkg-config `jansson`); no kernel symbols.
+ *
+ *  - References: `${inputs.a.b[0]["k"]}` as the kernel's expressions write
+ *    them (KernelCore Reference/Template): a string that is exactly one
+ *    reference resolves to the value, keeping its type; references inside
+ *    text interpolate (strings as-is, other values as compact JSON); `$${` is
+ *    a literal `${`. Executors only see `inputs` (steps were resolved by the
+ *    engine into the inputs).
+ *  - `{{a.b}}` placeholders (LLM prompts), after the `${…}` pass.
+ *  - Results, failures and events in the ABI's ownership rules. */
+#ifndef MCPK_INVOKE_SUPPORT_H
+#define MCPK_INVOKE_SUPPORT_H
+
+#include <jansson.h>
+#include <mcpk/plugin.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest reference text accepted (KernelCore Reference.maxLength). */
+#define MI_MAX_REFERENCE 1024
+/* Longest error message built here. */
+#define MI_MAX_MESSAGE 1024
+
+/* ---- failures and results ------------------------------------------- */
+
+static inline void mi_error_release(mcpk_error *e) {
+  free(e->message);
+  e->message = NULL;
+}
+
+/* Fills `err` (formatted message) and returns `st`. */
+static inline mcpk_status mi_fail(mcpk_error *err, mcpk_status st, const char *fmt, ...) {
+  if (err) {
+    char *m = malloc(MI_MAX_MESSAGE);
+    if (m) {
+      va_list ap;
+      va_start(ap, fmt);
+      vsnprintf(m, MI_MAX_MESSAGE, fmt, ap);
+      va_end(ap);
+    }
+    err->message = m;
+    err->release = mi_error_release;
+  }
+  return st;
+}
+
+static inline void mi_string_release(mcpk_string *s) {
+  free(s->data);
+  s->data = NULL;
+  s->length = 0;
+}
+
+/* Hands `value` (borrowed) to the host as compact JSON text. */
+static inline mcpk_status mi_result(const json_t *value, mcpk_string *out, mcpk_error *err) {
+  char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!text) return mi_fail(err, MCPK_STATUS_NO_MEMORY, "cannot serialise the result");
+  out->data = text;
+  out->length = strlen(text);
+  out->private_data = NULL;
+  out->release = mi_string_release;
+  return MCPK_STATUS_OK;
+}
+
+/* Emits one run event; `payload` is borrowed. Returns the host's status. */
+static inline mcpk_status mi_emit(const mcpk_invocation *inv, const char *type, const json_t *payload) {
+  char *text = json_dumps(payload, JSON_COMPACT);
+  if (!text) return MCPK_STATUS_NO_MEMORY;
+  mcpk_status st = inv->emit(inv->host_data, type, text);
+  free(text);
+  return st;
+}
+
+/* A `log` event `{message, stream}`. */
+static inline mcpk_status mi_log(const mcpk_invocation *inv, const char *stream, const char *message) {
+  json_t *p = json_pack("{s:s, s:s}", "message", message, "stream", stream);
+  if (!p) return MCPK_STATUS_NO_MEMORY;
+  mcpk_status st = mi_emit(inv, "log", p);
+  json_decref(p);
+  return st;
+}
+
+/* A `progress` event; fraction < 0 means unknown. */
+static inline mcpk_status mi_progress(const mcpk_invocation *inv, double fraction, const char *message) {
+  json_t *p = json_object();
+  if (!p) return MCPK_STATUS_NO_MEMORY;
+  if (fraction >= 0) json_object_set_new(p, "fraction", json_real(fraction > 1 ? 1 : fraction));
+  if (message) json_object_set_new(p, "message", json_string(message));
+  mcpk_status st = mi_emit(inv, "progress", p);
+  json_decref(p);
+  return st;
+}
+
+/* Parses a JSON text the host handed over (config, inputs, secrets). */
+static inline json_t *mi_parse(const char *text, const char *what, mcpk_error *err) {
+  json_error_t je;
+  json_t *v = json_loads(text ? text : "null", JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+  if (!v) mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "%s is not JSON: %s", what, je.text);
+  return v;
+}
+
+/* A string member of an object, or NULL (borrowed from `obj`). */
+static inline const char *mi_str(const json_t *obj, const char *key) {
+  const json_t *v = json_object_get(obj, key);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- references ------------------------------------------------------- */
+
+static inline int mi_ident_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Resolves reference text (without `${` `}`) against `inputs`. Returns a
+ * borrowed value, or NULL with a message in `msg`. */
+static inline json_t *mi_reference(const char *text, size_t len, json_t *inputs, char *msg, size_t msglen) {
+  if (len > MI_MAX_REFERENCE) { snprintf(msg, msglen, "reference longer than %d characters", MI_MAX_REFERENCE); return NULL; }
+  size_t p = 0, e = len;
+  while (p < e && text[p] == ' ') p++;
+  while (e > p && text[e - 1] == ' ') e--;
+  size_t root = p;
+  while (p < e && mi_ident_char(text[p])) p++;
+  if (p - root != 6 || memcmp(text + root, "inputs", 6) != 0) {
+    snprintf(msg, msglen, "${%.*s}: an executor can only read 'inputs'", (int)(len > 200 ? 200 : len), text);
+    return NULL;
+  }
+  json_t *cur = inputs;
+  char key[MI_MAX_REFERENCE + 1];
+  while (p < e) {
+    size_t klen = 0;
+    long index = -1;
+    if (text[p] == '.') {
+      size_t s = ++p;
+      while (p < e && mi_ident_char(text[p])) p++;
+      if (p == s) { snprintf(msg, msglen, "invalid reference '%.*s': expected a name after '.'", (int)len, text); return NULL; }
+      klen = p - s;
+      memcpy(key, text + s, klen);
+    } else if (text[p] == '[') {
+      p++;
+      if (p < e && (text[p] == '"' || text[p] == '\'')) {
+        char q = text[p++];
+        size_t s = p;
+        while (p < e && text[p] != q) p++;
+        if (p >= e) { snprintf(msg, msglen, "invalid reference '%.*s': unterminated string key", (int)len, text); return NULL; }
+        klen = p - s;
+        memcpy(key, text + s, klen);
+        p++;
+      } else {
+        size_t s = p;
+        while (p < e && text[p] >= '0' && text[p] <= '9') p++;
+        if (p == s) { snprintf(msg, msglen, "invalid reference '%.*s': expected an index or a quoted key", (int)len, text); return NULL; }
+        index = strtol(text + s, NULL, 10);
+      }
+      if (p >= e || text[p] != ']') { snprintf(msg, msglen, "invalid reference '%.*s': expected ']'", (int)len, text); return NULL; }
+      p++;
+    } else {
+      snprintf(msg, msglen, "invalid reference '%.*s': unexpected '%c'", (int)len, text, text[p]);
+      return NULL;
+    }
+    key[klen] = 0;
+    if (index < 0 && json_is_array(cur)) {
+      char *end;
+      index = strtol(key, &end, 10);
+      if (*end || !klen) { snprintf(msg, msglen, "${%.*s}: an array has no field '%s'", (int)len, text, key); return NULL; }
+    }
+    if (index >= 0) {
+      if (!json_is_array(cur) || (size_t)index >= json_array_size(cur)) {
+        snprintf(msg, msglen, "${%.*s}: no index %ld", (int)len, text, index);
+        return NULL;
+      }
+      cur = json_array_get(cur, (size_t)index);
+    } else {
+      json_t *next = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+      if (!next) { snprintf(msg, msglen, "${%.*s}: no field '%s'", (int)len, text, key); return NULL; }
+      cur = next;
+    }
+  }
+  return cur;
+}
+
+typedef struct { char *data; size_t len, cap; int failed; } mi_buf;
+
+static inline void mi_put(mi_buf *b, const char *s, size_t n) {
+  if (b->failed) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d) { b->failed = 1; return; }
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = 0;
+}
+
+/* Appends a value as text: strings as-is, others as compact JSON. */
+static inline void mi_put_value(mi_buf *b, const json_t *v) {
+  if (json_is_string(v)) { mi_put(b, json_string_value(v), json_string_length(v)); return; }
+  char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!t) { b->failed = 1; return; }
+  mi_put(b, t, strlen(t));
+  free(t);
+}
+
+/* Renders a template against `inputs`: a new reference (the value itself if
+ * the text is exactly one reference, else a string), or NULL with `msg`. */
+static inline json_t *mi_render(const char *text, json_t *inputs, char *msg, size_t msglen) {
+  mi_buf b = {0};
+  mi_put(&b, "", 0);
+  const char *p = text;
+  while (*p) {
+    if (p[0] == '$' && p[1] == '$' && p[2] == '{') { mi_put(&b, "${", 2); p += 3; continue; }
+    if (p[0] == '$' && p[1] == '{') {
+      const char *s = p + 2, *q = s;
+      char quote = 0;
+      for (; *q; q++) {
+        if (quote) { if (*q == quote) quote = 0; }
+        else if (*q == '"' || *q == '\'') quote = *q;
+        else if (*q == '}') break;
+      }
+      if (!*q) { snprintf(msg, msglen, "unterminated '${' at character %ld", (long)(p - text) + 1); free(b.data); return NULL; }
+      json_t *v = mi_reference(s, (size_t)(q - s), inputs, msg, msglen);
+      if (!v) { free(b.data); return NULL; }
+      if (p == text && q[1] == 0) { free(b.data); return json_incref(v); }
+      mi_put_value(&b, v);
+      p = q + 1;
+      continue;
+    }
+    const char *n = p + 1;
+    while (*n && *n != '$') n++;
+    mi_put(&b, p, (size_t)(n - p));
+    p = n;
+  }
+  if (b.failed) { free(b.data); snprintf(msg, msglen, "out of memory"); return NULL; }
+  json_t *out = json_stringn(b.data, b.len);
+  free(b.data);
+  if (!out) snprintf(msg, msglen, "the rendered text is not valid UTF-8");
+  return out;
+}
+
+/* Renders every string leaf of `value` (objects and arrays are walked).
+ * Returns a new reference, or NULL with `msg`. */
+static inline json_t *mi_render_value(json_t *value, json_t *inputs, char *msg, size_t msglen) {
+  if (json_is_string(value)) {
+    if (!strstr(json_string_value(value), "${")) return json_incref(value);
+    return mi_render(json_string_value(value), inputs, msg, msglen);
+  }
+  if (json_is_array(value)) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(value, i, x) {
+      json_t *r = mi_render_value(x, inputs, msg, msglen);
+      if (!r) { json_decref(out); return NULL; }
+      json_array_append_new(out, r);
+    }
+    return out;
+  }
+  if (json_is_object(value)) {
+    json_t *out = json_object();
+    const char *k;
+    json_t *x;
+    json_object_foreach(value, k, x) {
+      json_t *r = mi_render_value(x, inputs, msg, msglen);
+      if (!r) { json_decref(out); return NULL; }
+      json_object_set_new(out, k, r);
+    }
+    return out;
+  }
+  return json_incref(value);
+}
+
+/* Renders `{{a.b}}` placeholders of `text` from `inputs` (after mi_render).
+ * Returns a malloc'd string, or NULL with `msg`. */
+static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg, size_t msglen) {
+  mi_buf b = {0};
+  mi_put(&b, "", 0);
+  const char *p = text;
+  for (;;) {
+    const char *open = strstr(p, "{{");
+    if (!open) break;
+    const char *close = strstr(open + 2, "}}");
+    if (!close) break;
+    mi_put(&b, p, (size_t)(open - p));
+    const char *s = open + 2, *e = close;
+    while (s < e && (*s == ' ' || *s == '\t')) s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    /* `{{a.b}}` reads inputs.a.b: reuse the reference walker. */
+    char ref[MI_MAX_REFERENCE + 8];
+    int n = snprintf(ref, sizeof ref, "inputs.%.*s", (int)(e - s), s);
+    json_t *v = (n > 0 && (size_t)n < sizeof ref && e > s) ? mi_reference(ref, (size_t)n, inputs, msg, msglen) : NULL;
+    if (!v) {
+      snprintf(msg, msglen, "prompt placeholder '{{%.*s}}' has no value in the inputs", (int)(e - s > 200 ? 200 : e - s), s);
+      free(b.data);
+      return NULL;
+    }
+    mi_put_value(&b, v);
+    p = close + 2;
+  }
+  mi_put(&b, p, strlen(p));
+  if (b.failed) { free(b.data); snprintf(msg, msglen, "out of memory"); return NULL; }
+  return b.data;
+}
+
+/* ---- plugin definition ------------------------------------------------ */
+
+/* Standard init for an in-process executor handling `TYPES` with `INVOKE`.
+ * Accepts ABI 1.1.0 (mcpk_invocation.call_op) and 1.0.0. */
+#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, INVOKE)                                             \
+  static const mcpk_executor mi_executor = {                                                        \
+      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), NULL, NULL, INVOKE};          \
+  MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *host, mcpk_plugin *out, \
+                                           size_t out_size, mcpk_error *err) {                      \
+    (void)host;                                                                                     \
+    if (host_abi != MCPK_ABI_VERSION_1_1_0 && host_abi != MCPK_ABI_VERSION_1_0_0)                   \
+      return mi_fail(err, MCPK_STATUS_NOT_IMPLEMENTED, "speaks ABI 1.1.0 and 1.0.0");               \
+    if (out_size < sizeof(mcpk_plugin)) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "plugin table too small"); \
+    memset(out, 0, sizeof(mcpk_plugin));                                                            \
+    out->struct_size = sizeof(mcpk_plugin);                                                         \
+    out->abi_version = host_abi;                                                                    \
+    out->name = NAME;                                                                               \
+    out->version = "1.0.0";                                                                         \
+    out->description = DESCRIPTION;                                                                 \
+    out->kinds = MCPK_KIND_EXECUTOR;                                                                \
+    out->executor = &mi_executor;                                                                   \
+    return MCPK_STATUS_OK;                                                                          \
+  }
+
+#endif
