@@ -5,13 +5,34 @@ import KernelCore
 /// "memory_mb", "cpu_seconds", "service":{"port","health_path"}, "binds":[{"source","dest"}]}`
 /// plus the sandbox's members: `requirements` (Python packages → cached venv),
 /// `typescript` ({source, output}: esbuild, cached), `ttl_seconds` (services),
-/// `connections` (declared connection names), `address_space_limit`.
+/// `connections` (declared connection names), `address_space_limit`,
+/// `source` ({git, ref?, entry}: a repository the kernel clones into its cache
+/// and binds read-only; the step runs in the checkout) and `notebook_ref`
+/// ({path, file}: an .ipynb under the notebook root the kernel reads, validates
+/// and writes into the work dir as `file`).
 ///
 /// argv/env values may use placeholders the sandbox fills in:
 /// `{python}` (runtime or requirements venv interpreter), `{runtime}` (the
 /// helpers dir as the step sees it), `{work}` (the work dir as the step sees
-/// it), `{port}` (a free local port for a service).
+/// it), `{port}` (a free local port for a service), `{source}` (the checkout
+/// of `source` as the step sees it), `{entry}` (its resolved `entry` file).
 public struct ProcessPlan: Sendable, Equatable {
+    /// `source`: a git repository to run from.
+    public struct GitSource: Sendable, Equatable {
+        public var url: String
+        public var ref: String?
+        /// Entry file, relative to the checkout.
+        public var entry: String
+    }
+
+    /// `notebook_ref`: a notebook under the kernel's notebook root.
+    public struct NotebookReference: Sendable, Equatable {
+        /// Relative to the notebook root.
+        public var path: String
+        /// Work-dir file the notebook is written to.
+        public var file: String
+    }
+
     public var argv: [String]
     public var env: [String: String]
     public var files: [(path: String, content: String)]
@@ -28,12 +49,15 @@ public struct ProcessPlan: Sendable, Equatable {
     public var connections: Set<String>
     public var limitAddressSpace: Bool
     public var readOnlyBinds: [String]
+    public var gitSource: GitSource?
+    public var notebookReference: NotebookReference?
 
     public var isService: Bool { serviceHealthPath != nil }
 
     public static func == (a: ProcessPlan, b: ProcessPlan) -> Bool {
         a.argv == b.argv && a.env == b.env && a.files.map(\.path) == b.files.map(\.path)
             && a.files.map(\.content) == b.files.map(\.content) && a.network == b.network && a.requirements == b.requirements
+            && a.gitSource == b.gitSource && a.notebookReference == b.notebookReference
     }
 
     public init(json: JSON) throws {
@@ -78,6 +102,24 @@ public struct ProcessPlan: Sendable, Equatable {
             guard let s = b["source"]?.stringValue, b["dest"]?.stringValue == s || b["dest"] == nil else { return nil }
             return s
         } ?? []
+        gitSource = nil
+        if let src = json["source"] {
+            let url = src["git"]?.stringValue ?? ""
+            let entry = src["entry"]?.stringValue ?? ""
+            let ref = src["ref"]?.stringValue
+            if let problem = SourceReference.gitURLProblem(url) { errors.append(FieldError("source.git", problem)) }
+            if let ref, let problem = SourceReference.gitRefProblem(ref) { errors.append(FieldError("source.ref", problem)) }
+            if let problem = SourceReference.relativePathProblem(entry) { errors.append(FieldError("source.entry", problem)) }
+            gitSource = GitSource(url: url, ref: ref, entry: entry)
+        }
+        notebookReference = nil
+        if let nb = json["notebook_ref"] {
+            let path = nb["path"]?.stringValue ?? ""
+            let file = nb["file"]?.stringValue ?? ""
+            if let problem = SourceReference.relativePathProblem(path) { errors.append(FieldError("notebook_ref.path", problem)) }
+            if let problem = SourceReference.relativePathProblem(file) { errors.append(FieldError("notebook_ref.file", problem)) }
+            notebookReference = NotebookReference(path: path, file: file)
+        }
         for r in requirements where r.hasPrefix("-") && !r.hasPrefix("--only-binary") {
             errors.append(FieldError("requirements", "pip options are not allowed: \(r)"))
         }

@@ -3,7 +3,8 @@ import KernelCore
 import KernelLoop
 
 /// One process-based step driven end to end: `plan` (executor plugin) →
-/// requirements venv / TypeScript transpile / service port → sandboxed
+/// git checkout / notebook file / requirements venv / TypeScript transpile /
+/// service port → sandboxed
 /// process → `finish`. What the engine calls for Python, TypeScript,
 /// notebook, Streamlit and MCP components.
 @KernelActor
@@ -79,14 +80,36 @@ public final class ProcessStep {
         var python = sandbox.configuration.pythonExecutable
         var binds = plan.readOnlyBinds
         if python.hasPrefix(sandbox.configuration.pythonRuntime) { binds.append(sandbox.configuration.pythonRuntime) }
-        if !plan.requirements.isEmpty {
-            let venv = try await runtime.environments.ensure(plan.requirements, onEvent: onEvent)
+        var requirements = plan.requirements
+        var mounts: [SandboxMount] = []
+        var sourceSeen = "", entrySeen = ""
+        if let git = plan.gitSource {
+            let checkout = try await runtime.git.ensure(url: git.url, ref: git.ref, onEvent: onEvent)
+            let entry = try SourceFiles.resolve(git.entry, inside: checkout.tree, field: "mainScriptPath").relative
+            let mount = SandboxMount(source: checkout.tree, destination: SandboxLimits.sourceMount)
+            mounts.append(mount)
+            sourceSeen = sandbox.seenPath(of: mount)
+            entrySeen = sourceSeen + "/" + entry
+            if requirements.isEmpty, let own = try GitCheckouts.repositoryRequirements(tree: checkout.tree), !own.isEmpty {
+                onEvent(.log(stream: "kernel", line: "using the repository's \(GitCheckouts.requirementsFile) (\(own.count) requirements)"))
+                requirements = own
+            }
+        }
+        if cancelled { throw KernelError.conflict("cancelled") }
+        if !requirements.isEmpty {
+            let venv = try await runtime.environments.ensure(requirements, onEvent: onEvent)
             python = venv + "/bin/python"
             binds.append(venv)
         }
         if cancelled { throw KernelError.conflict("cancelled") }
         var files: [String: [UInt8]] = [:]
         for f in plan.files { files[f.path] = Array(f.content.utf8) }
+        if let ref = plan.notebookReference {
+            let root = sandbox.configuration.notebookDirectory
+            let bytes = try await runtime.probes.run { try NotebookFiles.read(ref.path, root: root) }
+            onEvent(.log(stream: "kernel", line: "notebook: read \(ref.path) (\(bytes.count) bytes) from the notebook root"))
+            files[ref.file] = bytes
+        }
         if let src = plan.typescriptSource, let out = plan.typescriptOutput {
             guard let ts = files[src] else { throw KernelError.invalidParams("typescript source \(src) is not among the spec's files") }
             files[out] = Array(try await runtime.typescript.compile(String(decoding: ts, as: UTF8.self)).utf8)
@@ -99,7 +122,8 @@ public final class ProcessStep {
         let paths = sandbox.paths(forWorkDirectory: step.workDirectory)
         func fill(_ s: String) -> String {
             s.replacingAll("{python}", python).replacingAll("{runtime}", paths.runtime).replacingAll("{work}", paths.work)
-                .replacingAll("{port}", port.map(String.init) ?? "")
+                .replacingAll("{port}", port.map(String.init) ?? "").replacingAll("{source}", sourceSeen)
+                .replacingAll("{entry}", entrySeen)
         }
         let argv = plan.argv.map(fill)
         var spec = StepSpec(runId: step.runId, stepId: step.stepId, attempt: step.attempt, executable: argv[0],
@@ -109,7 +133,8 @@ public final class ProcessStep {
                                                       : (plan.timeoutMs ?? SandboxLimits.defaultTimeoutMs),
                             cpuSeconds: plan.cpuSeconds ?? (plan.isService ? (plan.ttlSeconds ?? 3600) : SandboxLimits.defaultCpuSeconds),
                             memoryMb: plan.memoryMb ?? SandboxLimits.defaultMemoryMb, limitAddressSpace: plan.limitAddressSpace,
-                            readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService)
+                            readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService,
+                            readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
         spec.network = plan.network
         if cancelled { throw KernelError.conflict("cancelled") }
         let p = try sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
@@ -193,18 +218,21 @@ public final class ProcessStep {
     }
 }
 
-/// What process steps share: the sandbox, the venv cache, the TypeScript cache, a probe thread.
+/// What process steps share: the sandbox, the venv cache, the TypeScript cache, the git
+/// checkout cache, a probe thread (also reads notebooks off the loop).
 @KernelActor
 public final class ProcessStepRuntime {
     public let sandbox: Sandbox
     public let environments: PythonEnvironments
     public let typescript: TypeScriptCache
+    public let git: GitCheckouts
     let probes = WorkerThread(name: "mcpk-service-probe")
 
     public init(sandbox: Sandbox) {
         self.sandbox = sandbox
         environments = PythonEnvironments(sandbox: sandbox)
         typescript = TypeScriptCache(sandbox: sandbox)
+        git = GitCheckouts(sandbox: sandbox)
     }
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.

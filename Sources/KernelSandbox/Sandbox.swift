@@ -37,6 +37,11 @@ public final class Sandbox {
         report.mode == .none ? SandboxPaths(work: dir, runtime: configuration.runtimeDirectory) : paths
     }
 
+    /// Where the step sees `mount` (its destination; the host path itself without bubblewrap).
+    public func seenPath(of mount: SandboxMount) -> String {
+        report.mode == .none ? mount.source : mount.destination
+    }
+
     /// Host work dir of an attempt: `$MCPK_HOME/work/<run>/<step>/<attempt>`.
     public func workDirectory(runId: String, stepId: String, attempt: Int) -> String {
         configuration.home + "/work/" + safeName(runId) + "/" + safeName(stepId) + "/" + String(attempt)
@@ -150,7 +155,8 @@ public final class Sandbox {
         a += ["--ro-bind", configuration.runtimeDirectory, SandboxLimits.runtimeMount]
         for p in spec.readOnlyBinds where FileManagerLite.exists(p) { a += ["--ro-bind", p, p] }
         for p in spec.writableBinds { a += ["--bind", p, p] }
-        a += ["--bind", work, SandboxLimits.workMount, "--chdir", SandboxLimits.workMount]
+        for m in spec.readOnlyMounts { a += ["--ro-bind", m.source, m.destination] }
+        a += ["--bind", work, SandboxLimits.workMount, "--chdir", spec.workingDirectory ?? SandboxLimits.workMount]
         a += ["--remount-ro", "/"]
         if seccompFd >= 0 { a += ["--seccomp", String(SandboxLimits.seccompFd)] }
         a += ["--", spec.executable]
@@ -175,8 +181,9 @@ public final class Sandbox {
             _ = ensureDirectory(work + "/.tmp")
             args += [spec.executable] + spec.arguments
         }
+        let cwd = report.mode == .bubblewrap ? work : (spec.workingDirectory ?? work)
         return Process.Options(executable: configuration.shellPath, arguments: args,
-                               environment: environment(spec, paths: p), workingDirectory: work,
+                               environment: environment(spec, paths: p), workingDirectory: cwd,
                                stdio: stdio, detached: true)
     }
 

@@ -2,12 +2,17 @@ import Glibc
 
 /// Where things are and which mode the operator asked for.
 public struct SandboxConfiguration: Sendable {
+    /// The setting naming the notebook root.
+    public static let notebookDirectoryVariable = "MCPK_NOTEBOOK_DIR"
     /// The kernel's home ($MCPK_HOME): work dirs go under `home/work`, never bound whole.
     public var home: String
     /// The kernel's runtime helpers (`runtime/` of the repository: python/mcpk, js/mcpk.js, runners).
     public var runtimeDirectory: String
     /// The runtime Python venv (`$MCPK_HOME/runtimes/python` or `MCPK_PYTHON_RUNTIME`); may not exist.
     public var pythonRuntime: String
+    /// The operator's notebook root (`MCPK_NOTEBOOK_DIR`, default `$MCPK_HOME/notebooks`):
+    /// `notebookPathRef` is resolved inside it by the kernel; never bound into a sandbox.
+    public var notebookDirectory: String
     /// Requested mode (`MCPK_SANDBOX=none` → `.none`).
     public var requestedMode: SandboxMode
     public var bwrapPath: String
@@ -16,8 +21,9 @@ public struct SandboxConfiguration: Sendable {
     public var shellPath: String
 
     public init(home: String, runtimeDirectory: String? = nil, pythonRuntime: String? = nil,
-                requestedMode: SandboxMode? = nil) {
+                requestedMode: SandboxMode? = nil, notebookDirectory: String? = nil) {
         self.home = home
+        self.notebookDirectory = notebookDirectory ?? SandboxConfiguration.env(SandboxConfiguration.notebookDirectoryVariable) ?? home + "/notebooks"
         self.runtimeDirectory = runtimeDirectory ?? SandboxConfiguration.locateRuntime() ?? "runtime"
         self.pythonRuntime = pythonRuntime ?? SandboxConfiguration.env("MCPK_PYTHON_RUNTIME") ?? home + "/runtimes/python"
         self.requestedMode = requestedMode ?? (SandboxConfiguration.env("MCPK_SANDBOX") == "none" ? .none : .bubblewrap)

@@ -36,6 +36,8 @@ public enum SandboxLimits {
     public static let workMount = "/step"
     /// Inside-sandbox path of the kernel's runtime helpers (`runtime/`).
     public static let runtimeMount = "/mcpk/runtime"
+    /// Inside-sandbox path of a step's source checkout (git), read-only.
+    public static let sourceMount = "/mcpk/source"
     /// Child fds of the step channel and the seccomp program (bwrap only).
     public static let channelFd: Int32 = 3
     public static let answerFd: Int32 = 4

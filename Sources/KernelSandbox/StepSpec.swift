@@ -30,6 +30,10 @@ public struct StepSpec: Sendable {
     public var readOnlyBinds: [String]
     /// Extra host paths bound writable at the same path (a venv being built).
     public var writableBinds: [String]
+    /// Host directories bound read-only at another path (a git checkout).
+    public var readOnlyMounts: [SandboxMount]
+    /// The step's working directory as it sees it (`Sandbox.seenPath`); nil = the work dir.
+    public var workingDirectory: String?
     /// Connection names the component declares; queries for others are refused.
     public var declaredConnections: Set<String>
     /// A service keeps running after its `result` (Streamlit); ended by cancel or ttl.
@@ -42,7 +46,8 @@ public struct StepSpec: Sendable {
                 limitAddressSpace: Bool = true,
                 maxProcesses: UInt64 = SandboxLimits.defaultProcesses, fileSizeBytes: UInt64 = SandboxLimits.defaultFileSizeBytes,
                 openFiles: UInt64 = SandboxLimits.defaultOpenFiles, readOnlyBinds: [String] = [], writableBinds: [String] = [],
-                declaredConnections: Set<String> = [], isService: Bool = false) {
+                declaredConnections: Set<String> = [], isService: Bool = false,
+                readOnlyMounts: [SandboxMount] = [], workingDirectory: String? = nil) {
         self.runId = runId
         self.stepId = stepId
         self.attempt = attempt
@@ -63,6 +68,8 @@ public struct StepSpec: Sendable {
         self.writableBinds = writableBinds
         self.declaredConnections = declaredConnections
         self.isService = isService
+        self.readOnlyMounts = readOnlyMounts
+        self.workingDirectory = workingDirectory
     }
 }
 

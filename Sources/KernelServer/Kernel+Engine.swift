@@ -11,7 +11,8 @@ extension Kernel {
     /// recovers the runs this home's kernel held). Stopped before the store closes.
     func startEngine() async throws {
         let store = try requireStore()
-        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home))
+        let notebooks = configuration.settings[SandboxConfiguration.notebookDirectoryVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, notebookDirectory: notebooks))
         let report = await sandbox.probe()
         self.sandbox = sandbox
         addStatus("sandbox") { [weak sandbox] in sandbox?.report.json ?? .null }

@@ -48,13 +48,21 @@ def _cell_source(cell):
 
 
 def _load(path):
-    """notebook.json from the kernel: {"cells": [...]} (console cells) or {"notebook": ipynb}; or an .ipynb."""
+    """notebook.json from the kernel: {"cells": [...]} (console cells), {"notebook": ipynb}, or
+    {"notebook_file": NAME} (a notebookPathRef the kernel read, validated and wrote next to it);
+    or an .ipynb."""
     import nbformat
 
     if not path.endswith(".json"):
         return nbformat.read(path, as_version=4)
     with open(path) as f:
         spec = json.load(f)
+    if "notebook_file" in spec:
+        name = spec["notebook_file"]
+        if not isinstance(name, str) or name.startswith("/") or ".." in name.split("/"):
+            raise ValueError("notebook_file must be a relative path inside the work dir")
+        with open(os.path.join(os.path.dirname(os.path.abspath(path)), name), encoding="utf-8") as nf:
+            return nbformat.reads(nf.read(), as_version=4)
     if "notebook" in spec:
         doc = spec["notebook"]
         text = doc if isinstance(doc, str) else json.dumps(doc)

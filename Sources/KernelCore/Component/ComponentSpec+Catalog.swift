@@ -68,8 +68,9 @@ extension ComponentSpec {
         description: "Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.",
         fields: [
             FieldDefinition("notebookCells", .array(items: .object(fields: notebookCellFields)), "The notebook's cells."),
-            FieldDefinition("notebookPathRef", .string, minLength: 1, title: "Notebook Path Ref",
-                            "Path of an .ipynb file (alternative to notebookCells)."),
+            FieldDefinition("notebookPathRef", .string, minLength: 1, format: .relativePath, title: "Notebook Path Ref",
+                            "Path of an .ipynb file relative to the kernel's notebook root (MCPK_NOTEBOOK_DIR); "
+                                + "alternative to notebookCells."),
             FieldDefinition("parameters", .object(fields: nil), default: .object(JSONObject()),
                             "Default parameters injected into the parameters cell."),
             FieldDefinition("kernel", .string, default: .string(defaultNotebookKernel), minLength: 1, "Jupyter kernel name."),
@@ -98,11 +99,14 @@ extension ComponentSpec {
         type: .streamlitApp,
         description: "A Streamlit app started as a service step that reports its URL once healthy.",
         fields: [
-            FieldDefinition("gitRepoUrl", .string, format: .url, title: "Git Repo URL", "Repository to clone."),
+            FieldDefinition("gitRepoUrl", .string, format: .gitURL, title: "Git Repo URL",
+                            "Repository to clone (https://, http:// or git://); cached by URL and ref."),
+            FieldDefinition("gitRef", .string, format: .gitRef, title: "Git Ref",
+                            "Branch or tag of gitRepoUrl to check out (default: the remote's default branch)."),
             FieldDefinition("codeContent", .string, minLength: 1, maxLength: maxCodeBytes,
                             "App source (alternative to gitRepoUrl)."),
             FieldDefinition("mainScriptPath", .string, default: .string(defaultStreamlitMainScript), minLength: 1,
-                            "Entry script inside the repository or work dir."),
+                            format: .relativePath, "Entry script inside the repository (relative, no '..')."),
             requirementsField,
             FieldDefinition("port", .integer, minimum: 1, maximum: 65535, "Port to listen on (a free one if unset)."),
         ],

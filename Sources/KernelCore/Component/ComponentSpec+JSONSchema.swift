@@ -78,6 +78,10 @@ extension FieldDefinition {
         if let enumValues { o["enum"] = JSON(enumValues) }
         switch format {
         case .url?: o["format"] = "uri"
+        case .gitURL?:
+            o["format"] = "uri"
+            o["x-mcpk-format"] = .string(FieldDefinition.Format.gitURL.rawValue)
+        case .gitRef?, .relativePath?: o["x-mcpk-format"] = .string(format?.rawValue ?? "")
         case .mcpConfiguration?:
             o["contentMediaType"] = "application/yaml"
             o["x-mcpk-format"] = .string(FieldDefinition.Format.mcpConfiguration.rawValue)

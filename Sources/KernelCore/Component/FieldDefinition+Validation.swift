@@ -56,6 +56,12 @@ extension FieldDefinition {
                 case .mcpConfiguration:
                     let (_, mcpErrors) = MCPConfiguration.parse(s, path: path)
                     errors.append(contentsOf: mcpErrors)
+                case .gitURL:
+                    if let problem = SourceReference.gitURLProblem(s) { errors.append(FieldError(path, problem)) }
+                case .gitRef:
+                    if let problem = SourceReference.gitRefProblem(s) { errors.append(FieldError(path, problem)) }
+                case .relativePath:
+                    if let problem = SourceReference.relativePathProblem(s) { errors.append(FieldError(path, problem)) }
                 }
             }
         case .int, .double:

@@ -37,6 +37,12 @@ public struct FieldDefinition: Sendable {
         case url = "uri"
         /// A JSON or YAML document describing an MCP server: `{command, args, env}`.
         case mcpConfiguration = "mcp-configuration"
+        /// A git remote git may clone from: `https://`, `http://` or `git://` (`SourceReference`).
+        case gitURL = "git-url"
+        /// A branch or tag name (a subset of `git check-ref-format`).
+        case gitRef = "git-ref"
+        /// A relative path that stays inside its root: not absolute, no `..`.
+        case relativePath = "relative-path"
     }
 
     public var name: String

@@ -1,6 +1,7 @@
 /// `Streamlit App` config.
 public struct StreamlitAppConfig: Sendable, Equatable {
     public let gitRepoUrl: String?
+    public let gitRef: String?
     public let codeContent: String?
     public let mainScriptPath: String
     public let requirements: [String]
@@ -9,6 +10,7 @@ public struct StreamlitAppConfig: Sendable, Equatable {
 
     init(_ r: ConfigReader) {
         gitRepoUrl = r.string("gitRepoUrl")
+        gitRef = r.string("gitRef")
         codeContent = r.string("codeContent")
         mainScriptPath = r.string("mainScriptPath") ?? ComponentSpec.defaultStreamlitMainScript
         requirements = r.strings("requirements")
