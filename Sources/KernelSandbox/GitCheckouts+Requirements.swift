@@ -3,13 +3,13 @@ import KernelCore
 
 extension GitCheckouts {
     /// The file a checkout's own requirements come from (used when the component sets none).
-    public static let requirementsFile = "requirements.txt"
-    public static let maxRequirementsBytes = 64 * 1024
+    public nonisolated static let requirementsFile = "requirements.txt"
+    public nonisolated static let maxRequirementsBytes = 64 * 1024
 
     /// The requirements of `tree/requirements.txt` (nil if there is none): package
     /// specifiers from PyPI only — pip options (`-r`, `-e`, `--index-url`, …), URLs,
     /// VCS and local paths are refused with the line number. A symlink is not followed.
-    public static func repositoryRequirements(tree: String) throws -> [String]? {
+    public nonisolated static func repositoryRequirements(tree: String) throws -> [String]? {
         let path = tree + "/" + requirementsFile
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
@@ -23,11 +23,16 @@ extension GitCheckouts {
     }
 
     /// Requirement lines of a requirements file, comments and blank lines dropped.
-    public static func parseRequirements(_ text: String) throws -> [String] {
+    public nonisolated static func parseRequirements(_ text: String) throws -> [String] {
         var out: [String] = []
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            // pip: `#` starts a comment at the line start or after whitespace (not inside a URL fragment).
             var line = Substring(raw)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            if line.hasPrefix("#") { continue }
+            if let hash = line.indices.first(where: { line[$0] == "#" && $0 > line.startIndex
+                                                     && (line[line.index(before: $0)] == " " || line[line.index(before: $0)] == "\t") }) {
+                line = line[..<hash]
+            }
             let r = String(line).trimmingWhitespace
             if r.isEmpty { continue }
             if let problem = requirementProblem(r) {
@@ -39,7 +44,7 @@ extension GitCheckouts {
     }
 
     /// Why one requirement line is not a plain PyPI specifier, or nil.
-    static func requirementProblem(_ r: String) -> String? {
+    nonisolated static func requirementProblem(_ r: String) -> String? {
         if r.hasPrefix("-") { return "pip options are not allowed (PyPI only)" }
         if r.contains("://") || r.contains("@") || r.lowercased().hasPrefix("file:") {
             return "direct URL references are not allowed (PyPI only)"

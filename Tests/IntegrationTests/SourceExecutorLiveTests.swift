@@ -130,7 +130,7 @@ import Testing
             "static/hello.txt": "served from the checkout\n",
         ])
         let f = try Fixture()
-        try f.component("dash", ["type": "Streamlit App", "gitRepoUrl": .string(url), "ttlSeconds": 600])
+        try f.component("dash", ["type": "Streamlit App", "gitRepoUrl": .string(url)])
         try f.workflow("dash", ["steps": [["id": "app", "component": "dash"]]])
 
         let first = try f.run("dash")
