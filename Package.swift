@@ -75,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(

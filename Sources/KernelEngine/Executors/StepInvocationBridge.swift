@@ -16,6 +16,7 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     private let lock = ConditionLock()
     private var cancelled = false
     private var abandoned = false
+    private var cancelHandlers: [@Sendable () -> Void] = []
     /// Only touched on the loop.
     nonisolated(unsafe) private let events: StepEventSink
     private let services: PluginStepServices
@@ -39,10 +40,30 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
         return out
     }
 
-    public func cancel() { lock.withLock { cancelled = true } }
+    public func cancel() {
+        let hs = lock.withLock { () -> [@Sendable () -> Void] in
+            cancelled = true
+            let h = cancelHandlers
+            cancelHandlers = []
+            return h
+        }
+        for h in hs { h() }
+    }
 
     /// The step ended without the plugin: drop whatever it still sends.
-    public func abandon() { lock.withLock { cancelled = true; abandoned = true } }
+    public func abandon() {
+        lock.withLock { abandoned = true }
+        cancel()
+    }
+
+    public func onCancel(_ body: @escaping @Sendable () -> Void) {
+        let now = lock.withLock { () -> Bool in
+            if cancelled { return true }
+            cancelHandlers.append(body)
+            return false
+        }
+        if now { body() }
+    }
 
     public func isCancelled() -> Bool { lock.withLock { cancelled } }
 
