@@ -32,6 +32,9 @@ let package = Package(
         pluginProduct("mcpk-notebook", target: "PluginNotebook"),
         pluginProduct("mcpk-streamlit", target: "PluginStreamlit"),
         pluginProduct("mcpk-mcp", target: "PluginMCP"),
+        pluginProduct("mcpk-utility", target: "PluginUtility"),
+        pluginProduct("mcpk-output", target: "PluginOutput"),
+        pluginProduct("mcpk-data", target: "PluginData"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -118,6 +121,13 @@ let package = Package(
         .target(name: "PluginStreamlit", path: "Plugins/streamlit", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginMCP", path: "Plugins/mcp", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        // In-process (`invoke`) executors on jansson (Plugins/executor-support/mcpk_invoke_support.h).
+        .target(name: "PluginUtility", dependencies: ["CJansson"], path: "Plugins/utility", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginData", dependencies: ["CJansson"], path: "Plugins/data", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
