@@ -7,7 +7,7 @@ import Testing
 /// The bundled in-process executor plugins (Plugins/utility, Plugins/output, Plugins/data)
 /// through a real `mcpk serve`: workflows run over the control socket, results, errors and
 /// artifacts read back through it (issue 5, "each executor has a live test").
-@Suite(.serialized) struct InvokeExecutorLiveTests {
+@Suite(.serialized) struct BundledExecutorLiveTests {
     typealias Fixture = EngineLiveTests.Fixture
 
     static func step(_ s: JSON, _ id: String) -> JSON? { EngineLiveTests.step(s, id) }
@@ -17,7 +17,7 @@ import Testing
         let url = ProcessInfo.processInfo.environment["MCPK_TEST_PG_URL"] ?? ""
         if url.isEmpty {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("MCPK_TEST_PG_URL is not set under CI=true") }
-            else { print("InvokeExecutorLiveTests: MCPK_TEST_PG_URL not set: PostgreSQL cases skipped") }
+            else { print("BundledExecutorLiveTests: MCPK_TEST_PG_URL not set: PostgreSQL cases skipped") }
             return nil
         }
         return url
@@ -25,7 +25,7 @@ import Testing
 
     @Test func executorPluginsServeTheirTypes() throws {
         let f = try Fixture()
-        let plugins = try f.kernel.call("plugin.list")["plugins"]?.arrayValue ?? []
+        let plugins = try f.kernel.call("plugin.list")["items"]?.arrayValue ?? []
         for name in ["utility", "output", "data"] {
             let p = plugins.first { $0["name"]?.stringValue == name }
             #expect(p?["state"] == "loaded", "\(name): \(p ?? .null)")
@@ -142,11 +142,11 @@ import Testing
     /// One Data suite for both connectors: params, maxRows truncation, an SQL error, an
     /// unknown connection.
     func dataCases(_ f: Fixture, connection: JSON, select: String, failing: String, sqlstate: String?) throws {
-        try f.component("rows", ["type": "Data", "connection": connection, "query": select,
+        try f.component("rows", ["type": "Data", "connection": connection, "query": .string(select),
                                  "params": ["${inputs.min}", "${inputs.label}"], "maxRows": 2])
-        try f.component("all", ["type": "Data", "connection": connection, "query": select,
+        try f.component("all", ["type": "Data", "connection": connection, "query": .string(select),
                                 "params": [0, "${inputs.label}"]])
-        try f.component("broken", ["type": "Data", "connection": connection, "query": failing])
+        try f.component("broken", ["type": "Data", "connection": connection, "query": .string(failing)])
         try f.component("unknown", ["type": "Data", "connection": f.name("no-such-connection"), "query": "SELECT 1"])
         try f.workflow("data", ["steps": [
             ["id": "q", "component": "rows", "inputs": ["min": 2, "label": "n"]],
