@@ -32,6 +32,7 @@ let package = Package(
         pluginProduct("mcpk-notebook", target: "PluginNotebook"),
         pluginProduct("mcpk-streamlit", target: "PluginStreamlit"),
         pluginProduct("mcpk-mcp", target: "PluginMCP"),
+        pluginProduct("mcpk-llm", target: "PluginLLM"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -118,6 +119,9 @@ let package = Package(
         .target(name: "PluginStreamlit", path: "Plugins/streamlit", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginMCP", path: "Plugins/mcp", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        // In-process (invoke) executors: jansson helpers in Plugins/executor-support/mcpk_invoke_support.h.
+        .target(name: "PluginLLM", dependencies: ["CJansson", "CLibCurl"], path: "Plugins/llm", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
