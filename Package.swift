@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
-                    swiftSettings: swiftSettings),
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
 )
