@@ -131,6 +131,8 @@ let package = Package(
                           path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore"],
                           path: "bench/engine", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
+                          path: "bench/llm", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelLoop", "KernelCore"],
                           path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],

@@ -15,7 +15,8 @@ The behaviour follows the requested model:
   * "http500": HTTP 500 with a 2000-byte text body;
   * "empty": a 200 event stream that closes without any event;
   * "slow": a token every 0.2 s for 2 minutes; logs `disconnected` when the
-    client goes away."""
+    client goes away;
+  * "burst": `max_tokens` tokens as fast as possible, one chunk each (bench/llm)."""
 import http.server, json, socket, ssl, sys, time
 
 LOG = sys.argv[1]
@@ -115,6 +116,11 @@ class H(http.server.BaseHTTPRequestHandler):
                 record({"event": "disconnected", "tokens": sent})
                 self.close_connection = True
                 return
+        elif model == "burst":
+            for i in range(int(body.get("max_tokens", 100))):
+                self.chunk(event({"model": served, "choices": [{"index": 0, "delta": {"content": "w%d " % i}}]}))
+            self.chunk(event({"model": served, "choices": [], "usage": usage}))
+            self.chunk(event("[DONE]"))
         else:
             for i, w in enumerate(words):
                 self.chunk(event({"id": "c1", "model": served, "choices": [{"index": 0, "delta": {"content": (" " if i else "") + w}}]}))
