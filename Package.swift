@@ -153,7 +153,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PluginABITests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop", "PluginTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI"],
+        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI", "KernelPlugins"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox"],
                     swiftSettings: swiftSettings),
