@@ -24,12 +24,6 @@ extension Kernel {
         installPluginExecutors(executors, sandbox: sandbox)
         executors.register(UtilityExecutor(plugins: KernelPluginOps(kernel: self)))
         executors.register(OutputExecutor())
-        // `apiKeySecret` names a connection whose sealed secret is the key.
-        executors.register(LLMPromptExecutor { [unowned self] name in
-            let store = try self.requireStore()
-            let connection = try await store.connection(name)
-            return try await store.unsealSecret(connectionID: connection.id)
-        })
         executors.register(DataExecutor { [unowned self] connection, sql, params, maxRows in
             let result = try await self.queryConnection(connection, sql: sql, params: params, maxRows: maxRows)
             var o = result.json.objectValue ?? JSONObject()

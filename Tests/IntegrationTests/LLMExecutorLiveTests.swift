@@ -37,6 +37,8 @@ import Testing
         // Trusted through SSL_CERT_FILE: works.
         do {
             let f = try Fixture(env: ["SSL_CERT_FILE": tls.cert])
+            // The type is served by the llm plugin (Plugins/llm), not a built-in executor.
+            #expect(try f.kernel.call("kernel.status")["engine"]?["executors"]?["LLM Prompt Agent"] == "llm")
             let wf = try Self.define(f, model: "tiny", endpoint: server.endpoint(tls: true))
             let s = try f.wait(try f.run(wf))
             #expect(s["status"] == "succeeded", "\(s)")
