@@ -22,6 +22,10 @@ protocol PluginBackend: AnyObject, Sendable {
     func cancel(_ h: ConnectionHandle)
     func scan(_ h: ConnectionHandle, depth: Int32, schema: String?, table: String?) throws -> JSON
     func callOp(_ name: String, args: [JSON]) throws -> JSON
+    /// Which executor entry points the plugin has (none for a connector).
+    var executorCapabilities: (plan: Bool, invoke: Bool) { get }
+    /// Runs the executor's `invoke` on the calling thread; blocks until it returns.
+    func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON
     /// Unloads the plugin (in-process) or stops the child.
     func shutdown()
 }
@@ -51,5 +55,7 @@ final class InProcessBackend: PluginBackend, @unchecked Sendable {
         try library.scanConnection(pointer(h), depth: depth, schema: schema, table: table)
     }
     func callOp(_ name: String, args: [JSON]) throws -> JSON { try library.callOp(name, args: args) }
+    var executorCapabilities: (plan: Bool, invoke: Bool) { (library.executorCanPlan, library.executorCanInvoke) }
+    func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON { try library.invoke(step, callbacks: callbacks) }
     func shutdown() { library.close() }
 }

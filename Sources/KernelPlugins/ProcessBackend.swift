@@ -207,6 +207,13 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
                                        ("schema", JSON(schema)), ("table", JSON(table))]))
     }
 
+    /// Executor calls are not relayed to the child yet: executor plugins under
+    /// `process` isolation are not offered to the engine.
+    var executorCapabilities: (plan: Bool, invoke: Bool) { (false, false) }
+    func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON {
+        throw KernelError.unavailable("plugin \(metadata.name) runs in a plugin-host child; invoke is not relayed")
+    }
+
     func callOp(_ name: String, args: [JSON]) throws -> JSON {
         try request(JSONObject([("op", "call"), ("name", .string(name)), ("args", .array(args))]))
     }

@@ -19,22 +19,11 @@ extension Kernel {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }
         let executors = ExecutorRegistry()
-        let processSteps = SandboxStepExecutor(sandbox: sandbox)
-        // A step's `query` on fd 4 (the sandbox already refuses undeclared connections).
-        processSteps.onQuery = { [unowned self] _, q in
-            try await self.queryConnection(q.connection, sql: q.sql, params: q.params.arrayValue ?? [],
-                                           maxRows: Int64(q.maxRows ?? Int(ConnectorLimits.defaultMaxRows))).json
-        }
-        executors.register(processSteps)
-        registerPluginProcessExecutors(executors, sandbox: sandbox, query: processSteps.onQuery)
+        // Executor plugins first (every Python Script step goes through the python plugin);
+        // the Swift executors below only serve a type while no plugin does.
+        installPluginExecutors(executors, sandbox: sandbox)
         executors.register(UtilityExecutor(plugins: KernelPluginOps(kernel: self)))
         executors.register(OutputExecutor())
-        // `apiKeySecret` names a connection whose sealed secret is the key.
-        executors.register(LLMPromptExecutor { [unowned self] name in
-            let store = try self.requireStore()
-            let connection = try await store.connection(name)
-            return try await store.unsealSecret(connectionID: connection.id)
-        })
         executors.register(DataExecutor { [unowned self] connection, sql, params, maxRows in
             let result = try await self.queryConnection(connection, sql: sql, params: params, maxRows: maxRows)
             var o = result.json.objectValue ?? JSONObject()
@@ -59,7 +48,8 @@ extension Kernel {
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
-                    "executors": JSON(executors.supportedTypes.map(\.rawValue)),
+                    "executors": .object(JSONObject(executors.routes.sorted { $0.key.rawValue < $1.key.rawValue }
+                        .map { ($0.key.rawValue, JSON.string($0.value)) })),
                     "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),
                                    "transition": .double(engine.timings.transitionMs), "attempts": JSON(engine.timings.attempts)]]
         }

@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelPlugins
 import Testing
 @testable import KernelSandbox
 
@@ -10,12 +11,22 @@ import Testing
     func run(_ product: String, type: String, config: JSON, inputs: JSON = [:], f: SandboxFixture,
              stepId: String = "step", cancelOn: ((StepEvent) -> Bool)? = nil,
              onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> (ProcessStep.Completion, [StepEvent]) {
-        let lib = try ExecutorLibrary(path: ExecutorLibrary.path(product, in: SandboxFixture.repoRoot + "/.build/debug"))
-        #expect(lib.table.componentTypes == [type])
+        // Loaded through the PluginHost (the only dlopen of plugins), leased like the engine does.
+        let dir = SandboxConfiguration.env("MCPK_PLUGIN_BUILD_DIR") ?? (SandboxFixture.repoRoot + "/.build/debug")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        _ = try await host.load(path: dir + "/lib\(product).so")
+        let lease = try #require(host.executor(forType: type))
+        let leased = try #require(lease.table)
+        let table = ExecutorTable(table: leased.table, pluginData: leased.pluginData, owner: lease)
+        defer {
+            lease.release()
+            Task { @KernelActor in await host.shutdown() }
+        }
+        #expect(table.componentTypes == [type])
         let runtime = ProcessStepRuntime(sandbox: f.sandbox)
         var events: [StepEvent] = []
         var step: ProcessStep?
-        step = runtime.start(executor: lib.table, componentType: type, config: config, inputs: inputs,
+        step = runtime.start(executor: table, componentType: type, config: config, inputs: inputs,
                              runId: "run-\(Int.random(in: 0..<1_000_000))", stepId: stepId, attempt: 1,
                              onEvent: { e in
                                  events.append(e)

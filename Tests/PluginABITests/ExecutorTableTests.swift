@@ -14,10 +14,11 @@ import Testing
         let info = try await host.load(path: so)
         #expect(info.metadata?.kinds == .executor)
         #expect(info.metadata?.componentTypes == ["Utility"])
-        let execs = host.executors()
-        #expect(execs.map(\.plugin) == ["echoexec"])
-        let e = try #require(execs.first)
-        #expect(e.componentTypes == ["Utility"])
+        #expect(host.executorRoutes() == ["Utility": "echoexec"])
+        let lease = try #require(host.executor(forType: "Utility"))
+        #expect(lease.plugin == "echoexec")
+        #expect(host.executor(forType: "Data") == nil)
+        let e = try #require(lease.table)
         // Call plan through the table, as the sandbox does.
         var out = mcpk_string()
         var err = mcpk_error()
@@ -31,6 +32,11 @@ import Testing
         let text = String(cString: out.data)
         out.release?(&out)
         #expect(try JSONParser.parse(text)["argv"] == ["/bin/echo", "s1"])
+        // A held lease pins the plugin: unload is refused until it is released.
+        await #expect(throws: KernelError.self) { try await host.unload(name: "echoexec") }
+        lease.release()
+        try await host.unload(name: "echoexec")
+        #expect(host.executorRoutes().isEmpty)
         await host.shutdown()
     }
 }

@@ -5,7 +5,8 @@ import KernelLoop
 import KernelSandbox
 import Logging
 
-/// An engine over a MemoryRunStore with the real executors, in a fresh temporary home.
+/// An engine over a MemoryRunStore with test executors (Python through the real sandbox,
+/// Utility/Output as small test doubles), in a fresh temporary home.
 @KernelActor
 final class EngineHarness {
     let store: MemoryRunStore
@@ -22,8 +23,8 @@ final class EngineHarness {
         let sandbox = Sandbox(configuration: config)
         await sandbox.probe()
         executors.register(SandboxStepExecutor(sandbox: sandbox))
-        executors.register(UtilityExecutor())
-        executors.register(OutputExecutor())
+        executors.register(TestUtilityExecutor())
+        executors.register(TestCSVOutputExecutor())
         var logger = Logger(label: "engine-test")
         logger.logLevel = .warning
         engine = RunEngine(configuration: .init(home: self.home, owner: owner, maxConcurrentSteps: maxConcurrentSteps,

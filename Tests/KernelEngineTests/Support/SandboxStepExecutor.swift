@@ -1,13 +1,16 @@
 import KernelCore
+import KernelEngine
 import KernelLoop
 import KernelSandbox
 
+/// Test support: Python Script steps planned in Swift (`PythonScriptExecutor.spec`), so the
+/// engine's tests need no plugin host. The kernel routes Python through the python plugin.
 /// Process-based steps (Python Script, and any type given a planner) run through the
 /// kernel's `Sandbox`: bubblewrap + seccomp + rlimits + cgroup, fd 3/4 channel, stdout/stderr
 /// lines as `log` events as they arrive. The engine's cancellation (run cancel, step
 /// timeout) becomes `StepProcess.cancel()` (SIGTERM, grace, SIGKILL of everything).
 @KernelActor
-public final class SandboxStepExecutor: StepExecutor {
+final class SandboxStepExecutor: StepExecutor {
     /// Builds the sandbox spec of one attempt.
     public typealias Planner = @KernelActor (StepInvocation, Sandbox) throws -> StepSpec
 
@@ -50,7 +53,7 @@ public final class SandboxStepExecutor: StepExecutor {
         do {
             let query = onQuery
             step = try sandbox.start(spec, onEvent: { e in
-                SandboxStepExecutor.forward(e, to: events, artifactDirectory: artifactDir)
+                StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)
             }, onQuery: query.map { q in { request in try await q(inv, request) } })
         } catch let e as KernelError {
             return .failed(e.message)
@@ -62,24 +65,5 @@ public final class SandboxStepExecutor: StepExecutor {
         if outcome.succeeded { return .succeeded(outcome.result ?? .null) }
         if case .timedOut = outcome.termination { return .timedOut("timed out (sandbox wall-clock limit)") }
         return .failed(outcome.failureSummary)
-    }
-
-    /// Step events → run events; artifacts are copied from the work dir into the run's artifact dir.
-    static func forward(_ e: StepEvent, to sink: StepEventSink, artifactDirectory: String) {
-        switch e {
-        case .log(let stream, let line): sink.log(line, stream: stream)
-        case .progress(let f, let m): sink.progress(f, message: m)
-        case .resultPreview(let v): sink.resultPreview(v)
-        case .result: break  // the final result comes with the outcome
-        case .artifact(let a):
-            guard ArtifactNames.isValid(a.name), let bytes = ArtifactNames.readFile(a.path, limit: EngineLimits.maxArtifactBytes),
-                  ArtifactNames.writeFile(artifactDirectory + "/" + a.name, bytes) else {
-                sink.log("artifact '\(a.name)' could not be kept", stream: "kernel")
-                return
-            }
-            sink.artifact(name: a.name, path: artifactDirectory + "/" + a.name, mime: a.mime)
-        case .truncated(let stream): sink.log("\(stream) truncated: output cap reached", stream: "kernel")
-        case .error: break  // carried by the outcome
-        }
     }
 }
