@@ -244,7 +244,7 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_invocatio
   mcpk_error qe = {0};
   st = inv->query(inv->host_data, connection, &q, &sink, &qe);
   int64_t elapsed = data_now_ms() - start;
-  if (st == MCPK_STATUS_OK && mi_cancelled(inv)) st = MCPK_STATUS_CANCELLED;
+  if (mi_cancelled(inv)) st = MCPK_STATUS_CANCELLED; /* whatever the interrupted statement reported */
   if (st != MCPK_STATUS_OK) {
     json_decref(s.columns);
     json_decref(s.rows);

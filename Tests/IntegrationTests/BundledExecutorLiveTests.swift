@@ -30,8 +30,9 @@ import Testing
             let p = plugins.first { $0["name"]?.stringValue == name }
             #expect(p?["state"] == "loaded", "\(name): \(p ?? .null)")
         }
-        let executors = try f.kernel.call("kernel.status")["engine"]?["executors"]?.arrayValue ?? []
-        for type in ["Utility", "Output", "Data"] { #expect(executors.contains(.string(type)), "\(executors)") }
+        // kernel.status engine.executors: component type → the plugin serving it.
+        let routes = try f.kernel.call("kernel.status")["engine"]?["executors"]
+        #expect(routes?["Utility"] == "utility" && routes?["Output"] == "output" && routes?["Data"] == "data", "\(routes ?? .null)")
     }
 
     @Test func csvTextAndJSONOutputsRetrievableWithRunArtifact() throws {
@@ -165,7 +166,7 @@ import Testing
         #expect(a?["row_count"] == 5)
         #expect(a?["truncated"] == false)
         let events = try f.events(id)
-        #expect(events.contains { $0["type"] == "log" && $0["payload"]?["message"]?.stringValue == "query on '\(connection.stringValue ?? "")' (max 2 rows)" })
+        #expect(events.contains { $0["type"] == "log" && $0["payload"]?["line"]?.stringValue == "query on '\(connection.stringValue ?? "")' (max 2 rows)" })
         #expect(events.contains { $0["type"] == "progress" && $0["payload"]?["message"]?.stringValue?.hasPrefix("2 rows") == true })
 
         try f.workflow("broken", ["steps": [["id": "x", "component": "broken"]]])
@@ -193,6 +194,10 @@ import Testing
         let s = try f.wait(id, timeout: 30)
         #expect(s["status"] == "cancelled")
         #expect(Self.step(s, "l")?["status"] == "cancelled")
+        // Stopped at the source (mcpk_connector.cancel), not abandoned after the grace period.
+        let abandoned = Self.step(s, "l")?["error"]?.stringValue?.contains("abandoned") == true
+        #expect(!abandoned, "\(s)")
+        if abandoned { return } // the statement still holds the connection: a query would wait for it
         // The kernel is healthy and the connection usable afterwards.
         let again = try f.kernel.call("connection.query", ["id": connection, "sql": "SELECT 1 AS one"])
         #expect(again["rows"] == [[1]])

@@ -16,6 +16,9 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     private let lock = ConditionLock()
     private var cancelled = false
     private var abandoned = false
+    /// The loop task running the plugin's current `query`: cancelling it makes the
+    /// connection runtime cancel the statement at the source (mcpk_connector.cancel).
+    private var inflightQuery: Task<Void, Never>?
     /// Only touched on the loop.
     nonisolated(unsafe) private let events: StepEventSink
     private let services: PluginStepServices
@@ -39,10 +42,12 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
         return out
     }
 
-    public func cancel() { lock.withLock { cancelled = true } }
+    public func cancel() { lock.withLock { () -> Task<Void, Never>? in cancelled = true; return inflightQuery }?.cancel() }
 
     /// The step ended without the plugin: drop whatever it still sends.
-    public func abandon() { lock.withLock { cancelled = true; abandoned = true } }
+    public func abandon() {
+        lock.withLock { () -> Task<Void, Never>? in cancelled = true; abandoned = true; return inflightQuery }?.cancel()
+    }
 
     public func isCancelled() -> Bool { lock.withLock { cancelled } }
 
@@ -91,11 +96,17 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
             throw KernelError.forbidden("connection '\(connection)' is not declared by the component (config.connection or config.connections)")
         }
         guard let run = services.query else { throw KernelError.unavailable("connections are not available in this kernel") }
-        let result: Result<QueryResult, KernelError> = onLoop {
-            do { return .success(try await run(connection, request)) } catch let e as KernelError { return .failure(e) } catch {
-                return .failure(.internal("\(error)"))
+        let box = BlockingBox<Result<QueryResult, KernelError>>()
+        let task = Task { @KernelActor in
+            do { box.put(.success(try await run(connection, request))) } catch let e as KernelError { box.put(.failure(e)) } catch {
+                box.put(.failure(.internal("\(error)")))
             }
         }
+        // A cancel that came before the task was registered still reaches it.
+        if lock.withLock({ () -> Bool in inflightQuery = task; return cancelled }) { task.cancel() }
+        let result = box.take()
+        lock.withLock { inflightQuery = nil }
+        if case .failure = result, isCancelled() { throw KernelError.conflict("cancelled: the query on '\(connection)' was stopped") }
         return try result.get()
     }
 
