@@ -282,15 +282,17 @@ static json_t *llm_body(json_t *config, json_t *inputs, long *max_tokens, char *
   if (system && *system) {
     char *text = llm_render_prompt(system, inputs, msg, msglen);
     if (!text) { json_decref(messages); return NULL; }
-    json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", text));
+    int bad = json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", text));
     free(text);
+    if (bad) { snprintf(msg, msglen, "systemPrompt: the rendered prompt is not valid UTF-8"); json_decref(messages); return NULL; }
   }
   const char *user = mi_str(config, "userPromptTemplate");
   if (!user) user = mi_str(inputs, "prompt");
   char *text = llm_render_prompt(user ? user : "", inputs, msg, msglen);
   if (!text) { json_decref(messages); return NULL; }
-  json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content", text));
+  int bad = json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content", text));
   free(text);
+  if (bad) { snprintf(msg, msglen, "userPromptTemplate: the rendered prompt is not valid UTF-8"); json_decref(messages); return NULL; }
   json_t *body = json_pack("{s:s, s:o, s:b, s:{s:b}}", "model", model, "messages", messages, "stream", 1,
                            "stream_options", "include_usage", 1);
   if (!body) { snprintf(msg, msglen, "cannot build the request (a prompt is not valid UTF-8?)"); return NULL; }

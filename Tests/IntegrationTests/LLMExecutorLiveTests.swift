@@ -13,13 +13,14 @@ import Testing
     /// One LLM component (model `model`) and a one-step workflow (step `w`) running it; returns
     /// the workflow's name for `f.run`. Names are unique per call.
     @discardableResult
-    static func define(_ f: Fixture, model: String, endpoint: String, key: JSON? = nil, timeoutSeconds: Double? = nil) throws -> String {
+    static func define(_ f: Fixture, model: String, endpoint: String, key: JSON? = nil, timeoutSeconds: Double? = nil,
+                       who: String = "Ada") throws -> String {
         let name = "llm-\(model)-\(Int.random(in: 1000..<9999))"
         var config: [String: JSON] = ["type": "LLM Prompt Agent", "model": .string(model), "maxTokens": 64,
                                       "userPromptTemplate": "Say hello to ${inputs.who} and {{who}} twice", "endpoint": .string(endpoint)]
         if let key { config["apiKeySecret"] = key }
         try f.component(name, .object(JSONObject(config.map { ($0.key, $0.value) })))
-        var step: [String: JSON] = ["id": "w", "component": .string(name), "inputs": ["who": "Ada"]]
+        var step: [String: JSON] = ["id": "w", "component": .string(name), "inputs": ["who": .string(who)]]
         if let timeoutSeconds { step["timeoutSeconds"] = .double(timeoutSeconds) }
         try f.workflow(name, ["steps": [.object(JSONObject(step.map { ($0.key, $0.value) }))]])
         return name
@@ -76,6 +77,15 @@ import Testing
         #expect(!events.contains(key))
         #expect(!s.serialized().contains(key))
         #expect(!f.kernel.log().contains(key))
+        // A wrong key: the server's 401 and its body, never the key sent.
+        _ = try f.kernel.call("connection.update", ["id": secret, "secret": "sk-wrong-key"])
+        let denied = try f.wait(try f.run(wf))
+        #expect(denied["status"] == "failed")
+        let deniedError = Self.step(denied, "w")?["error"]?.stringValue ?? ""
+        #expect(deniedError.contains("HTTP 401"), "\(deniedError)")
+        #expect(deniedError.contains("invalid api key"), "\(deniedError)")
+        #expect(!denied.serialized().contains("sk-wrong-key"))
+        #expect(server.log().last?["auth"]?.stringValue == "Bearer sk-wrong-key")
         // A secret name that does not exist: a clear failure naming it (not the key).
         try f.component("nokey", ["type": "LLM Prompt Agent", "model": "tiny", "endpoint": .string(server.endpoint()),
                                    "apiKeySecret": .string("missing-secret" + f.tag)])
@@ -83,7 +93,23 @@ import Testing
         let missing = try f.wait(try f.run("nokey"))
         #expect(missing["status"] == "failed")
         #expect(Self.step(missing, "w")?["error"]?.stringValue?.contains("missing-secret" + f.tag) == true, "\(missing)")
-        #expect(server.log().filter { $0["path"] != nil }.count == 1)
+        #expect(server.log().filter { $0["path"] != nil }.count == 2)
+    }
+
+    @Test func progressEverySixteenTokensAsAFractionOfMaxTokens() throws {
+        let f = try Fixture()
+        let server = try LLMTestServer(logPath: f.kernel.home + "/requests.jsonl")
+        // "Say hello to <20 words> and <20 words> twice": 45 tokens; maxTokens 64.
+        let words = (1...20).map { "w\($0)" }.joined(separator: " ")
+        let wf = try Self.define(f, model: "tiny", endpoint: server.endpoint(), who: words)
+        let id = try f.run(wf)
+        let s = try f.wait(id)
+        #expect(s["status"] == "succeeded", "\(s)")
+        #expect(Self.step(s, "w")?["result"]?["text"] == .string("Say hello to \(words) and \(words) twice"))
+        let progress = try f.events(id).filter { $0["type"] == "progress" }.map { $0["payload"] ?? .null }
+        #expect(progress.compactMap { $0["fraction"]?.doubleValue } == [0.25, 0.5])
+        #expect(progress.compactMap { $0["message"]?.stringValue } == ["16 tokens", "32 tokens"])
+        #expect(server.log().first?["body"]?["max_tokens"] == 64)
     }
 
     @Test func httpErrorsErrorChunksAndEmptyStreamsFailTheStep() throws {
