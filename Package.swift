@@ -32,6 +32,10 @@ let package = Package(
         pluginProduct("mcpk-notebook", target: "PluginNotebook"),
         pluginProduct("mcpk-streamlit", target: "PluginStreamlit"),
         pluginProduct("mcpk-mcp", target: "PluginMCP"),
+        pluginProduct("mcpk-llm", target: "PluginLLM"),
+        pluginProduct("mcpk-utility", target: "PluginUtility"),
+        pluginProduct("mcpk-output", target: "PluginOutput"),
+        pluginProduct("mcpk-data", target: "PluginData"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -119,6 +123,15 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginMCP", path: "Plugins/mcp", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        // In-process (invoke) executors: jansson helpers in Plugins/executor-support/mcpk_invoke_support.h.
+        .target(name: "PluginLLM", dependencies: ["CJansson", "CLibCurl"], path: "Plugins/llm", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginUtility", dependencies: ["CJansson"], path: "Plugins/utility", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginData", dependencies: ["CJansson"], path: "Plugins/data", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
@@ -127,6 +140,8 @@ let package = Package(
                           path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore"],
                           path: "bench/engine", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
+                          path: "bench/llm", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelLoop", "KernelCore"],
                           path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],

@@ -19,23 +19,9 @@ extension Kernel {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }
         let executors = ExecutorRegistry()
-        // Executor plugins first (every Python Script step goes through the python plugin);
-        // the Swift executors below only serve a type while no plugin does.
+        // Every component type is served by an executor plugin (Plugins/*: python, typescript,
+        // notebook, streamlit, mcp, llm, utility, output, data).
         installPluginExecutors(executors, sandbox: sandbox)
-        executors.register(UtilityExecutor(plugins: KernelPluginOps(kernel: self)))
-        executors.register(OutputExecutor())
-        // `apiKeySecret` names a connection whose sealed secret is the key.
-        executors.register(LLMPromptExecutor { [unowned self] name in
-            let store = try self.requireStore()
-            let connection = try await store.connection(name)
-            return try await store.unsealSecret(connectionID: connection.id)
-        })
-        executors.register(DataExecutor { [unowned self] connection, sql, params, maxRows in
-            let result = try await self.queryConnection(connection, sql: sql, params: params, maxRows: maxRows)
-            var o = result.json.objectValue ?? JSONObject()
-            if o["row_count"] == nil, let rows = o["rows"]?.arrayValue { o["row_count"] = JSON(rows.count) }
-            return .object(o)
-        })
         let adapter = StoreRunStore(store: store, logger: logger)
         var maxSteps: Int?
         if let raw = configuration.settings["MCPK_MAX_CONCURRENT_STEPS"] {
@@ -84,23 +70,5 @@ extension Kernel {
             throw KernelError.unavailable("cannot write \(path)")
         }
         return id
-    }
-}
-
-/// Utility `plugin` operations through the plugin host (libffi).
-@KernelActor
-final class KernelPluginOps: PluginOperationCaller {
-    unowned let kernel: Kernel
-    init(kernel: Kernel) { self.kernel = kernel }
-
-    /// Positional arguments: `arguments.args` when it is an array, else the values of the
-    /// arguments object in order.
-    func callOperation(plugin: String, operation: String, arguments: JSON) async throws -> JSON {
-        guard let host = kernel.plugins else { throw KernelError.unavailable("the plugin host is not running") }
-        let args: [JSON]
-        if let a = arguments["args"]?.arrayValue { args = a }
-        else if let a = arguments.arrayValue { args = a }
-        else { args = (arguments.objectValue ?? JSONObject()).map(\.value) }
-        return try await host.call(plugin: plugin, op: operation, args: args)
     }
 }

@@ -17,6 +17,9 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     private var cancelled = false
     private var abandoned = false
     private var cancelHandlers: [@Sendable () -> Void] = []
+    /// The loop task running the plugin's current `query`: cancelling it makes the
+    /// connection runtime cancel the statement at the source (mcpk_connector.cancel).
+    private var inflightQuery: Task<Void, Never>?
     /// Only touched on the loop.
     nonisolated(unsafe) private let events: StepEventSink
     private let services: PluginStepServices
@@ -41,12 +44,13 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     }
 
     public func cancel() {
-        let hs = lock.withLock { () -> [@Sendable () -> Void] in
+        let (hs, query) = lock.withLock { () -> ([@Sendable () -> Void], Task<Void, Never>?) in
             cancelled = true
             let h = cancelHandlers
             cancelHandlers = []
-            return h
+            return (h, inflightQuery)
         }
+        query?.cancel()
         for h in hs { h() }
     }
 
@@ -56,6 +60,8 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
         cancel()
     }
 
+    /// Runs `body` once the step is cancelled (at once if it already is): a
+    /// `process`-isolated invoke forwards it to the plugin-host child.
     public func onCancel(_ body: @escaping @Sendable () -> Void) {
         let now = lock.withLock { () -> Bool in
             if cancelled { return true }
@@ -112,11 +118,17 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
             throw KernelError.forbidden("connection '\(connection)' is not declared by the component (config.connection or config.connections)")
         }
         guard let run = services.query else { throw KernelError.unavailable("connections are not available in this kernel") }
-        let result: Result<QueryResult, KernelError> = onLoop {
-            do { return .success(try await run(connection, request)) } catch let e as KernelError { return .failure(e) } catch {
-                return .failure(.internal("\(error)"))
+        let box = BlockingBox<Result<QueryResult, KernelError>>()
+        let task = Task { @KernelActor in
+            do { box.put(.success(try await run(connection, request))) } catch let e as KernelError { box.put(.failure(e)) } catch {
+                box.put(.failure(.internal("\(error)")))
             }
         }
+        // A cancel that came before the task was registered still reaches it.
+        if lock.withLock({ () -> Bool in inflightQuery = task; return cancelled }) { task.cancel() }
+        let result = box.take()
+        lock.withLock { inflightQuery = nil }
+        if case .failure = result, isCancelled() { throw KernelError.conflict("cancelled: the query on '\(connection)' was stopped") }
         return try result.get()
     }
 
