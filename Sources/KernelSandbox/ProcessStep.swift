@@ -104,7 +104,7 @@ public final class ProcessStep {
         }
         let argv = plan.argv.map(fill)
         var spec = StepSpec(runId: step.runId, stepId: step.stepId, attempt: step.attempt, executable: argv[0],
-                            arguments: Array(argv.dropFirst()), environment: plan.env.mapValues(fill).merging(["MCPK_ATTEMPT": String(step.attempt)]) { $1 }, files: files,
+                            arguments: Array(argv.dropFirst()), environment: plan.env.mapValues(fill), files: files,
                             inputs: step.inputs, network: plan.network,
                             timeoutMs: plan.isService ? (plan.ttlSeconds ?? 3600) * 1000 + ProcessStep.serviceStartTimeoutMs
                                                       : (plan.timeoutMs ?? SandboxLimits.defaultTimeoutMs),
