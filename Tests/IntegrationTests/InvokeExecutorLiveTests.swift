@@ -30,6 +30,43 @@ import Testing
         throw KernelError.unavailable("timed out waiting for \(what)")
     }
 
+    /// The C code between the minimal-executor markers of docs/PLUGINS.md.
+    static func documentedExecutor() throws -> String {
+        let text = try String(contentsOfFile: PluginLiveTests.root + "/docs/PLUGINS.md", encoding: .utf8)
+        guard let b = text.range(of: "<!-- minimal-executor:begin -->"), let e = text.range(of: "<!-- minimal-executor:end -->"),
+              let open = text.range(of: "```c\n", range: b.upperBound..<e.lowerBound),
+              let close = text.range(of: "```", range: open.upperBound..<e.lowerBound) else {
+            throw KernelError.internal("no minimal executor in docs/PLUGINS.md")
+        }
+        return String(text[open.upperBound..<close.lowerBound])
+    }
+
+    @Test func documentedExecutorDroppedIntoARunningKernel() throws {
+        let f = try Fixture()
+        let k = f.kernel
+        let dir = k.home + "/extra-plugins"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let src = k.home + "/echo.c"
+        try Self.documentedExecutor().write(toFile: src, atomically: true, encoding: .utf8)
+        let (rc, _, err) = try KernelProcess.run("/bin/sh", ["-c", "cd '\(PluginLiveTests.root)' && cc -shared -fPIC -Iinclude '\(src)' -o '\(dir)/libecho.so'"])
+        #expect(rc == 0, "\(err)")
+        let before = try k.call("kernel.status")["engine"]?["executors"]?["Utility"]
+        let loaded = try k.call("plugin.load", ["path": .string(dir + "/libecho.so")])
+        #expect(loaded["name"] == "echo" && loaded["abi"] == "1.1.0")
+        #expect(try k.call("kernel.status")["engine"]?["executors"]?["Utility"] == "echo")
+        try f.component("echo", ["type": "Utility", "operation": "merge"])
+        try f.workflow("echo", ["steps": [["id": "e", "component": "echo", "inputs": ["n": 7]]]])
+        let id = try f.run("echo")
+        let s = try f.wait(id)
+        #expect(Self.step(s, "e")?["result"] == ["echo": ["n": 7], "attempt": 1], "\(s)")
+        let events = try f.events(id)
+        #expect(events.contains { $0["type"] == "log" && $0["payload"]?["line"] == "echo: starting" })
+        #expect(events.contains { $0["type"] == "progress" && $0["payload"]?["fraction"] == 1.0 })
+        // Unloading gives the type back to whoever served it before.
+        _ = try k.call("plugin.unload", ["name": "echo"])
+        #expect(try k.call("kernel.status")["engine"]?["executors"]?["Utility"] == before)
+    }
+
     @Test func invokePluginLoadedIntoARunningKernel() throws {
         let f = try Fixture()
         let k = f.kernel
