@@ -230,7 +230,9 @@ public final class PluginHost {
         entry.backend = nil
         entry.connections = [:]
         if let backend {
-            if entry.leases.isEmpty {
+            // A child can always be stopped (its threads die with it; their calls fail
+            // `unavailable`); an in-process library stays mapped while a lease is held.
+            if entry.leases.isEmpty || backend is ProcessBackend {
                 _ = try? await loader.run { backend.shutdown() }
             } else {
                 entry.retiredBackend = backend

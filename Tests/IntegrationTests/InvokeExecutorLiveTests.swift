@@ -21,6 +21,15 @@ import Testing
 
     static func step(_ s: JSON, _ id: String) -> JSON? { EngineLiveTests.step(s, id) }
 
+    /// Pids whose command line contains `text` (e.g. a plugin-host child's `--path`).
+    static func processes(commandLineContaining text: String) -> [Int32] {
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return ids.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(text)
+        }
+    }
+
     static func waitFor(_ what: String, timeout: Double = 30, _ cond: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -268,6 +277,21 @@ import Testing
             return p?["state"] == "loaded" && (p?["crashes"]?.intValue ?? 0) >= 1
         }
         #expect(try f.wait(try f.run("events"))["status"] == "succeeded")
+
+        // A step that ignores cancellation cannot pin a child: a forced unload stops it at once.
+        try f.component("stubborn", ["type": "Utility", "operation": "template", "template": "mode=ignore;"])
+        try f.workflow("stubborn", ["steps": [["id": "x", "component": "stubborn"]]])
+        let sid = try f.run("stubborn")
+        try Self.waitFor("the step to run") {
+            try f.events(sid).contains { $0["type"] == "log" && $0["payload"]?["line"] == "ignoring cancellation" }
+        }
+        #expect(Self.processes(commandLineContaining: so).count == 1, "one plugin-host child serves the fixture")
+        _ = try k.call("plugin.unload", ["name": "invokeexec", "force": true])
+        // The unload returned after stopping the child, although its invoke thread never returned.
+        #expect(Self.processes(commandLineContaining: so).isEmpty)
+        let ss = try f.wait(sid)
+        #expect(ss["status"] == "failed" && Self.step(ss, "x")?["error"]?.stringValue?.contains("unloaded") == true, "\(ss)")
+        #expect(try k.call("plugin.list")["items"]?.arrayValue?.contains { $0["name"] == "invokeexec" } == false)
         _ = try k.call("kernel.ping")
     }
 
