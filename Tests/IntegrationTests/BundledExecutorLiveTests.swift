@@ -211,6 +211,11 @@ import Testing
         _ = try f.kernel.call("connection.query", ["id": conn, "sql": "INSERT INTO t (v) VALUES ('a'), ('b'), ('c'), ('d'), ('e')"])
         try dataCases(f, connection: conn, select: "SELECT id, ?2 AS label FROM t WHERE id >= ?1 ORDER BY id",
                       failing: "SELECT * FROM no_such_table", sqlstate: nil)
+        // Without `params` in the config, the `params` input is used.
+        try f.component("by-input", ["type": "Data", "connection": conn, "query": "SELECT v FROM t WHERE id = ?"])
+        try f.workflow("by-input", ["steps": [["id": "x", "component": "by-input", "inputs": ["params": [3]]]]])
+        let byInput = try f.wait(try f.run("by-input"))
+        #expect(Self.step(byInput, "x")?["result"]?["rows"] == [["c"]], "\(byInput)")
         try cancelLongQuery(f, connection: conn, sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")
     }
 
