@@ -79,7 +79,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -142,7 +142,8 @@ let package = Package(
                           path: "bench/engine", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
                           path: "bench/llm", swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelLoop", "KernelCore"],
+        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelPlugins", "KernelLoop", "KernelCore",
+                                                               .product(name: "Logging", package: "swift-log")],
                           path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
                           path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
@@ -164,7 +165,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox"],
+        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),

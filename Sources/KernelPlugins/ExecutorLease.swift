@@ -1,6 +1,5 @@
 import KernelCore
 import KernelLoop
-import MCPKPluginABI
 
 /// One step's hold on an executor plugin (`PluginHost.executor(forType:)`).
 /// While a lease is held the plugin cannot be unloaded or reloaded without
@@ -23,19 +22,23 @@ public final class ExecutorLease: @unchecked Sendable {
         self.onRelease = onRelease
     }
 
-    /// The in-process executor table (plan/finish are called through it), or nil
-    /// when the plugin runs in a `mcpk plugin-host` child.
-    public var table: (table: UnsafePointer<mcpk_executor>, pluginData: UnsafeMutableRawPointer?)? {
-        guard let b = backend as? InProcessBackend, let t = b.library.executor else { return nil }
-        return (t, b.library.pluginData)
-    }
+    /// `in-process` or `process` (a `mcpk plugin-host` child).
+    public var isolation: PluginIsolation { backend is ProcessBackend ? .process : .inProcess }
 
     public var canPlan: Bool { backend.executorCapabilities.plan }
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
 
+    /// `plan`: the process spec. Blocks (call off the loop).
+    public func plan(_ step: ExecutorStep) throws -> JSON { try backend.plan(step) }
+
+    /// `finish`, or nil when the executor has none. Blocks (call off the loop).
+    public func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON? {
+        try backend.finish(step, outcome: outcome)
+    }
+
     /// Runs the executor's `invoke` on the calling thread (a dedicated plugin
     /// thread, never the loop). Blocks until the plugin returns.
-    public func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON {
+    public func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON {
         try backend.invoke(step, callbacks: callbacks)
     }
 

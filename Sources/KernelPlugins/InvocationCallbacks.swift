@@ -16,33 +16,9 @@ public protocol InvocationCallbacks: AnyObject, Sendable {
     func query(connection: String, request: QueryRequest) throws -> QueryResult
     /// Calls an extra operation of a loaded plugin (`plugin.call`).
     func callOp(plugin: String, op: String, args: [JSON]) throws -> JSON
-}
-
-/// One step as the executor ABI describes it (`mcpk_step`), for `invoke`.
-public struct InvokeStep: Sendable {
-    public var componentType: String
-    public var config: JSON
-    public var inputs: JSON
-    public var workDirectory: String
-    public var runId: String
-    public var stepId: String
-    public var attempt: Int
-    /// `{name: plaintext}` of the secrets the component references, or nil.
-    public var secrets: JSON?
-    public var runtimeDirectory: String?
-
-    public init(componentType: String, config: JSON, inputs: JSON, workDirectory: String, runId: String, stepId: String,
-                attempt: Int, secrets: JSON?, runtimeDirectory: String?) {
-        self.componentType = componentType
-        self.config = config
-        self.inputs = inputs
-        self.workDirectory = workDirectory
-        self.runId = runId
-        self.stepId = stepId
-        self.attempt = attempt
-        self.secrets = secrets
-        self.runtimeDirectory = runtimeDirectory
-    }
+    /// Runs `body` (any thread) once the step is cancelled; at once if it already is.
+    /// How a `process`-isolated invoke learns to flip the child's flag.
+    func onCancel(_ body: @escaping @Sendable () -> Void)
 }
 
 extension PluginStatus {

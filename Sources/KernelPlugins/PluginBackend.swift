@@ -24,8 +24,10 @@ protocol PluginBackend: AnyObject, Sendable {
     func callOp(_ name: String, args: [JSON]) throws -> JSON
     /// Which executor entry points the plugin has (none for a connector).
     var executorCapabilities: (plan: Bool, invoke: Bool) { get }
-    /// Runs the executor's `invoke` on the calling thread; blocks until it returns.
-    func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON
+    /// Executor `plan` / `finish` (nil: no finish) / `invoke`; block until the plugin returns.
+    func plan(_ step: ExecutorStep) throws -> JSON
+    func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON?
+    func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON
     /// Unloads the plugin (in-process) or stops the child.
     func shutdown()
 }
@@ -56,6 +58,8 @@ final class InProcessBackend: PluginBackend, @unchecked Sendable {
     }
     func callOp(_ name: String, args: [JSON]) throws -> JSON { try library.callOp(name, args: args) }
     var executorCapabilities: (plan: Bool, invoke: Bool) { (library.executorCanPlan, library.executorCanInvoke) }
-    func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON { try library.invoke(step, callbacks: callbacks) }
+    func plan(_ step: ExecutorStep) throws -> JSON { try library.plan(step) }
+    func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON? { try library.finish(step, outcome: outcome) }
+    func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON { try library.invoke(step, callbacks: callbacks) }
     func shutdown() { library.close() }
 }

@@ -30,6 +30,43 @@ import Testing
         throw KernelError.unavailable("timed out waiting for \(what)")
     }
 
+    /// The C code between the minimal-executor markers of docs/PLUGINS.md.
+    static func documentedExecutor() throws -> String {
+        let text = try String(contentsOfFile: PluginLiveTests.root + "/docs/PLUGINS.md", encoding: .utf8)
+        guard let b = text.range(of: "<!-- minimal-executor:begin -->"), let e = text.range(of: "<!-- minimal-executor:end -->"),
+              let open = text.range(of: "```c\n", range: b.upperBound..<e.lowerBound),
+              let close = text.range(of: "```", range: open.upperBound..<e.lowerBound) else {
+            throw KernelError.internal("no minimal executor in docs/PLUGINS.md")
+        }
+        return String(text[open.upperBound..<close.lowerBound])
+    }
+
+    @Test func documentedExecutorDroppedIntoARunningKernel() throws {
+        let f = try Fixture()
+        let k = f.kernel
+        let dir = k.home + "/extra-plugins"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let src = k.home + "/echo.c"
+        try Self.documentedExecutor().write(toFile: src, atomically: true, encoding: .utf8)
+        let (rc, _, err) = try KernelProcess.run("/bin/sh", ["-c", "cd '\(PluginLiveTests.root)' && cc -shared -fPIC -Iinclude '\(src)' -o '\(dir)/libecho.so'"])
+        #expect(rc == 0, "\(err)")
+        let before = try k.call("kernel.status")["engine"]?["executors"]?["Utility"]
+        let loaded = try k.call("plugin.load", ["path": .string(dir + "/libecho.so")])
+        #expect(loaded["name"] == "echo" && loaded["abi"] == "1.1.0")
+        #expect(try k.call("kernel.status")["engine"]?["executors"]?["Utility"] == "echo")
+        try f.component("echo", ["type": "Utility", "operation": "merge"])
+        try f.workflow("echo", ["steps": [["id": "e", "component": "echo", "inputs": ["n": 7]]]])
+        let id = try f.run("echo")
+        let s = try f.wait(id)
+        #expect(Self.step(s, "e")?["result"] == ["echo": ["n": 7], "attempt": 1], "\(s)")
+        let events = try f.events(id)
+        #expect(events.contains { $0["type"] == "log" && $0["payload"]?["line"] == "echo: starting" })
+        #expect(events.contains { $0["type"] == "progress" && $0["payload"]?["fraction"] == 1.0 })
+        // Unloading gives the type back to whoever served it before.
+        _ = try k.call("plugin.unload", ["name": "echo"])
+        #expect(try k.call("kernel.status")["engine"]?["executors"]?["Utility"] == before)
+    }
+
     @Test func invokePluginLoadedIntoARunningKernel() throws {
         let f = try Fixture()
         let k = f.kernel
@@ -172,5 +209,80 @@ import Testing
         try f.workflow("ok", ["steps": [["id": "o", "component": "ok"]]])
         #expect(try f.wait(try f.run("ok"))["status"] == "succeeded")
         _ = try k.call("plugin.unload", ["name": "invokeexec"])
+    }
+
+    /// The same plugin under `process` isolation: plan/finish/invoke go through the
+    /// `mcpk plugin-host` child, the callbacks are relayed back, and a segfault inside
+    /// `invoke` fails that step with `unavailable` while the child restarts.
+    @Test func invokeUnderProcessIsolationRelaysCallbacksAndSurvivesACrash() throws {
+        let f = try Fixture()
+        let k = f.kernel
+        let so = try Self.buildFixture(into: k.home + "/extra-plugins")
+        let loaded = try k.call("plugin.load", ["path": .string(so), "isolation": "process"])
+        #expect(loaded["isolation"] == "process")
+        #expect(try k.call("kernel.status")["engine"]?["executors"]?["Utility"] == "invokeexec")
+
+        try f.component("events", ["type": "Utility", "operation": "template", "template": "mode=events;"])
+        try f.workflow("events", ["steps": [["id": "e", "component": "events", "inputs": ["who": "ada"]]]])
+        let id = try f.run("events")
+        let s = try f.wait(id)
+        #expect(s["status"] == "succeeded", "\(s)")
+        let r = Self.step(s, "e")?["result"] ?? .null
+        #expect(r["log"] == 0 && r["artifact"] == 0 && r["outside"] == 4 && r["bad_json"] == 4 && r["unknown_type"] == 4, "\(r)")
+        #expect(r["inputs"] == ["who": "ada"])
+        #expect(try f.events(id).contains { $0["type"] == "log" && $0["payload"]?["line"] == "hello from invoke" })
+        #expect(try k.call("run.artifact", ["id": .string(id), "name": "report.txt"])["content"] == "report\n")
+
+        let db = k.home + "/invoke.db"
+        _ = try k.call("connection.create", ["name": f.name("db"), "plugin": "sqlite", "config": ["path": .string(db), "create": true]])
+        for sql in ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"] {
+            _ = try k.call("connection.query", ["id": f.name("db"), "sql": .string(sql)])
+        }
+        try f.component("query", ["type": "Data", "query": "mode=query;", "connection": f.name("db")])
+        try f.workflow("query", ["steps": [["id": "q", "component": "query"]]])
+        let q = Self.step(try f.wait(try f.run("query")), "q")?["result"] ?? .null
+        #expect(q["rows"] == [[1, "a"], [2, "b"]] && q["undeclared"] == 10, "\(q)")
+
+        try f.component("ops", ["type": "Utility", "operation": "template", "template": "mode=call_op;"])
+        try f.workflow("ops", ["steps": [["id": "o", "component": "ops"]]])
+        #expect(Self.step(try f.wait(try f.run("ops")), "o")?["result"] == ["repeat": "ababab", "missing": 3])
+
+        // Cancellation crosses the pipe: the child's is_cancelled turns true.
+        try f.component("wait", ["type": "Utility", "operation": "template", "template": "mode=wait;"])
+        try f.workflow("wait", ["steps": [["id": "w", "component": "wait"]]])
+        let wid = try f.run("wait")
+        try Self.waitFor("the step to run") { try f.events(wid).contains { $0["type"] == "progress" } }
+        #expect { _ = try k.call("plugin.unload", ["name": "invokeexec"]) } throws: { "\($0)".contains("conflict") }
+        _ = try k.call("run.cancel", ["id": .string(wid)])
+        #expect(try f.wait(wid)["status"] == "cancelled")
+
+        // A segfault in invoke: that step fails unavailable, the child restarts, the next step runs.
+        try f.component("crash", ["type": "Utility", "operation": "template", "template": "mode=crash;"])
+        try f.workflow("crash", ["steps": [["id": "c", "component": "crash"]]])
+        let cs = try f.wait(try f.run("crash"))
+        #expect(cs["status"] == "failed")
+        let error = Self.step(cs, "c")?["error"]?.stringValue ?? ""
+        #expect(error.contains("unavailable") && error.contains("signal 11"), "\(error)")
+        try Self.waitFor("the plugin host to restart") {
+            let p = try k.call("plugin.list")["items"]?.arrayValue?.first { $0["name"] == "invokeexec" }
+            return p?["state"] == "loaded" && (p?["crashes"]?.intValue ?? 0) >= 1
+        }
+        #expect(try f.wait(try f.run("events"))["status"] == "succeeded")
+        _ = try k.call("kernel.ping")
+    }
+
+    /// Every bundled executor under `MCPK_PLUGIN_ISOLATION=process`: Python steps are
+    /// planned in the plugin-host child and still run in the sandbox.
+    @Test func pythonStepsPlannedInAPluginHostChild() throws {
+        let f = try Fixture(env: ["MCPK_PLUGIN_ISOLATION": "process"])
+        let python = try f.kernel.call("plugin.list")["items"]?.arrayValue?.first { $0["name"] == "python" }
+        #expect(python?["isolation"] == "process")
+        try f.python("hello", "def main(name):\n    print('hi', name)\n    return {'greeting': 'hello ' + name}\n")
+        try f.workflow("hello", ["steps": [["id": "h", "component": "hello", "inputs": ["name": "ada"]]]])
+        let id = try f.run("hello")
+        let s = try f.wait(id)
+        let events = try f.events(id)
+        #expect(Self.step(s, "h")?["result"] == ["greeting": "hello ada"], "\(events)")
+        #expect(try f.stdout(id).contains("hi ada"))
     }
 }

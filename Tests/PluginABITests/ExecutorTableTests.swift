@@ -2,7 +2,6 @@ import PluginTestSupport
 import KernelCore
 import KernelLoop
 import KernelPlugins
-import MCPKPluginABI
 import Testing
 
 /// An executor plugin's table is validated at load and offered to the sandbox.
@@ -18,20 +17,11 @@ import Testing
         let lease = try #require(host.executor(forType: "Utility"))
         #expect(lease.plugin == "echoexec")
         #expect(host.executor(forType: "Data") == nil)
-        let e = try #require(lease.table)
-        // Call plan through the table, as the sandbox does.
-        var out = mcpk_string()
-        var err = mcpk_error()
-        var step = mcpk_step()
-        step.struct_size = MemoryLayout<mcpk_step>.size
-        let status: Int32 = "s1".withCString { id in
-            step.step_id = id
-            return e.table.pointee.plan!(e.pluginData, &step, &out, &err)
-        }
-        #expect(status == Int32(MCPK_STATUS_OK))
-        let text = String(cString: out.data)
-        out.release?(&out)
-        #expect(try JSONParser.parse(text)["argv"] == ["/bin/echo", "s1"])
+        // Call plan through the lease, as the sandbox does.
+        let step = ExecutorStep(componentType: "Utility", config: [:], inputs: [:], workDirectory: "/tmp", runId: "r",
+                                stepId: "s1", attempt: 1, runtimeDirectory: nil)
+        #expect(try lease.plan(step)["argv"] == ["/bin/echo", "s1"])
+        #expect(lease.canPlan && !lease.canInvoke)
         // A held lease pins the plugin: unload is refused until it is released.
         await #expect(throws: KernelError.self) { try await host.unload(name: "echoexec") }
         lease.release()

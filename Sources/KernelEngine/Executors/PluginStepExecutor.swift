@@ -35,10 +35,9 @@ public final class PluginStepExecutor: StepExecutor {
         guard let lease = host.executor(forType: inv.type.rawValue) else {
             return .failed("no executor plugin serves component type '\(inv.type.rawValue)'")
         }
-        if lease.canPlan, let table = lease.table {
+        if lease.canPlan {
             defer { lease.release() }
-            return await runProcess(inv, table: ExecutorTable(table: table.table, pluginData: table.pluginData, owner: lease),
-                                    lease: lease, events: events, cancellation: cancellation)
+            return await runProcess(inv, lease: lease, events: events, cancellation: cancellation)
         }
         if lease.canInvoke { return await runInvoke(inv, lease: lease, events: events, cancellation: cancellation) }
         lease.release()
@@ -47,11 +46,11 @@ public final class PluginStepExecutor: StepExecutor {
 
     // MARK: plan / finish
 
-    private func runProcess(_ inv: StepInvocation, table: ExecutorTable, lease: ExecutorLease, events: StepEventSink,
+    private func runProcess(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
                             cancellation: StepCancellation) async -> AttemptOutcome {
         let artifactDir = inv.artifactDirectory
         let query = services().processQuery
-        let step = runtime.start(executor: table, componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
+        let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
                                  runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                                  onEvent: { e in
                                      if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
@@ -97,7 +96,7 @@ public final class PluginStepExecutor: StepExecutor {
                 return .failed("secrets: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
         }
-        let step = InvokeStep(componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
+        let step = ExecutorStep(componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
                               workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
@@ -131,7 +130,7 @@ public final class PluginStepExecutor: StepExecutor {
             case .failure(let f as PluginFailure):
                 race.finish(f.status == .timeout ? .timedOut(f.message) : .failed(f.message))
             case .failure(let e as KernelError):
-                race.finish(.failed(e.message))
+                race.finish(.failed("\(e)"))  // "unavailable: plugin host process was killed by signal 11 …"
             case .failure(let e):
                 race.finish(.failed("\(e)"))
             }

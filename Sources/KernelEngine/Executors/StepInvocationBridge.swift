@@ -16,6 +16,7 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     private let lock = ConditionLock()
     private var cancelled = false
     private var abandoned = false
+    private var cancelHandlers: [@Sendable () -> Void] = []
     /// The loop task running the plugin's current `query`: cancelling it makes the
     /// connection runtime cancel the statement at the source (mcpk_connector.cancel).
     private var inflightQuery: Task<Void, Never>?
@@ -42,11 +43,32 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
         return out
     }
 
-    public func cancel() { lock.withLock { () -> Task<Void, Never>? in cancelled = true; return inflightQuery }?.cancel() }
+    public func cancel() {
+        let (hs, query) = lock.withLock { () -> ([@Sendable () -> Void], Task<Void, Never>?) in
+            cancelled = true
+            let h = cancelHandlers
+            cancelHandlers = []
+            return (h, inflightQuery)
+        }
+        query?.cancel()
+        for h in hs { h() }
+    }
 
     /// The step ended without the plugin: drop whatever it still sends.
     public func abandon() {
-        lock.withLock { () -> Task<Void, Never>? in cancelled = true; abandoned = true; return inflightQuery }?.cancel()
+        lock.withLock { abandoned = true }
+        cancel()
+    }
+
+    /// Runs `body` once the step is cancelled (at once if it already is): a
+    /// `process`-isolated invoke forwards it to the plugin-host child.
+    public func onCancel(_ body: @escaping @Sendable () -> Void) {
+        let now = lock.withLock { () -> Bool in
+            if cancelled { return true }
+            cancelHandlers.append(body)
+            return false
+        }
+        if now { body() }
     }
 
     public func isCancelled() -> Bool { lock.withLock { cancelled } }

@@ -16,6 +16,7 @@
  *   "ignore"  ignores cancellation: sleeps 8 s, then emits (must be dropped) and returns OK.
  *   "fail"    returns IO "boom".
  *   "timeout" returns TIMEOUT.
+ *   "crash"   emits a log line, then dereferences NULL (run it under process isolation).
  */
 #include <mcpk/plugin.h>
 #include <stdio.h>
@@ -215,6 +216,12 @@ static mcpk_status invoke(void *data, const mcpk_step *step, const mcpk_invocati
   }
   if (mode_is(step, "fail")) return fail(err, MCPK_STATUS_IO, "boom");
   if (mode_is(step, "timeout")) return fail(err, MCPK_STATUS_TIMEOUT, "upstream took too long");
+  if (mode_is(step, "crash")) {
+    inv->emit(inv->host_data, "log", "{\"message\":\"about to crash\"}");
+    volatile int *volatile nowhere = NULL;
+    *nowhere = 1;
+    return MCPK_STATUS_INTERNAL;
+  }
   return fail(err, MCPK_STATUS_INVALID_ARGUMENT, "unknown mode");
 }
 

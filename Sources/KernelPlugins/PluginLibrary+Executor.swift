@@ -47,10 +47,64 @@ extension PluginLibrary {
     public var executorCanPlan: Bool { executor?.pointee.plan != nil }
     public var executorCanInvoke: Bool { executor?.pointee.invoke != nil }
 
+    /// Calls `plan`: the process spec JSON. A plugin failure is thrown as `PluginFailure`.
+    public func plan(_ step: ExecutorStep) throws -> JSON {
+        guard let plan = executor?.pointee.plan else {
+            throw KernelError.invalidParams("executor \(metadata.name) cannot plan processes")
+        }
+        var out = mcpk_string()
+        var err = mcpk_error()
+        let status = PluginLibrary.withStep(step) { plan(pluginData, $0, &out, &err) }
+        let text = mcpk_string.take(&out)
+        guard status == PluginStatus.ok.rawValue else { throw PluginFailure(status: status, consuming: &err) }
+        PluginFailure.release(&err)
+        guard let text else { throw KernelError.internal("plan of \(metadata.name) returned no spec") }
+        do { return try JSONParser.parse(text) } catch {
+            throw KernelError.internal("plan of \(metadata.name) returned malformed JSON: \(error)")
+        }
+    }
+
+    /// Whether the executor has `finish`.
+    public var executorCanFinish: Bool { executor?.pointee.finish != nil }
+
+    /// Calls `finish`; nil when the executor has none (the default applies: the fd 3
+    /// result is the result, a failure fails the step). A failure status is thrown as
+    /// `PluginFailure` whose message becomes the step error.
+    public func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON? {
+        guard let finish = executor?.pointee.finish else { return nil }
+        var out = mcpk_string()
+        var err = mcpk_error()
+        let tails: [String] = [outcome.stderrTail, outcome.stdoutTail]
+        let strings = tails.map { strdup($0)! }
+        let result = outcome.resultJSON.map { strdup($0)! }
+        let error = outcome.errorJSON.map { strdup($0)! }
+        defer {
+            for p in strings { free(p) }
+            free(result)
+            free(error)
+        }
+        var o = mcpk_outcome()
+        o.struct_size = MemoryLayout<mcpk_outcome>.size
+        o.exit_code = outcome.exitCode
+        o.term_signal = outcome.termSignal
+        o.timed_out = outcome.timedOut ? 1 : 0
+        o.cancelled = outcome.cancelled ? 1 : 0
+        o.result_json = result.map { UnsafePointer($0) }
+        o.error_json = error.map { UnsafePointer($0) }
+        o.stderr_tail = UnsafePointer(strings[0])
+        o.stdout_tail = UnsafePointer(strings[1])
+        let status = PluginLibrary.withStep(step) { s in withUnsafePointer(to: &o) { finish(pluginData, s, $0, &out, &err) } }
+        let text = mcpk_string.take(&out)
+        guard status == PluginStatus.ok.rawValue else { throw PluginFailure(status: status, consuming: &err) }
+        PluginFailure.release(&err)
+        guard let text, let v = try? JSONParser.parse(text) else { return .null }
+        return v
+    }
+
     /// Calls the executor's `invoke` on the calling thread (a dedicated plugin
     /// thread) and returns the result JSON. Blocks until the plugin returns.
     /// A non-OK status is thrown as `PluginFailure` (the plugin's message).
-    public func invoke(_ step: InvokeStep, callbacks: InvocationCallbacks) throws -> JSON {
+    public func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON {
         guard let table = executor, let invoke = table.pointee.invoke else {
             throw KernelError.invalidParams("plugin \(metadata.name) has no invoke")
         }
@@ -220,7 +274,7 @@ extension PluginLibrary {
     }
 
     /// A `mcpk_step` valid for the duration of `body`.
-    static func withStep<T>(_ step: InvokeStep, _ body: (UnsafePointer<mcpk_step>) -> T) -> T {
+    static func withStep<T>(_ step: ExecutorStep, _ body: (UnsafePointer<mcpk_step>) -> T) -> T {
         let strings = [step.componentType, step.config.serialized(), step.inputs.serialized(), step.workDirectory,
                        step.runId, step.stepId]
         let owned = strings.map { strdup($0)! }
