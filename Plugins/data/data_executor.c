@@ -211,8 +211,11 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_invocatio
   json_decref(sqlv);
   if (!sql) return mi_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory");
 
+  /* The config's params; when it has none (absent, null or the catalogue's default []), the `params` input. */
   json_t *given = json_object_get(config, "params");
-  if (!given || json_is_null(given)) given = json_is_array(json_object_get(inputs, "params")) ? json_object_get(inputs, "params") : NULL;
+  if (!given || json_is_null(given) || (json_is_array(given) && json_array_size(given) == 0))
+    given = json_is_array(json_object_get(inputs, "params")) ? json_object_get(inputs, "params") : given;
+  if (given && json_is_null(given)) given = NULL;
   if (given && !json_is_array(given)) { free(sql); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: must be an array of positional parameters"); }
   json_t *params = given ? mi_render_value(given, inputs, msg, sizeof msg) : json_array();
   if (!params) { free(sql); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: %s", msg); }

@@ -6,9 +6,15 @@ import Testing
 
 /// The bundled in-process executor plugins (Plugins/utility, Plugins/output, Plugins/data)
 /// through a real `mcpk serve`: workflows run over the control socket, results, errors and
-/// artifacts read back through it (issue 5, "each executor has a live test").
+/// artifacts read back through it (issue 5, "each executor has a live test"). Every case runs
+/// with the plugins in the kernel process and in a `mcpk plugin-host` child
+/// (MCPK_PLUGIN_ISOLATION=process: the invocation callbacks are relayed).
 @Suite(.serialized) struct BundledExecutorLiveTests {
     typealias Fixture = EngineLiveTests.Fixture
+
+    static let isolations = ["in-process", "process"]
+
+    static func kernel(_ isolation: String) throws -> Fixture { try Fixture(env: ["MCPK_PLUGIN_ISOLATION": isolation]) }
 
     static func step(_ s: JSON, _ id: String) -> JSON? { EngineLiveTests.step(s, id) }
 
@@ -23,20 +29,21 @@ import Testing
         return url
     }
 
-    @Test func executorPluginsServeTheirTypes() throws {
-        let f = try Fixture()
+    @Test(arguments: isolations) func executorPluginsServeTheirTypes(isolation: String) throws {
+        let f = try Self.kernel(isolation)
         let plugins = try f.kernel.call("plugin.list")["items"]?.arrayValue ?? []
         for name in ["utility", "output", "data"] {
             let p = plugins.first { $0["name"]?.stringValue == name }
             #expect(p?["state"] == "loaded", "\(name): \(p ?? .null)")
+            #expect(p?["isolation"] == .string(isolation))
         }
         // kernel.status engine.executors: component type → the plugin serving it.
         let routes = try f.kernel.call("kernel.status")["engine"]?["executors"]
         #expect(routes?["Utility"] == "utility" && routes?["Output"] == "output" && routes?["Data"] == "data", "\(routes ?? .null)")
     }
 
-    @Test func csvTextAndJSONOutputsRetrievableWithRunArtifact() throws {
-        let f = try Fixture()
+    @Test(arguments: isolations) func csvTextAndJSONOutputsRetrievableWithRunArtifact(isolation: String) throws {
+        let f = try Self.kernel(isolation)
         try f.component("csv", ["type": "Output", "format": "csv", "name": "rows"])
         try f.component("arrays", ["type": "Output", "format": "csv", "name": "grid.csv"])
         try f.component("text", ["type": "Output", "format": "text", "name": "note"])
@@ -66,8 +73,8 @@ import Testing
         #expect(try JSONParser.parse(json ?? "") == ["x": [1, 2], "y": "z"])
     }
 
-    @Test func outputRejectsNonArrayCSVAndBadNames() throws {
-        let f = try Fixture()
+    @Test(arguments: isolations) func outputRejectsNonArrayCSVAndBadNames(isolation: String) throws {
+        let f = try Self.kernel(isolation)
         try f.component("csv", ["type": "Output", "format": "csv"])
         try f.component("evil", ["type": "Output", "name": "../escape"])
         try f.workflow("bad-csv", ["steps": [["id": "c", "component": "csv", "inputs": ["data": ["a": 1]]]]])
@@ -81,8 +88,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: f.kernel.home + "/escape.json"))
     }
 
-    @Test func utilityPickTemplateMergeAndErrors() throws {
-        let f = try Fixture()
+    @Test(arguments: isolations) func utilityPickTemplateMergeAndErrors(isolation: String) throws {
+        let f = try Self.kernel(isolation)
         try f.component("pick", ["type": "Utility", "operation": "pick", "keys": ["user.address.city", "orders[1].total", "tags.0"]])
         try f.component("rename", ["type": "Utility", "operation": "pick", "keys": ["town": "user.address.city", "first": "orders.0"]])
         try f.component("missing", ["type": "Utility", "operation": "pick", "keys": ["user.address.zip"]])
@@ -110,8 +117,8 @@ import Testing
         #expect(Self.step(m, "x")?["error"]?.stringValue?.contains("no value at 'user.address.zip' (no 'zip' in 'user.address')") == true, "\(m)")
     }
 
-    @Test func utilityPluginOperationArgumentsAndBadArity() throws {
-        let f = try Fixture()
+    @Test(arguments: isolations) func utilityPluginOperationArgumentsAndBadArity(isolation: String) throws {
+        let f = try Self.kernel(isolation)
         try f.component("rep", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat",
                                 "args": ["${inputs.word}", "${inputs.times}"]])
         try f.component("rep-obj", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat",
@@ -201,22 +208,35 @@ import Testing
         // The kernel is healthy and the connection usable afterwards.
         let again = try f.kernel.call("connection.query", ["id": connection, "sql": "SELECT 1 AS one"])
         #expect(again["rows"] == [[1]])
+        // A step timeout stops the statement the same way.
+        try f.workflow("slow", ["steps": [["id": "l", "component": "long", "timeoutSeconds": 1]]])
+        let t = try f.wait(try f.run("slow"), timeout: 30)
+        #expect(t["status"] == "timed_out")
+        let timedOutAbandoned = Self.step(t, "l")?["error"]?.stringValue?.contains("abandoned") == true
+        #expect(!timedOutAbandoned, "\(t)")
+        if timedOutAbandoned { return }
+        #expect(try f.kernel.call("connection.query", ["id": connection, "sql": "SELECT 2 AS two"])["rows"] == [[2]])
     }
 
-    @Test func dataOnSQLite() throws {
-        let f = try Fixture()
+    @Test(arguments: isolations) func dataOnSQLite(isolation: String) throws {
+        let f = try Self.kernel(isolation)
         let conn = f.name("lite")
         _ = try f.kernel.call("connection.create", ["name": conn, "plugin": "sqlite", "config": ["path": .string(f.kernel.home + "/d.db"), "create": true]])
         _ = try f.kernel.call("connection.query", ["id": conn, "sql": "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"])
         _ = try f.kernel.call("connection.query", ["id": conn, "sql": "INSERT INTO t (v) VALUES ('a'), ('b'), ('c'), ('d'), ('e')"])
         try dataCases(f, connection: conn, select: "SELECT id, ?2 AS label FROM t WHERE id >= ?1 ORDER BY id",
                       failing: "SELECT * FROM no_such_table", sqlstate: nil)
+        // Without `params` in the config, the `params` input is used.
+        try f.component("by-input", ["type": "Data", "connection": conn, "query": "SELECT v FROM t WHERE id = ?"])
+        try f.workflow("by-input", ["steps": [["id": "x", "component": "by-input", "inputs": ["params": [3]]]]])
+        let byInput = try f.wait(try f.run("by-input"))
+        #expect(Self.step(byInput, "x")?["result"]?["rows"] == [["c"]], "\(byInput)")
         try cancelLongQuery(f, connection: conn, sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")
     }
 
-    @Test func dataOnPostgreSQL() throws {
+    @Test(arguments: isolations) func dataOnPostgreSQL(isolation: String) throws {
         guard let url = Self.pgURL else { return }
-        let f = try Fixture()
+        let f = try Self.kernel(isolation)
         let conn = f.name("pg")
         _ = try f.kernel.call("connection.create", ["name": conn, "plugin": "postgres", "config": ["url": .string(url)]])
         let table = "invoke_t" + (f.tag.replacingOccurrences(of: "-", with: "_"))
