@@ -74,8 +74,9 @@ public final class StepCancellation {
     }
 }
 
-/// Runs steps of some component types. Process executors spawn a child; in-process ones
-/// (utility, output, LLM, data) compute on the loop or a worker thread.
+/// Runs steps of some component types. In the kernel every type is served by an executor
+/// plugin through `PluginStepExecutor` (a sandboxed process for `plan`, a plugin thread for
+/// `invoke`); tests register small executors of their own.
 @KernelActor
 public protocol StepExecutor: AnyObject {
     var types: [ComponentType] { get }
