@@ -23,11 +23,23 @@ func fillHostError(_ err: UnsafeMutablePointer<mcpk_error>?, _ message: String) 
     }
 }
 
-/// A host-produced `mcpk_string` (malloc'd copy, freed by its `release`).
+/// A NUL-terminated copy of `s` owned by the caller (release with `deallocate()`). Never nil:
+/// out of memory traps like every Swift allocation.
+func hostCString(_ s: String) -> UnsafeMutablePointer<CChar> {
+    let bytes = Array(s.utf8)
+    let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+    bytes.withUnsafeBufferPointer { b in
+        if let base = b.baseAddress { memcpy(p, base, b.count) }
+    }
+    p[bytes.count] = 0
+    return p
+}
+
+/// A host-produced `mcpk_string` (its copy is freed by its `release`).
 func fillHostString(_ out: UnsafeMutablePointer<mcpk_string>?, _ text: String) {
     guard let out else { return }
     let bytes = Array(text.utf8)
-    let buf = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+    let buf = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
     bytes.withUnsafeBufferPointer { b in
         if let base = b.baseAddress { memcpy(buf, base, b.count) }
     }
@@ -37,7 +49,7 @@ func fillHostString(_ out: UnsafeMutablePointer<mcpk_string>?, _ text: String) {
     out.pointee.private_data = nil
     out.pointee.release = { s in
         guard let s else { return }
-        free(s.pointee.data)
+        s.pointee.data?.deallocate()
         s.pointee = mcpk_string()
     }
 }
@@ -75,13 +87,13 @@ extension PluginLibrary {
         var out = mcpk_string()
         var err = mcpk_error()
         let tails: [String] = [outcome.stderrTail, outcome.stdoutTail]
-        let strings = tails.map { strdup($0)! }
-        let result = outcome.resultJSON.map { strdup($0)! }
-        let error = outcome.errorJSON.map { strdup($0)! }
+        let strings = tails.map { hostCString($0) }
+        let result = outcome.resultJSON.map { hostCString($0) }
+        let error = outcome.errorJSON.map { hostCString($0) }
         defer {
-            for p in strings { free(p) }
-            free(result)
-            free(error)
+            for p in strings { p.deallocate() }
+            result?.deallocate()
+            error?.deallocate()
         }
         var o = mcpk_outcome()
         o.struct_size = MemoryLayout<mcpk_outcome>.size
@@ -225,14 +237,18 @@ extension PluginLibrary {
     private static func deliver(_ result: QueryResult, to sink: mcpk_row_sink, callbacks: InvocationCallbacks) -> Int32 {
         let ok = PluginStatus.ok.rawValue
         var owned: [UnsafeMutablePointer<CChar>] = []
-        defer { for p in owned { free(p) } }
+        defer { for p in owned { p.deallocate() } }
         var cols: [mcpk_column] = result.columns.map { c in
-            let n = strdup(c.name)!
+            let n = hostCString(c.name)
             owned.append(n)
             var col = mcpk_column()
             col.name = UnsafePointer(n)
             col.type = cType(c.type)
-            if let t = c.typeName, let tn = strdup(t) { owned.append(tn); col.type_name = UnsafePointer(tn) }
+            if let t = c.typeName {
+                let tn = hostCString(t)
+                owned.append(tn)
+                col.type_name = UnsafePointer(tn)
+            }
             return col
         }
         if let columns = sink.columns {
@@ -242,7 +258,7 @@ extension PluginLibrary {
         for row in result.rows {
             if callbacks.isCancelled() { return PluginStatus.cancelled.rawValue }
             var rowOwned: [UnsafeMutablePointer<CChar>] = []
-            defer { for p in rowOwned { free(p) } }
+            defer { for p in rowOwned { p.deallocate() } }
             var cells: [mcpk_value] = row.map { cell in
                 var v = mcpk_value()
                 switch cell {
@@ -251,12 +267,14 @@ extension PluginLibrary {
                 case .int(let i): v.type = Int32(MCPK_TYPE_INT64.rawValue); v.v.i = i
                 case .double(let d): v.type = Int32(MCPK_TYPE_DOUBLE.rawValue); v.v.d = d
                 default:
+                    // Text as is; bytes arrive base64-encoded (as connection.query shows them);
+                    // nested values as their JSON text.
                     let text = cell.stringValue ?? cell.serialized()
-                    let p = strdup(text)!
+                    let p = hostCString(text)
                     rowOwned.append(p)
                     v.type = Int32(MCPK_TYPE_TEXT.rawValue)
                     v.v.s.data = UnsafePointer(p)
-                    v.v.s.length = strlen(p)
+                    v.v.s.length = text.utf8.count
                 }
                 return v
             }
@@ -277,16 +295,16 @@ extension PluginLibrary {
     static func withStep<T>(_ step: ExecutorStep, _ body: (UnsafePointer<mcpk_step>) -> T) -> T {
         let strings = [step.componentType, step.config.serialized(), step.inputs.serialized(), step.workDirectory,
                        step.runId, step.stepId]
-        let owned = strings.map { strdup($0)! }
-        let secrets = step.secrets.map { strdup($0.serialized())! }
-        let runtime = step.runtimeDirectory.map { strdup($0)! }
+        let owned = strings.map { hostCString($0) }
+        let secrets = step.secrets.map { hostCString($0.serialized()) }
+        let runtime = step.runtimeDirectory.map { hostCString($0) }
         defer {
-            for p in owned { free(p) }
+            for p in owned { p.deallocate() }
             if let secrets {
                 memset(secrets, 0, strlen(secrets))  // wipe the plaintext
-                free(secrets)
+                secrets.deallocate()
             }
-            free(runtime)
+            runtime?.deallocate()
         }
         var s = mcpk_step()
         s.struct_size = MemoryLayout<mcpk_step>.size
