@@ -30,3 +30,24 @@ import Testing
         await host.shutdown()
     }
 }
+
+/// ABI 1.1.0 negotiation: the host offers 1.1.0 then 1.0.0; a plugin may fill any
+/// version the host speaks up to the one it was asked for.
+@Suite struct ABINegotiationTests {
+    @Test @KernelActor func olderAnswerIsAcceptedAndOverclaimIsRefused() async throws {
+        #expect(PluginABI.supportedVersions == [1_001_000, 1_000_000])
+        let dir = TestSupport.tempDir("abi")
+        let older = try TestSupport.buildFixture(TestSupport.fixture("abicheck.c"), into: dir, name: "olderabi")
+        let over = dir + "/liboverclaim.so"
+        let rc = TestSupport.sh("cc -shared -fPIC -DOVERCLAIM -I'\(TestSupport.root)/include' '\(TestSupport.fixture("abicheck.c"))' -o '\(over)'")
+        #expect(rc == 0)
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        // Answered OK to 1.1.0 while filling 1.0.0: runs as 1.0.0.
+        let info = try await host.load(path: older)
+        #expect(info.metadata?.abiVersion == 1_000_000)
+        // Asked for 1.0.0 (after refusing 1.1.0) but claims 1.1.0: refused.
+        await #expect(throws: KernelError.self) { try await host.load(path: over) }
+        #expect(host.list().first { $0.path == over }?.loadError?.reason == "wrong_abi")
+        await host.shutdown()
+    }
+}
