@@ -15,7 +15,8 @@ extension Kernel {
         var services = PluginStepServices()
         services.query = { [unowned self] connection, request in
             try await self.queryConnection(connection, sql: request.sql, params: request.params,
-                                           maxRows: request.maxRows < 0 ? ConnectorLimits.defaultMaxRows : request.maxRows,
+                                           // Negative (unlimited) is capped where rows are collected.
+                                           maxRows: request.maxRows < 0 ? ConnectorLimits.maxCollectedRows : request.maxRows,
                                            timeoutMs: request.timeoutMs)
         }
         services.processQuery = { [unowned self] _, q in
