@@ -51,3 +51,38 @@ import Testing
         await host.shutdown()
     }
 }
+
+/// Leases pin an executor plugin: a forced unload revokes them, and a lease that is
+/// still held keeps the library mapped until it is released.
+@Suite struct ExecutorLeaseTests {
+    @Test @KernelActor func forcedUnloadRevokesAndALeaseNeverOutlivesTheLibrary() async throws {
+        let dir = TestSupport.tempDir("lease")
+        let so = try TestSupport.buildFixture(TestSupport.fixture("echoexec.c"), into: dir, name: "echoexec")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        _ = try await host.load(path: so)
+        let step = ExecutorStep(componentType: "Utility", config: [:], inputs: [:], workDirectory: "/tmp", runId: "r",
+                                stepId: "still-here", attempt: 1, runtimeDirectory: nil)
+        // A step that stops when revoked gives its lease back: the unload completes.
+        let polite = try #require(host.executor(forType: "Utility"))
+        var revokedWith: String?
+        polite.onRevoke { why in
+            revokedWith = why
+            polite.release()
+        }
+        #expect(host.leaseCount(plugin: "echoexec") == 1)
+        try await host.unload(name: "echoexec", force: true)
+        #expect(revokedWith?.contains("unloaded") == true)
+        #expect(host.executor(forType: "Utility") == nil)
+
+        // A step that does not let go: the plugin is unloaded from the host (routing, list)
+        // but its library stays mapped, so the held lease still works until released.
+        _ = try await host.load(path: so)
+        let stubborn = try #require(host.executor(forType: "Utility"))
+        try await host.unload(name: "echoexec", force: true)
+        #expect(host.list().isEmpty && host.executorRoutes().isEmpty)
+        #expect(try stubborn.plan(step)["argv"] == ["/bin/echo", "still-here"])
+        stubborn.release()
+        #expect(stubborn.isReleased)
+        await host.shutdown()
+    }
+}
