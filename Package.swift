@@ -32,6 +32,10 @@ let package = Package(
         pluginProduct("mcpk-notebook", target: "PluginNotebook"),
         pluginProduct("mcpk-streamlit", target: "PluginStreamlit"),
         pluginProduct("mcpk-mcp", target: "PluginMCP"),
+        pluginProduct("mcpk-llm", target: "PluginLLM"),
+        pluginProduct("mcpk-utility", target: "PluginUtility"),
+        pluginProduct("mcpk-output", target: "PluginOutput"),
+        pluginProduct("mcpk-data", target: "PluginData"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,7 +79,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -119,6 +123,15 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginMCP", path: "Plugins/mcp", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        // In-process (invoke) executors: jansson helpers in Plugins/executor-support/mcpk_invoke_support.h.
+        .target(name: "PluginLLM", dependencies: ["CJansson", "CLibCurl"], path: "Plugins/llm", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginUtility", dependencies: ["CJansson"], path: "Plugins/utility", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        .target(name: "PluginData", dependencies: ["CJansson"], path: "Plugins/data", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
@@ -127,7 +140,10 @@ let package = Package(
                           path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore"],
                           path: "bench/engine", swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelLoop", "KernelCore"],
+        .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
+                          path: "bench/llm", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelPlugins", "KernelLoop", "KernelCore",
+                                                               .product(name: "Logging", package: "swift-log")],
                           path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
                           path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
@@ -147,14 +163,14 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PluginABITests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop", "PluginTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI"],
+        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox"],
+        .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
-                    swiftSettings: swiftSettings),
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product mcpk >/dev/null
+# Plugins the benchmarks load from the release dir (bench/llm: the llm executor;
+# bench/steps: the python executor).
+swift build -c release --product mcpk-llm >/dev/null
+swift build -c release --product mcpk-python >/dev/null
 for b in bench/*/; do
   name="$(basename "$b")"
   if [ -x "$b/run.sh" ]; then

@@ -9,13 +9,17 @@
  *    a literal `${`. Executors only see `inputs` (steps were resolved by the
  *    engine into the inputs).
  *  - `{{a.b}}` placeholders (LLM prompts), after the `${…}` pass.
- *  - Results, failures and events in the ABI's ownership rules. */
+ *  - Results, failures and events in the ABI's ownership rules.
+ *  - Step parsing (mi_parse_step), integer config members (mi_int),
+ *    cancellation (mi_cancelled), ABI 1.1.0 checks (mi_has_call_op) and
+ *    host errors carried over with their SQLSTATE (mi_fail_from). */
 #ifndef MCPK_INVOKE_SUPPORT_H
 #define MCPK_INVOKE_SUPPORT_H
 
 #include <jansson.h>
 #include <mcpk/plugin.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,7 @@ static inline void mi_error_release(mcpk_error *e) {
 /* Fills `err` (formatted message) and returns `st`. */
 static inline mcpk_status mi_fail(mcpk_error *err, mcpk_status st, const char *fmt, ...) {
   if (err) {
+    if (err->release) err->release(err); /* replaces an earlier message */
     char *m = malloc(MI_MAX_MESSAGE);
     if (m) {
       va_list ap;
@@ -106,6 +111,61 @@ static inline json_t *mi_parse(const char *text, const char *what, mcpk_error *e
 static inline const char *mi_str(const json_t *obj, const char *key) {
   const json_t *v = json_object_get(obj, key);
   return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* An integer member of an object: `def` when absent; -1 (and `*bad` = 1)
+ * when present but not an integer. */
+static inline long long mi_int(const json_t *obj, const char *key, long long def, int *bad) {
+  const json_t *v = json_object_get(obj, key);
+  if (!v || json_is_null(v)) return def;
+  if (json_is_integer(v)) return (long long)json_integer_value(v);
+  if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v)) return (long long)json_real_value(v);
+  if (bad) *bad = 1;
+  return -1;
+}
+
+/* 1 once the step was cancelled (or timed out). */
+static inline int mi_cancelled(const mcpk_invocation *inv) {
+  return inv->is_cancelled && inv->is_cancelled(inv->host_data) != 0;
+}
+
+/* 1 if the host's invocation table has `call_op` (ABI 1.1.0). */
+static inline int mi_has_call_op(const mcpk_invocation *inv) {
+  return inv->struct_size >= offsetof(mcpk_invocation, call_op) + sizeof(inv->call_op) && inv->call_op != NULL;
+}
+
+/* The step's config and inputs, parsed (new references in `*config`,
+ * `*inputs`; both objects). On failure both are NULL and `err` is filled. */
+static inline mcpk_status mi_parse_step(const mcpk_step *step, json_t **config, json_t **inputs, mcpk_error *err) {
+  *config = NULL;
+  *inputs = NULL;
+  json_t *c = mi_parse(step->config_json ? step->config_json : "{}", "the component config", err);
+  if (!c) return MCPK_STATUS_INVALID_ARGUMENT;
+  json_t *i = mi_parse(step->inputs_json ? step->inputs_json : "{}", "the step inputs", err);
+  if (!i) { json_decref(c); return MCPK_STATUS_INVALID_ARGUMENT; }
+  if (!json_is_object(c)) { json_decref(c); json_decref(i); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "the component config is not a JSON object"); }
+  *config = c;
+  *inputs = i;
+  return MCPK_STATUS_OK;
+}
+
+/* Takes over an error a host callback filled (`from`), prefixing `context`
+ * to its message and keeping its SQLSTATE and vendor code; releases `from`.
+ * Returns `st`. */
+static inline mcpk_status mi_fail_from(mcpk_error *err, mcpk_status st, mcpk_error *from, const char *context) {
+  const char *m = from->message && *from->message ? from->message : NULL;
+  char state[6] = {0};
+  memcpy(state, from->sqlstate, 5);
+  int32_t vendor = from->vendor_code;
+  if (m) mi_fail(err, st, "%s: %s", context, m);
+  else mi_fail(err, st, "%s (status %d)", context, (int)st);
+  if (from->release) from->release(from);
+  memset(from, 0, sizeof *from);
+  if (err) {
+    memcpy(err->sqlstate, state, sizeof state);
+    err->vendor_code = vendor;
+  }
+  return st;
 }
 
 /* ---- references ------------------------------------------------------- */

@@ -16,6 +16,10 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_raw_out(&b, "}]");
   char *req = mx_raw(step->config_json, "requirements");
   if (req) { mx_raw_out(&b, ",\"requirements\":"); mx_raw_out(&b, req); free(req); }
+  /* The component's declared environment variables (string values). */
+  char *env = mx_raw(step->config_json, "environment");
+  if (env && env[0] == '{') { mx_raw_out(&b, ",\"env\":"); mx_raw_out(&b, env); }
+  free(env);
   mx_common(&b, step->config_json, 0);
   mx_raw_out(&b, "}");
   free(code);

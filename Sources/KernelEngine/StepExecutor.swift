@@ -74,8 +74,9 @@ public final class StepCancellation {
     }
 }
 
-/// Runs steps of some component types. Process executors spawn a child; in-process ones
-/// (utility, output, LLM, data) compute on the loop or a worker thread.
+/// Runs steps of some component types. In the kernel every type is served by an executor
+/// plugin through `PluginStepExecutor` (a sandboxed process for `plan`, a plugin thread for
+/// `invoke`); tests register small executors of their own.
 @KernelActor
 public protocol StepExecutor: AnyObject {
     var types: [ComponentType] { get }
@@ -84,10 +85,21 @@ public protocol StepExecutor: AnyObject {
     func run(_ invocation: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome
 }
 
-/// The executors by component type.
+/// Executors that come and go at run time (executor plugins): consulted before the
+/// registry's own table, so a plugin serving a type takes precedence over a built-in.
+@KernelActor
+public protocol ExecutorProvider: AnyObject {
+    func executor(for type: ComponentType) -> StepExecutor?
+    /// Component type → who serves it (a plugin name).
+    var routes: [ComponentType: String] { get }
+}
+
+/// The executors by component type: the provider's (plugins) first, then the
+/// built-in ones registered here.
 @KernelActor
 public final class ExecutorRegistry {
     private var table: [ComponentType: StepExecutor] = [:]
+    public var provider: ExecutorProvider?
 
     public init() {}
 
@@ -95,7 +107,15 @@ public final class ExecutorRegistry {
         for t in executor.types { table[t] = executor }
     }
 
-    public func executor(for type: ComponentType) -> StepExecutor? { table[type] }
+    public func executor(for type: ComponentType) -> StepExecutor? { provider?.executor(for: type) ?? table[type] }
 
-    public var supportedTypes: [ComponentType] { ComponentType.allCases.filter { table[$0] != nil } }
+    public var supportedTypes: [ComponentType] { ComponentType.allCases.filter { executor(for: $0) != nil } }
+
+    /// Component type → who serves it: a plugin name, or `builtin:<Swift type>`.
+    public var routes: [ComponentType: String] {
+        var out: [ComponentType: String] = [:]
+        for (t, e) in table { out[t] = "builtin:\(String(describing: Swift.type(of: e)))" }
+        for (t, p) in provider?.routes ?? [:] { out[t] = p }
+        return out
+    }
 }

@@ -2,8 +2,10 @@ import MCPKPluginABI
 
 /// ABI versions this host speaks, newest first. The host offers each in turn to
 /// `mcpk_plugin_init`; a plugin answering `MCPK_STATUS_NOT_IMPLEMENTED` gets the next.
+/// A plugin that accepts may fill `abi_version` with any of these versions up to the one
+/// asked for (a 1.0.0 plugin answering OK to 1.1.0 runs as 1.0.0).
 public enum PluginABI {
-    public static let supportedVersions: [UInt32] = [UInt32(MCPK_ABI_VERSION_1_0_0)]
+    public static let supportedVersions: [UInt32] = [UInt32(MCPK_ABI_VERSION_1_1_0), UInt32(MCPK_ABI_VERSION_1_0_0)]
 
     /// "1.0.0" for 1000000.
     public static func describe(_ version: UInt32) -> String {
@@ -13,5 +15,7 @@ public enum PluginABI {
     /// Minimum table sizes at ABI 1.0.0 (end of the last 1.0.0 member).
     public static let minPluginSize = MemoryLayout<mcpk_plugin>.offset(of: \mcpk_plugin.release)! + MemoryLayout<UnsafeRawPointer?>.size
     public static let minConnectorSize = MemoryLayout<mcpk_connector>.offset(of: \mcpk_connector.scan)! + MemoryLayout<UnsafeRawPointer?>.size
+    /// `mcpk_invocation` up to `call_op` (ABI 1.1.0).
+    public static let invocationSize = MemoryLayout<mcpk_invocation>.size
     public static let minExecutorSize = MemoryLayout<mcpk_executor>.offset(of: \mcpk_executor.invoke)! + MemoryLayout<UnsafeRawPointer?>.size
 }

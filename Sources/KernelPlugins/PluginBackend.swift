@@ -22,6 +22,12 @@ protocol PluginBackend: AnyObject, Sendable {
     func cancel(_ h: ConnectionHandle)
     func scan(_ h: ConnectionHandle, depth: Int32, schema: String?, table: String?) throws -> JSON
     func callOp(_ name: String, args: [JSON]) throws -> JSON
+    /// Which executor entry points the plugin has (none for a connector).
+    var executorCapabilities: (plan: Bool, invoke: Bool) { get }
+    /// Executor `plan` / `finish` (nil: no finish) / `invoke`; block until the plugin returns.
+    func plan(_ step: ExecutorStep) throws -> JSON
+    func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON?
+    func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON
     /// Unloads the plugin (in-process) or stops the child.
     func shutdown()
 }
@@ -51,5 +57,9 @@ final class InProcessBackend: PluginBackend, @unchecked Sendable {
         try library.scanConnection(pointer(h), depth: depth, schema: schema, table: table)
     }
     func callOp(_ name: String, args: [JSON]) throws -> JSON { try library.callOp(name, args: args) }
+    var executorCapabilities: (plan: Bool, invoke: Bool) { (library.executorCanPlan, library.executorCanInvoke) }
+    func plan(_ step: ExecutorStep) throws -> JSON { try library.plan(step) }
+    func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON? { try library.finish(step, outcome: outcome) }
+    func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON { try library.invoke(step, callbacks: callbacks) }
     func shutdown() { library.close() }
 }

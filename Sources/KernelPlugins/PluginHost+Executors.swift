@@ -2,28 +2,47 @@ import KernelCore
 import KernelLoop
 import MCPKPluginABI
 
-/// An executor table of a loaded in-process plugin, for the sandbox/engine
-/// (`KernelSandbox.ExecutorTable` wraps it). Valid while the plugin stays
-/// loaded: callers must not keep it across `unload`/`reload`.
-public struct LoadedExecutor: @unchecked Sendable {
-    public let plugin: String
-    public let table: UnsafePointer<mcpk_executor>
-    public let pluginData: UnsafeMutableRawPointer?
-    public let componentTypes: [String]
-    /// The plugin's host table (for `mcpk_host.alloc/free` ownership rules).
-    public let host: UnsafePointer<mcpk_host>
-}
-
+/// Executor routing: which loaded plugin serves a component type, and leases
+/// that pin it while a step runs.
+///
+/// Rule when several loaded executor plugins declare one component type: the
+/// most recently loaded wins (an operator can override a bundled executor by
+/// loading their own; unloading it falls back to the previous one).
 extension PluginHost {
-    /// Executor tables of every loaded in-process executor plugin. Executors
-    /// under `process` isolation are not offered here (their tables live in
-    /// the child); load executor plugins in-process.
-    public func executors() -> [LoadedExecutor] {
-        loadedBackends().compactMap { backend in
-            guard let b = backend as? InProcessBackend, b.metadata.kinds.contains(.executor),
-                  let table = b.library.executor else { return nil }
-            return LoadedExecutor(plugin: b.metadata.name, table: table, pluginData: b.library.pluginData,
-                                  componentTypes: b.metadata.componentTypes, host: b.library.hostTable)
+    /// Component type → name of the plugin that serves it now.
+    public func executorRoutes() -> [String: String] {
+        var out: [String: String] = [:]
+        for e in servingEntries() {
+            for t in e.backend?.metadata.componentTypes ?? [] where out[t] == nil { out[t] = e.name }
         }
+        return out
+    }
+
+    /// Loaded executor entries, most recently loaded first.
+    func servingEntries() -> [Entry] {
+        entriesSnapshot().filter {
+            guard $0.state == .loaded, let b = $0.backend, b.metadata.kinds.contains(.executor) else { return false }
+            let c = b.executorCapabilities
+            return c.plan || c.invoke
+        }
+            .sorted { $0.loadSequence > $1.loadSequence }
+    }
+
+    /// A lease on the plugin serving `type`, or nil if none does. The caller
+    /// releases it when the step ends.
+    public func executor(forType type: String) -> ExecutorLease? {
+        guard let entry = servingEntries().first(where: { $0.backend?.metadata.componentTypes.contains(type) == true }),
+              let backend = entry.backend else { return nil }
+        // The lease keeps the entry (and so the retired backend) until it is released.
+        let lease = ExecutorLease(plugin: entry.name, componentType: type, backend: backend) { [weak self] l in
+            self?.leaseReleased(l, entry: entry)
+        }
+        entry.leases[ObjectIdentifier(lease)] = lease
+        return lease
+    }
+
+    /// Number of leases held on a plugin (running steps).
+    public func leaseCount(plugin: String) -> Int {
+        entriesSnapshot().filter { $0.name == plugin }.reduce(0) { $0 + $1.leases.count }
     }
 }

@@ -23,6 +23,12 @@ public final class PluginHost {
         var generation = 0
         var connections: [ObjectIdentifier: PluginConnection] = [:]
         var opWorker: WorkerThread?
+        /// Executor leases held by running steps.
+        var leases: [ObjectIdentifier: ExecutorLease] = [:]
+        /// Order of loading (executor routing: the most recent wins).
+        var loadSequence = 0
+        /// A force-unloaded backend kept until its last lease is released.
+        var retiredBackend: PluginBackend?
 
         init(path: String, name: String, isolation: PluginIsolation, state: PluginState) {
             self.path = path
@@ -42,6 +48,7 @@ public final class PluginHost {
     /// Receives plugin-level events from `mcpk_host.emit_event`, on the loop.
     public var onEvent: (@KernelActor (String, String, JSON) -> Void)?
     private var entries: [Entry] = []
+    private var loadCounter = 0
     private let loader = WorkerThread(name: "mcpk-plugin-loader")
 
     public init(configuration: PluginHostConfiguration, logger: Logger = Logger(label: "mcpk.plugins")) {
@@ -108,7 +115,11 @@ public final class PluginHost {
         }
     }
 
+    func entriesSnapshot() -> [Entry] { entries }
+
     private func install(_ backend: PluginBackend, in entry: Entry) {
+        loadCounter += 1
+        entry.loadSequence = loadCounter
         entry.backend = backend
         entry.name = backend.metadata.name
         entry.state = .loaded
@@ -190,9 +201,21 @@ public final class PluginHost {
         return (e, b)
     }
 
-    /// Unloads a plugin. Refuses while connections are open unless `force`, which closes them.
+    /// Unloads a plugin. Refuses while connections are open or steps hold executor
+    /// leases unless `force`, which closes the connections and stops the steps (their
+    /// library stays mapped until the last lease is released).
     public func unload(name: String, force: Bool = false) async throws {
         let entry = try loadedEntry(name)
+        if !entry.leases.isEmpty {
+            guard force else {
+                throw KernelError.conflict("plugin \(name) is running \(entry.leases.count) step(s); wait for them or pass force (which cancels them)")
+            }
+            for l in Array(entry.leases.values) { l.revoke("plugin \(name) was unloaded while the step ran") }
+            let deadline = PluginConnection.nowMs() + Int64(PluginHostConfiguration.executorDrainMs)
+            while !entry.leases.isEmpty && PluginConnection.nowMs() < deadline {
+                try? await Task.sleep(nanoseconds: PluginHostConfiguration.executorDrainPollMs * 1_000_000)
+            }
+        }
         if !entry.connections.isEmpty {
             guard force else {
                 throw KernelError.conflict("plugin \(name) has \(entry.connections.count) open connection(s); close them or pass force")
@@ -206,11 +229,33 @@ public final class PluginHost {
         let backend = entry.backend
         entry.backend = nil
         entry.connections = [:]
-        if let backend { _ = try? await loader.run { backend.shutdown() } }
+        if let backend {
+            // A child can always be stopped (its threads die with it; their calls fail
+            // `unavailable`); an in-process library stays mapped while a lease is held.
+            if entry.leases.isEmpty || backend is ProcessBackend {
+                _ = try? await loader.run { backend.shutdown() }
+            } else {
+                entry.retiredBackend = backend
+                logger.warning("plugin unloaded with step threads still inside it; library kept until they return",
+                               metadata: ["name": "\(name)", "steps": "\(entry.leases.count)"])
+            }
+        }
         entry.opWorker?.stop()
         entry.opWorker = nil
         entries.removeAll { $0 === entry }
         logger.info("plugin unloaded", metadata: ["name": "\(name)"])
+    }
+
+    /// A step gave its executor lease back.
+    func leaseReleased(_ lease: ExecutorLease, entry: Entry) {
+        entry.leases[ObjectIdentifier(lease)] = nil
+        guard entry.leases.isEmpty, let retired = entry.retiredBackend else { return }
+        entry.retiredBackend = nil
+        let name = entry.name
+        Task { @KernelActor [loader, logger] in
+            _ = try? await loader.run { retired.shutdown() }
+            logger.info("retired plugin library released", metadata: ["name": "\(name)"])
+        }
     }
 
     /// Unloads and loads again from the same path with the same isolation.

@@ -11,6 +11,11 @@ import KernelLoop
 /// `{"id", "ok": …}` or `{"id", "error": {status, message, sqlstate}}`.
 /// `execute` first streams `{"id","columns"}` and `{"id","rows"}` batches.
 /// `{"op":"cancel","conn":N}` is handled at once on the reading thread.
+/// Executors: `plan`, `finish` (`{has_finish, result}`) and `invoke`; each
+/// `invoke` runs on a thread of its own and sends its callbacks as
+/// `{"id", "cb": "emit"|"query"|"call_op", "cb_id", …}`, blocking until the
+/// kernel's `{"op":"cb_reply","id","cb_id","status",…}`;
+/// `{"op":"cancel_invoke","id"}` flips that invocation's `is_cancelled`.
 public enum PluginHostChild {
     /// Rows per `rows` message.
     static let rowBatch = 512
@@ -30,6 +35,8 @@ public enum PluginHostChild {
         var hello = library.metadata.json
         if case .object(var o) = hello {
             o["kinds_mask"] = .int(Int64(library.metadata.kinds.rawValue))
+            o["executor_plan"] = .bool(library.executorCanPlan)
+            o["executor_invoke"] = .bool(library.executorCanInvoke)
             hello = .object(o)
         }
         channel.send(["hello": hello])
@@ -39,11 +46,18 @@ public enum PluginHostChild {
             let message: JSON?
             do { message = try channel.receive() } catch { break }
             guard let message else { break }
-            if message["op"]?.stringValue == "cancel" {
+            switch message["op"]?.stringValue {
+            case "cancel":
                 if let n = message["conn"]?.intValue, let conn = state.connection(n) { library.cancelConnection(conn) }
-                continue
+            case "cancel_invoke":
+                if let id = message["id"]?.intValue { state.invocation(id)?.cancel() }
+            case "cb_reply":
+                if let id = message["id"]?.intValue { state.invocation(id)?.deliver(message) }
+            case "invoke":
+                state.startInvoke(message)
+            default:
+                worker.submit { state.serve(message) }
             }
-            worker.submit { state.serve(message) }
         }
         worker.join()
         state.closeAll()
@@ -57,6 +71,7 @@ final class ChildState: @unchecked Sendable {
     let channel: LineChannel
     private let lock = ConditionLock()
     private var connections: [Int64: OpaquePointer] = [:]
+    private var invocations: [Int64: ChildInvocation] = [:]
     private var nextID: Int64 = 1
 
     init(library: PluginLibrary, channel: LineChannel) {
@@ -65,6 +80,21 @@ final class ChildState: @unchecked Sendable {
     }
 
     func connection(_ n: Int64) -> OpaquePointer? { lock.withLock { connections[n] } }
+
+    func invocation(_ id: Int64) -> ChildInvocation? { lock.withLock { invocations[id] } }
+
+    /// Runs one `invoke` on a thread of its own (steps run concurrently).
+    func startInvoke(_ m: JSON) {
+        guard let n = m["id"]?.intValue else { return }
+        let inv = ChildInvocation(id: n, channel: channel)
+        lock.withLock { invocations[n] = inv }
+        let thread = WorkerThread(name: "plugin-host-invoke")
+        thread.submit { [self] in
+            serve(m) { try self.library.invoke(ExecutorStep(json: m["step"] ?? .null), callbacks: inv) }
+            lock.withLock { invocations[n] = nil }
+        }
+        thread.stop()
+    }
 
     func closeAll() {
         let all = lock.withLock { () -> [OpaquePointer] in
@@ -75,10 +105,10 @@ final class ChildState: @unchecked Sendable {
         for c in all { library.closeConnection(c) }
     }
 
-    func serve(_ m: JSON) {
+    func serve(_ m: JSON, body: (() throws -> JSON)? = nil) {
         let id = m["id"] ?? .null
         do {
-            let result = try handle(m, id: id)
+            let result = try body?() ?? handle(m, id: id)
             channel.send(["id": id, "ok": result])
         } catch let f as PluginFailure {
             channel.send(["id": id, "error": f.json])
@@ -127,6 +157,11 @@ final class ChildState: @unchecked Sendable {
             return ["truncated": .bool(sink.truncated), "rows_affected": sink.rowsAffected.map { .int($0) } ?? .null]
         case "call":
             return try library.callOp(m["name"]?.stringValue ?? "", args: m["args"]?.arrayValue ?? [])
+        case "plan":
+            return try library.plan(ExecutorStep(json: m["step"] ?? .null))
+        case "finish":
+            let r = try library.finish(ExecutorStep(json: m["step"] ?? .null), outcome: ExecutorOutcome(json: m["outcome"] ?? .null))
+            return ["has_finish": .bool(r != nil), "result": r ?? .null]
         default:
             throw KernelError.invalidParams("unknown plugin-host op")
         }

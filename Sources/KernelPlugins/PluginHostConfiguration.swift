@@ -32,4 +32,9 @@ public struct PluginHostConfiguration: Sendable {
     public static let restartBackoffMaxMs: UInt64 = 30_000
     /// A child that ran at least this long before crashing restarts from the base delay.
     public static let stableRunMs: Int64 = 30_000
+    /// A forced unload of an executor plugin waits this long for the steps it
+    /// cancelled to give their leases back before unloading anyway (the library
+    /// itself stays mapped until the last lease is released).
+    public static let executorDrainMs: UInt64 = 5_000
+    public static let executorDrainPollMs: UInt64 = 20
 }

@@ -65,7 +65,7 @@ public final class PluginLibrary: @unchecked Sendable {
             throw PluginLoadError.wrongABI("plugin supports none of the host's ABI versions (\(offered))")
         }
         do {
-            let (metadata, ops) = try validate(plugin: plugin.pointee, accepted: abi, handle: handle)
+            let (metadata, ops) = try validate(plugin: plugin.pointee, asked: abi, handle: handle)
             context.name = metadata.name
             return PluginLibrary(path: path, metadata: metadata, context: context, handle: handle,
                                  plugin: plugin, host: hostTable, ops: ops)
@@ -90,13 +90,16 @@ public final class PluginLibrary: @unchecked Sendable {
 
     private static func string(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
 
-    private static func validate(plugin p: mcpk_plugin, accepted: UInt32, handle: UnsafeMutableRawPointer) throws
+    private static func validate(plugin p: mcpk_plugin, asked: UInt32, handle: UnsafeMutableRawPointer) throws
         -> (PluginMetadata, [String: (OpSignature, UnsafeMutableRawPointer)]) {
+        let accepted = p.abi_version
         if p.struct_size < PluginABI.minPluginSize {
-            throw PluginLoadError.tableTooSmall("mcpk_plugin.struct_size is \(p.struct_size), ABI \(PluginABI.describe(accepted)) needs at least \(PluginABI.minPluginSize)")
+            throw PluginLoadError.tableTooSmall("mcpk_plugin.struct_size is \(p.struct_size), ABI \(PluginABI.describe(asked)) needs at least \(PluginABI.minPluginSize)")
         }
-        if p.abi_version != accepted {
-            throw PluginLoadError.wrongABI("plugin filled ABI \(PluginABI.describe(p.abi_version)) (\(p.abi_version)) but was asked for \(PluginABI.describe(accepted))")
+        // Any version the host offers (supportedVersions), at most the one asked for: a
+        // 1.0.0 plugin answering OK to 1.1.0 runs as 1.0.0.
+        if !PluginABI.supportedVersions.contains(p.abi_version) || p.abi_version > asked {
+            throw PluginLoadError.wrongABI("plugin filled ABI \(PluginABI.describe(p.abi_version)) (\(p.abi_version)) but was asked for \(PluginABI.describe(asked)) (the host speaks \(PluginABI.supportedVersions.map(PluginABI.describe).joined(separator: ", ")))")
         }
         guard let name = string(p.name), PluginLibrary.isValidName(name) else {
             throw PluginLoadError.invalidMetadata("plugin name missing or not [a-z0-9_-]+")

@@ -3,9 +3,13 @@ import KernelCore
 import KernelLoop
 
 /// `process` isolation, kernel side: a `mcpk plugin-host` child serving the
-/// plugin over a socket pair. Calls are serialised; `cancel` goes out of band.
-/// When the child dies, the call in flight and every later call fail with
-/// kind `unavailable`, and `onDeath` reports why (exit status or signal).
+/// plugin over a socket pair. Several calls may be in flight (each step's
+/// `invoke` is one); a reader thread routes every message by request id to the
+/// thread waiting for it, including the child's invocation callbacks
+/// (`{"id", "cb", "cb_id", …}`), which that thread answers (`cb_reply`).
+/// `cancel` / `cancel_invoke` go out of band. When the child dies, the calls in
+/// flight and every later call fail with kind `unavailable`, and `onDeath`
+/// reports why (exit status or signal).
 final class ProcessBackend: PluginBackend, @unchecked Sendable {
     /// Grace between closing the pipe and SIGKILL on shutdown.
     static let shutdownGraceMs = 2_000
@@ -13,14 +17,37 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
     let metadata: PluginMetadata
     let generation: Int
     let pid: pid_t
+    let executorCapabilities: (plan: Bool, invoke: Bool)
     private let channel: LineChannel
     private let fd: Int32
-    private let callLock = ConditionLock()
     private let stateLock = ConditionLock()
     private var dead = false
     private var deathReason: String?
     private var nextID: Int64 = 1
+    private var waiters: [Int64: Waiter] = [:]
+    private let reader: WorkerThread
     private let onDeath: @Sendable (String) -> Void
+
+    /// The messages for one request, handed from the reader thread to the caller.
+    final class Waiter: @unchecked Sendable {
+        private let lock = ConditionLock()
+        private var messages: [JSON] = []
+        private var failure: String?
+
+        func push(_ m: JSON) { lock.withLock { messages.append(m); lock.broadcast() } }
+        func fail(_ reason: String) { lock.withLock { failure = reason; lock.broadcast() } }
+
+        /// The next message, or the reason the child is gone.
+        func next() -> Result<JSON, KernelError> {
+            lock.lock()
+            defer { lock.unlock() }
+            while true {
+                if !messages.isEmpty { return .success(messages.removeFirst()) }
+                if let failure { return .failure(.unavailable(failure)) }
+                lock.wait()
+            }
+        }
+    }
 
     /// Spawns the child and waits for its hello. Blocking.
     static func start(path: String, command: [String], generation: Int,
@@ -50,7 +77,9 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
         if let hello = first?["hello"] {
             do {
                 let meta = try PluginMetadata(json: hello)
-                return ProcessBackend(metadata: meta, generation: generation, pid: pid, channel: channel, fd: parentFD, onDeath: onDeath)
+                let caps = (hello["executor_plan"]?.boolValue ?? false, hello["executor_invoke"]?.boolValue ?? false)
+                return ProcessBackend(metadata: meta, capabilities: caps, generation: generation, pid: pid, channel: channel,
+                                      fd: parentFD, onDeath: onDeath)
             } catch {
                 ProcessBackend.reap(pid: pid, fd: parentFD)
                 throw PluginLoadError.childFailed("plugin host sent malformed metadata")
@@ -61,14 +90,38 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
         throw PluginLoadError.childFailed("plugin host for \(path) \(status) before loading the plugin")
     }
 
-    private init(metadata: PluginMetadata, generation: Int, pid: pid_t, channel: LineChannel, fd: Int32,
-                 onDeath: @escaping @Sendable (String) -> Void) {
+    private init(metadata: PluginMetadata, capabilities: (plan: Bool, invoke: Bool), generation: Int, pid: pid_t,
+                 channel: LineChannel, fd: Int32, onDeath: @escaping @Sendable (String) -> Void) {
         self.metadata = metadata
+        executorCapabilities = capabilities
         self.generation = generation
         self.pid = pid
         self.channel = channel
         self.fd = fd
         self.onDeath = onDeath
+        reader = WorkerThread(name: "mcpk-plugin-host-reader")
+        reader.submit { [self] in readLoop() }
+        reader.stop()
+    }
+
+    /// Routes every message to the waiter of its request id until the pipe ends.
+    private func readLoop() {
+        while true {
+            let message: JSON?
+            do { message = try channel.receive() } catch { message = nil }
+            guard let message else { break }
+            guard let id = message["id"]?.intValue else { continue }
+            let w = stateLock.withLock { waiters[id] }
+            w?.push(message)
+        }
+        let stopping = stateLock.withLock { dead }
+        let reason = stopping ? (stateLock.withLock { deathReason } ?? "was stopped") : markDead()
+        let all = stateLock.withLock { () -> [Waiter] in
+            let v = Array(waiters.values)
+            waiters = [:]
+            return v
+        }
+        for w in all { w.fail(failureText(reason)) }
     }
 
     /// Closes our end, waits for exit (SIGKILL after the grace), describes how it ended.
@@ -101,45 +154,48 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
 
     var isDead: Bool { stateLock.withLock { dead } }
 
+    /// The child went away on its own: reap it and report why. Reader thread only.
     private func markDead() -> String {
-        let already = stateLock.withLock { () -> String? in
-            if dead { return deathReason ?? "is gone" }
-            dead = true
-            return nil
-        }
-        if let already { return already }
+        stateLock.withLock { dead = true }
         let reason = ProcessBackend.reap(pid: pid, fd: fd)
         stateLock.withLock { deathReason = reason }
         onDeath(reason)
         return reason
     }
 
-    private func unavailable(_ reason: String) -> KernelError {
-        KernelError.unavailable("plugin \(metadata.name): plugin host process \(reason); the call was lost")
+    private func failureText(_ reason: String) -> String {
+        "plugin \(metadata.name): plugin host process \(reason); the call was lost"
     }
 
-    /// One request/response exchange; `stream` receives intermediate messages.
-    private func request(_ body: JSONObject, stream: ((JSON) -> Void)? = nil) throws -> JSON {
-        try callLock.withLock {
-            if let reason = stateLock.withLock({ dead ? (deathReason ?? "is gone") : nil }) { throw unavailable(reason) }
+    private func unavailable(_ reason: String) -> KernelError { KernelError.unavailable(failureText(reason)) }
+
+    /// One request/response exchange; `stream` receives intermediate messages
+    /// (row batches, invocation callbacks) on the calling thread, with the id.
+    private func request(_ body: JSONObject, started: ((Int64) -> Void)? = nil,
+                         stream: ((Int64, JSON) -> Void)? = nil) throws -> JSON {
+        let (id, waiter) = try stateLock.withLock { () throws -> (Int64, Waiter) in
+            if dead { throw unavailable(deathReason ?? "is gone") }
             let id = nextID
             nextID += 1
-            var m = body
-            m["id"] = .int(id)
-            if !channel.send(.object(m)) { throw unavailable(markDead()) }
-            while true {
-                let reply: JSON?
-                do { reply = try channel.receive() } catch { reply = nil }
-                guard let reply else { throw unavailable(markDead()) }
-                guard reply["id"]?.intValue == id else { continue }
-                if let ok = reply["ok"] { return ok }
-                if let e = reply["error"] { throw PluginFailure(json: e) }
-                if let e = reply["kernel_error"] {
-                    let kind = KernelError.Kind(rawValue: e["kind"]?.stringValue ?? "") ?? .internal
-                    throw KernelError(kind, e["message"]?.stringValue ?? "plugin host error")
-                }
-                stream?(reply)
+            let w = Waiter()
+            waiters[id] = w
+            return (id, w)
+        }
+        defer { stateLock.withLock { waiters[id] = nil } }
+        started?(id)
+        var m = body
+        m["id"] = .int(id)
+        // A failed send means the child is gone: the reader reports it to the waiter.
+        channel.send(.object(m))
+        while true {
+            let reply = try waiter.next().get()
+            if let ok = reply["ok"] { return ok }
+            if let e = reply["error"] { throw PluginFailure(json: e) }
+            if let e = reply["kernel_error"] {
+                let kind = KernelError.Kind(rawValue: e["kind"]?.stringValue ?? "") ?? .internal
+                throw KernelError(kind, e["message"]?.stringValue ?? "plugin host error")
             }
+            stream?(id, reply)
         }
     }
 
@@ -171,7 +227,7 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
         var stopped = false
         let final: JSON
         do {
-            final = try request(JSONObject([("op", "execute"), ("conn", .int(Int64(h.raw))), ("query", q.json)])) { m in
+            final = try request(JSONObject([("op", "execute"), ("conn", .int(Int64(h.raw))), ("query", q.json)])) { _, m in
                 if stopped { return }
                 if let cols = m["columns"]?.arrayValue {
                     if !sink.columns(cols.map(QueryColumn.init(json:))) { stopped = true }
@@ -207,6 +263,58 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
                                        ("schema", JSON(schema)), ("table", JSON(table))]))
     }
 
+    func plan(_ step: ExecutorStep) throws -> JSON {
+        try request(JSONObject([("op", "plan"), ("step", step.json)]))
+    }
+
+    func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON? {
+        let r = try request(JSONObject([("op", "finish"), ("step", step.json), ("outcome", outcome.json)]))
+        guard r["has_finish"]?.boolValue == true else { return nil }
+        return r["result"] ?? JSON.null
+    }
+
+    /// `invoke` in the child; its callbacks come back here and run on this thread.
+    func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON {
+        let channel = channel
+        let started: (Int64) -> Void = { id in callbacks.onCancel { channel.send(["op": "cancel_invoke", "id": .int(id)]) } }
+        return try request(JSONObject([("op", "invoke"), ("step", step.json)]), started: started) { id, m in
+            guard let cb = m["cb"]?.stringValue, let cbID = m["cb_id"] else { return }
+            var reply = JSONObject([("op", "cb_reply"), ("id", .int(id)), ("cb_id", cbID)])
+            for (k, v) in ProcessBackend.answer(cb, m, callbacks: callbacks) { reply[k] = v }
+            channel.send(.object(reply))
+        }
+    }
+
+    /// Runs one relayed invocation callback against the kernel's callbacks.
+    static func answer(_ cb: String, _ m: JSON, callbacks: InvocationCallbacks) -> JSONObject {
+        func failure(_ error: Error) -> JSONObject {
+            switch error {
+            case let f as PluginFailure: return JSONObject([("status", .int(Int64(f.status.rawValue))), ("message", .string(f.message))])
+            case let e as KernelError:
+                return JSONObject([("status", .int(Int64(PluginStatus(kernelError: e).rawValue))), ("message", .string(e.message))])
+            default: return JSONObject([("status", .int(Int64(PluginStatus.internal.rawValue))), ("message", .string("\(error)"))])
+            }
+        }
+        switch cb {
+        case "emit":
+            let st = callbacks.emit(type: m["type"]?.stringValue ?? "", payload: m["payload"]?.stringValue ?? "")
+            return JSONObject([("status", .int(Int64(st.rawValue)))])
+        case "query":
+            do {
+                let r = try callbacks.query(connection: m["connection"]?.stringValue ?? "", request: QueryRequest(json: m["query"] ?? .null))
+                return JSONObject([("status", .int(0)), ("result", r.json)])
+            } catch { return failure(error) }
+        case "call_op":
+            do {
+                let v = try callbacks.callOp(plugin: m["plugin"]?.stringValue ?? "", op: m["op_name"]?.stringValue ?? "",
+                                             args: m["args"]?.arrayValue ?? [])
+                return JSONObject([("status", .int(0)), ("result", v)])
+            } catch { return failure(error) }
+        default:
+            return JSONObject([("status", .int(Int64(PluginStatus.invalidArgument.rawValue))), ("message", .string("unknown callback \(cb)"))])
+        }
+    }
+
     func callOp(_ name: String, args: [JSON]) throws -> JSON {
         try request(JSONObject([("op", "call"), ("name", .string(name)), ("args", .array(args))]))
     }
@@ -215,9 +323,35 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
         let wasDead = stateLock.withLock { () -> Bool in
             let d = dead
             dead = true
-            deathReason = "was stopped"
+            if deathReason == nil { deathReason = "was stopped" }
             return d
         }
-        if !wasDead { ProcessBackend.reap(pid: pid, fd: fd) }
+        if !wasDead {
+            // End the child (it exits on EOF), then let the reader finish before the fd closes.
+            Glibc.shutdown(fd, Int32(SHUT_WR))
+            ProcessBackend.waitExit(pid: pid)
+            Glibc.shutdown(fd, Int32(SHUT_RDWR))
+            reader.join()
+            Glibc.close(fd)
+        } else {
+            reader.join()
+        }
+    }
+
+    /// Waits for the child to exit, SIGKILL after the grace.
+    static func waitExit(pid: pid_t) {
+        var status: Int32 = 0
+        var waited = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno != EINTR) { return }
+            if waited >= shutdownGraceMs {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                return
+            }
+            usleep(5_000)
+            waited += 5
+        }
     }
 }

@@ -73,6 +73,21 @@ public struct QueryResult: Sendable, Equatable {
         o["elapsed_ms"] = .int(elapsedMs)
         return .object(o)
     }
+
+    public init(columns: [QueryColumn], rows: [[JSON]], truncated: Bool, rowsAffected: Int64?, elapsedMs: Int64) {
+        self.columns = columns
+        self.rows = rows
+        self.truncated = truncated
+        self.rowsAffected = rowsAffected
+        self.elapsedMs = elapsedMs
+    }
+
+    public init(json: JSON) {
+        self.init(columns: (json["columns"]?.arrayValue ?? []).map(QueryColumn.init(json:)),
+                  rows: (json["rows"]?.arrayValue ?? []).map { $0.arrayValue ?? [] },
+                  truncated: json["truncated"]?.boolValue ?? false, rowsAffected: json["rows_affected"]?.intValue,
+                  elapsedMs: json["elapsed_ms"]?.intValue ?? 0)
+    }
 }
 
 /// Limits the host applies to connector calls.

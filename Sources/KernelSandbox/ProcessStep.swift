@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelPlugins
 
 /// One process-based step driven end to end: `plan` (executor plugin) →
 /// git checkout / notebook file / requirements venv / TypeScript transpile /
@@ -24,8 +25,8 @@ public final class ProcessStep {
     public private(set) var phase: Phase = .preparing
     public private(set) var serviceURL: String?
     private let runtime: ProcessStepRuntime
-    private let executor: ExecutorTable
-    private let step: ExecutorTable.Step
+    private let executor: ExecutorPlanner
+    private let step: ExecutorStep
     private let onEvent: @KernelActor (StepEvent) -> Void
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
     private var process: StepProcess?
@@ -34,7 +35,7 @@ public final class ProcessStep {
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
 
-    init(runtime: ProcessStepRuntime, executor: ExecutorTable, step: ExecutorTable.Step,
+    init(runtime: ProcessStepRuntime, executor: ExecutorPlanner, step: ExecutorStep,
          onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) {
         self.runtime = runtime
         self.executor = executor
@@ -75,7 +76,7 @@ public final class ProcessStep {
 
     private func execute(config: JSON) async throws -> Completion {
         let sandbox = runtime.sandbox
-        let planJSON = try executor.plan(step)
+        let planJSON = try await executor.plan(step)
         let plan = try ProcessPlan(json: planJSON)
         var python = sandbox.configuration.pythonExecutable
         var binds = plan.readOnlyBinds
@@ -144,7 +145,7 @@ public final class ProcessStep {
             Task { @KernelActor [weak self] in await self?.watchService(port: port, healthPath: health, ttl: plan.ttlSeconds ?? 3600) }
         }
         let outcome = await p.outcome()
-        if let custom = executor.finish(step, outcome: outcome) { return Completion(result: custom, outcome: outcome) }
+        if let custom = await executor.finish(step, outcome: outcome) { return Completion(result: custom, outcome: outcome) }
         if plan.isService, serviceURL != nil, outcome.termination == .cancelled || outcome.termination == .timedOut {
             // A service that served until it was stopped ended normally.
             return Completion(result: .success(["url": .string(serviceURL ?? "")]), outcome: outcome)
@@ -236,12 +237,12 @@ public final class ProcessStepRuntime {
     }
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
-    public func start(executor: ExecutorTable, componentType: String, config: JSON, inputs: JSON,
+    public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
                       runId: String, stepId: String, attempt: Int,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
-        let step = ExecutorTable.Step(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
+        let step = ExecutorStep(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
                                       runId: runId, stepId: stepId, attempt: attempt,
                                       runtimeDirectory: sandbox.configuration.runtimeDirectory)
         let p = ProcessStep(runtime: self, executor: executor, step: step, onEvent: onEvent, onQuery: onQuery)

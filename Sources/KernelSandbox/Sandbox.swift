@@ -119,6 +119,7 @@ public final class Sandbox {
             "MCPK_WORK_DIR": paths.work,
             "MCPK_RUN_ID": spec.runId,
             "MCPK_STEP_ID": spec.stepId,
+            "MCPK_ATTEMPT": String(spec.attempt),
         ]
         if report.mode == .none { env["TMPDIR"] = paths.work + "/.tmp" }
         for (k, v) in spec.environment where !k.isEmpty && !k.contains("=") { env[k] = v }

@@ -74,11 +74,17 @@ public final class ConnectionRuntime {
         }
     }
 
-    /// Runs SQL through a stored connection.
+    /// Runs SQL through a stored connection. Cancelling the calling task cancels the
+    /// statement at the source (mcpk_connector.cancel), e.g. a cancelled Data step.
     public func query(_ idOrName: String, _ request: QueryRequest) async throws -> QueryResult {
         let record = try await store.connection(idOrName)
         let c = try await connection(for: record)
-        do { return try await c.query(request) } catch {
+        do {
+            try Task.checkCancellation()
+            return try await withTaskCancellationHandler { try await c.query(request) } onCancel: { c.cancel() }
+        } catch is CancellationError {
+            throw KernelError.conflict("cancelled before the statement started")
+        } catch {
             await dropIfLost(record.id, error)
             throw error
         }

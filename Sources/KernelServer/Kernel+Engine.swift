@@ -20,28 +20,9 @@ extension Kernel {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }
         let executors = ExecutorRegistry()
-        let processSteps = SandboxStepExecutor(sandbox: sandbox)
-        // A step's `query` on fd 4 (the sandbox already refuses undeclared connections).
-        processSteps.onQuery = { [unowned self] _, q in
-            try await self.queryConnection(q.connection, sql: q.sql, params: q.params.arrayValue ?? [],
-                                           maxRows: Int64(q.maxRows ?? Int(ConnectorLimits.defaultMaxRows))).json
-        }
-        executors.register(processSteps)
-        registerPluginProcessExecutors(executors, sandbox: sandbox, query: processSteps.onQuery)
-        executors.register(UtilityExecutor(plugins: KernelPluginOps(kernel: self)))
-        executors.register(OutputExecutor())
-        // `apiKeySecret` names a connection whose sealed secret is the key.
-        executors.register(LLMPromptExecutor { [unowned self] name in
-            let store = try self.requireStore()
-            let connection = try await store.connection(name)
-            return try await store.unsealSecret(connectionID: connection.id)
-        })
-        executors.register(DataExecutor { [unowned self] connection, sql, params, maxRows in
-            let result = try await self.queryConnection(connection, sql: sql, params: params, maxRows: maxRows)
-            var o = result.json.objectValue ?? JSONObject()
-            if o["row_count"] == nil, let rows = o["rows"]?.arrayValue { o["row_count"] = JSON(rows.count) }
-            return .object(o)
-        })
+        // Every component type is served by an executor plugin (Plugins/*: python, typescript,
+        // notebook, streamlit, mcp, llm, utility, output, data).
+        installPluginExecutors(executors, sandbox: sandbox)
         let adapter = StoreRunStore(store: store, logger: logger)
         var maxSteps: Int?
         if let raw = configuration.settings["MCPK_MAX_CONCURRENT_STEPS"] {
@@ -60,7 +41,8 @@ extension Kernel {
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
-                    "executors": JSON(executors.supportedTypes.map(\.rawValue)),
+                    "executors": .object(JSONObject(executors.routes.sorted { $0.key.rawValue < $1.key.rawValue }
+                        .map { ($0.key.rawValue, JSON.string($0.value)) })),
                     "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),
                                    "transition": .double(engine.timings.transitionMs), "attempts": JSON(engine.timings.attempts)]]
         }
@@ -89,23 +71,5 @@ extension Kernel {
             throw KernelError.unavailable("cannot write \(path)")
         }
         return id
-    }
-}
-
-/// Utility `plugin` operations through the plugin host (libffi).
-@KernelActor
-final class KernelPluginOps: PluginOperationCaller {
-    unowned let kernel: Kernel
-    init(kernel: Kernel) { self.kernel = kernel }
-
-    /// Positional arguments: `arguments.args` when it is an array, else the values of the
-    /// arguments object in order.
-    func callOperation(plugin: String, operation: String, arguments: JSON) async throws -> JSON {
-        guard let host = kernel.plugins else { throw KernelError.unavailable("the plugin host is not running") }
-        let args: [JSON]
-        if let a = arguments["args"]?.arrayValue { args = a }
-        else if let a = arguments.arrayValue { args = a }
-        else { args = (arguments.objectValue ?? JSONObject()).map(\.value) }
-        return try await host.call(plugin: plugin, op: operation, args: args)
     }
 }

@@ -5,30 +5,42 @@ import KernelPlugins
 import KernelSandbox
 
 extension Kernel {
-    /// Executor plugins that plan processes (Plugins/typescript, notebook, streamlit, mcp, and
-    /// third-party ones) become engine executors running through the sandbox. Python Script
-    /// stays on the engine's own `SandboxStepExecutor`, except steps that declare
-    /// `requirements`, which the python plugin runs in their cached venv (`PythonScriptRouter`).
-    func registerPluginProcessExecutors(_ executors: ExecutorRegistry, sandbox: Sandbox,
-                                        query: (@KernelActor (StepInvocation, StepQuery) async throws -> JSON)?) {
-        let runtime = ProcessStepRuntime(sandbox: sandbox)
-        for info in plugins?.list() ?? [] where info.state == .loaded && info.metadata?.kinds.contains(.executor) == true {
-            guard let types = info.metadata?.componentTypes else { continue }
-            do {
-                let lib = try ExecutorLibrary(path: info.path)
-                guard let exec = PluginProcessExecutor(runtime: runtime, table: lib.table) else { continue }
-                exec.onQuery = query
-                if types.contains(ComponentType.pythonScript.rawValue) {
-                    guard let direct = executors.executor(for: .pythonScript) else { continue }
-                    executors.register(PythonScriptRouter(direct: direct, withRequirements: exec))
-                    logger.info("python requirements executor", metadata: ["plugin": "\(info.name)"])
-                    continue
-                }
-                executors.register(exec)
-                logger.info("process executor", metadata: ["plugin": "\(info.name)", "types": "\(types.joined(separator: ", "))"])
-            } catch {
-                logger.warning("executor plugin not usable", metadata: ["plugin": "\(info.name)", "error": "\(error)"])
-            }
+    /// Executor plugins served by the PluginHost become the engine's executors for the
+    /// types they declare (Plugins/python, typescript, notebook, streamlit, mcp, and any
+    /// plugin loaded later with `plugin.load`). The registry asks the host on every
+    /// lookup, so loading or unloading an executor plugin changes routing at once; a
+    /// plugin-served type takes precedence over a built-in Swift executor.
+    func installPluginExecutors(_ executors: ExecutorRegistry, sandbox: Sandbox) {
+        guard let host = plugins else { return }
+        var services = PluginStepServices()
+        services.query = { [unowned self] connection, request in
+            try await self.queryConnection(connection, sql: request.sql, params: request.params,
+                                           // Negative (unlimited) is capped where rows are collected.
+                                           maxRows: request.maxRows < 0 ? ConnectorLimits.maxCollectedRows : request.maxRows,
+                                           timeoutMs: request.timeoutMs)
         }
+        services.processQuery = { [unowned self] _, q in
+            try await self.queryConnection(q.connection, sql: q.sql, params: q.params.arrayValue ?? [],
+                                           maxRows: Int64(q.maxRows ?? Int(ConnectorLimits.defaultMaxRows))).json
+        }
+        services.callOp = { [weak host] plugin, op, args in
+            guard let host else { throw KernelError.unavailable("the plugin host is not running") }
+            return try await host.call(plugin: plugin, op: op, args: args)
+        }
+        services.secrets = { [unowned self] inv in try await self.stepSecrets(inv) }
+        executors.provider = PluginExecutors(host: host, runtime: ProcessStepRuntime(sandbox: sandbox), services: services)
+    }
+
+    /// The secrets an invoke step's component references, `{name: plaintext}`, or nil.
+    /// `LLM Prompt Agent`: `apiKeySecret` names a connection whose sealed secret is the
+    /// API key. Never logged.
+    func stepSecrets(_ inv: StepInvocation) async throws -> JSON? {
+        guard inv.type == .llmPromptAgent, let name = inv.config["apiKeySecret"]?.stringValue, !name.isEmpty else { return nil }
+        let store = try requireStore()
+        let connection = try await store.connection(name)
+        guard let key = try await store.unsealSecret(connectionID: connection.id) else {
+            throw KernelError.invalidParams("connection \(name) named by apiKeySecret has no secret")
+        }
+        return .object(JSONObject([(name, .string(key))]))
     }
 }

@@ -333,18 +333,8 @@ import Testing
 
     @Test func llmPromptAgentStreamsTokensFromALocalServer() throws {
         let f = try Fixture()
-        let requests = f.kernel.home + "/llm-requests.jsonl"
-        let server = Foundation.Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_llm_server.py").path
-        server.arguments = [script, requests]
-        let out = Foundation.Pipe()
-        server.standardOutput = out
-        try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        var portLine = Data()
-        while !portLine.contains(10) { portLine += out.fileHandleForReading.availableData }
-        let port = String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try LLMTestServer(logPath: f.kernel.home + "/llm-requests.jsonl", key: "sk-test-123")
+        let port = server.port
         // The API key is the sealed secret of a connection named by apiKeySecret.
         let key = f.name("llm-key")
         _ = try f.kernel.call("connection.create", ["name": key, "plugin": "sqlite", "config": ["path": .string(f.kernel.home + "/x.db"), "create": true],
@@ -361,10 +351,10 @@ import Testing
         #expect(result?["model"] == "tiny-served")
         #expect(result?["usage"]?["total_tokens"] == 14)
         let tokens = try f.events(id).filter { $0["type"] == "log" && $0["payload"]?["stream"] == "llm" }.compactMap { $0["payload"]?["line"]?.stringValue }
-        #expect(tokens.count == 7)
+        // One log event per batch of tokens that arrived together (usually one per token).
+        #expect((1...7).contains(tokens.count))
         #expect(tokens.joined() == "Say hello to Ada and Ada twice")
-        let logged = (try? String(contentsOfFile: requests, encoding: .utf8)) ?? ""
-        let req = try JSONParser.parse(logged.split(separator: "\n").first.map(String.init) ?? "{}")
+        let req = server.log().first ?? [:]
         #expect(req["path"] == "/v1/chat/completions")
         #expect(req["auth"] == "Bearer sk-test-123")
         #expect(req["body"]?["stream"] == true)

@@ -163,6 +163,16 @@ func parseJSON(_ text: String) -> JSON {
         let u = try ComponentConfig.parse(["type": "Utility", "operation": "template", "template": "hi ${inputs.name}"])
         guard case .utility(let uc) = u else { Issue.record("wrong case"); return }
         #expect(uc.operation == .template("hi ${inputs.name}"))
+        let picks = try ComponentConfig.parse(["type": "Utility", "operation": "pick", "keys": ["a.b", "c"]])
+        guard case .utility(let pc) = picks else { Issue.record("wrong case"); return }
+        #expect(pc.operation == .pick([.init(name: "b", path: "a.b"), .init(name: "c", path: "c")]))
+        let renamed = try ComponentConfig.parse(["type": "Utility", "operation": "pick", "keys": ["town": "user.address.city"]])
+        guard case .utility(let rc) = renamed else { Issue.record("wrong case"); return }
+        #expect(rc.operation == .pick([.init(name: "town", path: "user.address.city")]))
+        let positional = try ComponentConfig.parse(["type": "Utility", "operation": "plugin", "plugin": "p", "pluginOperation": "f",
+                                                    "args": ["${inputs.x}", 2]])
+        guard case .utility(let ac) = positional else { Issue.record("wrong case"); return }
+        #expect(ac.args == ["${inputs.x}", 2])
         let o = try ComponentConfig.parse(["type": "Output"])
         #expect(o.json.serialized() == #"{"type":"Output","format":"json","name":"output"}"#)
         #expect(configErrors(["type": "Output", "format": "xml"]) == ["config.format: must be one of: json, csv, text"])

@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelPlugins
 import Testing
 @testable import KernelSandbox
 
@@ -9,13 +10,24 @@ import Testing
 @Suite(.serialized) @KernelActor struct ExecutorPluginTests {
     func run(_ product: String, type: String, config: JSON, inputs: JSON = [:], f: SandboxFixture,
              stepId: String = "step", cancelOn: ((StepEvent) -> Bool)? = nil,
-             onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> (ProcessStep.Completion, [StepEvent]) {
-        let lib = try ExecutorLibrary(path: ExecutorLibrary.path(product, in: SandboxFixture.repoRoot + "/.build/debug"))
-        #expect(lib.table.componentTypes == [type])
+             onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil,
+             isolation: PluginIsolation = .inProcess) async throws -> (ProcessStep.Completion, [StepEvent]) {
+        // Loaded through the PluginHost (the only dlopen of plugins), leased like the engine does;
+        // under `process` isolation plan/finish cross the `mcpk plugin-host` pipe.
+        let dir = SandboxConfiguration.env("MCPK_PLUGIN_BUILD_DIR") ?? (SandboxFixture.repoRoot + "/.build/debug")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: [], childCommand: [dir + "/mcpk", "plugin-host"]))
+        _ = try await host.load(path: dir + "/lib\(product).so", isolation: isolation)
+        #expect(host.info(name: String(product.dropFirst(5)))?.isolation == isolation)
+        let lease = try #require(host.executor(forType: type))
+        #expect(host.executorRoutes() == [type: lease.plugin])
+        defer {
+            lease.release()
+            Task { @KernelActor in await host.shutdown() }
+        }
         let runtime = ProcessStepRuntime(sandbox: f.sandbox)
         var events: [StepEvent] = []
         var step: ProcessStep?
-        step = runtime.start(executor: lib.table, componentType: type, config: config, inputs: inputs,
+        step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: type, config: config, inputs: inputs,
                              runId: "run-\(Int.random(in: 0..<1_000_000))", stepId: stepId, attempt: 1,
                              onEvent: { e in
                                  events.append(e)
@@ -34,6 +46,16 @@ import Testing
         #expect(try c.result.get() == ["greeting": "hello ada"])
         #expect(events.contains(.log(stream: "stdout", line: "hi ada")))
         #expect(events.contains(.progress(fraction: 0.5, message: "working")))
+    }
+
+    @Test func pythonScriptPlannedInAPluginHostChild() async throws {
+        let f = await SandboxFixture()
+        defer { f.cleanup() }
+        let (c, events) = try await run("mcpk-python", type: "Python Script", config: [
+            "codeContent": "def main(name):\n    print('hi', name)\n    return {'greeting': 'hello ' + name}\n",
+        ], inputs: ["name": "ada"], f: f, isolation: .process)
+        #expect(try c.result.get() == ["greeting": "hello ada"], "\(c.result) \(String(describing: c.outcome))")
+        #expect(events.contains(.log(stream: "stdout", line: "hi ada")))
     }
 
     @Test func pythonScriptExceptionFailsWithTraceback() async throws {

@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelPlugins
 @testable import KernelSandbox
 
 /// A sandbox with a fresh kernel home under /tmp, the repository's runtime
@@ -42,13 +43,37 @@ final class SandboxFixture {
     }
 
     /// Runs a Python step (`main(**inputs)` script) and collects its events.
+    /// The python executor plugin, loaded through a PluginHost like the kernel does.
+    private var plugins: PluginHost?
+
+    /// Runs a Python Script step the way the kernel does: planned by the python executor
+    /// plugin (`Plugins/python`, leased from a PluginHost), then run in the sandbox.
     func python(_ code: String, inputs: JSON = [:], timeoutMs: UInt64 = 60_000, memoryMb: UInt64 = 512,
                 network: Bool = false, connections: Set<String> = [],
                 onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> StepOutcome {
-        let spec = PythonScriptExecutor.spec(runId: "r1", stepId: "s\(Int.random(in: 0..<1_000_000))", code: code,
-                                             inputs: inputs, sandbox: sandbox, timeoutMs: timeoutMs, memoryMb: memoryMb,
-                                             network: network, connections: connections)
-        return try await run(spec, onQuery: onQuery)
+        let host: PluginHost
+        if let plugins { host = plugins } else {
+            let dir = SandboxConfiguration.env("MCPK_PLUGIN_BUILD_DIR") ?? (SandboxFixture.repoRoot + "/.build/debug")
+            host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+            _ = try await host.load(path: dir + "/libmcpk-python.so")
+            plugins = host
+        }
+        guard let lease = host.executor(forType: "Python Script") else { throw KernelError.unavailable("python plugin not loaded") }
+        defer { lease.release() }
+        let config: JSON = ["codeContent": .string(code), "timeoutSeconds": .int(Int64((timeoutMs + 999) / 1000)),
+                            "memoryMb": .int(Int64(memoryMb)), "network": .bool(network),
+                            "connections": .array(connections.sorted().map { .string($0) })]
+        events = []
+        let step = ProcessStepRuntime(sandbox: sandbox).start(
+            executor: ExecutorPlanner(lease: lease), componentType: "Python Script", config: config, inputs: inputs,
+            runId: "r1", stepId: "s\(Int.random(in: 0..<1_000_000))", attempt: 1,
+            onEvent: { [weak self] e in self?.events.append(e) }, onQuery: onQuery)
+        let c = await step.completed()
+        guard let outcome = c.outcome else {
+            if case .failure(let e) = c.result { throw e }  // the plan was refused
+            throw KernelError.internal("the step produced no outcome")
+        }
+        return outcome
     }
 
     func run(_ spec: StepSpec, onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> StepOutcome {
@@ -61,7 +86,10 @@ final class SandboxFixture {
         events.compactMap { if case .log("stdout", let l) = $0 { return l }; return nil }
     }
 
-    func cleanup() { removeTree(home) }
+    func cleanup() {
+        removeTree(home)
+        if let plugins { Task { @KernelActor in await plugins.shutdown() } }
+    }
 }
 
 /// Host processes whose environment carries this step id (leftovers of a step).

@@ -86,7 +86,7 @@ import Testing
         #expect(r["hostname"] == "mcpk-step")
         // A clean environment: only what the sandbox sets.
         let allowed: Set<String> = ["PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
-                                    "NODE_PATH", "MCPK_CHANNEL_FD", "MCPK_ANSWER_FD", "MCPK_WORK_DIR", "MCPK_RUN_ID", "MCPK_STEP_ID", "LC_CTYPE", "PWD"]
+                                    "NODE_PATH", "MCPK_CHANNEL_FD", "MCPK_ANSWER_FD", "MCPK_WORK_DIR", "MCPK_RUN_ID", "MCPK_STEP_ID", "MCPK_ATTEMPT", "LC_CTYPE", "PWD"]
         for k in r["env"]?.arrayValue ?? [] { #expect(allowed.contains(k.stringValue ?? ""), "unexpected env \(k)") }
         // Only stdio, the channel and the listdir handle itself.
         let fds = (r["fds"]?.arrayValue ?? []).compactMap { $0.intValue }

@@ -1,11 +1,14 @@
-// bench-steps: the cost of one trivial sandboxed Python step (the kernel's
+// bench-steps: the cost of one trivial sandboxed Python step as the kernel runs
+// it (planned by the python executor plugin, leased from a PluginHost, then the
 // full chain: sh cgroup join → prlimit → setpriv → bwrap + seccomp → runner →
 // main()) next to `python3 -c pass` and `bwrap … python3 -c pass`, measured in
 // the same run. Prints medians and ratios; no thresholds.
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelPlugins
 import KernelSandbox
+import Logging
 
 let iterations = Int(CommandLine.arguments.drop(while: { $0 != "--iterations" }).dropFirst().first ?? "") ?? 20
 
@@ -53,6 +56,19 @@ func bench() async -> Int32 {
                      "--new-session", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                      "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
                      "/usr/bin/python3", "-c", "pass"]
+    // The python plugin from this bench's build dir (bench/run-all.sh builds it in release).
+    var exe = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink("/proc/self/exe", &exe, Int(PATH_MAX))
+    let selfPath = n > 0 ? String(decoding: exe[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    let buildDir = String(selfPath[..<(selfPath.lastIndex(of: "/") ?? selfPath.endIndex)])
+    var quiet = Logger(label: "bench-steps")
+    quiet.logLevel = .warning
+    let plugins = PluginHost(configuration: PluginHostConfiguration(directories: []), logger: quiet)
+    do { _ = try await plugins.load(path: buildDir + "/libmcpk-python.so") } catch {
+        print("cannot load the python plugin: \(error)")
+        return 1
+    }
+    let runtime = ProcessStepRuntime(sandbox: sandbox)
     var plain: [Double] = [], bwrap: [Double] = [], step: [Double] = []
     for i in 0..<(iterations + 2) {   // the first two rounds warm caches and are dropped
         var t = nowMs()
@@ -62,10 +78,13 @@ func bench() async -> Int32 {
         guard await spawn("/usr/bin/bwrap", bwrapArgs) else { print("bwrap failed"); return 1 }
         let b = nowMs() - t
         t = nowMs()
-        let spec = PythonScriptExecutor.spec(runId: "bench", stepId: "s\(i)", code: "def main():\n    return 1\n",
-                                             inputs: [:], sandbox: sandbox)
-        let s = try? sandbox.start(spec, onEvent: { _ in })
-        guard let o = await s?.outcome(), o.succeeded else { print("sandboxed step failed"); return 1 }
+        guard let lease = plugins.executor(forType: "Python Script") else { print("no python executor"); return 1 }
+        let s = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: "Python Script",
+                              config: ["codeContent": "def main():\n    return 1\n"], inputs: [:],
+                              runId: "bench", stepId: "s\(i)", attempt: 1, onEvent: { _ in })
+        let o = await s.completed()
+        lease.release()
+        guard case .success = o.result else { print("sandboxed step failed: \(o.result)"); return 1 }
         let c = nowMs() - t
         if i >= 2 { plain.append(a); bwrap.append(b); step.append(c) }
     }
@@ -74,8 +93,9 @@ func bench() async -> Int32 {
     print("steps: \(iterations) iterations, median wall-clock per process (ms)")
     print("  python3 -c pass                         \(f(p))")
     print("  bwrap … python3 -c pass                 \(f(b))   ratio vs python3: \(f(b / p))x")
-    print("  sandboxed Python step (kernel chain)    \(f(s))   ratio vs python3: \(f(s / p))x, vs bwrap: \(f(s / b))x")
+    print("  sandboxed Python step (plugin + chain)  \(f(s))   ratio vs python3: \(f(s / p))x, vs bwrap: \(f(s / b))x")
     print("  layers: namespaces=\(report.namespaces) seccomp=\(report.seccomp) cgroups=\(report.cgroups ?? "none") rlimits=\(report.rlimits)")
+    await plugins.shutdown()
     removeTreeForBench(home)
     return 0
 }

@@ -143,8 +143,10 @@ extension ComponentSpec {
         description: "An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.",
         fields: [
             FieldDefinition("operation", .string, required: true, enum: utilityOperations, "The operation."),
-            FieldDefinition("args", .object(fields: nil), default: .object(JSONObject()), "Operation arguments."),
-            FieldDefinition("keys", .array(items: .string), "Keys to keep (pick)."),
+            FieldDefinition("args", .any, default: .object(JSONObject()),
+                            "Plugin operation arguments with `${inputs.x}` references: an array (positional) or an object (its values in order); empty: the inputs."),
+            FieldDefinition("keys", .any,
+                            "Names or dotted paths to keep, as an array, or an object result name → path (pick)."),
             FieldDefinition("template", .string, "Text with `${inputs.x}` placeholders (template)."),
             FieldDefinition("plugin", .string, minLength: 1, "Plugin name (plugin)."),
             FieldDefinition("pluginOperation", .string, minLength: 1, "Exported plugin operation name (plugin)."),

@@ -2,10 +2,12 @@ import Glibc
 import KernelCore
 import KernelEngine
 import KernelLoop
+import KernelPlugins
 import KernelSandbox
 import Logging
 
-/// An engine over a MemoryRunStore with the real executors, in a fresh temporary home.
+/// An engine over a MemoryRunStore with the kernel's Python path (python plugin → sandbox)
+/// and small test executors for Utility/Output, in a fresh temporary home.
 @KernelActor
 final class EngineHarness {
     let store: MemoryRunStore
@@ -21,15 +23,32 @@ final class EngineHarness {
         config.requestedMode = .bubblewrap
         let sandbox = Sandbox(configuration: config)
         await sandbox.probe()
-        executors.register(SandboxStepExecutor(sandbox: sandbox))
-        executors.register(UtilityExecutor())
-        executors.register(OutputExecutor())
+        // Python Script steps take the kernel's path: the python executor plugin, leased
+        // from a PluginHost, through PluginStepExecutor and the sandbox.
+        executors.provider = PluginExecutors(host: try await EngineHarness.plugins(), runtime: ProcessStepRuntime(sandbox: sandbox),
+                                             services: PluginStepServices())
+        executors.register(TestUtilityExecutor())
+        executors.register(TestCSVOutputExecutor())
         var logger = Logger(label: "engine-test")
         logger.logLevel = .warning
         engine = RunEngine(configuration: .init(home: self.home, owner: owner, maxConcurrentSteps: maxConcurrentSteps,
                                                 terminateGraceMilliseconds: 500),
                            store: self.store, catalog: self.store, executors: executors, logger: logger)
         try await engine.start()
+    }
+
+    /// One PluginHost with the python plugin for the whole test target.
+    static var sharedPlugins: PluginHost?
+
+    static func plugins() async throws -> PluginHost {
+        if let sharedPlugins { return sharedPlugins }
+        var quiet = Logger(label: "engine-test-plugins")
+        quiet.logLevel = .warning
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []), logger: quiet)
+        let dir = getenv("MCPK_PLUGIN_BUILD_DIR").map { String(cString: $0) } ?? (repoRoot + "/.build/debug")
+        _ = try await host.load(path: dir + "/libmcpk-python.so")
+        sharedPlugins = host
+        return host
     }
 
     nonisolated static var repoRoot: String {

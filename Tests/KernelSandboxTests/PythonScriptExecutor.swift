@@ -1,11 +1,14 @@
 import KernelCore
 import KernelLoop
+@testable import KernelSandbox
 
-/// Python Script steps: `codeContent` defining `main(**inputs)`, run by the
-/// runtime's `mcpk_runner.py script main.py` under the runtime interpreter.
+/// Test helper for the sandbox-layer tests that need a raw `StepSpec` (exact
+/// millisecond timeouts, their own step ids): a Python Script spec as the python
+/// executor plugin would plan it (`mcpk_runner.py script main.py`). Steps the
+/// kernel runs are always planned by the plugin (see `SandboxFixture.python`).
 @KernelActor
-public enum PythonScriptExecutor {
-    public static func spec(runId: String, stepId: String, attempt: Int = 1, code: String, inputs: JSON,
+enum PythonScriptExecutor {
+    static func spec(runId: String, stepId: String, attempt: Int = 1, code: String, inputs: JSON,
                             sandbox: Sandbox, timeoutMs: UInt64 = SandboxLimits.defaultTimeoutMs,
                             memoryMb: UInt64 = SandboxLimits.defaultMemoryMb, network: Bool = false,
                             connections: Set<String> = [], environment: [String: String] = [:],

@@ -1,0 +1,299 @@
+/* Data executor: SQL through a connection the component declares, in-process
+ * (`invoke`), through mcpk_invocation.query (the kernel's connector plugin
+ * does the work; credentials never reach this plugin).
+ *
+ * Config: `connection` (id or name), `query` (or `sql`), `params`
+ * (positional, each rendered against the inputs keeping its type; without
+ * `params`, the `params` input when it is an array), `maxRows` (default
+ * DATA_DEFAULT_MAX_ROWS, at most DATA_MAX_MAX_ROWS: the component
+ * catalogue's limits).
+ *
+ * `${inputs.x}` references inside `query` are TEXT interpolation, not
+ * parameters: a value that contains SQL is spliced into the statement. Use
+ * them for trusted fragments only (a table name chosen by the workflow);
+ * pass values as `params` (`?` for SQLite, `$1` for PostgreSQL).
+ *
+ * Result (as `connection.query` returns it): `{columns:[{name, type,
+ * db_type?}], rows:[[…]], truncated, row_count, rows_affected?,
+ * elapsed_ms}`; bytes cells are base64 text. A `log` event "query on
+ * '<conn>' (max N rows)" before and a `progress` event "<n> rows" after.
+ * Cancellation: the row sink answers CANCELLED once is_cancelled is set.
+ *
+ * Ownership: parameters (mcpk_value text) borrow from the rendered jansson
+ * array, alive for the whole query call; cells the sink receives are copied
+ * into jansson values before it returns. */
+#define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime, O_NOFOLLOW, O_CLOEXEC */
+#include "mcpk_invoke_support.h"
+
+#include <math.h>
+#include <time.h>
+
+static const char *const types[] = {"Data"};
+
+/* Default and largest maxRows (ComponentSpec.defaultDataMaxRows / maxDataMaxRows). */
+#define DATA_DEFAULT_MAX_ROWS 1000
+#define DATA_MAX_MAX_ROWS 1000000
+/* Most parameters accepted. */
+#define DATA_MAX_PARAMS 65535
+
+static int64_t data_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- cells → JSON ----------------------------------------------------- */
+
+static const char *data_type_name(int32_t t) {
+  switch (t) {
+    case MCPK_TYPE_NULL: return "null";
+    case MCPK_TYPE_BOOL: return "bool";
+    case MCPK_TYPE_INT64: return "int64";
+    case MCPK_TYPE_DOUBLE: return "double";
+    case MCPK_TYPE_BYTES: return "bytes";
+    default: return "text";
+  }
+}
+
+static json_t *data_base64(const unsigned char *s, size_t n) {
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t outlen = 4 * ((n + 2) / 3);
+  char *o = malloc(outlen + 1);
+  if (!o) return NULL;
+  size_t j = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
+    o[j++] = tbl[(v >> 18) & 63];
+    o[j++] = tbl[(v >> 12) & 63];
+    o[j++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+    o[j++] = i + 2 < n ? tbl[v & 63] : '=';
+  }
+  json_t *r = json_stringn(o, j);
+  free(o);
+  return r;
+}
+
+/* Text that is not valid UTF-8 keeps its valid parts; each bad byte becomes U+FFFD. */
+static json_t *data_text(const char *s, size_t n) {
+  json_t *r = json_stringn(s, n);
+  if (r) return r;
+  mi_buf b = {0};
+  mi_put(&b, "", 0);
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    int ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; k++) ok = ((unsigned char)s[i + k] >> 6) == 2;
+    if (ok && len > 1) { /* reject overlong forms and surrogates via jansson */
+      json_t *probe = json_stringn(s + i, len);
+      ok = probe != NULL;
+      json_decref(probe);
+    }
+    if (ok && !(len == 1 && c == 0)) { mi_put(&b, s + i, len); i += len; }
+    else { mi_put(&b, "\xEF\xBF\xBD", 3); i++; }
+  }
+  r = b.failed ? NULL : json_stringn(b.data, b.len);
+  free(b.data);
+  return r;
+}
+
+static json_t *data_cell(const mcpk_value *v) {
+  switch (v->type) {
+    case MCPK_TYPE_NULL: return json_null();
+    case MCPK_TYPE_BOOL: return json_boolean(v->v.b != 0);
+    case MCPK_TYPE_INT64: return json_integer((json_int_t)v->v.i);
+    case MCPK_TYPE_DOUBLE: return isfinite(v->v.d) ? json_real(v->v.d) : json_null();
+    case MCPK_TYPE_BYTES: return data_base64((const unsigned char *)v->v.s.data, v->v.s.length);
+    case MCPK_TYPE_TEXT: return data_text(v->v.s.data ? v->v.s.data : "", v->v.s.data ? v->v.s.length : 0);
+    default: return json_null();
+  }
+}
+
+/* ---- the row sink ----------------------------------------------------- */
+
+typedef struct {
+  const mcpk_invocation *inv;
+  int64_t max_rows;
+  json_t *columns;      /* [{name, type, db_type?}] */
+  json_t *rows;         /* [[…]] */
+  int truncated;
+  int64_t rows_affected; /* -1: unknown */
+  int ended;
+  int no_memory;
+} data_sink;
+
+static mcpk_status data_sink_columns(void *sd, const mcpk_column *cols, size_t count) {
+  data_sink *s = sd;
+  if (mi_cancelled(s->inv)) return MCPK_STATUS_CANCELLED;
+  json_array_clear(s->columns);
+  for (size_t i = 0; i < count; i++) {
+    json_t *c = json_object();
+    json_t *name = data_text(cols[i].name ? cols[i].name : "", cols[i].name ? strlen(cols[i].name) : 0);
+    if (!c || !name) { json_decref(c); json_decref(name); s->no_memory = 1; return MCPK_STATUS_NO_MEMORY; }
+    json_object_set_new(c, "name", name);
+    json_object_set_new(c, "type", json_string(data_type_name(cols[i].type)));
+    if (cols[i].type_name) json_object_set_new(c, "db_type", data_text(cols[i].type_name, strlen(cols[i].type_name)));
+    json_array_append_new(s->columns, c);
+  }
+  return MCPK_STATUS_OK;
+}
+
+static mcpk_status data_sink_row(void *sd, const mcpk_value *cells, size_t count) {
+  data_sink *s = sd;
+  if (mi_cancelled(s->inv)) return MCPK_STATUS_CANCELLED;
+  /* The connector enforces max_rows; a row beyond it only marks truncation. */
+  if (s->max_rows >= 0 && (int64_t)json_array_size(s->rows) >= s->max_rows) { s->truncated = 1; return MCPK_STATUS_OK; }
+  json_t *row = json_array();
+  if (!row) { s->no_memory = 1; return MCPK_STATUS_NO_MEMORY; }
+  for (size_t i = 0; i < count; i++) {
+    json_t *c = data_cell(&cells[i]);
+    if (!c) { json_decref(row); s->no_memory = 1; return MCPK_STATUS_NO_MEMORY; }
+    json_array_append_new(row, c);
+  }
+  json_array_append_new(s->rows, row);
+  return MCPK_STATUS_OK;
+}
+
+static mcpk_status data_sink_end(void *sd, int32_t truncated, int64_t rows_affected) {
+  data_sink *s = sd;
+  s->truncated = s->truncated || truncated != 0;
+  s->rows_affected = rows_affected;
+  s->ended = 1;
+  return MCPK_STATUS_OK;
+}
+
+/* ---- parameters ------------------------------------------------------- */
+
+/* Fills `out[i]` from the rendered JSON values (borrowed from `params`, which
+ * must outlive the query). Objects and arrays become their JSON text, kept
+ * alive in `texts`. */
+static void data_values(json_t *params, json_t *texts, mcpk_value *out) {
+  size_t i;
+  json_t *p;
+  json_array_foreach(params, i, p) {
+    mcpk_value *v = &out[i];
+    memset(v, 0, sizeof *v);
+    if (json_is_null(p)) v->type = MCPK_TYPE_NULL;
+    else if (json_is_boolean(p)) { v->type = MCPK_TYPE_BOOL; v->v.b = json_is_true(p); }
+    else if (json_is_integer(p)) { v->type = MCPK_TYPE_INT64; v->v.i = (int64_t)json_integer_value(p); }
+    else if (json_is_real(p)) { v->type = MCPK_TYPE_DOUBLE; v->v.d = json_real_value(p); }
+    else if (json_is_string(p)) { v->type = MCPK_TYPE_TEXT; v->v.s.data = json_string_value(p); v->v.s.length = json_string_length(p); }
+    else {
+      char *t = json_dumps(p, JSON_COMPACT);
+      json_t *js = t ? json_string(t) : json_string("null");
+      free(t);
+      json_array_append_new(texts, js);
+      v->type = MCPK_TYPE_TEXT;
+      v->v.s.data = json_string_value(js);
+      v->v.s.length = json_string_length(js);
+    }
+  }
+}
+
+/* ---- invoke ----------------------------------------------------------- */
+
+static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_invocation *inv, mcpk_string *out, mcpk_error *err) {
+  const char *connection = mi_str(config, "connection");
+  if (!connection || !*connection) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "connection: the Data component names no connection");
+  const char *raw = mi_str(config, "query");
+  if (!raw) raw = mi_str(config, "sql");
+  if (!raw || !*raw) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "query: the Data component has no SQL query");
+  int bad = 0;
+  long long max_rows = mi_int(config, "maxRows", DATA_DEFAULT_MAX_ROWS, &bad);
+  if (bad || max_rows < 1 || max_rows > DATA_MAX_MAX_ROWS)
+    return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "maxRows: must be an integer from 1 to %d", DATA_MAX_MAX_ROWS);
+
+  char msg[MI_MAX_MESSAGE];
+  json_t *sqlv = mi_render(raw, inputs, msg, sizeof msg);
+  if (!sqlv) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "query: %s", msg);
+  char *sql = json_is_string(sqlv) ? strdup(json_string_value(sqlv)) : json_dumps(sqlv, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(sqlv);
+  if (!sql) return mi_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory");
+
+  /* The config's params; when it has none (absent, null or the catalogue's default []), the `params` input. */
+  json_t *given = json_object_get(config, "params");
+  if (!given || json_is_null(given) || (json_is_array(given) && json_array_size(given) == 0))
+    given = json_is_array(json_object_get(inputs, "params")) ? json_object_get(inputs, "params") : given;
+  if (given && json_is_null(given)) given = NULL;
+  if (given && !json_is_array(given)) { free(sql); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: must be an array of positional parameters"); }
+  json_t *params = given ? mi_render_value(given, inputs, msg, sizeof msg) : json_array();
+  if (!params) { free(sql); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: %s", msg); }
+  size_t count = json_array_size(params);
+  if (count > DATA_MAX_PARAMS) { free(sql); json_decref(params); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: more than %d parameters", DATA_MAX_PARAMS); }
+  json_t *texts = json_array();
+  mcpk_value *values = calloc(count ? count : 1, sizeof *values);
+  char *params_json = json_dumps(params, JSON_COMPACT);
+  mcpk_status st = MCPK_STATUS_OK;
+  if (!texts || !values || !params_json) { st = mi_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory"); goto done; }
+  data_values(params, texts, values);
+
+  snprintf(msg, sizeof msg, "query on '%.200s' (max %lld rows)", connection, max_rows);
+  if (mi_log(inv, "kernel", msg) == MCPK_STATUS_CANCELLED || mi_cancelled(inv)) { st = mi_fail(err, MCPK_STATUS_CANCELLED, "cancelled"); goto done; }
+
+  mcpk_query q;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  q.sql = sql;
+  q.params_json = params_json;
+  q.params = values;
+  q.param_count = count;
+  q.max_rows = max_rows;
+  q.timeout_ms = 0;
+  data_sink s = {inv, max_rows, json_array(), json_array(), 0, -1, 0, 0};
+  mcpk_row_sink sink = {sizeof sink, &s, data_sink_columns, data_sink_row, data_sink_end};
+  if (!s.columns || !s.rows) { json_decref(s.columns); json_decref(s.rows); st = mi_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory"); goto done; }
+  int64_t start = data_now_ms();
+  mcpk_error qe = {0};
+  st = inv->query(inv->host_data, connection, &q, &sink, &qe);
+  int64_t elapsed = data_now_ms() - start;
+  if (mi_cancelled(inv)) st = MCPK_STATUS_CANCELLED; /* whatever the interrupted statement reported */
+  if (st != MCPK_STATUS_OK) {
+    json_decref(s.columns);
+    json_decref(s.rows);
+    if (st == MCPK_STATUS_CANCELLED) {
+      if (qe.release) qe.release(&qe);
+      st = mi_fail(err, st, "cancelled: the query on '%.200s' was stopped", connection);
+    } else {
+      snprintf(msg, sizeof msg, "query on '%.200s'", connection);
+      st = mi_fail_from(err, st, &qe, msg);
+    }
+    goto done;
+  }
+  if (qe.release) qe.release(&qe);
+  size_t n = json_array_size(s.rows);
+  json_t *res = json_object();
+  json_object_set_new(res, "columns", s.columns);
+  json_object_set_new(res, "rows", s.rows);
+  json_object_set_new(res, "truncated", json_boolean(s.truncated));
+  json_object_set_new(res, "row_count", json_integer((json_int_t)n));
+  if (s.rows_affected >= 0) json_object_set_new(res, "rows_affected", json_integer((json_int_t)s.rows_affected));
+  json_object_set_new(res, "elapsed_ms", json_integer((json_int_t)elapsed));
+  snprintf(msg, sizeof msg, "%zu rows%s", n, s.truncated ? " (truncated)" : "");
+  mi_progress(inv, 1, msg);
+  st = mi_result(res, out, err);
+  json_decref(res);
+done:
+  free(sql);
+  free(params_json);
+  free(values);
+  json_decref(texts);
+  json_decref(params);
+  return st;
+}
+
+static mcpk_status data_invoke(void *data, const mcpk_step *step, const mcpk_invocation *inv, mcpk_string *out,
+                               mcpk_error *err) {
+  (void)data;
+  if (inv->struct_size < MCPK_INVOCATION_SIZE_1_0_0 || !inv->query)
+    return mi_fail(err, MCPK_STATUS_NOT_IMPLEMENTED, "the host offers no query callback");
+  json_t *config, *inputs;
+  mcpk_status st = mi_parse_step(step, &config, &inputs, err);
+  if (st != MCPK_STATUS_OK) return st;
+  st = data_run(config, inputs, inv, out, err);
+  json_decref(config);
+  json_decref(inputs);
+  return st;
+}
+
+MI_DEFINE_PLUGIN("data", "Data steps in-process: SQL through a declared connection, rows as the result", types, data_invoke)

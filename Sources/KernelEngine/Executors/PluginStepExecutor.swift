@@ -1,0 +1,161 @@
+import Glibc
+import KernelCore
+import KernelLoop
+import KernelPlugins
+import KernelSandbox
+
+/// Runs one component type through whichever executor plugin serves it when the
+/// attempt starts, holding an `ExecutorLease` until the attempt is over.
+///
+/// * A table with `plan` runs as a sandboxed process (`ProcessStepRuntime`:
+///   requirements venv, esbuild cache, service health, sandbox, `finish`).
+/// * Otherwise `invoke` runs on a dedicated plugin thread per attempt, with a
+///   `StepInvocationBridge` for events, cancellation, queries and op calls. A plugin
+///   that does not return within `abandonGraceMilliseconds` of a stop is abandoned:
+///   the step ends (failed), its later events are dropped, and the thread keeps its
+///   lease (the library stays loaded) until it finally returns.
+@KernelActor
+public final class PluginStepExecutor: StepExecutor {
+    /// How long a stopped `invoke` may take to return before the step ends without it.
+    public static let abandonGraceMilliseconds: UInt64 = 5_000
+
+    public let types: [ComponentType]
+    let host: PluginHost
+    let runtime: ProcessStepRuntime
+    let services: @KernelActor () -> PluginStepServices
+
+    init(type: ComponentType, host: PluginHost, runtime: ProcessStepRuntime, services: @escaping @KernelActor () -> PluginStepServices) {
+        types = [type]
+        self.host = host
+        self.runtime = runtime
+        self.services = services
+    }
+
+    public func run(_ inv: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome {
+        guard let lease = host.executor(forType: inv.type.rawValue) else {
+            return .failed("no executor plugin serves component type '\(inv.type.rawValue)'")
+        }
+        if lease.canPlan {
+            defer { lease.release() }
+            return await runProcess(inv, lease: lease, events: events, cancellation: cancellation)
+        }
+        if lease.canInvoke { return await runInvoke(inv, lease: lease, events: events, cancellation: cancellation) }
+        lease.release()
+        return .failed("executor plugin \(lease.plugin) can neither plan nor invoke here")
+    }
+
+    // MARK: plan / finish
+
+    private func runProcess(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
+                            cancellation: StepCancellation) async -> AttemptOutcome {
+        let artifactDir = inv.artifactDirectory
+        let query = services().processQuery
+        let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
+                                 runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
+                                 onEvent: { e in
+                                     if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
+                                     StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)
+                                 },
+                                 onQuery: query.map { q in { request in try await q(inv, request) } })
+        var revoked: String?
+        cancellation.onStop { [weak step] _ in step?.cancel() }
+        lease.onRevoke { [weak step] why in
+            revoked = why
+            step?.cancel()
+        }
+        let c = await step.completed()
+        if let revoked { return .failed(revoked) }
+        switch c.result {
+        case .success(let v):
+            return .succeeded(v)
+        case .failure(let e):
+            if c.outcome?.termination == .timedOut { return .timedOut("timed out (sandbox wall-clock limit)") }
+            return .failed(e.message)
+        }
+    }
+
+    // MARK: invoke
+
+    private func runInvoke(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
+                           cancellation: StepCancellation) async -> AttemptOutcome {
+        let services = self.services()
+        do {
+            try RunEngine.makeDirectories(inv.workDirectory)
+        } catch {
+            lease.release()
+            return .failed("cannot prepare the work directory: \(error)")
+        }
+        guard ArtifactNames.writeFile(inv.workDirectory + "/inputs.json", Array(inv.inputs.serialized().utf8)) else {
+            lease.release()
+            return .failed("cannot write \(inv.workDirectory)/inputs.json")
+        }
+        var secrets: JSON?
+        if let resolve = services.secrets {
+            do { secrets = try await resolve(inv) } catch {
+                lease.release()
+                return .failed("secrets: " + ((error as? KernelError)?.message ?? "\(error)"))
+            }
+        }
+        let step = ExecutorStep(componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
+                              workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
+                              secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
+        let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
+        let race = AttemptRace()
+        let thread = WorkerThread(name: "mcpk-invoke-\(lease.plugin)")
+        let plugin = lease.plugin
+        var revoked: String?
+        func stopped() {
+            bridge.cancel()
+            Task { @KernelActor in
+                try? await Task.sleep(nanoseconds: PluginStepExecutor.abandonGraceMilliseconds * 1_000_000)
+                guard !race.isFinished else { return }
+                bridge.abandon()
+                race.finish(.failed(revoked ?? "executor plugin \(plugin) did not stop within \(PluginStepExecutor.abandonGraceMilliseconds) ms of cancellation; the step was abandoned"))
+            }
+        }
+        cancellation.onStop { _ in stopped() }
+        lease.onRevoke { why in
+            revoked = why
+            stopped()
+        }
+        Task { @KernelActor in
+            let result: Result<JSON, Error>
+            do { result = .success(try await thread.run { try lease.invoke(step, callbacks: bridge) }) } catch { result = .failure(error) }
+            thread.stop()
+            lease.release()
+            if let revoked { race.finish(.failed(revoked)); return }
+            switch result {
+            case .success(let v):
+                race.finish(.succeeded(v))
+            case .failure(let f as PluginFailure):
+                race.finish(f.status == .timeout ? .timedOut(f.message) : .failed(f.message))
+            case .failure(let e as KernelError):
+                race.finish(.failed("\(e)"))  // "unavailable: plugin host process was killed by signal 11 …"
+            case .failure(let e):
+                race.finish(.failed("\(e)"))
+            }
+        }
+        return await race.outcome()
+    }
+}
+
+/// The first of "the plugin returned" and "the grace after a stop ran out".
+@KernelActor
+final class AttemptRace {
+    private var result: AttemptOutcome?
+    private var waiter: CheckedContinuation<AttemptOutcome, Never>?
+
+    var isFinished: Bool { result != nil }
+
+    func finish(_ r: AttemptOutcome) {
+        guard result == nil else { return }
+        result = r
+        waiter?.resume(returning: r)
+        waiter = nil
+    }
+
+    func outcome() async -> AttemptOutcome {
+        if let result { return result }
+        return await withCheckedContinuation { waiter = $0 }
+    }
+}

@@ -1,0 +1,20 @@
+import KernelCore
+import KernelLoop
+import KernelPlugins
+import KernelSandbox
+
+/// What the kernel lends executor plugins' steps: connections, extra operations,
+/// secrets. Each is nil when the kernel has no such service (the callback then
+/// answers `unavailable`).
+public struct PluginStepServices {
+    /// Runs SQL through a stored connection (name or id).
+    public var query: (@KernelActor @Sendable (String, QueryRequest) async throws -> QueryResult)?
+    /// `plugin.call` (libffi).
+    public var callOp: (@KernelActor @Sendable (String, String, [JSON]) async throws -> JSON)?
+    /// `{name: plaintext}` of the secrets a step's component references, or nil.
+    public var secrets: (@KernelActor (StepInvocation) async throws -> JSON?)?
+    /// Answers a process step's `query` on fd 4 (the sandbox refuses undeclared connections).
+    public var processQuery: (@KernelActor (StepInvocation, StepQuery) async throws -> JSON)?
+
+    public init() {}
+}

@@ -1,0 +1,30 @@
+import KernelCore
+import KernelLoop
+import KernelSandbox
+
+/// Sandbox step events → run events, for every process-based executor.
+@KernelActor
+public enum StepEventForwarding {
+    /// Artifacts are copied from the work dir into the run's artifact dir.
+    public static func forward(_ e: StepEvent, to sink: StepEventSink, artifactDirectory: String) {
+        switch e {
+        case .log(let stream, let line): sink.log(line, stream: stream)
+        case .progress(let f, let m): sink.progress(f, message: m)
+        case .resultPreview(let v): sink.resultPreview(v)
+        case .result: break  // the final result comes with the outcome
+        case .artifact(let a): keepArtifact(name: a.name, path: a.path, mime: a.mime, to: sink, artifactDirectory: artifactDirectory)
+        case .truncated(let stream): sink.log("\(stream) truncated: output cap reached", stream: "kernel")
+        case .error: break  // carried by the outcome
+        }
+    }
+
+    /// Copies `path` into `<artifactDirectory>/<name>` and reports it (or logs why not).
+    public static func keepArtifact(name: String, path: String, mime: String, to sink: StepEventSink, artifactDirectory: String) {
+        guard ArtifactNames.isValid(name), let bytes = ArtifactNames.readFile(path, limit: EngineLimits.maxArtifactBytes),
+              ArtifactNames.writeFile(artifactDirectory + "/" + name, bytes) else {
+            sink.log("artifact '\(name)' could not be kept", stream: "kernel")
+            return
+        }
+        sink.artifact(name: name, path: artifactDirectory + "/" + name, mime: mime)
+    }
+}
