@@ -88,6 +88,15 @@ import Testing
             return "http://127.0.0.1:\(port)/\(name)/.git"
         }
 
+        /// Tags the current commit of `name` as `tag`, then commits the removal of `remove` on main.
+        func tagThenRemove(_ name: String, tag: String, remove: String) throws {
+            let dir = root + "/" + name
+            try git(dir, ["tag", tag])
+            try git(dir, ["rm", "-q", remove])
+            try git(dir, ["-c", "user.name=mcpk-test", "-c", "user.email=test@mcpk.invalid", "commit", "-q", "-m", "remove \(remove)"])
+            try git(dir, ["update-server-info"])
+        }
+
         private func git(_ dir: String, _ args: [String]) throws {
             let (rc, _, err) = try KernelProcess.run("/usr/bin/git", args, cwd: dir)
             guard rc == 0 else { throw KernelError.internal("git \(args.joined(separator: " ")): \(err)") }
@@ -190,7 +199,9 @@ import Testing
         // A symlink in the repository pointing out of it is refused as the entry script.
         let server = try GitHTTPServer()
         let url = try server.repository("tricky", files: ["app.py": "import streamlit as st\n"],
-                                        symlinks: ["escape.py": "/etc/passwd", "up.py": "../../../../../../../../../../../../etc/passwd"])
+                                        symlinks: ["escape.py": "/etc/passwd", "up.py": "../../../../../../../../../../../../etc/passwd",
+                                                   "old.py": "/etc/passwd"])
+        try server.tagThenRemove("tricky", tag: "v1", remove: "old.py")
         try f.component("escape", ["type": "Streamlit App", "gitRepoUrl": .string(url), "mainScriptPath": "escape.py"])
         try f.component("up", ["type": "Streamlit App", "gitRepoUrl": .string(url), "mainScriptPath": "up.py"])
         try f.component("missing", ["type": "Streamlit App", "gitRepoUrl": .string(url), "mainScriptPath": "nope.py"])
@@ -205,6 +216,19 @@ import Testing
         let missing = try f.wait(try f.run("missing"), timeout: 120)
         #expect(missing["status"] == "failed")
         #expect(Self.step(missing, "a")?["error"]?.stringValue?.contains("mainScriptPath 'nope.py': no such file") == true, "\(missing)")
+
+        // gitRef picks the tree: old.py exists at tag v1 only (and is refused there as an escape).
+        try f.component("at-v1", ["type": "Streamlit App", "gitRepoUrl": .string(url), "gitRef": "v1", "mainScriptPath": "old.py"])
+        try f.component("at-main", ["type": "Streamlit App", "gitRepoUrl": .string(url), "mainScriptPath": "old.py"])
+        try f.component("no-branch", ["type": "Streamlit App", "gitRepoUrl": .string(url), "gitRef": "no-such-branch"])
+        for (wf, message) in [("at-v1", "mainScriptPath 'old.py': resolves outside its root (symlink)"),
+                              ("at-main", "mainScriptPath 'old.py': no such file"),
+                              ("no-branch", "no-such-branch")] {
+            try f.workflow(wf, ["steps": [["id": "a", "component": .string(wf)]]])
+            let s = try f.wait(try f.run(wf), timeout: 120)
+            #expect(s["status"] == "failed")
+            #expect(Self.step(s, "a")?["error"]?.stringValue?.contains(message) == true, "\(wf): \(s)")
+        }
 
         // An unreachable repository fails the step with git's message, without the URL's password.
         let closed = GitHTTPServer.freePort()
