@@ -86,12 +86,18 @@ public final class ProcessStep {
         var sourceSeen = "", entrySeen = ""
         if let git = plan.gitSource {
             let checkout = try await runtime.git.ensure(url: git.url, ref: git.ref, onEvent: onEvent)
-            let entry = try SourceFiles.resolve(git.entry, inside: checkout.tree, field: "mainScriptPath").relative
+            // Resolved off the loop (realpath, a small read): the entry inside the checkout, its requirements.txt.
+            // The repository's requirements.txt only counts when the component sets none.
+            let tree = checkout.tree, wanted = git.entry, wantsOwn = requirements.isEmpty
+            let (entry, own) = try await runtime.probes.run {
+                (try SourceFiles.resolve(wanted, inside: tree, field: "mainScriptPath").relative,
+                 wantsOwn ? try GitCheckouts.repositoryRequirements(tree: tree) : nil)
+            }
             let mount = SandboxMount(source: checkout.tree, destination: SandboxLimits.sourceMount)
             mounts.append(mount)
             sourceSeen = sandbox.seenPath(of: mount)
             entrySeen = sourceSeen + "/" + entry
-            if requirements.isEmpty, let own = try GitCheckouts.repositoryRequirements(tree: checkout.tree), !own.isEmpty {
+            if let own, !own.isEmpty {
                 onEvent(.log(stream: "kernel", line: "using the repository's \(GitCheckouts.requirementsFile) (\(own.count) requirements)"))
                 requirements = own
             }

@@ -39,4 +39,26 @@ import Testing
         #expect(o.artifacts.first?.name == "out")
         #expect(o.artifacts.first?.path == o.workDirectory + "/out.txt")
     }
+
+    /// A git checkout is shown read-only at /mcpk/source and is the step's working directory;
+    /// the kernel home it lives in stays invisible.
+    @Test func readOnlySourceMountIsTheWorkingDirectory() async throws {
+        let f = await SandboxFixture()
+        defer { f.cleanup() }
+        let src = f.home + "/checkout"
+        #expect(ensureDirectory(src) && writeFile(src + "/hello.txt", "from the checkout\n"))
+        let mount = SandboxMount(source: src, destination: SandboxLimits.sourceMount)
+        let script = """
+        pwd; cat hello.txt
+        if touch new.txt 2>/dev/null; then echo writable; else echo read-only; fi
+        if [ -e "$KHOME" ]; then echo home-visible; else echo home-hidden; fi
+        """
+        let spec = StepSpec(runId: "r1", stepId: "mount", executable: "/bin/sh", arguments: ["-c", script],
+                            environment: ["KHOME": f.home], readOnlyMounts: [mount],
+                            workingDirectory: f.sandbox.seenPath(of: mount))
+        let o = try await f.run(spec)
+        #expect(o.succeeded, "\(o.failureSummary)")
+        #expect(f.stdout == [SandboxLimits.sourceMount, "from the checkout", "read-only", "home-hidden"])
+        #expect(!FileManagerLite.exists(src + "/new.txt"))
+    }
 }
