@@ -122,7 +122,7 @@ public final class GitCheckouts {
         }
         sequence += 1
         let partial = dir + ".partial-\(getpid())-\(sequence)"
-        removeTree(partial)
+        removeStalePartials(of: dir)
         guard ensureDirectory(dir.parent), ensureDirectory(partial, mode: 0o700) else {
             throw KernelError.internal("cannot create \(partial)")
         }
@@ -161,5 +161,21 @@ public final class GitCheckouts {
             throw KernelError.internal("git clone of \(SourceReference.redactingCredentials(url)) left no checkout")
         }
         return Checkout(tree: ready.tree, commit: ready.commit, cloned: true)
+    }
+
+    /// Removes `<dir>.partial-*` left by a kernel that died mid-clone (one kernel per home holds
+    /// the lock and `cloning` dedupes within it, so none of them is in use).
+    private func removeStalePartials(of dir: String) {
+        let prefix = String(dir.split(separator: "/").last ?? "") + ".partial-"
+        guard let d = opendir(dir.parent) else { return }
+        var stale: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix(prefix) { stale.append(dir.parent + "/" + name) }
+        }
+        closedir(d)
+        for p in stale { removeTree(p) }
     }
 }

@@ -142,6 +142,11 @@ import Testing
         try f.component("dash", ["type": "Streamlit App", "gitRepoUrl": .string(url)])
         try f.workflow("dash", ["steps": [["id": "app", "component": "dash"]]])
 
+        // The cache entry of this URL; a partial clone left by a kernel that died is cleared.
+        let entry = f.kernel.home + "/cache/git/" + SHA256.hex("git-checkout-v1\n" + url + "\n")
+        let stale = entry + ".partial-999999-1"
+        try FileManager.default.createDirectory(atPath: stale + "/tree", withIntermediateDirectories: true)
+
         let first = try f.run("dash")
         let firstURL = try Self.serviceURL(f, first)
         let recent = (try? f.events(first).suffix(15)) ?? []
@@ -159,6 +164,9 @@ import Testing
         #expect(lines.contains { $0.contains("requirements.txt (1 requirements)") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("installing requirements into") }, "\(lines)")
         let fetched = server.requests()
+        #expect(FileManager.default.fileExists(atPath: entry + "/tree/app.py"))
+        #expect(!FileManager.default.fileExists(atPath: entry + "/tree/.git"), ".git is removed from the checkout")
+        #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(fetched.contains { $0.contains("GET /dashboard/.git/info/refs") }, "\(fetched)")
         _ = try f.kernel.call("run.cancel", ["id": .string(first)])
         #expect(try f.wait(first, timeout: 60)["status"] == "cancelled")
