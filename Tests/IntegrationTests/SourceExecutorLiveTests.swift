@@ -67,6 +67,8 @@ import Testing
             // SIGKILL: a child spawned from a test thread may inherit a mask that blocks SIGTERM.
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            // git-daemon itself (not the `git` wrapper, whose exit would orphan it); Foundation reaps it.
+            if let daemon { kill(daemon.processIdentifier, SIGKILL) }
             try? FileManager.default.removeItem(atPath: root)
             try? FileManager.default.removeItem(atPath: logPath)
         }
@@ -101,6 +103,26 @@ import Testing
             let (rc, _, err) = try KernelProcess.run("/usr/bin/git", args, cwd: dir)
             guard rc == 0 else { throw KernelError.internal("git \(args.joined(separator: " ")): \(err)") }
         }
+
+        /// Serves the same repositories over git:// with `git daemon` (smart protocol: shallow clones work)
+        /// until `stop` is called; returns the base URL.
+        func startGitDaemon() throws -> String {
+            let p = GitHTTPServer.freePort()
+            let d = Foundation.Process()
+            d.executableURL = URL(fileURLWithPath: "/usr/lib/git-core/git-daemon")
+            d.arguments = ["--reuseaddr", "--export-all", "--base-path=" + root, "--listen=127.0.0.1", "--port=\(p)", root]
+            d.standardOutput = FileHandle.nullDevice
+            d.standardError = FileHandle.nullDevice
+            try d.run()
+            daemon = d
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                if (try? KernelProcess.run("/usr/bin/git", ["ls-remote", "git://127.0.0.1:\(p)/tricky"]).0) == 0 { return "git://127.0.0.1:\(p)" }
+                usleep(100_000)
+            }
+            throw KernelError.unavailable("git daemon did not start")
+        }
+        private var daemon: Foundation.Process?
 
         /// Requests the server answered (one log line each).
         func requests() -> [String] {
@@ -237,6 +259,18 @@ import Testing
             #expect(s["status"] == "failed")
             #expect(Self.step(s, "a")?["error"]?.stringValue?.contains(message) == true, "\(wf): \(s)")
         }
+
+        // git:// (smart protocol): a shallow clone, no dumb-HTTP fallback; the checkout is there (the escape is refused).
+        let gitURL = try server.startGitDaemon() + "/tricky"
+        try f.component("over-git", ["type": "Streamlit App", "gitRepoUrl": .string(gitURL), "gitRef": "v1", "mainScriptPath": "old.py"])
+        try f.workflow("over-git", ["steps": [["id": "a", "component": "over-git"]]])
+        let overGitRun = try f.run("over-git")
+        let overGit = try f.wait(overGitRun, timeout: 120)
+        #expect(Self.step(overGit, "a")?["error"]?.stringValue?.contains("mainScriptPath 'old.py': resolves outside its root (symlink)") == true,
+                "\(overGit)")
+        let overGitLines = try f.events(overGitRun).compactMap { $0["payload"]?["line"]?.stringValue }
+        #expect(overGitLines.contains { $0.hasPrefix("git: cloned \(gitURL) (v1) at ") }, "\(overGitLines)")
+        #expect(!overGitLines.contains { $0.contains("dumb HTTP") }, "\(overGitLines)")
 
         // An unreachable repository fails the step with git's message, without the URL's password.
         let closed = GitHTTPServer.freePort()
