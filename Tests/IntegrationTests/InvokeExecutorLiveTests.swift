@@ -130,7 +130,8 @@ import Testing
         #expect(q["undeclared"] == 10, "FORBIDDEN: \(q)")
         #expect(q["undeclared_message"]?.stringValue?.contains("not declared") == true)
 
-        // call_op reaches another plugin's extra operation through libffi.
+        // call_op reaches another plugin's extra operation through libffi (the testops fixture, loaded by path).
+        try k.loadTestOps()
         try f.component("ops", ["type": "Utility", "operation": "template", "template": "mode=call_op;"])
         try f.workflow("ops", ["steps": [["id": "o", "component": "ops"]]])
         let os = try f.wait(try f.run("ops"))
