@@ -28,8 +28,14 @@ public enum EngineLimits {
     public static let maxEventBatch = 5000
     /// Live events buffered for a subscriber still replaying history before it is dropped.
     public static let maxSubscriberBuffer = 100_000
-    /// Lease of a run claim; renewed every third of it.
+    /// Lease of a run claim; renewed every third of it (`MCPK_RUN_LEASE_MS` overrides).
     public static let leaseMilliseconds: Int64 = 30_000
+    /// Shortest lease `MCPK_RUN_LEASE_MS` accepts.
+    public static let minLeaseMilliseconds: Int64 = 1000
+    /// Lease renewals (and takeover sweeps) per lease period.
+    public static let leaseRenewalsPerLease: Int64 = 3
+    /// Runs taken over from dead kernels in one sweep at most (the rest wait for the next).
+    public static let maxTakeoversPerSweep = 16
     /// Steps in one workflow at most.
     public static let maxStepsPerWorkflow = 1000
     /// Largest artifact file kept from a step.

@@ -5,6 +5,19 @@ extension RunEngine {
     /// The message of a step that was running when the kernel died and has no attempts left.
     public static let interruptedMessage = "interrupted by kernel restart"
 
+    /// The message of a step that was running on a kernel whose lease expired (taken over).
+    public static func takeoverMessage(previousOwner: String) -> String {
+        "interrupted: kernel \(previousOwner) lost its lease"
+    }
+
+    /// How a run this engine did not start came to it.
+    enum Adoption: Equatable {
+        /// This kernel (same home → same owner id) held it before a restart or crash.
+        case restart
+        /// Another kernel held it and its lease expired.
+        case takeover(previousOwner: String)
+    }
+
     /// Picks up the runs this kernel (same home → same owner id) held when it stopped or
     /// crashed: finished steps keep their results, running steps are retried if they have
     /// attempts left (else failed "interrupted by kernel restart"), and the run continues with
@@ -12,21 +25,60 @@ extension RunEngine {
     func recover() async throws {
         let runs = try await store.recoverableRuns(owner: configuration.owner)
         for stored in runs.sorted(by: { $0.createdAt < $1.createdAt }) {
-            do { try await recoverRun(stored) } catch {
+            do {
+                guard let run = try await store.claimRun(id: stored.id, owner: configuration.owner,
+                                                         leaseMilliseconds: configuration.leaseMilliseconds) else { continue }
+                try await adopt(run, as: .restart)
+            } catch {
                 logger.error("run recovery failed", metadata: ["run": "\(stored.id)", "error": "\(error)"])
             }
         }
         pump()
     }
 
-    private func recoverRun(_ stored: WorkflowRun) async throws {
-        guard var run = try await store.claimRun(id: stored.id, owner: configuration.owner,
-                                                 leaseMilliseconds: configuration.leaseMilliseconds) else { return }
+    /// One takeover sweep: unfinished runs of OTHER kernels whose lease expired are claimed
+    /// (one atomic UPDATE per run; of several sweeping kernels exactly one wins, with the
+    /// `run.takeover` audit entry in the same transaction) and recovered like after a restart.
+    /// Skipped while this kernel's own lease may have lapsed (it cannot tell a dead peer
+    /// from its own lost connection).
+    func sweepExpiredRuns() async {
+        guard phase == .running, !sweeping, leaseHeld else { return }
+        sweeping = true
+        defer { sweeping = false }
+        let me = configuration.owner
+        let candidates: [WorkflowRun]
+        do { candidates = try await store.expiredRuns(excludingOwner: me, limit: EngineLimits.maxTakeoversPerSweep) } catch {
+            logger.warning("takeover sweep failed", metadata: ["error": "\(error)"])
+            return
+        }
+        for stored in candidates {
+            // Never take over a run this engine holds (nor one of our own id: recovery's job).
+            guard phase == .running, active[stored.id] == nil, let previous = stored.owner, previous != me else { continue }
+            let audit = ActionLog(id: Identifier.uuid(), at: .now(), actor: me, actionType: "run.takeover", entityType: "workflow_run",
+                                  entityID: stored.id,
+                                  details: ["previous_owner": .string(previous), "owner": .string(me),
+                                            "lease_expired_at": stored.leaseExpiresAt?.json ?? .null, "status": .string(stored.status.rawValue)])
+            do {
+                guard let run = try await store.takeOverRun(id: stored.id, from: previous, owner: me,
+                                                            leaseMilliseconds: configuration.leaseMilliseconds, audit: audit) else { continue }
+                takeoverCount += 1
+                try await adopt(run, as: .takeover(previousOwner: previous))
+            } catch {
+                logger.error("run takeover failed", metadata: ["run": "\(stored.id)", "previous_owner": "\(previous)", "error": "\(error)"])
+            }
+        }
+        pump()
+    }
+
+    /// Rebuilds a claimed run's state from the store and continues it: finished steps keep
+    /// their results, steps that were running are retried if attempts remain (else failed),
+    /// queued/retrying steps are queued again. Steps start through `pump` (kernel-wide limit).
+    private func adopt(_ claimed: WorkflowRun, as adoption: Adoption) async throws {
+        var run = claimed
         let (_, wv) = try await catalog.workflow(run.workflowID, version: run.workflowVersion)
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
         let rows = try await store.stepRuns(runID: run.id)
         let lastSeq = try await store.lastEventSeq(runID: run.id)
-        journal.setLastSeq(run.id, lastSeq)
         var states: [String: StepState] = [:]
         for step in plan.steps {
             guard let pin = run.pinned[step.id], let cid = pin["component"]?.stringValue, let v = pin["version"]?.intValue else {
@@ -38,18 +90,29 @@ extension RunEngine {
             states[step.id] = StepState(definition: step, componentID: cid, componentVersion: Int(v), type: cv.type,
                                         config: cv.config, attempts: attempts)
         }
+        // Nothing suspends from here on: the run is registered and its events seq'd atomically.
+        guard active[run.id] == nil else { return }
+        journal.setLastSeq(run.id, lastSeq)
         let active = ActiveRun(run: run, plan: plan, steps: states)
         self.active[run.id] = active
-        journal.emit(run.id, .log, ["stream": "kernel", "line": .string("run recovered by kernel \(configuration.owner) after restart")])
+        let message: String
+        switch adoption {
+        case .restart:
+            message = RunEngine.interruptedMessage
+            journal.emit(run.id, .log, ["stream": "kernel", "line": .string("run recovered by kernel \(configuration.owner) after restart")])
+        case .takeover(let previous):
+            message = RunEngine.takeoverMessage(previousOwner: previous)
+            journal.emit(run.id, .log, ["stream": "kernel",
+                                        "line": .string("run taken over by kernel \(configuration.owner) from kernel \(previous) (lease expired)"),
+                                        "previous_owner": .string(previous), "owner": .string(configuration.owner)])
+        }
         for s in active.orderedSteps {
             switch s.status {
             case .running:
-                let message = RunEngine.interruptedMessage
+                journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                 if s.current.attempt < s.definition.retries.maxAttempts {
-                    journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     failOrRetry(active, s, message: message, timedOut: false)
                 } else {
-                    journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     moveStep(active, s, to: .failed, error: message)
                     stepFailedFinally(active, s, message: message, timedOut: false)
                 }
@@ -69,6 +132,28 @@ extension RunEngine {
         } else {
             run = active.run
         }
-        logger.info("run recovered", metadata: ["run": "\(run.id)", "status": "\(run.status.rawValue)", "last_seq": "\(lastSeq)"])
+        logger.info(adoption == .restart ? "run recovered" : "run taken over",
+                    metadata: ["run": "\(run.id)", "status": "\(run.status.rawValue)", "last_seq": "\(lastSeq)"])
+    }
+
+    /// After this kernel's lease lapsed (renewals failing) and renewals work again: runs another
+    /// kernel took over meanwhile are dropped here (their steps stopped, nothing more written).
+    func dropLostRuns() async {
+        for (id, run) in active {
+            guard let stored = try? await store.run(id), let owner = stored.owner, owner != configuration.owner else { continue }
+            guard self.active[id] === run else { continue }
+            logger.error("run lost to another kernel while this kernel's lease lapsed; dropping it",
+                         metadata: ["run": "\(id)", "owner": "\(owner)"])
+            for s in run.steps.values {
+                s.backoffTimer?.close(); s.backoffTimer = nil
+                s.timeoutTimer?.close(); s.timeoutTimer = nil
+                s.cancellation?.stop(.shutdown)
+            }
+            ready.removeAll { $0.0 == id }
+            waiting.removeAll { $0 == id }
+            journal.forget(id)
+            self.active[id] = nil
+            if let ws = idleWaiters.removeValue(forKey: id) { for w in ws { w.resume() } }
+        }
     }
 }

@@ -26,8 +26,14 @@ extension RunEngine {
         for run in active.values where run.run.status == .running && run.stopping == .none {
             advance(run)
         }
-        // 3. dispatch.
-        while runningSteps < configuration.maxConcurrentSteps, !ready.isEmpty {
+        // 3. dispatch, unless this kernel's leases may have expired (another kernel may be
+        // taking its runs over): ready steps wait for the next successful renewal.
+        let mayStart = leaseHeld
+        if !mayStart, !ready.isEmpty, !leaseLapsed {
+            leaseLapsed = true
+            logger.error("this kernel's run leases may have expired: no new steps start until a renewal succeeds")
+        }
+        while mayStart, runningSteps < configuration.maxConcurrentSteps, !ready.isEmpty {
             let (runID, stepID) = ready.removeFirst()
             guard let run = active[runID], let step = run.steps[stepID], step.status == .queued, run.stopping == .none else { continue }
             startAttempt(run, step)

@@ -53,6 +53,15 @@ public final class RunEngine {
     var ready: [(EntityID, String)] = []
     var runningSteps = 0
     var leaseTimer: Timer?
+    /// Monotonic ms at which the last successful lease renewal (or start) was issued: the
+    /// leases of this kernel's runs last at least until this + `leaseMilliseconds`.
+    var lastRenewalAt: Double = 0
+    /// The lease lapsed (renewals failing); on the next successful renewal lost runs are dropped.
+    var leaseLapsed = false
+    /// A takeover sweep is in progress (the timer does not start a second one).
+    var sweeping = false
+    /// Runs this engine took over from kernels whose lease expired.
+    public internal(set) var takeoverCount = 0
     var idleWaiters: [EntityID: [CheckedContinuation<Void, Never>]] = [:]
     /// Per-phase timings of finished attempts, for the benchmark (ms).
     public internal(set) var timings = EngineTimings()
@@ -71,19 +80,47 @@ public final class RunEngine {
     public func start() async throws {
         guard phase == .created else { return }
         phase = .running
+        lastRenewalAt = monotonicMilliseconds()
         try await recover()
         let t = try Timer(loop: KernelRuntime.loop)
-        let every = UInt64(max(1000, configuration.leaseMilliseconds / 3))
+        let every = UInt64(max(1, configuration.leaseMilliseconds / EngineLimits.leaseRenewalsPerLease))
         t.start(timeoutMs: every, repeatMs: every) { [weak self] in
             KernelActor.assumeIsolated {
                 guard let self else { return }
-                Task { @KernelActor in
-                    do { try await self.store.renewLeases(owner: self.configuration.owner, leaseMilliseconds: self.configuration.leaseMilliseconds) }
-                    catch { self.logger.warning("lease renewal failed", metadata: ["error": "\(error)"]) }
-                }
+                Task { @KernelActor in await self.leaseTick() }
             }
         }
         leaseTimer = t
+    }
+
+    /// Every lease/3: renew this kernel's leases, then sweep for runs of dead kernels.
+    func leaseTick() async {
+        guard phase == .running else { return }
+        let issuedAt = monotonicMilliseconds()
+        do {
+            try await store.renewLeases(owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds)
+            lastRenewalAt = issuedAt
+            if leaseLapsed {
+                leaseLapsed = false
+                logger.warning("lease renewal works again; checking for runs taken over meanwhile")
+                await dropLostRuns()
+            }
+            pump()
+        } catch {
+            logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
+            if !leaseHeld && !leaseLapsed {
+                leaseLapsed = true
+                logger.error("this kernel's run leases may have expired: no new steps start until a renewal succeeds",
+                             metadata: ["lease_ms": "\(configuration.leaseMilliseconds)"])
+            }
+        }
+        await sweepExpiredRuns()
+    }
+
+    /// Whether the leases of this kernel's runs are known to be valid: the last successful
+    /// renewal was issued less than one lease ago.
+    var leaseHeld: Bool {
+        monotonicMilliseconds() - lastRenewalAt < Double(configuration.leaseMilliseconds)
     }
 
     /// Stops running steps (their runs stay `running` in the store and are recovered by the
@@ -200,6 +237,7 @@ public final class RunEngine {
     public var activeRunCount: Int { active.count }
     public var runningStepCount: Int { runningSteps }
     public var queuedRunCount: Int { waiting.count }
+    public var leaseLapsedNow: Bool { !leaseHeld }
 }
 
 func monotonicMilliseconds() -> Double {

@@ -96,6 +96,21 @@ public final class RunJournal {
                     persistedBatches += 1
                     publish(batch)
                 }
+            } catch let e as KernelError where e.kind == .conflict {
+                // Refused for good (another kernel took the run over; a seq already written by
+                // it): retrying cannot succeed. A batch of several runs is split so the other
+                // runs' events are still written; a single run's write is dropped.
+                if case .events(let batch) = write, Set(batch.map(\.runID)).count > 1 {
+                    var perRun: [EntityID: [RunEvent]] = [:]
+                    var order: [EntityID] = []
+                    for ev in batch {
+                        if perRun[ev.runID] == nil { order.append(ev.runID) }
+                        perRun[ev.runID, default: []].append(ev)
+                    }
+                    queue.insert(contentsOf: order.map { .events(perRun[$0] ?? []) }, at: 0)
+                } else {
+                    logger.error("run journal write refused; dropped", metadata: ["error": "\(e.message)"])
+                }
             } catch {
                 logger.error("run journal write failed; retrying", metadata: ["error": "\(error)"])
                 queue.insert(write, at: 0)

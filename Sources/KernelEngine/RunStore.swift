@@ -26,6 +26,12 @@ public protocol RunStore: AnyObject {
     func recoverableRuns(owner: String) async throws -> [WorkflowRun]
     /// Claims a run if free, already ours, or its lease expired; nil when another kernel holds it.
     func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun?
+    /// Unfinished runs held by another kernel whose lease expired, oldest first.
+    func expiredRuns(excludingOwner owner: String, limit: Int) async throws -> [WorkflowRun]
+    /// Takes a run over from `previousOwner` if its lease is still expired (atomic: one
+    /// kernel wins), with the audit entry in the same transaction; nil when it lost.
+    func takeOverRun(id: EntityID, from previousOwner: String, owner: String, leaseMilliseconds: Int64,
+                     audit: ActionLog?) async throws -> WorkflowRun?
     /// Extends the leases of every unfinished run `owner` holds.
     func renewLeases(owner: String, leaseMilliseconds: Int64) async throws
 }

@@ -48,6 +48,15 @@ public final class StoreRunStore: RunStore, EngineCatalog {
         try await store.claimRun(id: id, owner: owner, leaseMilliseconds: leaseMilliseconds)
     }
 
+    public func expiredRuns(excludingOwner owner: String, limit: Int) async throws -> [WorkflowRun] {
+        try await store.expiredRuns(excludingOwner: owner, limit: limit)
+    }
+
+    public func takeOverRun(id: EntityID, from previousOwner: String, owner: String, leaseMilliseconds: Int64,
+                            audit: ActionLog?) async throws -> WorkflowRun? {
+        try await store.takeOverRun(id: id, from: previousOwner, owner: owner, leaseMilliseconds: leaseMilliseconds, audit: audit)
+    }
+
     public func renewLeases(owner: String, leaseMilliseconds: Int64) async throws {
         _ = try await store.renewLeases(owner: owner, leaseMilliseconds: leaseMilliseconds)
     }

@@ -31,14 +31,25 @@ extension Kernel {
             }
             maxSteps = n
         }
+        var leaseMs = EngineLimits.leaseMilliseconds
+        if let raw = configuration.settings[Kernel.runLeaseVariable] {
+            guard let n = Int64(raw), n >= EngineLimits.minLeaseMilliseconds else {
+                throw KernelError.invalidParams(
+                    "\(Kernel.runLeaseVariable) must be an integer of at least \(EngineLimits.minLeaseMilliseconds) (got '\(raw)')")
+            }
+            leaseMs = n
+        }
         let engine = RunEngine(
-            configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps),
+            configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps,
+                                 leaseMilliseconds: leaseMs),
             store: adapter, catalog: adapter, executors: executors, logger: logger)
         try await engine.start()
         self.engine = engine
         addStatus("engine") { [weak engine] in
             guard let engine else { return .null }
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
+                    "lease_ms": .int(engine.configuration.leaseMilliseconds), "lease_lapsed": .bool(engine.leaseLapsedNow),
+                    "takeovers": JSON(engine.takeoverCount),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
                     "executors": .object(JSONObject(executors.routes.sorted { $0.key.rawValue < $1.key.rawValue }
@@ -51,6 +62,9 @@ extension Kernel {
             self?.engine = nil
         }
     }
+
+    /// Setting: lease of a run claim in ms (default `EngineLimits.leaseMilliseconds`).
+    static let runLeaseVariable = "MCPK_RUN_LEASE_MS"
 
     /// The engine or `unavailable`.
     public func requireEngine() throws -> RunEngine {

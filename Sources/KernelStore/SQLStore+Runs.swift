@@ -74,6 +74,42 @@ extension SQLStore {
         }
     }
 
+    public func expiredRuns(excludingOwner owner: String, limit: Int) async throws -> [WorkflowRun] {
+        let now = Timestamp.now().milliseconds
+        return try await database.read { db in
+            let rows = try await db.query(
+                """
+                SELECT \(SQLStore.runColumns) FROM workflow_runs
+                WHERE status IN ('queued', 'running') AND owner IS NOT NULL AND owner <> ?
+                  AND lease_expires_at IS NOT NULL AND lease_expires_at < ?
+                ORDER BY created_at, id LIMIT ?
+                """,
+                [.text(owner), .int(now), .int(Int64(max(1, limit)))])
+            return try rows.map(SQLStore.runRow)
+        }
+    }
+
+    public func takeOverRun(id: EntityID, from previousOwner: String, owner: String, leaseMilliseconds: Int64,
+                            audit: ActionLog?) async throws -> WorkflowRun? {
+        let now = Timestamp.now().milliseconds
+        return try await database.write { tx in
+            // The arbiter: one UPDATE that only matches while the previous owner still holds an
+            // expired lease. On PostgreSQL the row lock serialises rivals (the loser re-checks the
+            // WHERE against the winner's row and matches nothing); SQLite has one writer.
+            let rows = try await tx.query(
+                """
+                UPDATE workflow_runs SET owner = ?, lease_expires_at = ?
+                WHERE id = ? AND owner = ? AND owner <> ? AND status IN ('queued', 'running')
+                  AND lease_expires_at IS NOT NULL AND lease_expires_at < ?
+                RETURNING \(SQLStore.runColumns)
+                """,
+                [.text(owner), .int(now + leaseMilliseconds), .text(id), .text(previousOwner), .text(owner), .int(now)])
+            guard let row = rows.first else { return nil }
+            if let audit { try await self.insertAudit(audit, tx) }
+            return try SQLStore.runRow(row)
+        }
+    }
+
     public func renewLeases(owner: String, leaseMilliseconds: Int64) async throws -> Int {
         let until = Timestamp.now().milliseconds + leaseMilliseconds
         return try await database.write { tx in
@@ -117,17 +153,29 @@ extension SQLStore {
     }
 
     public func saveRun(_ run: WorkflowRun) async throws {
+        // A live lease is only ever moved by claims and renewals (a copy held in memory would be
+        // stale and could make a healthy run look expired); a save only clears it (run finished).
+        let lease = run.leaseExpiresAt == nil ? "lease_expires_at = NULL" : "lease_expires_at = lease_expires_at"
+        // Fenced: a kernel that lost the run (another took it over) cannot overwrite it.
+        let fence = run.owner == nil ? "" : " AND (owner IS NULL OR owner = ?)"
+        var params: [SQLValue] = [
+            .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs), .json(run.outputs),
+            .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt), .time(run.finishedAt),
+            .optionalText(run.owner), .text(run.id)]
+        if let owner = run.owner { params.append(.text(owner)) }
         try await database.write { tx in
             let rows = try await tx.query(
                 """
                 UPDATE workflow_runs SET workflow_id = ?, workflow_version = ?, status = ?, inputs = ?, outputs = ?, error = ?, pinned = ?,
-                  created_at = ?, started_at = ?, finished_at = ?, owner = ?, lease_expires_at = ?
-                WHERE id = ? RETURNING id
-                """,
-                [.text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs), .json(run.outputs),
-                 .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt), .time(run.finishedAt),
-                 .optionalText(run.owner), .time(run.leaseExpiresAt), .text(run.id)])
-            if rows.isEmpty { throw KernelError.notFound("run \(run.id) not found") }
+                  created_at = ?, started_at = ?, finished_at = ?, owner = ?, \(lease)
+                WHERE id = ?\(fence) RETURNING id
+                """, params)
+            if rows.isEmpty {
+                guard let row = try await tx.first("SELECT owner FROM workflow_runs WHERE id = ?", [.text(run.id)]) else {
+                    throw KernelError.notFound("run \(run.id) not found")
+                }
+                throw KernelError.conflict("run \(run.id) is held by kernel \(row.optionalString(0) ?? "none"), not \(run.owner ?? "none")")
+            }
         }
     }
 

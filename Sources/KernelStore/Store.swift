@@ -46,11 +46,20 @@ public protocol Store: AnyObject {
     func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun]
     /// Claims one run if free, already ours, or its lease expired; nil when another kernel holds it.
     func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun?
+    /// Unfinished runs (queued or running) held by a kernel other than `owner` whose lease has
+    /// expired, oldest first: candidates for a takeover.
+    func expiredRuns(excludingOwner owner: String, limit: Int) async throws -> [WorkflowRun]
+    /// Takes a run over from `previousOwner` if it still holds it with an expired lease (one
+    /// atomic UPDATE: of several kernels exactly one wins), writing `audit` in the same
+    /// transaction; nil when the run is no longer up for takeover.
+    func takeOverRun(id: EntityID, from previousOwner: String, owner: String, leaseMilliseconds: Int64,
+                     audit: ActionLog?) async throws -> WorkflowRun?
     /// Extends the lease of every unfinished run `owner` holds; returns how many.
     func renewLeases(owner: String, leaseMilliseconds: Int64) async throws -> Int
     func updateRun(id: EntityID, changes: RunChanges, audit: ActionLog?) async throws -> WorkflowRun
-    /// Replaces the run row as given (status, outputs, error, timings, owner,
-    /// lease). For the engine, which enforces the run state machine itself.
+    /// Replaces the run row as given (status, outputs, error, timings, owner; the lease is only
+    /// cleared, when nil). Refused (`conflict`) when another kernel holds the run.
+    /// For the engine, which enforces the run state machine itself.
     func saveRun(_ run: WorkflowRun) async throws
     func run(_ id: EntityID) async throws -> WorkflowRun
     func listRuns(_ query: RunQuery) async throws -> Page<WorkflowRun>

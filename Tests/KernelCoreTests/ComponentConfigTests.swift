@@ -24,6 +24,16 @@ func parseJSON(_ text: String) -> JSON {
         #expect(c.checksum == SHA256.hex(c.json.canonical()))
     }
 
+    @Test func streamlitTTLSecondsIsAPositiveInteger() throws {
+        let c = try ComponentConfig.parse(["type": "Streamlit App", "codeContent": "import streamlit", "ttlSeconds": 90])
+        guard case .streamlitApp(let app) = c else { Issue.record("wrong case \(c)"); return }
+        #expect(app.ttlSeconds == 90)
+        let zero = configErrors(["type": "Streamlit App", "codeContent": "x", "ttlSeconds": 0])
+        #expect(zero.count == 1 && zero.first?.hasPrefix("config.ttlSeconds") == true)
+        let text = configErrors(["type": "Streamlit App", "codeContent": "x", "ttlSeconds": "soon"])
+        #expect(text.count == 1 && text.first?.hasPrefix("config.ttlSeconds") == true)
+    }
+
     @Test func numbersNormaliseSoChecksumsAgree() throws {
         let a = try ComponentConfig.parse(["type": "LLM Prompt Agent", "model": "m", "temperature": 1, "maxTokens": 2.0])
         let b = try ComponentConfig.parse(["maxTokens": 2, "temperature": 1.0, "model": "m", "type": "LLM Prompt Agent"])

@@ -7,6 +7,8 @@ extension ComponentSpec {
     public static let defaultMaxTokens: Int64 = 1024
     public static let defaultNotebookKernel = "python3"
     public static let defaultStreamlitMainScript = "app.py"
+    /// A service step's lifetime when `ttlSeconds` is unset (Plugins/streamlit, ProcessStep use the same value).
+    public static let defaultServiceTTLSeconds = 3600
     public static let defaultDataMaxRows: Int64 = 1000
     public static let maxDataMaxRows = 1_000_000.0
     public static let maxStepTimeoutSeconds = 7.0 * 24 * 3600
@@ -109,6 +111,8 @@ extension ComponentSpec {
                             format: .relativePath, "Entry script inside the repository (relative, no '..')."),
             requirementsField,
             FieldDefinition("port", .integer, minimum: 1, maximum: 65535, "Port to listen on (a free one if unset)."),
+            FieldDefinition("ttlSeconds", .integer, maximum: maxStepTimeoutSeconds, exclusiveMinimum: 0, title: "TTL Seconds",
+                            "How long the app stays up once healthy unless its run is cancelled first (default \(defaultServiceTTLSeconds))."),
         ],
         rules: [.requireAny(["gitRepoUrl", "codeContent"])])
 

@@ -6,6 +6,7 @@ public struct StreamlitAppConfig: Sendable, Equatable {
     public let mainScriptPath: String
     public let requirements: [String]
     public let port: Int?
+    public let ttlSeconds: Int?
     public let normalized: JSON
 
     init(_ r: ConfigReader) {
@@ -15,6 +16,7 @@ public struct StreamlitAppConfig: Sendable, Equatable {
         mainScriptPath = r.string("mainScriptPath") ?? ComponentSpec.defaultStreamlitMainScript
         requirements = r.strings("requirements")
         port = r.int("port")
+        ttlSeconds = r.int("ttlSeconds")
         normalized = r.json
     }
 }

@@ -59,7 +59,17 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         for r in rows { steps["\(r.runID)/\(r.stepID)/\(r.attempt)"] = r }
     }
 
-    func saveRun(_ run: WorkflowRun) async throws { runs[run.id] = run }
+    /// Like SQLStore: fenced on the owner; the lease is kept unless cleared.
+    func saveRun(_ run: WorkflowRun) async throws {
+        var r = run
+        if let stored = runs[run.id] {
+            if let o = stored.owner, let mine = run.owner, o != mine {
+                throw KernelError.conflict("run \(run.id) is held by kernel \(o), not \(mine)")
+            }
+            if run.leaseExpiresAt != nil { r.leaseExpiresAt = stored.leaseExpiresAt }
+        }
+        runs[run.id] = r
+    }
 
     func run(_ id: EntityID) async throws -> WorkflowRun {
         guard let r = runs[id] else { throw KernelError.notFound("run \(id) not found") }
@@ -106,6 +116,24 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         if let o = r.owner, o != owner, let exp = r.leaseExpiresAt, exp > now { return nil }
         r.owner = owner
         r.leaseExpiresAt = Timestamp(milliseconds: now.milliseconds + leaseMilliseconds)
+        runs[id] = r
+        return r
+    }
+
+    func expiredRuns(excludingOwner owner: String, limit: Int) async throws -> [WorkflowRun] {
+        let now = Timestamp.now()
+        return Array(runs.values.filter { r in
+            guard let o = r.owner, o != owner, !r.status.isTerminal, let exp = r.leaseExpiresAt else { return false }
+            return exp < now
+        }.sorted { $0.createdAt < $1.createdAt }.prefix(limit))
+    }
+
+    func takeOverRun(id: EntityID, from previousOwner: String, owner: String, leaseMilliseconds: Int64,
+                     audit: ActionLog?) async throws -> WorkflowRun? {
+        guard var r = runs[id], r.owner == previousOwner, previousOwner != owner, !r.status.isTerminal,
+              let exp = r.leaseExpiresAt, exp < Timestamp.now() else { return nil }
+        r.owner = owner
+        r.leaseExpiresAt = Timestamp(milliseconds: Timestamp.now().milliseconds + leaseMilliseconds)
         runs[id] = r
         return r
     }

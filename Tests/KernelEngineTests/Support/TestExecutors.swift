@@ -3,7 +3,8 @@ import KernelEngine
 import KernelLoop
 
 /// The engine tests' own `Utility` executor (the kernel's comes from a plugin):
-/// `merge` (shallow union of the inputs) and `template` (`${inputs.key}` substitution).
+/// `merge` (shallow union of the inputs), `template` (`${inputs.key}` substitution) and
+/// `sleep` (holds the step `inputs.ms`).
 @KernelActor
 final class TestUtilityExecutor: StepExecutor {
     let types: [ComponentType] = [.utility]
@@ -22,6 +23,13 @@ final class TestUtilityExecutor: StepExecutor {
                 text = text.replacing("${inputs.\(k)}", with: v.stringValue ?? v.serialized())
             }
             return .succeeded(["text": .string(text)])
+        case "sleep":
+            // Holds the step for `inputs.ms` (a loop timer), then returns the inputs.
+            let ms = UInt64(max(0, inv.inputs["ms"]?.intValue ?? 0))
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                do { try Timer.after(loop: KernelRuntime.loop, ms: ms) { c.resume() } } catch { c.resume() }
+            }
+            return .succeeded(inv.inputs)
         default:
             return .failed("test utility: unknown operation")
         }

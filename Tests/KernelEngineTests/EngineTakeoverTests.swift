@@ -1,0 +1,125 @@
+import Glibc
+import Testing
+import KernelCore
+@testable import KernelEngine
+import KernelLoop
+import KernelStore
+import Logging
+
+/// Takeover of runs whose owner kernel died: several engines (distinct owners) on ONE real
+/// SQLite file in one process, short leases; the catalogue comes from a MemoryRunStore.
+@Suite(.serialized) @KernelActor struct EngineTakeoverTests {
+    static let lease: Int64 = 1000
+
+    final class Node {
+        let sql: SQLStore
+        let engine: RunEngine
+        init(sql: SQLStore, engine: RunEngine) { self.sql = sql; self.engine = engine }
+    }
+
+    static func node(_ url: String, home: String, owner: String, catalog: MemoryRunStore) async throws -> Node {
+        let sql = try await StoreFactory.open(url: url, home: home)
+        var logger = Logger(label: "takeover-test-\(owner)")
+        logger.logLevel = .warning
+        let executors = ExecutorRegistry()
+        executors.register(TestUtilityExecutor())
+        let engine = RunEngine(configuration: .init(home: home + "/" + owner, owner: owner, maxConcurrentSteps: 2,
+                                                    terminateGraceMilliseconds: 500, leaseMilliseconds: lease),
+                               store: StoreRunStore(store: sql, logger: logger), catalog: catalog, executors: executors, logger: logger)
+        try await engine.start()
+        return Node(sql: sql, engine: engine)
+    }
+
+    static func waitTerminal(_ store: SQLStore, _ id: String, on engine: RunEngine, maxPolls: Int = 600) async throws -> WorkflowRun {
+        for _ in 0..<maxPolls {
+            let r = try await store.run(id)
+            if r.status.isTerminal { return r }
+            await engine.sleep(ms: 50)
+        }
+        return try await store.run(id)
+    }
+
+    @Test("a dead kernel's run is taken over by exactly one of two engines; the running step is retried, seqs continue")
+    func deadOwnerTakenOverOnce() async throws {
+        let home = EngineHarness.makeTemp()
+        let url = "sqlite://\(home)/mcpk.db"
+        let catalog = MemoryRunStore()
+        let merge = catalog.addComponent("merge", .utility, ["operation": "merge"])
+        let definition: JSON = ["steps": [
+            ["id": "s1", "component": "merge", "inputs": ["x": ["a": 1]]],
+            ["id": "s2", "component": "merge", "needs": ["s1"], "inputs": ["x": ["b": 2]], "retries": ["max": 1, "backoffSeconds": 0]],
+            ["id": "s3", "component": "merge", "needs": ["s2"], "inputs": ["x": ["c": 3]]],
+        ]]
+        let wf = catalog.addWorkflow("three", definition)
+        // The dead kernel's state: s1 done, s2 running (attempt 1), lease expired, 4 events.
+        let seed = try await StoreFactory.open(url: url, home: home)
+        let now = Timestamp.now()
+        let pin: JSON = ["component": .string(merge.id), "version": 1, "type": .string(ComponentType.utility.rawValue)]
+        let run = WorkflowRun(id: Identifier.uuid(), workflowID: wf.id, workflowVersion: 1, status: .running, inputs: [:],
+                              pinned: ["s1": pin, "s2": pin, "s3": pin], createdAt: now, startedAt: now,
+                              owner: "kernel-dead", leaseExpiresAt: Timestamp(milliseconds: now.milliseconds - 1))
+        _ = try await seed.createRun(run, steps: [
+            StepRun(runID: run.id, stepID: "s1", status: .succeeded, componentID: merge.id, componentVersion: 1, result: ["a": 1],
+                    startedAt: now, finishedAt: now),
+            StepRun(runID: run.id, stepID: "s2", status: .running, componentID: merge.id, componentVersion: 1, startedAt: now),
+            StepRun(runID: run.id, stepID: "s3", componentID: merge.id, componentVersion: 1),
+        ], audit: nil)
+        try await seed.insertEvents((1...4).map { RunEvent(runID: run.id, seq: Int64($0), type: .log, payload: ["n": .int(Int64($0))], at: now) })
+
+        let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog)
+        let c = try await Self.node(url, home: home, owner: "kernel-c", catalog: catalog)
+        let done = try await Self.waitTerminal(seed, run.id, on: b.engine)
+        #expect(done.status == .succeeded)
+        let winners = [b, c].filter { $0.engine.takeoverCount == 1 }
+        #expect(winners.count == 1)
+        #expect(b.engine.takeoverCount + c.engine.takeoverCount == 1)
+        let winner = winners.first?.engine.configuration.owner ?? "none"
+        #expect(done.owner == winner)
+
+        let steps = try await seed.stepRuns(runID: run.id)
+        let s2 = steps.filter { $0.stepID == "s2" }
+        #expect(s2.map(\.status) == [.failed, .succeeded])
+        #expect(s2.first?.error == "interrupted: kernel kernel-dead lost its lease")
+        #expect(steps.filter { $0.stepID == "s1" }.map(\.attempt) == [1])   // s1 kept its result, not re-run
+
+        await b.engine.journal.flushed(); await c.engine.journal.flushed()
+        let events = try await seed.events(runID: run.id, after: 0, limit: 1000)
+        #expect(events.map(\.seq) == Array(1...Int64(events.count)))
+        #expect(events.last?.type == .end)
+        let line = events.first { $0.type == .log && $0.payload["previous_owner"] == "kernel-dead" }
+        #expect(line?.payload["line"]?.stringValue == "run taken over by kernel \(winner) from kernel kernel-dead (lease expired)")
+        let audit = try await seed.listAudit(AuditQuery(actionType: "run.takeover"))
+        #expect(audit.map(\.actor) == [winner])
+        #expect(audit.first?.entityID == run.id && audit.first?.details["previous_owner"] == "kernel-dead")
+
+        await b.engine.stop(); await c.engine.stop()
+        await seed.close(); await b.sql.close(); await c.sql.close()
+    }
+
+    @Test("a run whose owner is alive and renewing is never taken over (several lease periods)")
+    func aliveOwnerKeepsItsRun() async throws {
+        let home = EngineHarness.makeTemp()
+        let url = "sqlite://\(home)/mcpk.db"
+        let catalog = MemoryRunStore()
+        catalog.addComponent("sleep", .utility, ["operation": "sleep"])
+        // 2 × 2 s of steps = four lease periods.
+        catalog.addWorkflow("slow", ["steps": [
+            ["id": "a", "component": "sleep", "inputs": ["ms": 2000]],
+            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 2000]],
+        ]])
+        let a = try await Self.node(url, home: home, owner: "kernel-a", catalog: catalog)
+        let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog)
+        let run = try await a.engine.submit(workflow: "slow", version: nil, inputs: [:], actor: "test")
+        await a.engine.waitUntilFinished(run.id)
+        let done = try await a.sql.run(run.id)
+        #expect(done.status == .succeeded)
+        #expect(done.owner == "kernel-a")
+        #expect(b.engine.takeoverCount == 0 && a.engine.takeoverCount == 0)
+        #expect(try await a.sql.stepRuns(runID: run.id).map(\.attempt) == [1, 1])
+        #expect(try await a.sql.listAudit(AuditQuery(actionType: "run.takeover")).isEmpty)
+        let events = try await a.sql.events(runID: run.id, after: 0, limit: 1000)
+        #expect(events.map(\.seq) == Array(1...Int64(events.count)))
+        await a.engine.stop(); await b.engine.stop()
+        await a.sql.close(); await b.sql.close()
+    }
+}
