@@ -99,12 +99,16 @@ public final class RunEngine {
         let issuedAt = monotonicMilliseconds()
         do {
             try await store.renewLeases(owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds)
-            lastRenewalAt = issuedAt
-            if leaseLapsed {
-                leaseLapsed = false
+            // Lapsed if noticed, or if this renewal was issued a full lease after the last good
+            // one (the stored leases expired in between, whether or not anyone noticed).
+            if leaseLapsed || issuedAt - lastRenewalAt >= Double(configuration.leaseMilliseconds) {
+                leaseLapsed = true
+                // Still counted as lapsed (no step starts) until the lost runs are dropped.
                 logger.warning("lease renewal works again; checking for runs taken over meanwhile")
                 await dropLostRuns()
+                leaseLapsed = false
             }
+            lastRenewalAt = issuedAt
             pump()
         } catch {
             logger.warning("lease renewal failed", metadata: ["error": "\(error)"])

@@ -123,3 +123,63 @@ import Logging
         await a.sql.close(); await b.sql.close()
     }
 }
+
+/// A kernel whose own lease renewals fail starts no new step until a renewal succeeds, and
+/// then drops the runs another kernel took over meanwhile.
+@Suite(.serialized) @KernelActor struct EngineLeaseLapseTests {
+    static func status(_ h: EngineHarness, _ run: String, _ step: String) async throws -> String? {
+        try await h.engine.snapshot(run).step(step)?["status"]?.stringValue
+    }
+
+    @Test("renewals failing for longer than the lease: the next step waits; renewals back: it runs")
+    func lapsedLeaseStartsNoStep() async throws {
+        let h = try await EngineHarness(owner: "kernel-a", leaseMilliseconds: 1000)
+        h.store.addComponent("sleep", .utility, ["operation": "sleep"])
+        h.store.addWorkflow("two", ["steps": [
+            ["id": "a", "component": "sleep", "inputs": ["ms": 1600]],
+            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 1]],
+        ]])
+        h.store.failRenewals = true
+        let run = try await h.engine.submit(workflow: "two", version: nil, inputs: [:], actor: "test")
+        // `a` (already running) finishes after the lease lapsed: `b` is queued but not started.
+        for _ in 0..<200 where try await Self.status(h, run.id, "a") != "succeeded" { await h.engine.sleep(ms: 20) }
+        #expect(try await Self.status(h, run.id, "a") == "succeeded")
+        await h.engine.sleep(ms: 600)
+        #expect(h.engine.leaseLapsedNow)
+        #expect(try await Self.status(h, run.id, "b") == "queued")
+        #expect(h.engine.runningStepCount == 0)
+        h.store.failRenewals = false
+        await h.engine.waitUntilFinished(run.id)
+        let done = try await h.engine.snapshot(run.id)
+        #expect(done["status"] == "succeeded")
+        #expect(!h.engine.leaseLapsedNow)
+        await h.engine.stop()
+    }
+
+    @Test("a run taken over while this kernel's lease lapsed is dropped once renewals work again")
+    func lostRunIsDropped() async throws {
+        let h = try await EngineHarness(owner: "kernel-a", leaseMilliseconds: 1000)
+        h.store.addComponent("sleep", .utility, ["operation": "sleep"])
+        h.store.addWorkflow("long", ["steps": [
+            ["id": "a", "component": "sleep", "inputs": ["ms": 1500]],
+            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 1]],
+        ]])
+        h.store.failRenewals = true
+        let run = try await h.engine.submit(workflow: "long", version: nil, inputs: [:], actor: "test")
+        for _ in 0..<200 where !h.engine.leaseLapsedNow { await h.engine.sleep(ms: 20) }
+        // Another kernel takes the run over in the store meanwhile.
+        for _ in 0..<200 where (h.store.runs[run.id]?.leaseExpiresAt ?? .now()) >= .now() { await h.engine.sleep(ms: 20) }
+        let taken = try await h.store.takeOverRun(id: run.id, from: "kernel-a", owner: "kernel-b", leaseMilliseconds: 60_000, audit: nil)
+        #expect(taken?.owner == "kernel-b")
+        h.store.failRenewals = false
+        for _ in 0..<200 where h.engine.activeRunCount > 0 { await h.engine.sleep(ms: 20) }
+        #expect(h.engine.activeRunCount == 0)
+        await h.engine.journal.flushed()
+        // The kernel that lost the run wrote nothing over the new owner's row, and `b` never ran here.
+        #expect(h.store.runs[run.id]?.owner == "kernel-b")
+        #expect(h.store.runs[run.id]?.status == .running)
+        let b = try await h.store.stepRuns(runID: run.id).filter { $0.stepID == "b" }
+        #expect(b.count == 1 && [.pending, .queued].contains(b.first?.status))
+        await h.engine.stop()
+    }
+}

@@ -138,7 +138,11 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         return r
     }
 
+    /// When set, lease renewals fail as if the store were unreachable.
+    var failRenewals = false
+
     func renewLeases(owner: String, leaseMilliseconds: Int64) async throws {
+        if failRenewals { throw KernelError.unavailable("store unreachable (test)") }
         for (id, r) in runs where r.owner == owner && !r.status.isTerminal {
             runs[id]?.leaseExpiresAt = Timestamp(milliseconds: Timestamp.now().milliseconds + leaseMilliseconds)
         }
