@@ -79,7 +79,10 @@ public final class MetricsRegistry: Sendable {
     /// (missing label names read as empty strings, unknown ones are ignored).
     func update(_ name: String, _ labels: [String: String], _ update: (inout Series, Family) -> Void) {
         state.withLock { families in
-            guard var family = families[name] else { return }
+            // Moved out of (and back into) the dictionaries so that the series
+            // storage stays uniquely referenced: no copy-on-write per update.
+            guard var family = families.removeValue(forKey: name) else { return }
+            defer { families[name] = family }
             var key = family.labelNames.map { labels[$0] ?? "" }
             if family.series[key] == nil {
                 if family.series.count >= Self.maxSeriesPerFamily {
@@ -92,11 +95,10 @@ public final class MetricsRegistry: Sendable {
                     family.order.append(key)
                 }
             }
-            if var series = family.series[key] {
+            if var series = family.series.removeValue(forKey: key) {
                 update(&series, family)
                 family.series[key] = series
             }
-            families[name] = family
         }
     }
 

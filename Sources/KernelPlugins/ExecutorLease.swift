@@ -29,17 +29,19 @@ public final class ExecutorLease: @unchecked Sendable {
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
 
     /// `plan`: the process spec. Blocks (call off the loop).
-    public func plan(_ step: ExecutorStep) throws -> JSON { try backend.plan(step) }
+    public func plan(_ step: ExecutorStep) throws -> JSON {
+        try PluginCallMetrics.measure(plugin, .plan) { try backend.plan(step) }
+    }
 
     /// `finish`, or nil when the executor has none. Blocks (call off the loop).
     public func finish(_ step: ExecutorStep, outcome: ExecutorOutcome) throws -> JSON? {
-        try backend.finish(step, outcome: outcome)
+        try PluginCallMetrics.measure(plugin, .finish) { try backend.finish(step, outcome: outcome) }
     }
 
     /// Runs the executor's `invoke` on the calling thread (a dedicated plugin
     /// thread, never the loop). Blocks until the plugin returns.
     public func invoke(_ step: ExecutorStep, callbacks: InvocationCallbacks) throws -> JSON {
-        try backend.invoke(step, callbacks: callbacks)
+        try PluginCallMetrics.measure(plugin, .invoke) { try backend.invoke(step, callbacks: callbacks) }
     }
 
     /// What to do when the plugin is force-unloaded under the step (stop it).

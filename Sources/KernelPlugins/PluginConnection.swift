@@ -45,35 +45,37 @@ public final class PluginConnection: @unchecked Sendable {
 
     /// Round trip: server version (if reported) and latency.
     public func test() async throws -> (serverVersion: String?, latencyMs: Int64) {
-        let backend = backend, handle = handle
+        let backend = backend, handle = handle, plugin = plugin
         return try await run {
             let t0 = PluginConnection.nowMs()
-            let v = try backend.test(handle)
+            let v = try PluginCallMetrics.measure(plugin, .test) { try backend.test(handle) }
             return (v, PluginConnection.nowMs() - t0)
         }
     }
 
     /// Runs a statement and collects its result (bounded by max_rows and the host cap).
     public func query(_ q: QueryRequest) async throws -> QueryResult {
-        let backend = backend, handle = handle
+        let backend = backend, handle = handle, plugin = plugin
         return try await run {
             let t0 = PluginConnection.nowMs()
             let c = RowCollector(maxRows: q.maxRows)
-            try backend.execute(handle, q, sink: c)
+            try PluginCallMetrics.measure(plugin, .execute) { try backend.execute(handle, q, sink: c) }
             return c.result(elapsedMs: PluginConnection.nowMs() - t0)
         }
     }
 
     /// Runs a statement streaming into `sink` on the connection's thread.
     public func stream(_ q: QueryRequest, into sink: RowSink) async throws {
-        let backend = backend, handle = handle
+        let backend = backend, handle = handle, plugin = plugin
         nonisolated(unsafe) let s = sink
-        try await run { try backend.execute(handle, q, sink: s) }
+        try await run { try PluginCallMetrics.measure(plugin, .execute) { try backend.execute(handle, q, sink: s) } }
     }
 
     public func scan(depth: Int32 = 3, schema: String? = nil, table: String? = nil) async throws -> JSON {
-        let backend = backend, handle = handle
-        return try await run { try backend.scan(handle, depth: depth, schema: schema, table: table) }
+        let backend = backend, handle = handle, plugin = plugin
+        return try await run {
+            try PluginCallMetrics.measure(plugin, .scan) { try backend.scan(handle, depth: depth, schema: schema, table: table) }
+        }
     }
 
     /// Asks the running statement to stop. Any thread.

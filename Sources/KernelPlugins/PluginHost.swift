@@ -58,12 +58,17 @@ public final class PluginHost {
 
     // MARK: discovery and life cycle
 
-    /// Loads every `*.so` found in the plugin directories that is not loaded yet.
-    /// Failures are recorded (see `list()`) and never thrown.
+    /// Loads every `*.so` found in the plugin directories that is not loaded yet,
+    /// except the fixtures (`PluginHostConfiguration.fixtureLibraries`), which
+    /// load only by path. Failures are recorded (see `list()`) and never thrown.
     @discardableResult
     public func discover() async -> [PluginInfo] {
         for dir in configuration.directories {
             for path in PluginHost.sharedObjects(in: dir) where !entries.contains(where: { $0.path == path && $0.state != .unloaded }) {
+                if configuration.fixtureLibraries.contains(PluginHost.libraryStem(path)) {
+                    logger.debug("fixture plugin not loaded by discovery (plugin.load it by path)", metadata: ["path": "\(path)"])
+                    continue
+                }
                 do { _ = try await load(path: path) } catch {
                     logger.warning("plugin not loaded", metadata: ["path": "\(path)", "error": "\(error)"])
                 }
@@ -83,11 +88,16 @@ public final class PluginHost {
         return out.sorted()
     }
 
-    private func isolation(for path: String) -> PluginIsolation {
+    /// A library's file name without directory, `lib` and `.so` (`mcpk-postgres`).
+    nonisolated static func libraryStem(_ path: String) -> String {
         var file = String(path.split(separator: "/").last ?? "")
         if file.hasPrefix("lib") { file.removeFirst(3) }
         if file.hasSuffix(".so") { file.removeLast(3) }
-        return configuration.isolationOverrides[file] ?? configuration.defaultIsolation
+        return file
+    }
+
+    private func isolation(for path: String) -> PluginIsolation {
+        configuration.isolationOverrides[PluginHost.libraryStem(path)] ?? configuration.defaultIsolation
     }
 
     /// Loads one library. A failure is recorded as a `failed` entry with its
@@ -293,7 +303,7 @@ public final class PluginHost {
             throw KernelError.notFound("plugin \(plugin) has no op \(op)")
         }
         do {
-            return try await worker.run { try backend.callOp(op, args: args) }
+            return try await worker.run { try PluginCallMetrics.measure(plugin, .op) { try backend.callOp(op, args: args) } }
         } catch let f as PluginFailure { throw f.kernelError }
     }
 
@@ -307,7 +317,9 @@ public final class PluginHost {
         let worker = WorkerThread(name: "mcpk-conn-\(plugin)")
         let handle: ConnectionHandle
         do {
-            handle = try await worker.run { try backend.open(config: config, secret: secret, connectTimeoutMs: connectTimeoutMs) }
+            handle = try await worker.run {
+                try PluginCallMetrics.measure(plugin, .open) { try backend.open(config: config, secret: secret, connectTimeoutMs: connectTimeoutMs) }
+            }
         } catch {
             worker.stop()
             if let f = error as? PluginFailure { throw f.kernelError }

@@ -12,12 +12,23 @@ public struct PluginHostConfiguration: Sendable {
     /// The command starting a plugin-host child, without `--path`:
     /// by default this executable with the hidden `plugin-host` subcommand.
     public var childCommand: [String]
+    /// Library file names (without `lib` and `.so`) that `discover()` skips:
+    /// test and example fixtures that are built with the kernel but are no
+    /// part of a production kernel. They load only when asked for by path
+    /// (`plugin.load`, `PluginHost.load(path:)`).
+    public var fixtureLibraries: Set<String>
+
+    /// The fixtures built with the kernel: `mcpk-testops` (the libffi ops and
+    /// connector example of docs/PLUGINS.md, used by the tests).
+    public static let bundledFixtures: Set<String> = ["mcpk-testops"]
 
     public init(directories: [String], defaultIsolation: PluginIsolation = .inProcess,
-                isolationOverrides: [String: PluginIsolation] = [:], childCommand: [String]? = nil) {
+                isolationOverrides: [String: PluginIsolation] = [:], childCommand: [String]? = nil,
+                fixtureLibraries: Set<String> = PluginHostConfiguration.bundledFixtures) {
         self.directories = directories
         self.defaultIsolation = defaultIsolation
         self.isolationOverrides = isolationOverrides
+        self.fixtureLibraries = fixtureLibraries
         self.childCommand = childCommand ?? [PluginHostConfiguration.currentExecutable(), "plugin-host"]
     }
 

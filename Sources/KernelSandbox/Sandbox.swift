@@ -50,12 +50,24 @@ public final class Sandbox {
     /// Starts a step. Throws `unavailable` when the sandbox is not ready.
     public func start(_ spec: StepSpec, onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) throws -> StepProcess {
-        guard report.ready else {
-            throw KernelError.unavailable("sandbox unavailable: " + report.problems.joined(separator: "; ")
-                                          + " (set MCPK_SANDBOX=none to run steps without isolation)")
+        // `mcpk_sandbox_spawns_total{outcome}`: every attempt counts, a refused
+        // (sandbox not ready) or failed launch as `failed`.
+        do {
+            guard report.ready else {
+                throw KernelError.unavailable("sandbox unavailable: " + report.problems.joined(separator: "; ")
+                                              + " (set MCPK_SANDBOX=none to run steps without isolation)")
+            }
+            let process = try launch(spec, onEvent: onEvent, onQuery: onQuery)
+            Metrics.sandboxSpawns.increment(Sandbox.spawnOK)
+            return process
+        } catch {
+            Metrics.sandboxSpawns.increment(Sandbox.spawnFailed)
+            throw error
         }
-        return try launch(spec, onEvent: onEvent, onQuery: onQuery)
     }
+
+    static let spawnOK = ["outcome": "ok"]
+    static let spawnFailed = ["outcome": "failed"]
 
     func launch(_ spec: StepSpec, onEvent: @escaping @KernelActor (StepEvent) -> Void,
                 onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws -> StepProcess {

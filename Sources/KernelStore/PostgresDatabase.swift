@@ -112,6 +112,8 @@ public final class PostgresDatabase: SQLDatabase {
     // MARK: SQLDatabase
 
     public func write<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
+        let started = StoreMetrics.start()
+        defer { StoreMetrics.observe(.write, since: started) }
         var attempt = 0
         while true {
             attempt += 1
@@ -139,6 +141,8 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func read<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
+        let started = StoreMetrics.start()
+        defer { StoreMetrics.observe(.read, since: started) }
         let c = try await acquire()
         defer { release(c) }
         return try await body(Executor(c))

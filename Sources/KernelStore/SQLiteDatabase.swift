@@ -59,6 +59,8 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func write<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
+        let started = StoreMetrics.start()
+        defer { StoreMetrics.observe(.write, since: started) }
         guard !closed else { throw KernelError.unavailable("store is closed") }
         await writeLock.lock()
         defer { writeLock.unlock() }
@@ -75,6 +77,8 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func read<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
+        let started = StoreMetrics.start()
+        defer { StoreMetrics.observe(.read, since: started) }
         guard !closed, !readers.isEmpty else { throw KernelError.unavailable("store is closed") }
         let r = readers[nextReader % readers.count]
         nextReader &+= 1

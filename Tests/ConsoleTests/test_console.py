@@ -258,6 +258,26 @@ def test_audit_filters(page, catalog, fixture_connection):
     expect(page.locator("table.audit tbody tr").first).to_contain_text("connection")
 
 
+def test_audit_shows_plugin_actions_with_their_whole_name(page, kernel):
+    """plugin.load writes an audit row (a refused one too); the audit page shows the
+    plugin entity by its whole name (not an 8-character id prefix), linked to Plugins."""
+    page.watch.allowed_status.update({400, 422})
+    path = f"{kernel.home}/libno-such-plugin-library.so"
+    from conftest import ApiError
+    with pytest.raises(ApiError) as refused:
+        kernel.api("POST", "/plugins", {"path": path})
+    assert refused.value.status in (400, 422)
+    entries = items(kernel.api("GET", "/action-logs?entity_type=plugin&entity_id=libno-such-plugin-library.so"))
+    assert entries and entries[0]["action_type"] == "plugin.load"
+    assert entries[0]["details"]["outcome"] == "refused"
+    assert entries[0]["details"]["path"] == path
+    visit(page, "/audit?entity_type=plugin&entity_id=libno-such-plugin-library.so", "table.audit tbody tr")
+    row = page.locator("table.audit tbody tr").first
+    expect(row).to_contain_text("plugin.load")
+    expect(row).to_contain_text("plugin libno-such-plugin-library.so")
+    expect(row.locator("a[href='#/plugins']")).to_have_count(1)
+
+
 def test_keyboard_navigation_reaches_every_nav_link(page):
     visit(page, "/", '[data-metric="total_components"] .value')
     seen = set()

@@ -119,6 +119,7 @@ import Testing
 
     @Test(arguments: isolations) func utilityPluginOperationArgumentsAndBadArity(isolation: String) throws {
         let f = try Self.kernel(isolation)
+        try f.kernel.loadTestOps()
         try f.component("rep", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat",
                                 "args": ["${inputs.word}", "${inputs.times}"]])
         try f.component("rep-obj", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat",

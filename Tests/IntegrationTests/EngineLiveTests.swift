@@ -312,6 +312,7 @@ import Testing
         _ = try f.kernel.call("connection.query", ["id": local, "sql": "INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"])
         try f.component("rows", ["type": "Data", "connection": local, "query": "SELECT id, v FROM t WHERE id >= ? ORDER BY id",
                                  "params": ["${inputs.from}"], "maxRows": 2])
+        try f.kernel.loadTestOps()
         try f.component("rep", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat"])
         try f.component("pick", ["type": "Utility", "operation": "pick", "keys": ["rows"]])
         try f.component("counter", ["type": "Python Script", "connections": [local],

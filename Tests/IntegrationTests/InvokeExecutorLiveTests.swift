@@ -130,7 +130,8 @@ import Testing
         #expect(q["undeclared"] == 10, "FORBIDDEN: \(q)")
         #expect(q["undeclared_message"]?.stringValue?.contains("not declared") == true)
 
-        // call_op reaches another plugin's extra operation through libffi.
+        // call_op reaches another plugin's extra operation through libffi (the testops fixture, loaded by path).
+        try k.loadTestOps()
         try f.component("ops", ["type": "Utility", "operation": "template", "template": "mode=call_op;"])
         try f.workflow("ops", ["steps": [["id": "o", "component": "ops"]]])
         let os = try f.wait(try f.run("ops"))
@@ -252,6 +253,7 @@ import Testing
         let q = Self.step(try f.wait(try f.run("query")), "q")?["result"] ?? .null
         #expect(q["rows"] == [[1, "a"], [2, "b"]] && q["undeclared"] == 10, "\(q)")
 
+        try k.loadTestOps()  // the call_op target, a fixture loaded by path
         try f.component("ops", ["type": "Utility", "operation": "template", "template": "mode=call_op;"])
         try f.workflow("ops", ["steps": [["id": "o", "component": "ops"]]])
         #expect(Self.step(try f.wait(try f.run("ops")), "o")?["result"] == ["repeat": "ababab", "missing": 3])

@@ -30,11 +30,15 @@ import Testing
         defer { _ = k.stop() }
         let pluginDir = k.home + "/plugins"
         try FileManager.default.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
-        // Bundled plugins were discovered at start-up.
+        // Bundled plugins were discovered at start-up; the testops fixture was not.
         let before = try k.call("plugin.list")["items"]?.arrayValue ?? []
-        for name in ["postgres", "sqlite", "testops"] {
+        for name in ["postgres", "sqlite"] {
             #expect(before.contains { $0["name"]?.stringValue == name && $0["state"]?.stringValue == "loaded" }, "\(name) not loaded")
         }
+        #expect(!before.contains { $0["name"]?.stringValue == "testops" || $0["path"]?.stringValue?.hasSuffix("/libmcpk-testops.so") == true },
+                "the testops fixture is not discovered")
+        // It loads when asked for by path.
+        #expect(try k.loadTestOps()["state"] == "loaded")
         // Build the documented connector with the documented command, into the running kernel's plugin dir.
         let src = k.home + "/squares.c"
         try Self.documentedConnector().write(toFile: src, atomically: true, encoding: .utf8)
@@ -84,7 +88,8 @@ import Testing
         #expect(scan["schemas"]?[0]?["tables"]?[0]?["constraints"]?.arrayValue?.count == 2)
         // Validation errors are field errors.
         #expect(throws: (any Error).self) { _ = try k.call("connection.query", ["id": id, "sql": "", "max_rows": -1]) }
-        // Extra ops through plugin.call.
+        // Extra ops through plugin.call (the testops fixture, loaded by path).
+        try k.loadTestOps()
         #expect(try k.call("plugin.call", ["plugin": "testops", "op": "repeat", "args": ["ab", 2]])["result"] == "abab")
         #expect(try k.call("plugin.call", ["plugin": "testops", "op": "scale", "args": [3, 0.5]])["result"] == 1.5)
         #expect(throws: (any Error).self) { _ = try k.call("plugin.call", ["plugin": "testops", "op": "repeat", "args": [1]]) }
@@ -111,7 +116,9 @@ import Testing
         #expect(entry("nosymbol")?["load_error"]?["reason"] == "no_symbol")
         #expect(entry("wrongabi")?["load_error"]?["reason"] == "wrong_abi")
         #expect(entry("initfail")?["load_error"]?["reason"] == "init_failed")
-        #expect(entry("mcpk-testops")?["isolation"] == "process")
+        // The fixture is loaded by path; the per-file isolation override applies to it.
+        #expect(entry("mcpk-testops") == nil)
+        #expect(try k.loadTestOps()["isolation"] == "process")
         let c = try k.call("connection.create", ["name": "t", "plugin": "testops", "config": ["rows": 2]])
         let id = c["id"] ?? .null
         #expect(try k.call("connection.query", ["id": id, "sql": "seq"])["rows"]?.arrayValue?.count == 2)

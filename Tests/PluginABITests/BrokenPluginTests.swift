@@ -13,7 +13,8 @@ import Testing
         }
         TestSupport.sh("cp '\(TestSupport.bundled("mcpk-testops"))' '\(dir)/'")
         TestSupport.sh("echo 'not an ELF file' > '\(dir)/libgarbage.so'")
-        let host = PluginHost(configuration: PluginHostConfiguration(directories: [dir]))
+        // Fixtures are not discovered by default; this host lists none.
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: [dir], fixtureLibraries: []))
         let list = await host.discover()
         func entry(_ file: String) -> PluginInfo? { list.first { $0.path.hasSuffix("/lib\(file).so") } }
 

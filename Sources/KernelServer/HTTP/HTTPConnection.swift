@@ -204,9 +204,10 @@ final class HTTPConnection: Draining {
             state = .streaming
             timer?.stop()
             queue = []
-            let status = await sse.open(api: server.api, params: params, extraHeaders: extra)
+            let headOnly = request.method == "HEAD"
+            let status = await sse.open(api: server.api, params: params, extraHeaders: extra, headOnly: headOnly)
             finishRequest(request, label: label, status: status, requestID: requestID, t0: t0)
-            if status != 200 {
+            if status != 200 || headOnly {
                 self.sse = nil
                 state = .closing
             }

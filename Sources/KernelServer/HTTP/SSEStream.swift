@@ -43,7 +43,10 @@ final class SSEStream: Session {
     var isOpen: Bool { state != .closed }
 
     /// Subscribes and starts the stream. Returns the HTTP status sent (200, or the error's).
-    func open(api: HTTPAPI, params: JSONObject, extraHeaders: [(String, String)]) async -> Int {
+    /// `headOnly` (a HEAD request): the subscription still runs, so an unknown run
+    /// answers 404 as for GET, but only the head a GET would get is sent; the
+    /// subscription is cancelled at once and the stream ends (the caller closes).
+    func open(api: HTTPAPI, params: JSONObject, extraHeaders: [(String, String)], headOnly: Bool = false) async -> Int {
         guard case .stream(let subscribe, _) = route.action else { return 500 }
         if let after = params["after"]?.intValue { lastSeq = after }
         let context = CallContext(actor: api.context(requestID).actor, transport: .http, session: self, requestID: requestID)
@@ -56,6 +59,7 @@ final class SSEStream: Session {
             state = .closed
             var r = HTTPAPI.errorResponse(e.kernelError)
             r.headers += extraHeaders + [("X-Request-Id", requestID)]
+            r.omitBody = headOnly
             _ = connection.writeStream(String(decoding: r.serialized(keepAlive: false), as: UTF8.self))
             return r.status
         case .success(let value):
@@ -63,6 +67,12 @@ final class SSEStream: Session {
             head += "Connection: close\r\nX-Accel-Buffering: no\r\nX-Request-Id: \(requestID)\r\n"
             for (k, v) in extraHeaders { head += "\(k): \(v)\r\n" }
             head += "\r\n"
+            if headOnly {
+                cancelSubscriptions()
+                state = .closed
+                _ = connection.writeStream(head)
+                return 200
+            }
             _ = connection.writeStream(head + SSEEncoder.retry(HTTPLimits.sseRetryMs))
             Metrics.sseClients.increment(["stream": streamLabel])
             state = .live

@@ -73,6 +73,19 @@ final class KernelProcess {
 
     func client() throws -> ControlClient { try ControlClient(path: socketPath) }
 
+    /// A plugin library built next to the `mcpk` binary (`mcpk-testops` → `libmcpk-testops.so`).
+    static func bundledPlugin(_ name: String) -> String {
+        URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("lib\(name).so").path
+    }
+
+    /// Loads the `testops` fixture (not discovered by default) with `plugin.load`.
+    @discardableResult
+    func loadTestOps(isolation: String? = nil) throws -> JSON {
+        var params: JSONObject = JSONObject([("path", .string(KernelProcess.bundledPlugin("mcpk-testops")))])
+        if let isolation { params["isolation"] = .string(isolation) }
+        return try call("plugin.load", .object(params))
+    }
+
     /// One call on a fresh connection.
     func call(_ method: String, _ params: JSON = [:]) throws -> JSON {
         try client().call(method, params)

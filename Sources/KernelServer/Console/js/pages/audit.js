@@ -6,10 +6,14 @@ import { setQuery } from '../app.js';
 const PAGE_SIZE = 50;
 export const ENTITY_TYPES = ['component', 'component_version', 'workflow', 'workflow_run', 'step_run', 'connection', 'plugin', 'action_log'];
 
+const NAMED_ENTITY_TYPES = new Set(['plugin']);
+
 export function entityLink(type, id) {
   if (!id) return '—';
-  const href = { component: `#/components/${id}`, component_version: `#/components/${id}`, workflow: `#/workflows/${id}`, workflow_run: `#/runs/${id}`, connection: `#/data-sources/${id}` }[type];
-  const label = `${type || ''} ${shortId(id)}`.trim();
+  const href = { component: `#/components/${id}`, component_version: `#/components/${id}`, workflow: `#/workflows/${id}`, workflow_run: `#/runs/${id}`, connection: `#/data-sources/${id}`, plugin: '#/plugins' }[type];
+  // Plugins are named, not numbered: show the whole name. Any other (or unknown)
+  // entity type shows its type and a short id, unlinked when there is no page.
+  const label = `${type || ''} ${NAMED_ENTITY_TYPES.has(type) ? String(id) : shortId(id)}`.trim();
   return href ? h('a', { href, title: id }, label) : h('span', { title: id }, label);
 }
 
