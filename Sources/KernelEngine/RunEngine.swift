@@ -73,7 +73,7 @@ public final class RunEngine {
         self.catalog = catalog
         self.executors = executors
         self.logger = logger
-        self.journal = RunJournal(store: store, logger: logger)
+        self.journal = RunJournal(store: store, owner: configuration.owner, logger: logger)
     }
 
     /// Recovers the runs this kernel owned, then starts renewing leases.

@@ -178,6 +178,8 @@ import Logging
         // The kernel that lost the run wrote nothing over the new owner's row, and `b` never ran here.
         #expect(h.store.runs[run.id]?.owner == "kernel-b")
         #expect(h.store.runs[run.id]?.status == .running)
+        // `a` finished on this kernel after the takeover: its row stays as the new owner found it.
+        #expect(try await h.store.stepRuns(runID: run.id).filter { $0.stepID == "a" }.map(\.status) == [.running])
         let b = try await h.store.stepRuns(runID: run.id).filter { $0.stepID == "b" }
         #expect(b.count == 1 && [.pending, .queued].contains(b.first?.status))
         await h.engine.stop()

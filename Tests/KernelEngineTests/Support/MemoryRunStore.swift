@@ -85,7 +85,12 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         return (page, start + page.count < all.count ? String(start + page.count) : nil)
     }
 
-    func saveStepRun(_ step: StepRun) async throws { steps["\(step.runID)/\(step.stepID)/\(step.attempt)"] = step }
+    func saveStepRun(_ step: StepRun, heldBy owner: String) async throws {
+        if let holder = runs[step.runID]?.owner, holder != owner {
+            throw KernelError.conflict("run \(step.runID) is held by kernel \(holder), not \(owner)")
+        }
+        steps["\(step.runID)/\(step.stepID)/\(step.attempt)"] = step
+    }
 
     func stepRuns(runID: EntityID) async throws -> [StepRun] {
         steps.values.filter { $0.runID == runID }.sorted { ($0.stepID, $0.attempt) < ($1.stepID, $1.attempt) }
