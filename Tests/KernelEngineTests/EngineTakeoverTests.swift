@@ -96,6 +96,34 @@ import Logging
         await seed.close(); await b.sql.close(); await c.sql.close()
     }
 
+    @Test("a queued run whose owner died before starting it is taken over and run")
+    func deadOwnersQueuedRunIsRun() async throws {
+        let home = EngineHarness.makeTemp()
+        let url = "sqlite://\(home)/mcpk.db"
+        let catalog = MemoryRunStore()
+        let merge = catalog.addComponent("merge", .utility, ["operation": "merge"])
+        let wf = catalog.addWorkflow("one", ["steps": [["id": "s1", "component": "merge", "inputs": ["x": ["a": 1]]]]])
+        let seed = try await StoreFactory.open(url: url, home: home)
+        let now = Timestamp.now()
+        let pin: JSON = ["component": .string(merge.id), "version": 1, "type": .string(ComponentType.utility.rawValue)]
+        let run = WorkflowRun(id: Identifier.uuid(), workflowID: wf.id, workflowVersion: 1, status: .queued, inputs: [:],
+                              pinned: ["s1": pin], createdAt: now, owner: "kernel-dead",
+                              leaseExpiresAt: Timestamp(milliseconds: now.milliseconds - 1))
+        _ = try await seed.createRun(run, steps: [StepRun(runID: run.id, stepID: "s1", componentID: merge.id, componentVersion: 1)], audit: nil)
+        try await seed.insertEvents([RunEvent(runID: run.id, seq: 1, type: .statusChange, payload: ["entity": "run", "status": "queued"], at: now)])
+        let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog)
+        let done = try await Self.waitTerminal(seed, run.id, on: b.engine)
+        #expect(done.status == .succeeded && done.owner == "kernel-b")
+        #expect(b.engine.takeoverCount == 1)
+        #expect(try await seed.stepRuns(runID: run.id).map(\.result) == [["a": 1]])
+        await b.engine.journal.flushed()
+        let events = try await seed.events(runID: run.id, after: 0, limit: 100)
+        #expect(events.map(\.seq) == Array(1...Int64(events.count)))
+        #expect(events.last?.type == .end)
+        await b.engine.stop()
+        await seed.close(); await b.sql.close()
+    }
+
     @Test("a run whose owner is alive and renewing is never taken over (several lease periods)")
     func aliveOwnerKeepsItsRun() async throws {
         let home = EngineHarness.makeTemp()
