@@ -73,7 +73,7 @@ public final class RunEngine {
         self.catalog = catalog
         self.executors = executors
         self.logger = logger
-        self.journal = RunJournal(store: store, logger: logger)
+        self.journal = RunJournal(store: store, owner: configuration.owner, logger: logger)
     }
 
     /// Recovers the runs this kernel owned, then starts renewing leases.
@@ -99,12 +99,16 @@ public final class RunEngine {
         let issuedAt = monotonicMilliseconds()
         do {
             try await store.renewLeases(owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds)
-            lastRenewalAt = issuedAt
-            if leaseLapsed {
-                leaseLapsed = false
+            // Lapsed if noticed, or if this renewal was issued a full lease after the last good
+            // one (the stored leases expired in between, whether or not anyone noticed).
+            if leaseLapsed || issuedAt - lastRenewalAt >= Double(configuration.leaseMilliseconds) {
+                leaseLapsed = true
+                // Still counted as lapsed (no step starts) until the lost runs are dropped.
                 logger.warning("lease renewal works again; checking for runs taken over meanwhile")
                 await dropLostRuns()
+                leaseLapsed = false
             }
+            lastRenewalAt = issuedAt
             pump()
         } catch {
             logger.warning("lease renewal failed", metadata: ["error": "\(error)"])

@@ -20,6 +20,8 @@ public final class RunJournal {
     public static let retryDelayMilliseconds: UInt64 = 200
 
     let store: RunStore
+    /// This kernel's owner id: step rows are written only while it holds the run.
+    let owner: String
     let logger: Logger
     private var queue: [Write] = []
     private var state: DrainState = .idle
@@ -31,8 +33,9 @@ public final class RunJournal {
     public private(set) var persistedEvents = 0
     public private(set) var persistedBatches = 0
 
-    init(store: RunStore, logger: Logger) {
+    init(store: RunStore, owner: String, logger: Logger) {
         self.store = store
+        self.owner = owner
         self.logger = logger
     }
 
@@ -89,7 +92,7 @@ public final class RunJournal {
             do {
                 switch write {
                 case .run(let r): try await store.saveRun(r)
-                case .step(let s): try await store.saveStepRun(s)
+                case .step(let s): try await store.saveStepRun(s, heldBy: owner)
                 case .events(let batch):
                     try await store.appendEvents(batch)
                     persistedEvents += batch.count

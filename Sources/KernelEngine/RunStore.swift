@@ -13,7 +13,8 @@ public protocol RunStore: AnyObject {
     func run(_ id: EntityID) async throws -> WorkflowRun
     func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?)
     /// Inserts or replaces the row of (run, step, attempt).
-    func saveStepRun(_ step: StepRun) async throws
+    /// Refused (`conflict`) when a kernel other than `owner` holds the run.
+    func saveStepRun(_ step: StepRun, heldBy owner: String) async throws
     /// Every attempt of every step of a run.
     func stepRuns(runID: EntityID) async throws -> [StepRun]
     /// Appends events (of one or several runs) in ONE transaction.

@@ -29,7 +29,7 @@ public final class StoreRunStore: RunStore, EngineCatalog {
         return (page.items, page.nextCursor)
     }
 
-    public func saveStepRun(_ step: StepRun) async throws { try await store.saveStepRun(step) }
+    public func saveStepRun(_ step: StepRun, heldBy owner: String) async throws { try await store.saveStepRun(step, heldBy: owner) }
 
     public func stepRuns(runID: EntityID) async throws -> [StepRun] { try await store.stepRuns(runID: runID) }
 

@@ -14,7 +14,7 @@ public struct KernelConfiguration: Sendable {
     public var databaseURL: String
     public var token: String?
     public var logLevel: String
-    /// Extra settings read the same way (`MCPK_SANDBOX`, `MCPK_MAX_CONCURRENT_STEPS`, `MCPK_NOTEBOOK_DIR`, …).
+    /// Extra settings read the same way (`MCPK_SANDBOX`, `MCPK_MAX_CONCURRENT_STEPS`, `MCPK_RUN_LEASE_MS`, `MCPK_NOTEBOOK_DIR`, …).
     public var settings: [String: String]
 
     /// Flag names accepted by `resolve` (the `mcpk serve` options).

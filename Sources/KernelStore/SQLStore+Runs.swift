@@ -233,10 +233,15 @@ extension SQLStore {
              .int(Int64(s.componentVersion)), .json(s.result), .optionalText(s.error), .time(s.startedAt), .time(s.finishedAt)])
     }
 
-    public func saveStepRun(_ step: StepRun) async throws {
+    public func saveStepRun(_ step: StepRun) async throws { try await saveStepRun(step, heldBy: nil) }
+
+    public func saveStepRun(_ step: StepRun, heldBy owner: String?) async throws {
         try await database.write { tx in
-            guard try await tx.first("SELECT id FROM workflow_runs WHERE id = ?", [.text(step.runID)]) != nil else {
+            guard let run = try await tx.first("SELECT owner FROM workflow_runs WHERE id = ?\(self.forUpdate)", [.text(step.runID)]) else {
                 throw KernelError.notFound("run \(step.runID) not found")
+            }
+            if let owner, let holder = run.optionalString(0), holder != owner {
+                throw KernelError.conflict("run \(step.runID) is held by kernel \(holder), not \(owner)")
             }
             try await self.upsertStep(step, tx)
         }

@@ -68,7 +68,9 @@ public protocol Store: AnyObject {
 
     // MARK: step runs
     /// Inserts or replaces the row of (run, step, attempt).
-    func saveStepRun(_ step: StepRun) async throws
+    /// When `owner` is given, refused (`conflict`) if another kernel holds the run (a kernel that
+    /// lost its run cannot overwrite the new owner's attempt rows).
+    func saveStepRun(_ step: StepRun, heldBy owner: String?) async throws
     func stepRuns(runID: EntityID) async throws -> [StepRun]
 
     // MARK: run events

@@ -18,6 +18,22 @@ struct TakeoverLiveTests {
         try k.call("kernel.status")["engine"]?["takeovers"]?.intValue ?? -1
     }
 
+    @Test func leaseSettingIsReportedAndValidated() throws {
+        let k = try KernelProcess.start(env: ["MCPK_RUN_LEASE_MS": "1500"])
+        defer { k.stop() }
+        let engine = try k.call("kernel.status")["engine"]
+        #expect(engine?["lease_ms"]?.intValue == 1500)
+        #expect(engine?["takeovers"]?.intValue == 0)
+        #expect(engine?["lease_lapsed"] == false)
+        do {
+            let bad = try KernelProcess.start(env: ["MCPK_RUN_LEASE_MS": "999"])
+            bad.stop()
+            Issue.record("a kernel started with a 999 ms lease")
+        } catch let e as KernelError {
+            #expect(e.message.contains("MCPK_RUN_LEASE_MS must be an integer of at least 1000 (got '999')"), "\(e.message)")
+        }
+    }
+
     @Test func killedOwnersRunIsTakenOverAliveOwnersIsNot() throws {
         guard LiveBackend.pgURL != nil || LiveBackend.isCI else {
             print("TakeoverLiveTests: MCPK_TEST_PG_URL is not set: skipped (run `make test` or scripts/pg-test.sh start)")

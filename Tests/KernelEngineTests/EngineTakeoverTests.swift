@@ -96,6 +96,34 @@ import Logging
         await seed.close(); await b.sql.close(); await c.sql.close()
     }
 
+    @Test("a queued run whose owner died before starting it is taken over and run")
+    func deadOwnersQueuedRunIsRun() async throws {
+        let home = EngineHarness.makeTemp()
+        let url = "sqlite://\(home)/mcpk.db"
+        let catalog = MemoryRunStore()
+        let merge = catalog.addComponent("merge", .utility, ["operation": "merge"])
+        let wf = catalog.addWorkflow("one", ["steps": [["id": "s1", "component": "merge", "inputs": ["x": ["a": 1]]]]])
+        let seed = try await StoreFactory.open(url: url, home: home)
+        let now = Timestamp.now()
+        let pin: JSON = ["component": .string(merge.id), "version": 1, "type": .string(ComponentType.utility.rawValue)]
+        let run = WorkflowRun(id: Identifier.uuid(), workflowID: wf.id, workflowVersion: 1, status: .queued, inputs: [:],
+                              pinned: ["s1": pin], createdAt: now, owner: "kernel-dead",
+                              leaseExpiresAt: Timestamp(milliseconds: now.milliseconds - 1))
+        _ = try await seed.createRun(run, steps: [StepRun(runID: run.id, stepID: "s1", componentID: merge.id, componentVersion: 1)], audit: nil)
+        try await seed.insertEvents([RunEvent(runID: run.id, seq: 1, type: .statusChange, payload: ["entity": "run", "status": "queued"], at: now)])
+        let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog)
+        let done = try await Self.waitTerminal(seed, run.id, on: b.engine)
+        #expect(done.status == .succeeded && done.owner == "kernel-b")
+        #expect(b.engine.takeoverCount == 1)
+        #expect(try await seed.stepRuns(runID: run.id).map(\.result) == [["a": 1]])
+        await b.engine.journal.flushed()
+        let events = try await seed.events(runID: run.id, after: 0, limit: 100)
+        #expect(events.map(\.seq) == Array(1...Int64(events.count)))
+        #expect(events.last?.type == .end)
+        await b.engine.stop()
+        await seed.close(); await b.sql.close()
+    }
+
     @Test("a run whose owner is alive and renewing is never taken over (several lease periods)")
     func aliveOwnerKeepsItsRun() async throws {
         let home = EngineHarness.makeTemp()
@@ -121,5 +149,67 @@ import Logging
         #expect(events.map(\.seq) == Array(1...Int64(events.count)))
         await a.engine.stop(); await b.engine.stop()
         await a.sql.close(); await b.sql.close()
+    }
+}
+
+/// A kernel whose own lease renewals fail starts no new step until a renewal succeeds, and
+/// then drops the runs another kernel took over meanwhile.
+@Suite(.serialized) @KernelActor struct EngineLeaseLapseTests {
+    static func status(_ h: EngineHarness, _ run: String, _ step: String) async throws -> String? {
+        try await h.engine.snapshot(run).step(step)?["status"]?.stringValue
+    }
+
+    @Test("renewals failing for longer than the lease: the next step waits; renewals back: it runs")
+    func lapsedLeaseStartsNoStep() async throws {
+        let h = try await EngineHarness(owner: "kernel-a", leaseMilliseconds: 1000)
+        h.store.addComponent("sleep", .utility, ["operation": "sleep"])
+        h.store.addWorkflow("two", ["steps": [
+            ["id": "a", "component": "sleep", "inputs": ["ms": 1600]],
+            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 1]],
+        ]])
+        h.store.failRenewals = true
+        let run = try await h.engine.submit(workflow: "two", version: nil, inputs: [:], actor: "test")
+        // `a` (already running) finishes after the lease lapsed: `b` is queued but not started.
+        for _ in 0..<200 where try await Self.status(h, run.id, "a") != "succeeded" { await h.engine.sleep(ms: 20) }
+        #expect(try await Self.status(h, run.id, "a") == "succeeded")
+        await h.engine.sleep(ms: 600)
+        #expect(h.engine.leaseLapsedNow)
+        #expect(try await Self.status(h, run.id, "b") == "queued")
+        #expect(h.engine.runningStepCount == 0)
+        h.store.failRenewals = false
+        await h.engine.waitUntilFinished(run.id)
+        let done = try await h.engine.snapshot(run.id)
+        #expect(done["status"] == "succeeded")
+        #expect(!h.engine.leaseLapsedNow)
+        await h.engine.stop()
+    }
+
+    @Test("a run taken over while this kernel's lease lapsed is dropped once renewals work again")
+    func lostRunIsDropped() async throws {
+        let h = try await EngineHarness(owner: "kernel-a", leaseMilliseconds: 1000)
+        h.store.addComponent("sleep", .utility, ["operation": "sleep"])
+        h.store.addWorkflow("long", ["steps": [
+            ["id": "a", "component": "sleep", "inputs": ["ms": 1500]],
+            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 1]],
+        ]])
+        h.store.failRenewals = true
+        let run = try await h.engine.submit(workflow: "long", version: nil, inputs: [:], actor: "test")
+        for _ in 0..<200 where !h.engine.leaseLapsedNow { await h.engine.sleep(ms: 20) }
+        // Another kernel takes the run over in the store meanwhile.
+        for _ in 0..<200 where (h.store.runs[run.id]?.leaseExpiresAt ?? .now()) >= .now() { await h.engine.sleep(ms: 20) }
+        let taken = try await h.store.takeOverRun(id: run.id, from: "kernel-a", owner: "kernel-b", leaseMilliseconds: 60_000, audit: nil)
+        #expect(taken?.owner == "kernel-b")
+        h.store.failRenewals = false
+        for _ in 0..<200 where h.engine.activeRunCount > 0 { await h.engine.sleep(ms: 20) }
+        #expect(h.engine.activeRunCount == 0)
+        await h.engine.journal.flushed()
+        // The kernel that lost the run wrote nothing over the new owner's row, and `b` never ran here.
+        #expect(h.store.runs[run.id]?.owner == "kernel-b")
+        #expect(h.store.runs[run.id]?.status == .running)
+        // `a` finished on this kernel after the takeover: its row stays as the new owner found it.
+        #expect(try await h.store.stepRuns(runID: run.id).filter { $0.stepID == "a" }.map(\.status) == [.running])
+        let b = try await h.store.stepRuns(runID: run.id).filter { $0.stepID == "b" }
+        #expect(b.count == 1 && [.pending, .queued].contains(b.first?.status))
+        await h.engine.stop()
     }
 }

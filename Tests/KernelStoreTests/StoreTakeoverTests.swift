@@ -87,6 +87,17 @@ struct StoreTakeoverTests {
         } catch let e as KernelError {
             #expect(e.kind == .conflict, "\(e)")
         }
+        // Step rows too: the previous owner's write is refused, the holder's lands.
+        let row = StepRun(runID: first, stepID: "s1", status: .succeeded, componentID: "c", componentVersion: 1, result: ["late": true])
+        do {
+            try await b.saveStepRun(row, heldBy: "dead")
+            Issue.record("a kernel that lost the run overwrote a step row")
+        } catch let e as KernelError {
+            #expect(e.kind == .conflict, "\(e)")
+        }
+        #expect(try await a.stepRuns(runID: first).isEmpty)
+        try await b.saveStepRun(row, heldBy: holder)
+        #expect(try await a.stepRuns(runID: first).map(\.result) == [["late": true]])
         var mine = try await a.run(first)
         let lease = mine.leaseExpiresAt
         mine.leaseExpiresAt = Timestamp(milliseconds: 1)   // a stale in-memory copy

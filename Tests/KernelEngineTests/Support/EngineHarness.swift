@@ -15,7 +15,7 @@ final class EngineHarness {
     let home: String
 
     init(store: MemoryRunStore? = nil, home: String? = nil, owner: String = "test-kernel",
-         maxConcurrentSteps: Int? = nil) async throws {
+         maxConcurrentSteps: Int? = nil, leaseMilliseconds: Int64 = EngineLimits.leaseMilliseconds) async throws {
         self.store = store ?? MemoryRunStore()
         self.home = home ?? EngineHarness.makeTemp()
         let executors = ExecutorRegistry()
@@ -32,7 +32,7 @@ final class EngineHarness {
         var logger = Logger(label: "engine-test")
         logger.logLevel = .warning
         engine = RunEngine(configuration: .init(home: self.home, owner: owner, maxConcurrentSteps: maxConcurrentSteps,
-                                                terminateGraceMilliseconds: 500),
+                                                terminateGraceMilliseconds: 500, leaseMilliseconds: leaseMilliseconds),
                            store: self.store, catalog: self.store, executors: executors, logger: logger)
         try await engine.start()
     }

@@ -85,7 +85,12 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         return (page, start + page.count < all.count ? String(start + page.count) : nil)
     }
 
-    func saveStepRun(_ step: StepRun) async throws { steps["\(step.runID)/\(step.stepID)/\(step.attempt)"] = step }
+    func saveStepRun(_ step: StepRun, heldBy owner: String) async throws {
+        if let holder = runs[step.runID]?.owner, holder != owner {
+            throw KernelError.conflict("run \(step.runID) is held by kernel \(holder), not \(owner)")
+        }
+        steps["\(step.runID)/\(step.stepID)/\(step.attempt)"] = step
+    }
 
     func stepRuns(runID: EntityID) async throws -> [StepRun] {
         steps.values.filter { $0.runID == runID }.sorted { ($0.stepID, $0.attempt) < ($1.stepID, $1.attempt) }
@@ -138,7 +143,11 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         return r
     }
 
+    /// When set, lease renewals fail as if the store were unreachable.
+    var failRenewals = false
+
     func renewLeases(owner: String, leaseMilliseconds: Int64) async throws {
+        if failRenewals { throw KernelError.unavailable("store unreachable (test)") }
         for (id, r) in runs where r.owner == owner && !r.status.isTerminal {
             runs[id]?.leaseExpiresAt = Timestamp(milliseconds: Timestamp.now().milliseconds + leaseMilliseconds)
         }
