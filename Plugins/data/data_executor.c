@@ -77,8 +77,8 @@ static json_t *data_base64(const unsigned char *s, size_t n) {
 static json_t *data_text(const char *s, size_t n) {
   json_t *r = json_stringn(s, n);
   if (r) return r;
-  mi_buf b = {0};
-  mi_put(&b, "", 0);
+  mx_buf b = {0};
+  mx_put(&b, "", 0);
   size_t i = 0;
   while (i < n) {
     unsigned char c = (unsigned char)s[i];
@@ -90,8 +90,8 @@ static json_t *data_text(const char *s, size_t n) {
       ok = probe != NULL;
       json_decref(probe);
     }
-    if (ok && !(len == 1 && c == 0)) { mi_put(&b, s + i, len); i += len; }
-    else { mi_put(&b, "\xEF\xBF\xBD", 3); i++; }
+    if (ok && !(len == 1 && c == 0)) { mx_put(&b, s + i, len); i += len; }
+    else { mx_put(&b, "\xEF\xBF\xBD", 3); i++; }
   }
   r = b.failed ? NULL : json_stringn(b.data, b.len);
   free(b.data);

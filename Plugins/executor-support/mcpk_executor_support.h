@@ -12,13 +12,13 @@
 
 /* ---- reading ---------------------------------------------------------- */
 
-static const char *mx_ws(const char *p) {
+static inline const char *mx_ws(const char *p) {
   while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
   return p;
 }
 
 /* Skips one JSON value; returns the position after it, or NULL if malformed. */
-static const char *mx_skip(const char *p) {
+static inline const char *mx_skip(const char *p) {
   p = mx_ws(p);
   if (*p == '"') {
     for (p++; *p && *p != '"'; p++)
@@ -50,7 +50,7 @@ static const char *mx_skip(const char *p) {
 }
 
 /* Finds top-level member `key` of an object; sets [*start, *end) to its raw value. */
-static int mx_find(const char *obj, const char *key, const char **start, const char **end) {
+static inline int mx_find(const char *obj, const char *key, const char **start, const char **end) {
   const char *p = mx_ws(obj);
   size_t klen = strlen(key);
   if (*p != '{') return 0;
@@ -73,14 +73,14 @@ static int mx_find(const char *obj, const char *key, const char **start, const c
   return 0;
 }
 
-static void mx_utf8(char **o, unsigned cp) {
+static inline void mx_utf8(char **o, unsigned cp) {
   if (cp < 0x80) { *(*o)++ = (char)cp; }
   else if (cp < 0x800) { *(*o)++ = (char)(0xC0 | (cp >> 6)); *(*o)++ = (char)(0x80 | (cp & 0x3F)); }
   else if (cp < 0x10000) { *(*o)++ = (char)(0xE0 | (cp >> 12)); *(*o)++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *(*o)++ = (char)(0x80 | (cp & 0x3F)); }
   else { *(*o)++ = (char)(0xF0 | (cp >> 18)); *(*o)++ = (char)(0x80 | ((cp >> 12) & 0x3F)); *(*o)++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *(*o)++ = (char)(0x80 | (cp & 0x3F)); }
 }
 
-static unsigned mx_hex4(const char *p) {
+static inline unsigned mx_hex4(const char *p) {
   unsigned v = 0;
   for (int i = 0; i < 4; i++) {
     char c = p[i];
@@ -94,7 +94,7 @@ static unsigned mx_hex4(const char *p) {
 }
 
 /* Decodes a JSON string member; malloc'd, NULL if absent or not a string. */
-static char *mx_string(const char *obj, const char *key) {
+static inline char *mx_string(const char *obj, const char *key) {
   const char *s, *e;
   if (!mx_find(obj, key, &s, &e) || *s != '"') return NULL;
   char *out = malloc((size_t)(e - s) * 2 + 1), *o = out;
@@ -128,7 +128,7 @@ static char *mx_string(const char *obj, const char *key) {
 }
 
 /* Raw text of a member (malloc'd), or NULL. */
-static char *mx_raw(const char *obj, const char *key) {
+static inline char *mx_raw(const char *obj, const char *key) {
   const char *s, *e;
   if (!mx_find(obj, key, &s, &e)) return NULL;
   char *out = malloc((size_t)(e - s) + 1);
@@ -139,13 +139,13 @@ static char *mx_raw(const char *obj, const char *key) {
 }
 
 /* A JSON number member as long long; `fallback` if absent or not a number. */
-static long long mx_int(const char *obj, const char *key, long long fallback) {
+static inline long long mx_int(const char *obj, const char *key, long long fallback) {
   const char *s, *e;
   if (!mx_find(obj, key, &s, &e) || !((*s >= '0' && *s <= '9') || *s == '-')) return fallback;
   return strtoll(s, NULL, 10);
 }
 
-static int mx_bool(const char *obj, const char *key) {
+static inline int mx_bool(const char *obj, const char *key) {
   const char *s, *e;
   return mx_find(obj, key, &s, &e) && e - s == 4 && memcmp(s, "true", 4) == 0;
 }
@@ -154,7 +154,7 @@ static int mx_bool(const char *obj, const char *key) {
 
 typedef struct { char *data; size_t len, cap; int failed; } mx_buf;
 
-static void mx_put(mx_buf *b, const char *s, size_t n) {
+static inline void mx_put(mx_buf *b, const char *s, size_t n) {
   if (b->failed) return;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
@@ -169,9 +169,9 @@ static void mx_put(mx_buf *b, const char *s, size_t n) {
   b->data[b->len] = 0;
 }
 
-static void mx_raw_out(mx_buf *b, const char *s) { mx_put(b, s, strlen(s)); }
+static inline void mx_raw_out(mx_buf *b, const char *s) { mx_put(b, s, strlen(s)); }
 
-static void mx_fmt(mx_buf *b, const char *fmt, ...) {
+static inline void mx_fmt(mx_buf *b, const char *fmt, ...) {
   char tmp[256];
   va_list ap;
   va_start(ap, fmt);
@@ -180,7 +180,7 @@ static void mx_fmt(mx_buf *b, const char *fmt, ...) {
   if (n > 0) mx_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-static void mx_str(mx_buf *b, const char *s) {
+static inline void mx_str(mx_buf *b, const char *s) {
   mx_put(b, "\"", 1);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     switch (*p) {
@@ -197,27 +197,35 @@ static void mx_str(mx_buf *b, const char *s) {
   mx_put(b, "\"", 1);
 }
 
-static void mx_string_release(mcpk_string *s) {
+static inline void mx_string_release(mcpk_string *s) {
   free(s->data);
   s->data = NULL;
   s->length = 0;
 }
 
-static void mx_error_release(mcpk_error *e) {
+static inline void mx_error_release(mcpk_error *e) {
   free(e->message);
   e->message = NULL;
 }
 
-static mcpk_status mx_fail(mcpk_error *err, mcpk_status st, const char *msg) {
+/* strdup without POSIX feature macros (plugins build as strict C99). */
+static inline char *mx_strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static inline mcpk_status mx_fail(mcpk_error *err, mcpk_status st, const char *msg) {
   if (err) {
-    err->message = strdup(msg);
+    err->message = mx_strdup(msg);
     err->release = mx_error_release;
   }
   return st;
 }
 
 /* Hands the buffer to the host as the spec. */
-static mcpk_status mx_finish_spec(mx_buf *b, mcpk_string *out, mcpk_error *err) {
+static inline mcpk_status mx_finish_spec(mx_buf *b, mcpk_string *out, mcpk_error *err) {
   if (b->failed || !b->data) { free(b->data); return mx_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory"); }
   out->data = b->data;
   out->length = b->len;
@@ -227,7 +235,7 @@ static mcpk_status mx_finish_spec(mx_buf *b, mcpk_string *out, mcpk_error *err) 
 }
 
 /* The members every process step shares: limits, network, declared connections. */
-static void mx_common(mx_buf *b, const char *config, int network_default) {
+static inline void mx_common(mx_buf *b, const char *config, int network_default) {
   mx_fmt(b, ",\"network\":%s", (mx_bool(config, "network") || network_default) ? "true" : "false");
   long long t = mx_int(config, "timeoutSeconds", -1);
   if (t > 0) mx_fmt(b, ",\"timeout_ms\":%lld", t * 1000);
@@ -240,19 +248,22 @@ static void mx_common(mx_buf *b, const char *config, int network_default) {
   free(conns);
 }
 
-/* Standard init for a process executor handling `types`. */
-#define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, PLAN)                                               \
+/* Standard init for an executor handling `TYPES`: `PLAN` turns a step into a
+ * process spec (NULL if the executor only invokes), `INVOKE` runs it
+ * in-process (NULL if it only plans). The plugin speaks ABI 1.0.0 up to
+ * `ABI` and answers the newest of those not above what the host offers. */
+#define MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, PLAN, INVOKE, ABI)                             \
   static const mcpk_executor mx_executor = {                                                        \
-      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), PLAN, NULL, NULL};            \
+      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), PLAN, NULL, INVOKE};          \
   MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *host, mcpk_plugin *out, \
                                            size_t out_size, mcpk_error *err) {                      \
     (void)host;                                                                                     \
     if (host_abi < MCPK_ABI_VERSION_1_0_0)                                                          \
-      return mx_fail(err, MCPK_STATUS_NOT_IMPLEMENTED, "needs ABI 1.0.0");                          \
+      return mx_fail(err, MCPK_STATUS_NOT_IMPLEMENTED, "needs ABI 1.0.0 or newer");                 \
     if (out_size < sizeof(mcpk_plugin)) return mx_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "plugin table too small"); \
     memset(out, 0, sizeof(mcpk_plugin));                                                            \
     out->struct_size = sizeof(mcpk_plugin);                                                         \
-    out->abi_version = MCPK_ABI_VERSION_1_0_0;                                                      \
+    out->abi_version = host_abi < (ABI) ? host_abi : (ABI);                                         \
     out->name = NAME;                                                                               \
     out->version = "1.0.0";                                                                         \
     out->description = DESCRIPTION;                                                                 \
@@ -260,5 +271,9 @@ static void mx_common(mx_buf *b, const char *config, int network_default) {
     out->executor = &mx_executor;                                                                   \
     return MCPK_STATUS_OK;                                                                          \
   }
+
+/* A process executor (plan only) at ABI 1.0.0. */
+#define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, PLAN) \
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, PLAN, NULL, MCPK_ABI_VERSION_1_0_0)
 
 #endif

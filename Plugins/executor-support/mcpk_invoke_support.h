@@ -24,17 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcpk_executor_support.h"
+
 /* Longest reference text accepted (KernelCore Reference.maxLength). */
 #define MI_MAX_REFERENCE 1024
 /* Longest error message built here. */
 #define MI_MAX_MESSAGE 1024
 
 /* ---- failures and results ------------------------------------------- */
-
-static inline void mi_error_release(mcpk_error *e) {
-  free(e->message);
-  e->message = NULL;
-}
 
 /* Fills `err` (formatted message) and returns `st`. */
 static inline mcpk_status mi_fail(mcpk_error *err, mcpk_status st, const char *fmt, ...) {
@@ -48,15 +45,9 @@ static inline mcpk_status mi_fail(mcpk_error *err, mcpk_status st, const char *f
       va_end(ap);
     }
     err->message = m;
-    err->release = mi_error_release;
+    err->release = mx_error_release;
   }
   return st;
-}
-
-static inline void mi_string_release(mcpk_string *s) {
-  free(s->data);
-  s->data = NULL;
-  s->length = 0;
 }
 
 /* Hands `value` (borrowed) to the host as compact JSON text. */
@@ -66,7 +57,7 @@ static inline mcpk_status mi_result(const json_t *value, mcpk_string *out, mcpk_
   out->data = text;
   out->length = strlen(text);
   out->private_data = NULL;
-  out->release = mi_string_release;
+  out->release = mx_string_release;
   return MCPK_STATUS_OK;
 }
 
@@ -241,40 +232,23 @@ static inline json_t *mi_reference(const char *text, size_t len, json_t *inputs,
   return cur;
 }
 
-typedef struct { char *data; size_t len, cap; int failed; } mi_buf;
-
-static inline void mi_put(mi_buf *b, const char *s, size_t n) {
-  if (b->failed) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) { b->failed = 1; return; }
-    b->data = d;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, s, n);
-  b->len += n;
-  b->data[b->len] = 0;
-}
-
 /* Appends a value as text: strings as-is, others as compact JSON. */
-static inline void mi_put_value(mi_buf *b, const json_t *v) {
-  if (json_is_string(v)) { mi_put(b, json_string_value(v), json_string_length(v)); return; }
+static inline void mi_put_value(mx_buf *b, const json_t *v) {
+  if (json_is_string(v)) { mx_put(b, json_string_value(v), json_string_length(v)); return; }
   char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
   if (!t) { b->failed = 1; return; }
-  mi_put(b, t, strlen(t));
+  mx_put(b, t, strlen(t));
   free(t);
 }
 
 /* Renders a template against `inputs`: a new reference (the value itself if
  * the text is exactly one reference, else a string), or NULL with `msg`. */
 static inline json_t *mi_render(const char *text, json_t *inputs, char *msg, size_t msglen) {
-  mi_buf b = {0};
-  mi_put(&b, "", 0);
+  mx_buf b = {0};
+  mx_put(&b, "", 0);
   const char *p = text;
   while (*p) {
-    if (p[0] == '$' && p[1] == '$' && p[2] == '{') { mi_put(&b, "${", 2); p += 3; continue; }
+    if (p[0] == '$' && p[1] == '$' && p[2] == '{') { mx_put(&b, "${", 2); p += 3; continue; }
     if (p[0] == '$' && p[1] == '{') {
       const char *s = p + 2, *q = s;
       char quote = 0;
@@ -293,7 +267,7 @@ static inline json_t *mi_render(const char *text, json_t *inputs, char *msg, siz
     }
     const char *n = p + 1;
     while (*n && *n != '$') n++;
-    mi_put(&b, p, (size_t)(n - p));
+    mx_put(&b, p, (size_t)(n - p));
     p = n;
   }
   if (b.failed) { free(b.data); snprintf(msg, msglen, "out of memory"); return NULL; }
@@ -338,15 +312,15 @@ static inline json_t *mi_render_value(json_t *value, json_t *inputs, char *msg, 
 /* Renders `{{a.b}}` placeholders of `text` from `inputs` (after mi_render).
  * Returns a malloc'd string, or NULL with `msg`. */
 static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg, size_t msglen) {
-  mi_buf b = {0};
-  mi_put(&b, "", 0);
+  mx_buf b = {0};
+  mx_put(&b, "", 0);
   const char *p = text;
   for (;;) {
     const char *open = strstr(p, "{{");
     if (!open) break;
     const char *close = strstr(open + 2, "}}");
     if (!close) break;
-    mi_put(&b, p, (size_t)(open - p));
+    mx_put(&b, p, (size_t)(open - p));
     const char *s = open + 2, *e = close;
     while (s < e && (*s == ' ' || *s == '\t')) s++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
@@ -362,33 +336,16 @@ static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg
     mi_put_value(&b, v);
     p = close + 2;
   }
-  mi_put(&b, p, strlen(p));
+  mx_put(&b, p, strlen(p));
   if (b.failed) { free(b.data); snprintf(msg, msglen, "out of memory"); return NULL; }
   return b.data;
 }
 
 /* ---- plugin definition ------------------------------------------------ */
 
-/* Standard init for an in-process executor handling `TYPES` with `INVOKE`.
- * Accepts ABI 1.1.0 (mcpk_invocation.call_op) and 1.0.0. */
-#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, INVOKE)                                             \
-  static const mcpk_executor mi_executor = {                                                        \
-      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), NULL, NULL, INVOKE};          \
-  MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *host, mcpk_plugin *out, \
-                                           size_t out_size, mcpk_error *err) {                      \
-    (void)host;                                                                                     \
-    if (host_abi != MCPK_ABI_VERSION_1_1_0 && host_abi != MCPK_ABI_VERSION_1_0_0)                   \
-      return mi_fail(err, MCPK_STATUS_NOT_IMPLEMENTED, "speaks ABI 1.1.0 and 1.0.0");               \
-    if (out_size < sizeof(mcpk_plugin)) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "plugin table too small"); \
-    memset(out, 0, sizeof(mcpk_plugin));                                                            \
-    out->struct_size = sizeof(mcpk_plugin);                                                         \
-    out->abi_version = host_abi;                                                                    \
-    out->name = NAME;                                                                               \
-    out->version = "1.0.0";                                                                         \
-    out->description = DESCRIPTION;                                                                 \
-    out->kinds = MCPK_KIND_EXECUTOR;                                                                \
-    out->executor = &mi_executor;                                                                   \
-    return MCPK_STATUS_OK;                                                                          \
-  }
+/* Standard init for an in-process executor handling `TYPES` with `INVOKE`:
+ * ABI 1.1.0 (mcpk_invocation.call_op) when the host offers it, else 1.0.0. */
+#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, INVOKE) \
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, NULL, INVOKE, MCPK_ABI_VERSION_1_1_0)
 
 #endif

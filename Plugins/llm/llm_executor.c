@@ -72,12 +72,12 @@ typedef struct {
   long status;                /* HTTP status, known at the first body byte */
   long max_tokens;            /* for progress fractions; <= 0: unknown */
   size_t received;            /* body bytes so far */
-  mi_buf line;                /* the current, incomplete line */
-  mi_buf data;                /* `data:` lines of the current event, joined by \n */
+  mx_buf line;                /* the current, incomplete line */
+  mx_buf data;                /* `data:` lines of the current event, joined by \n */
   int event_is_error;         /* the current event is `event: error` */
-  mi_buf text;                /* the completion so far */
-  mi_buf batch;               /* tokens of this write callback */
-  mi_buf body;                /* non-200 body, at most LLM_MAX_ERROR_BODY bytes */
+  mx_buf text;                /* the completion so far */
+  mx_buf batch;               /* tokens of this write callback */
+  mx_buf body;                /* non-200 body, at most LLM_MAX_ERROR_BODY bytes */
   size_t tokens;              /* tokens so far */
   size_t progress_marks;      /* progress events emitted */
   json_t *usage;              /* owned; the last non-null `usage` */
@@ -133,7 +133,7 @@ static void llm_stream_dispatch(llm_stream *s) {
   }
   const char *model = mi_str(chunk, "model");
   if (model && *model) {
-    char *copy = strdup(model);
+    char *copy = mx_strdup(model);
     if (copy) { free(s->model); s->model = copy; }
   }
   json_t *usage = json_object_get(chunk, "usage");
@@ -144,8 +144,8 @@ static void llm_stream_dispatch(llm_stream *s) {
   json_t *delta = json_object_get(json_array_get(json_object_get(chunk, "choices"), 0), "delta");
   json_t *content = json_object_get(delta, "content");
   if (json_is_string(content) && json_string_length(content)) {
-    mi_put(&s->text, json_string_value(content), json_string_length(content));
-    mi_put(&s->batch, json_string_value(content), json_string_length(content));
+    mx_put(&s->text, json_string_value(content), json_string_length(content));
+    mx_put(&s->batch, json_string_value(content), json_string_length(content));
     s->tokens++;
   }
   json_decref(chunk);
@@ -162,8 +162,8 @@ static void llm_stream_line(llm_stream *s, char *line, size_t len) {
   const char *value = colon ? colon + 1 : "";
   if (*value == ' ') value++;
   if (name_len == 4 && memcmp(line, "data", 4) == 0) {
-    if (s->data.len) mi_put(&s->data, "\n", 1);
-    mi_put(&s->data, value, strlen(value));
+    if (s->data.len) mx_put(&s->data, "\n", 1);
+    mx_put(&s->data, value, strlen(value));
     if (s->data.failed) llm_stream_fail(s, "%s", "out of memory");
   } else if (name_len == 5 && memcmp(line, "event", 5) == 0) {
     s->event_is_error = strcmp(value, "error") == 0;
@@ -194,7 +194,7 @@ static size_t llm_on_body(char *bytes, size_t size, size_t n, void *userdata) {
   if (s->status != 200) {
     s->state = LLM_STREAM_HTTP_ERROR;
     size_t room = LLM_MAX_ERROR_BODY - s->body.len;
-    mi_put(&s->body, bytes, total < room ? total : room);
+    mx_put(&s->body, bytes, total < room ? total : room);
     return s->body.len >= LLM_MAX_ERROR_BODY ? 0 : total;
   }
   if (s->state == LLM_STREAM_DONE) return total;
@@ -209,8 +209,8 @@ static size_t llm_on_body(char *bytes, size_t size, size_t n, void *userdata) {
   const char *p = bytes, *end = bytes + total;
   while (p < end && s->state == LLM_STREAM_OPEN) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!nl) { mi_put(&s->line, p, (size_t)(end - p)); break; }
-    mi_put(&s->line, p, (size_t)(nl - p));
+    if (!nl) { mx_put(&s->line, p, (size_t)(end - p)); break; }
+    mx_put(&s->line, p, (size_t)(nl - p));
     if (s->line.failed) { llm_stream_fail(s, "%s", "out of memory"); break; }
     llm_stream_line(s, s->line.data ? s->line.data : (char *)"", s->line.len);
     s->line.len = 0;
@@ -243,7 +243,7 @@ static void llm_curl_init(void) { llm_curl_init_code = curl_global_init(CURL_GLO
 static char *llm_render_prompt(const char *template_text, json_t *inputs, char *msg, size_t msglen) {
   json_t *v = mi_render(template_text, inputs, msg, msglen);
   if (!v) return NULL;
-  char *flat = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  char *flat = json_is_string(v) ? mx_strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
   json_decref(v);
   if (!flat) { snprintf(msg, msglen, "out of memory"); return NULL; }
   char *out = mi_render_braces(flat, inputs, msg, msglen);

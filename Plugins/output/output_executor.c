@@ -13,7 +13,7 @@
  * artifacts (run.artifacts / run.artifact). Result `{name, size, mime}`.
  *
  * Ownership: the file text is built in a malloc'd buffer freed here; the
- * result string is released by the host (mi_string_release). */
+ * result string is released by the host (mx_string_release). */
 #define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime, O_NOFOLLOW, O_CLOEXEC */
 #include "mcpk_invoke_support.h"
 
@@ -45,7 +45,7 @@ static int out_name_valid(const char *name) {
 
 /* ---- csv -------------------------------------------------------------- */
 
-static void out_csv_cell(mi_buf *b, const json_t *v) {
+static void out_csv_cell(mx_buf *b, const json_t *v) {
   if (!v || json_is_null(v)) return;
   char *dumped = NULL;
   const char *s;
@@ -62,24 +62,24 @@ static void out_csv_cell(mi_buf *b, const json_t *v) {
   int quote = 0;
   for (size_t i = 0; i < n; i++)
     if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') { quote = 1; break; }
-  if (!quote) mi_put(b, s, n);
+  if (!quote) mx_put(b, s, n);
   else {
-    mi_put(b, "\"", 1);
+    mx_put(b, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
       if (s[i] == '"') {
-        mi_put(b, s + start, i - start + 1); /* through the quote */
-        mi_put(b, "\"", 1);                  /* doubled */
+        mx_put(b, s + start, i - start + 1); /* through the quote */
+        mx_put(b, "\"", 1);                  /* doubled */
         start = i + 1;
       }
     }
-    mi_put(b, s + start, n - start);
-    mi_put(b, "\"", 1);
+    mx_put(b, s + start, n - start);
+    mx_put(b, "\"", 1);
   }
   free(dumped);
 }
 
-static mcpk_status out_csv(const json_t *data, mi_buf *b, mcpk_error *err) {
+static mcpk_status out_csv(const json_t *data, mx_buf *b, mcpk_error *err) {
   if (!json_is_array(data))
     return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT,
                    "csv output needs an array of rows (objects or arrays) in the 'data' input, got %s",
@@ -104,21 +104,21 @@ static mcpk_status out_csv(const json_t *data, mi_buf *b, mcpk_error *err) {
     json_t *v;
     int first = 1;
     json_object_foreach(header, k, v) {
-      if (!first) mi_put(b, ",", 1);
+      if (!first) mx_put(b, ",", 1);
       first = 0;
       json_t *name = json_string(k);
       out_csv_cell(b, name);
       json_decref(name);
     }
-    mi_put(b, "\n", 1);
+    mx_put(b, "\n", 1);
     json_array_foreach(data, i, row) {
       first = 1;
       json_object_foreach(header, k, v) {
-        if (!first) mi_put(b, ",", 1);
+        if (!first) mx_put(b, ",", 1);
         first = 0;
         out_csv_cell(b, json_object_get(row, k));
       }
-      mi_put(b, "\n", 1);
+      mx_put(b, "\n", 1);
     }
     json_decref(header);
   } else {
@@ -127,13 +127,13 @@ static mcpk_status out_csv(const json_t *data, mi_buf *b, mcpk_error *err) {
         size_t j;
         json_t *cell;
         json_array_foreach(row, j, cell) {
-          if (j) mi_put(b, ",", 1);
+          if (j) mx_put(b, ",", 1);
           out_csv_cell(b, cell);
         }
       } else {
         out_csv_cell(b, row);
       }
-      mi_put(b, "\n", 1);
+      mx_put(b, "\n", 1);
     }
   }
   return MCPK_STATUS_OK;
@@ -141,15 +141,15 @@ static mcpk_status out_csv(const json_t *data, mi_buf *b, mcpk_error *err) {
 
 /* ---- invoke ----------------------------------------------------------- */
 
-static void out_pretty(mi_buf *b, const json_t *data) {
+static void out_pretty(mx_buf *b, const json_t *data) {
   char *t = json_dumps(data, JSON_INDENT(2) | JSON_ENCODE_ANY);
   if (!t) { b->failed = 1; return; }
-  mi_put(b, t, strlen(t));
-  mi_put(b, "\n", 1);
+  mx_put(b, t, strlen(t));
+  mx_put(b, "\n", 1);
   free(t);
 }
 
-static mcpk_status out_write(const char *path, const mi_buf *b, mcpk_error *err) {
+static mcpk_status out_write(const char *path, const mx_buf *b, mcpk_error *err) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return mi_fail(err, MCPK_STATUS_IO, "cannot create artifact %s: %s", path, strerror(errno));
   size_t done = 0;
@@ -180,15 +180,15 @@ static mcpk_status out_run(json_t *config, json_t *inputs, const mcpk_step *step
   if (!data) data = inputs;
 
   const char *ext, *mime;
-  mi_buf b = {0};
-  mi_put(&b, "", 0);
+  mx_buf b = {0};
+  mx_put(&b, "", 0);
   mcpk_status st = MCPK_STATUS_OK;
   if (strcasecmp(format, "json") == 0) {
     ext = "json"; mime = "application/json";
     out_pretty(&b, data);
   } else if (strcasecmp(format, "text") == 0 || strcasecmp(format, "txt") == 0) {
     ext = "txt"; mime = "text/plain";
-    if (json_is_string(data)) mi_put(&b, json_string_value(data), json_string_length(data));
+    if (json_is_string(data)) mx_put(&b, json_string_value(data), json_string_length(data));
     else out_pretty(&b, data);
   } else if (strcasecmp(format, "csv") == 0) {
     ext = "csv"; mime = "text/csv";

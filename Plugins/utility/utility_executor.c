@@ -15,7 +15,7 @@
  *
  * Ownership: config/inputs are parsed into jansson values owned here and
  * released before returning; the result string is malloc'd and released by
- * the host through mi_string_release; the host's call_op string is released
+ * the host through mx_string_release; the host's call_op string is released
  * here through its own `release`. */
 #include "mcpk_invoke_support.h"
 

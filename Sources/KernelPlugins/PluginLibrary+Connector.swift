@@ -116,26 +116,9 @@ extension PluginLibrary {
         let box = SinkBox(sink)
         let sqlC = strdup(query.sql)
         let paramsC = strdup(JSON.array(query.params).serialized())
-        var owned: [UnsafeMutablePointer<CChar>?] = []
-        defer { free(sqlC); free(paramsC); for p in owned { free(p) } }
-        var values: [mcpk_value] = query.params.map { p in
-            var v = mcpk_value()
-            switch p {
-            case .null: v.type = Int32(MCPK_TYPE_NULL.rawValue)
-            case .bool(let b): v.type = Int32(MCPK_TYPE_BOOL.rawValue); v.v.b = b ? 1 : 0
-            case .int(let i): v.type = Int32(MCPK_TYPE_INT64.rawValue); v.v.i = i
-            case .double(let d): v.type = Int32(MCPK_TYPE_DOUBLE.rawValue); v.v.d = d
-            case .string, .array, .object:
-                let text: String
-                if case .string(let s) = p { text = s } else { text = p.serialized() }
-                let dup = strdup(text)
-                owned.append(dup)
-                v.type = Int32(MCPK_TYPE_TEXT.rawValue)
-                v.v.s.data = UnsafePointer(dup)
-                v.v.s.length = text.utf8.count
-            }
-            return v
-        }
+        var owned: [UnsafeMutablePointer<CChar>] = []
+        defer { free(sqlC); free(paramsC); for p in owned { p.deallocate() } }
+        var values: [mcpk_value] = query.params.map { $0.pluginValue(owning: &owned) }
         var err = mcpk_error()
         let status: Int32 = values.withUnsafeMutableBufferPointer { vp in
             var q = mcpk_query()

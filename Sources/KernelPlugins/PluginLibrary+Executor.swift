@@ -13,6 +13,22 @@ private final class InvocationBox {
 }
 
 /// Fills a caller-zeroed `mcpk_error` with a host-owned message (freed by its `release`).
+/// Fills `err` from a thrown error and returns the ABI status it maps to (a plugin's own
+/// failure keeps its status; kernel errors map by kind; anything else is INTERNAL).
+func fillHostError(_ err: UnsafeMutablePointer<mcpk_error>?, for error: Error) -> Int32 {
+    switch error {
+    case let f as PluginFailure:
+        fillHostError(err, f.message)
+        return f.status.rawValue
+    case let e as KernelError:
+        fillHostError(err, e.message)
+        return PluginStatus(kernelError: e).rawValue
+    default:
+        fillHostError(err, "\(error)")
+        return PluginStatus.internal.rawValue
+    }
+}
+
 func fillHostError(_ err: UnsafeMutablePointer<mcpk_error>?, _ message: String) {
     guard let err else { return }
     err.pointee.message = strdup(message)
@@ -163,15 +179,8 @@ extension PluginLibrary {
                 let value = try box.callbacks.callOp(plugin: String(cString: plugin), op: String(cString: op), args: argv)
                 fillHostString(out, value.serialized())
                 return PluginStatus.ok.rawValue
-            } catch let f as PluginFailure {
-                fillHostError(err, f.message)
-                return f.status.rawValue
-            } catch let e as KernelError {
-                fillHostError(err, e.message)
-                return PluginStatus(kernelError: e).rawValue
             } catch {
-                fillHostError(err, "\(error)")
-                return PluginStatus.internal.rawValue
+                return fillHostError(err, for: error)
             }
         }
         var out = mcpk_string()
@@ -209,15 +218,8 @@ extension PluginLibrary {
         let request = QueryRequest(sql: String(cString: sqlC), params: params,
                                    maxRows: q.pointee.max_rows, timeoutMs: max(0, q.pointee.timeout_ms))
         let result: QueryResult
-        do { result = try callbacks.query(connection: connection, request: request) } catch let f as PluginFailure {
-            fillHostError(err, f.message)
-            return f.status.rawValue
-        } catch let e as KernelError {
-            fillHostError(err, e.message)
-            return PluginStatus(kernelError: e).rawValue
-        } catch {
-            fillHostError(err, "\(error)")
-            return PluginStatus.internal.rawValue
+        do { result = try callbacks.query(connection: connection, request: request) } catch {
+            return fillHostError(err, for: error)
         }
         return deliver(result, to: sink.pointee, callbacks: callbacks)
     }
@@ -259,25 +261,7 @@ extension PluginLibrary {
             if callbacks.isCancelled() { return PluginStatus.cancelled.rawValue }
             var rowOwned: [UnsafeMutablePointer<CChar>] = []
             defer { for p in rowOwned { p.deallocate() } }
-            var cells: [mcpk_value] = row.map { cell in
-                var v = mcpk_value()
-                switch cell {
-                case .null: v.type = Int32(MCPK_TYPE_NULL.rawValue)
-                case .bool(let b): v.type = Int32(MCPK_TYPE_BOOL.rawValue); v.v.b = b ? 1 : 0
-                case .int(let i): v.type = Int32(MCPK_TYPE_INT64.rawValue); v.v.i = i
-                case .double(let d): v.type = Int32(MCPK_TYPE_DOUBLE.rawValue); v.v.d = d
-                default:
-                    // Text as is; bytes arrive base64-encoded (as connection.query shows them);
-                    // nested values as their JSON text.
-                    let text = cell.stringValue ?? cell.serialized()
-                    let p = hostCString(text)
-                    rowOwned.append(p)
-                    v.type = Int32(MCPK_TYPE_TEXT.rawValue)
-                    v.v.s.data = UnsafePointer(p)
-                    v.v.s.length = text.utf8.count
-                }
-                return v
-            }
+            var cells: [mcpk_value] = row.map { $0.pluginValue(owning: &rowOwned) }
             if let rowFn = sink.row {
                 let st = cells.withUnsafeMutableBufferPointer { rowFn(sink.sink_data, $0.baseAddress, $0.count) }
                 if st != ok { return st }

@@ -438,7 +438,7 @@ struct StoreSharedDatabaseTests {
             _ = try await a.createRun(r, steps: [], audit: nil)
             ids.insert(r.id)
         }
-        func drain(_ store: SQLStore, _ owner: String) async throws -> [String] {
+        @Sendable func drain(_ store: SQLStore, _ owner: String) async throws -> [String] {
             var got: [String] = []
             while true {
                 let claimed = try await store.claimQueuedRuns(owner: owner, leaseMilliseconds: 60_000, limit: 2)

@@ -51,7 +51,7 @@ struct StoreTakeoverTests {
             _ = try await a.createRun(r, steps: [], audit: nil)
             ids.append(r.id)
         }
-        func sweep(_ store: SQLStore, _ owner: String) async throws -> [String] {
+        @Sendable func sweep(_ store: SQLStore, _ owner: String) async throws -> [String] {
             var won: [String] = []
             for r in try await store.expiredRuns(excludingOwner: owner, limit: 100) {
                 let audit = ActionLog(id: Identifier.uuid(), at: .now(), actor: owner, actionType: "run.takeover",
