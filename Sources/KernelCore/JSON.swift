@@ -108,41 +108,80 @@ extension JSON {
 }
 
 /// An insertion-ordered JSON object.
+///
+/// Entries live in one array in insertion order, so serialisation and
+/// iteration never hash. Small objects (the common case: requests, replies,
+/// status sections) are searched linearly; an object with more than
+/// `indexThreshold` keys also keeps a key → position index.
 public struct JSONObject: Sendable, Equatable, Sequence {
-    public private(set) var keys: [String] = []
-    private var storage: [String: JSON] = [:]
+    /// Key count above which lookups go through a hash index.
+    public static let indexThreshold = 24
+
+    public typealias Entry = (key: String, value: JSON)
+
+    /// The entries in insertion order.
+    public private(set) var entries: [Entry] = []
+    /// key → position in `entries`; nil while `count <= indexThreshold`.
+    private var index: [String: Int]?
 
     public init() {}
 
     public init(_ pairs: [(String, JSON)]) {
+        entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+
+    /// Reserves room for `n` entries (builders that know their size).
+    public mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        for i in entries.indices where entries[i].key == key { return i }
+        return nil
+    }
+
+    private mutating func rebuildIndex() {
+        guard entries.count > JSONObject.indexThreshold else { index = nil; return }
+        var m = [String: Int](minimumCapacity: entries.count)
+        for (i, e) in entries.enumerated() { m[e.key] = i }
+        index = m
+    }
 
     public subscript(key: String) -> JSON? {
-        get { storage[key] }
+        get { position(of: key).map { entries[$0].value } }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+                if let i = position(of: key) {
+                    entries[i].value = newValue
+                } else {
+                    entries.append((key, newValue))
+                    if index != nil {
+                        index![key] = entries.count - 1
+                    } else if entries.count > JSONObject.indexThreshold {
+                        rebuildIndex()
+                    }
+                }
+            } else if let i = position(of: key) {
+                entries.remove(at: i)
+                if index != nil { rebuildIndex() }
             }
         }
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
-        var i = 0
-        return AnyIterator {
-            guard i < keys.count else { return nil }
-            let k = keys[i]
-            i += 1
-            return (k, storage[k]!)
-        }
+    public func makeIterator() -> IndexingIterator<[Entry]> {
+        entries.makeIterator()
     }
 
+    /// Same keys with equal values; key order does not matter.
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        a.storage == b.storage
+        guard a.count == b.count else { return false }
+        for e in a.entries {
+            guard let v = b[e.key], v == e.value else { return false }
+        }
+        return true
     }
 }

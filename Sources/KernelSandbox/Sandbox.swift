@@ -15,16 +15,23 @@ import KernelLoop
 @KernelActor
 public final class Sandbox {
     public let configuration: SandboxConfiguration
-    public internal(set) var report: SandboxReport
+    public internal(set) var report: SandboxReport {
+        didSet { reportJSON = report.json }
+    }
+    /// `report.json`, rebuilt whenever `report` is set (only by the start-up
+    /// probe), so `kernel.status` does not rebuild it per request.
+    public private(set) var reportJSON: JSON
     public internal(set) var cgroups: CgroupLimiter?
     /// Leaf names must be unique across every Sandbox of the process.
     private static var sequence = 0
 
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
-        report = SandboxReport(mode: configuration.requestedMode, ready: false, namespaces: false, seccomp: false,
-                               cgroups: nil, rlimits: false, noNewPrivs: false, networkIsolation: false,
-                               bwrapVersion: nil, problems: ["not probed yet"])
+        let initial = SandboxReport(mode: configuration.requestedMode, ready: false, namespaces: false, seccomp: false,
+                                    cgroups: nil, rlimits: false, noNewPrivs: false, networkIsolation: false,
+                                    bwrapVersion: nil, problems: ["not probed yet"])
+        report = initial
+        reportJSON = initial.json
     }
 
     /// Paths the step sees.

@@ -19,12 +19,25 @@ final class ControlConnection: Session, Draining {
     private(set) var inFlight = 0
     private var subscriptions: [String: @KernelActor () -> Void] = [:]
     private var closeWaiters: [() -> Void] = []
+    /// The audit actor of every call on this connection (`uid:<n>`).
+    private let actorName: String
+    /// Replies produced while handling one read, written with one `write` at
+    /// its end (one syscall per loop turn per connection). Reused across reads.
+    private var output: [UInt8] = []
+    /// True while `received` runs: `send` appends to `output` without writing.
+    private var coalescing = false
+    /// `output` capacity kept between reads; a larger buffer (one huge reply) is released.
+    static let retainedOutputCapacity = 64 * 1024
+    private static let responsePrefix = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+    private static let resultKey = Array(#","result":"#.utf8)
+    private static let errorKey = Array(#","error":"#.utf8)
 
     init(stream: Pipe, server: ControlServer, peerUID: UInt32, peerPID: Int32) {
         self.stream = stream
         self.server = server
         self.peerUID = peerUID
         self.peerPID = peerPID
+        self.actorName = "uid:\(peerUID)"
     }
 
     var isOpen: Bool { state == .open }
@@ -46,6 +59,11 @@ final class ControlConnection: Session, Draining {
 
     private func received(_ chunk: UnsafeRawBufferPointer) {
         guard state == .open else { return }
+        coalescing = true
+        defer {
+            coalescing = false
+            flushOutput()
+        }
         buffer.append(contentsOf: chunk)
         var lineStart = 0
         var i = scanned
@@ -107,10 +125,7 @@ final class ControlConnection: Session, Draining {
             }
             return
         }
-        if let reply = executeInline(value) {
-            if let r = reply { send(r) }
-            return
-        }
+        if executeInline(value) { return }
         inFlight += 1
         Task { @KernelActor in
             if let reply = await self.execute(value) { self.send(reply) }
@@ -119,24 +134,21 @@ final class ControlConnection: Session, Draining {
     }
 
     /// Well-formed requests for synchronous methods are answered without a
-    /// task hop. Returns nil when the request must go through `execute`;
-    /// `.some(nil)` for an inline notification.
-    private func executeInline(_ request: JSON) -> JSON?? {
+    /// task hop, the reply serialised straight into `output`. Returns false
+    /// when the request must go through `execute`.
+    private func executeInline(_ request: JSON) -> Bool {
         guard case .object(let o) = request, o["jsonrpc"]?.stringValue == "2.0",
-              let method = o["method"]?.stringValue else { return nil }
+              let method = o["method"]?.stringValue else { return false }
         let id = o["id"]
         switch id {
         case nil, .string?, .int?: break
-        default: return nil
+        default: return false
         }
         let params = o["params"] ?? .null
-        let context = CallContext(actor: "uid:\(peerUID)", transport: .socket, session: self, requestID: "")
-        guard let result = server.dispatcher.callInline(method, params: params, context: context) else { return nil }
-        guard let id else { return .some(nil) }
-        switch result {
-        case .success(let r): return .some(RPCError.response(id: id, result: r))
-        case .failure(let e): return .some(RPCError.response(id: id, error: RPCError.object(e)))
-        }
+        let context = CallContext(actor: actorName, transport: .socket, session: self, requestID: "")
+        guard let result = server.dispatcher.callInline(method, params: params, context: context) else { return false }
+        if let id { sendResponse(id: id, result) }
+        return true
     }
 
     /// Runs one request; returns the response, or nil for a notification.
@@ -169,7 +181,7 @@ final class ControlConnection: Session, Draining {
                 message: "params must be an object (by-name)", kind: .invalidParams,
                 errors: [FieldError("params", "must be an object")]))
         }
-        let context = CallContext(actor: "uid:\(peerUID)", transport: .socket, session: self,
+        let context = CallContext(actor: actorName, transport: .socket, session: self,
                                   requestID: id.map { $0.serialized() } ?? "")
         let result = await server.dispatcher.call(method, params: params, context: context)
         guard let id else { return nil }  // notification: no reply
@@ -189,9 +201,40 @@ final class ControlConnection: Session, Draining {
     @discardableResult
     private func send(_ message: JSON) -> Bool {
         guard state != .closed, stream.isOpen else { return false }
-        var bytes = message.serializedBytes()
-        bytes.append(0x0A)
-        stream.write(bytes)
+        message.serialize(into: &output)
+        output.append(0x0A)
+        return coalescing ? true : flushOutput()
+    }
+
+    /// Writes `{"jsonrpc":"2.0","id":…,"result"|"error":…}` without building
+    /// the envelope object (same bytes as `RPCError.response(…).serialized()`).
+    private func sendResponse(id: JSON, _ result: Result<JSON, DispatchError>) {
+        guard state != .closed, stream.isOpen else { return }
+        output.append(contentsOf: ControlConnection.responsePrefix)
+        id.serialize(into: &output)
+        switch result {
+        case .success(let r):
+            output.append(contentsOf: ControlConnection.resultKey)
+            r.serialize(into: &output)
+        case .failure(let e):
+            output.append(contentsOf: ControlConnection.errorKey)
+            RPCError.object(e).serialize(into: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        output.append(0x0A)
+        if !coalescing { flushOutput() }
+    }
+
+    /// Hands `output` to the stream in one write; drops a client whose unread
+    /// bytes pass `maxOutboundBytes`. Returns false if the client is gone.
+    @discardableResult
+    private func flushOutput() -> Bool {
+        guard !output.isEmpty else { return state != .closed }
+        defer {
+            if output.capacity > ControlConnection.retainedOutputCapacity { output = [] } else { output.removeAll(keepingCapacity: true) }
+        }
+        guard state != .closed, stream.isOpen else { return false }
+        stream.write(output)
         if stream.queuedBytes > ControlServer.maxOutboundBytes {
             server.logger.warning("dropping a client that does not read",
                                   metadata: ["queued": "\(stream.queuedBytes)", "pid": "\(peerPID)"])
@@ -224,6 +267,8 @@ final class ControlConnection: Session, Draining {
     }
 
     private func closeGracefully() {
+        guard state != .closed else { return }
+        flushOutput()
         guard state != .closed else { return }
         state = .closing
         cancelSubscriptions()

@@ -15,7 +15,7 @@ extension Kernel {
         let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, notebookDirectory: notebooks))
         let report = await sandbox.probe()
         self.sandbox = sandbox
-        addStatus("sandbox") { [weak sandbox] in sandbox?.report.json ?? .null }
+        addStatus("sandbox") { [weak sandbox] in sandbox?.reportJSON ?? .null }
         if !report.ready {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }

@@ -42,10 +42,16 @@ extension Kernel {
             await host.shutdown()
         }
         addStatus("plugins") { [weak self] in
-            let items = self?.plugins?.list() ?? []
-            return ["loaded": .int(Int64(items.filter { $0.state == .loaded }.count)),
-                    "failed": .int(Int64(items.filter { $0.state == .failed }.count)),
-                    "crashed": .int(Int64(items.filter { $0.state == .crashed }.count))]
+            var loaded: Int64 = 0, failed: Int64 = 0, crashed: Int64 = 0
+            for item in self?.plugins?.list() ?? [] {
+                switch item.state {
+                case .loaded: loaded += 1
+                case .failed: failed += 1
+                case .crashed: crashed += 1
+                default: break
+                }
+            }
+            return ["loaded": .int(loaded), "failed": .int(failed), "crashed": .int(crashed)]
         }
         logger.info("plugins discovered", metadata: [
             "loaded": "\(list.filter { $0.state == .loaded }.map(\.name))",

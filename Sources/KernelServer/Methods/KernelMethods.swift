@@ -68,9 +68,13 @@ extension Kernel {
         return rssCached
     }
 
+    /// Keys `statusJSON` writes before the providers' sections.
+    static let statusBaseKeyCount = 14
+
     func statusJSON() -> JSON {
         let now = Timestamp.now()
         var o = JSONObject()
+        o.reserveCapacity(Kernel.statusBaseKeyCount + statusProviders.count)
         o["version"] = .string(Kernel.version)
         o["pid"] = .int(Int64(getpid()))
         o["instance_id"] = .string(instanceID)
