@@ -140,7 +140,9 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     private func position(of key: String) -> Int? {
         if let index { return index[key] }
-        for i in entries.indices where entries[i].key == key { return i }
+        // Lengths are O(1) and reject most keys before a string comparison.
+        let n = key.utf8.count
+        for i in entries.indices where entries[i].key.utf8.count == n && entries[i].key == key { return i }
         return nil
     }
 

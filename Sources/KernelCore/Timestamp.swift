@@ -21,13 +21,42 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         var parts = tm()
         gmtime_r(&t, &parts)
         let ms = Int(((milliseconds % 1000) + 1000) % 1000)
-        func pad(_ v: Int32, _ n: Int) -> String {
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else { return Timestamp.wideRFC3339(year: year, parts, ms: ms) }
+        // Fixed-width fields written into one 24-byte buffer (no per-field strings).
+        return String(unsafeUninitializedCapacity: Timestamp.rfc3339Length) { buf in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var v = v
+                var k = width - 1
+                while k >= 0 {
+                    buf[i + k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                    k -= 1
+                }
+                i += width
+            }
+            func sep(_ c: Unicode.Scalar) { buf[i] = UInt8(ascii: c); i += 1 }
+            put(year, 4); sep("-"); put(Int(parts.tm_mon) + 1, 2); sep("-")
+            put(Int(parts.tm_mday), 2); sep("T"); put(Int(parts.tm_hour), 2); sep(":")
+            put(Int(parts.tm_min), 2); sep(":"); put(Int(parts.tm_sec), 2); sep(".")
+            put(ms, 3); sep("Z")
+            return i
+        }
+    }
+
+    /// Years outside 0…9999: the year is written unpadded beyond four digits (with its sign).
+    private static func wideRFC3339(year: Int, _ parts: tm, ms: Int) -> String {
+        func pad(_ v: Int, _ n: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms), 3))Z"
+        return "\(pad(year, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ms, 3))Z"
     }
+
+    /// Length of `rfc3339` for years 0…9999.
+    static let rfc3339Length = 24
 
     public var json: JSON { .string(rfc3339) }
 

@@ -47,6 +47,13 @@ public final class Kernel {
     static let rssRefreshMs: Int64 = 1000
     var rssCached: UInt64 = 0
     var rssReadAt = Timestamp(milliseconds: 0)
+    /// `kernel.status` values fixed for the process's life (start time and
+    /// configuration are immutable), rendered once on first use.
+    lazy var statusFixed: (pid: JSON, startedAt: JSON, store: JSON, home: JSON, pluginDirs: JSON, socket: JSON, http: JSON) = (
+        .int(Int64(getpid())), startedAt.json,
+        ["kind": .string(configuration.storeKind), "url": .string(configuration.redactedDatabaseURL)],
+        .string(configuration.home), JSON(configuration.pluginDirs), .string(configuration.socketPath),
+        configuration.httpEndpoint == nil ? .null : .string(configuration.httpAddress))
     /// Time from `start()` to ready, in milliseconds.
     public private(set) var startupMilliseconds: Double = 0
 

@@ -75,18 +75,19 @@ extension Kernel {
         let now = Timestamp.now()
         var o = JSONObject()
         o.reserveCapacity(Kernel.statusBaseKeyCount + statusProviders.count)
+        let fixed = statusFixed
         o["version"] = .string(Kernel.version)
-        o["pid"] = .int(Int64(getpid()))
+        o["pid"] = fixed.pid
         o["instance_id"] = .string(instanceID)
         o["phase"] = .string(phase.rawValue)
-        o["started_at"] = startedAt.json
+        o["started_at"] = fixed.startedAt
         o["uptime_seconds"] = .double(Double(now.milliseconds - startedAt.milliseconds) / 1000)
         o["startup_ms"] = .double(startupMilliseconds)
-        o["store"] = ["kind": .string(configuration.storeKind), "url": .string(configuration.redactedDatabaseURL)]
-        o["home"] = .string(configuration.home)
-        o["plugin_dirs"] = JSON(configuration.pluginDirs)
-        o["socket"] = .string(configuration.socketPath)
-        o["http"] = configuration.httpEndpoint == nil ? .null : .string(configuration.httpAddress)
+        o["store"] = fixed.store
+        o["home"] = fixed.home
+        o["plugin_dirs"] = fixed.pluginDirs
+        o["socket"] = fixed.socket
+        o["http"] = fixed.http
         o["connections"] = ["socket": .int(Int64(control?.connectionCount ?? 0))]
         o["rss_bytes"] = .int(Int64(residentBytes(now: now)))
         for (name, provider) in statusProviders { o[name] = provider() }
