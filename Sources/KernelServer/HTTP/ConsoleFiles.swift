@@ -5,7 +5,7 @@ import KernelCore
 /// target and found at run time by `ConsoleFiles.locate`): MIME types, strong ETags
 /// with 304, no path traversal, and the SPA fallback to `index.html` for paths that
 /// are not files. No resource bundle: `Bundle.module` would link Foundation and ICU
-/// into `mcpk` (docs/ARCHITECTURE.md, "Idle memory").
+/// into `mcpk` (docs/ARCHITECTURE.md, "Performance: idle memory").
 public final class ConsoleFiles: @unchecked Sendable {
     /// Files larger than this are not served from the console directory.
     public static let maxFileBytes = 64 * 1024 * 1024
