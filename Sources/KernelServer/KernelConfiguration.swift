@@ -116,7 +116,7 @@ public struct KernelConfiguration: Sendable {
 
     /// The database URL with any password replaced by `***`.
     public var redactedDatabaseURL: String {
-        guard let at = databaseURL.firstIndex(of: "@"), let scheme = databaseURL.range(of: "://") else { return databaseURL }
+        guard let at = databaseURL.firstIndex(of: "@"), let scheme = databaseURL.firstRange(of: "://") else { return databaseURL }
         let userinfo = databaseURL[scheme.upperBound..<at]
         guard let colon = userinfo.firstIndex(of: ":") else { return databaseURL }
         return String(databaseURL[..<colon]) + ":***" + String(databaseURL[at...])
@@ -132,6 +132,16 @@ public struct KernelConfiguration: Sendable {
             p += 1
         }
         return env
+    }
+
+    /// The directory of the running executable (`/proc/self/exe`, symlinks resolved).
+    public static func executableDirectory() -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        let path = String(cString: buf)
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(path[..<slash])
     }
 
     public static func currentDirectory() -> String {

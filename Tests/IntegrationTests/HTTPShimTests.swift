@@ -200,6 +200,45 @@ import Testing
         #expect(!curlOut.contains("root:"))
     }
 
+    /// The console lookup in the real binary: the build tree by default (the
+    /// binary runs from `.build/<triple>/<config>`), `MCPK_CONSOLE_DIR` when set,
+    /// and "not installed" (404 on console paths, reported by status) when that
+    /// directory does not exist.
+    @Test func consoleDirectoryLookup() throws {
+        do {
+            let (k, port) = try HTTPShimTests.start()
+            defer { k.stop() }
+            let console = try HTTPTestClient.request(port: port, "GET", "/api/v1/kernel/status").json["http"]?["console"]
+            #expect(console?["source"]?.stringValue == "build_tree")
+            #expect(console?["dir"]?.stringValue?.hasSuffix("/Sources/KernelServer/Console") == true)
+        }
+        let dir = KernelProcess.makeHome() + "-console"
+        mkdir(dir, 0o755)
+        let f = fopen(dir + "/index.html", "w")
+        fputs("<html>from MCPK_CONSOLE_DIR</html>", f)
+        fclose(f)
+        do {
+            let (k, port) = try HTTPShimTests.start(env: ["MCPK_CONSOLE_DIR": dir])
+            defer { k.stop() }
+            let index = try HTTPTestClient.request(port: port, "GET", "/")
+            #expect(index.status == 200 && index.text == "<html>from MCPK_CONSOLE_DIR</html>")
+            let health = try HTTPTestClient.request(port: port, "GET", "/api/v1/dashboard/system-health").json
+            #expect(health["http"]?["console"]?["source"]?.stringValue == "setting")
+        }
+        do {
+            let (k, port) = try HTTPShimTests.start(env: ["MCPK_CONSOLE_DIR": dir + "/missing"])
+            defer { k.stop() }
+            let index = try HTTPTestClient.request(port: port, "GET", "/")
+            #expect(index.status == 404)
+            #expect(index.text.contains("the console is not installed"))
+            let console = try HTTPTestClient.request(port: port, "GET", "/api/v1/kernel/status").json["http"]?["console"]
+            #expect(console?["installed"]?.boolValue == false)
+            #expect(console?["source"]?.stringValue == "not_installed")
+            // The API is unaffected.
+            #expect(try HTTPTestClient.request(port: port, "GET", "/healthz").status == 200)
+        }
+    }
+
     @Test func randomBytesNeverTakeTheShimDown() throws {
         let (k, port) = try HTTPShimTests.start(env: ["MCPK_HTTP_HEADER_TIMEOUT_MS": "200", "MCPK_HTTP_IDLE_TIMEOUT_MS": "200"])
         defer { k.stop() }

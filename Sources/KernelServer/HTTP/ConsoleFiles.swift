@@ -1,12 +1,32 @@
-import Foundation
 import Glibc
+import KernelCore
 
-/// The web console's static files (the SwiftPM resource `Sources/KernelServer/Console`):
-/// MIME types, strong ETags with 304, no path traversal, and the SPA fallback
-/// to `index.html` for paths that are not files.
+/// The web console's static files (`Sources/KernelServer/Console`, excluded from the
+/// target and found at run time by `ConsoleFiles.locate`): MIME types, strong ETags
+/// with 304, no path traversal, and the SPA fallback to `index.html` for paths that
+/// are not files. No resource bundle: `Bundle.module` would link Foundation and ICU
+/// into `mcpk` (docs/ARCHITECTURE.md, "Performance: idle memory").
 public final class ConsoleFiles: @unchecked Sendable {
     /// Files larger than this are not served from the console directory.
     public static let maxFileBytes = 64 * 1024 * 1024
+    /// The setting that names the console directory.
+    public static let directorySetting = "MCPK_CONSOLE_DIR"
+    /// A development build: the executable is `<repo>/.build/<triple>/<config>/mcpk`.
+    public static let buildTreeRelativePath = "../../../Sources/KernelServer/Console"
+    /// An installed layout: `<prefix>/bin/mcpk` and `<prefix>/share/mcpk/console`.
+    public static let installedRelativePath = "../share/mcpk/console"
+
+    /// Where the console directory came from (one rule, first match wins).
+    public enum Source: String, Sendable {
+        /// `MCPK_CONSOLE_DIR`; when set it is the only place looked at.
+        case setting
+        /// `<exe dir>/../../../Sources/KernelServer/Console` (the repository).
+        case buildTree = "build_tree"
+        /// `<exe dir>/../share/mcpk/console`.
+        case installed
+        /// Nowhere: console paths answer 404 "the console is not installed".
+        case notInstalled = "not_installed"
+    }
 
     public struct File {
         public let bytes: [UInt8]
@@ -14,18 +34,51 @@ public final class ConsoleFiles: @unchecked Sendable {
         public let contentType: String
     }
 
+    /// The console directory (absolute, symlinks resolved), or nil when not installed.
     public let root: String?
+    public let source: Source
     private var cache: [String: (mtime: Int, size: Int, file: File)] = [:]
 
-    public init(root: String? = ConsoleFiles.bundledRoot()) {
+    public init(root: String?, source: Source? = nil) {
         self.root = root
+        self.source = source ?? (root == nil ? .notInstalled : .setting)
     }
 
-    /// The console directory inside the resource bundle.
-    public static func bundledRoot() -> String? {
-        guard let url = Bundle.module.resourceURL?.appendingPathComponent("Console") else { return nil }
+    /// The console found by `locate` from the settings and the running executable.
+    public convenience init(settings: [String: String], executableDirectory: String?) {
+        let found = ConsoleFiles.locate(setting: settings[ConsoleFiles.directorySetting],
+                                        executableDirectory: executableDirectory)
+        self.init(root: found.root, source: found.source)
+    }
+
+    /// The lookup rule: `MCPK_CONSOLE_DIR` if set (a missing directory there means
+    /// not installed: an explicit setting is never silently replaced); else the
+    /// repository next to a development build; else the installed layout.
+    public static func locate(setting: String?, executableDirectory: String?) -> (root: String?, source: Source) {
+        if let setting, !setting.isEmpty {
+            return (directory(setting), directory(setting) == nil ? .notInstalled : .setting)
+        }
+        guard let exe = executableDirectory else { return (nil, .notInstalled) }
+        if let dir = directory(exe + "/" + buildTreeRelativePath) { return (dir, .buildTree) }
+        if let dir = directory(exe + "/" + installedRelativePath) { return (dir, .installed) }
+        return (nil, .notInstalled)
+    }
+
+    /// `path` resolved (realpath) if it is a directory holding `index.html`.
+    static func directory(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        let dir = String(cString: resolved)
         var st = stat()
-        return stat(url.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR ? url.path : nil
+        guard stat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR,
+              stat(dir + "/index.html", &st) == 0, (st.st_mode & S_IFMT) == S_IFREG
+        else { return nil }
+        return dir
+    }
+
+    /// The `console` section of `kernel.status` / `dashboard.health`.
+    public var statusJSON: JSON {
+        ["installed": .bool(root != nil), "dir": root.map(JSON.string) ?? .null, "source": .string(source.rawValue)]
     }
 
     /// Answers GET/HEAD for a non-API path.
@@ -55,7 +108,7 @@ public final class ConsoleFiles: @unchecked Sendable {
         let common: [(String, String)] = [("ETag", file.etag), ("Cache-Control", "no-cache"),
                                           ("X-Content-Type-Options", "nosniff")]
         if let inm = request.header("if-none-match"),
-           inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == file.etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+           inm.split(separator: ",").contains(where: { $0.httpTrimmed() == file.etag || $0.httpTrimmed() == "*" }) {
             return HTTPResponse(status: 304, headers: common)
         }
         return HTTPResponse(status: 200, headers: [("Content-Type", file.contentType)] + common, body: file.bytes)

@@ -24,7 +24,7 @@ public final class HTTPAPI {
     private var openAPICache: (methods: [String], body: [UInt8])?
 
     public init(dispatcher: Dispatcher, configuration: KernelConfiguration, logger: Logger,
-                console: ConsoleFiles = ConsoleFiles()) {
+                console: ConsoleFiles) {
         self.dispatcher = dispatcher
         self.configuration = configuration
         self.logger = logger

@@ -13,7 +13,12 @@ extension Kernel {
             onShutdown("run metrics feed") { feed.stop() }
         }
         guard let endpoint = configuration.httpEndpoint else { return }
-        let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger)
+        let console = ConsoleFiles(settings: configuration.settings,
+                                   executableDirectory: KernelConfiguration.executableDirectory())
+        if console.root == nil {
+            logger.notice("the web console is not installed (set \(ConsoleFiles.directorySetting))")
+        }
+        let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger, console: console)
         let server = HTTPServer(host: endpoint.host, port: endpoint.port, api: api,
                                 limits: HTTPLimits(settings: configuration.settings), logger: logger)
         try server.start()
@@ -22,7 +27,7 @@ extension Kernel {
             guard let server else { return .null }
             return ["address": .string("\(server.host):\(server.port)"), "port": .int(Int64(server.port)),
                     "connections": .int(Int64(server.connectionCount)),
-                    "auth": .bool(self.configuration.token != nil)]
+                    "auth": .bool(self.configuration.token != nil), "console": console.statusJSON]
         }
     }
 }

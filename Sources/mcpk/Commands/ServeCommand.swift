@@ -39,7 +39,7 @@ struct ServeCommand: ParsableCommand {
             config = try KernelConfiguration.resolve(
                 flags: flags, environment: KernelConfiguration.processEnvironment(),
                 dotEnv: KernelConfiguration.readFile(cwd + "/.env"), workingDirectory: cwd,
-                bundledPluginDir: ServeCommand.executableDirectory())
+                bundledPluginDir: KernelConfiguration.executableDirectory())
         } catch let e as KernelError {
             CLI.fail(e.message)
         }
@@ -78,15 +78,5 @@ struct ServeCommand: ParsableCommand {
         outcome.done.unlock()
         KernelRuntime.executor.stopWhenIdle()
         if let error = outcome.error { CLI.fail(error) }
-    }
-
-    /// Directory of the running executable (where the bundled plugin .so files are built).
-    static func executableDirectory() -> String? {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        let path = String(cString: buf)
-        guard let slash = path.lastIndex(of: "/") else { return nil }
-        return String(path[..<slash])
     }
 }
