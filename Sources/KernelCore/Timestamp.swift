@@ -17,10 +17,11 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
     /// `2026-11-21T19:36:26.123Z`
     public var rfc3339: String {
-        var t = time_t(milliseconds / 1000)
+        // Floor division: -1 ms is 1969-12-31T23:59:59.999Z, not 1970-01-01T00:00:00.999Z.
+        let ms = Int(((milliseconds % 1000) + 1000) % 1000)
+        var t = time_t((milliseconds - Int64(ms)) / 1000)
         var parts = tm()
         gmtime_r(&t, &parts)
-        let ms = Int(((milliseconds % 1000) + 1000) % 1000)
         let year = Int(parts.tm_year) + 1900
         guard (0...9999).contains(year) else { return Timestamp.wideRFC3339(year: year, parts, ms: ms) }
         // Fixed-width fields written into one 24-byte buffer (no per-field strings).

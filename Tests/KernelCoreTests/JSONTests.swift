@@ -37,4 +37,38 @@ import Testing
         #expect(o.keys == ["z", "m"])
         #expect(JSON.object(o).serialized() == #"{"z":1,"m":3}"#)
     }
+
+    @Test func largeObjectsKeepOrderAndLookupsThroughTheirIndex() {
+        var o = JSONObject()
+        let n = JSONObject.indexThreshold * 2
+        for i in 0..<n { o["k\(i)"] = .int(Int64(i)) }
+        o["k3"] = nil
+        o["k\(n - 1)"] = nil
+        o["k5"] = "five"
+        o["extra"] = true
+        #expect(o.count == n - 1)
+        #expect(o["k3"] == nil && o["k4"] == .int(4) && o["k5"] == "five" && o["extra"] == true)
+        #expect(o.keys.first == "k0" && o.keys.last == "extra" && !o.keys.contains("k3"))
+        // Shrinking below the threshold still finds every key (linear search again).
+        for i in 0..<(n - 4) where i != 3 { o["k\(i)"] = nil }
+        #expect(o.keys == ["k\(n - 4)", "k\(n - 3)", "k\(n - 2)", "extra"])
+        #expect(o["k\(n - 3)"] == .int(Int64(n - 3)))
+    }
+
+    @Test func objectEqualityIgnoresKeyOrder() {
+        #expect(JSONObject([("a", 1), ("b", 2)]) == JSONObject([("b", 2), ("a", 1)]))
+        #expect(JSONObject([("a", 1), ("b", 2)]) != JSONObject([("a", 1), ("b", 3)]))
+        #expect(JSONObject([("a", 1)]) != JSONObject([("a", 1), ("b", 2)]))
+    }
+
+    @Test func timestampsFormatAcrossTheirRange() {
+        #expect(Timestamp(milliseconds: 0).rfc3339 == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp(milliseconds: 1_795_290_986_123).rfc3339 == "2026-11-21T19:56:26.123Z")
+        #expect(Timestamp(milliseconds: -1).rfc3339 == "1969-12-31T23:59:59.999Z")
+        #expect(Timestamp(milliseconds: 253_402_300_799_999).rfc3339 == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp(milliseconds: 253_402_300_800_000).rfc3339 == "10000-01-01T00:00:00.000Z")
+        for ms: Int64 in [0, 1_795_290_986_123, -1, 86_399_999] {
+            #expect(Timestamp(rfc3339: Timestamp(milliseconds: ms).rfc3339)?.milliseconds == ms)
+        }
+    }
 }
