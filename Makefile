@@ -45,7 +45,9 @@ run: build runtime
 ## Install, start what must run (PostgreSQL), run the whole suite, stop.
 test: build runtime
 	MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh start >/dev/null
-	trap 'MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh stop' EXIT; \
+	trap 'rc=$$?; MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh stop; \
+	      [ $$rc -eq 0 ] || { echo "--- PostgreSQL server log (tail)"; tail -n 80 .build/pg-test-server.log 2>/dev/null; }; \
+	      exit $$rc' EXIT; \
 	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \
 	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \

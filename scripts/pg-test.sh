@@ -49,6 +49,8 @@ stop)
     . "$STATE"
     if [ -n "${PG_TEST_DATA:-}" ] && [ -d "$PG_TEST_DATA" ]; then
       "${RUN_AS[@]}" "${BIN}/pg_ctl" -D "$PG_TEST_DATA" -m fast -w stop >/dev/null 2>&1 || true
+      # Keep the server's log for diagnosing a failed run (make test prints its tail then).
+      mkdir -p .build && cp "$PG_TEST_DATA/server.log" .build/pg-test-server.log 2>/dev/null || true
       rm -rf "$PG_TEST_DATA"
     fi
     rm -f "$STATE"
