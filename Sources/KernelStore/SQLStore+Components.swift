@@ -85,41 +85,21 @@ extension SQLStore {
         }
     }
 
+    /// The components table as a versioned entity.
+    static let componentTable = VersionedTable<Component, ComponentVersion>(
+        noun: "component", table: "components", columns: componentColumns, versionTable: "component_versions",
+        versionColumns: versionColumns, id: \.id, entityRow: componentRow, versionRow: versionRow)
+
     public func component(_ idOrName: String) async throws -> Component {
-        try await database.read { db in
-            let rows = try await db.query(
-                "SELECT \(SQLStore.componentColumns) FROM components WHERE id = ? OR lower(name) = lower(?)", [.text(idOrName), .text(idOrName)])
-            let all = try rows.map(SQLStore.componentRow)
-            guard let c = all.first(where: { $0.id == idOrName }) ?? all.first else {
-                throw KernelError.notFound("component \(idOrName) not found")
-            }
-            return c
-        }
+        try await entity(idOrName, in: SQLStore.componentTable)
     }
 
     public func componentVersion(_ id: EntityID, version: Int?) async throws -> ComponentVersion {
-        try await database.read { db in
-            let row: SQLRow?
-            if let version {
-                row = try await db.first("SELECT \(SQLStore.versionColumns) FROM component_versions WHERE component_id = ? AND version = ?",
-                                         [.text(id), .int(Int64(version))])
-            } else {
-                row = try await db.first("SELECT \(SQLStore.versionColumns) FROM component_versions WHERE component_id = ? ORDER BY version DESC LIMIT 1",
-                                         [.text(id)])
-            }
-            guard let row else {
-                throw KernelError.notFound(version.map { "component \(id) has no version \($0)" } ?? "component \(id) not found")
-            }
-            return try SQLStore.versionRow(row)
-        }
+        try await entityVersion(id, version: version, in: SQLStore.componentTable)
     }
 
     public func componentVersions(_ id: EntityID) async throws -> [ComponentVersion] {
-        try await database.read { db in
-            let rows = try await db.query("SELECT \(SQLStore.versionColumns) FROM component_versions WHERE component_id = ? ORDER BY version", [.text(id)])
-            if rows.isEmpty { throw KernelError.notFound("component \(id) not found") }
-            return try rows.map(SQLStore.versionRow)
-        }
+        try await entityVersions(id, in: SQLStore.componentTable)
     }
 
     public func listComponents(_ query: ComponentQuery) async throws -> Page<Component> {

@@ -96,41 +96,21 @@ extension SQLStore {
         }
     }
 
+    /// The workflows table as a versioned entity.
+    static let workflowTable = VersionedTable<Workflow, WorkflowVersion>(
+        noun: "workflow", table: "workflows", columns: workflowColumns, versionTable: "workflow_versions",
+        versionColumns: workflowVersionColumns, id: \.id, entityRow: workflowRow, versionRow: workflowVersionRow)
+
     public func workflow(_ idOrName: String) async throws -> Workflow {
-        try await database.read { db in
-            let rows = try await db.query(
-                "SELECT \(SQLStore.workflowColumns) FROM workflows WHERE id = ? OR lower(name) = lower(?)", [.text(idOrName), .text(idOrName)])
-            let all = try rows.map(SQLStore.workflowRow)
-            guard let w = all.first(where: { $0.id == idOrName }) ?? all.first else {
-                throw KernelError.notFound("workflow \(idOrName) not found")
-            }
-            return w
-        }
+        try await entity(idOrName, in: SQLStore.workflowTable)
     }
 
     public func workflowVersion(_ id: EntityID, version: Int?) async throws -> WorkflowVersion {
-        try await database.read { db in
-            let row: SQLRow?
-            if let version {
-                row = try await db.first("SELECT \(SQLStore.workflowVersionColumns) FROM workflow_versions WHERE workflow_id = ? AND version = ?",
-                                         [.text(id), .int(Int64(version))])
-            } else {
-                row = try await db.first("SELECT \(SQLStore.workflowVersionColumns) FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1",
-                                         [.text(id)])
-            }
-            guard let row else {
-                throw KernelError.notFound(version.map { "workflow \(id) has no version \($0)" } ?? "workflow \(id) not found")
-            }
-            return try SQLStore.workflowVersionRow(row)
-        }
+        try await entityVersion(id, version: version, in: SQLStore.workflowTable)
     }
 
     public func workflowVersions(_ id: EntityID) async throws -> [WorkflowVersion] {
-        try await database.read { db in
-            let rows = try await db.query("SELECT \(SQLStore.workflowVersionColumns) FROM workflow_versions WHERE workflow_id = ? ORDER BY version", [.text(id)])
-            if rows.isEmpty { throw KernelError.notFound("workflow \(id) not found") }
-            return try rows.map(SQLStore.workflowVersionRow)
-        }
+        try await entityVersions(id, in: SQLStore.workflowTable)
     }
 
     public func listWorkflows(_ query: WorkflowQuery) async throws -> Page<Workflow> {
