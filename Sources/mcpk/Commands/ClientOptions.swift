@@ -50,6 +50,29 @@ struct ClientOptions: ParsableArguments {
 }
 
 enum CLI {
+    /// `{id, version?}`: the params of `component.get` / `workflow.get`.
+    static func idAndVersion(_ id: String, _ version: Int?) -> JSON {
+        var p = JSONObject([("id", .string(id))])
+        if let version { p["version"] = JSON(version) }
+        return .object(p)
+    }
+
+    /// `component.update` / `workflow.update`: the JSON file's object with `id` and the
+    /// `--name` / `--description` flags over it; prints the outcome (`unchanged` names what
+    /// stayed the same when no version was added).
+    static func update(_ options: ClientOptions, method: String, id: String, file: String?, name: String?,
+                       description: String?, unchanged: String) throws {
+        var p = file.map { ComponentsCommand.readJSONFile($0).objectValue ?? JSONObject() } ?? JSONObject()
+        p["id"] = .string(id)
+        if let name { p["name"] = .string(name) }
+        if let description { p["description"] = .string(description) }
+        let client = try options.connect()
+        let e = options.call(client, method, .object(p))
+        if options.json { print(e.serialized()); return }
+        print("updated \(cell(e["name"])) (latest version \(cell(e["latest_version"]))"
+              + (e["version_created"] == .bool(true) ? ", new version" : ", \(unchanged) unchanged") + ")")
+    }
+
     /// Prints `mcpk: message` to stderr and exits 1.
     static func fail(_ message: String, code: Int32 = 1) -> Never {
         var line = "mcpk: " + message + "\n"

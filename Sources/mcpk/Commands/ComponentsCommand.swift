@@ -105,10 +105,8 @@ struct ComponentsCommand: ParsableCommand {
         @Argument(help: "Component id or name.") var id: String
         @Option(help: "A specific version.") var version: Int?
         func run() throws {
-            var p: JSONObject = JSONObject([("id", .string(id))])
-            if let version { p["version"] = JSON(version) }
             let client = try options.connect()
-            ComponentsCommand.printComponent(options.call(client, "component.get", .object(p)), options)
+            ComponentsCommand.printComponent(options.call(client, "component.get", CLI.idAndVersion(id, version)), options)
         }
     }
 
@@ -121,15 +119,8 @@ struct ComponentsCommand: ParsableCommand {
         @Option(help: "New name.") var name: String?
         @Option(help: "New description.") var description: String?
         func run() throws {
-            var p = file.map { ComponentsCommand.readJSONFile($0).objectValue ?? JSONObject() } ?? JSONObject()
-            p["id"] = .string(id)
-            if let name { p["name"] = .string(name) }
-            if let description { p["description"] = .string(description) }
-            let client = try options.connect()
-            let c = options.call(client, "component.update", .object(p))
-            if options.json { CLI.print(c.serialized()); return }
-            CLI.print("updated \(CLI.cell(c["name"])) (latest version \(CLI.cell(c["latest_version"]))"
-                      + (c["version_created"] == .bool(true) ? ", new version" : ", config unchanged") + ")")
+            try CLI.update(options, method: "component.update", id: id, file: file, name: name, description: description,
+                           unchanged: "config")
         }
     }
 

@@ -67,10 +67,8 @@ struct WorkflowsCommand: ParsableCommand {
         @Argument(help: "Workflow id or name.") var id: String
         @Option(help: "A specific version.") var version: Int?
         func run() throws {
-            var p = JSONObject([("id", .string(id))])
-            if let version { p["version"] = JSON(version) }
             let client = try options.connect()
-            WorkflowsCommand.printWorkflow(options.call(client, "workflow.get", .object(p)), options)
+            WorkflowsCommand.printWorkflow(options.call(client, "workflow.get", CLI.idAndVersion(id, version)), options)
         }
     }
 
@@ -83,15 +81,8 @@ struct WorkflowsCommand: ParsableCommand {
         @Option(help: "New name.") var name: String?
         @Option(help: "New description.") var description: String?
         func run() throws {
-            var p = file.map { ComponentsCommand.readJSONFile($0).objectValue ?? JSONObject() } ?? JSONObject()
-            p["id"] = .string(id)
-            if let name { p["name"] = .string(name) }
-            if let description { p["description"] = .string(description) }
-            let client = try options.connect()
-            let w = options.call(client, "workflow.update", .object(p))
-            if options.json { CLI.print(w.serialized()); return }
-            CLI.print("updated \(CLI.cell(w["name"])) (latest version \(CLI.cell(w["latest_version"]))"
-                      + (w["version_created"] == .bool(true) ? ", new version" : ", definition unchanged") + ")")
+            try CLI.update(options, method: "workflow.update", id: id, file: file, name: name, description: description,
+                           unchanged: "definition")
         }
     }
 
