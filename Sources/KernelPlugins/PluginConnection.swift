@@ -54,9 +54,13 @@ public final class PluginConnection: @unchecked Sendable {
     }
 
     /// Runs a statement and collects its result (bounded by max_rows and the host cap).
-    public func query(_ q: QueryRequest) async throws -> QueryResult {
+    /// With `cancellation`, cancelling it stops this statement only: before its turn
+    /// it never starts, while it runs the connector is asked until it stops.
+    public func query(_ q: QueryRequest, cancellation: StatementCancellation? = nil) async throws -> QueryResult {
         let backend = backend, handle = handle, plugin = plugin
         return try await run {
+            try cancellation?.begin { backend.cancel(handle) }
+            defer { cancellation?.end() }
             let t0 = PluginConnection.nowMs()
             let c = RowCollector(maxRows: q.maxRows)
             try PluginCallMetrics.measure(plugin, .execute) { try backend.execute(handle, q, sink: c) }

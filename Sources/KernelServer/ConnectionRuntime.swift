@@ -75,13 +75,17 @@ public final class ConnectionRuntime {
     }
 
     /// Runs SQL through a stored connection. Cancelling the calling task cancels the
-    /// statement at the source (mcpk_connector.cancel), e.g. a cancelled Data step.
+    /// statement at the source (mcpk_connector.cancel), e.g. a cancelled Data step,
+    /// also when the cancel comes before the statement reached the connector.
     public func query(_ idOrName: String, _ request: QueryRequest) async throws -> QueryResult {
         let record = try await store.connection(idOrName)
         let c = try await connection(for: record)
         do {
             try Task.checkCancellation()
-            return try await withTaskCancellationHandler { try await c.query(request) } onCancel: { c.cancel() }
+            let cancellation = StatementCancellation()
+            return try await withTaskCancellationHandler { try await c.query(request, cancellation: cancellation) } onCancel: {
+                cancellation.cancel()
+            }
         } catch is CancellationError {
             throw KernelError.conflict("cancelled before the statement started")
         } catch {

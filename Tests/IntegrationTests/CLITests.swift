@@ -4,6 +4,9 @@ import KernelCore
 import Testing
 
 @Suite(.serialized) struct CLITests {
+    /// Polls (20 ms) for a kernel started by hand to create its socket: 30 s, like KernelProcess.waitReady.
+    static let socketPollRounds = 1500
+
     @Test func statusCallAndShutdown() throws {
         let k = try KernelProcess.start()
         let (s1, out1, _) = try k.cli(["status"])
@@ -61,7 +64,7 @@ import Testing
         try p.run()
         defer { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() }
         var ok = false
-        for _ in 0..<300 where !ok {
+        for _ in 0..<Self.socketPollRounds where !ok {
             usleep(20_000)
             ok = access(home + "/mcpk.sock", F_OK) == 0
         }

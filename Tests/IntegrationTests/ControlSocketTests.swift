@@ -133,7 +133,11 @@ import Testing
         let c = try k.client()
         // A request in flight when SIGTERM arrives still gets its answer.
         try c.send(method: "kernel.ping", params: ["delay_ms": 300])
-        usleep(50_000)
+        // It is in flight once the kernel has read it: a later request on another connection
+        // being answered shows that (the loop serves ready connections in the order they became
+        // ready), however slow the machine. A fixed sleep could let SIGTERM come first.
+        let probe = try k.client()
+        #expect(try probe.call("kernel.ping")["pong"] == .bool(true))
         kill(k.pid, SIGTERM)
         let reply = try #require(try c.readMessage())
         #expect(reply["result"]?["pong"] == .bool(true))

@@ -81,6 +81,13 @@ import Testing
         return {"label": label, "start": start, "end": time.time()}
     """
 
+    /// How long each middle step of the diamond sleeps: their windows overlap only if each starts
+    /// before the other ends, and two sandboxed Python starts can be seconds apart on a loaded machine.
+    static let parallelStepSeconds = 3.0
+    /// How long each queued run's step sleeps: the third run must still be queued when it is
+    /// looked up right after the three submissions (two steps ahead of it, 3x the old 0.3 s).
+    static let queuedRunStepSeconds = 1.0
+
     static func step(_ s: JSON, _ id: String) -> JSON? { s["steps"]?.arrayValue?.first { $0["id"]?.stringValue == id } }
 
     static func contiguous(_ events: [JSON]) -> Bool {
@@ -93,8 +100,8 @@ import Testing
         try f.python("join", "def main(left, right):\n    return {'labels': [left['label'], right['label']]}\n")
         try f.workflow("diamond", ["steps": [
             ["id": "a", "component": "sleepy", "inputs": ["label": "a", "seconds": 0.05]],
-            ["id": "b", "component": "sleepy", "needs": ["a"], "inputs": ["label": "b"]],
-            ["id": "c", "component": "sleepy", "needs": ["a"], "inputs": ["label": "c"]],
+            ["id": "b", "component": "sleepy", "needs": ["a"], "inputs": ["label": "b", "seconds": .double(Self.parallelStepSeconds)]],
+            ["id": "c", "component": "sleepy", "needs": ["a"], "inputs": ["label": "c", "seconds": .double(Self.parallelStepSeconds)]],
             ["id": "d", "component": "join", "needs": ["b", "c"], "inputs": ["left": "${steps.b.result}", "right": "${steps.c.result}"]],
         ]])
         let id = try f.run("diamond")
@@ -187,7 +194,7 @@ import Testing
     @Test func concurrencyOneRunsThreeQueuedRunsInOrder() throws {
         let f = try Fixture()
         try f.python("sleepy", Self.sleepy)
-        try f.workflow("one", ["concurrency": 1, "steps": [["id": "s", "component": "sleepy", "inputs": ["label": "x", "seconds": 0.3]]]])
+        try f.workflow("one", ["concurrency": 1, "steps": [["id": "s", "component": "sleepy", "inputs": ["label": "x", "seconds": .double(Self.queuedRunStepSeconds)]]]])
         let ids = try (0..<3).map { _ in try f.run("one") }
         let second = try f.kernel.call("run.get", ["id": .string(ids[2])])
         #expect(second["status"] == "queued")

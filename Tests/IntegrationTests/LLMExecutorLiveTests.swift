@@ -10,6 +10,9 @@ import Testing
 
     static func step(_ s: JSON, _ id: String) -> JSON? { EngineLiveTests.step(s, id) }
 
+    /// Polls of 50 ms for the test server to log the client's hang-up: 30 s on a loaded machine.
+    static let disconnectPollRounds = 600
+
     /// One LLM component (model `model`) and a one-step workflow (step `w`) running it; returns
     /// the workflow's name for `f.run`. Names are unique per call.
     @discardableResult
@@ -176,7 +179,7 @@ import Testing
         #expect(Self.step(s, "w")?["status"] == "cancelled")
         // The plugin hung up: the server saw the client go away long before the stream's end.
         var ended: JSON?
-        for _ in 0..<100 where ended == nil {
+        for _ in 0..<Self.disconnectPollRounds where ended == nil {
             ended = server.log().first { $0["event"] != nil }
             if ended == nil { usleep(50_000) }
         }

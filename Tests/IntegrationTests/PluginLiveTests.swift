@@ -7,6 +7,10 @@ import Testing
 /// plugin dir and loaded, bundled connectors through connection.*, extra ops,
 /// broken libraries and a segfaulting plugin under process isolation.
 @Suite(.serialized) struct PluginLiveTests {
+    /// Polls of 50 ms while waiting for a plugin-host restart or exit: 60 s, ample on a loaded machine
+    /// (the backoff alone is 200 ms); each wait ends as soon as its condition holds.
+    static let pollRounds = 1200
+
     static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
@@ -136,7 +140,7 @@ import Testing
         #expect(testops?["last_crash"]?.stringValue?.contains("signal 11") == true)
         // After the backoff the plugin host is back and the connection reopens.
         var rows: Int?
-        for _ in 0..<100 {
+        for _ in 0..<Self.pollRounds {
             if let r = try? k.call("connection.query", ["id": id, "sql": "seq"]) { rows = r["rows"]?.arrayValue?.count; break }
             usleep(50_000)
         }
@@ -153,7 +157,7 @@ import Testing
         #expect(!children.isEmpty)
         k.kill9()
         var gone = false
-        for _ in 0..<100 {
+        for _ in 0..<Self.pollRounds {
             if children.allSatisfy({ kill($0, 0) != 0 }) { gone = true; break }
             usleep(50_000)
         }

@@ -14,14 +14,20 @@ import Testing
         return {"label": label, "start": start, "end": time.time()}
     """
 
+    /// How long each middle step of the diamond sleeps: their windows overlap only if each starts
+    /// before the other ends, and two sandboxed Python starts can be seconds apart on a loaded machine.
+    static let parallelStepSeconds = 3.0
+    /// Polls (10 ms) for both subscribers to have seen the end event after the run finished: 30 s.
+    static let subscriberEndRounds = 3000
+
     @Test func diamondRunsMiddleStepsInParallelAndJoins() async throws {
         let h = try await EngineHarness(maxConcurrentSteps: 4)
         h.python("sleepy", Self.sleepStep)
         h.python("join", "def main(left, right):\n    return {'labels': [left['label'], right['label']]}\n")
         h.store.addWorkflow("diamond", ["steps": [
             ["id": "a", "component": "sleepy", "inputs": ["label": "a", "seconds": 0.05]],
-            ["id": "b", "component": "sleepy", "needs": ["a"], "inputs": ["label": "b"]],
-            ["id": "c", "component": "sleepy", "needs": ["a"], "inputs": ["label": "c"]],
+            ["id": "b", "component": "sleepy", "needs": ["a"], "inputs": ["label": "b", "seconds": .double(Self.parallelStepSeconds)]],
+            ["id": "c", "component": "sleepy", "needs": ["a"], "inputs": ["label": "c", "seconds": .double(Self.parallelStepSeconds)]],
             ["id": "d", "component": "join", "needs": ["b", "c"], "inputs": ["left": "${steps.b.result}", "right": "${steps.c.result}"]],
         ]])
         let snap = try await h.runToEnd("diamond")
@@ -178,7 +184,7 @@ import Testing
             e["seq"]?.intValue.map { RunEvent(runID: run.id, seq: $0, type: RunEvent.Kind(rawValue: e["type"]?.stringValue ?? "") ?? .log, payload: e["payload"] ?? .null, at: .now()) }
         } + second
         await h.engine.waitUntilFinished(run.id)
-        for _ in 0..<200 where second.last?.type != .end || first.last?.type != .end { await h.engine.sleep(ms: 10) }
+        for _ in 0..<Self.subscriberEndRounds where second.last?.type != .end || first.last?.type != .end { await h.engine.sleep(ms: 10) }
         let total = Int64(h.store.eventLog[run.id]?.count ?? 0)
         #expect(first.map(\.seq) == Array(1...total))
         #expect(second.map(\.seq) == Array(1001...total))

@@ -6,6 +6,9 @@ import Testing
 
 /// Each isolation layer, checked from inside a step that tries to undo it.
 @Suite(.serialized) @KernelActor struct SandboxLayerTests {
+    /// Polls (100 ms) for a sandbox's cgroup leaves to go once its processes exit: 30 s under load.
+    static let cgroupGoneRounds = 300
+
     @Test func seccompDeniesWhatItShouldAndCannotBeLifted() async throws {
         let f = await SandboxFixture()
         defer { f.cleanup() }
@@ -165,7 +168,7 @@ import Testing
         #expect(o.succeeded, "\(o.failureSummary)")
         // The sleeping children die with the sandbox and the leaf goes away (retried while they exit).
         var gone = false
-        for _ in 0..<100 {
+        for _ in 0..<Self.cgroupGoneRounds {
             if dirs.allSatisfy({ access($0, F_OK) != 0 }) { gone = true; break }
             try await Task.sleep(nanoseconds: 100_000_000)
         }

@@ -192,7 +192,11 @@ import Testing
     }
 
     @Test func consoleServesFilesWithETagSPAFallbackAndNoTraversal() async throws {
-        let dir = "/tmp/mcpk-http-console-\(Int.random(in: 0..<1_000_000))"
+        // The console root and the secret next to it (the traversal target) in a directory of
+        // this test's own: a fixed /tmp path would be shared with any other run on the machine.
+        var template = Array("/tmp/mcpk-http-console-XXXXXX".utf8CString)
+        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let dir = base + "/root"
         mkdir(dir, 0o755)
         mkdir(dir + "/js", 0o755)
         func write(_ path: String, _ text: String) {
@@ -200,7 +204,7 @@ import Testing
         }
         write(dir + "/index.html", "<html>app</html>")
         write(dir + "/js/app.js", "console.log(1)")
-        write("/tmp/mcpk-http-secret.txt", "secret")
+        write(base + "/mcpk-http-secret.txt", "secret")
         let results: [HTTPResponse] = try await Task { @KernelActor in
             let api = try HTTPAPITests.api(console: ConsoleFiles(root: dir))
             var out: [HTTPResponse] = []

@@ -8,6 +8,11 @@ import Testing
 @Suite("PostgreSQL connection loss")
 @KernelActor
 struct PostgresConnectionLossTests {
+    /// Polls (20 ms) for the sleeping backend to show up: 30 s, for a pool connect and two statements on a loaded machine.
+    static let findBackendRounds = 1500
+    /// Attempts (100 ms apart) for the store to reconnect after the loss: 30 s.
+    static let recoveryRounds = 300
+
     @Test("pg_terminate_backend fails the in-flight request with unavailable, nothing half-written, then the store recovers",
           arguments: Backend.enabled.filter { $0 == .postgres })
     func terminatedBackend(_ backend: Backend) async throws {
@@ -40,7 +45,7 @@ struct PostgresConnectionLossTests {
         let admin = try await PostgresConnection.connect(fx.url)
         defer { admin.close() }
         var terminated = false
-        for _ in 0..<200 {
+        for _ in 0..<Self.findBackendRounds {
             let rows = try await admin.query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()",
                 [.text("%pg_sleep(30) /* \(marker)%")])
@@ -57,7 +62,7 @@ struct PostgresConnectionLossTests {
 
         // Recovery: later requests succeed (a new pooled connection replaces the dead one).
         var recovered = false
-        for _ in 0..<50 {
+        for _ in 0..<Self.recoveryRounds {
             do {
                 _ = try await store.component(keep.id)
                 let c = Make.component("After")
