@@ -13,6 +13,9 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 BIN := .build/debug
 TEST_PG_PORT ?= 55432
+# What `make test` shows of Swift Testing's output while it runs (all of it is in .build/test.log,
+# the kernel and plugin logs of in-process tests in .build/test-stderr.log): suites, failures and crashes.
+TEST_CONSOLE_LINES := ^(✔ Suite|✘|↳ [^TV]|\*\*\*|Thread [0-9]+ .*crashed|✔ Test run|[[:space:]]+Executed)
 
 .PHONY: deps build runtime run test test-swift bench clean
 
@@ -51,8 +54,15 @@ test: build runtime
 	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \
 	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \
-	$(SWIFT) test --skip-build $(BUILD_FLAGS) 2>&1 | tee .build/test.log; \
-	test $${PIPESTATUS[0]} -eq 0
+	rm -f .build/test-results*.xml; \
+	set +e; SWIFT_BACKTRACE=enable=yes,interactive=no,color=no \
+	$(SWIFT) test --skip-build --xunit-output .build/test-results.xml $(BUILD_FLAGS) 2>.build/test-stderr.log \
+	  | tee .build/test.log | grep --line-buffered -E "$(TEST_CONSOLE_LINES)"; \
+	rc=$${PIPESTATUS[0]}; set -e; \
+	if [ $$rc -ne 0 ]; then \
+	  scripts/test-failures.sh .build/test.log .build/test-stderr.log; \
+	  SWIFT="$(SWIFT)" BUILD_FLAGS="$(BUILD_FLAGS)" scripts/rerun-failed-tests.sh .build/test-results-swift-testing.xml; \
+	fi
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" scripts/schemathesis.sh
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" Tests/ConsoleTests/run.sh
 

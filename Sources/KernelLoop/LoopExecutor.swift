@@ -57,16 +57,20 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
         wake?.send()
     }
 
+    /// Runs the jobs queued when the loop woke, then returns to the loop. Jobs
+    /// enqueued meanwhile (by these jobs or by other threads) re-armed the
+    /// async handle and run on the next iteration, after due timers and ready
+    /// I/O: a steady stream of jobs must never starve sockets and timers (a
+    /// drain that looped until the queue was empty could hold the loop for as
+    /// long as the stream lasted, and every libpq wait behind it timed out).
     private func drain() {
-        while true {
-            queueLock.lock()
-            swap(&jobs, &spare)
-            queueLock.unlock()
-            if spare.isEmpty { break }
-            for job in spare { job.runSynchronously(on: asUnownedSerialExecutor()) }
-            spare.removeAll(keepingCapacity: true)
-        }
-        if stopping {
+        queueLock.lock()
+        swap(&jobs, &spare)
+        queueLock.unlock()
+        for job in spare { job.runSynchronously(on: asUnownedSerialExecutor()) }
+        spare.removeAll(keepingCapacity: true)
+        // Closing the wake-up handle ends the loop: only once nothing is left to run.
+        if queueLock.withLock({ stopping && jobs.isEmpty }) {
             wake?.close()
             wake = nil
         }

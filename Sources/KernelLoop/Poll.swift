@@ -1,4 +1,5 @@
 import CLibUV
+import Glibc
 
 /// A `uv_poll_t`: readiness of a file descriptor the loop does not own
 /// (libpq's socket). Loop-thread only.
@@ -40,4 +41,35 @@ public final class Poll: Handle {
     }
 
     public override func didClose() { callback = nil }
+
+    /// How libuv and epoll see this watcher right now, for error messages
+    /// when an expected event never came: whether the loop's watcher table
+    /// points at this handle for `fd`, the watcher's pending/current masks, and
+    /// whether the loop's epoll instance has `fd` registered (from
+    /// /proc/self/fdinfo of the epoll descriptor).
+    public var diagnosis: String {
+        guard isOpen else { return "poll handle closed" }
+        let io = withUnsafeMutablePointer(to: &raw.pointee.io_watcher) { $0 }
+        let l = loop.raw.pointee
+        var table = "none"
+        if fd >= 0, UInt32(fd) < l.nwatchers, let w = l.watchers[Int(fd)] {
+            table = w == io ? "this handle" : "another handle"
+        }
+        let epfd = uv_backend_fd(loop.raw)
+        var registered = "unknown"
+        if let text = Poll.readSmallFile("/proc/self/fdinfo/\(epfd)") {
+            let line = text.split(separator: "\n").first { $0.hasPrefix("tfd:") && $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first == Substring(String(fd)) }
+            registered = line.map { "yes (\($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2).joined(separator: " ")))" } ?? "no"
+        }
+        return "fd \(fd): watcher table entry \(table); masks pending \(io.pointee.pevents) current \(io.pointee.events); in epoll: \(registered)"
+    }
+
+    static func readSmallFile(_ path: String) -> String? {
+        let f = open(path, O_RDONLY | O_CLOEXEC)
+        guard f >= 0 else { return nil }
+        defer { Glibc.close(f) }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let n = read(f, &buf, buf.count)
+        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : nil
+    }
 }

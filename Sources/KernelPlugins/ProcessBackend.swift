@@ -125,9 +125,15 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
     }
 
     /// Closes our end, waits for exit (SIGKILL after the grace), describes how it ended.
+    /// Only for a child no other thread talks to yet (start-up failures).
     @discardableResult
     static func reap(pid: pid_t, fd: Int32) -> String {
         Glibc.close(fd)
+        return waitAndDescribe(pid: pid)
+    }
+
+    /// Waits for exit (SIGKILL after the grace) and describes how it ended.
+    static func waitAndDescribe(pid: pid_t) -> String {
         var status: Int32 = 0
         var waited = 0
         while true {
@@ -155,9 +161,12 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
     var isDead: Bool { stateLock.withLock { dead } }
 
     /// The child went away on its own: reap it and report why. Reader thread only.
+    /// The socket is shut down, not closed: callers on other threads may still
+    /// send on it (and fail); the descriptor is released in `deinit`.
     private func markDead() -> String {
         stateLock.withLock { dead = true }
-        let reason = ProcessBackend.reap(pid: pid, fd: fd)
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        let reason = ProcessBackend.waitAndDescribe(pid: pid)
         stateLock.withLock { deathReason = reason }
         onDeath(reason)
         return reason
@@ -332,11 +341,16 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
             ProcessBackend.waitExit(pid: pid)
             Glibc.shutdown(fd, Int32(SHUT_RDWR))
             reader.join()
-            Glibc.close(fd)
         } else {
             reader.join()
         }
     }
+
+    /// The descriptor lives exactly as long as this object: while any thread
+    /// can still send on it, its number cannot be reused by another open
+    /// (a `close` here while a request or cancel is being written would send
+    /// that request into whatever file the number belongs to next).
+    deinit { Glibc.close(fd) }
 
     /// Waits for the child to exit, SIGKILL after the grace.
     static func waitExit(pid: pid_t) {

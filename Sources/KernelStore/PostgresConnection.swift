@@ -118,13 +118,16 @@ public final class PostgresConnection {
                         KernelActor.assumeIsolated {
                             guard !done else { return }
                             done = true
+                            let ready = PostgresConnection.isReady(fd: fd, events)
+                            let diagnosis = ready ? "" : poll.diagnosis
                             poll.stop()
                             // libuv runs due timers before polling for I/O: after the loop
                             // was busy, the socket may be ready although the timer fired first.
-                            if PostgresConnection.isReady(fd: fd, events) {
+                            if ready {
                                 cont.resume()
                             } else {
-                                cont.resume(throwing: KernelError.unavailable("PostgreSQL: connection timed out"))
+                                cont.resume(throwing: KernelError.unavailable(
+                                    "PostgreSQL: connection timed out (waited \(ms) ms for \(events.contains(.readable) ? "readable" : "writable"); \(diagnosis))"))
                             }
                         }
                     }

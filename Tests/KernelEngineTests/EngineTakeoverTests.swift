@@ -164,13 +164,14 @@ import Logging
         let h = try await EngineHarness(owner: "kernel-a", leaseMilliseconds: 1000)
         h.store.addComponent("sleep", .utility, ["operation": "sleep"])
         h.store.addWorkflow("two", ["steps": [
-            ["id": "a", "component": "sleep", "inputs": ["ms": 1600]],
+            // Well past the 1000 ms lease, so a slow machine still notices the lapse before `a` ends.
+            ["id": "a", "component": "sleep", "inputs": ["ms": 2500]],
             ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 1]],
         ]])
         h.store.failRenewals = true
         let run = try await h.engine.submit(workflow: "two", version: nil, inputs: [:], actor: "test")
         // `a` (already running) finishes after the lease lapsed: `b` is queued but not started.
-        for _ in 0..<200 where try await Self.status(h, run.id, "a") != "succeeded" { await h.engine.sleep(ms: 20) }
+        for _ in 0..<400 where try await Self.status(h, run.id, "a") != "succeeded" { await h.engine.sleep(ms: 20) }
         #expect(try await Self.status(h, run.id, "a") == "succeeded")
         await h.engine.sleep(ms: 600)
         #expect(h.engine.leaseLapsedNow)
@@ -189,7 +190,8 @@ import Logging
         let h = try await EngineHarness(owner: "kernel-a", leaseMilliseconds: 1000)
         h.store.addComponent("sleep", .utility, ["operation": "sleep"])
         h.store.addWorkflow("long", ["steps": [
-            ["id": "a", "component": "sleep", "inputs": ["ms": 1500]],
+            // Still running when the takeover below happens (about one lease in), even on a slow machine.
+            ["id": "a", "component": "sleep", "inputs": ["ms": 3000]],
             ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 1]],
         ]])
         h.store.failRenewals = true
