@@ -1,3 +1,4 @@
+import Glibc
 import KernelCore
 import KernelLoop
 
@@ -29,8 +30,24 @@ public final class StatementCancellation: @unchecked Sendable {
             return !requested
         }
         guard first else { return }
-        Task.detached { [self] in
-            while askAgain() { try? await Task.sleep(nanoseconds: StatementCancellation.repeatMilliseconds * 1_000_000) }
+        startRepeating()
+    }
+
+    /// Asks again from a short-lived thread of its own, not a Swift task: the cooperative
+    /// pool may be busy (or blocked) for seconds while the statement runs on.
+    private func startRepeating() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { arg in
+            let cancellation = Unmanaged<StatementCancellation>.fromOpaque(arg!).takeRetainedValue()
+            while cancellation.askAgain() { usleep(UInt32(StatementCancellation.repeatMilliseconds * 1000)) }
+            return nil
+        }, box)
+        if rc == 0 {
+            pthread_detach(tid)
+        } else {
+            Unmanaged<StatementCancellation>.fromOpaque(box).release()
+            _ = askAgain()  // no thread: at least one cancel for a running statement
         }
     }
 
