@@ -13,7 +13,7 @@ set -uo pipefail
 XML="${1:?xunit report}"
 SWIFT="${SWIFT:-swift}"
 # More failures than this is not flakiness: no second run.
-MAX_RERUN=15
+MAX_RERUN=40
 
 ids=()
 if [ -s "$XML" ]; then

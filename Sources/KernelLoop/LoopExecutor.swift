@@ -15,6 +15,8 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     private var spare: [UnownedJob] = []
     private var thread: pthread_t?
     private var stopping = false
+    /// `MCPK_LOOP_WATCHDOG_MS` diagnostics (nil unless configured).
+    private var watchdog: LoopWatchdog?
 
     private init(loop: Loop) {
         self.loop = loop
@@ -35,6 +37,7 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
             let executor = LoopExecutor(loop: loop)
             executor.thread = pthread_self()
             executor.wake = try? Async(loop: loop) { [unowned executor] in executor.drain() }
+            executor.watchdog = LoopWatchdog.startIfConfigured(loop: loop)
             start.ready.withLock {
                 start.executor = executor
                 start.ready.signal()

@@ -30,8 +30,10 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_busy_timeout(handle, SQLiteConnection.busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(handle, 1)
         if !readOnly {
-            _ = try query("PRAGMA journal_mode = WAL", [])
-            try exec("PRAGMA synchronous = NORMAL")
+            // Another process opening the same file at this moment may hold the lock the
+            // journal-mode switch needs (SQLite does not always wait for it): retry like BEGIN.
+            try retryingWhileBusy { _ = try query("PRAGMA journal_mode = WAL", []) }
+            try retryingWhileBusy { try exec("PRAGMA synchronous = NORMAL") }
         }
         try exec("PRAGMA foreign_keys = ON")
     }
@@ -49,12 +51,19 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Begins a write transaction, retrying while another process holds the write lock.
     func beginImmediate() throws {
+        try retryingWhileBusy { try exec("BEGIN IMMEDIATE") }
+    }
+
+    /// Runs `body`, again after a growing pause (`busyRetries` times at most) while it fails
+    /// because another connection holds a lock. Worker thread only (it sleeps).
+    private func retryingWhileBusy(_ body: () throws -> Void) throws {
         var attempt = 0
         while true {
             do {
-                try exec("BEGIN IMMEDIATE")
+                try body()
                 return
-            } catch let e as KernelError where e.kind == .unavailable && attempt < SQLiteConnection.busyRetries {
+            } catch let e as KernelError where e.kind == .unavailable && e.message.hasPrefix("database is busy")
+                && attempt < SQLiteConnection.busyRetries {
                 attempt += 1
                 usleep(useconds_t(50_000 * attempt))
             }
@@ -148,7 +157,9 @@ final class SQLiteConnection: @unchecked Sendable {
             }
             return .conflict("constraint failed: \(message)")
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return .unavailable("database is busy: \(message)")
+            // Which statement met the lock (its start only: parameters are never in the text).
+            let head = sql.split(whereSeparator: { $0 == "\n" }).first.map { String($0.prefix(60)) } ?? ""
+            return .unavailable("database is busy: \(message) (during \(head))")
         case SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY:
             return .unavailable("SQLite: \(message)")
         default:

@@ -85,18 +85,36 @@ public final class SQLiteDatabase: SQLDatabase {
         return try await body(Executor(connection: r.connection, thread: r.thread))
     }
 
+    /// Applies the missing migrations in one transaction that runs as ONE job on the writer
+    /// thread: the file's write lock is held for the statements only, never across hops back to
+    /// the loop. Another process opening the same file waits on that lock (busy timeout), so a
+    /// transaction that hopped per statement could hold it past that timeout on a loaded machine.
     public func migrate(_ migrations: [Migration]) async throws -> [Int] {
-        try await write { tx in
-            try await tx.execute(Migration.bookkeeping)
-            let done = Set(try await tx.query("SELECT version FROM schema_migrations").map { Int($0.int(0)) })
-            var applied: [Int] = []
-            for m in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(m.version) {
-                for sql in m.sql(for: .sqlite) { try await tx.execute(sql) }
-                try await tx.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                                     [.int(Int64(m.version)), .text(m.name), .time(.now())])
-                applied.append(m.version)
+        let started = StoreMetrics.start()
+        defer { StoreMetrics.observe(.write, since: started) }
+        guard !closed else { throw KernelError.unavailable("store is closed") }
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        let w = writer
+        let pending = migrations.sorted(by: { $0.version < $1.version }).map { ($0.version, $0.name, $0.sql(for: .sqlite)) }
+        return try await writerThread.run {
+            try w.beginImmediate()
+            do {
+                _ = try w.query(Migration.bookkeeping, [])
+                let done = Set(try w.query("SELECT version FROM schema_migrations", []).map { Int($0.int(0)) })
+                var applied: [Int] = []
+                for (version, name, statements) in pending where !done.contains(version) {
+                    for sql in statements { _ = try w.query(sql, []) }
+                    _ = try w.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                    [.int(Int64(version)), .text(name), .time(.now())])
+                    applied.append(version)
+                }
+                try w.exec("COMMIT")
+                return applied
+            } catch {
+                w.rollbackQuietly()
+                throw error
             }
-            return applied
         }
     }
 

@@ -9,7 +9,9 @@ import Logging
 /// Takeover of runs whose owner kernel died: several engines (distinct owners) on ONE real
 /// SQLite file in one process, short leases; the catalogue comes from a MemoryRunStore.
 @Suite(.serialized) @KernelActor struct EngineTakeoverTests {
-    static let lease: Int64 = 1000
+    /// Short enough to expire during a test, long enough that a loaded machine (three stores
+    /// on one SQLite file, busy CI) still renews a live kernel's lease in time.
+    static let lease: Int64 = 2000
 
     final class Node {
         let sql: SQLStore
@@ -130,10 +132,10 @@ import Logging
         let url = "sqlite://\(home)/mcpk.db"
         let catalog = MemoryRunStore()
         catalog.addComponent("sleep", .utility, ["operation": "sleep"])
-        // 2 × 2 s of steps = four lease periods.
+        // 2 × 3 s of steps = three lease periods (nine renewals).
         catalog.addWorkflow("slow", ["steps": [
-            ["id": "a", "component": "sleep", "inputs": ["ms": 2000]],
-            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 2000]],
+            ["id": "a", "component": "sleep", "inputs": ["ms": 3000]],
+            ["id": "b", "component": "sleep", "needs": ["a"], "inputs": ["ms": 3000]],
         ]])
         let a = try await Self.node(url, home: home, owner: "kernel-a", catalog: catalog)
         let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog)

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import KernelLoop
 
@@ -24,6 +25,26 @@ import Testing
         #expect(result.1)
     }
 
+    /// Jobs that keep the KernelActor queue non-empty (each one enqueues the next before it
+    /// ends) must not hold the loop: timers and sockets still get their turn between batches.
+    /// An executor that drained its queue until empty ran such a stream without ever returning
+    /// to libuv, and every timer (and every libpq wait) behind it starved.
+    @Test func aStreamOfJobsDoesNotStarveTimers() async throws {
+        let fired = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Bool, Error>) in
+            Task { @KernelActor in
+                do {
+                    let stream = JobStream(done: done, giveUpNs: JobStream.nowNs() + 10_000_000_000)
+                    let timer = try Timer.after(loop: KernelRuntime.loop, ms: 20) { stream.timerFired = true }
+                    stream.timer = timer
+                    stream.next()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+        }
+        #expect(fired)
+    }
+
     @Test func workerErrorsPropagate() async {
         struct Boom: Error {}
         let worker = WorkerThread(name: "test-worker-err")
@@ -31,5 +52,35 @@ import Testing
             try await worker.run { () throws -> Int in throw Boom() }
         }
         worker.join()
+    }
+}
+
+/// A chain of KernelActor jobs, each enqueueing the next while it runs, until the timer
+/// fired or the (real-clock) give-up time passed.
+@KernelActor final class JobStream {
+    let done: CheckedContinuation<Bool, Error>
+    let giveUpNs: UInt64
+    var timerFired = false
+    var timer: Timer?
+
+    init(done: CheckedContinuation<Bool, Error>, giveUpNs: UInt64) {
+        self.done = done
+        self.giveUpNs = giveUpNs
+    }
+
+    /// The loop's cached clock does not move while the loop is held: a real one.
+    nonisolated static func nowNs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    func next() {
+        if timerFired || JobStream.nowNs() >= giveUpNs {
+            timer?.close()
+            done.resume(returning: timerFired)
+            return
+        }
+        Task { @KernelActor in self.next() }
     }
 }
