@@ -74,7 +74,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelPlugins",
-            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV",
+            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(

@@ -1,3 +1,4 @@
+import CKernelSupport
 import Glibc
 import KernelCore
 import KernelLoop
@@ -62,6 +63,10 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, childFD, 0)
         posix_spawn_file_actions_adddup2(&actions, childFD, 1)
+        // Nothing else of the kernel's crosses: a descriptor some library opened without
+        // close-on-exec would otherwise live as long as this child (a peer would then never see
+        // that socket or pipe end, e.g. Foundation's exit watch of a process it spawned).
+        _ = mcpk_spawn_actions_close_from(&actions, 3)
         let argv = (command + ["--path", path]).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) }; posix_spawn_file_actions_destroy(&actions) }
         var pid: pid_t = 0

@@ -18,6 +18,10 @@ public final class PostgresConnection {
     }
 
     static let connectTimeoutMilliseconds: UInt64 = 30_000
+    /// How often a wait re-checks readiness itself (a missed libuv wake-up costs at most this).
+    static let readinessRecheckMilliseconds: UInt64 = 250
+    /// A wait this long that the re-check (not the poll) ended is reported on stderr.
+    static let missedWakeReportMilliseconds: UInt64 = 1_000
     /// A statement that gets no answer for this long closes its connection (`unavailable`);
     /// PQcancel would block, so the connection is dropped instead.
     public static let defaultQueryTimeoutMilliseconds: UInt64 = 120_000
@@ -27,6 +31,7 @@ public final class PostgresConnection {
 
     private var conn: OpaquePointer?
     private var poll: Poll?
+    private var reportedMissedWake = false
     public private(set) var state: State = .connecting
     /// Server process id (for `pg_terminate_backend` in tests and diagnostics).
     public private(set) var backendPID: Int32 = 0
@@ -96,46 +101,59 @@ public final class PostgresConnection {
     }
 
     /// Waits until the socket is ready for `events` (optionally with a deadline on the loop clock).
+    ///
+    /// A socket that is ready already (the usual case for the first write of a connect) is not
+    /// waited on. Otherwise a `Poll` wakes us; a timer also re-checks readiness every
+    /// `readinessRecheckMilliseconds`, so a wake-up libuv never delivers costs at most that long
+    /// instead of the whole deadline (such a miss is reported once per connection on stderr
+    /// with what libuv and epoll saw, see `Poll.diagnosis`).
     private func wait(_ events: Poll.Events, deadline: UInt64? = nil) async throws {
         guard let conn else { throw KernelError.unavailable("PostgreSQL connection is closed") }
         let fd = PQsocket(conn)
         guard fd >= 0 else { throw brokenError("no socket") }
+        if PostgresConnection.isReady(fd: fd, events) { return }
         if poll == nil || poll?.fd != fd {
             poll?.stop()
             poll?.close()
             poll = try Poll(loop: KernelRuntime.loop, fd: fd)
         }
         guard let poll else { throw KernelError.unavailable("PostgreSQL: no poll handle") }
+        let loop = KernelRuntime.loop
+        let started = loop.now
         var timer: Timer?
         defer { timer?.close() }
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, Error>) in
             var done = false
-            if let deadline {
-                let now = KernelRuntime.loop.now
-                let ms = deadline > now ? deadline - now : 1
-                do {
-                    timer = try Timer.after(loop: KernelRuntime.loop, ms: ms) {
-                        KernelActor.assumeIsolated {
-                            guard !done else { return }
+            do {
+                let every = PostgresConnection.readinessRecheckMilliseconds
+                let t = try Timer(loop: loop)
+                timer = t
+                t.start(timeoutMs: every, repeatMs: every) { [weak self] in
+                    KernelActor.assumeIsolated {
+                        guard !done else { return }
+                        let now = loop.now
+                        // libuv runs due timers before polling for I/O: the socket may be ready
+                        // although no poll callback ran yet.
+                        if PostgresConnection.isReady(fd: fd, events) {
                             done = true
-                            let ready = PostgresConnection.isReady(fd: fd, events)
-                            let diagnosis = ready ? "" : poll.diagnosis
-                            poll.stop()
-                            // libuv runs due timers before polling for I/O: after the loop
-                            // was busy, the socket may be ready although the timer fired first.
-                            if ready {
-                                cont.resume()
-                            } else {
-                                cont.resume(throwing: KernelError.unavailable(
-                                    "PostgreSQL: connection timed out (waited \(ms) ms for \(events.contains(.readable) ? "readable" : "writable"); \(diagnosis))"))
+                            if now &- started >= PostgresConnection.missedWakeReportMilliseconds {
+                                self?.reportMissedWake(fd: fd, waitedMs: now &- started, poll: poll)
                             }
+                            poll.stop()
+                            cont.resume()
+                        } else if let deadline, now >= deadline {
+                            done = true
+                            let diagnosis = poll.diagnosis
+                            poll.stop()
+                            cont.resume(throwing: KernelError.unavailable(
+                                "PostgreSQL: connection timed out (waited \(now &- started) ms for \(events.contains(.readable) ? "readable" : "writable"); \(diagnosis))"))
                         }
                     }
-                } catch {
-                    done = true
-                    cont.resume(throwing: error)
-                    return
                 }
+            } catch {
+                done = true
+                cont.resume(throwing: error)
+                return
             }
             do {
                 try poll.start(events.union(.disconnect)) { status, _ in
@@ -155,6 +173,15 @@ public final class PostgresConnection {
                 }
             }
         }
+    }
+
+    /// A wait ended by the re-check timer although the socket had long been ready: libuv did
+    /// not deliver the poll event. Written once per connection (stderr: no logger down here).
+    private func reportMissedWake(fd: Int32, waitedMs: UInt64, poll: Poll) {
+        guard !reportedMissedWake else { return }
+        reportedMissedWake = true
+        let line = "mcpk: PostgreSQL socket ready after \(waitedMs) ms without a libuv poll event; \(poll.diagnosis)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     }
 
     /// Non-blocking readiness check (`poll(2)` with a zero timeout).

@@ -1,5 +1,6 @@
 #ifndef MCPK_SUPPORT_H
 #define MCPK_SUPPORT_H
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,6 +12,10 @@ int mcpk_set_no_new_privs(void);
 
 /** Sets PR_SET_PDEATHSIG so the calling process gets `sig` when its parent dies. Returns 0 or -errno. */
 int mcpk_set_parent_death_signal(int sig);
+
+/** Adds "close every descriptor >= from" to `actions` (glibc's
+    posix_spawn_file_actions_addclosefrom_np). Returns 0 or an errno value. */
+int mcpk_spawn_actions_close_from(posix_spawn_file_actions_t *actions, int from);
 
 /** Resident set size of this process in bytes, from /proc/self/statm; 0 when unknown. */
 uint64_t mcpk_resident_bytes(void);

@@ -105,12 +105,30 @@ final class KernelProcess {
         _ = waitExit(timeout: 10)
     }
 
+    /// Waits for the exit (SIGKILL after `timeout`). Never hangs: Foundation learns of an exit
+    /// from EOF on a socket the child inherited, and a copy of that socket leaked into any other
+    /// process hides the exit for as long as that process lives. Then the kernel's own view
+    /// (`/proc/<pid>/stat` says zombie or gone) ends the wait, with status -1.
     @discardableResult
     func waitExit(timeout: Double = 30) -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
-        return process.terminationStatus
+        while process.isRunning && !KernelProcess.hasExited(pid) && Date() < deadline { usleep(10_000) }
+        if process.isRunning && !KernelProcess.hasExited(pid) { kill(pid, SIGKILL) }
+        let killed = Date().addingTimeInterval(KernelProcess.exitNoticeSeconds)
+        while process.isRunning && Date() < killed { usleep(10_000) }
+        return process.isRunning ? -1 : process.terminationStatus
+    }
+
+    /// How long Foundation gets to notice an exit the kernel already reports.
+    static let exitNoticeSeconds = 10.0
+
+    /// True once `pid` has exited (a zombie not yet reaped, or gone), per /proc.
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        // "pid (comm) S ...": the state follows the last ')'.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].drop(while: { $0 == " " }).first
+        return state == "Z" || state == "X"
     }
 
     /// Runs `mcpk ARGS` as a client of this kernel; returns (status, stdout, stderr).
@@ -147,7 +165,7 @@ final class KernelProcess {
     }
 
     deinit {
-        if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
+        if process.isRunning { kill(pid, SIGKILL); waitExit(timeout: 0) }
         try? FileManager.default.removeItem(atPath: home)
         try? FileManager.default.removeItem(atPath: logPath)
     }
