@@ -15,8 +15,10 @@ grep -E '^(✘|↳|error:)|recorded an issue|Expectation failed|Caught error' "$
 echo
 echo "=== tests that started and never ended (running when the process stopped)"
 awk '
+  /^◇ Test case / { next }
   /^◇ Test .* started\.$/ { n = $0; sub(/^◇ Test /, "", n); sub(/ started\.$/, "", n); open[n]++ }
-  /^(✔|✘) Test .* (passed|failed)/ { n = $0; sub(/^(✔|✘) Test /, "", n); sub(/ (passed|failed).*$/, "", n); open[n]-- }
+  /^(✔|✘) Test .* (passed|failed)/ {
+    n = $0; sub(/^(✔|✘) Test /, "", n); sub(/ (passed|failed).*$/, "", n); sub(/ with [0-9]+ test cases?$/, "", n); open[n]-- }
   END { for (n in open) if (open[n] > 0) print "  " n }' "$OUT" | head -n 40
 echo
 echo "=== how the test process ended (from its stderr)"

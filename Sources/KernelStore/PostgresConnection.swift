@@ -20,8 +20,6 @@ public final class PostgresConnection {
     static let connectTimeoutMilliseconds: UInt64 = 30_000
     /// How often a wait re-checks readiness itself (a missed libuv wake-up costs at most this).
     static let readinessRecheckMilliseconds: UInt64 = 250
-    /// A wait this long that the re-check (not the poll) ended is reported on stderr.
-    static let missedWakeReportMilliseconds: UInt64 = 1_000
     /// A statement that gets no answer for this long closes its connection (`unavailable`);
     /// PQcancel would block, so the connection is dropped instead.
     public static let defaultQueryTimeoutMilliseconds: UInt64 = 120_000
@@ -31,7 +29,6 @@ public final class PostgresConnection {
 
     private var conn: OpaquePointer?
     private var poll: Poll?
-    private var reportedMissedWake = false
     public private(set) var state: State = .connecting
     /// Server process id (for `pg_terminate_backend` in tests and diagnostics).
     public private(set) var backendPID: Int32 = 0
@@ -104,9 +101,9 @@ public final class PostgresConnection {
     ///
     /// A socket that is ready already (the usual case for the first write of a connect) is not
     /// waited on. Otherwise a `Poll` wakes us; a timer also re-checks readiness every
-    /// `readinessRecheckMilliseconds`, so a wake-up libuv never delivers costs at most that long
-    /// instead of the whole deadline (such a miss is reported once per connection on stderr
-    /// with what libuv and epoll saw, see `Poll.diagnosis`).
+    /// `readinessRecheckMilliseconds`, so readiness the poll has not delivered yet (its
+    /// registration waits for the loop's next I/O phase, which a busy loop delays) costs at most
+    /// that long. A timeout names what libuv and epoll saw (`Poll.diagnosis`).
     private func wait(_ events: Poll.Events, deadline: UInt64? = nil) async throws {
         guard let conn else { throw KernelError.unavailable("PostgreSQL connection is closed") }
         let fd = PQsocket(conn)
@@ -128,7 +125,7 @@ public final class PostgresConnection {
                 let every = PostgresConnection.readinessRecheckMilliseconds
                 let t = try Timer(loop: loop)
                 timer = t
-                t.start(timeoutMs: every, repeatMs: every) { [weak self] in
+                t.start(timeoutMs: every, repeatMs: every) {
                     KernelActor.assumeIsolated {
                         guard !done else { return }
                         let now = loop.now
@@ -136,9 +133,6 @@ public final class PostgresConnection {
                         // although no poll callback ran yet.
                         if PostgresConnection.isReady(fd: fd, events) {
                             done = true
-                            if now &- started >= PostgresConnection.missedWakeReportMilliseconds {
-                                self?.reportMissedWake(fd: fd, waitedMs: now &- started, poll: poll)
-                            }
                             poll.stop()
                             cont.resume()
                         } else if let deadline, now >= deadline {
@@ -173,15 +167,6 @@ public final class PostgresConnection {
                 }
             }
         }
-    }
-
-    /// A wait ended by the re-check timer although the socket had long been ready: libuv did
-    /// not deliver the poll event. Written once per connection (stderr: no logger down here).
-    private func reportMissedWake(fd: Int32, waitedMs: UInt64, poll: Poll) {
-        guard !reportedMissedWake else { return }
-        reportedMissedWake = true
-        let line = "mcpk: PostgreSQL socket ready after \(waitedMs) ms without a libuv poll event; \(poll.diagnosis)\n"
-        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     }
 
     /// Non-blocking readiness check (`poll(2)` with a zero timeout).
