@@ -59,21 +59,27 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func write<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
+        try await withWriter { w in
+            try await self.writerThread.run { try w.beginImmediate() }
+            do {
+                let result = try await body(Executor(connection: w, thread: self.writerThread))
+                try await self.writerThread.run { try w.exec("COMMIT") }
+                return result
+            } catch {
+                try? await self.writerThread.run { w.rollbackQuietly() }
+                throw error
+            }
+        }
+    }
+
+    /// The writer connection, held exclusively (in this process) for `body`; timed as a write.
+    private func withWriter<T>(_ body: @KernelActor (SQLiteConnection) async throws -> T) async throws -> T {
         let started = StoreMetrics.start()
         defer { StoreMetrics.observe(.write, since: started) }
         guard !closed else { throw KernelError.unavailable("store is closed") }
         await writeLock.lock()
         defer { writeLock.unlock() }
-        let w = writer
-        try await writerThread.run { try w.beginImmediate() }
-        do {
-            let result = try await body(Executor(connection: w, thread: writerThread))
-            try await writerThread.run { try w.exec("COMMIT") }
-            return result
-        } catch {
-            try? await writerThread.run { w.rollbackQuietly() }
-            throw error
-        }
+        return try await body(writer)
     }
 
     public func read<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
@@ -90,14 +96,8 @@ public final class SQLiteDatabase: SQLDatabase {
     /// the loop. Another process opening the same file waits on that lock (busy timeout), so a
     /// transaction that hopped per statement could hold it past that timeout on a loaded machine.
     public func migrate(_ migrations: [Migration]) async throws -> [Int] {
-        let started = StoreMetrics.start()
-        defer { StoreMetrics.observe(.write, since: started) }
-        guard !closed else { throw KernelError.unavailable("store is closed") }
-        await writeLock.lock()
-        defer { writeLock.unlock() }
-        let w = writer
         let pending = migrations.sorted(by: { $0.version < $1.version }).map { ($0.version, $0.name, $0.sql(for: .sqlite)) }
-        return try await writerThread.run {
+        return try await withWriter { w in try await self.writerThread.run {
             try w.beginImmediate()
             do {
                 _ = try w.query(Migration.bookkeeping, [])
@@ -115,7 +115,7 @@ public final class SQLiteDatabase: SQLDatabase {
                 w.rollbackQuietly()
                 throw error
             }
-        }
+        } }
     }
 
     public func close() async {
