@@ -15,7 +15,7 @@ BIN := .build/debug
 TEST_PG_PORT ?= 55432
 # What `make test` shows of Swift Testing's output while it runs (all of it is in .build/test.log,
 # the kernel and plugin logs of in-process tests in .build/test-stderr.log): suites, failures and crashes.
-TEST_CONSOLE_LINES := ^(✔ Suite|✘|↳ [^TV]|\*\*\*|Thread [0-9]+ .*crashed|✔ Test run|[[:space:]]+Executed)
+TEST_CONSOLE_LINES := ^(✔ Suite|✘|↳ [^TV]|\*\*\*|Thread [0-9]+ .*crashed|(✔|✘) Test run with|[[:space:]]+Executed)
 
 .PHONY: deps build runtime run test test-swift bench clean
 
