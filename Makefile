@@ -15,6 +15,8 @@ BIN := .build/debug
 TEST_PG_PORT ?= 55432
 # What `make test` shows of Swift Testing's output while it runs (all of it is in .build/test.log,
 # the kernel and plugin logs of in-process tests in .build/test-stderr.log): suites, failures and crashes.
+# A suite still running after this long (a normal run takes under 2 minutes) is aborted for backtraces.
+TEST_HANG_SECONDS ?= 1200
 TEST_CONSOLE_LINES := ^(✔ Suite|✘|↳ [^TV]|\*\*\*|Thread [0-9]+ .*crashed|(✔|✘) Test run with|[[:space:]]+Executed)
 
 .PHONY: deps build runtime run test test-swift bench clean
@@ -55,10 +57,11 @@ test: build runtime
 	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \
 	rm -f .build/test-results*.xml; \
+	scripts/abort-hung-tests.sh $(TEST_HANG_SECONDS) mcpkPackageTest & hang=$$!; \
 	set +e; SWIFT_BACKTRACE=enable=yes,interactive=no,color=no \
 	$(SWIFT) test --skip-build --xunit-output .build/test-results.xml $(BUILD_FLAGS) 2>.build/test-stderr.log \
 	  | tee .build/test.log | grep --line-buffered -E "$(TEST_CONSOLE_LINES)"; \
-	rc=$${PIPESTATUS[0]}; set -e; \
+	rc=$${PIPESTATUS[0]}; set -e; kill $$hang 2>/dev/null || true; \
 	if [ $$rc -ne 0 ]; then \
 	  scripts/test-failures.sh .build/test.log .build/test-stderr.log; \
 	  SWIFT="$(SWIFT)" BUILD_FLAGS="$(BUILD_FLAGS)" scripts/rerun-failed-tests.sh .build/test-results-swift-testing.xml; \
