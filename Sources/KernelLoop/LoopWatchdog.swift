@@ -42,17 +42,7 @@ final class LoopWatchdog: @unchecked Sendable {
         t.start(timeoutMs: beatMs, repeatMs: beatMs) { [unowned w] in w.beat() }
         t.ref(false)
         w.timer = t
-        let box = Unmanaged.passRetained(w).toOpaque()
-        var tid = pthread_t()
-        guard pthread_create(&tid, nil, { arg in
-            Unmanaged<LoopWatchdog>.fromOpaque(arg!).takeRetainedValue().watch()
-            return nil
-        }, box) == 0 else {
-            Unmanaged<LoopWatchdog>.fromOpaque(box).release()
-            return nil
-        }
-        pthread_detach(tid)
-        return w
+        return DetachedThread.start({ w.watch() }) ? w : nil
     }
 
     private func beat() {

@@ -1,5 +1,4 @@
 import CLibUV
-import Glibc
 
 /// A `uv_poll_t`: readiness of a file descriptor the loop does not own
 /// (libpq's socket). Loop-thread only.
@@ -57,19 +56,10 @@ public final class Poll: Handle {
         }
         let epfd = uv_backend_fd(loop.raw)
         var registered = "unknown"
-        if let text = Poll.readSmallFile("/proc/self/fdinfo/\(epfd)") {
+        if let text = readFile("/proc/self/fdinfo/\(epfd)") {
             let line = text.split(separator: "\n").first { $0.hasPrefix("tfd:") && $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first == Substring(String(fd)) }
             registered = line.map { "yes (\($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2).joined(separator: " ")))" } ?? "no"
         }
         return "fd \(fd): watcher table entry \(table); masks pending \(io.pointee.pevents) current \(io.pointee.events); in epoll: \(registered)"
-    }
-
-    static func readSmallFile(_ path: String) -> String? {
-        let f = open(path, O_RDONLY | O_CLOEXEC)
-        guard f >= 0 else { return nil }
-        defer { Glibc.close(f) }
-        var buf = [UInt8](repeating: 0, count: 65536)
-        let n = read(f, &buf, buf.count)
-        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : nil
     }
 }

@@ -21,8 +21,6 @@ public final class StatementCancellation: @unchecked Sendable {
 
     public init() {}
 
-    public var isRequested: Bool { lock.withLock { requested } }
-
     /// Any thread, any number of times.
     public func cancel() {
         let first = lock.withLock { () -> Bool in
@@ -36,19 +34,10 @@ public final class StatementCancellation: @unchecked Sendable {
     /// Asks again from a short-lived thread of its own, not a Swift task: the cooperative
     /// pool may be busy (or blocked) for seconds while the statement runs on.
     private func startRepeating() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let cancellation = Unmanaged<StatementCancellation>.fromOpaque(arg!).takeRetainedValue()
-            while cancellation.askAgain() { usleep(UInt32(StatementCancellation.repeatMilliseconds * 1000)) }
-            return nil
-        }, box)
-        if rc == 0 {
-            pthread_detach(tid)
-        } else {
-            Unmanaged<StatementCancellation>.fromOpaque(box).release()
-            _ = askAgain()  // no thread: at least one cancel for a running statement
+        let started = DetachedThread.start { [self] in
+            while askAgain() { usleep(UInt32(StatementCancellation.repeatMilliseconds * 1000)) }
         }
+        if !started { _ = askAgain() }  // no thread: at least one cancel for a running statement
     }
 
     /// One more cancel for the running statement (under the lock, so none lands after

@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelLoop
 
 /// Memory and process limits through a delegated cgroup hierarchy.
 ///
@@ -148,20 +149,6 @@ extension String {
 enum FileManagerLite {
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
     static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
-}
-
-func readFile(_ path: String, limit: Int = 1 << 20) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while out.count < limit {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        out.append(contentsOf: buf[0..<n])
-    }
-    return String(decoding: out, as: UTF8.self)
 }
 
 @discardableResult

@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelLoop
 
 extension GitCheckouts {
     /// The file a checkout's own requirements come from (used when the component sets none).

@@ -17,15 +17,6 @@ import Testing
         return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }
 
-    static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 8192)
-        let n = Glibc.read(fd, &buf, buf.count)
-        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : nil
-    }
-
     /// Children of this process whose command line contains `needle`.
     static func children(containing needle: String) -> [Int32] {
         guard let d = opendir("/proc") else { return [] }
@@ -33,11 +24,11 @@ import Testing
         var out: [Int32] = []
         while let e = readdir(d) {
             let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            guard let pid = Int32(name), let stat = Self.read("/proc/\(name)/stat"),
+            guard let pid = Int32(name), let stat = readFile("/proc/\(name)/stat"),
                   let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 1, Int32(fields[1]) == getpid() else { continue }
-            let cmdline = String((Self.read("/proc/\(name)/cmdline") ?? "").map { $0 == "\0" ? " " : $0 })
+            let cmdline = String((readFile("/proc/\(name)/cmdline") ?? "").map { $0 == "\0" ? " " : $0 })
             if cmdline.contains(needle) { out.append(pid) }
         }
         return out
