@@ -48,6 +48,9 @@ public final class RunnerPool {
 
     public var runnerCount: Int { pools.values.reduce(0) { $0 + $1.count } }
 
+    /// Every live runner (tests, diagnostics).
+    public var allRunners: [WarmRunner] { pools.keys.sorted().flatMap { pools[$0] ?? [] } }
+
     /// Runs `spec` in a warm runner of its pool; nil means "run it cold" (the reason is counted).
     public func start(_ spec: StepSpec, owner: Owner?, onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) async -> StepProcess? {

@@ -54,7 +54,12 @@ public final class WarmRunner {
         self.poolKey = poolKey
         self.sandbox = sandbox
         slot = sandbox.workDirectory(runId: "_runners", stepId: id, attempt: 1)
-        let launch = try sandbox.launchRunner(spec, slot: slot, name: "step-\(getpid())-\(id)")
+        // The runner's own environment names no step: each attempt gets its own.
+        var own = spec
+        own.runId = "_runners"
+        own.stepId = id
+        own.attempt = 0
+        let launch = try sandbox.launchRunner(own, slot: slot, name: "step-\(getpid())-\(id)")
         process = launch.process
         leaf = launch.leaf
         controlFd = launch.controlFd
@@ -97,6 +102,9 @@ public final class WarmRunner {
         case .starting: return await withCheckedContinuation { readyWaiters.append($0) }
         }
     }
+
+    /// Host pid of the runner's sandbox chain (its outer bubblewrap), 0 once gone.
+    public var hostPid: Int32 { process?.pid ?? 0 }
 
     /// What the runner printed itself (a failed start's reason).
     public var diagnosis: String { diagnostics.suffix(5).joined(separator: "\n") }
