@@ -27,6 +27,12 @@ public final class Sandbox {
     /// Leaf names must be unique across every Sandbox of the process.
     private static var sequence = 0
 
+    /// The next cgroup leaf name of this process (`step-<pid>-<n>`: `sweepStale` reads the pid back).
+    static func nextLeafName() -> String {
+        sequence += 1
+        return "step-\(getpid())-\(sequence)"
+    }
+
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
         let initial = SandboxReport(mode: configuration.requestedMode, ready: false, namespaces: false, seccomp: false,
@@ -82,10 +88,9 @@ public final class Sandbox {
                 onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws -> StepProcess {
         let work = workDirectory(runId: spec.runId, stepId: spec.stepId, attempt: spec.attempt)
         try prepareWorkDirectory(work, spec: spec)
-        Sandbox.sequence += 1
         var leaf: CgroupLeaf?
         if let cg = cgroups {
-            leaf = try? cg.createLeaf(name: "step-\(getpid())-\(Sandbox.sequence)", memoryBytes: spec.memoryMb * 1024 * 1024,
+            leaf = try? cg.createLeaf(name: Sandbox.nextLeafName(), memoryBytes: spec.memoryMb * 1024 * 1024,
                                       maxProcesses: spec.maxProcesses)
         }
         var seccompFd: Int32 = -1

@@ -296,6 +296,10 @@ public final class StepProcess {
         let backend = process
         process = nil
         let memoryHit = (leaf?.memoryLimitHit() ?? false) || (backend?.attemptMemoryLimitHit() ?? false)
+        if let note = backend?.failureNote {
+            emit(.log(stream: "kernel", line: note))
+            if reportedError == nil, stopReason == nil { reportedError = note }
+        }
         if let leaf {
             leaf.killAll()
             if !leaf.remove() { StepProcess.removeLater(leaf, attemptsLeft: StepProcess.leafRemovalAttempts) }

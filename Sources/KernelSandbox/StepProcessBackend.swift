@@ -23,6 +23,8 @@ protocol StepProcessBackend: AnyObject {
     func attemptMemoryLimitHit() -> Bool
     /// Where the attempt's files are once it finished (nil: the work dir it ran in).
     var keptWorkDirectory: String? { get }
+    /// Why the attempt ended outside the step's control (its warm runner died), if it did.
+    var failureNote: String? { get }
 }
 
 extension Process: StepProcessBackend {
@@ -31,4 +33,5 @@ extension Process: StepProcessBackend {
     }
     func attemptMemoryLimitHit() -> Bool { false }
     var keptWorkDirectory: String? { nil }
+    var failureNote: String? { nil }
 }

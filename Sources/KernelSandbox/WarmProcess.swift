@@ -26,6 +26,7 @@ final class WarmProcess: StepProcessBackend {
     var onExit: ((Process.Exit) -> Void)?
     var onFinish: ((Process.Exit) -> Void)?
     private(set) var keptWorkDirectory: String?
+    private(set) var failureNote: String?
 
     private let runner: WarmRunner
     private let request: JSON
@@ -99,9 +100,10 @@ final class WarmProcess: StepProcessBackend {
 
     func runnerStarted(pid: Int32) { self.pid = pid }
 
-    /// The fork exited (or the runner died): every process of the attempt is gone.
-    func runnerExited(_ e: Process.Exit) {
+    /// The fork exited (or the runner died: `note` says how): every process of the attempt is gone.
+    func runnerExited(_ e: Process.Exit, note: String? = nil) {
         guard exit == nil else { return }
+        failureNote = note
         exit = e
         if phase == .running || phase == .created { phase = .exitedDraining }
         onExit?(e)

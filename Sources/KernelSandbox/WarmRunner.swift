@@ -59,7 +59,7 @@ public final class WarmRunner {
         own.runId = "_runners"
         own.stepId = id
         own.attempt = 0
-        let launch = try sandbox.launchRunner(own, slot: slot, name: "step-\(getpid())-\(id)")
+        let launch = try sandbox.launchRunner(own, slot: slot, name: Sandbox.nextLeafName())
         process = launch.process
         leaf = launch.leaf
         controlFd = launch.controlFd
@@ -278,7 +278,10 @@ public final class WarmRunner {
             if !leaf.remove() { StepProcess.removeLater(leaf, attemptsLeft: StepProcess.leafRemovalAttempts) }
         }
         if let attempt {
-            attempt.runnerExited(Process.Exit(status: exit.status == 0 ? 137 : exit.status, signal: exit.signal == 0 ? SIGKILL : exit.signal))
+            let how = exit.signal != 0 ? "killed by signal \(exit.signal)" : "exited with status \(exit.status)"
+            let why = (retireReason.map { " (\($0.rawValue))" } ?? "") + (diagnosis.isEmpty ? "" : ": " + diagnosis)
+            attempt.runnerExited(Process.Exit(status: exit.status == 0 ? 137 : exit.status, signal: exit.signal == 0 ? SIGKILL : exit.signal),
+                                 note: "the warm runner serving this attempt \(how)\(why)")
             // The namespace is gone, so EOF follows at once; a pipe still open after the grace is closed.
             _ = try? Timer.after(loop: KernelRuntime.loop, ms: RunnerSettings.retireGraceMs) { [weak attempt] in
                 KernelActor.assumeIsolated { attempt?.abandonOutputs() }
