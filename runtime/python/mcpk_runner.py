@@ -11,7 +11,6 @@ import json
 import os
 import resource
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcpk  # noqa: E402
@@ -88,6 +87,8 @@ def run_script(path):
             fail(f"the script exited with status {e.code}")
         return
     except BaseException:
+        import traceback  # only on failure: its imports cost every cold start otherwise
+
         fail(traceback.format_exc())
     if value is not None or not mcpk.result_was_sent():
         try:
