@@ -41,6 +41,9 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_str(&b, inner.data ? inner.data : "{}");
   free(inner.data);
   mx_raw_out(&b, "}]");
+  /* Warm runners keep nbclient/jupyter_client imported; every attempt (a fresh fork)
+   * still starts its own Jupyter kernel, so no notebook state passes between steps. */
+  mx_raw_out(&b, ",\"warm\":true");
   if (!has_cells && !has_doc) {
     /* The kernel resolves the path under its notebook root and writes the notebook as `file`. */
     mx_raw_out(&b, ",\"notebook_ref\":{\"path\":");
