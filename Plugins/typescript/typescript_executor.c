@@ -14,6 +14,8 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_raw_out(&b, ",\"files\":[{\"path\":\"main.ts\",\"content\":");
   mx_str(&b, code);
   mx_raw_out(&b, "}],\"typescript\":{\"source\":\"main.ts\",\"output\":\"main.js\"},\"address_space_limit\":false");
+  /* A warm runner execs a fresh node per attempt (node cannot fork): the sandbox chain is saved. */
+  mx_raw_out(&b, ",\"warm\":true");
   mx_common(&b, step->config_json, 0);
   mx_raw_out(&b, "}");
   free(code);
