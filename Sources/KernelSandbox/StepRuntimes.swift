@@ -33,7 +33,7 @@ public final class StepRuntimes {
     public static let autoInstallVariable = "MCPK_RUNTIME_AUTO_INSTALL"
     /// Packages of the Python runtime whose installed versions the status reports.
     public static let reportedPackages = ["nbclient", "nbformat", "ipykernel", "streamlit", "mcp"]
-    /// Share of the progress bar given to pip's "Collecting" lines (the rest: installing, finishing).
+    /// Share of the progress bar given to the pins pip meets ("Collecting"/"Processing" lines) (the rest: installing, finishing).
     static let collectShare = 0.8
 
     public let sandbox: Sandbox
@@ -154,17 +154,20 @@ public final class StepRuntimes {
         build.emit(.progress(fraction: 0, message: "python runtime: creating the venv"))
         try await files.run { removeTree(dir) }
         guard ensureDirectory(dir.parent) else { throw KernelError.internal("cannot create \(dir.parent)") }
-        var collected = 0
+        var seen = Set<String>()
         try await environments.buildVenv(dir, requirements: pins, label: "python-runtime", linkedSite: nil, readOnlyBinds: [],
                                          onEvent: { e in
             build.emit(e)
             guard case .log(_, let line) = e else { return }
-            if line.hasPrefix("Collecting ") {
-                collected += 1
-                let name = line.dropFirst("Collecting ".count).split(separator: " ").first.map(String.init) ?? ""
-                build.emit(.progress(fraction: StepRuntimes.collectShare * Double(min(collected, count)) / Double(count),
-                                     message: "python runtime: \(name) (\(min(collected, count))/\(count))"))
-            } else if line.hasPrefix("Installing collected packages") {
+            if let name = StepRuntimes.packageLine(line) {
+                // Distinct pins met ("Collecting x==1" offline, downloading or installing): each once.
+                guard !name.hasPrefix("pip=="), seen.insert(name).inserted else { return }
+                build.emit(.progress(fraction: StepRuntimes.collectShare * Double(min(seen.count, count)) / Double(count),
+                                     message: "python runtime: \(name) (\(min(seen.count, count))/\(count))"))
+            } else if line.hasPrefix(PythonEnvironments.fetchingMarker) {
+                build.emit(.progress(fraction: StepRuntimes.collectShare * Double(min(seen.count, count)) / Double(count),
+                                     message: "python runtime: downloading what the wheel cache lacks"))
+            } else if line.hasPrefix("Installing collected packages"), !seen.isEmpty {
                 build.emit(.progress(fraction: StepRuntimes.collectShare + 0.1, message: "python runtime: installing \(count) packages"))
             }
         })
@@ -194,6 +197,21 @@ public final class StepRuntimes {
     }
 
     func pinsSha256() throws -> String { ContentHash.sha256(try pinsText()) }
+
+    /// The requirement a pip output line is about (`Collecting nbclient==0.11.0 …`), or nil.
+    /// `Processing …/wheels/altair-6.3.0-py3-none-any.whl …` (an offline install) gives `altair==6.3.0`.
+    nonisolated static func packageLine(_ line: String) -> String? {
+        func normal(_ name: Substring) -> String { name.lowercased().replacing("-", with: "_").replacing(".", with: "_") }
+        if line.hasPrefix("Collecting "), let spec = line.dropFirst("Collecting ".count).split(separator: " ").first {
+            guard let eq = spec.firstRange(of: "==") else { return normal(spec) }
+            return normal(spec[..<eq.lowerBound]) + "==" + spec[eq.upperBound...]
+        }
+        guard line.hasPrefix("Processing "), let path = line.dropFirst("Processing ".count).split(separator: " ").first,
+              path.hasSuffix(".whl"), let file = path.split(separator: "/").last else { return nil }
+        let parts = file.split(separator: "-")
+        guard parts.count >= 3 else { return nil }
+        return normal(parts[0]) + "==" + parts[1]
+    }
 
     /// The `name==version` lines of a pins file (not pip itself).
     nonisolated static func pinnedPackages(_ pins: String) -> [String] {
