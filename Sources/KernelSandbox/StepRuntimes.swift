@@ -96,7 +96,8 @@ public final class StepRuntimes {
     }
 
     /// `runtime.install`: builds (python) or checks and records (node) one runtime. A ready one is
-    /// left alone unless `force`; a stale or missing one is (re)built. Returns its status.
+    /// left alone unless `force`; a stale or missing one is (re)built — but a present one that
+    /// `MCPK_PYTHON_RUNTIME` names outside the home is never replaced. Returns its status.
     public func install(_ name: Name, force: Bool, onEvent: @escaping @KernelActor (StepEvent) -> Void) async throws -> RuntimeStatus {
         switch name {
         case .node:
@@ -116,6 +117,11 @@ public final class StepRuntimes {
             if let build = builds[.python] {
                 onEvent(.log(stream: "kernel", line: "joining the python step runtime build already running"))
                 try await build.join(onEvent)
+            } else if pythonIsPresent && !pythonIsManaged {
+                // Named by MCPK_PYTHON_RUNTIME outside the home: other kernels may run steps from it.
+                onEvent(.log(stream: "kernel", line: "python runtime at \(pythonPath) is named by \(SandboxConfiguration.pythonRuntimeVariable), "
+                             + "not managed by this kernel: left as it is (rebuild it with scripts/python-runtime.sh \(pythonPath))"))
+                onEvent(.progress(fraction: 1, message: "python runtime left as it is"))
             } else if force || !pythonIsPresent || pythonInstalledSha256 != (try? pinsSha256()) {
                 try await startBuild(.python).join(onEvent)
             } else {
