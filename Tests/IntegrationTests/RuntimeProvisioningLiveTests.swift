@@ -104,8 +104,8 @@ import Testing
     /// With automatic installs off, a notebook step on a home without a runtime fails with a
     /// message naming `mcpk runtime install` (no Python traceback); an unknown setting value and
     /// an unknown runtime name are refused.
-    @Test func autoInstallOffFailsNamingTheCommand() throws {
-        let f = try Fixture(env: ["MCPK_PYTHON_RUNTIME": "", "MCPK_RUNTIME_AUTO_INSTALL": "0"])
+    @Test(arguments: LiveBackend.enabled) func autoInstallOffFailsNamingTheCommand(_ backend: LiveBackend) throws {
+        let f = try Fixture(env: ["MCPK_PYTHON_RUNTIME": "", "MCPK_RUNTIME_AUTO_INSTALL": "0"].merging(try backend.environment()) { $1 })
         let status = try f.kernel.call("runtime.status")
         #expect(status["auto_install"] == false)
         #expect(Self.runtime(status, "python")?["state"] == "missing")
@@ -134,10 +134,10 @@ import Testing
     }
 
     /// `runtime install node` checks Debian's node and esbuild and records their versions;
-    /// `runtime gc` removes a requirements venv once no component version references it (and an
+    /// `runtime gc` (which reads every component version from the store, so on both stores) removes a requirements venv once no component version references it (and an
     /// unfinished build), keeps it while one does, and `--dry-run` removes nothing.
-    @Test func nodeInstallAndGarbageCollection() throws {
-        let f = try Fixture()
+    @Test(arguments: LiveBackend.enabled) func nodeInstallAndGarbageCollection(_ backend: LiveBackend) throws {
+        let f = try Fixture(env: try backend.environment())
         let (rc, out, err) = try f.kernel.cli(["runtime", "install", "node"])
         #expect(rc == 0, "\(err)")
         #expect(out.contains("node runtime ready") && out.contains("100%"), "\(out)")
