@@ -13,12 +13,15 @@ extension Kernel {
         let store = try requireStore()
         let notebooks = configuration.settings[SandboxConfiguration.notebookDirectoryVariable].flatMap { $0.isEmpty ? nil : $0 }
         func setting(_ name: String) -> String? { configuration.settings[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let runners = try RunnerSettings.from(configuration.settings)
         let sandbox = Sandbox(configuration: SandboxConfiguration(
             home: configuration.home, pythonRuntime: setting(SandboxConfiguration.pythonRuntimeVariable), notebookDirectory: notebooks,
-            pipCacheDirectory: setting(SandboxConfiguration.pipCacheVariable)))
+            pipCacheDirectory: setting(SandboxConfiguration.pipCacheVariable), runners: runners))
         let report = await sandbox.probe()
         self.sandbox = sandbox
         addStatus("sandbox") { [weak sandbox] in sandbox?.reportJSON ?? .null }
+        addStatus("runners") { [weak sandbox] in sandbox?.runners.report ?? .null }
+        onShutdown("runners") { [weak sandbox] in sandbox?.runners.shutdown() }
         if !report.ready {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }
