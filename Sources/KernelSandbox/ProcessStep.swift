@@ -33,6 +33,8 @@ public final class ProcessStep {
     private let owner: RunnerPool.Owner?
     private var process: StepProcess?
     private var cancelled = false
+    /// Stops waiting for a step runtime build (set while the step waits for one).
+    private var stopWaiting: (@KernelActor () -> Void)?
     private var ttlTimer: Timer?
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
@@ -50,6 +52,8 @@ public final class ProcessStep {
     /// Stops the step wherever it is (a service: this is how it ends).
     public func cancel() {
         cancelled = true
+        stopWaiting?()
+        stopWaiting = nil
         process?.cancel()
     }
 
@@ -81,7 +85,11 @@ public final class ProcessStep {
         let sandbox = runtime.sandbox
         let planJSON = try await executor.plan(step)
         let plan = try ProcessPlan(json: planJSON)
-        if let needed = plan.runtime { try await runtime.runtimes.ensure(needed, onEvent: onEvent) }
+        if let needed = plan.runtime {
+            if cancelled { throw KernelError.conflict("cancelled") }
+            try await runtime.runtimes.ensure(needed, onEvent: onEvent, onWaiting: { [weak self] stop in self?.stopWaiting = stop })
+            stopWaiting = nil
+        }
         if cancelled { throw KernelError.conflict("cancelled") }
         var python = sandbox.configuration.pythonExecutable
         var binds = plan.readOnlyBinds

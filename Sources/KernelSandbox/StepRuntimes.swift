@@ -72,7 +72,9 @@ public final class StepRuntimes {
 
     /// Returns once `name` is usable by a step (building it if allowed), else throws `unavailable`
     /// with the command to run. A present but stale runtime is used as it is.
-    public func ensure(_ name: Name, onEvent: @escaping @KernelActor (StepEvent) -> Void) async throws {
+    /// `onWaiting` receives a function that stops the wait for a build (a cancelled step).
+    public func ensure(_ name: Name, onEvent: @escaping @KernelActor (StepEvent) -> Void,
+                       onWaiting: ((@escaping @KernelActor () -> Void) -> Void)? = nil) async throws {
         switch name {
         case .node:
             if let missing = missingNodeParts() {
@@ -83,7 +85,7 @@ public final class StepRuntimes {
             if pythonIsPresent { return }
             if let build = builds[.python] {
                 onEvent(.log(stream: "kernel", line: "waiting for the python step runtime build already running (\(pythonPath))"))
-                try await build.join(onEvent)
+                try await build.join(onEvent, onWaiting: onWaiting)
                 return
             }
             guard autoInstall else {
@@ -91,7 +93,7 @@ public final class StepRuntimes {
                                               + "(automatic installs are off: \(StepRuntimes.autoInstallVariable)=0)")
             }
             onEvent(.log(stream: "kernel", line: "the python step runtime is missing at \(pythonPath): installing it now (as `\(StepRuntimes.installCommand) python` would)"))
-            try await startBuild(.python).join(onEvent)
+            try await startBuild(.python).join(onEvent, onWaiting: onWaiting)
         }
     }
 
@@ -135,16 +137,18 @@ public final class StepRuntimes {
     private func startBuild(_ name: Name) -> RuntimeBuild {
         let build = RuntimeBuild()
         builds[name] = build
-        build.task = Task { @KernelActor in
-            defer { self.builds[name] = nil }
+        Task { @KernelActor in
             do {
                 try await self.buildPython(build)
                 self.lastErrors[name] = nil
+                self.builds[name] = nil
+                build.finish(.success(()))
             } catch {
                 let message = (error as? KernelError)?.message ?? "\(error)"
                 self.lastErrors[name] = message
-                throw KernelError.unavailable("installing the python step runtime failed: \(message) "
-                                              + "(retry with `\(StepRuntimes.installCommand) python`)")
+                self.builds[name] = nil
+                build.finish(.failure(KernelError.unavailable("installing the python step runtime failed: \(message) "
+                                                              + "(retry with `\(StepRuntimes.installCommand) python`)")))
             }
         }
         return build

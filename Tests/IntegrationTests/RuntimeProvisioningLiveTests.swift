@@ -102,6 +102,24 @@ import Testing
         #expect(try f.kernel.call("kernel.status")["runtimes"]?["items"]?[0]?["state"] == "ready")
     }
 
+    /// A step waiting for the runtime build is cancelled at once; the build goes on (for the
+    /// steps that will need it) and is not restarted by the cancel.
+    @Test func cancellingAStepThatWaitsForTheBuild() throws {
+        let f = try Fixture(env: ["MCPK_PYTHON_RUNTIME": ""])
+        defer { try? FileManager.default.removeItem(atPath: f.kernel.home + "/runtimes/python") }
+        try f.component("nb", Self.notebook)
+        try f.workflow("nb", ["steps": [["id": "n", "component": "nb"]]])
+        let id = try f.run("nb")
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !(try f.events(id)).contains(where: {
+            ($0["payload"]?["line"]?.stringValue ?? "").contains("installing the python step runtime into")
+        }) { usleep(100_000) }
+        _ = try f.kernel.call("run.cancel", ["id": .string(id)])
+        let s = try f.wait(id, timeout: 60)
+        #expect(s["status"] == "cancelled", "\(s)")
+        #expect(Self.runtime(try f.kernel.call("runtime.status"), "python")?["state"] == "installing")
+    }
+
     /// With automatic installs off, a notebook step on a home without a runtime fails with a
     /// message naming `mcpk runtime install` (no Python traceback); an unknown setting value and
     /// an unknown runtime name are refused.
