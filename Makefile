@@ -36,7 +36,8 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-## The runtime venv sandboxed steps run under (nbclient/ipykernel/nbformat, streamlit, mcp from PyPI).
+## The runtime venv sandboxed steps run under (the pins of runtime/python/requirements.lock, from PyPI,
+## through the wheelhouse ~/.cache/mcpk/pip/wheels that the kernel's own `mcpk runtime install` shares).
 ## Tests find it through MCPK_PYTHON_RUNTIME; `make run`'s kernel (home ./.mcpk) finds it by default.
 RUNTIME_DIR ?= .mcpk/runtimes/python
 export MCPK_PYTHON_RUNTIME ?= $(abspath $(RUNTIME_DIR))
