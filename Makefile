@@ -55,6 +55,7 @@ test: build runtime
 	      exit $$rc' EXIT; \
 	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \
 	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
+	export MCPK_TEST_ADBC_DRIVERS="$$PWD/$$(scripts/adbc-drivers.sh .build/adbc-drivers)"; \
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \
 	rm -f .build/test-results*.xml; \
 	scripts/abort-hung-tests.sh $(TEST_HANG_SECONDS) mcpkPackageTest & hang=$$!; \

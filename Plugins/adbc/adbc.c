@@ -6,7 +6,8 @@
  * Config (jansson-parsed): {"driver": PATH, "entrypoint": SYMBOL?, "uri": TEXT?,
  * "username": TEXT?, "secret_option": KEY? (default "password"),
  * "database_options": {KEY: SCALAR}, "connection_options": {…},
- * "statement_options": {…}, "read_only": BOOL, "test_sql": TEXT?}. The
+ * "statement_options": {…}, "read_only": BOOL, "read_only_sql": TEXT?,
+ * "test_sql": TEXT?}. The
  * connection's sealed secret becomes the database option `secret_option`.
  *
  * The driver is loaded once per path (never unloaded: Go-built drivers cannot
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Longest error message kept from a driver. */
@@ -254,6 +256,8 @@ struct mcpk_connection {
   json_t *statement_options;
   char *test_sql;
   int read_only;
+  int rollback_each;     /* read-only enforced by the bridge: each statement in a rolled-back transaction */
+  char *read_only_sql;   /* run first in each such transaction */
   pthread_mutex_t lock; /* guards state, stmt, deadline, closing */
   pthread_cond_t wake;
   statement_state state;
@@ -354,6 +358,7 @@ static void close_connection(mcpk_connection *c) {
   }
   json_decref(c->statement_options);
   free(c->test_sql);
+  free(c->read_only_sql);
   pthread_cond_destroy(&c->wake);
   pthread_mutex_destroy(&c->lock);
   free(c);
@@ -379,6 +384,49 @@ static mcpk_status set_conn_option(mcpk_connection *c, const char *key, const ch
   snprintf(what, sizeof what, "connection option '%.200s' refused", key);
   mcpk_status st = from_adbc(err, rc, &e, what);
   return st == MCPK_STATUS_NOT_IMPLEMENTED ? MCPK_STATUS_INVALID_ARGUMENT : st;
+}
+
+/* Runs one statement of the bridge's own, discarding its result. */
+static mcpk_status run_internal(mcpk_connection *c, const char *sql, mcpk_error *err);
+static void info_strings(mcpk_connection *c, char *vendor, size_t vlen, char *driver, size_t dlen);
+
+/* read_only: the driver's adbc.connection.readonly when it has it; else the
+ * bridge runs every statement in a transaction of its own that it always
+ * rolls back, opened with `read_only_sql` (default by vendor: PostgreSQL
+ * "SET TRANSACTION READ ONLY", SQLite "PRAGMA query_only = ON"), so a write
+ * fails at the source and nothing a statement did outlives it. */
+static mcpk_status make_read_only(mcpk_connection *c, const char *read_only_sql, mcpk_error *err) {
+  mcpk_error probe = {0};
+  if (set_conn_option(c, "adbc.connection.readonly", "true", &probe) == MCPK_STATUS_OK) {
+    if (probe.release) probe.release(&probe);
+    return MCPK_STATUS_OK;
+  }
+  char why[512];
+  snprintf(why, sizeof why, "%s", probe.message ? probe.message : "adbc.connection.readonly refused");
+  if (probe.release) probe.release(&probe);
+  if (!read_only_sql) {
+    char vendor[300], driver[300];
+    info_strings(c, vendor, sizeof vendor, driver, sizeof driver);
+    if (strncmp(vendor, "PostgreSQL", 10) == 0) read_only_sql = "SET TRANSACTION READ ONLY";
+    else if (strncmp(vendor, "SQLite", 6) == 0) read_only_sql = "PRAGMA query_only = ON";
+    else
+      return set_error(err, MCPK_STATUS_INVALID_ARGUMENT, NULL, 0,
+                       "read_only: the ADBC driver %s cannot make a connection read-only (%s) and the bridge knows no "
+                       "read-only statement for \"%s\": set config.read_only_sql", c->driver->path, why, vendor);
+  }
+  mcpk_status st = set_conn_option(c, "adbc.connection.autocommit", "false", err);
+  if (st != MCPK_STATUS_OK) return st;
+  c->read_only_sql = strdup(read_only_sql);
+  c->rollback_each = 1;
+  return c->read_only_sql ? MCPK_STATUS_OK : MCPK_STATUS_NO_MEMORY;
+}
+
+static mcpk_status rollback(mcpk_connection *c, mcpk_error *err) {
+  struct AdbcError e;
+  adbc_error_init(c->driver, &e);
+  AdbcStatusCode rc = c->driver->table.ConnectionRollback(&c->conn, &e);
+  if (rc == ADBC_STATUS_OK) { adbc_error_release(&e); return MCPK_STATUS_OK; }
+  return from_adbc(err, rc, &e, "rollback failed");
 }
 
 static mcpk_status a_open(void *pd, const mcpk_connect_args *a, mcpk_connection **out, mcpk_error *err) {
@@ -462,16 +510,8 @@ static mcpk_status a_open(void *pd, const mcpk_connect_args *a, mcpk_connection 
     goto fail;
   }
   adbc_error_release(&e);
-  if (c->read_only && (st = set_conn_option(c, "adbc.connection.readonly", "true", err)) != MCPK_STATUS_OK) {
-    /* The driver cannot make the connection read-only: refuse it rather than pretend. */
-    char *why = err->message ? strdup(err->message) : NULL;
-    set_error(err, MCPK_STATUS_INVALID_ARGUMENT, NULL, 0,
-              "read_only: the ADBC driver %s cannot make a connection read-only (%s); make the source itself read-only "
-              "(e.g. a read-only user or a read-only URI) and leave read_only off",
-              driver->path, why ? why : "adbc.connection.readonly refused");
-    free(why);
+  if (c->read_only && (st = make_read_only(c, json_string_value(json_object_get(config, "read_only_sql")), err)) != MCPK_STATUS_OK)
     goto fail;
-  }
   json_decref(config);
   *out = c;
   return MCPK_STATUS_OK;
@@ -670,6 +710,27 @@ static void stop_producing(mcpk_connection *c) {
   pthread_mutex_unlock(&c->lock);
 }
 
+/* A statement that returns no rows but a count (DML/DDL without RETURNING): it
+ * runs as an "execute update" (no result stream) so the driver reports the
+ * rows it changed, which drivers do not do for a result stream. */
+static int is_update_statement(const char *sql) {
+  static const char *verbs[] = {"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE",
+                                "GRANT", "REVOKE", "COMMENT", "REPLACE", "UPSERT"};
+  const char *p = sql;
+  for (;;) { /* skip blanks and comments */
+    while (*p && isspace((unsigned char)*p)) p++;
+    if (p[0] == '-' && p[1] == '-') { while (*p && *p != '\n') p++; continue; }
+    if (p[0] == '/' && p[1] == '*') { const char *e = strstr(p + 2, "*/"); p = e ? e + 2 : p + strlen(p); continue; }
+    break;
+  }
+  size_t n = 0;
+  while (isalpha((unsigned char)p[n])) n++;
+  int verb = 0;
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0] && !verb; i++)
+    verb = strlen(verbs[i]) == n && strncasecmp(p, verbs[i], n) == 0;
+  return verb && !strcasestr(p, "RETURNING");
+}
+
 static mcpk_status run_statement(mcpk_connection *c, const mcpk_query *q, const mcpk_row_sink *sink, mcpk_error *err) {
   const struct AdbcDriver *d = &c->driver->table;
   atomic_store(&c->cancelled, 0);
@@ -729,14 +790,21 @@ static mcpk_status run_statement(mcpk_connection *c, const mcpk_query *q, const 
   }
   begin_statement(c, &stmt, q->timeout_ms);
   int64_t affected = -1;
+  int update = is_update_statement(q->sql);
   adbc_error_init(c->driver, &e);
-  rc = d->StatementExecuteQuery(&stmt, &stream, &affected, &e);
+  rc = d->StatementExecuteQuery(&stmt, update ? NULL : &stream, &affected, &e);
   if (rc != ADBC_STATUS_OK) {
     st = from_adbc(err, rc, &e, "query failed");
     if (atomic_load(&c->cancelled)) st = stopped_error(c, q, err);
     goto done;
   }
   adbc_error_release(&e);
+  if (update) {
+    end_statement(c);
+    st = sink->columns(sink->sink_data, NULL, 0);
+    if (st == MCPK_STATUS_OK) st = sink->end(sink->sink_data, 0, affected);
+    goto done;
+  }
   int code = stream.get_schema(&stream, &schema);
   if (code != 0) { st = stream_error(c, &stream, code, err, "cannot read the result schema"); goto done; }
   ncols = schema.n_children;
@@ -812,16 +880,51 @@ done:
   return st;
 }
 
-static mcpk_status a_execute(mcpk_connection *c, const mcpk_query *q, const mcpk_row_sink *sink, mcpk_error *err) {
-  return run_statement(c, q, sink, err);
-}
-
-/* ---- test ------------------------------------------------------------------------ */
-
 typedef struct count_sink { int64_t rows; } count_sink;
 static mcpk_status cs_columns(void *d, const mcpk_column *c, size_t n) { (void)d; (void)c; (void)n; return MCPK_STATUS_OK; }
 static mcpk_status cs_row(void *d, const mcpk_value *c, size_t n) { (void)c; (void)n; ((count_sink *)d)->rows++; return MCPK_STATUS_OK; }
 static mcpk_status cs_end(void *d, int32_t t, int64_t a) { (void)d; (void)t; (void)a; return MCPK_STATUS_OK; }
+
+static mcpk_status run_internal(mcpk_connection *c, const char *sql, mcpk_error *err) {
+  count_sink cs = {0};
+  mcpk_row_sink sink = {sizeof(mcpk_row_sink), &cs, cs_columns, cs_row, cs_end};
+  mcpk_query q;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  q.sql = sql;
+  q.params_json = "[]";
+  q.max_rows = 1;
+  return run_statement(c, &q, &sink, err);
+}
+
+/* In read-only mode a source's refusal to write is FORBIDDEN (25006) whatever status the driver chose. */
+static mcpk_status read_only_refusal(mcpk_status st, mcpk_error *err) {
+  if (st == MCPK_STATUS_OK || st == MCPK_STATUS_FORBIDDEN || !err->message) return st;
+  if (strstr(err->message, "readonly") || strstr(err->message, "read-only") || strncmp(err->sqlstate, "25006", 5) == 0) {
+    char *m = strdup(err->message);
+    set_error(err, MCPK_STATUS_FORBIDDEN, "25006", err->vendor_code, "read-only connection: %s", m ? m : "write refused");
+    free(m);
+    return MCPK_STATUS_FORBIDDEN;
+  }
+  return st;
+}
+
+static mcpk_status a_execute(mcpk_connection *c, const mcpk_query *q, const mcpk_row_sink *sink, mcpk_error *err) {
+  if (!c->rollback_each) return run_statement(c, q, sink, err);
+  mcpk_status st = run_internal(c, c->read_only_sql, err);
+  if (st == MCPK_STATUS_OK) st = read_only_refusal(run_statement(c, q, sink, err), err);
+  mcpk_error rerr = {0};
+  mcpk_status rst = rollback(c, &rerr);
+  if (st == MCPK_STATUS_OK && rst != MCPK_STATUS_OK) {
+    if (err->release) err->release(err);
+    *err = rerr;
+    return rst;
+  }
+  if (rerr.release) rerr.release(&rerr);
+  return st;
+}
+
+/* ---- test ------------------------------------------------------------------------ */
 
 /* Reads one string-valued info code from AdbcConnectionGetInfo's dense-union result. */
 static void info_strings(mcpk_connection *c, char *vendor, size_t vlen, char *driver, size_t dlen) {
@@ -883,15 +986,8 @@ static void put_string(mcpk_string *out, const char *text, size_t len) {
 }
 
 static mcpk_status a_test(mcpk_connection *c, mcpk_string *version, mcpk_error *err) {
-  count_sink cs = {0};
-  mcpk_row_sink sink = {sizeof(mcpk_row_sink), &cs, cs_columns, cs_row, cs_end};
-  mcpk_query q;
-  memset(&q, 0, sizeof q);
-  q.struct_size = sizeof q;
-  q.sql = c->test_sql;
-  q.params_json = "[]";
-  q.max_rows = 1;
-  mcpk_status st = run_statement(c, &q, &sink, err);
+  mcpk_status st = run_internal(c, c->test_sql, err);
+  if (st == MCPK_STATUS_OK && c->rollback_each) st = rollback(c, err);
   if (st != MCPK_STATUS_OK) return st;
   char vendor[300], driver[300], text[700];
   info_strings(c, vendor, sizeof vendor, driver, sizeof driver);
@@ -929,6 +1025,7 @@ static const char *SCHEMA =
   "\"connection_options\":{\"type\":\"object\",\"additionalProperties\":{\"type\":[\"string\",\"number\",\"boolean\"]}},"
   "\"statement_options\":{\"type\":\"object\",\"additionalProperties\":{\"type\":[\"string\",\"number\",\"boolean\"]}},"
   "\"read_only\":{\"type\":\"boolean\",\"default\":false},"
+  "\"read_only_sql\":{\"type\":\"string\",\"description\":\"Opens each read-only transaction when the driver lacks adbc.connection.readonly\"},"
   "\"test_sql\":{\"type\":\"string\",\"default\":\"SELECT 1\"}}}";
 
 MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *h, mcpk_plugin *out, size_t out_size,
