@@ -382,4 +382,47 @@ import Testing
         }
         await bridge.shutdown()
     }
+
+    // MARK: BigQuery through adbc_driver_bigquery (this machine cannot reach Google)
+
+    /// The config the console's BigQuery form writes (project, dataset, location; the
+    /// service-account JSON as the sealed secret).
+    static func bigQueryConfig(_ driver: String) -> JSON {
+        ["driver": .string(driver), "secret_option": "adbc.bigquery.sql.auth_credentials",
+         "database_options": ["adbc.bigquery.sql.project_id": "mcpk-test", "adbc.bigquery.sql.dataset_id": "shop",
+                              "adbc.bigquery.sql.location": "EU",
+                              "adbc.bigquery.sql.auth_type": "adbc.bigquery.sql.auth_type.json_credential_string"]]
+    }
+
+    @Test @KernelActor func bigQueryLoadsAndBadCredentialsFailClearly() async throws {
+        guard let driver = Self.driver("bigquery") else { return }
+        let host = try await Self.bridge()
+        // A service account whose key is not a key: refused at open with the driver's reason.
+        let broken = #"{"type":"service_account","project_id":"mcpk-test","private_key_id":"x","private_key":"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n","client_email":"x@mcpk-test.iam.gserviceaccount.com","client_id":"1","token_uri":"https://oauth2.googleapis.com/token"}"#
+        do {
+            _ = try await host.connect(plugin: "adbc", config: Self.bigQueryConfig(driver), secret: broken)
+            Issue.record("a broken service-account key was accepted")
+        } catch let e as KernelError {
+            #expect(e.message.contains("[BigQuery]") && e.message.contains("private key"), "\(e)")
+        }
+        // A well-formed key (a fresh RSA key): the driver opens, and the first round trip fails
+        // with its clear error (no token from Google), within the statement timeout.
+        let dir = TestSupport.tempDir("adbc-bq")
+        #expect(TestSupport.sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out '\(dir)/k.pem' 2>/dev/null") == 0)
+        guard let key = readFile(dir + "/k.pem") else { Issue.record("openssl wrote no key"); return }
+        let pem = JSON.string(key)
+        let credential: JSON = ["type": "service_account", "project_id": "mcpk-test", "private_key_id": "x", "private_key": pem,
+                                "client_email": "x@mcpk-test.iam.gserviceaccount.com", "client_id": "1",
+                                "token_uri": "https://oauth2.googleapis.com/token"]
+        let conn = try await host.connect(plugin: "adbc", config: Self.bigQueryConfig(driver), secret: credential.serialized())
+        do {
+            _ = try await conn.query(QueryRequest(sql: "SELECT 1", timeoutMs: 20_000))
+            Issue.record("a query reached BigQuery from a machine without Google access")
+        } catch let e as KernelError {
+            #expect(e.message.contains("[BigQuery]"), "\(e)")
+            #expect(e.message.contains("token") || e.message.contains("timeout"), "\(e)")
+        }
+        await conn.close()
+        await host.shutdown()
+    }
 }
