@@ -351,6 +351,26 @@ import Testing
         await Self.pgTearDown(host, conn, s)
     }
 
+    /// The bridge and its driver in a `mcpk plugin-host` child (process isolation): the same
+    /// calls over the socket pair, the driver loaded only in the child.
+    @Test @KernelActor func processIsolatedBridge() async throws {
+        guard let driver = Self.driver("sqlite") else { return }
+        let path = TestSupport.tempDir("adbc-process") + "/p.db"
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: [], childCommand: [TestSupport.mcpkExecutable, "plugin-host"]))
+        let info = try await host.load(path: TestSupport.bundled("mcpk-adbc"), isolation: .process)
+        #expect(info.isolation == .process)
+        let conn = try await host.connect(plugin: "adbc", config: ["driver": .string(driver), "uri": .string("file:" + path)], secret: nil)
+        _ = try await conn.query(QueryRequest(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        let ins = try await conn.query(QueryRequest(sql: "INSERT INTO t (v) VALUES (?), (?)", params: ["a", "b"]))
+        #expect(ins.rowsAffected == 2)
+        let r = try await conn.query(QueryRequest(sql: "SELECT id, v FROM t ORDER BY id", maxRows: 1))
+        #expect(r.rows == [[1, "a"]] && r.truncated)
+        let scan = try await conn.scan(depth: 3, table: "t")
+        #expect(scan["schemas"]?[0]?["tables"]?[0]?["constraints"]?[0]?["type"] == "primary_key", "\(scan.pretty())")
+        await conn.close()
+        await host.shutdown()
+    }
+
     // MARK: discovery and driver errors
 
     @Test @KernelActor func discoveryListsDriversAndBadConfigIsClear() async throws {
