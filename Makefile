@@ -68,7 +68,7 @@ test: build runtime
 	  SWIFT="$(SWIFT)" BUILD_FLAGS="$(BUILD_FLAGS)" scripts/rerun-failed-tests.sh .build/test-results-swift-testing.xml; \
 	fi
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" scripts/schemathesis.sh
-	MCPK_BIN="$$PWD/$(BIN)/mcpk" Tests/ConsoleTests/run.sh
+	MCPK_BIN="$$PWD/$(BIN)/mcpk" MCPK_TEST_ADBC_DRIVERS="$$PWD/.build/adbc-drivers" Tests/ConsoleTests/run.sh
 
 bench: build
 	$(SWIFT) build -c release --product mcpk
