@@ -15,6 +15,13 @@ PINNED=(adbc-driver-sqlite==1.13.0 adbc-driver-postgresql==1.13.0 adbc-driver-bi
 PYTHON=${PYTHON:-python3}
 
 mkdir -p "$CACHE" "$DIR"
+# pip itself: the interpreter's, else a small venv of our own (Debian's python3 has no pip;
+# python3-venv, in the Makefile's APT_PACKAGES, brings ensurepip).
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+  VENV="$CACHE/../pip-venv"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" >&2
+  PYTHON="$VENV/bin/python"
+fi
 for spec in "${PINNED[@]}"; do
   name=${spec%%==*}; version=${spec##*==}
   stem=${name//-/_}
