@@ -458,31 +458,6 @@ def test_create_connection_with_the_form_generated_from_the_connector_schema(pag
     shot(page, "data-source-created-desktop")
 
 
-def test_dashboard_feed_stays_live_after_a_run_ends(page, kernel, catalog):
-    """/api/v1/events carries `end` events of every run: one run ending must
-    not end the dashboard's live feed."""
-    visit(page, "/", '[data-metric="active_runs"] .value')
-    expect(page.locator("#live-state")).to_have_text("● live")
-    wf = catalog.slow_workflow["id"]
-    first = kernel.api("POST", f"/workflows/{wf}/runs", {"inputs": {}})
-    first_id = first.get("run_id") or first.get("id")
-    expect(page.locator(f"[data-run-id='{first_id}']")).to_be_visible(timeout=30_000)
-    kernel.api("POST", f"/workflow-runs/{first_id}/cancel", {})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        run = kernel.api("GET", f"/workflow-runs/{first_id}")
-        if run.get("run", run)["status"] in RUN_DONE:
-            break
-        time.sleep(0.2)
-    time.sleep(1.0)  # the first run's `end` event has reached the page
-    expect(page.locator("#live-state")).to_have_text("● live")
-    second = kernel.api("POST", f"/workflows/{wf}/runs", {"inputs": {}})
-    second_id = second.get("run_id") or second.get("id")
-    # Arrives through the same feed, with no reload.
-    expect(page.locator(f"[data-run-id='{second_id}']")).to_be_visible(timeout=30_000)
-    kernel.api("POST", f"/workflow-runs/{second_id}/cancel", {})
-
-
 def test_bigquery_connection_through_the_adbc_bridge(page, kernel):
     """The Data sources form's BigQuery type writes an adbc connection (driver, project,
     dataset, location, the service-account JSON as the sealed secret)."""
@@ -518,3 +493,29 @@ def test_bigquery_connection_through_the_adbc_bridge(page, kernel):
         page.click("#conn-test")
         expect(page.locator("#test-result")).to_contain_text("[BigQuery]", timeout=30_000)
     shot(page, "data-source-bigquery-desktop")
+
+
+def test_dashboard_feed_stays_live_after_a_run_ends(page, kernel, catalog):
+    """/api/v1/events carries `end` events of every run: one run ending must
+    not end the dashboard's live feed."""
+    visit(page, "/", '[data-metric="active_runs"] .value')
+    expect(page.locator("#live-state")).to_have_text("● live")
+    wf = catalog.slow_workflow["id"]
+    first = kernel.api("POST", f"/workflows/{wf}/runs", {"inputs": {}})
+    first_id = first.get("run_id") or first.get("id")
+    expect(page.locator(f"[data-run-id='{first_id}']")).to_be_visible(timeout=30_000)
+    kernel.api("POST", f"/workflow-runs/{first_id}/cancel", {})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        run = kernel.api("GET", f"/workflow-runs/{first_id}")
+        if run.get("run", run)["status"] in RUN_DONE:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # the first run's `end` event has reached the page
+    expect(page.locator("#live-state")).to_have_text("● live")
+    second = kernel.api("POST", f"/workflows/{wf}/runs", {"inputs": {}})
+    second_id = second.get("run_id") or second.get("id")
+    # Arrives through the same feed, with no reload.
+    expect(page.locator(f"[data-run-id='{second_id}']")).to_be_visible(timeout=30_000)
+    kernel.api("POST", f"/workflow-runs/{second_id}/cancel", {})
+
