@@ -518,4 +518,3 @@ def test_dashboard_feed_stays_live_after_a_run_ends(page, kernel, catalog):
     # Arrives through the same feed, with no reload.
     expect(page.locator(f"[data-run-id='{second_id}']")).to_be_visible(timeout=30_000)
     kernel.api("POST", f"/workflow-runs/{second_id}/cancel", {})
-
