@@ -43,6 +43,7 @@ extension Kernel {
             return try await host.call(plugin: plugin, op: op, args: args)
         }
         services.secrets = { [unowned self] inv in try await self.stepSecrets(inv) }
+        services.context = { [unowned self] inv in try await self.stepSchemaContext(inv) }
         executors.provider = PluginExecutors(host: host, runtime: runtime, services: services)
     }
 
@@ -54,6 +55,17 @@ extension Kernel {
         case "0", "false", "off", "no": return false
         default: throw KernelError.invalidParams("\(name) must be 1/true/on/yes or 0/false/off/no (got '\(raw)')")
         }
+    }
+
+    /// `LLM Prompt Agent` with a `connection`: its scanned schema as `connectionSchema`
+    /// (SchemaDigest: chosen `schemaTables` first, cut to `schemaTokenBudget`).
+    func stepSchemaContext(_ inv: StepInvocation) async throws -> JSONObject? {
+        guard inv.type == .llmPromptAgent, let name = inv.config["connection"]?.stringValue, !name.isEmpty else { return nil }
+        let scan = try await requireConnectionRuntime().scan(name, depth: 3 /* MCPK_SCAN_COLUMNS */, schema: nil, table: nil)
+        let chosen = inv.config["schemaTables"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let budget = inv.config["schemaTokenBudget"]?.intValue.map(Int.init) ?? SchemaDigest.defaultTokenBudget
+        let digest = SchemaDigest.describe(connection: name, scan: scan, chosenTables: chosen, tokenBudget: budget)
+        return JSONObject([("connectionSchema", JSON.string(digest))])
     }
 
     /// The secrets an invoke step's component references, `{name: plaintext}`, or nil.
