@@ -36,6 +36,8 @@ public final class Kernel {
     /// The step sandbox and the run engine (see Kernel+Engine.swift).
     public internal(set) var sandbox: Sandbox?
     public internal(set) var engine: RunEngine?
+    /// Webhooks, schedules and the MCP server (see Triggers/).
+    let triggers = TriggerServices()
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []

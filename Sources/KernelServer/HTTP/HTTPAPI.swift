@@ -22,6 +22,8 @@ public final class HTTPAPI {
     let corsOrigins: [String]
     private let token: [UInt8]?
     private var openAPICache: (methods: [String], body: [UInt8])?
+    /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
+    var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
 
     public init(dispatcher: Dispatcher, configuration: KernelConfiguration, logger: Logger,
                 console: ConsoleFiles) {
@@ -93,7 +95,7 @@ public final class HTTPAPI {
             return .response(console.response(for: request))
         }
 
-        if route.action != .health, isAPI || route.action == .metrics, let failure = authenticate(request) {
+        if route.action != .health, isAPI || route.action == .metrics || route.action == .mcp, let failure = authenticate(request) {
             return .response(failure)
         }
 
@@ -105,6 +107,13 @@ public final class HTTPAPI {
                                           body: Array(MetricsRegistry.shared.prometheusText().utf8)))
         case .openAPI:
             return .response(HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType)], body: openAPIBody()))
+        case .webhook:
+            guard let handler = webhookHandler, let id = vars["id"] else {
+                return .response(.error(404, kind: "not_found", message: "webhooks are not available in this kernel"))
+            }
+            return .response(await handler(request, id, requestID))
+        case .mcp:
+            return .response(.error(404, kind: "not_found", message: "the MCP endpoint is not available in this kernel"))
         case .control(let name):
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)

@@ -89,6 +89,16 @@ public enum HTTPRouteTable {
         HTTPRoute("GET", "/api/v1/action-logs", .control("audit.list"), query: true,
                   tag: "audit", "Audit entries, optionally for one entity"),
 
+        // Webhooks (issue 18): CRUD under the API; deliveries at /hooks/{id}, signed instead of token-authenticated.
+        HTTPRoute("GET", "/api/v1/webhooks", .control("webhook.list"), query: true, tag: "webhooks", "List webhooks"),
+        HTTPRoute("POST", "/api/v1/webhooks", .control("webhook.create"), body: .merge, status: 201,
+                  location: "/api/v1/webhooks/{id}", tag: "webhooks", "Create a webhook (returns its id and url /hooks/{id})"),
+        HTTPRoute("GET", "/api/v1/webhooks/{id}", .control("webhook.get"), query: true, tag: "webhooks", "Get a webhook (never its secret)"),
+        HTTPRoute("PUT", "/api/v1/webhooks/{id}", .control("webhook.update"), body: .merge, tag: "webhooks", "Update a webhook"),
+        HTTPRoute("DELETE", "/api/v1/webhooks/{id}", .control("webhook.delete"), tag: "webhooks", "Delete a webhook"),
+        HTTPRoute("POST", "/hooks/{id}", .webhook, status: 202, tag: "webhooks",
+                  "Deliver a webhook: the body becomes the run's inputs; 202 {run_id}, or the result with ?wait=30s"),
+
         // Kernel
         HTTPRoute("GET", "/api/v1/kernel/status", .control("kernel.status"), tag: "kernel",
                   "Kernel version, uptime, store, addresses"),
