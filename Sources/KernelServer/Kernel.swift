@@ -86,6 +86,7 @@ public final class Kernel {
         registerMethods()
         try await startServices()
         try await startEngine()
+        try await startTriggers()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server

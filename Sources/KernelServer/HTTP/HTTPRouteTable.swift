@@ -99,6 +99,18 @@ public enum HTTPRouteTable {
         HTTPRoute("POST", "/hooks/{id}", .webhook, status: 202, tag: "webhooks",
                   "Deliver a webhook: the body becomes the run's inputs; 202 {run_id}, or the result with ?wait=30s"),
 
+        // Schedules (issue 18)
+        HTTPRoute("GET", "/api/v1/schedules", .control("schedule.list"), query: true, tag: "schedules", "List schedules with their next fire times"),
+        HTTPRoute("POST", "/api/v1/schedules", .control("schedule.create"), body: .merge, status: 201,
+                  location: "/api/v1/schedules/{id}", tag: "schedules", "Create a schedule"),
+        HTTPRoute("GET", "/api/v1/schedules/{id}", .control("schedule.get"), query: true, tag: "schedules", "Get a schedule with its recent ticks"),
+        HTTPRoute("PUT", "/api/v1/schedules/{id}", .control("schedule.update"), body: .merge, tag: "schedules", "Update a schedule"),
+        HTTPRoute("DELETE", "/api/v1/schedules/{id}", .control("schedule.delete"), tag: "schedules", "Delete a schedule"),
+        HTTPRoute("POST", "/api/v1/schedules/{id}/pause", .control("schedule.pause"), body: .merge, tag: "schedules", "Pause a schedule"),
+        HTTPRoute("POST", "/api/v1/schedules/{id}/resume", .control("schedule.resume"), body: .merge, tag: "schedules", "Resume a schedule from now"),
+        HTTPRoute("GET", "/api/v1/schedules/{id}/ticks", .control("schedule.ticks"), query: true, tag: "schedules",
+                  "A schedule's claimed ticks with their runs"),
+
         // Kernel
         HTTPRoute("GET", "/api/v1/kernel/status", .control("kernel.status"), tag: "kernel",
                   "Kernel version, uptime, store, addresses"),

@@ -20,6 +20,7 @@ extension Kernel {
         registerWorkflowMethods()
         registerRunMethods()
         registerWebhookMethods()
+        registerScheduleMethods()
     }
 
     func registerKernelMethods() {

@@ -1,11 +1,14 @@
 import KernelCore
 import KernelLoop
+import KernelStore
 
 /// The kernel's state for the entry points beyond `workflow.run` (webhooks, schedules, the MCP
 /// server): one object so `Kernel` holds it in one property.
 @KernelActor
 final class TriggerServices {
     let webhookLimiter = WebhookRateLimiter()
+    let zones = TimeZoneDatabase()
+    var scheduler: Scheduler?
 
     init() {}
 }
@@ -15,6 +18,25 @@ extension Kernel {
     func installTriggerRoutes(_ api: HTTPAPI) {
         api.webhookHandler = { [unowned self] request, id, requestID in
             await self.deliverWebhook(request, id: id, requestID: requestID)
+        }
+    }
+}
+
+extension Kernel {
+    /// Starts the scheduler once the engine runs (called by `start()` after `startEngine`);
+    /// stopped before the engine in shutdown.
+    func startTriggers() async throws {
+        let store = try requireStore()
+        guard let triggerStore = store as? any TriggerStore else { return }
+        let engine = try requireEngine()
+        let scheduler = Scheduler(store: triggerStore, runs: store, engine: engine, zones: triggers.zones,
+                                  owner: engine.configuration.owner, logger: logger)
+        try scheduler.start()
+        triggers.scheduler = scheduler
+        addStatus("scheduler") { [weak scheduler] in scheduler?.statusJSON ?? .null }
+        onShutdown("scheduler") { [weak self] in
+            self?.triggers.scheduler?.stop()
+            self?.triggers.scheduler = nil
         }
     }
 }
