@@ -24,6 +24,8 @@ public final class HTTPAPI {
     private var openAPICache: (methods: [String], body: [UInt8])?
     /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
     var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
+    /// Answers `POST /mcp` (set by the kernel: `Kernel.handleMCPHTTP`).
+    var mcpHandler: (@KernelActor (HTTPRequest, String) async -> HTTPResponse)?
 
     public init(dispatcher: Dispatcher, configuration: KernelConfiguration, logger: Logger,
                 console: ConsoleFiles) {
@@ -113,7 +115,10 @@ public final class HTTPAPI {
             }
             return .response(await handler(request, id, requestID))
         case .mcp:
-            return .response(.error(404, kind: "not_found", message: "the MCP endpoint is not available in this kernel"))
+            guard let handler = mcpHandler else {
+                return .response(.error(404, kind: "not_found", message: "the MCP endpoint is not available in this kernel"))
+            }
+            return .response(await handler(request, requestID))
         case .control(let name):
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)

@@ -99,6 +99,9 @@ public enum HTTPRouteTable {
         HTTPRoute("POST", "/hooks/{id}", .webhook, status: 202, tag: "webhooks",
                   "Deliver a webhook: the body becomes the run's inputs; 202 {run_id}, or the result with ?wait=30s"),
 
+        // The kernel as an MCP server (issue 18): streamable HTTP, bearer token as for the API.
+        HTTPRoute("POST", "/mcp", .mcp, tag: "mcp", "MCP endpoint (JSON-RPC: tools = exposed workflows, resources = runs)"),
+
         // Schedules (issue 18)
         HTTPRoute("GET", "/api/v1/schedules", .control("schedule.list"), query: true, tag: "schedules", "List schedules with their next fire times"),
         HTTPRoute("POST", "/api/v1/schedules", .control("schedule.create"), body: .merge, status: 201,

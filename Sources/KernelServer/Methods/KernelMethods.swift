@@ -21,6 +21,7 @@ extension Kernel {
         registerRunMethods()
         registerWebhookMethods()
         registerScheduleMethods()
+        registerMCPMethods()
     }
 
     func registerKernelMethods() {

@@ -9,6 +9,7 @@ final class TriggerServices {
     let webhookLimiter = WebhookRateLimiter()
     let zones = TimeZoneDatabase()
     var scheduler: Scheduler?
+    var mcp: MCPServer?
 
     init() {}
 }
@@ -18,6 +19,9 @@ extension Kernel {
     func installTriggerRoutes(_ api: HTTPAPI) {
         api.webhookHandler = { [unowned self] request, id, requestID in
             await self.deliverWebhook(request, id: id, requestID: requestID)
+        }
+        api.mcpHandler = { [unowned self] request, requestID in
+            await self.handleMCPHTTP(request, requestID: requestID)
         }
     }
 }
