@@ -74,6 +74,9 @@ struct MCPCommand: ParsableCommand {
             }
         }
         if !line.isEmpty { forward(line, client: client, session: session) }
+        // stdin closed: answer what is in flight, then exit (a client that closes stdin after
+        // its last request still gets the reply).
+        while MCPCommand.pending.withLock({ !MCPCommand.ids.isEmpty }) { usleep(10_000) }
     }
 
     static let pending = ConditionLock()
