@@ -57,14 +57,18 @@ import Testing
         if progress { #expect((r["progress"]?.arrayValue?.count ?? 0) >= 1, "\(r["progress"] ?? .null)") }
     }
 
-    @Test(arguments: ["auto", "legacy"]) func httpTransport(mode: String) throws {
+    @Test(arguments: ["auto", "legacy"]) func httpTransportWithProgressAndCancel(mode: String) throws {
         let port = HTTPTestClient.freePort()
         let f = try Fixture(env: ["MCPK_HTTP": "127.0.0.1:\(port)"])
-        let (tool, _) = try Self.setUp(f)
-        let r = try Self.drive(["http", "http://127.0.0.1:\(port)/mcp", mode, tool, "-"], home: f.kernel.home)
-        Self.check(r, tool: tool, f: f, progress: false)
+        let (tool, slow) = try Self.setUp(f)
+        let r = try Self.drive(["http", "http://127.0.0.1:\(port)/mcp", mode, tool, slow], home: f.kernel.home)
+        Self.check(r, tool: tool, f: f, progress: true)
         let runs = try f.kernel.call("run.list", ["workflow": .string(tool)])["runs"]?.arrayValue ?? []
         #expect(runs.count == 1 && runs.first?["trigger"]?["kind"] == "mcp", "one run (the invalid call ran nothing): \(runs)")
+        // Cancelling the call (the SDK closes the request's stream) cancelled its run.
+        let slowRuns = try f.kernel.call("run.list", ["workflow": .string(slow)])["runs"]?.arrayValue ?? []
+        let id = try #require(slowRuns.first?["id"]?.stringValue)
+        #expect(try f.wait(id)["status"] == "cancelled")
     }
 
     @Test(arguments: ["auto", "legacy"]) func stdioTransportWithProgressAndCancel(mode: String) throws {

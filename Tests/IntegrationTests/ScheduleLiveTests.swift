@@ -21,13 +21,13 @@ import Testing
         ])
     }
 
-    static func waitUntil(_ what: String, timeout: Double = 90, _ cond: () throws -> Bool) throws {
+    static func waitUntil(_ what: String, timeout: Double = 90, state: () -> String = { "" }, _ cond: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try cond() { return }
             usleep(100_000)
         }
-        throw KernelError.unavailable("timed out waiting for \(what)")
+        throw KernelError.unavailable("timed out waiting for \(what) \(state())")
     }
 
     static func ticks(_ k: KernelProcess, _ id: String) throws -> [JSON] {
@@ -62,7 +62,7 @@ import Testing
         _ = try b.call("schedule.pause", ["id": .string(id)])
         #expect(try b.call("schedule.get", ["id": .string(id)])["next_fire_at"] == .null)
         // Every tick's run ends (queued ticks start after their predecessor).
-        try Self.waitUntil("every tick to have a finished run") {
+        try Self.waitUntil("every tick to have a finished run", timeout: 120, state: { "\((try? Self.ticks(b, id)) ?? [])" }) {
             let ts = try Self.ticks(b, id)
             return try ts.allSatisfy { t in
                 guard t["outcome"] == "started", let r = t["run_id"]?.stringValue else { return false }

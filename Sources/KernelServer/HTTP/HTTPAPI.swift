@@ -13,6 +13,9 @@ public final class HTTPAPI {
         case response(HTTPResponse)
         /// Start an SSE stream: subscribe with `params`, unsubscribe on close.
         case stream(route: HTTPRoute, params: JSONObject, extraHeaders: [(String, String)])
+        /// A `200 text/event-stream` response whose messages `produce` writes; it ends when
+        /// `produce` returns (the MCP endpoint's per-request streams).
+        case events(headers: [(String, String)], produce: @KernelActor (HTTPEventSink) async -> Void)
     }
 
     let dispatcher: Dispatcher
@@ -25,7 +28,7 @@ public final class HTTPAPI {
     /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
     var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
     /// Answers `POST /mcp` (set by the kernel: `Kernel.handleMCPHTTP`).
-    var mcpHandler: (@KernelActor (HTTPRequest, String) async -> HTTPResponse)?
+    var mcpHandler: (@KernelActor (HTTPRequest, String) async -> Outcome)?
 
     public init(dispatcher: Dispatcher, configuration: KernelConfiguration, logger: Logger,
                 console: ConsoleFiles) {
@@ -76,6 +79,8 @@ public final class HTTPAPI {
             outcome = .response(r)
         } else if case .stream(let route, let params, let extra) = outcome {
             outcome = .stream(route: route, params: params, extraHeaders: extra + cors)
+        } else if case .events(let headers, let produce) = outcome {
+            outcome = .events(headers: headers + cors, produce: produce)
         }
         return (outcome, label)
     }
@@ -118,7 +123,7 @@ public final class HTTPAPI {
             guard let handler = mcpHandler else {
                 return .response(.error(404, kind: "not_found", message: "the MCP endpoint is not available in this kernel"))
             }
-            return .response(await handler(request, requestID))
+            return await handler(request, requestID)
         case .control(let name):
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)

@@ -46,10 +46,17 @@ final class Scheduler {
         kick()
     }
 
-    func stop() {
+    /// Stops firing; returns once a pass in progress has finished (so a claimed tick's run is
+    /// submitted while the engine still runs: stop comes before the engine's in shutdown).
+    func stop() async {
         phase = .stopped
         timer?.close()
         timer = nil
+        while passing {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                do { try Timer.after(loop: KernelRuntime.loop, ms: 10) { c.resume() } } catch { c.resume() }
+            }
+        }
     }
 
     /// Runs a pass now (after a schedule changed).
@@ -134,6 +141,7 @@ final class Scheduler {
             try await store.advanceScheduleAnchor(id: s.id, to: (due.first ?? lateStart + 1) - 1)
         }
         for tick in due where phase == .running {
+            // Once claimed, the tick is seen through (stop() waits for this pass).
             let claim = ScheduleTick(scheduleID: s.id, tick: tick, owner: owner, outcome: .claimed, createdAt: .now())
             guard try await store.claimTick(claim) else { continue }
             await begin(s, tick: tick)

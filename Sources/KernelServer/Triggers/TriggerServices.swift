@@ -39,7 +39,7 @@ extension Kernel {
         triggers.scheduler = scheduler
         addStatus("scheduler") { [weak scheduler] in scheduler?.statusJSON ?? .null }
         onShutdown("scheduler") { [weak self] in
-            self?.triggers.scheduler?.stop()
+            await self?.triggers.scheduler?.stop()
             self?.triggers.scheduler = nil
         }
     }

@@ -30,7 +30,39 @@ extension Kernel {
     }
 
     /// `POST /mcp` (streamable HTTP). The bearer token was checked by the shim as for the API.
-    func handleMCPHTTP(_ request: HTTPRequest, requestID: String) async -> HTTPResponse {
+    func handleMCPHTTP(_ request: HTTPRequest, requestID: String) async -> HTTPAPI.Outcome {
+        // A tool call to a client that accepts a stream is answered as SSE: its progress
+        // notifications, then the result; the stream closing cancels the call.
+        if let message = try? JSONParser.parse(request.body), message["method"]?.stringValue == "tools/call", let id = message["id"], !id.isNull,
+           (request.header("accept") ?? "").contains("text/event-stream"), mcpRequestProblem(request, message) == nil {
+            let session = "http:" + (request.header("mcp-session-id") ?? "")
+            let server = mcpServer()
+            return .events(headers: []) { sink in
+                sink.onClose = { Task { @KernelActor in await server.cancel(session: session, requestID: id) } }
+                let response = await server.handle(message, session: session) { note in sink.send(note) }
+                if let response { sink.send(response) }
+            }
+        }
+        return .response(await mcpJSONResponse(request, requestID: requestID))
+    }
+
+    /// Why a message cannot be served (origin, shape, header mismatch), as the response to send.
+    func mcpRequestProblem(_ request: HTTPRequest, _ message: JSON) -> HTTPResponse? {
+        if let origin = request.header("origin"), !mcpOriginAllowed(origin) {
+            return .json(403, MCPServer.error(.null, -32600, "Origin \(origin) is not allowed on /mcp (MCPK_CORS_ORIGINS)"))
+        }
+        guard case .object = message else {
+            return .json(400, MCPServer.error(.null, -32600, "the body must be one JSON-RPC request or notification (batches are not accepted)"))
+        }
+        let bodyVersion = message["params"]?["_meta"]?[MCPServer.versionKey]?.stringValue
+        if let bodyVersion, let header = request.header("mcp-protocol-version"), header != bodyVersion {
+            return .json(400, MCPServer.error(message["id"] ?? .null, -32020,
+                                              "Header mismatch: MCP-Protocol-Version '\(header)' does not match the body's '\(bodyVersion)'"))
+        }
+        return nil
+    }
+
+    private func mcpJSONResponse(_ request: HTTPRequest, requestID: String) async -> HTTPResponse {
         if let origin = request.header("origin"), !mcpOriginAllowed(origin) {
             return .json(403, MCPServer.error(.null, -32600, "Origin \(origin) is not allowed on /mcp (MCPK_CORS_ORIGINS)"))
         }
@@ -38,15 +70,8 @@ extension Kernel {
         do { message = try JSONParser.parse(request.body) } catch {
             return .json(400, MCPServer.error(.null, -32700, "Parse error: \(error)"))
         }
-        guard case .object = message else {
-            return .json(400, MCPServer.error(.null, -32600, "the body must be one JSON-RPC request or notification (batches are not accepted)"))
-        }
-        // The version header must agree with the body's _meta (2026-07-28).
+        if let problem = mcpRequestProblem(request, message) { return problem }
         let bodyVersion = message["params"]?["_meta"]?[MCPServer.versionKey]?.stringValue
-        if let bodyVersion, let header = request.header("mcp-protocol-version"), header != bodyVersion {
-            return .json(400, MCPServer.error(message["id"] ?? .null, -32020,
-                                              "Header mismatch: MCP-Protocol-Version '\(header)' does not match the body's '\(bodyVersion)'"))
-        }
         var session = request.header("mcp-session-id") ?? ""
         var headers: [(String, String)] = []
         if message["method"]?.stringValue == "initialize" {

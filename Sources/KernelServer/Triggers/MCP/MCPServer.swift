@@ -79,8 +79,13 @@ final class MCPServer {
 
     private func notification(_ method: String, _ params: JSON, session: String) async {
         guard method == "notifications/cancelled", let rid = params["requestId"] else { return }
-        let key = "\(session)|\(rid.serialized())"
-        guard let run = inFlight[key] else { return }
+        await cancel(session: session, requestID: rid)
+    }
+
+    /// Cancels the run of an in-flight tool call (a `notifications/cancelled`, or on HTTP the
+    /// request's response stream closing).
+    func cancel(session: String, requestID: JSON) async {
+        guard let run = inFlight["\(session)|\(requestID.serialized())"] else { return }
         _ = try? await kernel.requireEngine().cancel(run)
     }
 
