@@ -147,3 +147,41 @@ import Testing
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 }
+
+extension ScheduleLiveTests {
+    /// Ticks missed while no kernel ran (the late tolerance lowered to 1 s): `none` skips them,
+    /// `last` runs the newest one, `all` runs every one — each tick still at most once.
+    @Test(arguments: ["none", "last", "all"]) func catchupAfterDowntime(catchup: String) throws {
+        let home = KernelProcess.makeHome()
+        let env = ["MCPK_SCHEDULE_LATE_TOLERANCE_S": "1"]
+        var f: Fixture? = try Fixture(env: env, home: home)
+        let fx = try #require(f)
+        try Self.ticker(fx)
+        let s = try fx.kernel.call("schedule.create", ["name": fx.name("c"), "workflow": fx.name("ticker"), "cron": "* * * * * *",
+                                                      "inputs": ["label": "c"], "catchup": .string(catchup), "overlap": "queue"])
+        let id = try #require(s["id"]?.stringValue)
+        let k1 = fx.kernel
+        try Self.waitUntil("2 ticks") { try Self.ticks(k1, id).count >= 2 }
+        k1.stop()
+        let stoppedAt = Int64(Date().timeIntervalSince1970)
+        usleep(5_000_000)  // downtime: about 5 missed ticks, all older than the 1 s tolerance at restart
+        f = nil
+        let k2 = try KernelProcess.start(home: home, env: env)
+        defer { k2.stop() }
+        let restartedAt = Int64(Date().timeIntervalSince1970)
+        try Self.waitUntil("ticks after the restart") {
+            try Self.ticks(k2, id).contains { Self.epochSeconds($0["tick"]?.stringValue ?? "") > restartedAt + 1 }
+        }
+        _ = try k2.call("schedule.pause", ["id": .string(id)])
+        let seconds = try Self.ticks(k2, id).compactMap { $0["tick"]?.stringValue }.map(Self.epochSeconds).sorted()
+        #expect(Set(seconds).count == seconds.count, "no tick twice: \(seconds)")
+        // Ticks of the downtime window that clearly nobody could run on time.
+        let missed = seconds.filter { $0 > stoppedAt + 1 && $0 < restartedAt - 2 }
+        switch catchup {
+        case "none": #expect(missed.isEmpty, "none: \(seconds)")
+        case "last": #expect(missed.count <= 1 && seconds.contains { $0 > stoppedAt + 1 && $0 <= restartedAt }, "last: \(seconds)")
+        default:
+            if let first = seconds.first, let last = seconds.last { #expect(Array(first...last) == seconds, "all: \(seconds)") }
+        }
+    }
+}

@@ -32,6 +32,11 @@ final class Scheduler {
     private(set) var fired = 0
     private(set) var lastPassAt: Timestamp?
 
+    /// Seconds a tick may be late and still be on time (`ScheduleLimits.lateToleranceSeconds`;
+    /// `MCPK_SCHEDULE_LATE_TOLERANCE_S` overrides it, for tests of catch-up).
+    var lateToleranceSeconds = ScheduleLimits.lateToleranceSeconds
+    static let lateToleranceVariable = "MCPK_SCHEDULE_LATE_TOLERANCE_S"
+
     /// A claimed tick younger than this (s) whose run is not recorded yet is still being submitted.
     static let claimGraceSeconds: Int64 = 60
 
@@ -123,7 +128,7 @@ final class Scheduler {
             return nil
         }
         let from = max(s.anchor, lastTick ?? s.anchor)
-        let lateStart = now - ScheduleLimits.lateToleranceSeconds
+        let lateStart = now - lateToleranceSeconds
         var due = cron.fires(after: max(from, lateStart), through: now, in: zone, limit: ScheduleLimits.maxCatchupTicks)
         if from < lateStart, let first = cron.nextFire(after: from, in: zone), first <= lateStart {
             // Ticks missed while no kernel ran: what `catchup` says.

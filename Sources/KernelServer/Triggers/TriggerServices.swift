@@ -35,6 +35,12 @@ extension Kernel {
         let engine = try requireEngine()
         let scheduler = Scheduler(store: triggerStore, runs: store, engine: engine, zones: triggers.zones,
                                   owner: engine.configuration.owner, logger: logger)
+        if let raw = configuration.settings[Scheduler.lateToleranceVariable] {
+            guard let n = Int64(raw), n >= 0 else {
+                throw KernelError.invalidParams("\(Scheduler.lateToleranceVariable) must be a non-negative integer of seconds (got '\(raw)')")
+            }
+            scheduler.lateToleranceSeconds = n
+        }
         try scheduler.start()
         triggers.scheduler = scheduler
         addStatus("scheduler") { [weak scheduler] in scheduler?.statusJSON ?? .null }
