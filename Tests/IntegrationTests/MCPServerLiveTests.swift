@@ -99,9 +99,18 @@ import Testing
         let old = try post(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}}"#,
                            ["MCP-Protocol-Version: 1900-01-01"])
         #expect(old.0 == 400 && old.1.contains("-32022") && old.1.contains("2026-07-28") && old.1.contains("2025-11-25"), "\(old)")
-        let mismatch = try post(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
-                                ["MCP-Protocol-Version: 2025-11-25"])
+        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#
+        let mismatch = try post(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"# + meta + "}}",
+                                ["MCP-Protocol-Version: 2025-11-25", "Mcp-Method: tools/list"])
         #expect(mismatch.0 == 400 && mismatch.1.contains("-32020"))
+        let noMethod = try post(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"# + meta + "}}", ["MCP-Protocol-Version: 2026-07-28"])
+        #expect(noMethod.0 == 400 && noMethod.1.contains("Mcp-Method"), "\(noMethod)")
+        let wrongName = try post(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{},"# + meta + "}}",
+                                 ["MCP-Protocol-Version: 2026-07-28", "Mcp-Method: tools/call", "Mcp-Name: =?base64?Yg==?="])
+        #expect(wrongName.0 == 400 && wrongName.1.contains("Mcp-Name 'b'"), "\(wrongName)")
+        let unknown = try post(#"{"jsonrpc":"2.0","id":1,"method":"nope/nope","params":{"# + meta + "}}",
+                               ["MCP-Protocol-Version: 2026-07-28", "Mcp-Method: nope/nope"])
+        #expect(unknown.0 == 404 && unknown.1.contains("-32601"), "\(unknown)")
         let initialize = try post(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2026-07-28","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
                                   ["Origin: http://127.0.0.1:\(port)"])
         #expect(initialize.0 == 200 && initialize.1.contains(#""protocolVersion":"2025-11-25""#), "\(initialize)")

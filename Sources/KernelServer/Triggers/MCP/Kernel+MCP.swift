@@ -55,9 +55,27 @@ extension Kernel {
             return .json(400, MCPServer.error(.null, -32600, "the body must be one JSON-RPC request or notification (batches are not accepted)"))
         }
         let bodyVersion = message["params"]?["_meta"]?[MCPServer.versionKey]?.stringValue
-        if let bodyVersion, let header = request.header("mcp-protocol-version"), header != bodyVersion {
-            return .json(400, MCPServer.error(message["id"] ?? .null, -32020,
-                                              "Header mismatch: MCP-Protocol-Version '\(header)' does not match the body's '\(bodyVersion)'"))
+        guard let bodyVersion, bodyVersion == MCPServer.modernVersion else { return nil }
+        // 2026-07-28: the standard headers mirror the body, and must agree with it (HeaderMismatch).
+        let id = message["id"] ?? .null
+        func mismatch(_ text: String) -> HTTPResponse { .json(400, MCPServer.error(id, -32020, "Header mismatch: " + text)) }
+        guard let header = request.header("mcp-protocol-version") else { return mismatch("the MCP-Protocol-Version header is missing") }
+        if header != bodyVersion { return mismatch("MCP-Protocol-Version '\(header)' does not match the body's '\(bodyVersion)'") }
+        let method = message["method"]?.stringValue ?? ""
+        guard let m = request.header("mcp-method") else { return mismatch("the Mcp-Method header is missing") }
+        if m != method { return mismatch("Mcp-Method '\(m)' does not match the body's '\(method)'") }
+        if ["tools/call", "resources/read", "prompts/get"].contains(method) {
+            let bodyName = message["params"]?["name"]?.stringValue ?? message["params"]?["uri"]?.stringValue ?? ""
+            guard let raw = request.header("mcp-name") else { return mismatch("the Mcp-Name header is missing") }
+            var name = raw
+            if raw.hasPrefix("=?base64?"), raw.hasSuffix("?="), raw.count >= 11 {
+                let inner = String(raw.dropFirst(9).dropLast(2))
+                guard let bytes = Base64.decode(inner), let decoded = String(validating: bytes, as: UTF8.self) else {
+                    return mismatch("Mcp-Name is not valid base64 UTF-8")
+                }
+                name = decoded
+            }
+            if name != bodyName { return mismatch("Mcp-Name '\(name)' does not match the body's '\(bodyName)'") }
         }
         return nil
     }
