@@ -131,15 +131,17 @@ public struct WorkflowRun: Sendable, Equatable {
     /// Kernel instance that owns the run (claims), and its lease.
     public var owner: String?
     public var leaseExpiresAt: Timestamp?
+    /// What started the run: null for `workflow.run`, else `{kind: "schedule"|"webhook"|"mcp", id, …}`.
+    public var trigger: JSON
 
     public init(id: EntityID, workflowID: EntityID, workflowVersion: Int, status: RunStatus = .queued,
                 inputs: JSON = [:], outputs: JSON = .null, error: String? = nil, pinned: JSON = [:],
                 createdAt: Timestamp, startedAt: Timestamp? = nil, finishedAt: Timestamp? = nil,
-                owner: String? = nil, leaseExpiresAt: Timestamp? = nil) {
+                owner: String? = nil, leaseExpiresAt: Timestamp? = nil, trigger: JSON = .null) {
         self.id = id; self.workflowID = workflowID; self.workflowVersion = workflowVersion; self.status = status
         self.inputs = inputs; self.outputs = outputs; self.error = error; self.pinned = pinned
         self.createdAt = createdAt; self.startedAt = startedAt; self.finishedAt = finishedAt
-        self.owner = owner; self.leaseExpiresAt = leaseExpiresAt
+        self.owner = owner; self.leaseExpiresAt = leaseExpiresAt; self.trigger = trigger
     }
 }
 

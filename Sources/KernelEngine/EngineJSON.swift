@@ -17,6 +17,7 @@ public enum EngineJSON {
         o["finished_at"] = r.finishedAt?.json ?? .null
         o["duration_ms"] = r.startedAt.flatMap { s in r.finishedAt.map { .int($0.milliseconds - s.milliseconds) } } ?? .null
         o["owner"] = JSON(r.owner)
+        o["trigger"] = r.trigger
         return .object(o)
     }
 

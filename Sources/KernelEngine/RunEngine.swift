@@ -152,7 +152,10 @@ public final class RunEngine {
     // MARK: submission
 
     /// `workflow.run`: validates inputs, pins versions, creates the run `queued` and returns it.
-    public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String) async throws -> WorkflowRun {
+    /// The one submission path: schedules, webhooks and MCP tool calls end here too, naming
+    /// themselves in `trigger` (`{kind, id, …}`; null for a plain `workflow.run`).
+    public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String,
+                       trigger: JSON = .null) async throws -> WorkflowRun {
         guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
@@ -180,9 +183,12 @@ public final class RunEngine {
         let run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: wv.version, status: .queued,
                               inputs: withDefaults, pinned: .object(pinned), createdAt: now,
                               owner: configuration.owner,
-                              leaseExpiresAt: Timestamp(milliseconds: now.milliseconds + configuration.leaseMilliseconds))
+                              leaseExpiresAt: Timestamp(milliseconds: now.milliseconds + configuration.leaseMilliseconds),
+                              trigger: trigger)
+        var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(wv.version))])
+        if !trigger.isNull { details["trigger"] = trigger }
         let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: "run", entityType: "workflow_run",
-                              entityID: runID, details: ["workflow_id": .string(workflow.id), "workflow_version": JSON(wv.version)])
+                              entityID: runID, details: .object(details))
         try await store.createRun(run, steps: stepRows, audit: audit)
         let active = ActiveRun(run: run, plan: plan, steps: states)
         self.active[runID] = active

@@ -38,6 +38,8 @@ public final class Kernel {
     public internal(set) var engine: RunEngine?
     /// The step runtimes the kernel provisions (see Kernel+ProcessExecutors.swift, Methods/RuntimeMethods.swift).
     public internal(set) var stepRuntimes: StepRuntimes?
+    /// Webhooks, schedules and the MCP server (see Triggers/).
+    let triggers = TriggerServices()
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -86,6 +88,7 @@ public final class Kernel {
         registerMethods()
         try await startServices()
         try await startEngine()
+        try await startTriggers()
         let server = ControlServer(path: configuration.socketPath, dispatcher: dispatcher, logger: logger)
         try server.start()
         control = server

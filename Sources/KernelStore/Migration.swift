@@ -99,5 +99,39 @@ public struct Migration: Sendable {
             """,
             "CREATE UNIQUE INDEX connections_name_ci ON connections (lower(name))",
         ]),
+        Migration(version: 2, name: "run triggers, webhooks and their deliveries", statements: [
+            "ALTER TABLE workflow_runs ADD COLUMN run_trigger {JSON}",
+            """
+            CREATE TABLE webhooks (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+              workflow_version INTEGER, mapping {JSON}, secret_sealed TEXT, rate_limit_per_minute INTEGER NOT NULL,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX webhooks_name_ci ON webhooks (lower(name))",
+            "CREATE INDEX webhooks_created ON webhooks (created_at, id)",
+            """
+            CREATE TABLE webhook_deliveries (
+              webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE, idempotency_key TEXT NOT NULL,
+              run_id TEXT, created_at BIGINT NOT NULL, PRIMARY KEY (webhook_id, idempotency_key))
+            """,
+        ]),
+        Migration(version: 3, name: "schedules and their claimed ticks", statements: [
+            """
+            CREATE TABLE schedules (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, workflow_id TEXT NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+              workflow_version INTEGER, cron TEXT NOT NULL, timezone TEXT NOT NULL, inputs {JSON} NOT NULL,
+              catchup TEXT NOT NULL, overlap TEXT NOT NULL, state TEXT NOT NULL, anchor BIGINT NOT NULL,
+              created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX schedules_name_ci ON schedules (lower(name))",
+            "CREATE INDEX schedules_created ON schedules (created_at, id)",
+            """
+            CREATE TABLE schedule_ticks (
+              schedule_id TEXT NOT NULL REFERENCES schedules(id) ON DELETE CASCADE, tick BIGINT NOT NULL,
+              run_id TEXT, owner TEXT NOT NULL, outcome TEXT NOT NULL, error TEXT, created_at BIGINT NOT NULL,
+              PRIMARY KEY (schedule_id, tick))
+            """,
+            "CREATE INDEX schedule_ticks_outcome ON schedule_ticks (outcome, owner)",
+        ]),
     ]
 }

@@ -2,7 +2,7 @@ import KernelCore
 import KernelLoop
 
 extension SQLStore {
-    static let runColumns = "id, workflow_id, workflow_version, status, inputs, outputs, error, pinned, created_at, started_at, finished_at, owner, lease_expires_at"
+    static let runColumns = "id, workflow_id, workflow_version, status, inputs, outputs, error, pinned, created_at, started_at, finished_at, owner, lease_expires_at, run_trigger"
     static let stepColumns = "run_id, step_id, attempt, status, component_id, component_version, result, error, started_at, finished_at"
     static let eventColumns = "run_id, seq, type, step_id, payload, at"
     /// Rows per multi-row INSERT of events.
@@ -13,7 +13,8 @@ extension SQLStore {
         return WorkflowRun(id: r.string(0), workflowID: r.string(1), workflowVersion: Int(r.int(2)), status: status,
                            inputs: try r.json(4), outputs: try r.json(5), error: r.optionalString(6), pinned: try r.json(7),
                            createdAt: r.time(8), startedAt: r.optionalTime(9), finishedAt: r.optionalTime(10),
-                           owner: r.optionalString(11), leaseExpiresAt: r.optionalTime(12))
+                           owner: r.optionalString(11), leaseExpiresAt: r.optionalTime(12),
+                           trigger: try r.json(13))
     }
 
     static func stepRow(_ r: SQLRow) throws -> StepRun {
@@ -31,10 +32,11 @@ extension SQLStore {
     public func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws -> WorkflowRun {
         try await database.write { tx in
             try await tx.execute(
-                "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 [.text(run.id), .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs),
                  .json(run.outputs), .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt),
-                 .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt)])
+                 .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt),
+                 run.trigger.isNull ? .null : .json(run.trigger)])
             for s in steps { try await self.upsertStep(s, tx) }
             if let audit { try await self.insertAudit(audit, tx) }
         }

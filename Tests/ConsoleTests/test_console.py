@@ -532,3 +532,20 @@ def test_dashboard_health_shows_warm_runner_pools(page, kernel, catalog):
     expect(box.locator("#runners-summary")).to_contain_text("warm steps")
     expect(box.locator(f'tr[data-pool="{pools[0]["key"]}"] td').nth(1)).to_have_text(str(pools[0]["size"]))
     shot(page, "dashboard-runner-pools-desktop")
+
+
+def test_schedules_page_lists_next_fire_times_and_pauses(page, kernel, catalog):
+    """Issue 18: the schedules page shows each schedule's cron, zone and next fire time; Pause works."""
+    s = kernel.api("POST", "/schedules", {"name": "Yearly greeting", "workflow": catalog.workflow["id"],
+                                           "cron": "0 0 1 1 *", "timezone": "Europe/Berlin", "inputs": {"name": "new year"}})
+    try:
+        visit(page, "/schedules", f"#schedules-table [data-schedule='{s['id']}']")
+        row = page.locator(f"#schedules-table [data-schedule='{s['id']}']")
+        expect(row).to_contain_text("0 0 1 1 *")
+        expect(row).to_contain_text("Europe/Berlin")
+        expect(row.locator(".next-fire")).to_have_attribute("title", s["next_fire_at"])
+        row.locator("button").click()
+        expect(row).to_contain_text("paused")
+        assert kernel.api("GET", f"/schedules/{s['id']}")["state"] == "paused"
+    finally:
+        kernel.api("DELETE", f"/schedules/{s['id']}")

@@ -52,7 +52,7 @@ import Testing
                             body: Array(body.utf8))
         switch await api.handle(r, requestID: "t").0 {
         case .response(let resp): return resp
-        case .stream: return HTTPResponse(status: -1)
+        case .stream, .events: return HTTPResponse(status: -1)
         }
     }
 
@@ -172,9 +172,11 @@ import Testing
         }.value
         #expect(doc["openapi"]?.stringValue == "3.1.0")
         let paths = try #require(doc["paths"]?.objectValue)
-        for route in HTTPRouteTable.routes {
+        // Every route but the MCP endpoint (JSON-RPC, not the REST shape: documented in ARCHITECTURE.md).
+        for route in HTTPRouteTable.routes where route.action != .mcp {
             #expect(paths[route.pattern]?[route.method.lowercased()] != nil, "\(route.method) \(route.pattern)")
         }
+        #expect(paths["/mcp"] == nil)
         let create = doc["paths"]?["/api/v1/components"]?["post"]
         #expect(create?["x-mcpk-method"]?.stringValue == "component.create")
         #expect(create?["requestBody"]?["content"]?["application/json"]?["schema"]?["required"] == ["name"])

@@ -70,6 +70,7 @@ extension WorkflowRun {
         o["started_at"] = startedAt?.json ?? .null
         o["finished_at"] = finishedAt?.json ?? .null
         o["owner"] = JSON(owner)
+        o["trigger"] = trigger
         return .object(o)
     }
 }

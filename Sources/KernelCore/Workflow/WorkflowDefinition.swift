@@ -24,6 +24,8 @@ public struct WorkflowDefinition: Sendable {
         FieldDefinition("steps", .array(items: .object(fields: WorkflowStep.fields)), required: true, "The steps (a DAG through `needs`)."),
         FieldDefinition("outputs", .object(fields: nil), "Output mapping; the leaf steps' results when omitted."),
         FieldDefinition("concurrency", .integer, minimum: 1, maximum: Double(maxConcurrency), "Maximum concurrent runs."),
+        FieldDefinition("expose", .array(items: .string),
+                        "Entry points that publish the workflow: [\"mcp\"] makes it an MCP tool named after the workflow (its description is the tool's)."),
     ]
 
     /// JSON Schema (2020-12) of a definition.

@@ -13,6 +13,9 @@ public final class HTTPAPI {
         case response(HTTPResponse)
         /// Start an SSE stream: subscribe with `params`, unsubscribe on close.
         case stream(route: HTTPRoute, params: JSONObject, extraHeaders: [(String, String)])
+        /// A `200 text/event-stream` response whose messages `produce` writes; it ends when
+        /// `produce` returns (the MCP endpoint's per-request streams).
+        case events(headers: [(String, String)], produce: @KernelActor (HTTPEventSink) async -> Void)
     }
 
     let dispatcher: Dispatcher
@@ -22,6 +25,10 @@ public final class HTTPAPI {
     let corsOrigins: [String]
     private let token: [UInt8]?
     private var openAPICache: (methods: [String], body: [UInt8])?
+    /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
+    var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
+    /// Answers `POST /mcp` (set by the kernel: `Kernel.handleMCPHTTP`).
+    var mcpHandler: (@KernelActor (HTTPRequest, String) async -> Outcome)?
 
     public init(dispatcher: Dispatcher, configuration: KernelConfiguration, logger: Logger,
                 console: ConsoleFiles) {
@@ -72,6 +79,8 @@ public final class HTTPAPI {
             outcome = .response(r)
         } else if case .stream(let route, let params, let extra) = outcome {
             outcome = .stream(route: route, params: params, extraHeaders: extra + cors)
+        } else if case .events(let headers, let produce) = outcome {
+            outcome = .events(headers: headers + cors, produce: produce)
         }
         return (outcome, label)
     }
@@ -93,7 +102,7 @@ public final class HTTPAPI {
             return .response(console.response(for: request))
         }
 
-        if route.action != .health, isAPI || route.action == .metrics, let failure = authenticate(request) {
+        if route.action != .health, isAPI || route.action == .metrics || route.action == .mcp, let failure = authenticate(request) {
             return .response(failure)
         }
 
@@ -105,6 +114,16 @@ public final class HTTPAPI {
                                           body: Array(MetricsRegistry.shared.prometheusText().utf8)))
         case .openAPI:
             return .response(HTTPResponse(status: 200, headers: [("Content-Type", HTTPResponse.jsonContentType)], body: openAPIBody()))
+        case .webhook:
+            guard let handler = webhookHandler, let id = vars["id"] else {
+                return .response(.error(404, kind: "not_found", message: "webhooks are not available in this kernel"))
+            }
+            return .response(await handler(request, id, requestID))
+        case .mcp:
+            guard let handler = mcpHandler else {
+                return .response(.error(404, kind: "not_found", message: "the MCP endpoint is not available in this kernel"))
+            }
+            return await handler(request, requestID)
         case .control(let name):
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)

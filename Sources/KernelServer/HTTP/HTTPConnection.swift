@@ -35,6 +35,7 @@ final class HTTPConnection: Draining {
     /// Armed when a request's first byte arrived; cleared when its headers completed.
     private var headerTimerArmed = false
     private var sse: SSEStream?
+    private var eventSink: HTTPEventSink?
     private var closeWaiters: [() -> Void] = []
     private var readPaused = false
     /// The write side is being shut down (closeGracefully ran).
@@ -211,6 +212,22 @@ final class HTTPConnection: Draining {
                 self.sse = nil
                 state = .closing
             }
+        case .events(let headers, let produce):
+            state = .streaming
+            timer?.stop()
+            queue = []
+            var head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
+            head += "Connection: close\r\nX-Accel-Buffering: no\r\nX-Request-Id: \(requestID)\r\n"
+            for (k, v) in headers { head += "\(k): \(v)\r\n" }
+            stream.write(head + "\r\n")
+            finishRequest(request, label: label, status: 200, requestID: requestID, t0: t0)
+            let sink = HTTPEventSink(connection: self)
+            eventSink = sink
+            await produce(sink)
+            guard eventSink === sink else { return }
+            eventSink = nil
+            sink.connectionGone()
+            if state != .closed { closeGracefully() }
         }
     }
 
@@ -265,6 +282,12 @@ final class HTTPConnection: Draining {
             sse.close(reason: "kernel shutting down")
             return
         }
+        if let sink = eventSink {
+            eventSink = nil
+            sink.connectionGone()
+            teardown()
+            return
+        }
         if busy { state = .closing } else { closeGracefully() }
     }
 
@@ -283,6 +306,7 @@ final class HTTPConnection: Draining {
         timer?.close()
         timer = nil
         if let sse { self.sse = nil; sse.connectionGone() }
+        if let sink = eventSink { eventSink = nil; sink.connectionGone() }
         stream.close { [weak self] in
             KernelActor.assumeIsolated {
                 guard let self else { return }

@@ -12,6 +12,10 @@ public struct HTTPRoute: Sendable {
         /// An SSE stream fed by a subscribe/unsubscribe control method pair.
         case stream(subscribe: String, unsubscribe: String)
         case openAPI, metrics, health
+        /// `POST /hooks/{id}`: a webhook delivery (authenticated by its signature, not the token).
+        case webhook
+        /// The MCP endpoint (streamable HTTP; bearer token as for the API).
+        case mcp
     }
 
     /// How the request body contributes to the params.

@@ -97,6 +97,31 @@ public enum HTTPRouteTable {
         HTTPRoute("POST", "/api/v1/runtimes/gc", .control("runtime.gc"), body: .merge, tag: "runtimes",
                   "Remove unreferenced requirement venvs and stale runtimes (dry_run lists them)"),
 
+        // Webhooks (issue 18): CRUD under the API; deliveries at /hooks/{id}, signed instead of token-authenticated.
+        HTTPRoute("GET", "/api/v1/webhooks", .control("webhook.list"), query: true, tag: "webhooks", "List webhooks"),
+        HTTPRoute("POST", "/api/v1/webhooks", .control("webhook.create"), body: .merge, status: 201,
+                  location: "/api/v1/webhooks/{id}", tag: "webhooks", "Create a webhook (returns its id and url /hooks/{id})"),
+        HTTPRoute("GET", "/api/v1/webhooks/{id}", .control("webhook.get"), query: true, tag: "webhooks", "Get a webhook (never its secret)"),
+        HTTPRoute("PUT", "/api/v1/webhooks/{id}", .control("webhook.update"), body: .merge, tag: "webhooks", "Update a webhook"),
+        HTTPRoute("DELETE", "/api/v1/webhooks/{id}", .control("webhook.delete"), tag: "webhooks", "Delete a webhook"),
+        HTTPRoute("POST", "/hooks/{id}", .webhook, status: 202, tag: "webhooks",
+                  "Deliver a webhook: the body becomes the run's inputs; 202 {run_id}, or the result with ?wait=30s"),
+
+        // The kernel as an MCP server (issue 18): streamable HTTP, bearer token as for the API.
+        HTTPRoute("POST", "/mcp", .mcp, tag: "mcp", "MCP endpoint (JSON-RPC: tools = exposed workflows, resources = runs)"),
+
+        // Schedules (issue 18)
+        HTTPRoute("GET", "/api/v1/schedules", .control("schedule.list"), query: true, tag: "schedules", "List schedules with their next fire times"),
+        HTTPRoute("POST", "/api/v1/schedules", .control("schedule.create"), body: .merge, status: 201,
+                  location: "/api/v1/schedules/{id}", tag: "schedules", "Create a schedule"),
+        HTTPRoute("GET", "/api/v1/schedules/{id}", .control("schedule.get"), query: true, tag: "schedules", "Get a schedule with its recent ticks"),
+        HTTPRoute("PUT", "/api/v1/schedules/{id}", .control("schedule.update"), body: .merge, tag: "schedules", "Update a schedule"),
+        HTTPRoute("DELETE", "/api/v1/schedules/{id}", .control("schedule.delete"), tag: "schedules", "Delete a schedule"),
+        HTTPRoute("POST", "/api/v1/schedules/{id}/pause", .control("schedule.pause"), body: .merge, tag: "schedules", "Pause a schedule"),
+        HTTPRoute("POST", "/api/v1/schedules/{id}/resume", .control("schedule.resume"), body: .merge, tag: "schedules", "Resume a schedule from now"),
+        HTTPRoute("GET", "/api/v1/schedules/{id}/ticks", .control("schedule.ticks"), query: true, tag: "schedules",
+                  "A schedule's claimed ticks with their runs"),
+
         // Kernel
         HTTPRoute("GET", "/api/v1/kernel/status", .control("kernel.status"), tag: "kernel",
                   "Kernel version, uptime, store, addresses"),

@@ -19,6 +19,7 @@ extension Kernel {
             logger.notice("the web console is not installed (set \(ConsoleFiles.directorySetting))")
         }
         let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger, console: console)
+        installTriggerRoutes(api)
         let server = HTTPServer(host: endpoint.host, port: endpoint.port, api: api,
                                 limits: HTTPLimits(settings: configuration.settings), logger: logger)
         try server.start()

@@ -20,7 +20,8 @@ public struct OpenAPIGenerator {
 
     public func document() -> JSON {
         var paths = JSONObject()
-        for route in routes {
+        // /mcp speaks JSON-RPC (MCP), not the REST error shape: documented in docs/ARCHITECTURE.md instead.
+        for route in routes where route.action != .mcp {
             var item = paths[route.pattern]?.objectValue ?? JSONObject()
             item[route.method.lowercased()] = operation(route)
             paths[route.pattern] = .object(item)

@@ -20,6 +20,9 @@ extension Kernel {
         registerWorkflowMethods()
         registerRunMethods()
         registerRuntimeMethods()
+        registerWebhookMethods()
+        registerScheduleMethods()
+        registerMCPMethods()
     }
 
     func registerKernelMethods() {

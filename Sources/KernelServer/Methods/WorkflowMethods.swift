@@ -6,7 +6,7 @@ import KernelStore
 /// validated against the component catalogue.
 extension Kernel {
     /// Keys of a definition accepted at the top level of create/update/validate params.
-    static let definitionKeys = ["inputs", "steps", "outputs", "concurrency"]
+    static let definitionKeys = ["inputs", "steps", "outputs", "concurrency", "expose"]
 
     func registerWorkflowMethods() {
         let idOnly: JSON = ["type": "object", "properties": ["id": ["type": "string", "description": "Workflow id or name."]],

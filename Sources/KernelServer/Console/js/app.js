@@ -12,6 +12,7 @@ import * as runDetail from './pages/runDetail.js';
 import * as dataSources from './pages/dataSources.js';
 import * as plugins from './pages/plugins.js';
 import * as audit from './pages/audit.js';
+import * as schedules from './pages/schedules.js';
 
 const ROUTES = [
   [/^\/?$/, 'dashboard', dashboard],
@@ -29,6 +30,7 @@ const ROUTES = [
   [/^\/data-sources\/([^/]+)$/, 'data-sources', dataSources, (m) => ({ id: m[1] })],
   [/^\/plugins$/, 'plugins', plugins],
   [/^\/audit$/, 'audit', audit],
+  [/^\/schedules$/, 'schedules', schedules],
 ];
 
 let cleanup = null;
