@@ -32,7 +32,7 @@ final class EchoServer: @unchecked Sendable {
         self.path = path
         unlink(path)
         let ready = ConditionLock()
-        var started = false
+        let flag = LockedBox(false)
         Thread.detachNewThread {
             guard let loop = try? Loop(), let server = try? Pipe(loop: loop) else { return }
             try? server.bind(path: path)
@@ -42,11 +42,11 @@ final class EchoServer: @unchecked Sendable {
                 c.onEnd = { _ in c.close() }
                 try? c.startReading()
             }
-            ready.withLock { started = true; ready.signal() }
+            ready.withLock { flag.value = true; ready.signal() }
             loop.run()
         }
         ready.lock()
-        while !started { ready.wait() }
+        while !flag.value { ready.wait() }
         ready.unlock()
     }
 }
@@ -57,9 +57,7 @@ struct Result { var requests: Int; var seconds: Double; var p50: Double; var p99
 
 func load(path: String, clients: Int, request: [UInt8], seconds: Double) -> Result {
     let lock = ConditionLock()
-    var latencies: [Double] = []
-    var total = 0
-    var finished = 0
+    let tally = LockedBox((latencies: [Double](), total: 0, finished: 0))
     let start = now()
     for _ in 0..<clients {
         Thread.detachNewThread {
@@ -82,18 +80,19 @@ func load(path: String, clients: Int, request: [UInt8], seconds: Double) -> Resu
                 mine.append(now() - t0)
             }
             lock.withLock {
-                latencies.append(contentsOf: mine)
-                total += mine.count
-                finished += 1
+                tally.value.latencies.append(contentsOf: mine)
+                tally.value.total += mine.count
+                tally.value.finished += 1
                 lock.signal()
             }
         }
     }
     lock.lock()
-    while finished < clients { lock.wait() }
+    while tally.value.finished < clients { lock.wait() }
     lock.unlock()
     let elapsed = now() - start
-    latencies.sort()
+    let latencies = tally.value.latencies.sorted()
+    let total = tally.value.total
     func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
     return Result(requests: total, seconds: elapsed, p50: pct(0.5) * 1e6, p99: pct(0.99) * 1e6)
 }
@@ -166,3 +165,9 @@ print(String(format: "start-to-ready: median %.1f ms, min %.1f ms over 5 starts 
 kernel.terminate()
 kernel.waitUntilExit()
 try? FileManager.default.removeItem(atPath: home)
+
+/// State shared by the bench's threads; every access holds the bench's own lock.
+final class LockedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}
