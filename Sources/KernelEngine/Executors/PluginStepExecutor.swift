@@ -9,7 +9,7 @@ import KernelSandbox
 ///
 /// * A table with `plan` runs as a sandboxed process (`ProcessStepRuntime`:
 ///   requirements venv, esbuild cache, service health, sandbox, `finish`).
-/// * Otherwise `invoke` runs on a dedicated plugin thread per attempt, with a
+/// * Otherwise `invoke` runs on a plugin thread of its own for the attempt (`InvokeThreads`, reused), with a
 ///   `StepInvocationBridge` for events, cancellation, queries and op calls. A plugin
 ///   that does not return within `abandonGraceMilliseconds` of a stop is abandoned:
 ///   the step ends (failed), its later events are dropped, and the thread keeps its
@@ -23,11 +23,14 @@ public final class PluginStepExecutor: StepExecutor {
     let host: PluginHost
     let runtime: ProcessStepRuntime
     let services: @KernelActor () -> PluginStepServices
+    let threads: InvokeThreads
 
-    init(type: ComponentType, host: PluginHost, runtime: ProcessStepRuntime, services: @escaping @KernelActor () -> PluginStepServices) {
+    init(type: ComponentType, host: PluginHost, runtime: ProcessStepRuntime, threads: InvokeThreads,
+         services: @escaping @KernelActor () -> PluginStepServices) {
         types = [type]
         self.host = host
         self.runtime = runtime
+        self.threads = threads
         self.services = services
     }
 
@@ -101,7 +104,8 @@ public final class PluginStepExecutor: StepExecutor {
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
         let race = AttemptRace()
-        let thread = WorkerThread(name: "mcpk-invoke-\(lease.plugin)")
+        let threads = self.threads
+        let thread = threads.take()
         let plugin = lease.plugin
         var revoked: String?
         func stopped() {
@@ -121,7 +125,7 @@ public final class PluginStepExecutor: StepExecutor {
         Task { @KernelActor in
             let result: Result<JSON, Error>
             do { result = .success(try await thread.run { try lease.invoke(step, callbacks: bridge) }) } catch { result = .failure(error) }
-            thread.stop()
+            threads.give(thread)
             lease.release()
             if let revoked { race.finish(.failed(revoked)); return }
             switch result {
