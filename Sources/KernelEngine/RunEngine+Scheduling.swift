@@ -337,7 +337,7 @@ extension RunEngine {
 
     /// `mkdir -p` (mode 0700), trying the deepest directory first: a path whose parent exists
     /// costs one syscall.
-    static func makeDirectories(_ path: String) throws {
+    nonisolated static func makeDirectories(_ path: String) throws {
         if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
         guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
             throw KernelError.unavailable("cannot create \(path): \(String(cString: strerror(errno)))")

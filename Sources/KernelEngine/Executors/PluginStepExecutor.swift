@@ -82,16 +82,6 @@ public final class PluginStepExecutor: StepExecutor {
     private func runInvoke(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
                            cancellation: StepCancellation) async -> AttemptOutcome {
         let services = self.services()
-        do {
-            try RunEngine.makeDirectories(inv.workDirectory)
-        } catch {
-            lease.release()
-            return .failed("cannot prepare the work directory: \(error)")
-        }
-        guard ArtifactNames.writeFile(inv.workDirectory + "/inputs.json", Array(inv.inputs.serialized().utf8)) else {
-            lease.release()
-            return .failed("cannot write \(inv.workDirectory)/inputs.json")
-        }
         var secrets: JSON?
         if let resolve = services.secrets {
             do { secrets = try await resolve(inv) } catch {
@@ -124,13 +114,24 @@ public final class PluginStepExecutor: StepExecutor {
         }
         Task { @KernelActor in
             let result: Result<JSON, Error>
-            do { result = .success(try await thread.run { try lease.invoke(step, callbacks: bridge) }) } catch { result = .failure(error) }
+            // The work dir and its inputs.json are made on the invoke thread too (file system
+            // work off the loop), before the plugin sees the step.
+            let workDirectory = inv.workDirectory
+            let inputsJSON = Array(inv.inputs.serialized().utf8)
+            do {
+                result = .success(try await thread.run {
+                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON)
+                    return try lease.invoke(step, callbacks: bridge)
+                })
+            } catch { result = .failure(error) }
             threads.give(thread)
             lease.release()
             if let revoked { race.finish(.failed(revoked)); return }
             switch result {
             case .success(let v):
                 race.finish(.succeeded(v))
+            case .failure(let f as WorkDirectoryFailure):
+                race.finish(.failed(f.message))
             case .failure(let f as PluginFailure):
                 race.finish(f.status == .timeout ? .timedOut(f.message) : .failed(f.message))
             case .failure(let e as KernelError):
@@ -140,6 +141,23 @@ public final class PluginStepExecutor: StepExecutor {
             }
         }
         return await race.outcome()
+    }
+}
+
+extension PluginStepExecutor {
+    /// The attempt's work dir and its `inputs.json` could not be made (the step fails with this).
+    struct WorkDirectoryFailure: Error {
+        let message: String
+    }
+
+    /// Makes the work dir (`mkdir -p`) and writes `inputs.json` into it. Any thread.
+    nonisolated static func prepareWorkDirectory(_ path: String, inputs: [UInt8]) throws {
+        do { try RunEngine.makeDirectories(path) } catch {
+            throw WorkDirectoryFailure(message: "cannot prepare the work directory: \(error)")
+        }
+        guard ArtifactNames.writeFile(path + "/inputs.json", inputs) else {
+            throw WorkDirectoryFailure(message: "cannot write \(path)/inputs.json")
+        }
     }
 }
 
