@@ -9,7 +9,9 @@ import KernelCore
 /// `source` ({git, ref?, entry}: a repository the kernel clones into its cache
 /// and binds read-only; the step runs in the checkout) and `notebook_ref`
 /// ({path, file}: an .ipynb under the notebook root the kernel reads, validates
-/// and writes into the work dir as `file`).
+/// and writes into the work dir as `file`) and `warm` (true: argv is a Python
+/// program the kernel may run as a fresh fork of a warm runner of the same plan,
+/// `RunnerPool`; services never are).
 ///
 /// argv/env values may use placeholders the sandbox fills in:
 /// `{python}` (runtime or requirements venv interpreter), `{runtime}` (the
@@ -51,13 +53,15 @@ public struct ProcessPlan: Sendable, Equatable {
     public var readOnlyBinds: [String]
     public var gitSource: GitSource?
     public var notebookReference: NotebookReference?
+    /// The plan may run in a warm runner (`warm: true`).
+    public var warm: Bool
 
     public var isService: Bool { serviceHealthPath != nil }
 
     public static func == (a: ProcessPlan, b: ProcessPlan) -> Bool {
         a.argv == b.argv && a.env == b.env && a.files.map(\.path) == b.files.map(\.path)
             && a.files.map(\.content) == b.files.map(\.content) && a.network == b.network && a.requirements == b.requirements
-            && a.gitSource == b.gitSource && a.notebookReference == b.notebookReference
+            && a.gitSource == b.gitSource && a.notebookReference == b.notebookReference && a.warm == b.warm
     }
 
     public init(json: JSON) throws {
@@ -79,6 +83,7 @@ public struct ProcessPlan: Sendable, Equatable {
             files.append((p, c))
         }
         network = json["network"]?.boolValue ?? false
+        warm = json["warm"]?.boolValue ?? false
         timeoutMs = json["timeout_ms"]?.intValue.map { UInt64(max($0, 1)) }
         memoryMb = json["memory_mb"]?.intValue.map { UInt64(max($0, 1)) }
         cpuSeconds = json["cpu_seconds"]?.intValue.map { UInt64(max($0, 1)) }

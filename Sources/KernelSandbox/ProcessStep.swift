@@ -29,15 +29,18 @@ public final class ProcessStep {
     private let step: ExecutorStep
     private let onEvent: @KernelActor (StepEvent) -> Void
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
+    /// The component version a warm runner would serve (nil: runners keyed by the plan alone).
+    private let owner: RunnerPool.Owner?
     private var process: StepProcess?
     private var cancelled = false
     private var ttlTimer: Timer?
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
 
-    init(runtime: ProcessStepRuntime, executor: ExecutorPlanner, step: ExecutorStep,
+    init(runtime: ProcessStepRuntime, executor: ExecutorPlanner, step: ExecutorStep, owner: RunnerPool.Owner?,
          onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) {
         self.runtime = runtime
+        self.owner = owner
         self.executor = executor
         self.step = step
         self.onEvent = onEvent
@@ -144,7 +147,15 @@ public final class ProcessStep {
                             readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
         spec.network = plan.network
         if cancelled { throw KernelError.conflict("cancelled") }
-        let p = try sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
+        var warm: StepProcess?
+        if plan.warm, !plan.isService {
+            warm = await sandbox.runners.start(spec, owner: owner, onEvent: onEvent, onQuery: onQuery)
+            if cancelled {
+                warm?.cancel()
+                if warm == nil { throw KernelError.conflict("cancelled") }
+            }
+        }
+        let p = try warm ?? sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
         process = p
         phase = .running
         if let port, let health = plan.serviceHealthPath {
@@ -244,14 +255,14 @@ public final class ProcessStepRuntime {
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
     public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
-                      runId: String, stepId: String, attempt: Int,
+                      runId: String, stepId: String, attempt: Int, owner: RunnerPool.Owner? = nil,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
         let step = ExecutorStep(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
                                       runId: runId, stepId: stepId, attempt: attempt,
                                       runtimeDirectory: sandbox.configuration.runtimeDirectory)
-        let p = ProcessStep(runtime: self, executor: executor, step: step, onEvent: onEvent, onQuery: onQuery)
+        let p = ProcessStep(runtime: self, executor: executor, step: step, owner: owner, onEvent: onEvent, onQuery: onQuery)
         Task { @KernelActor in await p.run(config: config) }
         return p
     }

@@ -19,9 +19,12 @@ public struct SandboxConfiguration: Sendable {
     public var prlimitPath: String
     public var setprivPath: String
     public var shellPath: String
+    /// Warm runner pools (`MCPK_RUNNER*`; the kernel passes the resolved settings).
+    public var runners: RunnerSettings
 
     public init(home: String, runtimeDirectory: String? = nil, pythonRuntime: String? = nil,
-                requestedMode: SandboxMode? = nil, notebookDirectory: String? = nil) {
+                requestedMode: SandboxMode? = nil, notebookDirectory: String? = nil, runners: RunnerSettings = RunnerSettings()) {
+        self.runners = runners
         self.home = home
         self.notebookDirectory = notebookDirectory ?? SandboxConfiguration.env(SandboxConfiguration.notebookDirectoryVariable) ?? home + "/notebooks"
         self.runtimeDirectory = runtimeDirectory ?? SandboxConfiguration.locateRuntime() ?? "runtime"

@@ -20,6 +20,10 @@ public enum SeccompFilter {
         "io_uring_setup", "io_uring_enter", "io_uring_register",
         "userfaultfd", "reboot", "swapon", "swapoff", "acct", "quotactl",
     ]
+    /// Also denied in warm runners: POSIX message queues live in the IPC namespace
+    /// a runner's attempts share and cannot be listed without an mqueue mount, so
+    /// one attempt could leave a queue for the next (SysV objects are removed by the runner).
+    public static let deniedInRunners = ["mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr"]
     /// clone(2) flags that would create namespaces.
     static let namespaceCloneFlags: [UInt64] = [
         0x10000000, // CLONE_NEWUSER
@@ -40,7 +44,7 @@ public enum SeccompFilter {
 
     /// Builds the filter and writes its BPF into a pipe; returns the read end
     /// (close-on-exec off is done by uv_spawn's inherit). Caller closes it.
-    public static func exportToPipe() throws -> Int32 {
+    public static func exportToPipe(runner: Bool = false) throws -> Int32 {
         guard let ctx = seccomp_init(actAllow) else { throw KernelError.internal("seccomp_init failed") }
         defer { seccomp_release(ctx) }
         func add(_ name: String, _ cmps: [scmp_arg_cmp], action: UInt32 = actErrno(EPERM)) throws {
@@ -52,7 +56,7 @@ public enum SeccompFilter {
             }
             if rc != 0 { throw KernelError.internal("seccomp rule \(name): \(String(cString: strerror(-rc)))") }
         }
-        for name in deniedSyscalls { try add(name, []) }
+        for name in deniedSyscalls + (runner ? deniedInRunners : []) { try add(name, []) }
         for flag in namespaceCloneFlags {
             try add("clone", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: flag, datum_b: flag)])
         }

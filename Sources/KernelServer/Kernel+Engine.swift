@@ -12,10 +12,14 @@ extension Kernel {
     func startEngine() async throws {
         let store = try requireStore()
         let notebooks = configuration.settings[SandboxConfiguration.notebookDirectoryVariable].flatMap { $0.isEmpty ? nil : $0 }
-        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, notebookDirectory: notebooks))
+        let runners = try RunnerSettings.from(configuration.settings)
+        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, notebookDirectory: notebooks,
+                                                                  runners: runners))
         let report = await sandbox.probe()
         self.sandbox = sandbox
         addStatus("sandbox") { [weak sandbox] in sandbox?.reportJSON ?? .null }
+        addStatus("runners") { [weak sandbox] in sandbox?.runners.report ?? .null }
+        onShutdown("runners") { [weak sandbox] in sandbox?.runners.shutdown() }
         if !report.ready {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }

@@ -480,3 +480,17 @@ def test_dashboard_feed_stays_live_after_a_run_ends(page, kernel, catalog):
     # Arrives through the same feed, with no reload.
     expect(page.locator(f"[data-run-id='{second_id}']")).to_be_visible(timeout=30_000)
     kernel.api("POST", f"/workflow-runs/{second_id}/cancel", {})
+
+
+def test_dashboard_health_shows_warm_runner_pools(page, kernel, catalog):
+    """After a Python step ran, the health panel lists its warm runner pool (issue 12)."""
+    started = kernel.api("POST", f"/workflows/{catalog.workflow['id']}/runs", {"inputs": {"name": "pools"}})
+    assert kernel.wait_run(started.get("run_id") or started.get("id"))["status"] == "succeeded"
+    health = kernel.api("GET", "/dashboard/system-health")
+    pools = health["runners"]["pools"]
+    assert health["runners"]["available"] is True and pools, health["runners"]
+    visit(page, "/", '[data-testid="runner-pools"] tbody tr')
+    box = page.locator('[data-testid="runner-pools"]')
+    expect(box.locator("#runners-summary")).to_contain_text("warm steps")
+    expect(box.locator(f'tr[data-pool="{pools[0]["key"]}"] td').nth(1)).to_have_text(str(pools[0]["size"]))
+    shot(page, "dashboard-runner-pools-desktop")

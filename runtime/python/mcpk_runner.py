@@ -32,13 +32,52 @@ def fail(message):
     os._exit(1)
 
 
+# Code objects a warm runner compiled before it forked (path -> (source, code)).
+_compiled = {}
+
+
+def preload(args):
+    """Called once by a warm runner (mcpk_warm.py) before it serves attempts:
+    compiles the script and imports its top-level imports, so every fork starts
+    with them loaded. A failure here is left for the attempt to report."""
+    if len(args) < 2 or args[0] != "script":
+        return
+    path = args[1]
+    try:
+        with open(path) as f:
+            source = f.read()
+        code = compile(source, path, "exec")
+    except (OSError, SyntaxError, ValueError):
+        return
+    _compiled[path] = (source, code)
+    import ast
+    import importlib
+
+    try:
+        tree = ast.parse(source, path)
+    except (SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # the attempt reports its own import errors
+                pass
+
+
 def run_script(path):
     inputs = mcpk.inputs()
     with open(path) as f:
         source = f.read()
     namespace = {"__name__": "__mcpk_step__", "__file__": path}
     try:
-        code = compile(source, path, "exec")
+        cached = _compiled.get(path)
+        code = cached[1] if cached and cached[0] == source else compile(source, path, "exec")
         exec(code, namespace)
         main = namespace.get("main")
         if not callable(main):

@@ -55,6 +55,7 @@ public final class PluginStepExecutor: StepExecutor {
         let query = services().processQuery
         let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
                                  runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
+                                 owner: RunnerPool.Owner(componentID: inv.componentID, version: inv.componentVersion),
                                  onEvent: { e in
                                      if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
                                      StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)

@@ -131,7 +131,27 @@ export function renderHealth(hl) {
     l.available === true ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'available')
       : l.available === false ? h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), 'missing') : h('span.badge.st-unknown', '? unknown'),
     ' ', h('strong', l.name), l.detail ? h('span.muted.small', ` — ${l.detail}`) : null))));
+  out.append(renderRunners(hl.runners));
   const warnings = (sandbox && Array.isArray(sandbox.warnings) ? sandbox.warnings : []).concat(sandbox && Array.isArray(sandbox.problems) ? sandbox.problems : []).concat(Array.isArray(hl.warnings) ? hl.warnings : []);
   if (warnings.length) out.append(h('div.state.error', { style: 'margin-top:8px', role: 'note' }, h('strong', 'Warnings'), h('ul', warnings.map(w => h('li', typeof w === 'string' ? w : (w.message || JSON.stringify(w)))))));
   return out;
+}
+
+/** Warm runner pools (`runners` of dashboard.health): one row per pool. */
+export function renderRunners(r) {
+  const box = h('div', { dataset: { testid: 'runner-pools' } }, h('h3', { style: 'margin-top:16px' }, 'Warm runners'));
+  if (!r || typeof r !== 'object') { box.append(empty('The kernel reports no runner pools.')); return box; }
+  const retired = Object.entries(r.retired || {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+  const fallbacks = Object.entries(r.cold_fallbacks || {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+  box.append(h('p.small', { id: 'runners-summary' },
+    r.available ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'on') : h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), r.enabled ? 'unavailable' : 'off'),
+    ' ', [`${r.runners ?? 0} running`, `${r.warm_attempts ?? 0} warm steps`, `retired: ${retired.length ? retired.join(', ') : 'none'}`,
+      fallbacks.length ? `cold fallbacks: ${fallbacks.join(', ')}` : null, `retire after ${r.max_steps} steps or ${r.idle_seconds} s idle`].filter(Boolean).join(' · ')));
+  const pools = Array.isArray(r.pools) ? r.pools : [];
+  if (!pools.length) { box.append(empty('No warm runner yet: the first Python step of a component starts one.')); return box; }
+  box.append(h('table.small', h('thead', h('tr', ['Component', 'Size', 'Warm', 'Busy', 'Starting', 'Steps'].map(c => h('th', c)))),
+    h('tbody', pools.map(p => h('tr', { dataset: { pool: p.key } },
+      h('td', p.component_id ? h('a', { href: `#/components/${p.component_id}` }, `${String(p.component_id).slice(0, 8)} v${p.component_version}`) : p.key),
+      h('td', String(p.size)), h('td', String(p.warm)), h('td', String(p.busy)), h('td', String(p.starting)), h('td', String(p.attempts)))))));
+  return box;
 }
