@@ -196,7 +196,7 @@ let bwrapPython = sequentialSpawns(steps40, bwrapCommand)
 print("  peer: \(steps40) × python3 -c pass (posix_spawn) = \(fmt(barePython * 1000, 0)) ms; \(steps40) × bwrap … python3 -c pass = \(fmt(bwrapPython * 1000, 0)) ms")
 if let warm = sequential["warm"], let cold = sequential["cold"] {
     print("  ratios: warm/bwrap \(fmt(warm / bwrapPython)), warm/python3 \(fmt(warm / barePython)), cold/bwrap \(fmt(cold / bwrapPython)), cold/python3 \(fmt(cold / barePython))")
-    print("  goals: warm < 0.16 s and ≤ 0.25 × bwrap floor (\(fmt(0.25 * bwrapPython, 3)) s): \(goal(warm < 0.16 && warm <= 0.25 * bwrapPython)); cold ≤ 1.0 s: \(goal(cold <= 1.0))")
+    print("  goals: warm < 0.16 s: \(goal(warm < 0.16)); warm ≤ 0.25 × bwrap floor (\(fmt(0.25 * bwrapPython, 3)) s): \(goal(warm <= 0.25 * bwrapPython)); cold ≤ 1.0 s: \(goal(cold <= 1.0))")
 }
 
 // MARK: 2. trivial sandboxed steps per second
