@@ -163,16 +163,18 @@ func goal(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
 
 // MARK: 1. 40 sequential fibo(10) Python steps, warm and cold
 
+/// The bwrap peer's command line and the temporary home its work dir lives in.
 @KernelActor
-func bwrapPeerCommand() throws -> [String] {
+func bwrapPeerCommand() throws -> (home: String, argv: [String]) {
     var template = Array("/tmp/mcpk-bench-engine-peer-XXXXXX".utf8CString)
     let home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
     let sandbox = Sandbox(configuration: SandboxConfiguration(home: home))
-    return try sandbox.peerBwrapCommand(work: home + "/work", executable: "/usr/bin/python3", arguments: ["-c", "pass"])
+    return (home, try sandbox.peerBwrapCommand(work: home + "/work", executable: "/usr/bin/python3", arguments: ["-c", "pass"]))
 }
 
 let steps40 = 40
-let bwrapCommand = try await bwrapPeerCommand()
+let (peerHome, bwrapCommand) = try await bwrapPeerCommand()
+defer { if peerHome.hasPrefix("/tmp/mcpk-bench-engine-peer-") { _ = system("rm -rf '\(peerHome)'") } }
 print("== 1. \(steps40) sequential fibo(10) Python Script steps, submit → run end")
 var sequential: [String: Double] = [:]
 for (label, env) in [("warm", [String]()), ("cold", ["MCPK_RUNNERS=off"])] {
