@@ -33,6 +33,8 @@ public final class ProcessStep {
     private let owner: RunnerPool.Owner?
     private var process: StepProcess?
     private var cancelled = false
+    /// Stops waiting for a step runtime build (set while the step waits for one).
+    private var stopWaiting: (@KernelActor () -> Void)?
     private var ttlTimer: Timer?
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
@@ -50,6 +52,8 @@ public final class ProcessStep {
     /// Stops the step wherever it is (a service: this is how it ends).
     public func cancel() {
         cancelled = true
+        stopWaiting?()
+        stopWaiting = nil
         process?.cancel()
     }
 
@@ -81,10 +85,17 @@ public final class ProcessStep {
         let sandbox = runtime.sandbox
         let planJSON = try await executor.plan(step)
         let plan = try ProcessPlan(json: planJSON)
+        if let needed = plan.runtime {
+            if cancelled { throw KernelError.conflict("cancelled") }
+            try await runtime.runtimes.ensure(needed, onEvent: onEvent, onWaiting: { [weak self] stop in self?.stopWaiting = stop })
+            stopWaiting = nil
+        }
+        if cancelled { throw KernelError.conflict("cancelled") }
         var python = sandbox.configuration.pythonExecutable
         var binds = plan.readOnlyBinds
         if python.hasPrefix(sandbox.configuration.pythonRuntime) { binds.append(sandbox.configuration.pythonRuntime) }
         var requirements = plan.requirements
+        var origin = "config"
         var mounts: [SandboxMount] = []
         var sourceSeen = "", entrySeen = ""
         if let git = plan.gitSource {
@@ -103,11 +114,12 @@ public final class ProcessStep {
             if let own, !own.isEmpty {
                 onEvent(.log(stream: "kernel", line: "using the repository's \(GitCheckouts.requirementsFile) (\(own.count) requirements)"))
                 requirements = own
+                origin = "repository " + git.url
             }
         }
         if cancelled { throw KernelError.conflict("cancelled") }
         if !requirements.isEmpty {
-            let venv = try await runtime.environments.ensure(requirements, onEvent: onEvent)
+            let venv = try await runtime.environments.ensure(requirements, origin: origin, onEvent: onEvent)
             python = venv + "/bin/python"
             binds.append(venv)
         }
@@ -236,19 +248,21 @@ public final class ProcessStep {
     }
 }
 
-/// What process steps share: the sandbox, the venv cache, the TypeScript cache, the git
-/// checkout cache, a probe thread (also reads notebooks off the loop).
+/// What process steps share: the sandbox, the venv cache, the step runtimes, the TypeScript
+/// cache, the git checkout cache, a probe thread (also reads notebooks off the loop).
 @KernelActor
 public final class ProcessStepRuntime {
     public let sandbox: Sandbox
     public let environments: PythonEnvironments
+    public let runtimes: StepRuntimes
     public let typescript: TypeScriptCache
     public let git: GitCheckouts
     let probes = WorkerThread(name: "mcpk-service-probe")
 
-    public init(sandbox: Sandbox) {
+    public init(sandbox: Sandbox, autoInstallRuntimes: Bool = true) {
         self.sandbox = sandbox
         environments = PythonEnvironments(sandbox: sandbox)
+        runtimes = StepRuntimes(sandbox: sandbox, environments: environments, autoInstall: autoInstallRuntimes)
         typescript = TypeScriptCache(sandbox: sandbox)
         git = GitCheckouts(sandbox: sandbox)
     }

@@ -15,6 +15,8 @@ struct RunnerLaunch {
 extension Sandbox {
     /// Inside-sandbox path of the warm runner script.
     static let runnerScript = "/python/mcpk_warm.py"
+    /// The interpreter of runners for non-Python steps (inside the read-only /usr every sandbox has).
+    static let execRunnerPython = "/usr/bin/python3"
 
     /// Starts a warm runner for steps like `spec`: the slot `slot` is the work dir it
     /// binds at the work mount for its whole life; `spec`'s files are written into it
@@ -44,7 +46,11 @@ extension Sandbox {
         }
         defer { if seccompFd >= 0 { close(seccompFd) } }
         let p = paths(forWorkDirectory: slot)
-        let command = [spec.executable, "-B", p.runtime + Sandbox.runnerScript] + spec.arguments
+        // A Python step forks from the runner's own interpreter; any other program (node) is
+        // exec'd by each fork of a runner running Debian's python3.
+        let isPython = (spec.executable.split(separator: "/").last ?? "").hasPrefix("python")
+        let command = isPython ? [spec.executable, "-B", p.runtime + Sandbox.runnerScript] + spec.arguments
+                               : [Sandbox.execRunnerPython, "-B", p.runtime + Sandbox.runnerScript, "--exec", spec.executable] + spec.arguments
         let options = processOptions(spec, work: slot, leaf: leaf, seccompFd: seccompFd, command: command,
                                      channel: [.fd(pair[1]), .ignore])
         do {

@@ -11,7 +11,6 @@ import json
 import os
 import resource
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mcpk  # noqa: E402
@@ -40,6 +39,17 @@ def preload(args):
     """Called once by a warm runner (mcpk_warm.py) before it serves attempts:
     compiles the script and imports its top-level imports, so every fork starts
     with them loaded. A failure here is left for the attempt to report."""
+    if len(args) >= 1 and args[0] == "notebook":
+        # The client side of a notebook step (nbformat, nbclient, jupyter_client, zmq):
+        # each fork starts its own kernel process, so no kernel state is shared.
+        import mcpk_notebook  # noqa: F401
+
+        for name in ("nbformat", "nbclient", "jupyter_client", "zmq"):
+            try:
+                __import__(name)
+            except ImportError:
+                pass
+        return
     if len(args) < 2 or args[0] != "script":
         return
     path = args[1]
@@ -88,6 +98,8 @@ def run_script(path):
             fail(f"the script exited with status {e.code}")
         return
     except BaseException:
+        import traceback  # only on failure: its imports cost every cold start otherwise
+
         fail(traceback.format_exc())
     if value is not None or not mcpk.result_was_sent():
         try:

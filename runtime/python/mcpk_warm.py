@@ -5,6 +5,7 @@ rlimits, no_new_privs, bubblewrap namespaces, seccomp) exactly as it starts a
 cold step, with the step's own command line after the interpreter:
 
     python -B mcpk_warm.py SCRIPT ARGS...     # e.g. .../mcpk_runner.py script /step/main.py
+    python -B mcpk_warm.py --exec PROGRAM ARGS...   # not Python (node): exec'd in each fork
 
 It imports what the step will need (the `mcpk` helper, the runner, the
 component's code compiled and its top-level imports), then serves the kernel
@@ -69,14 +70,21 @@ class Runner:
         self.ctl = socket.socket(fileno=CONTROL_FD)
         self.ctl.setblocking(True)
         self.pending = b""
-        self.script, self.args = self._split(argv)
+        self.exec_mode = bool(argv) and argv[0] == "--exec"
+        if self.exec_mode:
+            if len(argv) < 2:
+                raise SystemExit("mcpk_warm: --exec needs a program")
+            self.script, self.args = argv[1], argv[2:]
+        else:
+            self.script, self.args = self._split(argv)
         self.libc = _libc()
         # A step (a fork of this process, same uid) must not read or write the
         # runner's memory or descriptors through /proc: non-dumpable.
         self.libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         self.baseline = {p: _listing(p) for p in WRITABLE}
         self.runner_module = None
-        self._preload()
+        if not self.exec_mode:
+            self._preload()
 
     @staticmethod
     def _split(argv):
@@ -228,6 +236,9 @@ class Runner:
             os.chdir(request.get("cwd") or env.get("MCPK_WORK_DIR") or "/")
             sys.argv = [self.script] + self.args
             code = 0
+            if self.exec_mode:
+                # Node cannot fork: the fork execs a fresh program (the sandbox chain is what is saved).
+                os.execv(self.script, [self.script] + self.args)
             if self.runner_module is not None:
                 self.runner_module.main()
             else:

@@ -90,7 +90,19 @@ public final class PluginStepExecutor: StepExecutor {
                 return .failed("secrets: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
         }
-        let step = ExecutorStep(componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
+        var config = inv.config
+        if let context = services.context {
+            do {
+                if let extra = try await context(inv), var o = config.objectValue {
+                    for (k, v) in extra { o[k] = v }
+                    config = .object(o)
+                }
+            } catch {
+                lease.release()
+                return .failed("context: " + ((error as? KernelError)?.message ?? "\(error)"))
+            }
+        }
+        let step = ExecutorStep(componentType: inv.type.rawValue, config: config, inputs: inv.inputs,
                               workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
