@@ -145,7 +145,7 @@ let package = Package(
                           path: "bench/control_socket", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-connector", dependencies: ["KernelPlugins", "KernelLoop", "KernelCore", "MCPKPluginABI"],
                           path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore"],
+        .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore", "KernelLoop", "KernelSandbox", "CLibUV"],
                           path: "bench/engine", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
                           path: "bench/llm", swiftSettings: swiftSettings),

@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product mcpk >/dev/null
 # Plugins the benchmarks load from the release dir (bench/llm: the llm executor;
-# bench/steps: the python executor).
+# bench/steps, bench/engine: the python and utility executors).
 swift build -c release --product mcpk-llm >/dev/null
 swift build -c release --product mcpk-python >/dev/null
+swift build -c release --product mcpk-utility >/dev/null
 for b in bench/*/; do
   name="$(basename "$b")"
   if [ -x "$b/run.sh" ]; then
@@ -14,7 +15,10 @@ for b in bench/*/; do
   elif [ -f "$b/main.swift" ]; then
     product="bench-${name//_/-}"
     swift build -c release --product "$product" >/dev/null
-    echo "== $name"; ".build/release/$product" --mcpk "$PWD/.build/release/mcpk"
+    extra=()
+    # bench/engine also measures PostgreSQL when MCPK_BENCH_PG_URL names a server.
+    if [ "$name" = engine ] && [ -n "${MCPK_BENCH_PG_URL:-}" ]; then extra=(--pg "$MCPK_BENCH_PG_URL"); fi
+    echo "== $name"; ".build/release/$product" --mcpk "$PWD/.build/release/mcpk" "${extra[@]}"
   fi
   echo
 done

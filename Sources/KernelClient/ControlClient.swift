@@ -29,6 +29,8 @@ public final class ControlClient {
     public let path: String
     public let fd: Int32
     private var buffer: [UInt8] = []
+    /// Start of the unread bytes in `buffer` (consumed lines are dropped in bulk, not per line).
+    private var bufferStart = 0
     private var nextID: Int64 = 1
     /// Notifications received while waiting for a response.
     public private(set) var pendingNotifications: [JSON] = []
@@ -90,9 +92,13 @@ public final class ControlClient {
     /// Reads the next message (response or notification). Nil on EOF.
     public func readMessage() throws -> JSON? {
         while true {
-            if let nl = buffer.firstIndex(of: 0x0A) {
-                let line = Array(buffer[0..<nl])
-                buffer.removeSubrange(0...nl)
+            if let nl = buffer[bufferStart...].firstIndex(of: 0x0A) {
+                let line = Array(buffer[bufferStart..<nl])
+                bufferStart = nl + 1
+                if bufferStart == buffer.count {
+                    buffer.removeAll(keepingCapacity: true)
+                    bufferStart = 0
+                }
                 do {
                     return try JSONParser.parse(line)
                 } catch {
@@ -105,6 +111,10 @@ public final class ControlClient {
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ClientError.closed
+            }
+            if bufferStart > 0 {
+                buffer.removeSubrange(0..<bufferStart)
+                bufferStart = 0
             }
             buffer.append(contentsOf: chunk[0..<n])
         }

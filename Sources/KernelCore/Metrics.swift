@@ -48,7 +48,7 @@ public enum Metrics {
         "mcpk_plugin_failures_total", help: "Failed plugin calls by plugin and operation.", labels: ["plugin", "operation"])
     /// Sandboxed process spawns by outcome (`ok`, `failed`).
     public static let sandboxSpawns = MetricsRegistry.shared.counter(
-        "mcpk_sandbox_spawns_total", help: "Sandboxed step process spawns by outcome.", labels: ["outcome"])
+        "mcpk_sandbox_spawns_total", help: "Sandboxed step attempts by outcome: ok (cold spawn), warm (fork of a warm runner), failed.", labels: ["outcome"])
 
     /// Touches every family so that `/metrics` lists all of them even before
     /// the first increment. Called by the kernel at start-up.

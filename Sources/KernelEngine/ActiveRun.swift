@@ -9,8 +9,17 @@ final class StepState {
     let componentVersion: Int
     let type: ComponentType
     let config: JSON
-    /// Every attempt so far; the last one is current.
-    var attempts: [StepRun]
+    /// Every attempt so far; the last one is current. Every change is reported to the run
+    /// (its status counts, reference context and scheduling candidates follow incrementally).
+    var attempts: [StepRun] {
+        didSet { run?.stepChanged(self) }
+    }
+    /// The run this step belongs to (set by `ActiveRun.init`).
+    weak var run: ActiveRun?
+    /// Position in the plan (scheduling order).
+    var index = 0
+    /// The status the run last counted for this step.
+    var countedStatus: StepStatus
     var cancellation: StepCancellation?
     var timeoutTimer: Timer?
     var backoffTimer: Timer?
@@ -21,6 +30,7 @@ final class StepState {
          config: JSON, attempts: [StepRun]) {
         self.definition = definition; self.componentID = componentID; self.componentVersion = componentVersion
         self.type = type; self.config = config; self.attempts = attempts
+        countedStatus = attempts.last?.status ?? .pending
     }
 
     var current: StepRun {
@@ -44,29 +54,91 @@ final class ActiveRun {
 
     var run: WorkflowRun
     let plan: WorkflowDefinition
-    var steps: [String: StepState]
+    let steps: [String: StepState]
     var stopping: Stopping = .none
+    /// The steps in plan order.
+    let orderedSteps: [StepState]
+    /// Plan indices of the steps that depend on each step.
+    private let dependants: [[Int]]
+    /// What `${…}` references and `when` see: the inputs and every settled step; kept up to
+    /// date as steps change (not rebuilt per step start).
+    private(set) var context: ReferenceContext
+    /// Steps per non-terminal status.
+    private var pendingCount = 0, queuedCount = 0, runningSteps = 0, retryingCount = 0
+    /// Pending steps to look at on the next `advance` (a need of theirs settled), by plan index.
+    private var candidates: Set<Int> = []
+    /// `$MCPK_HOME/artifacts/<run>` was created.
+    var artifactDirectoryReady = false
 
     init(run: WorkflowRun, plan: WorkflowDefinition, steps: [String: StepState]) {
         self.run = run
         self.plan = plan
         self.steps = steps
-    }
-
-    var orderedSteps: [StepState] { plan.steps.compactMap { steps[$0.id] } }
-
-    /// What `${…}` references and `when` see: the inputs and every settled step.
-    var context: ReferenceContext {
-        var outcomes: [String: ReferenceContext.StepOutcome] = [:]
-        for (id, s) in steps where s.status.isTerminal {
-            outcomes[id] = ReferenceContext.StepOutcome(status: s.status, result: s.current.result, error: s.current.error)
+        let ordered = plan.steps.compactMap { steps[$0.id] }
+        orderedSteps = ordered
+        var position: [String: Int] = [:]
+        for (i, s) in ordered.enumerated() { position[s.definition.id] = i }
+        var deps = Array(repeating: [Int](), count: ordered.count)
+        for (i, s) in ordered.enumerated() {
+            for n in s.definition.needs { if let j = position[n] { deps[j].append(i) } }
         }
-        return ReferenceContext(inputs: run.inputs, steps: outcomes)
+        dependants = deps
+        context = ReferenceContext(inputs: run.inputs)
+        for (i, s) in ordered.enumerated() {
+            s.index = i
+            s.run = self
+            s.countedStatus = s.status
+            count(s.status, by: 1)
+            if s.status.isTerminal { context.steps[s.definition.id] = ActiveRun.outcome(s) }
+            if s.status == .pending { candidates.insert(i) }
+        }
     }
 
-    var hasUnfinishedWork: Bool {
-        steps.values.contains { [.queued, .running, .retrying].contains($0.status) }
+    static func outcome(_ s: StepState) -> ReferenceContext.StepOutcome {
+        ReferenceContext.StepOutcome(status: s.status, result: s.current.result, error: s.current.error)
     }
 
-    var runningCount: Int { steps.values.filter { $0.status == .running }.count }
+    private func count(_ status: StepStatus, by d: Int) {
+        switch status {
+        case .pending: pendingCount += d
+        case .queued: queuedCount += d
+        case .running: runningSteps += d
+        case .retrying: retryingCount += d
+        case .succeeded, .failed, .cancelled, .skipped, .timedOut: break
+        }
+    }
+
+    /// A step's attempts changed: update the counts, its context entry, and when it settled,
+    /// make its pending dependants candidates.
+    func stepChanged(_ s: StepState) {
+        let now = s.status
+        let before = s.countedStatus
+        if now != before {
+            count(before, by: -1)
+            count(now, by: 1)
+            s.countedStatus = now
+            if now.isTerminal && !before.isTerminal {
+                for i in dependants[s.index] { candidates.insert(i) }
+            }
+        }
+        if now.isTerminal {
+            context.steps[s.definition.id] = ActiveRun.outcome(s)
+        } else if before.isTerminal {
+            context.steps[s.definition.id] = nil
+        }
+    }
+
+    /// The candidates for `advance`, in plan order (and forgets them).
+    func takeCandidates() -> [StepState] {
+        guard !candidates.isEmpty else { return [] }
+        let picked = candidates.sorted().map { orderedSteps[$0] }
+        candidates = []
+        return picked
+    }
+
+    var hasUnfinishedWork: Bool { queuedCount + runningSteps + retryingCount > 0 }
+
+    var hasPendingSteps: Bool { pendingCount > 0 }
+
+    var runningCount: Int { runningSteps }
 }

@@ -24,8 +24,10 @@ public enum EngineLimits {
     public static let maxEventsPage = 10_000
     /// Largest page `run.list` returns.
     public static let maxRunsPage = 500
-    /// Events persisted in one store transaction at most.
+    /// Events persisted in one store transaction (journal group commit) at most.
     public static let maxEventBatch = 5000
+    /// Step rows persisted in one journal group commit at most.
+    public static let maxStepRowBatch = 5000
     /// Live events buffered for a subscriber still replaying history before it is dropped.
     public static let maxSubscriberBuffer = 100_000
     /// Lease of a run claim; renewed every third of it (`MCPK_RUN_LEASE_MS` overrides).

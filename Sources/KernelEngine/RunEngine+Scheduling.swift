@@ -41,9 +41,18 @@ extension RunEngine {
         for run in Array(active.values) { maybeFinish(run) }
     }
 
-    /// Queues or skips the pending steps of a run whose needs are settled.
+    /// Queues or skips the pending steps of a run whose needs are settled. Only candidates are
+    /// looked at (steps a need of which settled since the last look), so a pump costs O(changes),
+    /// not O(steps).
     func advance(_ run: ActiveRun) {
-        for s in run.orderedSteps where s.status == .pending {
+        // A step skipped here makes its dependants candidates at once: look again until none is left.
+        while case let picked = run.takeCandidates(), !picked.isEmpty {
+            advance(run, picked)
+        }
+    }
+
+    private func advance(_ run: ActiveRun, _ picked: [StepState]) {
+        for s in picked where s.status == .pending {
             var settled = true
             var skip: String?
             for n in s.definition.needs {
@@ -137,13 +146,16 @@ extension RunEngine {
         let attempt = s.current.attempt
         let workDir = "\(configuration.home)/work/\(runID)/\(stepID)/\(attempt)"
         let artifactDir = "\(configuration.home)/artifacts/\(runID)"
-        do {
-            try RunEngine.makeDirectories(artifactDir)
-        } catch {
-            let message = "cannot prepare the artifact directory: \(error)"
-            moveStep(run, s, to: .failed, error: message)
-            stepFailedFinally(run, s, message: message, timedOut: false)
-            return
+        if !run.artifactDirectoryReady {
+            do {
+                try RunEngine.makeDirectories(artifactDir)
+                run.artifactDirectoryReady = true
+            } catch {
+                let message = "cannot prepare the artifact directory: \(error)"
+                moveStep(run, s, to: .failed, error: message)
+                stepFailedFinally(run, s, message: message, timedOut: false)
+                return
+            }
         }
         moveStep(run, s, to: .running, payload: ["inputs": inputs])
         runningSteps += 1
@@ -261,7 +273,7 @@ extension RunEngine {
         }
         switch run.stopping {
         case .none:
-            guard !run.hasUnfinishedWork, !run.steps.values.contains(where: { $0.status == .pending }) else { return }
+            guard !run.hasUnfinishedWork, !run.hasPendingSteps else { return }
             let outputs: JSON
             do { outputs = try computeOutputs(run) } catch {
                 finish(run, status: .failed, outputs: .null, error: "outputs: \(RunEngine.describe(error))")
@@ -323,13 +335,16 @@ extension RunEngine {
         Task { @KernelActor in self.pump() }
     }
 
-    static func makeDirectories(_ path: String) throws {
-        var current = ""
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, 0o700) != 0 && errno != EEXIST {
-                throw KernelError.unavailable("cannot create \(current): \(String(cString: strerror(errno)))")
-            }
+    /// `mkdir -p` (mode 0700), trying the deepest directory first: a path whose parent exists
+    /// costs one syscall.
+    nonisolated static func makeDirectories(_ path: String) throws {
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw KernelError.unavailable("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        try makeDirectories(String(path[..<slash]))
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw KernelError.unavailable("cannot create \(path): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -164,11 +164,19 @@ public final class RunEngine {
         var states: [String: StepState] = [:]
         let runID = Identifier.uuid()
         var stepRows: [StepRun] = []
+        // One catalogue lookup per distinct (component, version), not per step.
+        var resolved: [String: (Component, ComponentVersion)] = [:]
         for step in plan.steps {
             let (component, cv): (Component, ComponentVersion)
-            do { (component, cv) = try await catalog.component(step.component, version: step.version) } catch let e as KernelError where e.kind == .notFound {
-                throw KernelError.invalidParams("workflow references a missing component",
-                                                errors: [FieldError("steps.\(step.id).component", e.message)])
+            let key = "\(step.version.map(String.init) ?? "latest")@\(step.component)"
+            if let known = resolved[key] {
+                (component, cv) = known
+            } else {
+                do { (component, cv) = try await catalog.component(step.component, version: step.version) } catch let e as KernelError where e.kind == .notFound {
+                    throw KernelError.invalidParams("workflow references a missing component",
+                                                    errors: [FieldError("steps.\(step.id).component", e.message)])
+                }
+                resolved[key] = (component, cv)
             }
             guard executors.executor(for: cv.type) != nil else {
                 throw KernelError.unavailable("no executor for component type '\(cv.type.rawValue)' (step '\(step.id)')")

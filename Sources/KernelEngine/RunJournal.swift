@@ -1,29 +1,78 @@
 import KernelCore
 import KernelLoop
+import KernelStore
 import Logging
 
-/// The ordered write path of the engine: run rows, step rows and events are persisted in the
-/// order they were produced, events of one drain coalesced into ONE store transaction, and an
-/// event is published to subscribers only after it is stored.
+/// The ordered write path of the engine, group-committed: every run row, step row and event
+/// produced while the previous commit was in flight (or during one loop turn, when none was)
+/// goes to the store in ONE transaction (`RunStore.commit`), whatever run it belongs to. Rows
+/// are merged (the latest state of a run row and of an attempt's row wins), events keep their
+/// production order and the engine's contiguous per-run seqs, and an event is published to
+/// subscribers only after the commit that stored it. One commit is in flight at a time, so
+/// commits land in production order.
 @KernelActor
 public final class RunJournal {
-    /// One pending write.
-    enum Write {
-        case run(WorkflowRun)
-        case step(StepRun)
-        case events([RunEvent])
+    /// Identity of one attempt's row.
+    struct StepKey: Hashable {
+        let run: EntityID
+        let step: String
+        let attempt: Int
     }
 
-    /// Explicit state of the drain.
-    enum DrainState { case idle, scheduled, draining }
+    /// The writes of one commit, merged. A segment is a prefix-closed slice of production
+    /// order: a new one starts only when the last is full (`EngineLimits.maxEventBatch` events
+    /// or `maxStepRowBatch` rows), so rows never get ahead of the events committed with them.
+    struct Segment {
+        var runs: [EntityID: WorkflowRun] = [:]
+        var stepIndex: [StepKey: Int] = [:]
+        var steps: [StepRun] = []
+        var events: [RunEvent] = []
+
+        var isEmpty: Bool { runs.isEmpty && steps.isEmpty && events.isEmpty }
+        var isFull: Bool { events.count >= EngineLimits.maxEventBatch || steps.count >= EngineLimits.maxStepRowBatch }
+
+        mutating func add(_ run: WorkflowRun) { runs[run.id] = run }
+
+        mutating func add(_ step: StepRun) {
+            let key = StepKey(run: step.runID, step: step.stepID, attempt: step.attempt)
+            if let i = stepIndex[key] { steps[i] = step } else {
+                stepIndex[key] = steps.count
+                steps.append(step)
+            }
+        }
+
+        mutating func add(_ event: RunEvent) { events.append(event) }
+
+        func batch(owner: String) -> JournalBatch {
+            JournalBatch(owner: owner, runs: runs.keys.sorted().compactMap { runs[$0] }, steps: steps, events: events)
+        }
+
+        /// The same writes as one segment per run (to isolate a run the store refuses).
+        func splitPerRun() -> [Segment] {
+            var parts: [EntityID: Segment] = [:]
+            var order: [EntityID] = []
+            func part(_ id: EntityID, _ body: (inout Segment) -> Void) {
+                if parts[id] == nil { order.append(id) }
+                body(&parts[id, default: Segment()])
+            }
+            for e in events { part(e.runID) { $0.add(e) } }
+            for s in steps { part(s.runID) { $0.add(s) } }
+            for id in runs.keys.sorted() { if let r = runs[id] { part(id) { $0.add(r) } } }
+            return order.compactMap { parts[$0] }
+        }
+    }
+
+    /// Explicit state of the commit loop.
+    enum DrainState { case idle, scheduled, committing }
 
     public static let retryDelayMilliseconds: UInt64 = 200
 
     let store: RunStore
-    /// This kernel's owner id: step rows are written only while it holds the run.
+    /// This kernel's owner id: rows and events are written only while it holds the run.
     let owner: String
     let logger: Logger
-    private var queue: [Write] = []
+    /// Writes not yet handed to the store, oldest first; new writes go into the last one.
+    private var segments: [Segment] = []
     private var state: DrainState = .idle
     private var nextSeq: [EntityID: Int64] = [:]
     private var listeners: [EntityID: [RunSubscription]] = [:]
@@ -31,7 +80,10 @@ public final class RunJournal {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Events persisted so far (for `kernel.status`).
     public private(set) var persistedEvents = 0
+    /// Store transactions (group commits) that succeeded.
     public private(set) var persistedBatches = 0
+    /// Commits that failed and were retried.
+    public private(set) var failedCommits = 0
 
     init(store: RunStore, owner: String, logger: Logger) {
         self.store = store
@@ -44,79 +96,72 @@ public final class RunJournal {
 
     func forget(_ runID: EntityID) { nextSeq[runID] = nil }
 
-    /// Assigns the next seq and queues the event; persisted then published on the next tick.
+    /// Assigns the next seq and queues the event; committed then published by the next commit.
     @discardableResult
     func emit(_ runID: EntityID, _ type: RunEvent.Kind, step: String? = nil, _ payload: JSON) -> RunEvent {
         let seq = nextSeq[runID] ?? 1
         nextSeq[runID] = seq + 1
         let e = RunEvent(runID: runID, seq: seq, type: type, stepID: step, payload: payload, at: .now())
-        if case .events(var batch)? = queue.last {
-            batch.append(e)
-            queue[queue.count - 1] = .events(batch)
-        } else {
-            queue.append(.events([e]))
-        }
-        schedule()
+        withOpenSegment { $0.add(e) }
         return e
     }
 
     func save(_ run: WorkflowRun) {
-        queue.append(.run(run))
-        schedule()
+        withOpenSegment { $0.add(run) }
     }
 
     func save(_ step: StepRun) {
-        queue.append(.step(step))
+        withOpenSegment { $0.add(step) }
+    }
+
+    private func withOpenSegment(_ body: (inout Segment) -> Void) {
+        if segments.isEmpty || segments[segments.count - 1].isFull { segments.append(Segment()) }
+        body(&segments[segments.count - 1])
         schedule()
     }
 
     private func schedule() {
         guard state == .idle else { return }
         state = .scheduled
+        // Runs after the jobs of this loop turn: everything they produce joins this commit.
         Task { @KernelActor in await self.drain() }
     }
 
     private func drain() async {
-        state = .draining
-        while !queue.isEmpty {
-            var write = queue.removeFirst()
-            // Coalesce every queued event write up to the next row write... and beyond rows
-            // only when nothing in between depends on order: keep it simple and safe.
-            if case .events(var batch) = write {
-                while case .events(let more)? = queue.first, batch.count + more.count <= EngineLimits.maxEventBatch {
-                    batch += more
-                    queue.removeFirst()
-                }
-                write = .events(batch)
-            }
+        state = .committing
+        while !segments.isEmpty {
+            let segment = segments.removeFirst()
+            if segment.isEmpty { continue }
+            let batch = segment.batch(owner: owner)
             do {
-                switch write {
-                case .run(let r): try await store.saveRun(r)
-                case .step(let s): try await store.saveStepRun(s, heldBy: owner)
-                case .events(let batch):
-                    try await store.appendEvents(batch)
-                    persistedEvents += batch.count
-                    persistedBatches += 1
-                    publish(batch)
-                }
-            } catch let e as KernelError where e.kind == .conflict {
-                // Refused for good (another kernel took the run over; a seq already written by
-                // it): retrying cannot succeed. A batch of several runs is split so the other
-                // runs' events are still written; a single run's write is dropped.
-                if case .events(let batch) = write, Set(batch.map(\.runID)).count > 1 {
-                    var perRun: [EntityID: [RunEvent]] = [:]
-                    var order: [EntityID] = []
-                    for ev in batch {
-                        if perRun[ev.runID] == nil { order.append(ev.runID) }
-                        perRun[ev.runID, default: []].append(ev)
+                let outcome = try await store.commit(batch)
+                var stored = batch.events
+                if !outcome.refused.isEmpty {
+                    // Refused for good (another kernel took the run over; a seq already written
+                    // by it): retrying cannot succeed, so that run's writes are dropped.
+                    for id in outcome.refused.keys.sorted() {
+                        logger.error("run journal writes refused; dropped",
+                                     metadata: ["run": "\(id)", "error": "\(outcome.refused[id]?.message ?? "")"])
                     }
-                    queue.insert(contentsOf: order.map { .events(perRun[$0] ?? []) }, at: 0)
+                    stored = stored.filter { outcome.refused[$0.runID] == nil }
+                }
+                persistedEvents += stored.count
+                persistedBatches += 1
+                publish(stored)
+            } catch let e as KernelError where e.kind == .conflict {
+                // The store refused the whole transaction: isolate the run it objects to by
+                // committing run by run (in order, before anything newer); a single run's
+                // writes are dropped.
+                let parts = segment.splitPerRun()
+                if parts.count > 1 {
+                    segments.insert(contentsOf: parts, at: 0)
                 } else {
                     logger.error("run journal write refused; dropped", metadata: ["error": "\(e.message)"])
                 }
             } catch {
-                logger.error("run journal write failed; retrying", metadata: ["error": "\(error)"])
-                queue.insert(write, at: 0)
+                failedCommits += 1
+                logger.error("run journal commit failed; retrying", metadata: ["error": "\(error)"])
+                segments.insert(segment, at: 0)
                 await sleep(ms: RunJournal.retryDelayMilliseconds)
             }
         }
@@ -134,7 +179,7 @@ public final class RunJournal {
 
     /// Returns when everything queued so far is persisted and published.
     public func flushed() async {
-        if state == .idle && queue.isEmpty { return }
+        if state == .idle && segments.allSatisfy(\.isEmpty) { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 

@@ -1,5 +1,6 @@
 import KernelCore
 import KernelLoop
+import KernelStore
 
 /// What the engine needs from persistence. The kernel's `Store` (KernelStore) satisfies it
 /// through `StoreRunStore`; the engine assigns each run's contiguous `seq` itself (it is the
@@ -8,17 +9,15 @@ import KernelLoop
 public protocol RunStore: AnyObject {
     /// Inserts the run and its initial step rows (attempt 1, pending).
     func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws
-    /// Replaces the run row (status, outputs, error, timings, owner).
-    func saveRun(_ run: WorkflowRun) async throws
     func run(_ id: EntityID) async throws -> WorkflowRun
     func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?)
-    /// Inserts or replaces the row of (run, step, attempt).
-    /// Refused (`conflict`) when a kernel other than `owner` holds the run.
-    func saveStepRun(_ step: StepRun, heldBy owner: String) async throws
     /// Every attempt of every step of a run.
     func stepRuns(runID: EntityID) async throws -> [StepRun]
-    /// Appends events (of one or several runs) in ONE transaction.
-    func appendEvents(_ events: [RunEvent]) async throws
+    /// The journal's group commit (`Store.commitJournal`): the run rows, step rows and events
+    /// of several runs in ONE transaction, each run fenced on its own (held by `batch.owner` or
+    /// nobody; events continuing the stored seq). Refused runs are left out whole and named in
+    /// the outcome; throws (and writes nothing) when the transaction itself fails.
+    func commit(_ batch: JournalBatch) async throws -> JournalBatch.Outcome
     /// Events with `seq > after`, oldest first.
     func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent]
     /// Highest stored seq of a run (0 if none).

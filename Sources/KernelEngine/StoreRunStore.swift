@@ -5,7 +5,7 @@ import Logging
 
 /// The kernel's `Store` seen through the engine's `RunStore` and `EngineCatalog`. The engine
 /// assigns each run's seqs (it is the only writer of a run it holds the claim of); the store
-/// persists them with `insertEvents`, refusing a gap or a repeat.
+/// persists them with the journal's group commit (`commitJournal`), refusing a gap or a repeat.
 @KernelActor
 public final class StoreRunStore: RunStore, EngineCatalog {
     public let store: any Store
@@ -20,8 +20,6 @@ public final class StoreRunStore: RunStore, EngineCatalog {
         _ = try await store.createRun(run, steps: steps, audit: audit)
     }
 
-    public func saveRun(_ run: WorkflowRun) async throws { try await store.saveRun(run) }
-
     public func run(_ id: EntityID) async throws -> WorkflowRun { try await store.run(id) }
 
     public func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?) {
@@ -29,12 +27,10 @@ public final class StoreRunStore: RunStore, EngineCatalog {
         return (page.items, page.nextCursor)
     }
 
-    public func saveStepRun(_ step: StepRun, heldBy owner: String) async throws { try await store.saveStepRun(step, heldBy: owner) }
-
     public func stepRuns(runID: EntityID) async throws -> [StepRun] { try await store.stepRuns(runID: runID) }
 
-    /// Events with the engine's seqs; the store refuses a gap or a repeat.
-    public func appendEvents(_ events: [RunEvent]) async throws { try await store.insertEvents(events) }
+    /// Events carry the engine's seqs; the store refuses a gap or a repeat per run.
+    public func commit(_ batch: JournalBatch) async throws -> JournalBatch.Outcome { try await store.commitJournal(batch) }
 
     public func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent] {
         try await store.events(runID: runID, after: after, limit: limit)

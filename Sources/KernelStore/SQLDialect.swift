@@ -20,17 +20,19 @@ public enum SQLDialect: String, Sendable {
     /// of this module never contain `?` inside string literals.
     func placeholders(_ sql: String) -> String {
         guard self == .postgres else { return sql }
-        var out = ""
+        // Byte-wise (a per-Character rewrite was ~4 % of a busy kernel's CPU on PostgreSQL).
+        var out: [UInt8] = []
         out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
-        for ch in sql {
-            if ch == "?" {
+        for b in sql.utf8 {
+            if b == UInt8(ascii: "?") {
                 n += 1
-                out += "$\(n)"
+                out.append(UInt8(ascii: "$"))
+                out.append(contentsOf: String(n).utf8)
             } else {
-                out.append(ch)
+                out.append(b)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

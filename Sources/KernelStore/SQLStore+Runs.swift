@@ -7,6 +7,8 @@ extension SQLStore {
     static let eventColumns = "run_id, seq, type, step_id, payload, at"
     /// Rows per multi-row INSERT of events.
     static let eventInsertChunk = 200
+    /// Rows per multi-row upsert of step rows.
+    static let stepUpsertChunk = 100
 
     static func runRow(_ r: SQLRow) throws -> WorkflowRun {
         guard let status = RunStatus(rawValue: r.string(3)) else { throw KernelError.internal("stored run status '\(r.string(3))' is unknown") }
@@ -37,7 +39,7 @@ extension SQLStore {
                  .json(run.outputs), .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt),
                  .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt),
                  run.trigger.isNull ? .null : .json(run.trigger)])
-            for s in steps { try await self.upsertStep(s, tx) }
+            try await self.upsertSteps(steps, tx)
             if let audit { try await self.insertAudit(audit, tx) }
         }
         return run
@@ -155,23 +157,13 @@ extension SQLStore {
     }
 
     public func saveRun(_ run: WorkflowRun) async throws {
-        // A live lease is only ever moved by claims and renewals (a copy held in memory would be
-        // stale and could make a healthy run look expired); a save only clears it (run finished).
-        let lease = run.leaseExpiresAt == nil ? "lease_expires_at = NULL" : "lease_expires_at = lease_expires_at"
         // Fenced: a kernel that lost the run (another took it over) cannot overwrite it.
         let fence = run.owner == nil ? "" : " AND (owner IS NULL OR owner = ?)"
-        var params: [SQLValue] = [
-            .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs), .json(run.outputs),
-            .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt), .time(run.finishedAt),
-            .optionalText(run.owner), .text(run.id)]
+        var (assignments, params) = SQLStore.runRowAssignments(run)
+        params.append(.text(run.id))
         if let owner = run.owner { params.append(.text(owner)) }
         try await database.write { tx in
-            let rows = try await tx.query(
-                """
-                UPDATE workflow_runs SET workflow_id = ?, workflow_version = ?, status = ?, inputs = ?, outputs = ?, error = ?, pinned = ?,
-                  created_at = ?, started_at = ?, finished_at = ?, owner = ?, \(lease)
-                WHERE id = ?\(fence) RETURNING id
-                """, params)
+            let rows = try await tx.query("UPDATE workflow_runs SET \(assignments) WHERE id = ?\(fence) RETURNING id", params)
             if rows.isEmpty {
                 guard let row = try await tx.first("SELECT owner FROM workflow_runs WHERE id = ?", [.text(run.id)]) else {
                     throw KernelError.notFound("run \(run.id) not found")
@@ -179,6 +171,20 @@ extension SQLStore {
                 throw KernelError.conflict("run \(run.id) is held by kernel \(row.optionalString(0) ?? "none"), not \(run.owner ?? "none")")
             }
         }
+    }
+
+    /// The `SET` list (and its parameters) that replaces a run row as given. A live lease is only
+    /// ever moved by claims and renewals (a copy held in memory would be stale and could make a
+    /// healthy run look expired); a replacement only clears it (run finished).
+    static func runRowAssignments(_ run: WorkflowRun) -> (String, [SQLValue]) {
+        let lease = run.leaseExpiresAt == nil ? "lease_expires_at = NULL" : "lease_expires_at = lease_expires_at"
+        return ("""
+                workflow_id = ?, workflow_version = ?, status = ?, inputs = ?, outputs = ?, error = ?, pinned = ?,
+                  created_at = ?, started_at = ?, finished_at = ?, owner = ?, \(lease)
+                """,
+                [.text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs), .json(run.outputs),
+                 .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt), .time(run.finishedAt),
+                 .optionalText(run.owner)])
     }
 
     public func run(_ id: EntityID) async throws -> WorkflowRun {
@@ -223,16 +229,39 @@ extension SQLStore {
 
     // MARK: steps
 
-    func upsertStep(_ s: StepRun, _ tx: SQLExecutor) async throws {
-        try await tx.execute(
-            """
-            INSERT INTO step_runs (\(SQLStore.stepColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET status = excluded.status, component_id = excluded.component_id,
-              component_version = excluded.component_version, result = excluded.result, error = excluded.error,
-              started_at = excluded.started_at, finished_at = excluded.finished_at
-            """,
-            [.text(s.runID), .text(s.stepID), .int(Int64(s.attempt)), .text(s.status.rawValue), .text(s.componentID),
-             .int(Int64(s.componentVersion)), .json(s.result), .optionalText(s.error), .time(s.startedAt), .time(s.finishedAt)])
+    /// Inserts or replaces step rows, `stepUpsertChunk` per statement (at most one row per
+    /// (run, step, attempt) in a statement: the last one given wins).
+    func upsertSteps(_ steps: [StepRun], _ tx: SQLExecutor) async throws {
+        var rows: [StepRun] = []
+        if steps.count > 1 {
+            var at: [String: Int] = [:]
+            rows.reserveCapacity(steps.count)
+            for s in steps {
+                let key = "\(s.runID)/\(s.stepID)/\(s.attempt)"
+                if let i = at[key] { rows[i] = s } else { at[key] = rows.count; rows.append(s) }
+            }
+        } else {
+            rows = steps
+        }
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + SQLStore.stepUpsertChunk, rows.count)]
+            let tuples = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            var params: [SQLValue] = []
+            params.reserveCapacity(chunk.count * 10)
+            for s in chunk {
+                params += [.text(s.runID), .text(s.stepID), .int(Int64(s.attempt)), .text(s.status.rawValue), .text(s.componentID),
+                           .int(Int64(s.componentVersion)), .json(s.result), .optionalText(s.error), .time(s.startedAt), .time(s.finishedAt)]
+            }
+            try await tx.execute(
+                """
+                INSERT INTO step_runs (\(SQLStore.stepColumns)) VALUES \(tuples)
+                ON CONFLICT (run_id, step_id, attempt) DO UPDATE SET status = excluded.status, component_id = excluded.component_id,
+                  component_version = excluded.component_version, result = excluded.result, error = excluded.error,
+                  started_at = excluded.started_at, finished_at = excluded.finished_at
+                """, params)
+            start += chunk.count
+        }
     }
 
     public func saveStepRun(_ step: StepRun) async throws { try await saveStepRun(step, heldBy: nil) }
@@ -245,7 +274,7 @@ extension SQLStore {
             if let owner, let holder = run.optionalString(0), holder != owner {
                 throw KernelError.conflict("run \(step.runID) is held by kernel \(holder), not \(owner)")
             }
-            try await self.upsertStep(step, tx)
+            try await self.upsertSteps([step], tx)
         }
     }
 

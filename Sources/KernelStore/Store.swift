@@ -86,6 +86,14 @@ public protocol Store: AnyObject {
     /// Highest stored seq of a run (0 if none); `not_found` for an unknown run.
     func lastEventSeq(runID: EntityID) async throws -> Int64
 
+    // MARK: run journal
+    /// The engine's group commit: run rows, step rows and events of several runs in ONE
+    /// transaction. Each run's part is fenced like `saveRun`/`saveStepRun(_, heldBy:)`/
+    /// `insertEvents` (held by `batch.owner` or nobody; events continue the stored seq): a run
+    /// that fails its fence is left out whole and named in `refused`; the rest commits. Throws
+    /// (and writes nothing) only when the transaction itself fails.
+    func commitJournal(_ batch: JournalBatch) async throws -> JournalBatch.Outcome
+
     // MARK: audit
     /// For actions that change nothing else (e.g. a plugin load).
     func appendAudit(_ entry: ActionLog) async throws

@@ -53,7 +53,8 @@ import Testing
         moved("mcpk_plugin_calls_total{plugin=\"testops\",operation=\"op\"}", by: 2)
         moved("mcpk_plugin_failures_total{plugin=\"testops\",operation=\"op\"}")
         moved("mcpk_plugin_calls_total{plugin=\"python\",operation=\"plan\"}")
-        moved("mcpk_sandbox_spawns_total{outcome=\"ok\"}")
+        // Python steps run as forks of a warm runner (outcome "warm"; cold spawns count as "ok").
+        moved("mcpk_sandbox_spawns_total{outcome=\"warm\"}")
         // Successful calls are not failures.
         #expect(Self.value(after, "mcpk_plugin_failures_total{plugin=\"sqlite\",operation=\"execute\"}") == 0)
         // Bounded labels: only the declared operations appear.

@@ -191,7 +191,7 @@ import Testing
         #expect(Array(first.dropFirst(1000)).map(\.payload) == second.map(\.payload))
         let lines = first.filter { $0.type == .log && $0.payload["stream"] == "stdout" }.compactMap { $0.payload["line"]?.stringValue }
         #expect(lines == (0..<10000).map { "line \($0)" })
-        #expect(h.store.appendCalls < 2000, "events are batched")
+        #expect(h.store.commitCalls < 2000, "events are batched")
     }
 
     @Test func recoveryKeepsFinishedStepsAndContinues() async throws {

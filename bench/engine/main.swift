@@ -1,119 +1,309 @@
-// bench/engine: the run engine end to end through a real `mcpk serve`.
-//   1. 40 sequential trivial Python steps: total, per step, split into dispatch / execution /
-//      transition (engine timings) — peer: 40 × `python3 -c pass` run back to back here.
-//   2. In-process no-op (Utility merge) steps per second — peer: control-socket round trips/s.
-//   3. step stdout line → subscriber latency p50/p99 — peer: the same lines over a plain pipe.
-// Usage: bench-engine --mcpk PATH   (bench/run-all.sh passes the release build)
-import Foundation
+// bench/engine: the run engine end to end through real `mcpk serve` kernels, each figure next
+// to a peer measured in the same run (peers are spawned with posix_spawn, not Foundation's
+// Process, whose own spawn cost would hide the gap). Prints figures, ratios and the goals of
+// issue 12; asserts nothing.
+//   1. 40 sequential fibo(10) Python Script steps, submit → run end, warm (default kernel) and
+//      cold (kernel started with MCPK_RUNNERS=off) — peers: 40 × `python3 -c pass`, and 40 ×
+//      `bwrap … python3 -c pass` with the sandbox's own bwrap arguments (Sandbox.peerBwrapCommand).
+//   2. Trivial sandboxed steps per second, 2 × cores concurrency (the kernel's default).
+//   3. In-process no-op steps per second (independent Utility merges) — peer: control-socket
+//      `kernel.ping` round trips per second; on SQLite and, with --pg URL, on PostgreSQL.
+//   4. Step stdout line → subscriber latency p50/p99 — peer: the same lines over a plain pipe.
+// Usage: bench-engine --mcpk PATH [--pg postgres://…] [--quick]
 import Glibc
 import KernelClient
 import KernelCore
+import KernelLoop
+import KernelSandbox
 
-func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
+func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
+func wallNow() -> Double { var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
 func pct(_ xs: [Double], _ p: Double) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))] }
-func fmt(_ d: Double) -> String { String(format: "%.2f", d) }
+func median(_ xs: [Double]) -> Double { pct(xs, 0.5) }
+func fmt(_ d: Double, _ places: Int = 2) -> String {
+    var buf = [CChar](repeating: 0, count: 64)
+    _ = withVaList([d]) { vsnprintf(&buf, buf.count, "%.\(places)f", $0) }
+    return String(cString: buf)
+}
 
 var mcpk = ".build/release/mcpk"
+var pgURL: String?
+var quick = false
 var args = CommandLine.arguments.dropFirst()
-while let a = args.first { args = args.dropFirst(); if a == "--mcpk", let v = args.first { mcpk = v; args = args.dropFirst() } }
+while let a = args.first {
+    args = args.dropFirst()
+    switch a {
+    case "--mcpk": if let v = args.first { mcpk = v; args = args.dropFirst() }
+    case "--pg": if let v = args.first { pgURL = v; args = args.dropFirst() }
+    case "--quick": quick = true
+    default: break
+    }
+}
+let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-var template = Array("/tmp/mcpk-bench-engine-XXXXXX".utf8CString)
-let home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-let kernel = Process()
-kernel.executableURL = URL(fileURLWithPath: mcpk)
-kernel.arguments = ["serve"]
-var env = ProcessInfo.processInfo.environment
-env["MCPK_HOME"] = home; env["MCPK_HTTP"] = "off"; env["MCPK_LOG_LEVEL"] = "warning"
-kernel.environment = env
-kernel.standardOutput = FileHandle.nullDevice
-kernel.standardError = FileHandle.nullDevice
-try kernel.run()
-defer { kill(kernel.processIdentifier, SIGTERM); kernel.waitUntilExit(); try? FileManager.default.removeItem(atPath: home) }
-var client: ControlClient?
-for _ in 0..<500 { if let c = try? ControlClient(path: home + "/mcpk.sock"), (try? c.call("kernel.status")) != nil { client = c; break }; usleep(20_000) }
-guard let c = client else { print("kernel did not start"); exit(1) }
+// MARK: posix_spawn peers
 
-func wait(_ id: String) throws -> JSON {
+/// Spawns `argv` (stdout to `stdoutFD` when given, else /dev/null) and returns its pid.
+func spawn(_ argv: [String], env: [String], stdoutFD: Int32? = nil) -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    if let fd = stdoutFD { posix_spawn_file_actions_adddup2(&actions, fd, 1) } else {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    }
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let cargv = argv.map { strdup($0) } + [nil]
+    let cenv = env.map { strdup($0) } + [nil]
+    defer { for p in cargv { free(p) }; for p in cenv { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, argv[0], &actions, nil, cargv, cenv)
+    return rc == 0 ? pid : -1
+}
+
+func waitExit(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}
+
+/// Seconds for `n` spawns of `argv` one after another.
+func sequentialSpawns(_ n: Int, _ argv: [String]) -> Double {
+    let t0 = now()
+    for _ in 0..<n { _ = waitExit(spawn(argv, env: ["PATH=/usr/bin:/bin"])) }
+    return now() - t0
+}
+
+// MARK: kernels
+
+final class Kernel {
+    let home: String
+    let pid: pid_t
+    let client: ControlClient
+    let label: String
+
+    init(label: String, extraEnv: [String]) throws {
+        self.label = label
+        var template = Array("/tmp/mcpk-bench-engine-XXXXXX".utf8CString)
+        home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        var env: [String] = []
+        var i = 0
+        while let e = environ[i] {
+            let s = String(cString: e)
+            if !s.hasPrefix("MCPK_") && !s.hasPrefix("DATABASE_URL=") { env.append(s) }
+            i += 1
+        }
+        env += ["MCPK_HOME=\(home)", "MCPK_HTTP=off", "MCPK_LOG_LEVEL=warning"] + extraEnv
+        let log = open(home + "/serve.log", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        pid = spawn([mcpk, "serve"], env: env, stdoutFD: log)
+        close(log)
+        var c: ControlClient?
+        for _ in 0..<1000 {
+            if let cl = try? ControlClient(path: home + "/mcpk.sock"), (try? cl.call("kernel.status")) != nil { c = cl; break }
+            usleep(20_000)
+        }
+        guard let c else { throw KernelError.unavailable("kernel \(label) did not start (see \(home)/serve.log)") }
+        client = c
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        _ = waitExit(pid)
+        if home.hasPrefix("/tmp/mcpk-bench-engine-") { _ = system("rm -rf '\(home)'") }
+    }
+
+    func ensure(_ method: String, _ params: JSON) throws {
+        do { _ = try client.call(method, params) } catch ControlClient.ClientError.rpc(_, _, let kind, _) where kind == "conflict" {}
+    }
+
+    /// Submits a run and follows it (its own subscriber connection) to its `end` event:
+    /// (seconds from submit to end, end status).
+    func runToEnd(_ workflow: String) throws -> (Double, String) {
+        let sub = try ControlClient(path: home + "/mcpk.sock")
+        let t0 = now()
+        let id = try client.call("workflow.run", ["id": .string(workflow)])["run_id"]?.stringValue ?? ""
+        let reply = try sub.call("run.subscribe", ["id": .string(id)])
+        if let end = reply["events"]?.arrayValue?.first(where: { $0["type"] == "end" }) {
+            return (now() - t0, end["payload"]?["status"]?.stringValue ?? "?")
+        }
+        for n in sub.takeNotifications() where n["params"]?["event"]?["type"] == "end" {
+            return (now() - t0, n["params"]?["event"]?["payload"]?["status"]?.stringValue ?? "?")
+        }
+        while let m = try sub.readMessage() {
+            if m["method"] == "run.event", m["params"]?["event"]?["type"] == "end" {
+                return (now() - t0, m["params"]?["event"]?["payload"]?["status"]?.stringValue ?? "?")
+            }
+        }
+        return (now() - t0, "disconnected")
+    }
+
+    /// `kernel.ping` round trips per second over the control socket (one client, sequential).
+    func pingRate(_ n: Int) throws -> Double {
+        let t0 = now()
+        for _ in 0..<n { _ = try client.call("kernel.ping") }
+        return Double(n) / (now() - t0)
+    }
+}
+
+func chain(_ n: Int, component: String) -> JSON {
+    ["steps": .array((1...n).map { i in
+        var o = JSONObject([("id", .string("s\(i)")), ("component", .string(component))])
+        if i > 1 { o["needs"] = [.string("s\(i - 1)")] }
+        return .object(o)
+    })]
+}
+
+func independent(_ n: Int, component: String) -> JSON {
+    ["steps": .array((1...n).map { .object(JSONObject([("id", .string("u\($0)")), ("component", .string(component))])) })]
+}
+
+let fibo = "def fibo(n):\n    return n if n < 2 else fibo(n - 1) + fibo(n - 2)\n\ndef main(**kw):\n    return fibo(10)\n"
+
+func goal(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
+
+// MARK: 1. 40 sequential fibo(10) Python steps, warm and cold
+
+/// The bwrap peer's command line and the temporary home its work dir lives in.
+@KernelActor
+func bwrapPeerCommand() throws -> (home: String, argv: [String]) {
+    var template = Array("/tmp/mcpk-bench-engine-peer-XXXXXX".utf8CString)
+    let home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    let sandbox = Sandbox(configuration: SandboxConfiguration(home: home))
+    return (home, try sandbox.peerBwrapCommand(work: home + "/work", executable: "/usr/bin/python3", arguments: ["-c", "pass"]))
+}
+
+let steps40 = 40
+let (peerHome, bwrapCommand) = try await bwrapPeerCommand()
+defer { if peerHome.hasPrefix("/tmp/mcpk-bench-engine-peer-") { _ = system("rm -rf '\(peerHome)'") } }
+print("== 1. \(steps40) sequential fibo(10) Python Script steps, submit → run end")
+var sequential: [String: Double] = [:]
+for (label, env) in [("warm", [String]()), ("cold", ["MCPK_RUNNERS=off"])] {
+    let k = try Kernel(label: label, extraEnv: env)
+    defer { k.stop() }
+    try k.ensure("component.create", ["name": "fibo", "config": ["type": "Python Script", "codeContent": .string(fibo)]])
+    try k.ensure("workflow.create", ["name": "fibo40", "definition": chain(steps40, component: "fibo")])
+    _ = try k.runToEnd("fibo40")  // first run: per-component caches, runner pool start
+    var times: [Double] = []
+    var status = "?"
+    for _ in 0..<(quick ? 1 : 3) {
+        let (t, s) = try k.runToEnd("fibo40")
+        times.append(t)
+        status = s
+    }
+    sequential[label] = median(times)
+    print("  \(label) (\(status)): \(fmt(median(times) * 1000, 0)) ms total, \(fmt(median(times) * 1000 / Double(steps40))) ms/step (median of \(times.count))")
+}
+let barePython = sequentialSpawns(steps40, ["/usr/bin/python3", "-c", "pass"])
+let bwrapPython = sequentialSpawns(steps40, bwrapCommand)
+print("  peer: \(steps40) × python3 -c pass (posix_spawn) = \(fmt(barePython * 1000, 0)) ms; \(steps40) × bwrap … python3 -c pass = \(fmt(bwrapPython * 1000, 0)) ms")
+if let warm = sequential["warm"], let cold = sequential["cold"] {
+    print("  ratios: warm/bwrap \(fmt(warm / bwrapPython)), warm/python3 \(fmt(warm / barePython)), cold/bwrap \(fmt(cold / bwrapPython)), cold/python3 \(fmt(cold / barePython))")
+    print("  goals: warm < 0.16 s: \(goal(warm < 0.16)); warm ≤ 0.25 × bwrap floor (\(fmt(0.25 * bwrapPython, 3)) s): \(goal(warm <= 0.25 * bwrapPython)); cold ≤ 1.0 s: \(goal(cold <= 1.0))")
+}
+
+// MARK: 2. trivial sandboxed steps per second
+
+do {
+    let n = quick ? 40 : 120
+    print("== 2. \(n) trivial sandboxed Python steps, \(2 * cores) at a time (2 × \(cores) cores)")
+    let k = try Kernel(label: "sandboxed", extraEnv: [])
+    defer { k.stop() }
+    try k.ensure("component.create", ["name": "one", "config": ["type": "Python Script", "codeContent": "def main(**kw):\n    return 1\n"]])
+    try k.ensure("workflow.create", ["name": "wide", "definition": independent(n, component: "one")])
+    _ = try k.runToEnd("wide")
+    let (t, s) = try k.runToEnd("wide")
+    let rate = Double(n) / t
+    print("  \(s): \(fmt(rate, 1)) steps/s (\(fmt(t * 1000, 0)) ms)")
+    let peer = Double(steps40) / bwrapPython
+    print("  peer: sequential bwrap … python3 spawns \(fmt(peer, 1))/s → ratio \(fmt(rate / peer))")
+    print("  goal: ≥ 300 steps/s on 2 cores: \(goal(rate >= 300))")
+}
+
+// MARK: 3. in-process no-op steps per second
+
+func inProcess(_ label: String, env: [String]) throws {
+    let n = 1000  // EngineLimits.maxStepsPerWorkflow
+    let runs = quick ? 2 : 5
+    let k = try Kernel(label: label, extraEnv: env)
+    defer { k.stop() }
+    try k.ensure("component.create", ["name": "noop", "config": ["type": "Utility", "operation": "merge"]])
+    try k.ensure("workflow.create", ["name": .string("noop\(n)"), "definition": independent(n, component: "noop")])
+    _ = try k.runToEnd("noop\(n)")
+    var rates: [Double] = []
+    var status = "?"
+    let before = try k.client.call("kernel.status")["engine"]?["timings_ms"] ?? .null
+    for _ in 0..<runs {
+        let (t, s) = try k.runToEnd("noop\(n)")
+        rates.append(Double(n) / t)
+        status = s
+    }
+    let after = try k.client.call("kernel.status")["engine"]?["timings_ms"] ?? .null
+    func delta(_ key: String) -> Double { (after[key]?.doubleValue ?? 0) - (before[key]?.doubleValue ?? 0) }
+    let attempts = max(1, delta("attempts"))
+    let rpc = try k.pingRate(5000)
+    let rate = median(rates)
+    print("  \(label) (\(status)): \(fmt(rate, 0)) steps/s (median of \(runs) runs of \(n) independent Utility merges)")
+    print("    engine overhead per step: dispatch \(fmt(delta("dispatch") / attempts, 3)) ms + transition \(fmt(delta("transition") / attempts, 3)) ms; executor \(fmt(delta("execution") / attempts, 3)) ms")
+    print("    peer: kernel.ping round trips \(fmt(rpc, 0))/s → ratio \(fmt(rate / rpc))")
+    print("    goals: ≥ 10,000 steps/s: \(goal(rate >= 10_000)); dispatch + transition < 0.5 ms: \(goal((delta("dispatch") + delta("transition")) / attempts < 0.5))")
+}
+
+print("== 3. in-process no-op steps per second")
+try inProcess("SQLite", env: [])
+if let pgURL {
+    try inProcess("PostgreSQL", env: ["DATABASE_URL=\(pgURL)"])
+} else {
+    print("  PostgreSQL: skipped (pass --pg postgres://…)")
+}
+
+// MARK: 4. stdout line → subscriber latency
+
+do {
+    let lines = quick ? 500 : 2000
+    print("== 4. step stdout line → subscriber latency over \(lines) lines")
+    let k = try Kernel(label: "latency", extraEnv: [])
+    defer { k.stop() }
+    let code: String = "import time\ndef main(n):\n    for i in range(n):\n        print('%.6f' % time.time(), flush=True)\n        time.sleep(0.0005)\n    return n\n"
+    try k.ensure("component.create", ["name": "stamps", "config": ["type": "Python Script", "codeContent": .string(code)]])
+    try k.ensure("workflow.create", ["name": "stamps", "definition": ["steps": [["id": "p", "component": "stamps", "inputs": ["n": .int(Int64(lines))]]]]])
+    let sub = try ControlClient(path: k.home + "/mcpk.sock")
+    let rid = try k.client.call("workflow.run", ["id": "stamps"])["run_id"]?.stringValue ?? ""
+    var latencies: [Double] = []
+    var ended = false
+    func take(_ e: JSON, at t: Double) {
+        if e["type"] == "log", e["payload"]?["stream"] == "stdout", let s = e["payload"]?["line"]?.stringValue, let stamp = Double(s) {
+            latencies.append((t - stamp) * 1000)
+        }
+        if e["type"] == "end" { ended = true }
+    }
+    let reply = try sub.call("run.subscribe", ["id": .string(rid)])
+    for e in reply["events"]?.arrayValue ?? [] { take(e, at: wallNow()) }
+    for n in sub.takeNotifications() { if let e = n["params"]?["event"] { take(e, at: wallNow()) } }
+    while !ended, let m = try sub.readMessage() {
+        if m["method"] == "run.event", let e = m["params"]?["event"] { take(e, at: wallNow()) }
+    }
+    // Peer: the same program's lines over a plain pipe.
+    var fds: [Int32] = [0, 0]
+    _ = pipe(&fds)
+    let pid = spawn(["/usr/bin/python3", "-c", "import time\nfor i in range(\(lines)):\n    print('%.6f' % time.time(), flush=True)\n    time.sleep(0.0005)\n"],
+                    env: ["PATH=/usr/bin:/bin"], stdoutFD: fds[1])
+    close(fds[1])
+    var pipeLat: [Double] = []
+    var buf: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let r = try c.call("run.get", ["id": .string(id)])
-        if let s = r["status"]?.stringValue, ["succeeded", "failed", "cancelled", "timed_out"].contains(s) { return r }
-        usleep(2_000)
+        let n = read(fds[0], &chunk, chunk.count)
+        if n <= 0 { break }
+        let t = wallNow()
+        buf += chunk[0..<n]
+        while let nl = buf.firstIndex(of: 10) {
+            if let stamp = Double(String(decoding: buf[0..<nl], as: UTF8.self)) { pipeLat.append((t - stamp) * 1000) }
+            buf.removeSubrange(0...nl)
+        }
     }
+    close(fds[0])
+    _ = waitExit(pid)
+    print("  subscriber: p50 \(fmt(pct(latencies, 0.5), 3)) ms, p99 \(fmt(pct(latencies, 0.99), 3)) ms (\(latencies.count) lines)")
+    print("  peer: plain pipe p50 \(fmt(pct(pipeLat, 0.5), 3)) ms, p99 \(fmt(pct(pipeLat, 0.99), 3)) ms → p50 ratio \(fmt(pct(latencies, 0.5) / max(0.001, pct(pipeLat, 0.5)))), p99 ratio \(fmt(pct(latencies, 0.99) / max(0.001, pct(pipeLat, 0.99))))")
+    print("  goal: p99 < 2 ms: \(goal(pct(latencies, 0.99) < 2))")
 }
-
-// 1. 40 sequential trivial Python steps.
-_ = try c.call("component.create", ["name": "noop-py", "config": ["type": "Python Script", "codeContent": "def main(**kw):\n    return 1\n"]])
-let chain: [JSON] = (1...40).map { i in
-    var o = JSONObject([("id", .string("s\(i)")), ("component", "noop-py")])
-    if i > 1 { o["needs"] = [.string("s\(i - 1)")] }
-    return .object(o)
-}
-_ = try c.call("workflow.create", ["name": "py40", "definition": ["steps": .array(chain)]])
-let t0status = try c.call("kernel.status")["engine"]?["timings_ms"] ?? .null
-let t0 = now()
-let run1 = try wait(try c.call("workflow.run", ["id": "py40"])["run_id"]?.stringValue ?? "")
-let total = now() - t0
-let t1status = try c.call("kernel.status")["engine"]?["timings_ms"] ?? .null
-func delta(_ k: String) -> Double { (t1status[k]?.doubleValue ?? 0) - (t0status[k]?.doubleValue ?? 0) }
-let p0 = now()
-for _ in 0..<40 {
-    let p = Process(); p.executableURL = URL(fileURLWithPath: "/usr/bin/python3"); p.arguments = ["-c", "pass"]
-    try p.run(); p.waitUntilExit()
-}
-let peer = now() - p0
-print("40 sequential Python steps (\(run1["status"]?.stringValue ?? "?")): total \(fmt(total * 1000)) ms, \(fmt(total * 1000 / 40)) ms/step")
-print("  split per step: dispatch \(fmt(delta("dispatch") / 40)) ms, execution \(fmt(delta("execution") / 40)) ms, transition \(fmt(delta("transition") / 40)) ms (rest: polling/run bookkeeping)")
-print("  peer: 40 × python3 -c pass = \(fmt(peer * 1000)) ms (\(fmt(peer * 1000 / 40)) ms each) → ratio \(fmt(total / peer))×")
-
-// 2. In-process no-op steps per second (500 independent Utility merges in one run).
-_ = try c.call("component.create", ["name": "noop-util", "config": ["type": "Utility", "operation": "merge"]])
-let n = 500
-_ = try c.call("workflow.create", ["name": "util500", "definition": ["steps": .array((1...n).map { .object(JSONObject([("id", .string("u\($0)")), ("component", "noop-util")])) })]])
-let u0 = now()
-let run2 = try wait(try c.call("workflow.run", ["id": "util500"])["run_id"]?.stringValue ?? "")
-let udt = now() - u0
-let r0 = now()
-for _ in 0..<1000 { _ = try c.call("kernel.ping") }
-let rpcRate = 1000 / (now() - r0)
-print("in-process no-op steps (\(run2["status"]?.stringValue ?? "?")): \(fmt(Double(n) / udt)) steps/s")
-print("  peer: control-socket kernel.ping round trips \(fmt(rpcRate))/s → ratio \(fmt((Double(n) / udt) / rpcRate))")
-
-// 3. stdout line → subscriber latency.
-let lines = 2000
-_ = try c.call("component.create", ["name": "stamps", "config": ["type": "Python Script", "codeContent":
-    "import time\ndef main(n):\n    for i in range(n):\n        print('%.6f' % time.time(), flush=True)\n        time.sleep(0.0005)\n    return n\n"]])
-_ = try c.call("workflow.create", ["name": "stamps", "definition": ["steps": [["id": "p", "component": "stamps", "inputs": ["n": .int(Int64(lines))]]]]])
-let sub = try ControlClient(path: home + "/mcpk.sock")
-let rid = try c.call("workflow.run", ["id": "stamps"])["run_id"]?.stringValue ?? ""
-var latencies: [Double] = []
-let reply = try sub.call("run.subscribe", ["id": .string(rid)])
-var pending = (reply["events"]?.arrayValue ?? []) + sub.takeNotifications().compactMap { $0["params"]?["event"] }
-var ended = false
-func take(_ e: JSON, at t: Double) {
-    if e["type"] == "log", e["payload"]?["stream"] == "stdout", let s = e["payload"]?["line"]?.stringValue, let stamp = Double(s) { latencies.append((t - stamp) * 1000) }
-    if e["type"] == "end" { ended = true }
-}
-for e in pending { take(e, at: now()) }
-pending = []
-while !ended, let m = try sub.readMessage() {
-    if m["method"] == "run.event", let e = m["params"]?["event"] { take(e, at: now()) }
-}
-var pipeLat: [Double] = []
-let py = Process(); py.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-py.arguments = ["-c", "import time\nfor i in range(\(lines)):\n    print('%.6f' % time.time(), flush=True)\n    time.sleep(0.0005)\n"]
-let out = Pipe(); py.standardOutput = out
-try py.run()
-var buf = Data()
-while true {
-    let d = out.fileHandleForReading.availableData
-    if d.isEmpty { break }
-    let t = now()
-    buf += d
-    while let nl = buf.firstIndex(of: 10) {
-        if let stamp = Double(String(decoding: buf[buf.startIndex..<nl], as: UTF8.self)) { pipeLat.append((t - stamp) * 1000) }
-        buf = Data(buf[(nl + 1)...])
-    }
-}
-py.waitUntilExit()
-print("stdout line → subscriber latency over \(latencies.count) lines: p50 \(fmt(pct(latencies, 0.5))) ms, p99 \(fmt(pct(latencies, 0.99))) ms")
-print("  peer: same lines over a plain pipe: p50 \(fmt(pct(pipeLat, 0.5))) ms, p99 \(fmt(pct(pipeLat, 0.99))) ms → p50 ratio \(fmt(pct(latencies, 0.5) / max(0.001, pct(pipeLat, 0.5))))×")

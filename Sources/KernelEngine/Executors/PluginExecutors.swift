@@ -12,6 +12,8 @@ public final class PluginExecutors: ExecutorProvider {
     let runtime: ProcessStepRuntime
     public var services: PluginStepServices
     private var executors: [ComponentType: PluginStepExecutor] = [:]
+    /// Threads of in-process `invoke` attempts, shared by every type.
+    private let threads = InvokeThreads()
 
     public init(host: PluginHost, runtime: ProcessStepRuntime, services: PluginStepServices) {
         self.host = host
@@ -22,7 +24,8 @@ public final class PluginExecutors: ExecutorProvider {
     public func executor(for type: ComponentType) -> StepExecutor? {
         guard host.executorRoutes()[type.rawValue] != nil else { return nil }
         if let e = executors[type] { return e }
-        let e = PluginStepExecutor(type: type, host: host, runtime: runtime, services: { [unowned self] in self.services })
+        let e = PluginStepExecutor(type: type, host: host, runtime: runtime, threads: threads,
+                                   services: { [unowned self] in self.services })
         executors[type] = e
         return e
     }

@@ -9,7 +9,7 @@ import KernelSandbox
 ///
 /// * A table with `plan` runs as a sandboxed process (`ProcessStepRuntime`:
 ///   requirements venv, esbuild cache, service health, sandbox, `finish`).
-/// * Otherwise `invoke` runs on a dedicated plugin thread per attempt, with a
+/// * Otherwise `invoke` runs on a plugin thread of its own for the attempt (`InvokeThreads`, reused), with a
 ///   `StepInvocationBridge` for events, cancellation, queries and op calls. A plugin
 ///   that does not return within `abandonGraceMilliseconds` of a stop is abandoned:
 ///   the step ends (failed), its later events are dropped, and the thread keeps its
@@ -23,11 +23,14 @@ public final class PluginStepExecutor: StepExecutor {
     let host: PluginHost
     let runtime: ProcessStepRuntime
     let services: @KernelActor () -> PluginStepServices
+    let threads: InvokeThreads
 
-    init(type: ComponentType, host: PluginHost, runtime: ProcessStepRuntime, services: @escaping @KernelActor () -> PluginStepServices) {
+    init(type: ComponentType, host: PluginHost, runtime: ProcessStepRuntime, threads: InvokeThreads,
+         services: @escaping @KernelActor () -> PluginStepServices) {
         types = [type]
         self.host = host
         self.runtime = runtime
+        self.threads = threads
         self.services = services
     }
 
@@ -80,16 +83,6 @@ public final class PluginStepExecutor: StepExecutor {
     private func runInvoke(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
                            cancellation: StepCancellation) async -> AttemptOutcome {
         let services = self.services()
-        do {
-            try RunEngine.makeDirectories(inv.workDirectory)
-        } catch {
-            lease.release()
-            return .failed("cannot prepare the work directory: \(error)")
-        }
-        guard ArtifactNames.writeFile(inv.workDirectory + "/inputs.json", Array(inv.inputs.serialized().utf8)) else {
-            lease.release()
-            return .failed("cannot write \(inv.workDirectory)/inputs.json")
-        }
         var secrets: JSON?
         if let resolve = services.secrets {
             do { secrets = try await resolve(inv) } catch {
@@ -114,7 +107,8 @@ public final class PluginStepExecutor: StepExecutor {
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
         let race = AttemptRace()
-        let thread = WorkerThread(name: "mcpk-invoke-\(lease.plugin)")
+        let threads = self.threads
+        let thread = threads.take()
         let plugin = lease.plugin
         var revoked: String?
         func stopped() {
@@ -133,13 +127,24 @@ public final class PluginStepExecutor: StepExecutor {
         }
         Task { @KernelActor in
             let result: Result<JSON, Error>
-            do { result = .success(try await thread.run { try lease.invoke(step, callbacks: bridge) }) } catch { result = .failure(error) }
-            thread.stop()
+            // The work dir and its inputs.json are made on the invoke thread too (file system
+            // work off the loop), before the plugin sees the step.
+            let workDirectory = inv.workDirectory
+            let inputsJSON = Array(inv.inputs.serialized().utf8)
+            do {
+                result = .success(try await thread.run {
+                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON)
+                    return try lease.invoke(step, callbacks: bridge)
+                })
+            } catch { result = .failure(error) }
+            threads.give(thread)
             lease.release()
             if let revoked { race.finish(.failed(revoked)); return }
             switch result {
             case .success(let v):
                 race.finish(.succeeded(v))
+            case .failure(let f as WorkDirectoryFailure):
+                race.finish(.failed(f.message))
             case .failure(let f as PluginFailure):
                 race.finish(f.status == .timeout ? .timedOut(f.message) : .failed(f.message))
             case .failure(let e as KernelError):
@@ -149,6 +154,23 @@ public final class PluginStepExecutor: StepExecutor {
             }
         }
         return await race.outcome()
+    }
+}
+
+extension PluginStepExecutor {
+    /// The attempt's work dir and its `inputs.json` could not be made (the step fails with this).
+    struct WorkDirectoryFailure: Error {
+        let message: String
+    }
+
+    /// Makes the work dir (`mkdir -p`) and writes `inputs.json` into it. Any thread.
+    nonisolated static func prepareWorkDirectory(_ path: String, inputs: [UInt8]) throws {
+        do { try RunEngine.makeDirectories(path) } catch {
+            throw WorkDirectoryFailure(message: "cannot prepare the work directory: \(error)")
+        }
+        guard ArtifactNames.writeFile(path + "/inputs.json", inputs) else {
+            throw WorkDirectoryFailure(message: "cannot write \(path)/inputs.json")
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import KernelCore
 import KernelEngine
 import KernelLoop
+import KernelStore
 
 /// An in-memory `RunStore` + `EngineCatalog` for the engine's in-process tests (the kernel
 /// itself uses the real Store). It keeps the same contracts: contiguous seqs are checked on
@@ -11,7 +12,14 @@ final class MemoryRunStore: RunStore, EngineCatalog {
     var runOrder: [EntityID] = []
     var steps: [String: StepRun] = [:]
     var eventLog: [EntityID: [RunEvent]] = [:]
-    var appendCalls = 0
+    /// `commit` calls that reached the store (succeeded or refused runs).
+    var commitCalls = 0
+    /// Every batch committed, in order (for ordering tests).
+    var committed: [JournalBatch] = []
+    /// The next this many commits fail as if the store were unreachable (nothing written).
+    var failNextCommits = 0
+    /// Called with each batch before it is applied (tests observe publish-after-store).
+    var onCommit: ((JournalBatch) -> Void)?
     var workflows: [String: (Workflow, [WorkflowVersion])] = [:]
     var components: [String: (Component, [ComponentVersion])] = [:]
 
@@ -59,18 +67,6 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         for r in rows { steps["\(r.runID)/\(r.stepID)/\(r.attempt)"] = r }
     }
 
-    /// Like SQLStore: fenced on the owner; the lease is kept unless cleared.
-    func saveRun(_ run: WorkflowRun) async throws {
-        var r = run
-        if let stored = runs[run.id] {
-            if let o = stored.owner, let mine = run.owner, o != mine {
-                throw KernelError.conflict("run \(run.id) is held by kernel \(o), not \(mine)")
-            }
-            if run.leaseExpiresAt != nil { r.leaseExpiresAt = stored.leaseExpiresAt }
-        }
-        runs[run.id] = r
-    }
-
     func run(_ id: EntityID) async throws -> WorkflowRun {
         guard let r = runs[id] else { throw KernelError.notFound("run \(id) not found") }
         return r
@@ -85,24 +81,41 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         return (page, start + page.count < all.count ? String(start + page.count) : nil)
     }
 
-    func saveStepRun(_ step: StepRun, heldBy owner: String) async throws {
-        if let holder = runs[step.runID]?.owner, holder != owner {
-            throw KernelError.conflict("run \(step.runID) is held by kernel \(holder), not \(owner)")
-        }
-        steps["\(step.runID)/\(step.stepID)/\(step.attempt)"] = step
-    }
-
     func stepRuns(runID: EntityID) async throws -> [StepRun] {
         steps.values.filter { $0.runID == runID }.sorted { ($0.stepID, $0.attempt) < ($1.stepID, $1.attempt) }
     }
 
-    func appendEvents(_ events: [RunEvent]) async throws {
-        appendCalls += 1
-        for e in events {
-            let last = eventLog[e.runID]?.last?.seq ?? 0
-            guard e.seq == last + 1 else { throw KernelError.conflict("seq gap: \(e.seq) after \(last)") }
-            eventLog[e.runID, default: []].append(e)
+    /// Like SQLStore.commitJournal: each run's part is fenced on the owner and on the next
+    /// contiguous seq, a refused run is left out whole; the lease is kept unless cleared.
+    func commit(_ batch: JournalBatch) async throws -> JournalBatch.Outcome {
+        if failNextCommits > 0 {
+            failNextCommits -= 1
+            throw KernelError.unavailable("store unreachable (test)")
         }
+        commitCalls += 1
+        onCommit?(batch)
+        var refused: [EntityID: KernelError] = [:]
+        var seqs: [EntityID: Int64] = [:]
+        for id in batch.runIDs {
+            guard let stored = runs[id] else { refused[id] = .notFound("run \(id) not found"); continue }
+            if let o = stored.owner, o != batch.owner { refused[id] = .conflict("run \(id) is held by kernel \(o), not \(batch.owner)") }
+            seqs[id] = eventLog[id]?.last?.seq ?? 0
+        }
+        for e in batch.events where refused[e.runID] == nil {
+            guard e.seq == (seqs[e.runID] ?? 0) + 1 else {
+                refused[e.runID] = .conflict("seq gap: \(e.seq) after \(seqs[e.runID] ?? 0)")
+                continue
+            }
+            seqs[e.runID] = e.seq
+        }
+        for var r in batch.runs where refused[r.id] == nil {
+            if r.leaseExpiresAt != nil { r.leaseExpiresAt = runs[r.id]?.leaseExpiresAt }
+            runs[r.id] = r
+        }
+        for s in batch.steps where refused[s.runID] == nil { steps["\(s.runID)/\(s.stepID)/\(s.attempt)"] = s }
+        for e in batch.events where refused[e.runID] == nil { eventLog[e.runID, default: []].append(e) }
+        committed.append(batch)
+        return JournalBatch.Outcome(refused: refused)
     }
 
     func events(runID: EntityID, after: Int64, limit: Int) async throws -> [RunEvent] {
