@@ -103,7 +103,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "mcpk",
-            dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
+            dependencies: ["KernelServer", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),

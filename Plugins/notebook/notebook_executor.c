@@ -32,7 +32,12 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_buf inner = {0};
   if (has_cells) { mx_raw_out(&inner, "{\"cells\":"); mx_raw_out(&inner, cells); }
   else if (has_doc) { mx_raw_out(&inner, "{\"notebook\":"); mx_raw_out(&inner, doc); }
-  else mx_raw_out(&inner, "{\"notebook_file\":\"" NOTEBOOK_REF_FILE "\"");
+  else {
+    /* `name`: the referenced file's name, so the executed notebook is `<name>.ipynb`. */
+    const char *base = strrchr(ref, '/');
+    mx_raw_out(&inner, "{\"notebook_file\":\"" NOTEBOOK_REF_FILE "\",\"name\":");
+    mx_str(&inner, base ? base + 1 : ref);
+  }
   char *params = mx_raw(step->config_json, "parameters");
   if (params && params[0] == '{') { mx_raw_out(&inner, ",\"parameters\":"); mx_raw_out(&inner, params); }
   free(params);

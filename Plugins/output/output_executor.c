@@ -8,7 +8,8 @@
  * JSON; csv: an array of objects (header = union of keys in first-seen
  * order) or an array of rows (arrays; a scalar is a one-cell row), RFC 4180
  * quoting (fields with `,` `"` CR or LF are quoted, quotes doubled), LF line
- * ends. The file is written into the step's work dir and announced with an
+ * ends; a Data step's whole result (`{columns, rows}`) is its rows under a
+ * header of its column names. The file is written into the step's work dir and announced with an
  * `artifact {name, path, mime}` event: the host copies it into the run's
  * artifacts (run.artifacts / run.artifact). Result `{name, size, mime}`.
  *
@@ -80,6 +81,22 @@ static void out_csv_cell(mx_buf *b, const json_t *v) {
 }
 
 static mcpk_status out_csv(const json_t *data, mx_buf *b, mcpk_error *err) {
+  /* A Data step's result ({columns:[{name…}], rows:[[…]]}): its column names are the header. */
+  const json_t *columns = json_is_object(data) ? json_object_get(data, "columns") : NULL;
+  const json_t *table_rows = json_is_object(data) ? json_object_get(data, "rows") : NULL;
+  if (json_is_array(columns) && json_is_array(table_rows)) {
+    size_t j;
+    json_t *col;
+    json_array_foreach(columns, j, col) {
+      const json_t *name = json_is_object(col) ? json_object_get(col, "name") : col;
+      if (!json_is_string(name))
+        return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "csv output: columns[%zu] has no name", j);
+      if (j) mx_put(b, ",", 1);
+      out_csv_cell(b, name);
+    }
+    mx_put(b, "\n", 1);
+    data = table_rows;
+  }
   if (!json_is_array(data))
     return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT,
                    "csv output needs an array of rows (objects or arrays) in the 'data' input, got %s",

@@ -1,6 +1,6 @@
 /// A strict RFC 8259 JSON parser over UTF-8 bytes.
 ///
-/// Limits are named constants; errors carry the byte offset. Integers that
+/// Limits are named constants; errors carry the line, column and byte offset. Integers that
 /// fit in Int64 stay integers, everything else becomes a Double.
 public struct JSONParser {
     /// Deepest nesting accepted; deeper input is an error, never a stack overflow.
@@ -9,7 +9,17 @@ public struct JSONParser {
     public struct Error: Swift.Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
         public let offset: Int
-        public var description: String { "\(message) at byte \(offset)" }
+        /// 1-based line and column (in characters) of `offset`.
+        public let line: Int
+        public let column: Int
+        public var description: String { "\(message) at line \(line), column \(column) (byte \(offset))" }
+
+        public init(message: String, offset: Int, line: Int = 1, column: Int = 1) {
+            self.message = message
+            self.offset = offset
+            self.line = line
+            self.column = column
+        }
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -36,7 +46,14 @@ public struct JSONParser {
         return v
     }
 
-    private func error(_ message: String) -> Error { Error(message: message, offset: pos) }
+    private func error(_ message: String) -> Error {
+        var line = 1, column = 1
+        for i in 0..<min(pos, bytes.count) {
+            if bytes[i] == 0x0A { line += 1; column = 1 }
+            else if bytes[i] & 0xC0 != 0x80 { column += 1 } // not a UTF-8 continuation byte
+        }
+        return Error(message: message, offset: pos, line: line, column: column)
+    }
 
     private mutating func skipWhitespace() {
         while pos < bytes.count {

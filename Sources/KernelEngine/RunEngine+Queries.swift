@@ -31,7 +31,14 @@ extension RunEngine {
         if let workflow { workflowID = try await catalog.workflow(workflow, version: nil).0.id }
         let page = try await store.listRuns(workflowID: workflowID, status: status,
                                             limit: max(1, min(limit, EngineLimits.maxRunsPage)), cursor: cursor)
-        return ["runs": .array(page.runs.map { active[$0.id].map { EngineJSON.run($0.run) } ?? EngineJSON.run($0) }),
+        // Each run names its workflow too (one lookup per distinct workflow on the page).
+        var names: [EntityID: String] = [:]
+        for id in Set(page.runs.map(\.workflowID)) { names[id] = try? await catalog.workflow(id, version: nil).0.name }
+        return ["runs": .array(page.runs.map { r in
+                    var o = active[r.id].map { EngineJSON.run($0.run) } ?? EngineJSON.run(r)
+                    if case .object(var obj) = o { obj["workflow_name"] = JSON(names[r.workflowID]); o = .object(obj) }
+                    return o
+                }),
                 "next_cursor": JSON(page.next)]
     }
 

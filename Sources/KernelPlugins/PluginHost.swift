@@ -68,6 +68,10 @@ public final class PluginHost {
     public func discover() async -> [PluginInfo] {
         for dir in configuration.directories {
             for path in PluginHost.sharedObjects(in: dir) where !entries.contains(where: { $0.path == path && $0.state != .unloaded }) {
+                if configuration.unloadedPaths.contains(path) {
+                    logger.info("plugin unloaded by the operator: not loaded (plugin.load it to load it again)", metadata: ["path": "\(path)"])
+                    continue
+                }
                 if configuration.fixtureLibraries.contains(PluginHost.libraryStem(path)) {
                     logger.debug("fixture plugin not loaded by discovery (plugin.load it by path)", metadata: ["path": "\(path)"])
                     continue

@@ -12,6 +12,8 @@ public struct PluginHostConfiguration: Sendable {
     /// The command starting a plugin-host child, without `--path`:
     /// by default this executable with the hidden `plugin-host` subcommand.
     public var childCommand: [String]
+    /// Library paths `discover()` skips because the operator unloaded them (until loaded again).
+    public var unloadedPaths: Set<String> = []
     /// Library file names (without `lib` and `.so`) that `discover()` skips:
     /// test and example fixtures that are built with the kernel but are no
     /// part of a production kernel. They load only when asked for by path

@@ -189,7 +189,16 @@ public final class StepProcess {
         }
         switch type {
         case "log":
-            emit(.log(stream: msg["stream"]?.stringValue ?? "step", line: msg["message"]?.stringValue ?? msg["line"]?.stringValue ?? ""))
+            let stream = msg["stream"]?.stringValue ?? "step"
+            let text = msg["message"]?.stringValue ?? msg["line"]?.stringValue ?? ""
+            if stream == "stdout" {
+                // The runtime's sys.stdout (ordered with progress): the same caps as the stdout pipe.
+                guard !truncatedStreams.contains(stream) else { return }
+                let bytes = Array(text.utf8)
+                logLine(stream, Array(bytes.prefix(SandboxLimits.maxLogLineBytes)), cut: bytes.count > SandboxLimits.maxLogLineBytes)
+            } else {
+                emit(.log(stream: stream, line: text))
+            }
         case "progress":
             let f = msg["fraction"]?.doubleValue.map { min(max($0, 0), 1) }
             emit(.progress(fraction: f, message: msg["message"]?.stringValue))

@@ -26,9 +26,14 @@ extension Kernel {
     /// plugin dirs. A broken plugin is reported (plugin.list) and skipped.
     func startPlugins() async {
         let (def, overrides) = Kernel.pluginIsolation()
-        let host = PluginHost(configuration: PluginHostConfiguration(
-            directories: configuration.pluginDirs, defaultIsolation: def, isolationOverrides: overrides),
-            logger: logger)
+        var hostConfiguration = PluginHostConfiguration(directories: configuration.pluginDirs, defaultIsolation: def,
+                                                        isolationOverrides: overrides)
+        do {
+            hostConfiguration.unloadedPaths = try UnloadedPlugins(home: configuration.home).paths()
+        } catch {
+            logger.warning("the record of unloaded plugins is unreadable: every plugin found is loaded", metadata: ["error": "\(error)"])
+        }
+        let host = PluginHost(configuration: hostConfiguration, logger: logger)
         plugins = host
         host.onEvent = { [weak self] plugin, type, payload in
             self?.logger.info("plugin event", metadata: ["plugin": "\(plugin)", "type": "\(type)", "payload": "\(payload.serialized())"])

@@ -30,6 +30,8 @@ public final class Kernel {
     public internal(set) var store: (any Store)?
     /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
     public internal(set) var http: HTTPServer?
+    /// The web console's address, once HTTP listens and the console is installed.
+    public internal(set) var consoleURL: String?
     /// The plugin host and the open connector connections (see Kernel+Plugins.swift).
     public internal(set) var plugins: PluginHost?
     var connectionRuntime: ConnectionRuntime?
@@ -102,9 +104,11 @@ public final class Kernel {
         ])
     }
 
-    /// Creates the home (mode 0700) and takes its lock: one kernel per home.
+    /// Creates the home (mode 0700) with its `plugins` directory (a default plugin dir, so
+    /// `make run` and the tour have it) and takes its lock: one kernel per home.
     private func prepareHome() throws {
         try Kernel.makeDirectories(configuration.home, mode: 0o700)
+        try Kernel.makeDirectories(configuration.home + "/plugins", mode: 0o700)
         let lockPath = configuration.home + "/mcpk.lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

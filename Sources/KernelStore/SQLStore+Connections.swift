@@ -64,8 +64,11 @@ extension SQLStore {
 
     public func connection(_ idOrName: String) async throws -> Connection {
         try await database.read { db in
-            let rows = try await db.query("SELECT \(SQLStore.connectionColumns) FROM connections WHERE id = ? OR lower(name) = lower(?)",
+            var rows = try await db.query("SELECT \(SQLStore.connectionColumns) FROM connections WHERE id = ? OR lower(name) = lower(?)",
                                           [.text(idOrName), .text(idOrName)])
+            if rows.isEmpty, let id = try await self.idWithPrefix(idOrName, table: "connections", noun: "connection", db) {
+                rows = try await db.query("SELECT \(SQLStore.connectionColumns) FROM connections WHERE id = ?", [.text(id)])
+            }
             let all = try rows.map(SQLStore.connectionRow)
             guard let c = all.first(where: { $0.id == idOrName }) ?? all.first else {
                 throw KernelError.notFound("connection \(idOrName) not found")

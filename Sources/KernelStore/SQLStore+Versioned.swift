@@ -16,11 +16,15 @@ extension SQLStore {
         let versionRow: (SQLRow) throws -> Version
     }
 
-    /// By id or by name ignoring case; an id match wins over a name match.
+    /// By id or by name ignoring case; an id match wins over a name match; else by a unique
+    /// id prefix (`ShortID`).
     func entity<E, V>(_ idOrName: String, in t: VersionedTable<E, V>) async throws -> E {
         try await database.read { db in
-            let rows = try await db.query(
+            var rows = try await db.query(
                 "SELECT \(t.columns) FROM \(t.table) WHERE id = ? OR lower(name) = lower(?)", [.text(idOrName), .text(idOrName)])
+            if rows.isEmpty, let id = try await self.idWithPrefix(idOrName, table: t.table, noun: t.noun, db) {
+                rows = try await db.query("SELECT \(t.columns) FROM \(t.table) WHERE id = ?", [.text(id)])
+            }
             let all = try rows.map(t.entityRow)
             guard let e = all.first(where: { t.id($0) == idOrName }) ?? all.first else {
                 throw KernelError.notFound("\(t.noun) \(idOrName) not found")

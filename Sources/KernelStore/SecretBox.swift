@@ -92,7 +92,7 @@ public final class SecretBox: @unchecked Sendable {
         return String(cString: out)
     }
 
-    static func unbase64(_ s: String) -> [UInt8]? {
+    public static func unbase64(_ s: String) -> [UInt8]? {
         let input = Array(s.utf8)
         var out = [UInt8](repeating: 0, count: input.count)
         var outLen = 0

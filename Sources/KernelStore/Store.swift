@@ -62,6 +62,8 @@ public protocol Store: AnyObject {
     /// For the engine, which enforces the run state machine itself.
     func saveRun(_ run: WorkflowRun) async throws
     func run(_ id: EntityID) async throws -> WorkflowRun
+    /// A full run id, or the one whose id starts with `idOrPrefix` (`ShortID`; `conflict` when several do).
+    func resolveRunID(_ idOrPrefix: String) async throws -> EntityID
     func listRuns(_ query: RunQuery) async throws -> Page<WorkflowRun>
     /// Runs owned by `owner` that are still queued or running (crash recovery).
     func recoverableRuns(owner: String) async throws -> [WorkflowRun]

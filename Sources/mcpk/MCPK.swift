@@ -9,6 +9,11 @@ struct MCPK: ParsableCommand {
         version: "0.1.0",
         subcommands: MCPK.commands)
 
+    /// Global options may precede the subcommand (see `GlobalOptions`).
+    static func main() {
+        main(GlobalOptions.hoist(Array(CommandLine.arguments.dropFirst()), root: MCPK.self))
+    }
+
     /// Every subcommand; each area appends its own in `Commands/`.
     static var commands: [ParsableCommand.Type] {
         [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self, AuditCommand.self, DashboardCommand.self,

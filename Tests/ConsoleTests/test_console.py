@@ -124,6 +124,15 @@ def test_edit_shows_new_version_number(page, kernel):
     assert kernel.api("GET", f"/components/{c['id']}")["latest_version"] == 2
 
 
+def test_version_diff_shows_the_removed_line_before_the_added_one(page, kernel):
+    c = kernel.api("POST", "/components", {"name": "Diff order", "config": {"type": "Python Script", "codeContent": "def main():\n    return 1\n"}})
+    kernel.api("PUT", f"/components/{c['id']}", {"config": {"type": "Python Script", "codeContent": "def main():\n    return 2\n"}})
+    visit(page, f"/components/{c['id']}?tab=versions", ".diff .add")
+    lines = page.locator(".diff > div").all_inner_texts()
+    changed = [l[:2] + l[2:].strip() for l in lines if l.startswith(("- ", "+ "))]
+    assert changed == ["- return 1", "+ return 2"], lines
+
+
 def test_workflow_built_in_builder_runs(page, kernel, catalog):
     seed = catalog
     visit(page, "/workflows/new", "#add-step")

@@ -90,4 +90,45 @@ import Testing
         #expect(status != 0)
         #expect(err.contains("is not loopback: set MCPK_TOKEN"))
     }
+
+    @Test func globalOptionsWorkBeforeTheSubcommand() throws {
+        let k = try KernelProcess.start()
+        defer { k.stop() }
+        // MCPK_HOME unset: only the option before the subcommand names the kernel.
+        let env = ["MCPK_HOME": ""]
+        let (s1, out1, err1) = try KernelProcess.run(KernelProcess.binary, ["--home", k.home, "status"], env: env)
+        #expect(s1 == 0, "\(err1)")
+        #expect(out1.contains("mcpk 0.1.0 running (pid \(k.pid)"))
+        let (s2, out2, err2) = try KernelProcess.run(KernelProcess.binary, ["--json", "--home=\(k.home)", "status"], env: env)
+        #expect(s2 == 0, "\(err2)")
+        #expect(try JSONParser.parse(out2)["pid"]?.intValue == Int64(k.pid))
+        // Between nested subcommand names too.
+        let (s3, out3, err3) = try KernelProcess.run(KernelProcess.binary, ["--home", k.home, "runs", "--json", "list"], env: env)
+        #expect(s3 == 0, "\(err3)")
+        #expect(try JSONParser.parse(out3)["runs"]?.arrayValue != nil)
+        // `run --version` is the tool's version; the workflow version is --workflow-version.
+        let (s4, out4, _) = try k.cli(["run", "--version"])
+        #expect(s4 == 0)
+        #expect(out4.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+        let (s5, _, err5) = try k.cli(["run", "no-such-workflow", "--workflow-version", "2", "--no-follow"])
+        #expect(s5 != 0)
+        #expect(err5.contains("no-such-workflow"), "\(err5)")
+    }
+
+    @Test func workflowsValidateTakesAFileArgumentAndJSONErrorsNameLineAndColumn() throws {
+        let k = try KernelProcess.start()
+        defer { k.stop() }
+        let bad = k.home + "/bad.json"
+        try "{\n  \"steps\": [\n    {\"id\": \"a\",\n     \"component\" \"x\"}\n  ]\n}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let (s1, _, err1) = try k.cli(["workflows", "validate", bad])
+        #expect(s1 != 0)
+        #expect(err1.contains("line 4, column 18"), "\(err1)")
+        let good = k.home + "/wf.json"
+        try #"{"steps": [{"id": "a", "component": "no-such-component"}]}"#.write(toFile: good, atomically: true, encoding: .utf8)
+        // Without -f: the argument is a file, so its definition is validated (not looked up as a stored workflow).
+        let (s2, out2, err2) = try k.cli(["workflows", "validate", good])
+        #expect(s2 == 1, "\(err2)")
+        #expect(out2.hasPrefix("invalid:"), "\(out2)")
+        #expect(out2.contains("no-such-component"), "\(out2)")
+    }
 }

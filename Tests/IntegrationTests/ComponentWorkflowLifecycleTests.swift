@@ -266,4 +266,26 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
         #expect(s6 == 0)
         #expect(out6.hasPrefix("deleted "))
     }
+
+    @Test func typeScriptSyntaxErrorsAreRefusedAtCreate() throws {
+        let k = try KernelProcess.start()
+        defer { k.stop() }
+        do {
+            _ = try k.call("component.create", ["name": "broken-ts", "config": ["type": "TypeScript Script",
+                                                "codeContent": "export function main(inputs: {n: number}) {\n  return { n: inputs.n \n}\n"]])
+            Issue.record("a TypeScript syntax error was accepted")
+        } catch ControlClient.ClientError.rpc(_, _, let kind, let errors) {
+            #expect(kind == "invalid_params")
+            #expect(errors.first?.path == "config.codeContent", "\(errors)")
+            #expect(errors.first?.message.contains("main.ts:") == true, "\(errors)")
+        }
+        let ok = try k.call("component.create", ["name": "good-ts", "config": ["type": "TypeScript Script",
+                                                 "codeContent": "export function main(inputs: {n: number}) { return {n: inputs.n} }\n"]])
+        #expect(ok["latest_version"] == 1)
+        // An update with broken code is refused the same way (and adds no version).
+        #expect(throws: ControlClient.ClientError.self) {
+            _ = try k.call("component.update", ["id": "good-ts", "config": ["type": "TypeScript Script", "codeContent": "export function main( {"]])
+        }
+        #expect(try k.call("component.get", ["id": "good-ts"])["latest_version"] == 1)
+    }
 }

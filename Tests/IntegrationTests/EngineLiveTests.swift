@@ -158,7 +158,10 @@ import Testing
         ]])
         let id = try f.run("long")
         while Self.step(try f.kernel.call("run.get", ["id": .string(id)]), "a")?["status"] != "running" { usleep(20_000) }
-        _ = try f.kernel.call("run.cancel", ["id": .string(id)])
+        // The CLI says it is cancelling, then waits for and prints the final status.
+        let (cs, cout, cerr) = try f.kernel.cli(["runs", "cancel", String(id.prefix(8))])
+        #expect(cs == 0, "\(cerr)")
+        #expect(cout == "run \(id): cancelling…\nrun \(id): cancelled\n", "\(cout)")
         let s = try f.wait(id, timeout: 30)
         #expect(s["status"] == "cancelled")
         #expect(Self.step(s, "a")?["status"] == "cancelled")
@@ -281,13 +284,45 @@ import Testing
         #expect(list["artifacts"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
         let a = try f.kernel.call("run.artifact", ["id": .string(id), "name": "table.csv"])
         #expect(a["content"] == "a,b\n1,x\n2,y\n")
+        let (ls, lout, _) = try f.kernel.cli(["runs", "artifacts", id])
+        #expect(ls == 0)
+        #expect(lout == "NAME       SIZE  MIME\ntable.csv  12    text/csv\n", "\(lout)")
+        let file = f.kernel.home + "/got.csv"
+        let (gs, gout, gerr) = try f.kernel.cli(["runs", "artifact", id, "table.csv", "-o", file])
+        #expect(gs == 0, "\(gerr)")
+        #expect(gout == "wrote \(file) (12 bytes)\n")
+        #expect((try? String(contentsOfFile: file, encoding: .utf8)) == "a,b\n1,x\n2,y\n")
+        let (_, stdoutContent, _) = try f.kernel.cli(["runs", "artifact", id, "table.csv"])
+        #expect(stdoutContent == "a,b\n1,x\n2,y\n")
         let runs = try f.kernel.call("run.list", ["workflow": f.name("out"), "status": "succeeded"])
         #expect(runs["runs"]?.arrayValue?.map { $0["id"] } == [.string(id)])
     }
 
+    @Test func undeclaredRunInputsAreRefusedOrWarnedAbout() throws {
+        let f = try Fixture()
+        try f.component("pick", ["type": "Utility", "operation": "pick", "keys": ["who"]])
+        let steps: JSON = [["id": "p", "component": "pick", "inputs": ["who": "${inputs.who}"]]]
+        try f.workflow("strict", ["inputs": ["type": "object", "properties": ["who": ["type": "string"]], "additionalProperties": false], "steps": steps])
+        try f.workflow("loose", ["inputs": ["type": "object", "properties": ["who": ["type": "string"]]], "steps": steps])
+        do {
+            _ = try f.kernel.call("workflow.run", ["id": f.name("strict"), "inputs": ["who": "Ada", "whom": "Bob"]])
+            Issue.record("an undeclared input was accepted by additionalProperties: false")
+        } catch ControlClient.ClientError.rpc(_, _, let kind, let errors) {
+            #expect(kind == "invalid_params")
+            #expect(errors.contains { $0.path == "inputs.whom" }, "\(errors)")
+        }
+        let r = try f.kernel.call("workflow.run", ["id": f.name("loose"), "inputs": ["who": "Ada", "whom": "Bob"]])
+        #expect(r["warnings"] == ["inputs.whom: not declared by the workflow's input schema (declared: who)"])
+        let declared = try f.kernel.call("workflow.run", ["id": f.name("loose"), "inputs": ["who": "Ada"]])
+        #expect(declared["warnings"] == nil)
+        let (s, _, err) = try f.kernel.cli(["run", f.name("loose").stringValue ?? "", "-i", "who=Ada", "-i", "whom=Bob", "--no-follow"])
+        #expect(s == 0)
+        #expect(err.contains("mcpk: warning: inputs.whom: not declared"), "\(err)")
+    }
+
     @Test func cliRunFollowExitCodesAndRunsCommands() throws {
         let f = try Fixture()
-        try f.python("p", "import mcpk\ndef main(ok):\n    mcpk.progress(0.5, 'half')\n    print('working')\n    if not ok:\n        raise ValueError('nope')\n    return {'ok': ok}\n")
+        try f.python("p", "import mcpk\ndef main(ok):\n    print('starting')\n    mcpk.progress(0.5, 'half')\n    print('working')\n    if not ok:\n        raise ValueError('nope')\n    return {'ok': ok}\n")
         try f.workflow("cli", ["inputs": ["type": "object", "properties": ["ok": ["type": "boolean"]]], "steps": [["id": "a", "component": "p", "inputs": ["ok": "${inputs.ok}"]]]])
         let wf = f.name("cli").stringValue ?? ""
         let (okStatus, okOut, _) = try f.kernel.cli(["run", wf, "-i", "ok=true", "--follow"])
@@ -295,9 +330,14 @@ import Testing
         #expect(okOut.contains("[a] working"))
         #expect(okOut.contains("50% half"))
         #expect(okOut.contains("run succeeded"))
+        // Log lines and progress in the order the step produced them.
+        let order = ["[a] starting", "50% half", "[a] working"].map { okOut.range(of: $0)?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "\(okOut)")
         let (badStatus, badOut, _) = try f.kernel.cli(["run", wf, "-i", "ok=false", "--follow"])
         #expect(badStatus == 1)
-        #expect(badOut.contains("ValueError: nope"))
+        // The step's error is shown once, not again on its `failed` line and the run's.
+        #expect(badOut.components(separatedBy: "ValueError: nope").count == 2, "\(badOut)")
+        #expect(badOut.contains("run failed"), "\(badOut)")
         let (_, list, _) = try f.kernel.cli(["runs", "list", "--workflow", wf])
         #expect(list.contains("succeeded") && list.contains("failed"))
         let (_, id, _) = try f.kernel.cli(["run", wf, "-i", "ok=true", "--no-follow"])
@@ -308,6 +348,11 @@ import Testing
         #expect(logs.contains("[a] working"))
         let (_, get, _) = try f.kernel.cli(["runs", "get", runID])
         #expect(get.contains("{\"ok\":true}"))
+        // The WORKFLOW column names the workflow; the 8-character short id stands for the run.
+        #expect(list.split(separator: "\n").dropFirst().allSatisfy { $0.contains(wf) }, "\(list)")
+        let (shortStatus, shortGet, shortErr) = try f.kernel.cli(["runs", "get", String(runID.prefix(8))])
+        #expect(shortStatus == 0, "\(shortErr)")
+        #expect(shortGet.contains("run \(runID)"))
     }
 
     @Test func dataUtilityPluginOpAndStepQueryThroughConnections() throws {
@@ -322,6 +367,7 @@ import Testing
         try f.kernel.loadTestOps()
         try f.component("rep", ["type": "Utility", "operation": "plugin", "plugin": "testops", "pluginOperation": "repeat"])
         try f.component("pick", ["type": "Utility", "operation": "pick", "keys": ["rows"]])
+        try f.component("table", ["type": "Output", "format": "csv", "name": "rows"])
         try f.component("counter", ["type": "Python Script", "connections": [local],
             "codeContent": .string("import mcpk\ndef main():\n    r = mcpk.query('\(local.stringValue ?? "")', 'SELECT count(*) AS n FROM t')\n    return {'n': r['rows'][0][0]}\n")])
         try f.workflow("data", ["inputs": ["type": "object", "properties": ["from": ["type": "integer"]]], "steps": [
@@ -329,9 +375,13 @@ import Testing
             ["id": "p", "component": "pick", "needs": ["q"], "inputs": ["rows": "${steps.q.result.rows}"]],
             ["id": "r", "component": "rep", "needs": ["q"], "inputs": ["args": ["${steps.q.result.rows.0.1}", 3]]],
             ["id": "c", "component": "counter"],
+            // The Data step's whole result: its column names become the CSV header.
+            ["id": "o", "component": "table", "needs": ["q"], "inputs": ["data": "${steps.q.result}"]],
         ]])
-        let s = try f.wait(try f.run("data", ["from": 1]))
+        let runID = try f.run("data", ["from": 1])
+        let s = try f.wait(runID)
         #expect(s["status"] == "succeeded", "\(s)")
+        #expect(try f.kernel.call("run.artifact", ["id": .string(runID), "name": "rows.csv"])["content"] == "id,v\n1,a\n2,b\n")
         #expect(Self.step(s, "q")?["result"]?["rows"] == [[1, "a"], [2, "b"]])
         #expect(Self.step(s, "q")?["result"]?["truncated"] == true)
         #expect(Self.step(s, "p")?["result"] == ["rows": [[1, "a"], [2, "b"]]])

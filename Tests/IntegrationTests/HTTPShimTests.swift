@@ -36,6 +36,24 @@ import Testing
         #expect(k.log().contains("request_id=it-req-42"))
     }
 
+    @Test func consoleAddressIsPrintedStaticFilesLogAtDebugAndABusyPortNamesTheSetting() throws {
+        let (k, port) = try HTTPShimTests.start()
+        defer { k.stop() }
+        #expect(k.log().contains("console at http://127.0.0.1:\(port)/"), "\(k.log())")
+        let page = try HTTPTestClient.request(port: port, "GET", "/")
+        #expect(page.status == 200)
+        _ = try HTTPTestClient.request(port: port, "GET", "/api/v1/kernel/status")
+        // At info: the API call is logged, the console file is not.
+        let log = k.log()
+        #expect(log.contains("path=/api/v1/kernel/status"), "\(log)")
+        #expect(!log.contains("path=/ "), "\(log)")
+        // A second kernel on the same port says which setting to change.
+        let (status, _, err) = try KernelProcess.run(KernelProcess.binary, ["serve"],
+                                                     env: ["MCPK_HOME": KernelProcess.makeHome(), "MCPK_HTTP": "127.0.0.1:\(port)"])
+        #expect(status != 0)
+        #expect(err.contains("address already in use") && err.contains("--http or MCPK_HTTP"), "\(err)")
+    }
+
     @Test func keepAliveAndPipeliningAnswerInOrder() throws {
         let (k, port) = try HTTPShimTests.start()
         defer { k.stop() }

@@ -8,6 +8,34 @@ import Testing
 /// back through `audit.list` on the socket and `/api/v1/action-logs` (what the
 /// console's audit page shows).
 @Suite struct PluginAuditLiveTests {
+    @Test func anUnloadedPluginStaysUnloadedAcrossARestartUntilLoadedAgain() throws {
+        let home = KernelProcess.makeHome()
+        let dir = home + "-plugins"
+        mkdir(dir, 0o700)
+        let lib = dir + "/libmcpk-sqlite.so"
+        #expect(Glibc.link(KernelProcess.bundledPlugin("mcpk-sqlite"), lib) == 0 || symlink(KernelProcess.bundledPlugin("mcpk-sqlite"), lib) == 0)
+        let env = ["MCPK_PLUGIN_PATH": dir]
+        func names(_ k: KernelProcess) throws -> [String] {
+            try k.call("plugin.list")["items"]?.arrayValue?.filter { $0["state"] == "loaded" }.compactMap { $0["name"]?.stringValue } ?? []
+        }
+        // Every kernel object lives to the end: dropping one removes the shared home.
+        let k1 = try KernelProcess.start(home: home, env: env)
+        #expect(try names(k1).contains("sqlite"))
+        #expect(access(home + "/plugins", F_OK) == 0) // the kernel made its plugin dir
+        _ = try k1.call("plugin.unload", ["name": "sqlite"])
+        #expect(k1.stop() == 0)
+        let k2 = try KernelProcess.start(home: home, env: env)
+        #expect(try !names(k2).contains("sqlite"), "unloaded by the operator, so not loaded at start")
+        #expect(k2.log().contains("plugin unloaded by the operator"))
+        _ = try k2.call("plugin.load", ["path": .string(lib)])
+        #expect(k2.stop() == 0)
+        let k = try KernelProcess.start(home: home, env: env)
+        defer { k.stop() }
+        #expect(try names(k).contains("sqlite"), "loaded again: discovered again")
+        let actions = try k.call("audit.list", ["entity_type": "plugin"])["items"]?.arrayValue?.compactMap { $0["action_type"]?.stringValue }
+        #expect(actions == ["plugin.load", "plugin.unload"])
+    }
+
     @Test func pluginLifeCycleIsAudited() throws {
         let port = HTTPTestClient.freePort()
         let k = try KernelProcess.start(http: "127.0.0.1:\(port)")

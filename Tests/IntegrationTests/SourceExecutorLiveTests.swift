@@ -327,7 +327,8 @@ import Testing
         #expect(try f.events(id).filter { $0["type"] == "progress" }.count >= 2)
         #expect(try Self.kernelLines(f, id).contains { $0.hasPrefix("notebook: read reports/squares.ipynb (") })
         let list = try f.kernel.call("run.artifacts", ["id": .string(id)])
-        let name = try #require(list["artifacts"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.first { $0.contains("notebook") },
+        // The executed notebook is named after the referenced file.
+        let name = try #require(list["artifacts"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.first { $0 == "squares.ipynb" },
                                 "\(list)")
         let artifact = try f.kernel.call("run.artifact", ["id": .string(id), "name": .string(name)])
         let executed = try JSONParser.parse(artifact["content"]?.stringValue ?? "")

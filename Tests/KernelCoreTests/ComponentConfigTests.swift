@@ -154,7 +154,7 @@ func parseJSON(_ text: String) -> JSON {
             "config.tool: must not be empty",
         ])
         #expect(configErrors(["type": "MCP", "mcpConfiguration": "{\"command\": ", "tool": "t"])
-                == [#"config.mcpConfiguration: is not valid JSON or YAML: unexpected end of input at byte 12"#])
+                == [#"config.mcpConfiguration: is not valid JSON or YAML: unexpected end of input at line 1, column 13 (byte 12)"#])
         #expect(configErrors(["type": "MCP", "mcpConfiguration": "- a\n- b", "tool": "t"])
                 == ["config.mcpConfiguration: must be a mapping with command, args and env"])
     }

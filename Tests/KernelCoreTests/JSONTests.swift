@@ -19,6 +19,20 @@ import Testing
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(text) }
     }
 
+    @Test func errorsNameLineAndColumn() {
+        // Line 4, column 12 is the stray `]` (columns count characters, not bytes: é is one).
+        let text = "{\n  \"a\": 1,\n  \"c\": 2,\n  \"é\": [1,2}]\n}"
+        do {
+            _ = try JSONParser.parse(text)
+            Issue.record("parsed malformed JSON")
+        } catch let e as JSONParser.Error {
+            #expect(e.line == 4 && e.column == 12, "\(e)")
+            #expect(e.description == "expected ',' or ']' at line 4, column 12 (byte \(e.offset))")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test func limitsNesting() {
         let deep = String(repeating: "[", count: JSONParser.maxDepth + 1) + String(repeating: "]", count: JSONParser.maxDepth + 1)
         #expect(throws: JSONParser.Error.self) { try JSONParser.parse(deep) }

@@ -55,6 +55,12 @@ import Testing
         #expect(r.truncated)
         let all = try await conn.query(QueryRequest(sql: "squares"))
         #expect(all.rows.count == 5 && !all.truncated)
+        // "then test, scan, query": the documented connector implements all three.
+        #expect(try await conn.test().serverVersion == "squares 1.0.0")
+        let schema = try await conn.scan()
+        #expect(schema["schemas"]?[0]?["tables"]?[0]?["columns"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["n", "square"])
+        #expect(try await conn.scan(depth: 1)["schemas"] == [["name": "main"]])
+        await #expect(throws: KernelError.self) { _ = try await conn.scan(schema: "other") }
         await #expect(throws: KernelError.self) { _ = try await conn.query(QueryRequest(sql: "x", params: ["a"])) }
         await #expect(throws: KernelError.self) { _ = try await host.connect(plugin: "squares", config: ["count": -1], secret: nil) }
         await conn.close()

@@ -135,9 +135,14 @@ import Testing
                                         inputs: ["factor": 10], f: f)
         guard case .success(let value) = c.result else { Issue.record("\(c.result) \(events)"); return }
         #expect(value == "60")
-        let progress = events.filter { if case .progress = $0 { return true }; return false }
-        #expect(progress.count == 4)   // injected parameters cell + 3 code cells
-        let nb = try #require(c.artifacts.first { $0.name == "notebook" })
+        // One progress per code cell of the notebook (the injected parameters cell is not counted).
+        let progress = events.compactMap { e -> String? in if case .progress(_, let m) = e { return m }; return nil }
+        #expect(progress == ["cell 1/3", "cell 2/3", "cell 3/3"], "\(events)")
+        // What a cell prints reaches the step's log; the Jupyter kernel is reached over IPC, so no TCP warning.
+        let logs = events.compactMap { e -> String? in if case .log(_, let line) = e { return line }; return nil }
+        #expect(logs.contains { $0.hasPrefix("pid ") }, "\(logs)")
+        #expect(!logs.contains { $0.contains("without encryption") }, "\(logs)")
+        let nb = try #require(c.artifacts.first { $0.name == "notebook.ipynb" })
         let doc = try JSONParser.parse(readFile(nb.path) ?? "")
         #expect(doc["nbformat"] == 4)
         // nbformat stores multi-line text as arrays of lines.
@@ -160,7 +165,7 @@ import Testing
         ]], f: f)
         guard case .failure(let e) = c3.result else { Issue.record("expected failure"); return }
         #expect(e.message.contains("cell two broke"))
-        let partial = try #require(c3.artifacts.first { $0.name == "notebook" })
+        let partial = try #require(c3.artifacts.first { $0.name == "notebook.ipynb" })
         let pdoc = try JSONParser.parse(readFile(partial.path) ?? "")
         #expect(pdoc["cells"]?.arrayValue?.count == 2)
     }

@@ -2,19 +2,24 @@
 
 Parameters are injected papermill-style: a new cell tagged
 `injected-parameters` right after the cell tagged `parameters`, else first.
-One `progress` per executed cell; the executed notebook is written to
-`executed.ipynb` and declared as artifact `notebook` — also when a cell fails
-(then up to and including the failing cell, with its error output).
+One `progress` per executed code cell of the notebook (`cell n/N`; the injected
+parameters cell is not counted); what a cell prints (stream outputs) goes to
+the step's log as the cell finishes. The executed notebook is written to
+`<name>.ipynb` (the notebook file's name, else `notebook.ipynb`) and declared
+as an artifact of that name — also when a cell fails (then up to and including
+the failing cell, with its error output). The Jupyter kernel is reached over
+IPC (unix sockets in a private temp dir), not TCP on localhost.
 The result is what the notebook gave `mcpk.result(...)`, else the last
 cell's `execute_result` (text/plain or application/json).
 """
 import json
 import os
 import sys
+import tempfile
 
 import mcpk
 
-OUTPUT_NAME = "executed.ipynb"
+DEFAULT_OUTPUT_NAME = "notebook.ipynb"
 CELL_TIMEOUT_S = None  # the kernel's wall-clock timeout bounds the step
 
 
@@ -82,6 +87,29 @@ def _load(path):
     return nb
 
 
+def _output_name(spec):
+    """`<name>.ipynb`: the referenced notebook file's name (`name`), else notebook.ipynb."""
+    name = spec.get("name") if isinstance(spec, dict) else None
+    if not isinstance(name, str) or not name:
+        return DEFAULT_OUTPUT_NAME
+    stem = os.path.basename(name)
+    if stem.endswith(".ipynb"):
+        stem = stem[: -len(".ipynb")]
+    return (stem or "notebook") + ".ipynb"
+
+
+def _echo_streams(cell):
+    """What the cell printed, to the step's stdout/stderr (the run log)."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") != "stream":
+            continue
+        text = out.get("text", "")
+        text = "".join(text) if isinstance(text, list) else str(text)
+        stream = sys.stderr if out.get("name") == "stderr" else sys.stdout
+        stream.write(text if text.endswith("\n") or not text else text + "\n")
+        stream.flush()
+
+
 def run(path):
     import nbformat
     from nbclient import NotebookClient
@@ -105,26 +133,37 @@ def run(path):
                 break
         nb.cells.insert(index, cell)
 
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, allow_errors=False,
+    from jupyter_client.manager import KernelManager
+
+    # IPC (unix sockets) instead of TCP on localhost: nothing listens on a port, and
+    # jupyter_client has no "connecting over TCP without encryption" warning to print.
+    ipc_dir = tempfile.mkdtemp(prefix="mcpk-nb-")
+    km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(ipc_dir, "kernel"))
+    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, allow_errors=False,
                             resources={"metadata": {"path": os.getcwd()}})
-    out_path = os.path.join(os.getcwd(), OUTPUT_NAME)
+    out_path = os.path.join(os.getcwd(), _output_name(spec))
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    counted = [i for i in code_cells if "injected-parameters" not in nb.cells[i].get("metadata", {}).get("tags", [])]
     failure = None
     # The Jupyter kernel inherits the channel fds so mcpk.* works inside the notebook.
     with client.setup_kernel(pass_fds=(3, 4)):
-        for n, index in enumerate(code_cells):
+        for index in code_cells:
             try:
                 client.execute_cell(nb.cells[index], index)
             except CellExecutionError as e:
+                _echo_streams(nb.cells[index])
                 failure = (index, e)
                 break
-            mcpk.progress((n + 1) / max(len(code_cells), 1), f"cell {index + 1}/{len(nb.cells)}")
+            _echo_streams(nb.cells[index])
+            if index in counted:
+                n = counted.index(index) + 1
+                mcpk.progress(n / len(counted), f"cell {n}/{len(counted)}")
     if failure is not None:
         # Keep the notebook up to the failing cell.
         nb.cells = nb.cells[: failure[0] + 1]
     nbformat.validate(nb)
     nbformat.write(nb, out_path)
-    mcpk.artifact("notebook", out_path, "application/x-ipynb+json")
+    mcpk.artifact(os.path.basename(out_path), out_path, "application/x-ipynb+json")
     if failure is not None:
         index, e = failure
         mcpk._send({"type": "error", "message": f"cell {index + 1} failed:\n{e}"})

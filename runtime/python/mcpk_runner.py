@@ -113,6 +113,8 @@ def main():
     if len(sys.argv) < 3:
         fail("usage: mcpk_runner.py script|notebook|mcp FILE")
     mode, path = sys.argv[1], sys.argv[2]
+    if mode in ("script", "notebook"):
+        mcpk.route_stdout_through_channel()
     if mode == "script":
         run_script(path)
     elif mode == "notebook":

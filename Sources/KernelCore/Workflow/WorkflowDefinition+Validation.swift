@@ -208,6 +208,17 @@ extension WorkflowDefinition {
 
     /// Validates run inputs against the input schema (defaults applied first).
     /// Returns the inputs to run with; throws `invalid_params` with paths `inputs.x`.
+    /// Warnings for run inputs the input schema does not declare, when it still allows them
+    /// (no `additionalProperties: false`, which refuses them in `validateRunInputs`): a
+    /// misspelt input would otherwise be silently unused.
+    public func undeclaredRunInputWarnings(_ inputs: JSON, path: String = "inputs") -> [String] {
+        guard let schema = inputSchema, schema.declaresProperties, case .object(let o) = inputs else { return [] }
+        let declared = Set(schema.properties.map(\.name))
+        return o.keys.filter { !declared.contains($0) }.map {
+            "\(path).\($0): not declared by the workflow's input schema (declared: \(schema.properties.map(\.name).joined(separator: ", ")))"
+        }
+    }
+
     public func validateRunInputs(_ inputs: JSON, path: String = "inputs") throws -> JSON {
         let value = inputs.isNull ? .object(JSONObject()) : inputs
         guard let schema = inputSchema else {

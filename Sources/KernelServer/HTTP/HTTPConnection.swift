@@ -235,7 +235,8 @@ final class HTTPConnection: Draining {
         let seconds = (HTTPConnection.now() - t0) / 1000
         Metrics.httpRequests.increment(["route": label, "method": request.method, "status": String(status)])
         Metrics.httpDuration.observe(seconds, ["route": label])
-        server.logger.info("http", metadata: [
+        // Console file requests (static assets) are routine: debug; API calls stay at info.
+        server.logger.log(level: label == "console" && status < 400 ? .debug : .info, "http", metadata: [
             "request_id": "\(requestID)", "method": "\(request.method)", "path": "\(request.rawPath)",
             "status": "\(status)", "ms": "\(Int((seconds * 1000).rounded()))",
         ])

@@ -40,7 +40,8 @@ public final class HTTPServer {
             }
         } catch let e as UVError {
             tcp.close()
-            throw KernelError.unavailable("cannot listen on http://\(host):\(requestedPort): \(e.kernelError.message)")
+            let hint = e.name == "EADDRINUSE" ? " (another process has it: choose another address with --http or MCPK_HTTP, or --http off)" : ""
+            throw KernelError.unavailable("cannot listen on http://\(host):\(requestedPort): \(e.kernelError.message)\(hint)")
         }
         listener = tcp
         port = tcp.localPort

@@ -24,6 +24,7 @@ extension Kernel {
                                 limits: HTTPLimits(settings: configuration.settings), logger: logger)
         try server.start()
         http = server
+        if console.root != nil { consoleURL = "http://\(endpoint.host):\(server.port)/" }
         addStatus("http") { [weak server] in
             guard let server else { return .null }
             return ["address": .string("\(server.host):\(server.port)"), "port": .int(Int64(server.port)),

@@ -1,5 +1,7 @@
+import Glibc
 import KernelCore
 import KernelLoop
+import KernelSandbox
 import KernelStore
 
 /// `component.*` control methods (issue 3): typed, versioned components.
@@ -154,6 +156,7 @@ extension Kernel {
         guard errors.isEmpty, let type = validated.type, let config = validated.normalized else {
             throw KernelError.invalidParams("invalid component", errors: errors)
         }
+        try await checkTypeScript(type, config)
         let store = try requireStore()
         let now = Timestamp.now()
         let name = (try p.string("name")).trimmingCharacters()
@@ -180,6 +183,7 @@ extension Kernel {
             errors += validated.errors
         }
         guard errors.isEmpty else { throw KernelError.invalidParams("invalid component", errors: errors) }
+        if let type = validated.type, let config = validated.normalized { try await checkTypeScript(type, config) }
         let store = try requireStore()
         let current = try await store.component(try p.string("id"))
         let changes = ComponentChanges(name: try p.optionalString("name")?.trimmingCharacters(), description: try p.optionalString("description"),
@@ -196,5 +200,19 @@ extension Kernel {
         var o = Kernel.componentJSON(update.component, latest).objectValue ?? JSONObject()
         o["version_created"] = .bool(update.appendedVersion != nil)
         return .object(o)
+    }
+
+    /// A TypeScript Script's inline code is compiled with esbuild (in the sandbox) when it is
+    /// saved, so a syntax error is refused here, at `config.codeContent`, not first seen at
+    /// run time; the output lands in the compile cache the run then uses. Without a sandbox
+    /// or esbuild the check is skipped (the run reports it).
+    func checkTypeScript(_ type: ComponentType, _ config: JSON) async throws {
+        guard type == .typeScriptScript, let code = config["codeContent"]?.stringValue, !code.isEmpty, let sandbox,
+              access(TypeScriptCache.esbuildPath, X_OK) == 0 else { return }
+        do {
+            _ = try await TypeScriptCache(sandbox: sandbox).compile(code)
+        } catch let e as KernelError where e.kind == .invalidParams {
+            throw KernelError.invalidParams("invalid component", errors: [FieldError("config.codeContent", e.message)])
+        }
     }
 }

@@ -28,6 +28,10 @@ extension Kernel {
             do {
                 let info = try await host.load(path: path, isolation: isolation)
                 await self.auditPlugin(ctx, action: "plugin.load", info: info)
+                // Loaded again by the operator: discovered at the next start too.
+                do { try UnloadedPlugins(home: self.configuration.home).remove(path) } catch {
+                    self.logger.warning("cannot update the record of unloaded plugins", metadata: ["error": "\(error)"])
+                }
                 return info.json
             } catch {
                 await self.auditRefusedLoad(ctx, action: "plugin.load", path: path, isolation: isolation, error: error)
@@ -43,6 +47,8 @@ extension Kernel {
             let before = host.info(name: name)
             if force { await self.connectionRuntime?.closeAll() }
             try await host.unload(name: name, force: force)
+            // Stays unloaded across a restart until plugin.load loads it again.
+            if let before { try UnloadedPlugins(home: self.configuration.home).add(before.path) }
             if let before { await self.auditPlugin(ctx, action: "plugin.unload", info: before, extra: JSONObject([("force", .bool(force))])) }
             return ["unloaded": true, "name": .string(name)]
         }

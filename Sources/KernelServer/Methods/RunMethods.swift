@@ -11,14 +11,21 @@ extension Kernel {
                             params: ["type": "object", "required": ["id"], "properties": [
                                 "id": ["type": "string", "description": "Workflow id or name"],
                                 "inputs": ["type": "object"], "version": ["type": "integer", "minimum": 1]]]) { [unowned self] p, ctx in
-            let run = try await self.requireEngine().submit(workflow: try p.string("id"), version: try p.optionalInt("version"),
-                                                            inputs: p.value("inputs") ?? [:], actor: ctx.actor)
-            return ["run_id": .string(run.id), "status": .string(run.status.rawValue), "workflow_id": .string(run.workflowID),
-                    "workflow_version": JSON(run.workflowVersion)]
+            let engine = try self.requireEngine()
+            let inputs = p.value("inputs") ?? [:]
+            let run = try await engine.submit(workflow: try p.string("id"), version: try p.optionalInt("version"),
+                                              inputs: inputs, actor: ctx.actor)
+            var reply = JSONObject([("run_id", .string(run.id)), ("status", .string(run.status.rawValue)), ("workflow_id", .string(run.workflowID)),
+                                    ("workflow_version", JSON(run.workflowVersion))])
+            // Inputs the schema allows but does not declare: accepted, with a warning each.
+            let (_, wv) = try await engine.catalog.workflow(run.workflowID, version: run.workflowVersion)
+            let warnings = (try? WorkflowDefinition.parse(wv.definition, lookup: nil))?.undeclaredRunInputWarnings(inputs) ?? []
+            if !warnings.isEmpty { reply["warnings"] = .array(warnings.map { .string($0) }) }
+            return .object(reply)
         }
 
         dispatcher.register("run.get", summary: "A run with its steps (attempts, timings, results, errors).", params: idOnly) { [unowned self] p, _ in
-            try await self.requireEngine().snapshot(try p.string("id"))
+            try await self.requireEngine().snapshot(try await self.runID(p))
         }
 
         dispatcher.register("run.list", summary: "Runs, newest first, filtered by workflow and status, with cursor pagination.",
@@ -39,7 +46,7 @@ extension Kernel {
         dispatcher.register("run.cancel", summary: "Cancels a run: running steps get SIGTERM, grace, SIGKILL; pending ones are cancelled. Idempotent.",
                             params: idOnly) { [unowned self] p, ctx in
             let engine = try self.requireEngine()
-            let id = try p.string("id")
+            let id = try await self.runID(p)
             let run = try await engine.cancel(id)
             if let store = self.store {
                 try? await store.appendAudit(self.auditEntry(ctx, action: "cancel", entityType: "workflow_run", entityID: id))
@@ -51,7 +58,7 @@ extension Kernel {
                             params: ["type": "object", "required": ["id"], "properties": [
                                 "id": ["type": "string"], "after": ["type": "integer", "minimum": 0],
                                 "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxEventsPage)]]]) { [unowned self] p, _ in
-            try await self.requireEngine().events(try p.string("id"), after: Int64(try p.optionalInt("after") ?? 0),
+            try await self.requireEngine().events(try await self.runID(p), after: Int64(try p.optionalInt("after") ?? 0),
                                                   limit: try p.optionalInt("limit") ?? 1000)
         }
 
@@ -61,7 +68,7 @@ extension Kernel {
             let session = try ctx.requireSession()
             let engine = try self.requireEngine()
             var subscriptionID = ""
-            let (reply, sub) = try await engine.subscribe(try p.string("id"), after: Int64(try p.optionalInt("after") ?? 0)) { [weak session] e in
+            let (reply, sub) = try await engine.subscribe(try await self.runID(p), after: Int64(try p.optionalInt("after") ?? 0)) { [weak session] e in
                 guard let session else { return false }
                 return session.notify("run.event", ["subscription": .string(subscriptionID), "event": EngineJSON.event(e)])
             }
@@ -103,12 +110,21 @@ extension Kernel {
         }
 
         dispatcher.register("run.artifacts", summary: "The artifacts of a run (files under $MCPK_HOME/artifacts/<run>/).", params: idOnly) { [unowned self] p, _ in
-            try await self.requireEngine().artifacts(try p.string("id"))
+            try await self.requireEngine().artifacts(try await self.runID(p))
         }
 
         dispatcher.register("run.artifact", summary: "One artifact's content (utf-8 inline, else base64).",
                             params: ["type": "object", "required": ["id", "name"], "properties": ["id": ["type": "string"], "name": ["type": "string"]]]) { [unowned self] p, _ in
-            try await self.requireEngine().artifact(try p.string("id"), name: try p.string("name"))
+            try await self.requireEngine().artifact(try await self.runID(p), name: try p.string("name"))
         }
+    }
+}
+
+extension Kernel {
+    /// The run id of `params.id`: a full id, or a unique short id (`ShortID`) resolved by the store.
+    func runID(_ params: Params) async throws -> EntityID {
+        let raw = try params.string("id")
+        guard let store else { return raw }
+        return try await store.resolveRunID(raw)
     }
 }

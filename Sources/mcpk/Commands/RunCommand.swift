@@ -1,8 +1,10 @@
 import ArgumentParser
 import Glibc
 import KernelCore
+import KernelEngine
+import KernelStore
 
-/// `mcpk run WORKFLOW [-i key=value]… [--inputs FILE] [--follow|--no-follow]`.
+/// `mcpk run WORKFLOW [-i key=value]… [--inputs FILE] [--workflow-version N] [--follow|--no-follow]`.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -13,7 +15,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.customShort("i"), .customLong("input")], help: "An input as key=value (value parsed as JSON if it is valid JSON, else a string).")
     var input: [String] = []
     @Option(name: .customLong("inputs"), help: "A JSON file of inputs ('-' for stdin).") var inputsFile: String?
-    @Option(help: "A specific workflow version.") var version: Int?
+    @Option(name: .customLong("workflow-version"), help: "A specific workflow version (default: the latest).") var workflowVersion: Int?
     @Flag(inversion: .prefixedNo, help: "Follow the run until it ends (default: when stdout is a terminal).") var follow: Bool?
 
     func run() throws {
@@ -32,10 +34,13 @@ struct RunCommand: ParsableCommand {
             inputs[key] = (try? JSONParser.parse(raw)) ?? .string(raw)
         }
         var params: JSONObject = JSONObject([("id", .string(workflow)), ("inputs", .object(inputs))])
-        if let version { params["version"] = JSON(version) }
+        if let workflowVersion { params["version"] = JSON(workflowVersion) }
         let client = try options.connect()
         let r = options.call(client, "workflow.run", .object(params))
         guard let id = r["run_id"]?.stringValue else { CLI.fail("no run id in the reply") }
+        if !options.json {
+            for w in r["warnings"]?.arrayValue ?? [] { RunFollower.warn(w.stringValue ?? w.serialized()) }
+        }
         if !(follow ?? (isatty(1) == 1)) {
             CLI.print(options.json ? r.serialized() : id)
             return
@@ -65,11 +70,11 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// `mcpk runs list|get|cancel|logs`.
+/// `mcpk runs list|get|cancel|logs|artifacts|artifact`.
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List, inspect, cancel and follow workflow runs.",
-        subcommands: [List.self, Get.self, Cancel.self, Logs.self])
+        subcommands: [List.self, Get.self, Cancel.self, Logs.self, Artifacts.self, Artifact.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Runs, newest first.")
@@ -89,7 +94,7 @@ struct RunsCommand: ParsableCommand {
             let r = options.call(client, "run.list", .object(p))
             if options.json { CLI.print(r.serialized()); return }
             let rows = (r["runs"]?.arrayValue ?? []).map { run in
-                [CLI.cell(run["id"]), CLI.cell(run["workflow_id"]), CLI.cell(run["status"]), CLI.cell(run["created_at"]),
+                [CLI.cell(run["id"]), CLI.cell(run["workflow_name"] ?? run["workflow_id"]), CLI.cell(run["status"]), CLI.cell(run["created_at"]),
                  run["duration_ms"]?.intValue.map { "\($0) ms" } ?? "-"]
             }
             CLI.print(CLI.table(["ID", "WORKFLOW", "STATUS", "CREATED", "DURATION"], rows))
@@ -100,7 +105,7 @@ struct RunsCommand: ParsableCommand {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A run with its steps, attempts, results and errors.")
         @OptionGroup var options: ClientOptions
-        @Argument(help: "Run id.") var id: String
+        @Argument(help: "Run id (or a unique prefix of it).") var id: String
 
         func run() throws {
             let client = try options.connect()
@@ -124,19 +129,76 @@ struct RunsCommand: ParsableCommand {
     struct Cancel: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a run (idempotent).")
         @OptionGroup var options: ClientOptions
-        @Argument(help: "Run id.") var id: String
+        @Argument(help: "Run id (or a unique prefix of it).") var id: String
 
         func run() throws {
             let client = try options.connect()
             let r = options.call(client, "run.cancel", ["id": .string(id)])
-            CLI.print(options.json ? r.serialized() : "run \(id): \(CLI.cell(r["status"]))")
+            if options.json { CLI.print(r.serialized()); return }
+            let runID = r["id"]?.stringValue ?? id
+            var status = r["status"]?.stringValue ?? "unknown"
+            if !(RunStatus(rawValue: status)?.isTerminal ?? true) {
+                // Running steps get SIGTERM, a grace period, then SIGKILL: wait for the end.
+                CLI.print("run \(runID): cancelling…")
+                status = RunFollower(options: options, runID: runID, showLogs: false).waitForEnd()
+            }
+            CLI.print("run \(runID): \(status)")
+        }
+    }
+
+    struct Artifacts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The files a run produced.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Run id (or a unique prefix of it).") var id: String
+
+        func run() throws {
+            let client = try options.connect()
+            let r = options.call(client, "run.artifacts", ["id": .string(id)])
+            if options.json { CLI.print(r.serialized()); return }
+            let rows = (r["artifacts"]?.arrayValue ?? []).map { a in
+                [CLI.cell(a["name"]), CLI.cell(a["size"]), CLI.cell(a["mime"])]
+            }
+            CLI.print(CLI.table(["NAME", "SIZE", "MIME"], rows))
+        }
+    }
+
+    struct Artifact: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One artifact's content: to FILE with -o, else to stdout.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "Run id (or a unique prefix of it).") var id: String
+        @Argument(help: "Artifact name (see `mcpk runs artifacts`).") var name: String
+        @Option(name: .shortAndLong, help: "Write the content to this file.") var output: String?
+
+        func run() throws {
+            let client = try options.connect()
+            let r = options.call(client, "run.artifact", ["id": .string(id), "name": .string(name)])
+            if options.json { CLI.print(r.serialized()); return }
+            let content = r["content"]?.stringValue ?? ""
+            let bytes: [UInt8]
+            if r["encoding"] == "base64" {
+                guard let b = SecretBox.unbase64(content) else { CLI.fail("artifact \(name): the kernel sent invalid base64") }
+                bytes = b
+            } else {
+                bytes = Array(content.utf8)
+            }
+            guard let output else {
+                var off = 0
+                while off < bytes.count {
+                    let n = bytes.withUnsafeBytes { write(1, $0.baseAddress! + off, $0.count - off) }
+                    if n <= 0 { CLI.fail("cannot write to stdout") }
+                    off += n
+                }
+                return
+            }
+            guard ArtifactNames.writeFile(output, bytes) else { CLI.fail("cannot write \(output): \(String(cString: strerror(errno)))") }
+            CLI.print("wrote \(output) (\(bytes.count) bytes)")
         }
     }
 
     struct Logs: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A run's events; -f follows live (and resumes across a kernel restart).")
         @OptionGroup var options: ClientOptions
-        @Argument(help: "Run id.") var id: String
+        @Argument(help: "Run id (or a unique prefix of it).") var id: String
         @Flag(name: .shortAndLong, help: "Follow until the run ends.") var follow = false
         @Option(help: "Start after this seq.") var after: Int64 = 0
 

@@ -17,6 +17,11 @@ final class RunFollower {
     let showLogs: Bool
     private(set) var lastSeq: Int64
     private(set) var finalStatus: String?
+    /// Prints nothing, only waits for the end (`waitForEnd`).
+    private var quiet = false
+    /// The last error message printed for each step (an `error` event), so the status
+    /// lines that repeat it (the step's `failed`, the run's `failed`) do not print it again.
+    private var shownErrors: [String: String] = [:]
 
     init(options: ClientOptions, runID: String, after: Int64 = 0, showLogs: Bool = true) {
         self.options = options
@@ -27,7 +32,7 @@ final class RunFollower {
 
     /// Prints events until the `end` event; returns the run's final status.
     func follow() throws -> String {
-        RunFollower.installInterrupt(options: options, runID: runID)
+        if !quiet { RunFollower.installInterrupt(options: options, runID: runID) }
         while finalStatus == nil {
             let client: ControlClient
             do { client = try connectWithRetry() } catch { CLI.fail("kernel unreachable: \(error)") }
@@ -49,6 +54,12 @@ final class RunFollower {
         return finalStatus ?? "unknown"
     }
 
+    /// Waits, printing nothing, until the run ends; returns its final status.
+    func waitForEnd() -> String {
+        quiet = true
+        return (try? follow()) ?? "unknown"
+    }
+
     private func connectWithRetry() throws -> ControlClient {
         let path = try options.socketPath()
         var waited = 0.0
@@ -66,6 +77,7 @@ final class RunFollower {
     private func show(_ e: JSON) {
         guard let seq = e["seq"]?.intValue, seq > lastSeq else { return }
         lastSeq = seq
+        if quiet { if e["type"] == "end" { finalStatus = e["payload"]?["status"]?.stringValue ?? "unknown" }; return }
         if options.json { CLI.print(e.serialized()); if e["type"] == "end" { finalStatus = e["payload"]?["status"]?.stringValue ?? "unknown" }; return }
         let step = e["step_id"]?.stringValue
         let p = e["payload"] ?? .null
@@ -74,13 +86,19 @@ final class RunFollower {
         case "status_change":
             let status = p["status"]?.stringValue ?? "?"
             if p["entity"] == "run" {
-                CLI.print("run \(status)" + (p["error"]?.stringValue.map { ": \($0)" } ?? ""))
+                var line = "run \(status)"
+                if let err = p["error"]?.stringValue {
+                    // "step 'a' failed: <message>": the message was shown with the step's error.
+                    let repeated = shownErrors.contains { err == "step '\($0.key)' failed: \($0.value)" }
+                    line += repeated ? " (step error above)" : ": \(err)"
+                }
+                CLI.print(line)
             } else {
                 var line = "\(tag)\(status)"
                 if let a = p["attempt"]?.intValue, a > 1 || status == "retrying" { line += " (attempt \(a))" }
                 if let d = p["delay_ms"]?.intValue { line += " in \(d) ms" }
                 if let r = p["reason"]?.stringValue { line += ": \(r)" }
-                if let err = p["error"]?.stringValue, status != "cancelled" { line += ": \(err)" }
+                if let err = p["error"]?.stringValue, status != "cancelled", step.map({ shownErrors[$0] }) != err { line += ": \(err)" }
                 CLI.print(line)
             }
         case "log":
@@ -96,6 +114,7 @@ final class RunFollower {
         case "artifact":
             CLI.print("\(tag)artifact \(p["name"]?.stringValue ?? "?") (\(p["mime"]?.stringValue ?? ""))")
         case "error":
+            if let step { shownErrors[step] = p["message"]?.stringValue ?? "" }
             CLI.print("\(tag)error (attempt \(p["attempt"]?.intValue ?? 1)): \(p["message"]?.stringValue ?? "")")
         case "end":
             let status = p["status"]?.stringValue ?? "unknown"
@@ -103,6 +122,12 @@ final class RunFollower {
             if let o = p["outputs"], !o.isNull { CLI.print("outputs: \(RunFollower.short(o))") }
         default: break
         }
+    }
+
+    /// `mcpk: warning: …` on stderr.
+    static func warn(_ s: String) {
+        var line = "mcpk: warning: " + s + "\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
     private func note(_ s: String) {

@@ -60,6 +60,7 @@ struct ServeCommand: ParsableCommand {
             let kernel = Kernel(configuration: config, logger: logger)
             do {
                 try await kernel.start()
+                if let url = kernel.consoleURL { CLI.print("console at \(url)") }
                 await kernel.waitUntilStopped()
             } catch let e as KernelError {
                 outcome.error = e.message

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import KernelCore
 
 /// `mcpk workflows …`: versioned DAGs of component steps.
@@ -118,9 +119,11 @@ struct WorkflowsCommand: ParsableCommand {
             abstract: "Validate a definition file (or a stored workflow); exits 1 when invalid.")
         @OptionGroup var options: ClientOptions
         @Option(name: .shortAndLong, help: "JSON file ('-' for stdin).") var file: String?
-        @Argument(help: "Stored workflow id or name (instead of --file).") var id: String?
+        @Argument(help: "A definition file, or a stored workflow id or name (instead of --file).") var id: String?
         func run() throws {
             var p: JSON
+            // An argument naming an existing file (or ending in .json) is that file.
+            let file = self.file ?? id.flatMap { access($0, F_OK) == 0 || $0.hasSuffix(".json") ? $0 : nil }
             if let file {
                 var o = ComponentsCommand.readJSONFile(file).objectValue ?? JSONObject()
                 o["name"] = nil

@@ -11,6 +11,7 @@ kernel to run SQL on a connection the component declares.
     mcpk.artifact("report", "report.csv", "text/csv")
     mcpk.result({"rows": len(rows)})
 """
+import io
 import json
 import os
 import sys
@@ -47,12 +48,77 @@ def _channel():
 
 def _send(message):
     data = (json.dumps(message, default=str, separators=(",", ":")) + "\n").encode()
+    # What the step printed before this message must reach its pipe first: the kernel
+    # drains stdout/stderr before handling a channel message, so the log keeps this order.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
     with _lock:
         out = _channel()
         view = memoryview(data)
         while view:
             n = out.write(view)
             view = view[n:]
+
+
+class _ChannelStdout(io.TextIOBase):
+    """A step's `sys.stdout`: each printed line goes to the run log as a channel message, so
+    it keeps its order with `progress` and the other messages (the stdout pipe and the
+    channel are read separately by the kernel). Output written to fd 1 directly (a
+    subprocess, C code) still goes through the stdout pipe."""
+
+    # Past the kernel's log cap (SandboxLimits.maxLogBytes) the rest goes to the stdout pipe,
+    # where the kernel drains and drops it: a flood of output never fills the channel.
+    CHANNEL_LOG_BYTES = 4 * 1024 * 1024
+
+    def __init__(self, fallback):
+        super().__init__()
+        self._fallback = fallback
+        self._pending = ""
+        self._sent = 0
+
+    def writable(self):
+        return True
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def fileno(self):
+        return self._fallback.fileno()
+
+    def isatty(self):
+        return False
+
+    def write(self, text):
+        text = str(text)
+        if self._sent > self.CHANNEL_LOG_BYTES:
+            self._fallback.write(text)
+            return len(text)
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            self._line(line)
+        return len(text)
+
+    def _line(self, line):
+        self._sent += len(line) + 1
+        _send({"type": "log", "stream": "stdout", "message": line})
+
+    def flush(self):
+        if self._pending:
+            line, self._pending = self._pending, ""
+            self._line(line)
+        if self._sent > self.CHANNEL_LOG_BYTES:
+            self._fallback.flush()
+
+
+def route_stdout_through_channel():
+    """Called by the runner before the step's code runs."""
+    if not isinstance(sys.stdout, _ChannelStdout):
+        sys.stdout = _ChannelStdout(sys.stdout)
 
 
 def log(*parts, stream="step"):

@@ -149,8 +149,9 @@ export function lineDiff(a, b) {
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) { out.append(h('div', '  ' + x[i])); i++; j++; }
-    else if (j < m && (i >= n || L[i][j + 1] >= L[i + 1][j])) { out.append(h('div.add', '+ ' + y[j])); j++; }
-    else { out.append(h('div.del', '- ' + x[i])); i++; }
+    // On a tie the removal comes first: a changed line reads `- old` then `+ new`.
+    else if (i < n && (j >= m || L[i + 1][j] >= L[i][j + 1])) { out.append(h('div.del', '- ' + x[i])); i++; }
+    else { out.append(h('div.add', '+ ' + y[j])); j++; }
   }
   return out;
 }
