@@ -87,6 +87,7 @@ import Testing
     @Test func originCheckAndVersionNegotiationOverHTTP() throws {
         let port = HTTPTestClient.freePort()
         let f = try Fixture(env: ["MCPK_HTTP": "127.0.0.1:\(port)"])
+        defer { withExtendedLifetime(f) {} }  // the kernel lives as long as the fixture
         func post(_ body: String, _ headers: [String]) throws -> (Int, String) {
             var args = ["-s", "-w", "\n%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/mcp", "-H", "Content-Type: application/json", "--data-binary", body]
             for h in headers { args += ["-H", h] }
