@@ -46,6 +46,14 @@ final class ActiveRun {
     let plan: WorkflowDefinition
     var steps: [String: StepState]
     var stopping: Stopping = .none
+    /// Values of blobs loaded for path expressions into referenced results (`RunEngine+Values`).
+    var blobs: [String: JSON] = [:]
+    /// Blobs being loaded, with the queued steps waiting for each.
+    var loadingBlobs: [String: [String]] = [:]
+    /// Blobs that could not be loaded, with why.
+    var blobFailures: [String: String] = [:]
+    /// The run's outputs are being moved into the blob store; it finishes when that returns.
+    var spoolingOutputs = false
 
     init(run: WorkflowRun, plan: WorkflowDefinition, steps: [String: StepState]) {
         self.run = run
@@ -61,7 +69,7 @@ final class ActiveRun {
         for (id, s) in steps where s.status.isTerminal {
             outcomes[id] = ReferenceContext.StepOutcome(status: s.status, result: s.current.result, error: s.current.error)
         }
-        return ReferenceContext(inputs: run.inputs, steps: outcomes)
+        return ReferenceContext(inputs: run.inputs, steps: outcomes, blobs: blobs)
     }
 
     var hasUnfinishedWork: Bool {

@@ -30,6 +30,8 @@ public final class ProcessStep {
     private let onEvent: @KernelActor (StepEvent) -> Void
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
     private var process: StepProcess?
+    /// A prepared inputs.json (references resolved) moved into the work dir at start.
+    var inputsFile: String?
     private var cancelled = false
     private var ttlTimer: Timer?
     private var completion: Completion?
@@ -143,6 +145,7 @@ public final class ProcessStep {
                             readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService,
                             readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
         spec.network = plan.network
+        spec.inputsFile = inputsFile
         if cancelled { throw KernelError.conflict("cancelled") }
         let p = try sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
         process = p
@@ -244,7 +247,7 @@ public final class ProcessStepRuntime {
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
     public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
-                      runId: String, stepId: String, attempt: Int,
+                      runId: String, stepId: String, attempt: Int, inputsFile: String? = nil,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
@@ -252,6 +255,7 @@ public final class ProcessStepRuntime {
                                       runId: runId, stepId: stepId, attempt: attempt,
                                       runtimeDirectory: sandbox.configuration.runtimeDirectory)
         let p = ProcessStep(runtime: self, executor: executor, step: step, onEvent: onEvent, onQuery: onQuery)
+        p.inputsFile = inputsFile
         Task { @KernelActor in await p.run(config: config) }
         return p
     }

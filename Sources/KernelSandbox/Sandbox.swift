@@ -104,7 +104,11 @@ public final class Sandbox {
         guard ensureDirectory(work, mode: 0o700), ensureDirectory(work + ".etc", mode: 0o755) else {
             throw KernelError.internal("cannot create work dir \(work): \(String(cString: strerror(errno)))")
         }
-        guard writeFile(work + "/inputs.json", spec.inputs.serialized()) else {
+        if let prepared = spec.inputsFile {
+            guard rename(prepared, work + "/inputs.json") == 0 else {
+                throw KernelError.internal("cannot move \(prepared) to \(work)/inputs.json: \(String(cString: strerror(errno)))")
+            }
+        } else if !writeFile(work + "/inputs.json", spec.inputs.serialized()) {
             throw KernelError.internal("cannot write inputs.json in \(work)")
         }
         for (rel, bytes) in spec.files {

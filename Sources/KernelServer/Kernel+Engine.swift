@@ -39,10 +39,11 @@ extension Kernel {
             }
             leaseMs = n
         }
+        let values = try makeValueSpool(store)
         let engine = RunEngine(
             configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps,
                                  leaseMilliseconds: leaseMs),
-            store: adapter, catalog: adapter, executors: executors, logger: logger)
+            store: adapter, catalog: adapter, executors: executors, logger: logger, values: values)
         try await engine.start()
         self.engine = engine
         addStatus("engine") { [weak engine] in
@@ -59,6 +60,7 @@ extension Kernel {
         }
         onShutdown("engine") { [weak self, weak engine] in
             await engine?.stop()
+            engine?.values?.close()
             self?.engine = nil
         }
     }

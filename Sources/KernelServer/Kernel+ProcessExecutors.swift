@@ -28,6 +28,10 @@ extension Kernel {
             return try await host.call(plugin: plugin, op: op, args: args)
         }
         services.secrets = { [unowned self] inv in try await self.stepSecrets(inv) }
+        services.materialize = { [unowned self] value in
+            guard let values = self.engine?.values else { return value }
+            return try await values.materialize(value)
+        }
         executors.provider = PluginExecutors(host: host, runtime: ProcessStepRuntime(sandbox: sandbox), services: services)
     }
 

@@ -51,7 +51,7 @@ public final class PluginStepExecutor: StepExecutor {
         let artifactDir = inv.artifactDirectory
         let query = services().processQuery
         let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
-                                 runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
+                                 runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt, inputsFile: inv.inputsFile,
                                  onEvent: { e in
                                      if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
                                      StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)
@@ -67,6 +67,8 @@ public final class PluginStepExecutor: StepExecutor {
         if let revoked { return .failed(revoked) }
         switch c.result {
         case .success(let v):
+            // A large result the step wrote to a file: the engine moves it into the blob store.
+            if v == .null, let file = c.outcome?.resultFile { return .succeededWithFile(file) }
             return .succeeded(v)
         case .failure(let e):
             if c.outcome?.termination == .timedOut { return .timedOut("timed out (sandbox wall-clock limit)") }
@@ -85,9 +87,21 @@ public final class PluginStepExecutor: StepExecutor {
             lease.release()
             return .failed("cannot prepare the work directory: \(error)")
         }
-        guard ArtifactNames.writeFile(inv.workDirectory + "/inputs.json", Array(inv.inputs.serialized().utf8)) else {
+        if let file = inv.inputsFile {
+            guard rename(file, inv.workDirectory + "/inputs.json") == 0 else {
+                lease.release()
+                return .failed("cannot move \(file) to \(inv.workDirectory)/inputs.json: \(String(cString: strerror(errno)))")
+            }
+        } else if !ArtifactNames.writeFile(inv.workDirectory + "/inputs.json", Array(inv.inputs.serialized().utf8)) {
             lease.release()
             return .failed("cannot write \(inv.workDirectory)/inputs.json")
+        }
+        var inputs = inv.inputs
+        if inputs.containsBlobReference, let materialize = services.materialize {
+            do { inputs = try await materialize(inputs) } catch {
+                lease.release()
+                return .failed("inputs: " + ((error as? KernelError)?.message ?? "\(error)"))
+            }
         }
         var secrets: JSON?
         if let resolve = services.secrets {
@@ -96,7 +110,7 @@ public final class PluginStepExecutor: StepExecutor {
                 return .failed("secrets: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
         }
-        let step = ExecutorStep(componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
+        let step = ExecutorStep(componentType: inv.type.rawValue, config: inv.config, inputs: inputs,
                               workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
