@@ -89,8 +89,11 @@ public final class ControlClient {
 
     /// Reads the next message (response or notification). Nil on EOF.
     public func readMessage() throws -> JSON? {
+        // Only bytes not yet searched are scanned for the newline (a multi-MiB reply arrives
+        // in many reads; rescanning the whole buffer each time was quadratic).
+        var searched = 0
         while true {
-            if let nl = buffer.firstIndex(of: 0x0A) {
+            if let nl = buffer[searched...].firstIndex(of: 0x0A) {
                 let line = Array(buffer[0..<nl])
                 buffer.removeSubrange(0...nl)
                 do {
@@ -106,6 +109,7 @@ public final class ControlClient {
                 if errno == EINTR { continue }
                 throw ClientError.closed
             }
+            searched = buffer.count
             buffer.append(contentsOf: chunk[0..<n])
         }
     }

@@ -145,6 +145,9 @@ public final class ProcessStep {
                             readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService,
                             readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
         spec.network = plan.network
+        if let limit = config["maxResultBytes"]?.intValue, limit > 0 {
+            spec.fileSizeBytes = max(spec.fileSizeBytes, UInt64(limit) + SandboxLimits.fileSizeHeadroomBytes)
+        }
         spec.inputsFile = inputsFile
         if cancelled { throw KernelError.conflict("cancelled") }
         let p = try sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)

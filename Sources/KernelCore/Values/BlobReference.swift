@@ -47,8 +47,9 @@ public struct BlobReference: Sendable, Equatable {
     public static func describe(bytes: Int64) -> String {
         let units: [(Int64, String)] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
         for (scale, name) in units where bytes >= scale {
-            let v = Double(bytes) / Double(scale)
-            let text = v == v.rounded() ? String(Int64(v)) : String(Double(Int64(v * 10)) / 10)
+            // One decimal, truncated, without a trailing ".0": 1.2 GiB, 20 MiB.
+            let tenths = bytes / scale * 10 + (bytes % scale) * 10 / scale
+            let text = tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(tenths % 10)"
             return "\(text) \(name)"
         }
         return "\(bytes) bytes"
