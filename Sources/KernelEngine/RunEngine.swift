@@ -44,6 +44,8 @@ public final class RunEngine {
     public let journal: RunJournal
     /// Large values by reference (nil: values stay inline, as with an in-memory test store).
     public let values: ValueSpool?
+    /// Retention (`MCPK_RETENTION`, `kernel.gc`); set by the kernel when its store supports it.
+    public var retention: RetentionSweeper?
     let logger: Logger
     public private(set) var phase: Phase = .created
 

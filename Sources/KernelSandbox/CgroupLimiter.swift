@@ -183,7 +183,7 @@ func ensureDirectory(_ path: String, mode: mode_t = 0o755) -> Bool {
 }
 
 /// rm -rf (no symlink following).
-func removeTree(_ path: String) {
+public func removeTree(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {

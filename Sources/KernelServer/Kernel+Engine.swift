@@ -46,6 +46,7 @@ extension Kernel {
             store: adapter, catalog: adapter, executors: executors, logger: logger, values: values)
         try await engine.start()
         self.engine = engine
+        try startRetention(engine, store: store)
         addStatus("engine") { [weak engine] in
             guard let engine else { return .null }
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),

@@ -111,5 +111,11 @@ public struct Migration: Sendable {
               digest TEXT NOT NULL, seq INTEGER NOT NULL, data {BYTES} NOT NULL, PRIMARY KEY (digest, seq))
             """,
         ]),
+        Migration(version: 3, name: "pinned runs (kept by retention)", statements: [
+            """
+            CREATE TABLE run_pins (
+              run_id TEXT PRIMARY KEY REFERENCES workflow_runs(id) ON DELETE CASCADE, actor TEXT NOT NULL, pinned_at BIGINT NOT NULL)
+            """,
+        ]),
     ]
 }

@@ -6,6 +6,7 @@ extension Kernel {
     /// large value is `{$ref, size, preview}`), the whole value with `full`, or base64 chunks
     /// of its JSON text with `offset`/`length`. `GET …/steps/{step}/result` streams it.
     func registerRunResultMethods() {
+        registerRetentionMethods()
         dispatcher.register("run.result", summary: "A step's result or the run's outputs: stored form (large values as {$ref, size, preview}), "
                                 + "the whole value with full: true, or base64 chunks of its JSON text with offset/length.",
                             params: ["type": "object", "required": ["id"], "properties": [
