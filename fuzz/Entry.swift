@@ -1,11 +1,13 @@
-// libFuzzer entry of `mcpk-fuzz` (scripts/fuzz.sh): MCPK_FUZZ_TARGET picks one of
-// FuzzTargets.all (Tests/KernelCoreTests/Fuzz/FuzzTargets.swift).
+// libFuzzer entry of `mcpk-fuzz` (scripts/fuzz.sh): MCPK_FUZZ_TARGET picks one target of the
+// tables in Tests/*/Fuzz/*FuzzTargets.swift.
 import Glibc
+
+let allFuzzTargets = FuzzTargets.all + HTTPFuzzTargets.all + ChannelFuzzTargets.all
 
 let fuzzTarget: ([UInt8]) -> Void = {
     let name = getenv("MCPK_FUZZ_TARGET").map { String(cString: $0) } ?? ""
-    guard let t = FuzzTargets.all.first(where: { $0.name == name }) else {
-        print("MCPK_FUZZ_TARGET must be one of: \(FuzzTargets.all.map(\.name).joined(separator: ", "))")
+    guard let t = allFuzzTargets.first(where: { $0.name == name }) else {
+        print("MCPK_FUZZ_TARGET must be one of: \(allFuzzTargets.map(\.name).joined(separator: ", "))")
         exit(2)
     }
     return t.run

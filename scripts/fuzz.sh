@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of KernelCore's parsers with libFuzzer (issue 16): `make fuzz`.
-# Builds .build/fuzz/mcpk-fuzz (KernelCore's sources + Tests/KernelCoreTests/Fuzz/FuzzTargets.swift
-# + fuzz/Entry.swift, -sanitize=fuzzer,address) and runs every target for FUZZ_SECONDS (default
+# Coverage-guided fuzzing of the kernel's parsers with libFuzzer (issue 16): `make fuzz`.
+# Builds .build/fuzz/mcpk-fuzz (KernelCore's sources, the HTTP request parser over libhttp-parser,
+# the step channel's LineBuffer, the target tables Tests/*/Fuzz/*FuzzTargets.swift and
+# fuzz/Entry.swift; -sanitize=fuzzer,address) and runs every target for FUZZ_SECONDS (default
 # 60) from its seed corpus fuzz/corpus/<target> (kept small in the repository; new inputs go to
 # .build/fuzz/corpus/<target>). Prints executions and coverage per target; a crash leaves its
 # input in .build/fuzz/crashes/ and fails the run (copy it into fuzz/corpus/<target>/ as a
@@ -12,10 +13,14 @@ SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 OUT=.build/fuzz
 mkdir -p "$OUT/crashes"
 mapfile -t SOURCES < <(find Sources/KernelCore -name '*.swift' | sort)
-if [ ! -x "$OUT/mcpk-fuzz" ] || [ -n "$(find "${SOURCES[@]}" fuzz/Entry.swift Tests/KernelCoreTests/Fuzz -newer "$OUT/mcpk-fuzz" -print -quit)" ]; then
+SOURCES+=(Sources/KernelServer/HTTP/HTTPRequestParser.swift Sources/KernelServer/HTTP/HTTPRequest.swift
+          Sources/KernelServer/HTTP/HTTPLimits.swift Sources/KernelSandbox/LineBuffer.swift)
+TABLES=(Tests/KernelCoreTests/Fuzz/FuzzTargets.swift Tests/KernelServerTests/Fuzz/HTTPFuzzTargets.swift
+        Tests/KernelSandboxTests/Fuzz/ChannelFuzzTargets.swift)
+if [ ! -x "$OUT/mcpk-fuzz" ] || [ -n "$(find "${SOURCES[@]}" "${TABLES[@]}" fuzz/Entry.swift -newer "$OUT/mcpk-fuzz" -print -quit)" ]; then
   echo "building $OUT/mcpk-fuzz (libFuzzer + ASan, -O)"
   swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name MCPKFuzz -use-ld=lld \
-    "${SOURCES[@]}" Tests/KernelCoreTests/Fuzz/FuzzTargets.swift fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
+    -I Sources/CHTTPParser -lhttp_parser "${SOURCES[@]}" "${TABLES[@]}" fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
 fi
 targets=$(ls fuzz/corpus)
 printf '%-10s %12s %8s %8s %s\n' target executions cov ft result
