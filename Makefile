@@ -36,7 +36,8 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
-## The runtime venv sandboxed steps run under (nbclient/ipykernel/nbformat, streamlit, mcp from PyPI).
+## The runtime venv sandboxed steps run under (the pins of runtime/python/requirements.lock, from PyPI,
+## through the wheelhouse ~/.cache/mcpk/pip/wheels that the kernel's own `mcpk runtime install` shares).
 ## Tests find it through MCPK_PYTHON_RUNTIME; `make run`'s kernel (home ./.mcpk) finds it by default.
 RUNTIME_DIR ?= .mcpk/runtimes/python
 export MCPK_PYTHON_RUNTIME ?= $(abspath $(RUNTIME_DIR))
@@ -60,6 +61,7 @@ test: build runtime
 	      exit $$rc' EXIT; \
 	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \
 	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
+	export MCPK_TEST_ADBC_DRIVERS="$$PWD/$$(scripts/adbc-drivers.sh .build/adbc-drivers)"; \
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \
 	rm -f .build/test-results*.xml; \
 	scripts/abort-hung-tests.sh $(TEST_HANG_SECONDS) mcpkPackageTest & hang=$$!; \
@@ -72,7 +74,7 @@ test: build runtime
 	  SWIFT="$(SWIFT)" BUILD_FLAGS="$(BUILD_FLAGS)" scripts/rerun-failed-tests.sh .build/test-results-swift-testing.xml; \
 	fi
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" scripts/schemathesis.sh
-	MCPK_BIN="$$PWD/$(BIN)/mcpk" Tests/ConsoleTests/run.sh
+	MCPK_BIN="$$PWD/$(BIN)/mcpk" MCPK_TEST_ADBC_DRIVERS="$$PWD/.build/adbc-drivers" Tests/ConsoleTests/run.sh
 
 bench: build
 	$(SWIFT) build -c release --product mcpk

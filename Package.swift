@@ -36,6 +36,7 @@ let package = Package(
         pluginProduct("mcpk-utility", target: "PluginUtility"),
         pluginProduct("mcpk-output", target: "PluginOutput"),
         pluginProduct("mcpk-data", target: "PluginData"),
+        pluginProduct("mcpk-adbc", target: "PluginADBC"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -134,6 +135,10 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginData", dependencies: ["CJansson"], path: "Plugins/data", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+        // The ADBC bridge (issue 15): any ADBC driver .so as a connector; ADBC and Arrow C
+        // data interface structs declared in Plugins/adbc/adbc_abi.h from the published specs.
+        .target(name: "PluginADBC", dependencies: ["CJansson"], path: "Plugins/adbc", publicHeadersPath: ".",
+                cSettings: [.headerSearchPath("../../include")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],

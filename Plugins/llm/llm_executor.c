@@ -2,7 +2,7 @@
  * call to an OpenAI-compatible `POST <endpoint>/chat/completions` through
  * libcurl (http:// and https://, TLS peer and host always verified).
  *
- *  - Request: `{model, messages:[system?, user], stream:true,
+ *  - Request: `{model, messages:[system?, connectionSchema?, user], stream:true,
  *    stream_options:{include_usage:true}, max_tokens?, temperature?, top_p?,
  *    top_k?}`; prompts rendered from the step inputs (`${inputs…}` then
  *    `{{x}}`); `Authorization: Bearer <key>` when `apiKeySecret` names a
@@ -285,6 +285,13 @@ static json_t *llm_body(json_t *config, json_t *inputs, long *max_tokens, char *
     int bad = json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", text));
     free(text);
     if (bad) { snprintf(msg, msglen, "systemPrompt: the rendered prompt is not valid UTF-8"); json_decref(messages); return NULL; }
+  }
+  /* The kernel adds `connectionSchema` (the declared connection's scanned schema) as a system message. */
+  const char *schema = mi_str(config, "connectionSchema");
+  if (schema && *schema && json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", schema))) {
+    snprintf(msg, msglen, "connectionSchema: not valid UTF-8");
+    json_decref(messages);
+    return NULL;
   }
   const char *user = mi_str(config, "userPromptTemplate");
   if (!user) user = mi_str(inputs, "prompt");

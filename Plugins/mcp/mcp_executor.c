@@ -24,6 +24,8 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_raw_out(&inner, "}");
   mx_buf b = {0};
   mx_raw_out(&b, "{\"argv\":[\"{python}\",\"-B\",\"{runtime}/python/mcpk_runner.py\",\"mcp\",\"{work}/mcp.json\"]");
+  /* The kernel provisions the step runtime (StepRuntimes) before the step starts. */
+  mx_raw_out(&b, ",\"runtime\":\"python\"");
   mx_raw_out(&b, ",\"files\":[{\"path\":\"mcp.json\",\"content\":");
   mx_str(&b, inner.data ? inner.data : "{}");
   mx_raw_out(&b, "}]");

@@ -25,6 +25,8 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   }
   mx_buf b = {0};
   mx_raw_out(&b, "{\"argv\":[\"{python}\",\"-B\",\"{runtime}/python/mcpk_runner.py\",\"notebook\",\"{work}/notebook.json\"]");
+  /* The kernel provisions the step runtime (StepRuntimes) before the step starts. */
+  mx_raw_out(&b, ",\"runtime\":\"python\"");
   mx_raw_out(&b, ",\"files\":[{\"path\":\"notebook.json\",\"content\":");
   /* The runner gets {"cells": [...]}, {"notebook": ...} or {"notebook_file": ...} as a file. */
   mx_buf inner = {0};
@@ -41,6 +43,9 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_str(&b, inner.data ? inner.data : "{}");
   free(inner.data);
   mx_raw_out(&b, "}]");
+  /* Warm runners keep nbclient/jupyter_client imported; every attempt (a fresh fork)
+   * still starts its own Jupyter kernel, so no notebook state passes between steps. */
+  mx_raw_out(&b, ",\"warm\":true");
   if (!has_cells && !has_doc) {
     /* The kernel resolves the path under its notebook root and writes the notebook as `file`. */
     mx_raw_out(&b, ",\"notebook_ref\":{\"path\":");

@@ -14,6 +14,9 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_raw_out(&b, ",\"files\":[{\"path\":\"main.py\",\"content\":");
   mx_str(&b, code);
   mx_raw_out(&b, "}]");
+  /* The same plan for every attempt of this component version: the kernel may run it
+   * as a fresh fork of a warm runner (RunnerPool) instead of a cold spawn. */
+  mx_raw_out(&b, ",\"warm\":true");
   char *req = mx_raw(step->config_json, "requirements");
   if (req) { mx_raw_out(&b, ",\"requirements\":"); mx_raw_out(&b, req); free(req); }
   /* The component's declared environment variables (string values). */

@@ -24,6 +24,8 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   mx_raw_out(&b, ",\"--server.port\",\"{port}\","
                  "\"--server.address\",\"127.0.0.1\",\"--server.headless\",\"true\",\"--browser.gatherUsageStats\",\"false\","
                  "\"--server.fileWatcherType\",\"none\",\"--global.developmentMode\",\"false\"]");
+  /* The kernel provisions the step runtime (StepRuntimes) before the step starts. */
+  mx_raw_out(&b, ",\"runtime\":\"python\"");
   if (from_git) {
     /* The kernel clones (cached), resolves `entry` inside the checkout (no escapes) and runs the app from there. */
     char *ref = mx_string(step->config_json, "gitRef");

@@ -49,6 +49,10 @@ public final class Process: Handle {
         public var status: Int64
         public var signal: Int32
         public var succeeded: Bool { status == 0 && signal == 0 }
+        public init(status: Int64, signal: Int32) {
+            self.status = status
+            self.signal = signal
+        }
     }
 
     /// Explicit lifecycle.

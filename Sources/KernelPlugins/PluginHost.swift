@@ -29,6 +29,8 @@ public final class PluginHost {
         var loadSequence = 0
         /// A force-unloaded backend kept until its last lease is released.
         var retiredBackend: PluginBackend?
+        /// The init symbol of an ADBC driver library (state adbc_driver).
+        var adbcEntryPoint: String?
 
         init(path: String, name: String, isolation: PluginIsolation, state: PluginState) {
             self.path = path
@@ -39,7 +41,8 @@ public final class PluginHost {
 
         var info: PluginInfo {
             PluginInfo(name: name, path: path, isolation: isolation, state: state, metadata: backend?.metadata,
-                       loadError: loadError, crashes: crashes, lastCrash: lastCrash, openConnections: connections.count)
+                       loadError: loadError, crashes: crashes, lastCrash: lastCrash, openConnections: connections.count,
+                       adbcEntryPoint: adbcEntryPoint)
         }
     }
 
@@ -105,11 +108,11 @@ public final class PluginHost {
     public func load(path: String, isolation requested: PluginIsolation? = nil) async throws -> PluginInfo {
         let isolation = requested ?? isolation(for: path)
         let fileName = String(path.split(separator: "/").last ?? Substring(path))
-        entries.removeAll { $0.path == path && ($0.state == .failed || $0.state == .unloaded) }
+        entries.removeAll { $0.path == path && !$0.state.isActive }
         let entry = Entry(path: path, name: fileName, isolation: isolation, state: .failed)
         do {
             let backend = try await start(entry: entry)
-            if let existing = entries.first(where: { $0.name == backend.metadata.name && $0.state != .unloaded && $0.state != .failed }) {
+            if let existing = entries.first(where: { $0.name == backend.metadata.name && $0.state.isActive }) {
                 let b = backend
                 _ = try? await loader.run { b.shutdown() }
                 throw KernelError.conflict("a plugin named \(backend.metadata.name) is already loaded from \(existing.path)")
@@ -117,6 +120,13 @@ public final class PluginHost {
             install(backend, in: entry)
             entries.append(entry)
             logger.info("plugin loaded", metadata: ["name": "\(entry.name)", "path": "\(path)", "isolation": "\(isolation.rawValue)"])
+            return entry.info
+        } catch PluginLoadError.adbcDriver(let symbol) {
+            // An ADBC driver: listed (state adbc_driver), served through the adbc bridge.
+            entry.state = .adbcDriver
+            entry.adbcEntryPoint = symbol
+            entries.append(entry)
+            logger.info("ADBC driver found", metadata: ["path": "\(path)", "entrypoint": "\(symbol)"])
             return entry.info
         } catch let e as PluginLoadError {
             entry.loadError = e
@@ -197,7 +207,7 @@ public final class PluginHost {
     }
 
     private func loadedEntry(_ name: String) throws -> Entry {
-        guard let e = entries.first(where: { $0.name == name && $0.state != .unloaded && $0.state != .failed }) else {
+        guard let e = entries.first(where: { $0.name == name && $0.state.isActive }) else {
             throw KernelError.notFound("no plugin named \(name) is loaded")
         }
         return e
@@ -286,7 +296,7 @@ public final class PluginHost {
 
     /// Unloads everything (kernel shutdown).
     public func shutdown() async {
-        for e in entries where e.state != .unloaded && e.state != .failed {
+        for e in entries where e.state.isActive {
             try? await unload(name: e.name, force: true)
         }
         entries = []

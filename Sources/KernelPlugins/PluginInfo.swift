@@ -11,6 +11,8 @@ public struct PluginInfo: Sendable, Equatable {
     public var crashes: Int
     public var lastCrash: String?
     public var openConnections: Int
+    /// For an ADBC driver library (state adbc_driver): its init symbol.
+    public var adbcEntryPoint: String? = nil
 
     public var json: JSON {
         var o = JSONObject()
@@ -30,6 +32,11 @@ public struct PluginInfo: Sendable, Equatable {
                                                         "description": JSON($0.description)] })
         o["component_types"] = JSON(metadata?.componentTypes ?? [])
         o["config_schema"] = metadata?.configSchema ?? .null
+        if let adbcEntryPoint {
+            // How to use it: a connection of the bundled adbc bridge naming this driver.
+            o["adbc"] = ["entrypoint": .string(adbcEntryPoint),
+                         "connection": ["plugin": "adbc", "config": ["driver": .string(path)]]]
+        }
         return .object(o)
     }
 }

@@ -27,7 +27,9 @@ public final class PluginLibrary: @unchecked Sendable {
             throw PluginLoadError.openFailed("cannot open \(path): \(reason)")
         }
         guard let sym = dlsym(handle, MCPK_PLUGIN_INIT_SYMBOL) else {
+            let adbc = adbcEntryPoint(handle, path: path)
             dlclose(handle)
+            if let adbc { throw PluginLoadError.adbcDriver(adbc) }
             throw PluginLoadError.noSymbol("\(path) does not export \(MCPK_PLUGIN_INIT_SYMBOL); not an mcpk plugin")
         }
         let initFn = unsafeBitCast(sym, to: mcpk_plugin_init_fn.self)
@@ -74,6 +76,18 @@ public final class PluginLibrary: @unchecked Sendable {
             cleanup()
             throw error
         }
+    }
+
+    /// The ADBC init symbol a library exports (`AdbcDriverInit`, else the name the
+    /// ADBC driver manager derives from the file: `libadbc_driver_sqlite.so` →
+    /// `AdbcDriverSqliteInit`), or nil.
+    static func adbcEntryPoint(_ handle: UnsafeMutableRawPointer, path: String) -> String? {
+        if dlsym(handle, "AdbcDriverInit") != nil { return "AdbcDriverInit" }
+        var stem = PluginHost.libraryStem(path)
+        if stem.hasPrefix("adbc_driver_") { stem.removeFirst("adbc_driver_".count) }
+        let derived = "AdbcDriver" + stem.split(whereSeparator: { $0 == "_" || $0 == "-" })
+            .map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined() + "Init"
+        return dlsym(handle, derived) != nil ? derived : nil
     }
 
     private init(path: String, metadata: PluginMetadata, context: HostContext, handle: UnsafeMutableRawPointer,

@@ -10,6 +10,9 @@ public enum PluginLoadError: Error, Sendable, Equatable, CustomStringConvertible
     case initFailed(String)
     case invalidMetadata(String)
     case childFailed(String)
+    /// Not an mcpk plugin but an ADBC driver (exports `AdbcDriverInit` or
+    /// `AdbcDriver<Name>Init`): listed as such, served through the `adbc` bridge.
+    case adbcDriver(String)
 
     public var reason: String {
         switch self {
@@ -20,13 +23,14 @@ public enum PluginLoadError: Error, Sendable, Equatable, CustomStringConvertible
         case .initFailed: return "init_failed"
         case .invalidMetadata: return "invalid_metadata"
         case .childFailed: return "child_failed"
+        case .adbcDriver: return "adbc_driver"
         }
     }
 
     public var message: String {
         switch self {
         case .openFailed(let m), .noSymbol(let m), .wrongABI(let m), .tableTooSmall(let m),
-             .initFailed(let m), .invalidMetadata(let m), .childFailed(let m):
+             .initFailed(let m), .invalidMetadata(let m), .childFailed(let m), .adbcDriver(let m):
             return m
         }
     }
@@ -44,6 +48,7 @@ public enum PluginLoadError: Error, Sendable, Equatable, CustomStringConvertible
         case "table_too_small": self = .tableTooSmall(m)
         case "init_failed": self = .initFailed(m)
         case "invalid_metadata": self = .invalidMetadata(m)
+        case "adbc_driver": self = .adbcDriver(m)
         default: self = .childFailed(m)
         }
     }

@@ -241,7 +241,7 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
         var stopped = false
         let final: JSON
         do {
-            final = try request(JSONObject([("op", "execute"), ("conn", .int(Int64(h.raw))), ("query", q.json)])) { _, m in
+            final = try request(JSONObject([("op", "execute"), ("conn", .int(Int64(h.raw))), ("query", q.json)]), stream: { _, m in
                 if stopped { return }
                 if let cols = m["columns"]?.arrayValue {
                     if !sink.columns(cols.map(QueryColumn.init(json:))) { stopped = true }
@@ -251,7 +251,7 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
                     }
                 }
                 if stopped { self.channel.send(["op": "cancel", "conn": .int(Int64(h.raw))]) }
-            }
+            })
         } catch let f as PluginFailure where stopped {
             if let c = sink as? RowCollector, c.stoppedByLimit {
                 c.end(truncated: true, rowsAffected: nil)

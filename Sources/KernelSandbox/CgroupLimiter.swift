@@ -69,13 +69,7 @@ public struct CgroupLimiter: Sendable {
     /// Removes leaves left by kernels that are gone (`step-<pid>-<n>` whose pid no longer exists).
     public func sweepStale() {
         for root in roots {
-            guard let d = opendir(root) else { continue }
-            var names: [String] = []
-            while let e = readdir(d) {
-                let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                if name.hasPrefix("step-") { names.append(name) }
-            }
-            closedir(d)
+            let names = directoryEntries(root).filter { $0.hasPrefix("step-") }
             for name in names {
                 let parts = name.split(separator: "-")
                 guard parts.count == 3, let pid = Int32(parts[1]) else { continue }
@@ -121,6 +115,18 @@ public struct CgroupLeaf: Sendable {
             }
         }
         return false
+    }
+
+    /// OOM kills recorded so far (v2 `memory.events` oom_kill, v1 `memory.failcnt`).
+    public func oomKillCount() -> Int {
+        guard let first = dirs.first else { return 0 }
+        if let ev = readFile(first + "/memory.events") {
+            for line in ev.split(separator: "\n") where line.hasPrefix("oom_kill ") {
+                return Int(line.split(separator: " ").last ?? "") ?? 0
+            }
+        }
+        if let fc = readFile(first + "/memory.failcnt") { return Int(fc.trimmingWhitespace) ?? 0 }
+        return 0
     }
 
     /// Removes the directories (processes must be gone; retried by the caller if busy).
@@ -182,22 +188,31 @@ func ensureDirectory(_ path: String, mode: mode_t = 0o755) -> Bool {
     return mkdir(path, mode) == 0 || errno == EEXIST
 }
 
+/// Names in a directory, without `.` and `..` (empty when it cannot be read).
+func directoryEntries(_ path: String) -> [String] {
+    guard let d = opendir(path) else { return [] }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let e = readdir(d) {
+        let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// rm -rf (no symlink following).
 public func removeTree(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {
-        if let d = opendir(path) {
-            var names: [String] = []
-            while let e = readdir(d) {
-                let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(d)
-            for n in names { removeTree(path + "/" + n) }
-        }
+        for n in directoryEntries(path) { removeTree(path + "/" + n) }
         rmdir(path)
     } else {
         unlink(path)
     }
+}
+
+/// Empties a directory, keeping the directory itself (a warm runner's slot is bind-mounted).
+func removeChildren(of path: String) {
+    for n in directoryEntries(path) { removeTree(path + "/" + n) }
 }

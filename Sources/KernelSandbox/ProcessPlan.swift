@@ -9,7 +9,10 @@ import KernelCore
 /// `source` ({git, ref?, entry}: a repository the kernel clones into its cache
 /// and binds read-only; the step runs in the checkout) and `notebook_ref`
 /// ({path, file}: an .ipynb under the notebook root the kernel reads, validates
-/// and writes into the work dir as `file`).
+/// and writes into the work dir as `file`), `runtime` (`python` or `node`: a step
+/// runtime the step needs, `StepRuntimes.ensure` before it starts) and `warm` (true: argv is a Python
+/// program the kernel may run as a fresh fork of a warm runner of the same plan,
+/// `RunnerPool`; services never are).
 ///
 /// argv/env values may use placeholders the sandbox fills in:
 /// `{python}` (runtime or requirements venv interpreter), `{runtime}` (the
@@ -51,13 +54,30 @@ public struct ProcessPlan: Sendable, Equatable {
     public var readOnlyBinds: [String]
     public var gitSource: GitSource?
     public var notebookReference: NotebookReference?
+    public var runtime: StepRuntimes.Name?
+    /// The plan may run in a warm runner (`warm: true`).
+    public var warm: Bool
 
     public var isService: Bool { serviceHealthPath != nil }
 
     public static func == (a: ProcessPlan, b: ProcessPlan) -> Bool {
         a.argv == b.argv && a.env == b.env && a.files.map(\.path) == b.files.map(\.path)
             && a.files.map(\.content) == b.files.map(\.content) && a.network == b.network && a.requirements == b.requirements
-            && a.gitSource == b.gitSource && a.notebookReference == b.notebookReference
+            && a.gitSource == b.gitSource && a.notebookReference == b.notebookReference && a.runtime == b.runtime && a.warm == b.warm
+    }
+
+    /// `requirements` as a list: requirements.txt text (comments and blank lines dropped) or an array of strings.
+    /// Also how `mcpk runtime gc` reads a component version's `requirements`.
+    public static func requirementList(_ value: JSON?) -> [String] {
+        switch value {
+        case .string(let s)?:
+            return s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingWhitespace }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        case .array(let a)?:
+            return a.compactMap(\.stringValue).map { $0.trimmingWhitespace }.filter { !$0.isEmpty }
+        default:
+            return []
+        }
     }
 
     public init(json: JSON) throws {
@@ -79,20 +99,21 @@ public struct ProcessPlan: Sendable, Equatable {
             files.append((p, c))
         }
         network = json["network"]?.boolValue ?? false
+        warm = json["warm"]?.boolValue ?? false
         timeoutMs = json["timeout_ms"]?.intValue.map { UInt64(max($0, 1)) }
         memoryMb = json["memory_mb"]?.intValue.map { UInt64(max($0, 1)) }
         cpuSeconds = json["cpu_seconds"]?.intValue.map { UInt64(max($0, 1)) }
         servicePort = json["service"]?["port"]?.intValue.map { Int($0) }
         serviceHealthPath = json["service"]?["health_path"]?.stringValue ?? (json["service"] != nil ? "/" : nil)
         ttlSeconds = json["ttl_seconds"]?.intValue.map { UInt64(max($0, 1)) }
-        switch json["requirements"] {
-        case .string(let s)?:
-            requirements = s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { String($0).trimmingWhitespace }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        case .array(let a)?:
-            requirements = a.compactMap(\.stringValue).map { $0.trimmingWhitespace }.filter { !$0.isEmpty }
-        default:
-            requirements = []
+        requirements = ProcessPlan.requirementList(json["requirements"])
+        runtime = nil
+        if let r = json["runtime"] {
+            if let name = r.stringValue.flatMap(StepRuntimes.Name.init(rawValue:)) {
+                runtime = name
+            } else {
+                errors.append(FieldError("runtime", "must be one of " + StepRuntimes.Name.allCases.map(\.rawValue).joined(separator: ", ")))
+            }
         }
         typescriptSource = json["typescript"]?["source"]?.stringValue
         typescriptOutput = json["typescript"]?["output"]?.stringValue

@@ -29,17 +29,22 @@ public final class ProcessStep {
     private let step: ExecutorStep
     private let onEvent: @KernelActor (StepEvent) -> Void
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
+    /// The component version a warm runner would serve (nil: runners keyed by the plan alone).
+    private let owner: RunnerPool.Owner?
     private var process: StepProcess?
     /// A prepared inputs.json (references resolved) moved into the work dir at start.
     var inputsFile: String?
     private var cancelled = false
+    /// Stops waiting for a step runtime build (set while the step waits for one).
+    private var stopWaiting: (@KernelActor () -> Void)?
     private var ttlTimer: Timer?
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
 
-    init(runtime: ProcessStepRuntime, executor: ExecutorPlanner, step: ExecutorStep,
+    init(runtime: ProcessStepRuntime, executor: ExecutorPlanner, step: ExecutorStep, owner: RunnerPool.Owner?,
          onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) {
         self.runtime = runtime
+        self.owner = owner
         self.executor = executor
         self.step = step
         self.onEvent = onEvent
@@ -49,6 +54,8 @@ public final class ProcessStep {
     /// Stops the step wherever it is (a service: this is how it ends).
     public func cancel() {
         cancelled = true
+        stopWaiting?()
+        stopWaiting = nil
         process?.cancel()
     }
 
@@ -80,10 +87,17 @@ public final class ProcessStep {
         let sandbox = runtime.sandbox
         let planJSON = try await executor.plan(step)
         let plan = try ProcessPlan(json: planJSON)
+        if let needed = plan.runtime {
+            if cancelled { throw KernelError.conflict("cancelled") }
+            try await runtime.runtimes.ensure(needed, onEvent: onEvent, onWaiting: { [weak self] stop in self?.stopWaiting = stop })
+            stopWaiting = nil
+        }
+        if cancelled { throw KernelError.conflict("cancelled") }
         var python = sandbox.configuration.pythonExecutable
         var binds = plan.readOnlyBinds
         if python.hasPrefix(sandbox.configuration.pythonRuntime) { binds.append(sandbox.configuration.pythonRuntime) }
         var requirements = plan.requirements
+        var origin = "config"
         var mounts: [SandboxMount] = []
         var sourceSeen = "", entrySeen = ""
         if let git = plan.gitSource {
@@ -102,11 +116,12 @@ public final class ProcessStep {
             if let own, !own.isEmpty {
                 onEvent(.log(stream: "kernel", line: "using the repository's \(GitCheckouts.requirementsFile) (\(own.count) requirements)"))
                 requirements = own
+                origin = "repository " + git.url
             }
         }
         if cancelled { throw KernelError.conflict("cancelled") }
         if !requirements.isEmpty {
-            let venv = try await runtime.environments.ensure(requirements, onEvent: onEvent)
+            let venv = try await runtime.environments.ensure(requirements, origin: origin, onEvent: onEvent)
             python = venv + "/bin/python"
             binds.append(venv)
         }
@@ -150,7 +165,15 @@ public final class ProcessStep {
         }
         spec.inputsFile = inputsFile
         if cancelled { throw KernelError.conflict("cancelled") }
-        let p = try sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
+        var warm: StepProcess?
+        if plan.warm, !plan.isService {
+            warm = await sandbox.runners.start(spec, owner: owner, onEvent: onEvent, onQuery: onQuery)
+            if cancelled {
+                warm?.cancel()
+                if warm == nil { throw KernelError.conflict("cancelled") }
+            }
+        }
+        let p = try warm ?? sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
         process = p
         phase = .running
         if let port, let health = plan.serviceHealthPath {
@@ -231,33 +254,35 @@ public final class ProcessStep {
     }
 }
 
-/// What process steps share: the sandbox, the venv cache, the TypeScript cache, the git
-/// checkout cache, a probe thread (also reads notebooks off the loop).
+/// What process steps share: the sandbox, the venv cache, the step runtimes, the TypeScript
+/// cache, the git checkout cache, a probe thread (also reads notebooks off the loop).
 @KernelActor
 public final class ProcessStepRuntime {
     public let sandbox: Sandbox
     public let environments: PythonEnvironments
+    public let runtimes: StepRuntimes
     public let typescript: TypeScriptCache
     public let git: GitCheckouts
     let probes = WorkerThread(name: "mcpk-service-probe")
 
-    public init(sandbox: Sandbox) {
+    public init(sandbox: Sandbox, autoInstallRuntimes: Bool = true) {
         self.sandbox = sandbox
         environments = PythonEnvironments(sandbox: sandbox)
+        runtimes = StepRuntimes(sandbox: sandbox, environments: environments, autoInstall: autoInstallRuntimes)
         typescript = TypeScriptCache(sandbox: sandbox)
         git = GitCheckouts(sandbox: sandbox)
     }
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
     public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
-                      runId: String, stepId: String, attempt: Int, inputsFile: String? = nil,
+                      runId: String, stepId: String, attempt: Int, inputsFile: String? = nil, owner: RunnerPool.Owner? = nil,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
         let step = ExecutorStep(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
                                       runId: runId, stepId: stepId, attempt: attempt,
                                       runtimeDirectory: sandbox.configuration.runtimeDirectory)
-        let p = ProcessStep(runtime: self, executor: executor, step: step, onEvent: onEvent, onQuery: onQuery)
+        let p = ProcessStep(runtime: self, executor: executor, step: step, owner: owner, onEvent: onEvent, onQuery: onQuery)
         p.inputsFile = inputsFile
         Task { @KernelActor in await p.run(config: config) }
         return p

@@ -22,8 +22,16 @@ public final class Sandbox {
     /// probe), so `kernel.status` does not rebuild it per request.
     public private(set) var reportJSON: JSON
     public internal(set) var cgroups: CgroupLimiter?
+    /// Warm runners of this sandbox (`RunnerPool`); steps whose plan says `warm` use them.
+    public private(set) lazy var runners = RunnerPool(sandbox: self, settings: configuration.runners)
     /// Leaf names must be unique across every Sandbox of the process.
     private static var sequence = 0
+
+    /// The next cgroup leaf name of this process (`step-<pid>-<n>`: `sweepStale` reads the pid back).
+    static func nextLeafName() -> String {
+        sequence += 1
+        return "step-\(getpid())-\(sequence)"
+    }
 
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
@@ -51,7 +59,7 @@ public final class Sandbox {
 
     /// Host work dir of an attempt: `$MCPK_HOME/work/<run>/<step>/<attempt>`.
     public func workDirectory(runId: String, stepId: String, attempt: Int) -> String {
-        configuration.home + "/work/" + safeName(runId) + "/" + safeName(stepId) + "/" + String(attempt)
+        configuration.home + "/work/" + Sandbox.safeName(runId) + "/" + Sandbox.safeName(stepId) + "/" + String(attempt)
     }
 
     /// Starts a step. Throws `unavailable` when the sandbox is not ready.
@@ -80,10 +88,9 @@ public final class Sandbox {
                 onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws -> StepProcess {
         let work = workDirectory(runId: spec.runId, stepId: spec.stepId, attempt: spec.attempt)
         try prepareWorkDirectory(work, spec: spec)
-        Sandbox.sequence += 1
         var leaf: CgroupLeaf?
         if let cg = cgroups {
-            leaf = try? cg.createLeaf(name: "step-\(getpid())-\(Sandbox.sequence)", memoryBytes: spec.memoryMb * 1024 * 1024,
+            leaf = try? cg.createLeaf(name: Sandbox.nextLeafName(), memoryBytes: spec.memoryMb * 1024 * 1024,
                                       maxProcesses: spec.maxProcesses)
         }
         var seccompFd: Int32 = -1
@@ -104,6 +111,16 @@ public final class Sandbox {
         guard ensureDirectory(work, mode: 0o700), ensureDirectory(work + ".etc", mode: 0o755) else {
             throw KernelError.internal("cannot create work dir \(work): \(String(cString: strerror(errno)))")
         }
+        try writeStepFiles(work, spec: spec)
+        let uid = SandboxLimits.sandboxUid, gid = SandboxLimits.sandboxGid
+        _ = writeFile(work + ".etc/passwd", "root:x:0:0:root:/root:/bin/false\nstep:x:\(uid):\(gid):step:\(SandboxLimits.workMount):/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+        _ = writeFile(work + ".etc/group", "root:x:0:\nstep:x:\(gid):\nnogroup:x:65534:\n")
+        _ = writeFile(work + ".etc/hosts", "127.0.0.1 localhost\n::1 localhost\n")
+        // The step runs as an unprivileged uid mapped to the kernel's uid: the work dir is its own.
+    }
+
+    /// `inputs.json` and the spec's files, into an existing work dir.
+    func writeStepFiles(_ work: String, spec: StepSpec) throws {
         if let prepared = spec.inputsFile {
             guard rename(prepared, work + "/inputs.json") == 0 else {
                 throw KernelError.internal("cannot move \(prepared) to \(work)/inputs.json: \(String(cString: strerror(errno)))")
@@ -119,11 +136,6 @@ public final class Sandbox {
             _ = ensureDirectory(path.parent)
             guard writeBytes(path, bytes) else { throw KernelError.internal("cannot write \(path)") }
         }
-        let uid = SandboxLimits.sandboxUid, gid = SandboxLimits.sandboxGid
-        _ = writeFile(work + ".etc/passwd", "root:x:0:0:root:/root:/bin/false\nstep:x:\(uid):\(gid):step:\(SandboxLimits.workMount):/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
-        _ = writeFile(work + ".etc/group", "root:x:0:\nstep:x:\(gid):\nnogroup:x:65534:\n")
-        _ = writeFile(work + ".etc/hosts", "127.0.0.1 localhost\n::1 localhost\n")
-        // The step runs as an unprivileged uid mapped to the kernel's uid: the work dir is its own.
     }
 
     /// The clean environment: PATH, HOME (the work dir), LANG, the channel fds, the declared vars.
@@ -155,7 +167,7 @@ public final class Sandbox {
                             "/etc/mime.types", "/etc/fonts", "/etc/matplotlibrc", "/etc/python3", "/etc/python3.11"]
     static let networkEtc = ["/etc/resolv.conf", "/etc/gai.conf", "/etc/host.conf", "/etc/services", "/etc/protocols"]
 
-    func bwrapArguments(_ spec: StepSpec, work: String, seccompFd: Int32) -> [String] {
+    func bwrapArguments(_ spec: StepSpec, work: String, seccompFd: Int32, command: [String]? = nil) -> [String] {
         var a = ["--unshare-user", "--uid", String(SandboxLimits.sandboxUid), "--gid", String(SandboxLimits.sandboxGid),
                  "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                  "--hostname", "mcpk-step", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -183,12 +195,13 @@ public final class Sandbox {
         a += ["--bind", work, SandboxLimits.workMount, "--chdir", spec.workingDirectory ?? SandboxLimits.workMount]
         a += ["--remount-ro", "/"]
         if seccompFd >= 0 { a += ["--seccomp", String(SandboxLimits.seccompFd)] }
-        a += ["--", spec.executable]
-        return a + spec.arguments
+        return a + ["--"] + (command ?? [spec.executable] + spec.arguments)
     }
 
-    /// The full wrapper chain as `Process.Options`.
-    func processOptions(_ spec: StepSpec, work: String, leaf: CgroupLeaf?, seccompFd: Int32) -> Process.Options {
+    /// The full wrapper chain as `Process.Options`. `command` replaces the step's own
+    /// command line and `channel` its fds 3 and 4 (a warm runner: its control socket).
+    func processOptions(_ spec: StepSpec, work: String, leaf: CgroupLeaf?, seccompFd: Int32,
+                        command: [String]? = nil, channel: [Process.Stdio]? = nil) -> Process.Options {
         let join = "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 125; shift; n=$((n-1)); done; exec \"$@\""
         let procs = leaf?.procsFiles ?? []
         var args = ["-c", join, "mcpk-sandbox", String(procs.count)] + procs
@@ -196,14 +209,14 @@ public final class Sandbox {
                       "--nofile=\(spec.openFiles)", "--nproc=\(spec.maxProcesses)", "--core=0"]
         if spec.limitAddressSpace { limits.append("--as=\(spec.memoryMb * 1024 * 1024)") }
         args += [configuration.prlimitPath] + limits + ["--", configuration.setprivPath, "--no-new-privs", "--"]
-        var stdio: [Process.Stdio] = [.ignore, .output, .output, .output, .input]
+        var stdio: [Process.Stdio] = [.ignore, .output, .output] + (channel ?? [.output, .input])
         let p = paths(forWorkDirectory: work)
         if report.mode == .bubblewrap {
-            args += [configuration.bwrapPath] + bwrapArguments(spec, work: work, seccompFd: seccompFd)
+            args += [configuration.bwrapPath] + bwrapArguments(spec, work: work, seccompFd: seccompFd, command: command)
             stdio.append(.fd(seccompFd))
         } else {
             _ = ensureDirectory(work + "/.tmp")
-            args += [spec.executable] + spec.arguments
+            args += command ?? [spec.executable] + spec.arguments
         }
         let cwd = report.mode == .bubblewrap ? work : (spec.workingDirectory ?? work)
         return Process.Options(executable: configuration.shellPath, arguments: args,
@@ -211,7 +224,7 @@ public final class Sandbox {
                                stdio: stdio, detached: true)
     }
 
-    func safeName(_ s: String) -> String {
+    static func safeName(_ s: String) -> String {
         let cleaned = String(s.map { ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") && $0.isASCII ? $0 : "_" })
         return cleaned.isEmpty ? "_" : String(cleaned.prefix(128))
     }

@@ -4,12 +4,19 @@ import Glibc
 public struct SandboxConfiguration: Sendable {
     /// The setting naming the notebook root.
     public static let notebookDirectoryVariable = "MCPK_NOTEBOOK_DIR"
+    /// The setting naming the Python step runtime venv (default `$MCPK_HOME/runtimes/python`).
+    public static let pythonRuntimeVariable = "MCPK_PYTHON_RUNTIME"
+    /// The setting naming pip's shared cache.
+    public static let pipCacheVariable = "MCPK_PIP_CACHE_DIR"
     /// The kernel's home ($MCPK_HOME): work dirs go under `home/work`, never bound whole.
     public var home: String
     /// The kernel's runtime helpers (`runtime/` of the repository: python/mcpk, js/mcpk.js, runners).
     public var runtimeDirectory: String
     /// The runtime Python venv (`$MCPK_HOME/runtimes/python` or `MCPK_PYTHON_RUNTIME`); may not exist.
     public var pythonRuntime: String
+    /// pip's wheel and HTTP cache for every venv build (`MCPK_PIP_CACHE_DIR`, default
+    /// `~/.cache/mcpk/pip`): shared by every home and by scripts/python-runtime.sh.
+    public var pipCacheDirectory: String
     /// The operator's notebook root (`MCPK_NOTEBOOK_DIR`, default `$MCPK_HOME/notebooks`):
     /// `notebookPathRef` is resolved inside it by the kernel; never bound into a sandbox.
     public var notebookDirectory: String
@@ -19,13 +26,19 @@ public struct SandboxConfiguration: Sendable {
     public var prlimitPath: String
     public var setprivPath: String
     public var shellPath: String
+    /// Warm runner pools (`MCPK_RUNNER*`; the kernel passes the resolved settings).
+    public var runners: RunnerSettings
 
     public init(home: String, runtimeDirectory: String? = nil, pythonRuntime: String? = nil,
-                requestedMode: SandboxMode? = nil, notebookDirectory: String? = nil) {
+                requestedMode: SandboxMode? = nil, notebookDirectory: String? = nil, pipCacheDirectory: String? = nil,
+                runners: RunnerSettings = RunnerSettings()) {
+        self.runners = runners
         self.home = home
         self.notebookDirectory = notebookDirectory ?? SandboxConfiguration.env(SandboxConfiguration.notebookDirectoryVariable) ?? home + "/notebooks"
         self.runtimeDirectory = runtimeDirectory ?? SandboxConfiguration.locateRuntime() ?? "runtime"
-        self.pythonRuntime = pythonRuntime ?? SandboxConfiguration.env("MCPK_PYTHON_RUNTIME") ?? home + "/runtimes/python"
+        self.pythonRuntime = pythonRuntime ?? SandboxConfiguration.env(SandboxConfiguration.pythonRuntimeVariable) ?? home + "/runtimes/python"
+        self.pipCacheDirectory = pipCacheDirectory ?? SandboxConfiguration.env(SandboxConfiguration.pipCacheVariable)
+            ?? (SandboxConfiguration.env("HOME") ?? "/root") + "/.cache/mcpk/pip"
         self.requestedMode = requestedMode ?? (SandboxConfiguration.env("MCPK_SANDBOX") == "none" ? .none : .bubblewrap)
         bwrapPath = "/usr/bin/bwrap"
         prlimitPath = "/usr/bin/prlimit"

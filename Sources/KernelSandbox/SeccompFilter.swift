@@ -20,6 +20,10 @@ public enum SeccompFilter {
         "io_uring_setup", "io_uring_enter", "io_uring_register",
         "userfaultfd", "reboot", "swapon", "swapoff", "acct", "quotactl",
     ]
+    /// Also denied in warm runners: POSIX message queues live in the IPC namespace
+    /// a runner's attempts share and cannot be listed without an mqueue mount, so
+    /// one attempt could leave a queue for the next (SysV objects are removed by the runner).
+    public static let deniedInRunners = ["mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr"]
     /// clone(2) flags that would create namespaces.
     static let namespaceCloneFlags: [UInt64] = [
         0x10000000, // CLONE_NEWUSER
@@ -38,9 +42,46 @@ public enum SeccompFilter {
     static let actAllow: UInt32 = 0x7fff_0000
     static func actErrno(_ e: Int32) -> UInt32 { 0x0005_0000 | (UInt32(e) & 0xffff) }
 
-    /// Builds the filter and writes its BPF into a pipe; returns the read end
-    /// (close-on-exec off is done by uv_spawn's inherit). Caller closes it.
-    public static func exportToPipe() throws -> Int32 {
+    /// The compiled programs (cold steps, runners), built once: libseccomp's compile is
+    /// the costly part, a pipe per spawn is not. Loop thread only.
+    nonisolated(unsafe) private static var compiled: [Bool: [UInt8]] = [:]
+
+    /// A pipe whose read end holds the filter's BPF (for `bwrap --seccomp FD`);
+    /// close-on-exec off is done by uv_spawn's inherit. Caller closes it.
+    public static func exportToPipe(runner: Bool = false) throws -> Int32 {
+        let program: [UInt8]
+        if let p = compiled[runner] { program = p } else {
+            let fd = try compile(runner: runner)
+            defer { close(fd) }
+            var bytes: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { throw KernelError.internal("seccomp program read: \(String(cString: strerror(errno)))") }
+                if n == 0 { break }
+                bytes += buf[0..<n]
+            }
+            guard !bytes.isEmpty, bytes.count < pipeCapacity else { throw KernelError.internal("seccomp program of \(bytes.count) bytes") }
+            compiled[runner] = bytes
+            program = bytes
+        }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw KernelError.internal("pipe: \(String(cString: strerror(errno)))") }
+        let written = program.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        guard written == program.count else {
+            close(fds[0])
+            throw KernelError.internal("seccomp program write: \(String(cString: strerror(errno)))")
+        }
+        return fds[0]
+    }
+
+    /// A pipe's default capacity on Linux: a program must fit to be written without a reader.
+    static let pipeCapacity = 65536
+
+    /// Builds the filter with libseccomp and writes its BPF into a pipe; returns the read end.
+    static func compile(runner: Bool) throws -> Int32 {
         guard let ctx = seccomp_init(actAllow) else { throw KernelError.internal("seccomp_init failed") }
         defer { seccomp_release(ctx) }
         func add(_ name: String, _ cmps: [scmp_arg_cmp], action: UInt32 = actErrno(EPERM)) throws {
@@ -52,7 +93,7 @@ public enum SeccompFilter {
             }
             if rc != 0 { throw KernelError.internal("seccomp rule \(name): \(String(cString: strerror(-rc)))") }
         }
-        for name in deniedSyscalls { try add(name, []) }
+        for name in deniedSyscalls + (runner ? deniedInRunners : []) { try add(name, []) }
         for flag in namespaceCloneFlags {
             try add("clone", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: flag, datum_b: flag)])
         }

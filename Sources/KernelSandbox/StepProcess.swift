@@ -17,7 +17,7 @@ public final class StepProcess {
     public var cgroupDirectories: [String] { leaf?.dirs ?? [] }
 
     private let workMount: String
-    private var process: Process?
+    private var process: StepProcessBackend?
     private var onEvent: (@KernelActor (StepEvent) -> Void)?
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
     private let leaf: CgroupLeaf?
@@ -50,8 +50,23 @@ public final class StepProcess {
         }
     }
 
-    init(spec: StepSpec, options: Process.Options, workDirectory: String, workMount: String, leaf: CgroupLeaf?,
-         onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws {
+    /// A cold step: spawns the sandbox chain described by `options`.
+    convenience init(spec: StepSpec, options: Process.Options, workDirectory: String, workMount: String, leaf: CgroupLeaf?,
+                     onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) throws {
+        let p: Process
+        do {
+            p = try Process(loop: KernelRuntime.loop, options: options)
+        } catch {
+            leaf?.remove()
+            throw KernelError.unavailable("cannot start step process: \(error)")
+        }
+        self.init(spec: spec, backend: p, workDirectory: workDirectory, workMount: workMount, leaf: leaf,
+                  onEvent: onEvent, onQuery: onQuery)
+    }
+
+    /// Any backend (a warm runner's fork passes no leaf: the runner's own leaf is not the step's to kill).
+    init(spec: StepSpec, backend p: StepProcessBackend, workDirectory: String, workMount: String, leaf: CgroupLeaf?,
+         onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) {
         self.spec = spec
         self.workDirectory = workDirectory
         self.workMount = workMount
@@ -60,13 +75,6 @@ public final class StepProcess {
         self.onQuery = onQuery
         for fd in [1, 2] { lines[fd] = LineBuffer(maxLine: SandboxLimits.maxLogLineBytes) }
         lines[3] = LineBuffer(maxLine: SandboxLimits.maxChannelMessageBytes)
-        let p: Process
-        do {
-            p = try Process(loop: KernelRuntime.loop, options: options)
-        } catch {
-            leaf?.remove()
-            throw KernelError.unavailable("cannot start step process: \(error)")
-        }
         process = p
         p.onOutput = { [weak self] fd, buf in
             KernelActor.assumeIsolated { self?.output(fd: fd, buf) }
@@ -303,7 +311,7 @@ public final class StepProcess {
             o["ok"] = .bool(true)
             o["result"] = result ?? .null
         }
-        process?.inputs[Int(SandboxLimits.answerFd)]?.write(JSON.object(o).serialized() + "\n")
+        process?.writeAnswer(JSON.object(o).serialized() + "\n")
     }
 
     // MARK: end
@@ -316,11 +324,25 @@ public final class StepProcess {
         killTimer?.close()
         killTimer = nil
         phase = .finished
+        let backend = process
         process = nil
-        let memoryHit = leaf?.memoryLimitHit() ?? false
+        let memoryHit = (leaf?.memoryLimitHit() ?? false) || (backend?.attemptMemoryLimitHit() ?? false)
+        if let note = backend?.failureNote {
+            emit(.log(stream: "kernel", line: note))
+            if reportedError == nil, stopReason == nil { reportedError = note }
+        }
         if let leaf {
             leaf.killAll()
             if !leaf.remove() { StepProcess.removeLater(leaf, attemptsLeft: StepProcess.leafRemovalAttempts) }
+        }
+        // A warm attempt's files were moved from the runner's slot to the attempt's own dir.
+        let kept = backend?.keptWorkDirectory ?? workDirectory
+        if kept != workDirectory {
+            artifacts = artifacts.map { a in
+                var a = a
+                if a.path.hasPrefix(workDirectory + "/") { a.path = kept + String(a.path.dropFirst(workDirectory.count)) }
+                return a
+            }
         }
         let termination: StepOutcome.Termination
         if let stopReason {
@@ -332,7 +354,7 @@ public final class StepProcess {
         }
         var outcome = StepOutcome(termination: termination, result: result, error: reportedError, artifacts: artifacts,
                                   stderrTail: stderrTail, logTruncated: !truncatedStreams.isEmpty,
-                                  memoryLimitHit: memoryHit, workDirectory: workDirectory,
+                                  memoryLimitHit: memoryHit, workDirectory: kept,
                                   durationMs: UInt64(max(0, Timestamp.now().milliseconds - startedAt.milliseconds)))
         outcome.resultFile = resultFile
         finalOutcome = outcome

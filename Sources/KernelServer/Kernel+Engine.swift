@@ -12,17 +12,23 @@ extension Kernel {
     func startEngine() async throws {
         let store = try requireStore()
         let notebooks = configuration.settings[SandboxConfiguration.notebookDirectoryVariable].flatMap { $0.isEmpty ? nil : $0 }
-        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, notebookDirectory: notebooks))
+        func setting(_ name: String) -> String? { configuration.settings[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let runners = try RunnerSettings.from(configuration.settings)
+        let sandbox = Sandbox(configuration: SandboxConfiguration(
+            home: configuration.home, pythonRuntime: setting(SandboxConfiguration.pythonRuntimeVariable), notebookDirectory: notebooks,
+            pipCacheDirectory: setting(SandboxConfiguration.pipCacheVariable), runners: runners))
         let report = await sandbox.probe()
         self.sandbox = sandbox
         addStatus("sandbox") { [weak sandbox] in sandbox?.reportJSON ?? .null }
+        addStatus("runners") { [weak sandbox] in sandbox?.runners.report ?? .null }
+        onShutdown("runners") { [weak sandbox] in sandbox?.runners.shutdown() }
         if !report.ready {
             logger.warning("sandbox not ready: process steps will be refused", metadata: ["problems": "\(report.problems)"])
         }
         let executors = ExecutorRegistry()
         // Every component type is served by an executor plugin (Plugins/*: python, typescript,
         // notebook, streamlit, mcp, llm, utility, output, data).
-        installPluginExecutors(executors, sandbox: sandbox)
+        try installPluginExecutors(executors, sandbox: sandbox)
         let adapter = StoreRunStore(store: store, logger: logger)
         var maxSteps: Int?
         if let raw = configuration.settings["MCPK_MAX_CONCURRENT_STEPS"] {

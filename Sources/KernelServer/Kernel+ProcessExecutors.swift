@@ -10,8 +10,23 @@ extension Kernel {
     /// plugin loaded later with `plugin.load`). The registry asks the host on every
     /// lookup, so loading or unloading an executor plugin changes routing at once; a
     /// plugin-served type takes precedence over a built-in Swift executor.
-    func installPluginExecutors(_ executors: ExecutorRegistry, sandbox: Sandbox) {
+    ///
+    /// Their process steps share one `ProcessStepRuntime`, whose `StepRuntimes` become the kernel's
+    /// (`runtime.*` methods); `MCPK_RUNTIME_AUTO_INSTALL=0` makes a step that lacks a runtime fail
+    /// naming `mcpk runtime install` instead of building it.
+    func installPluginExecutors(_ executors: ExecutorRegistry, sandbox: Sandbox) throws {
         guard let host = plugins else { return }
+        let autoInstall = try Kernel.booleanSetting(configuration.settings[StepRuntimes.autoInstallVariable],
+                                                    name: StepRuntimes.autoInstallVariable, default: true)
+        let runtime = ProcessStepRuntime(sandbox: sandbox, autoInstallRuntimes: autoInstall)
+        stepRuntimes = runtime.runtimes
+        addStatus("runtimes") { [weak runtimes = runtime.runtimes] in
+            guard let runtimes else { return .null }
+            // The last report runtime.status / dashboard.health computed (kernel.status never walks the trees).
+            return ["auto_install": .bool(runtimes.autoInstall),
+                    "items": .array(runtimes.lastReport.map { ["name": .string($0.name.rawValue), "state": .string($0.state.rawValue)] })]
+        }
+        Task { @KernelActor [weak runtimes = runtime.runtimes] in _ = try? await runtimes?.status() }
         var services = PluginStepServices()
         services.query = { [unowned self] connection, request in
             try await self.queryConnection(connection, sql: request.sql, params: request.params,
@@ -28,11 +43,33 @@ extension Kernel {
             return try await host.call(plugin: plugin, op: op, args: args)
         }
         services.secrets = { [unowned self] inv in try await self.stepSecrets(inv) }
+        services.context = { [unowned self] inv in try await self.stepSchemaContext(inv) }
         services.materialize = { [unowned self] value in
             guard let values = self.engine?.values else { return value }
             return try await values.materialize(value)
         }
-        executors.provider = PluginExecutors(host: host, runtime: ProcessStepRuntime(sandbox: sandbox), services: services)
+        executors.provider = PluginExecutors(host: host, runtime: runtime, services: services)
+    }
+
+    /// A yes/no setting: `1|true|on|yes` or `0|false|off|no` (any case); anything else is refused naming it.
+    static func booleanSetting(_ raw: String?, name: String, default value: Bool) throws -> Bool {
+        guard let raw, !raw.isEmpty else { return value }
+        switch raw.lowercased() {
+        case "1", "true", "on", "yes": return true
+        case "0", "false", "off", "no": return false
+        default: throw KernelError.invalidParams("\(name) must be 1/true/on/yes or 0/false/off/no (got '\(raw)')")
+        }
+    }
+
+    /// `LLM Prompt Agent` with a `connection`: its scanned schema as `connectionSchema`
+    /// (SchemaDigest: chosen `schemaTables` first, cut to `schemaTokenBudget`).
+    func stepSchemaContext(_ inv: StepInvocation) async throws -> JSONObject? {
+        guard inv.type == .llmPromptAgent, let name = inv.config["connection"]?.stringValue, !name.isEmpty else { return nil }
+        let scan = try await requireConnectionRuntime().scan(name, depth: 3 /* MCPK_SCAN_COLUMNS */, schema: nil, table: nil)
+        let chosen = inv.config["schemaTables"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let budget = inv.config["schemaTokenBudget"]?.intValue.map(Int.init) ?? SchemaDigest.defaultTokenBudget
+        let digest = SchemaDigest.describe(connection: name, scan: scan, chosenTables: chosen, tokenBudget: budget)
+        return JSONObject([("connectionSchema", JSON.string(digest))])
     }
 
     /// The secrets an invoke step's component references, `{name: plaintext}`, or nil.

@@ -36,6 +36,8 @@ public final class Kernel {
     /// The step sandbox and the run engine (see Kernel+Engine.swift).
     public internal(set) var sandbox: Sandbox?
     public internal(set) var engine: RunEngine?
+    /// The step runtimes the kernel provisions (see Kernel+ProcessExecutors.swift, Methods/RuntimeMethods.swift).
+    public internal(set) var stepRuntimes: StepRuntimes?
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []

@@ -4,17 +4,20 @@ import KernelLoop
 import Testing
 @testable import KernelSandbox
 
-/// The hostile-steps suite: each is a Python step trying to break out or
+/// The hostile-steps suite, cold (a spawn per attempt) and warm (a fork of a warm
+/// runner): each is a Python step trying to break out or
 /// take the kernel down; each must be contained, and the sandbox must run a
 /// normal step afterwards.
 @Suite(.serialized) @KernelActor struct HostileStepTests {
+    /// The sandbox still runs a normal step, and no process of a warm attempt outlived it.
     func healthy(_ f: SandboxFixture) async throws {
+        #expect(f.warmStragglers() == 0)
         let o = try await f.python("def main():\n    return 'still fine'\n")
         #expect(o.succeeded && o.result == "still fine", "\(o.failureSummary)")
     }
 
-    @Test func readShadowAndKernelSecret() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func readShadowAndKernelSecret(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         #expect(writeFile(f.home + "/secret.key", "TOP-SECRET-KEY-MATERIAL"))
         let o = try await f.python("""
@@ -39,8 +42,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func writeOutsideTheWorkDir() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func writeOutsideTheWorkDir(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let marker = "mcpk-escape-\(getpid())-\(Int.random(in: 0..<1_000_000))"
         let o = try await f.python("""
@@ -67,8 +70,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func connectToKernelHTTPPortAndUnixSocket() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func connectToKernelHTTPPortAndUnixSocket(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let (tcp, port) = hostListener()
         let sockPath = f.home + "/mcpk.sock"
@@ -96,8 +99,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func forkBomb() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func forkBomb(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let spec = PythonScriptExecutor.spec(runId: "r1", stepId: "forkbomb", code: """
         import os, time
@@ -122,8 +125,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func memoryBomb() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func memoryBomb(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let o = try await f.python("""
         def main():
@@ -141,8 +144,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func cpuSpinPastTheTimeout() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func cpuSpinPastTheTimeout(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let spec = PythonScriptExecutor.spec(runId: "r1", stepId: "spin", code: "def main():\n    while True: pass\n",
                                              inputs: [:], sandbox: f.sandbox, timeoutMs: 1_500)
@@ -153,8 +156,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func hundredMegabytesOfStdout() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func hundredMegabytesOfStdout(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let o = try await f.python("""
         import sys
@@ -176,8 +179,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func hundredThousandFiles() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func hundredThousandFiles(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let o = try await f.python("""
         import os
@@ -196,8 +199,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func ptraceIsDenied() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func ptraceIsDenied(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let o = try await f.python("""
         import ctypes, os
@@ -219,8 +222,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func killTheParent() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func killTheParent(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         let spec = PythonScriptExecutor.spec(runId: "r1", stepId: "killer", code: """
         import os, signal
@@ -241,8 +244,8 @@ import Testing
         try await healthy(f)
     }
 
-    @Test func queryOnUndeclaredConnectionIsRefused() async throws {
-        let f = await SandboxFixture()
+    @Test(arguments: [false, true]) func queryOnUndeclaredConnectionIsRefused(warm: Bool) async throws {
+        let f = await SandboxFixture(warm: warm)
         defer { f.cleanup() }
         var asked: [String] = []
         let o = try await f.python("""

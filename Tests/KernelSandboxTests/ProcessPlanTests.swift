@@ -10,7 +10,7 @@ import Testing
             "files": [["path": "main.py", "content": "print(1)"]], "network": true, "timeout_ms": 5000, "memory_mb": 300,
             "requirements": "six==1.16.0\n# comment\n\nrequests", "typescript": ["source": "main.ts", "output": "main.js"],
             "service": ["port": 0, "health_path": "/_stcore/health"], "ttl_seconds": 60, "connections": ["wh"],
-            "address_space_limit": false,
+            "address_space_limit": false, "runtime": "python",
         ])
         #expect(p.argv == ["{python}", "-B", "{runtime}/x.py"])
         #expect(p.env == ["A": "1"])
@@ -21,6 +21,35 @@ import Testing
         #expect(p.isService && p.serviceHealthPath == "/_stcore/health" && p.ttlSeconds == 60)
         #expect(p.connections == ["wh"])
         #expect(!p.limitAddressSpace)
+        #expect(p.runtime == .python)
+    }
+
+    /// A plan's `runtime` must name a runtime the kernel provisions; the error lists them.
+    @Test func runtimeMustBeKnown() {
+        #expect((try? ProcessPlan(json: ["argv": ["x"], "runtime": "node"]))?.runtime == .node)
+        #expect((try? ProcessPlan(json: ["argv": ["x"]]))?.runtime == nil)
+        do {
+            _ = try ProcessPlan(json: ["argv": ["x"], "runtime": "ruby"])
+            Issue.record("expected invalid_params")
+        } catch let e as KernelError {
+            #expect(e.errors.map(\.path) == ["runtime"] && e.errors.first?.message.contains("python, node") == true)
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    /// What the Python runtime build's progress counts: pip's lines for a pin, online or offline,
+    /// normalised so the download and install phases of one pin count once.
+    @Test func runtimeProgressLines() {
+        #expect(StepRuntimes.packageLine("Collecting charset-normalizer==3.5.3 (from -r requirements.txt (line 15))") == "charset_normalizer==3.5.3")
+        #expect(StepRuntimes.packageLine("Processing /root/.cache/mcpk/pip/wheels/charset_normalizer-3.5.3-cp311-cp311-manylinux1_x86_64.whl (from -r requirements.txt (line 15))")
+                == "charset_normalizer==3.5.3")
+        #expect(StepRuntimes.packageLine("Collecting PyYAML==6.0.4") == StepRuntimes.packageLine("Processing /w/pyyaml-6.0.4-cp311-cp311-linux_x86_64.whl"))
+        #expect(StepRuntimes.packageLine("Installing collected packages: pip") == nil)
+        #expect(StepRuntimes.packageLine("Processing ./local-dir") == nil)
+        #expect(StepRuntimes.pinnedPackages("# c\npip==26.3\n\nnbclient==0.11.0\nmcp==2.3.0\n") == ["nbclient==0.11.0", "mcp==2.3.0"])
+        #expect(PythonEnvironments.key(for: ["b", "a"]) == PythonEnvironments.key(for: ["a", "b"]))
+        #expect(ProcessPlan.requirementList(.string("six\n# x\n\nrequests")) == ["six", "requests"])
     }
 
     @Test func rejectsBadSpecsWithFieldPaths() {

@@ -31,16 +31,24 @@ final class SandboxFixture {
         return p
     }
 
-    init(mode: SandboxMode = .bubblewrap, bwrap: String? = nil) async {
+    /// `warm`: Python Script steps run in warm runners (one pool per component code, as the kernel does);
+    /// otherwise every step is a cold spawn (`MCPK_RUNNERS=off`).
+    init(mode: SandboxMode = .bubblewrap, bwrap: String? = nil, warm: Bool = false,
+         runners: RunnerSettings? = nil) async {
         var template = Array("/tmp/mcpk-sbx-XXXXXX".utf8CString)
         let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
         home = dir
         var config = SandboxConfiguration(home: dir, runtimeDirectory: SandboxFixture.repoRoot + "/runtime",
-                                          pythonRuntime: SandboxFixture.pythonRuntime, requestedMode: mode)
+                                          pythonRuntime: SandboxFixture.pythonRuntime, requestedMode: mode,
+                                          runners: runners ?? RunnerSettings(enabled: warm))
         if let bwrap { config.bwrapPath = bwrap }
         sandbox = Sandbox(configuration: config)
+        runtime = ProcessStepRuntime(sandbox: sandbox)
         await sandbox.probe()
     }
+
+    /// One runtime for the fixture's life, so consecutive steps of one component share a runner.
+    let runtime: ProcessStepRuntime
 
     /// Runs a Python step (`main(**inputs)` script) and collects its events.
     /// The python executor plugin, loaded through a PluginHost like the kernel does.
@@ -49,7 +57,7 @@ final class SandboxFixture {
     /// Runs a Python Script step the way the kernel does: planned by the python executor
     /// plugin (`Plugins/python`, leased from a PluginHost), then run in the sandbox.
     func python(_ code: String, inputs: JSON = [:], timeoutMs: UInt64 = 60_000, memoryMb: UInt64 = 512,
-                network: Bool = false, connections: Set<String> = [],
+                network: Bool = false, connections: Set<String> = [], stepId: String? = nil,
                 onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> StepOutcome {
         let host: PluginHost
         if let plugins { host = plugins } else {
@@ -64,9 +72,10 @@ final class SandboxFixture {
                             "memoryMb": .int(Int64(memoryMb)), "network": .bool(network),
                             "connections": .array(connections.sorted().map { .string($0) })]
         events = []
-        let step = ProcessStepRuntime(sandbox: sandbox).start(
+        let step = runtime.start(
             executor: ExecutorPlanner(lease: lease), componentType: "Python Script", config: config, inputs: inputs,
-            runId: "r1", stepId: "s\(Int.random(in: 0..<1_000_000))", attempt: 1,
+            runId: "r1", stepId: stepId ?? "s\(Int.random(in: 0..<1_000_000))", attempt: 1,
+            owner: RunnerPool.Owner(componentID: "c-" + ContentHash.sha256(code).prefix(12), version: 1),
             onEvent: { [weak self] e in self?.events.append(e) }, onQuery: onQuery)
         let c = await step.completed()
         guard let outcome = c.outcome else {
@@ -78,8 +87,24 @@ final class SandboxFixture {
 
     func run(_ spec: StepSpec, onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) async throws -> StepOutcome {
         events = []
-        let step = try sandbox.start(spec, onEvent: { [weak self] e in self?.events.append(e) }, onQuery: onQuery)
+        let onEvent: @KernelActor (StepEvent) -> Void = { [weak self] e in self?.events.append(e) }
+        if sandbox.configuration.runners.enabled,
+           let warm = await sandbox.runners.start(spec, owner: RunnerPool.Owner(componentID: "raw-" + spec.stepId, version: 1),
+                                                  onEvent: onEvent, onQuery: onQuery) {
+            return await warm.outcome()
+        }
+        let step = try sandbox.start(spec, onEvent: onEvent, onQuery: onQuery)
         return await step.outcome()
+    }
+
+    /// Processes left in the pid namespaces of this fixture's warm runners, other than
+    /// each namespace's init and the runner itself (a runner kills them after every attempt).
+    func warmStragglers() -> Int {
+        var total = 0
+        for r in sandbox.runners.allRunners where r.hostPid > 0 {
+            total += max(0, namespaceDescendants(of: r.hostPid) - 2)
+        }
+        return total
     }
 
     var stdout: [String] {
@@ -87,6 +112,7 @@ final class SandboxFixture {
     }
 
     func cleanup() {
+        sandbox.runners.shutdown()
         removeTree(home)
         if let plugins { Task { @KernelActor in await plugins.shutdown() } }
     }
@@ -136,4 +162,34 @@ func hostListener(unixPath: String? = nil) -> (Int32, Int) {
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+}
+
+/// Descendants of `root` (host pids) that live in another pid namespace than this process.
+func namespaceDescendants(of root: Int32) -> Int {
+    var parent: [Int32: Int32] = [:]
+    guard let d = opendir("/proc") else { return 0 }
+    while let e = readdir(d) {
+        let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+        guard let pid = Int32(name), let stat = readFile("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
+    }
+    closedir(d)
+    func descends(_ p: Int32) -> Bool {
+        var cur = p
+        for _ in 0..<64 {
+            guard let pp = parent[cur] else { return false }
+            if pp == root { return true }
+            cur = pp
+        }
+        return false
+    }
+    func ns(_ p: Int32) -> String {
+        var buf = [CChar](repeating: 0, count: 128)
+        let n = readlink("/proc/\(p)/ns/pid", &buf, buf.count - 1)
+        return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    }
+    let mine = ns(getpid())
+    return parent.keys.filter { descends($0) && ns($0) != mine }.count
 }

@@ -23,7 +23,7 @@ import Testing
         deinit { KernelSandbox.removeTree(base) }
     }
 
-    func kind(_ body: () throws -> Any) -> (String, String)? {
+    func kind<T>(_ body: () throws -> T) -> (String, String)? {
         do { _ = try body(); return nil } catch let e as KernelError { return (e.kind.rawValue, e.message) } catch { return ("?", "\(error)") }
     }
 

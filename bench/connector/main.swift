@@ -1,8 +1,10 @@
 // bench-connector: 1M rows × 5 columns from PostgreSQL through the postgres
 // connector plugin to a socket client (NDJSON rows over a Unix socket pair),
-// next to `psql -c "COPY (…) TO STDOUT"` measured in the same run.
+// next to `psql -c "COPY (…) TO STDOUT"` measured in the same run; with
+// --adbc-driver, also through the ADBC bridge and adbc_driver_postgresql.
 //
 //   bench-connector --url postgres://… [--plugin .build/release/libmcpk-postgres.so] [--rows 1000000]
+//                   [--adbc-plugin .build/release/libmcpk-adbc.so --adbc-driver …/libadbc_driver_postgresql.so]
 import Glibc
 import KernelCore
 import KernelLoop
@@ -14,6 +16,8 @@ struct Options {
     var plugin = ""
     var rows = 1_000_000
     var psql = "/usr/bin/psql"
+    var adbcPlugin = ""
+    var adbcDriver = ""
 
     init() {
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -23,6 +27,8 @@ struct Options {
             case "--plugin": plugin = args.next() ?? ""
             case "--rows": rows = Int(args.next() ?? "") ?? rows
             case "--psql": psql = args.next() ?? psql
+            case "--adbc-plugin": adbcPlugin = args.next() ?? ""
+            case "--adbc-driver": adbcDriver = args.next() ?? ""
             case "--mcpk": _ = args.next()
             default: break
             }
@@ -33,6 +39,7 @@ struct Options {
             let exe = String(decoding: buf[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             plugin = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)]) + "/libmcpk-postgres.so"
         }
+        if adbcPlugin.isEmpty { adbcPlugin = String(plugin[..<(plugin.lastIndex(of: "/") ?? plugin.endIndex)]) + "/libmcpk-adbc.so" }
     }
 }
 
@@ -137,11 +144,21 @@ func runPsql(_ o: Options) -> (seconds: Double, bytes: Int) {
     return (dt, Int(st.st_size))
 }
 
+/// Which connector a run goes through: the bundled postgres plugin, or the ADBC bridge with a driver.
+enum Path { case bundled, adbc }
+
 @KernelActor
-func runConnector(_ o: Options) async throws -> (seconds: Double, lines: Int, bytes: Int) {
+func runConnector(_ o: Options, _ path: Path = .bundled) async throws -> (seconds: Double, lines: Int, bytes: Int) {
     let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
-    _ = try await host.load(path: o.plugin)
-    let conn = try await host.connect(plugin: "postgres", config: ["url": .string(o.url)], secret: nil)
+    let conn: PluginConnection
+    switch path {
+    case .bundled:
+        _ = try await host.load(path: o.plugin)
+        conn = try await host.connect(plugin: "postgres", config: ["url": .string(o.url)], secret: nil)
+    case .adbc:
+        _ = try await host.load(path: o.adbcPlugin)
+        conn = try await host.connect(plugin: "adbc", config: ["driver": .string(o.adbcDriver), "uri": .string(o.url)], secret: nil)
+    }
     var fds: [Int32] = [0, 0]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw KernelError.internal("socketpair") }
     let reader = Reader(fd: fds[1])
@@ -167,13 +184,21 @@ Task { @KernelActor in
         // Warm-up (plans, caches), then measure each side twice and keep the best.
         _ = runPsql(Options.small(options))
         _ = try await runConnector(Options.small(options))
+        let adbc = !options.adbcDriver.isEmpty
+        if adbc { _ = try await runConnector(Options.small(options), .adbc) }
         var best: (Double, Double) = (.infinity, .infinity)
-        var lines = 0
+        var bestADBC = Double.infinity
+        var lines = 0, adbcLines = 0
         for _ in 0..<2 {
             let p = runPsql(options)
             let c = try await runConnector(options)
             lines = c.lines
             best = (min(best.0, p.seconds), min(best.1, c.seconds))
+            if adbc {
+                let a = try await runConnector(options, .adbc)
+                adbcLines = a.lines
+                bestADBC = min(bestADBC, a.seconds)
+            }
         }
         let psqlRate = Double(options.rows) / best.0
         let connRate = Double(options.rows) / best.1
@@ -187,6 +212,11 @@ Task { @KernelActor in
         print("psql COPY TO STDOUT:                \(f(best.0, 3)) s  \(f(psqlRate, 0)) rows/s")
         print("postgres connector → socket NDJSON: \(f(best.1, 3)) s  \(f(connRate, 0)) rows/s")
         print("ratio connector / psql: \(f(connRate / psqlRate * 100, 0)) % (target ≥ 50 %)")
+        if adbc {
+            let adbcRate = Double(options.rows) / bestADBC
+            print("ADBC bridge + adbc_driver_postgresql → socket NDJSON: \(f(bestADBC, 3)) s  \(f(adbcRate, 0)) rows/s (\(adbcLines - 1) rows)")
+            print("ratio ADBC bridge / psql: \(f(adbcRate / psqlRate * 100, 0)) % (target ≥ 50 %)")
+        }
     } catch {
         print("bench failed: \(error)")
     }

@@ -22,6 +22,15 @@ uint64_t mcpk_resident_bytes(void);
 
 
 
+/** Sends `len` bytes of `buf` on the connected Unix socket `sock` with `nfds`
+    descriptors attached (SCM_RIGHTS, at most 8). The descriptors stay open in the
+    caller (the receiver gets its own copies). Returns the bytes sent or -errno.
+    Used to hand a warm runner the pipes of one step attempt. */
+long mcpk_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
+
+/** Creates a pipe with both ends close-on-exec. Returns 0 or -errno. */
+int mcpk_pipe_cloexec(int fds[2]);
+
 /** Unblocks every signal on the calling thread (a daemon must not inherit a
     parent's blocked mask: SIGTERM would never arrive). Call before starting threads. */
 void mcpk_unblock_all_signals(void);

@@ -56,6 +56,13 @@ extension ComponentSpec {
                             "Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:11434/v1)."),
             FieldDefinition("apiKeySecret", .string, minLength: 1, title: "API Key Secret",
                             "Name of the sealed secret holding the API key."),
+            FieldDefinition("connection", .string, minLength: 1,
+                            "A connection whose scanned schema (tables, columns, types, keys) is given to the model."),
+            FieldDefinition("schemaTables", .array(items: .string),
+                            "Tables (table or schema.table) described first when the schema exceeds the budget."),
+            FieldDefinition("schemaTokenBudget", .integer, minimum: Double(SchemaDigest.minTokenBudget),
+                            maximum: Double(SchemaDigest.maxTokenBudget), title: "Schema Token Budget",
+                            "Most tokens the schema description may take (default 2000)."),
         ])
 
     static let notebookCellFields: [FieldDefinition] = [

@@ -52,6 +52,7 @@ public final class PluginStepExecutor: StepExecutor {
         let query = services().processQuery
         let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
                                  runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt, inputsFile: inv.inputsFile,
+                                 owner: RunnerPool.Owner(componentID: inv.componentID, version: inv.componentVersion),
                                  onEvent: { e in
                                      if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
                                      StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)
@@ -110,7 +111,19 @@ public final class PluginStepExecutor: StepExecutor {
                 return .failed("secrets: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
         }
-        let step = ExecutorStep(componentType: inv.type.rawValue, config: inv.config, inputs: inputs,
+        var config = inv.config
+        if let context = services.context {
+            do {
+                if let extra = try await context(inv), var o = config.objectValue {
+                    for (k, v) in extra { o[k] = v }
+                    config = .object(o)
+                }
+            } catch {
+                lease.release()
+                return .failed("context: " + ((error as? KernelError)?.message ?? "\(error)"))
+            }
+        }
+        let step = ExecutorStep(componentType: inv.type.rawValue, config: config, inputs: inputs,
                               workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)

@@ -13,6 +13,9 @@ public struct PluginStepServices {
     public var callOp: (@KernelActor @Sendable (String, String, [JSON]) async throws -> JSON)?
     /// `{name: plaintext}` of the secrets a step's component references, or nil.
     public var secrets: (@KernelActor (StepInvocation) async throws -> JSON?)?
+    /// Members the kernel adds to an invoke step's config (e.g. `connectionSchema` for an
+    /// `LLM Prompt Agent` that declares a `connection`), or nil.
+    public var context: (@KernelActor (StepInvocation) async throws -> JSONObject?)?
     /// Answers a process step's `query` on fd 4 (the sandbox refuses undeclared connections).
     public var processQuery: (@KernelActor (StepInvocation, StepQuery) async throws -> JSON)?
     /// A value with its `BlobReference`s replaced by their stored values (the inputs of an

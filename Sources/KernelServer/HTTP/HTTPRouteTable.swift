@@ -91,6 +91,14 @@ public enum HTTPRouteTable {
         HTTPRoute("GET", "/api/v1/action-logs", .control("audit.list"), query: true,
                   tag: "audit", "Audit entries, optionally for one entity"),
 
+        // Step runtimes
+        HTTPRoute("GET", "/api/v1/runtimes", .control("runtime.status"), tag: "runtimes",
+                  "Every step runtime: state, versions, size on disk, path, pins hash vs installed"),
+        HTTPRoute("POST", "/api/v1/runtimes/install", .control("runtime.install"), body: .merge, tag: "runtimes",
+                  "Build the Python runtime / check the Node runtime (wait=false answers at once)"),
+        HTTPRoute("POST", "/api/v1/runtimes/gc", .control("runtime.gc"), body: .merge, tag: "runtimes",
+                  "Remove unreferenced requirement venvs and stale runtimes (dry_run lists them)"),
+
         // Kernel
         HTTPRoute("GET", "/api/v1/kernel/status", .control("kernel.status"), tag: "kernel",
                   "Kernel version, uptime, store, addresses"),

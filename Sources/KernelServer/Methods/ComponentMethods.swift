@@ -55,6 +55,7 @@ extension Kernel {
             let force = try p.optionalBool("force") ?? false
             try await store.deleteComponent(id: c.id, force: force, audit: Kernel.audit(ctx, "component.delete", "component", c.id,
                                                                                         ["name": .string(c.name), "force": .bool(force)]))
+            self.sandbox?.runners.retire(componentID: c.id)
             return ["id": .string(c.id), "deleted": true]
         }
         dispatcher.register("component.versions", summary: "Every immutable version of a component, oldest first.",
@@ -190,6 +191,7 @@ extension Kernel {
         if let config = validated.normalized { details["checksum"] = .string(config.contentChecksum) }
         let update = try await store.updateComponent(id: current.id, changes: changes,
                                                      audit: Kernel.audit(ctx, "component.update", "component", current.id, .object(details)))
+        if update.appendedVersion != nil { sandbox?.runners.retire(componentID: update.component.id) }
         let latest = try await store.componentVersion(update.component.id, version: nil)
         var o = Kernel.componentJSON(update.component, latest).objectValue ?? JSONObject()
         o["version_created"] = .bool(update.appendedVersion != nil)

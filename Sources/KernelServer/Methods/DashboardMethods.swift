@@ -12,7 +12,7 @@ extension Kernel {
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
             try await self.requireStore().dashboardSummary(now: .now()).json
         }
-        dispatcher.register("dashboard.health", summary: "Store kind and latency, uptime, version, load, and each service's section.",
+        dispatcher.register("dashboard.health", summary: "Store kind and latency, uptime, version, load, the step runtimes, and each service's section.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
             await self.healthJSON()
         }
@@ -55,6 +55,10 @@ extension Kernel {
             o["load"] = .null
         }
         o["cpus"] = .int(Int64(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        // Every step runtime with its size on disk (kernel.status has only the last states).
+        if stepRuntimes != nil {
+            do { o["runtimes"] = try await runtimeStatusJSON() } catch { o["runtimes"] = ["error": .string("\(error)")] }
+        }
         for (name, provider) in statusProviders where o[name] == nil { o[name] = provider() }
         if o["plugins"] == nil { o["plugins"] = ["count": 0] }
         if o["sandbox"] == nil { o["sandbox"] = .null }

@@ -80,6 +80,12 @@ enum CLI {
         exit(code)
     }
 
+    /// Writes `text` to stdout as it is (no newline: a progress bar redrawn in place).
+    static func writeRaw(_ text: String) {
+        var t = text
+        t.withUTF8 { _ = Glibc.write(1, $0.baseAddress, $0.count) }
+    }
+
     static func print(_ text: String) {
         var line = text + "\n"
         line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
@@ -95,6 +101,25 @@ enum CLI {
             }.joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// Width of a progress bar.
+    static let progressBarWidth = 20
+
+    /// `████░░░░ 40%` for a fraction in 0…1 (no percentage when nil).
+    static func progressBar(_ fraction: Double?) -> String {
+        let f = min(1, max(0, fraction ?? 0))
+        let filled = Int((f * Double(progressBarWidth)).rounded())
+        return String(repeating: "█", count: filled) + String(repeating: "░", count: progressBarWidth - filled)
+            + (fraction.map { " \(Int((min(1, max(0, $0)) * 100).rounded()))%" } ?? "")
+    }
+
+    /// Bytes as `631 MiB` / `12 KiB` / `0 B`.
+    static func bytes(_ n: Int64) -> String {
+        if n >= 1 << 30 { let tenths = n * 10 >> 30; return "\(tenths / 10).\(tenths % 10) GiB" }
+        if n >= 1 << 20 { return "\(n >> 20) MiB" }
+        if n >= 1 << 10 { return "\(n >> 10) KiB" }
+        return "\(n) B"
     }
 
     /// A JSON value as a short table cell.

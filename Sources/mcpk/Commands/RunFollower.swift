@@ -88,11 +88,7 @@ final class RunFollower {
             let stream = p["stream"]?.stringValue ?? ""
             CLI.print("\(tag)\(stream == "stderr" ? "! " : stream == "kernel" ? "# " : "")\(p["line"]?.stringValue ?? "")")
         case "progress":
-            let f = p["fraction"]?.doubleValue
-            let width = 20
-            let filled = Int(((f ?? 0) * Double(width)).rounded())
-            let bar = String(repeating: "█", count: max(0, min(width, filled))) + String(repeating: "░", count: max(0, width - filled))
-            CLI.print("\(tag)\(bar) \(f.map { "\(Int(($0 * 100).rounded()))%" } ?? "")" + (p["message"]?.stringValue.map { " \($0)" } ?? ""))
+            CLI.print("\(tag)\(CLI.progressBar(p["fraction"]?.doubleValue))" + (p["message"]?.stringValue.map { " \($0)" } ?? ""))
         case "result":
             CLI.print("\(tag)result: \(RunFollower.short(p["value"] ?? .null))")
         case "result_preview":

@@ -50,7 +50,7 @@ final class KernelProcess {
         process.arguments = ["serve"] + args
         process.environment = e
         process.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = log
         process.standardError = log

@@ -12,7 +12,6 @@ kernel to run SQL on a connection the component declares.
     mcpk.result({"rows": len(rows)})
 """
 import json
-import mimetypes
 import os
 import sys
 import threading
@@ -108,6 +107,8 @@ def result_was_sent():
 def artifact(name, path, mime=None):
     """Declares a file in the work dir as a named artifact of the run."""
     if mime is None:
+        import mimetypes  # only here: imported lazily, it costs every step's start-up otherwise
+
         mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
     _send({"type": "artifact", "name": name, "path": str(path), "mime": mime})
 

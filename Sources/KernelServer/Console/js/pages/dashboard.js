@@ -1,5 +1,5 @@
 // Dashboard: summary cards, system health (store, plugins, sandbox layers —
-// a missing layer is a warning), recent activity, and running runs kept live
+// a missing layer is a warning —, step runtimes), recent activity, and running runs kept live
 // by the /api/v1/events SSE feed.
 import { api, listOf } from '../api.js';
 import { h, clear, withStates, pageHead, statusBadge, fmtTime, fmtDuration, shortId, kv, loading, errorState, empty } from '../ui.js';
@@ -103,6 +103,33 @@ function layerEntries(sandbox) {
   });
 }
 
+/** `runtime.status` states → badge class and label. */
+const RUNTIME_STATES = { ready: ['ok', '✓ ready'], stale: ['warn', '⚠ stale'], missing: ['warn', '⚠ missing'], installing: ['unknown', '… installing'] };
+
+function fmtBytes(n) {
+  if (!(n > 0)) return '0 B';
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i >= 2 ? 1 : 0)} ${units[i]}`;
+}
+
+/** The step runtimes of the health report: state, versions, size on disk, path (`mcpk runtime status`). */
+function runtimesList(runtimes) {
+  const items = runtimes && Array.isArray(runtimes.items) ? runtimes.items : [];
+  const section = h('div', { id: 'runtimes' }, h('h3', { style: 'margin-top:16px' }, 'Step runtimes'));
+  if (!items.length) { section.append(empty('The kernel reports no step runtimes.')); return section; }
+  section.append(h('ul.layers', { style: 'list-style:none;padding:0;margin:0' }, items.map(r => {
+    const [cls, label] = RUNTIME_STATES[r.state] || ['unknown', String(r.state || 'unknown')];
+    const versions = Object.entries(r.versions || {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const detail = [versions, fmtBytes(r.size_bytes), r.path, r.state === 'missing' ? 'install: mcpk runtime install ' + r.name : null,
+      r.last_error ? `last build failed: ${r.last_error}` : null].filter(Boolean).join(' · ');
+    return h('li', { style: 'margin-bottom:4px', dataset: { runtime: r.name } }, h(`span.badge.st-${cls}`, label), ' ', h('strong', r.name),
+      h('span.muted.small', ` — ${detail}`));
+  })));
+  return section;
+}
+
 export function renderHealth(hl) {
   const store = hl.store || {};
   const plugins = hl.plugins || {};
@@ -131,7 +158,28 @@ export function renderHealth(hl) {
     l.available === true ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'available')
       : l.available === false ? h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), 'missing') : h('span.badge.st-unknown', '? unknown'),
     ' ', h('strong', l.name), l.detail ? h('span.muted.small', ` — ${l.detail}`) : null))));
+  out.append(runtimesList(hl.runtimes));
+  out.append(renderRunners(hl.runners));
   const warnings = (sandbox && Array.isArray(sandbox.warnings) ? sandbox.warnings : []).concat(sandbox && Array.isArray(sandbox.problems) ? sandbox.problems : []).concat(Array.isArray(hl.warnings) ? hl.warnings : []);
   if (warnings.length) out.append(h('div.state.error', { style: 'margin-top:8px', role: 'note' }, h('strong', 'Warnings'), h('ul', warnings.map(w => h('li', typeof w === 'string' ? w : (w.message || JSON.stringify(w)))))));
   return out;
+}
+
+/** Warm runner pools (`runners` of dashboard.health): one row per pool. */
+export function renderRunners(r) {
+  const box = h('div', { dataset: { testid: 'runner-pools' } }, h('h3', { style: 'margin-top:16px' }, 'Warm runners'));
+  if (!r || typeof r !== 'object') { box.append(empty('The kernel reports no runner pools.')); return box; }
+  const retired = Object.entries(r.retired || {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+  const fallbacks = Object.entries(r.cold_fallbacks || {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+  box.append(h('p.small', { id: 'runners-summary' },
+    r.available ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'on') : h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), r.enabled ? 'unavailable' : 'off'),
+    ' ', [`${r.runners ?? 0} running`, `${r.warm_attempts ?? 0} warm steps`, `retired: ${retired.length ? retired.join(', ') : 'none'}`,
+      fallbacks.length ? `cold fallbacks: ${fallbacks.join(', ')}` : null, `retire after ${r.max_steps} steps or ${r.idle_seconds} s idle`].filter(Boolean).join(' · ')));
+  const pools = Array.isArray(r.pools) ? r.pools : [];
+  if (!pools.length) { box.append(empty('No warm runner yet: the first Python step of a component starts one.')); return box; }
+  box.append(h('table.small', h('thead', h('tr', ['Component', 'Size', 'Warm', 'Busy', 'Starting', 'Steps'].map(c => h('th', c)))),
+    h('tbody', pools.map(p => h('tr', { dataset: { pool: p.key } },
+      h('td', p.component_id ? h('a', { href: `#/components/${p.component_id}` }, `${String(p.component_id).slice(0, 8)} v${p.component_version}`) : p.key),
+      h('td', String(p.size)), h('td', String(p.warm)), h('td', String(p.busy)), h('td', String(p.starting)), h('td', String(p.attempts)))))));
+  return box;
 }

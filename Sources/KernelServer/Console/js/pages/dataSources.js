@@ -31,14 +31,54 @@ function secretBadge(secret) {
   return secret ? h('span.badge.st-ok', { dataset: { secret: 'set' } }, h('span', { 'aria-hidden': 'true' }, '✓'), 'set') : h('span.muted', { dataset: { secret: 'none' } }, 'none');
 }
 
-/** Connector plugins with their config JSON Schema (from plugin.list), or the bundled names as a fallback. */
+/** Connector plugins with their config JSON Schema (from plugin.list), or the bundled names as a fallback.
+ * With the adbc bridge loaded, a "bigquery" type is offered too: an adbc connection to the
+ * discovered libadbc_driver_bigquery.so (docs/PLUGINS.md, "BigQuery"). */
 async function connectorPlugins() {
   try {
     const list = listOf(await api('/plugins'));
     const connectors = list.filter(p => (p.kinds || [p.kind]).includes('connector'));
-    if (connectors.length) return connectors.map(p => ({ name: p.name, schema: p.config_schema && p.config_schema.properties ? p.config_schema : null }));
+    const out = connectors.map(p => ({ name: p.name, schema: p.config_schema && p.config_schema.properties ? p.config_schema : null }));
+    if (connectors.some(p => p.name === 'adbc')) {
+      const bq = list.find(p => p.state === 'adbc_driver' && /libadbc_driver_bigquery\.so$/.test(p.path || ''));
+      out.push({ name: BIGQUERY, schema: null, driver: bq ? bq.path : '' });
+    }
+    if (out.length) return out;
   } catch { /* fall back to the bundled connectors */ }
   return Object.keys(CONFIG_TEMPLATES).map(name => ({ name, schema: null }));
+}
+
+// BigQuery through the ADBC bridge: the form's fields ↔ the adbc plugin's config.
+const BIGQUERY = 'bigquery';
+const BQ = 'adbc.bigquery.sql.';
+function isBigQuery(conn) { return conn && conn.plugin === 'adbc' && conn.config?.database_options?.[`${BQ}project_id`] !== undefined; }
+function bigQueryForm(initial, driverPath) {
+  const o = initial?.database_options || {};
+  const input = (id, value, placeholder) => h(`input#${id}`, { type: 'text', value: value || '', placeholder });
+  const driver = input('conn-bq-driver', initial?.driver || driverPath, '/path/to/libadbc_driver_bigquery.so');
+  const project = input('conn-bq-project', o[`${BQ}project_id`], 'my-project');
+  const dataset = input('conn-bq-dataset', o[`${BQ}dataset_id`], 'my_dataset');
+  const location = input('conn-bq-location', o[`${BQ}location`], 'US');
+  const auth = h('select#conn-bq-auth', h('option', { value: 'service_account' }, 'Service-account JSON (the secret below)'),
+    h('option', { value: 'adc' }, 'Application Default Credentials'));
+  auth.value = o[`${BQ}auth_type`] === `${BQ}auth_type.app_default_credentials` ? 'adc' : 'service_account';
+  const f = (path, label, control) => h('div.field', { dataset: { path } }, h('label', { for: control.id }, label), control, h('div.field-error', { hidden: true, role: 'alert' }));
+  const el = h('div', h('h3', 'BigQuery settings'), f('config.driver', 'ADBC driver', driver), f('config.project_id', 'Project id', project),
+    f('config.dataset', 'Dataset', dataset), f('config.location', 'Location', location), f('config.auth', 'Credentials', auth));
+  const read = () => {
+    const errors = [];
+    if (!driver.value.trim()) errors.push({ path: 'config.driver', message: 'the path of libadbc_driver_bigquery.so is required (scripts/adbc-drivers.sh puts it in a plugin directory)' });
+    if (!project.value.trim()) errors.push({ path: 'config.project_id', message: 'required' });
+    if (errors.length) { const e = new Error('BigQuery settings are incomplete.'); e.errors = errors; throw e; }
+    const options = { [`${BQ}project_id`]: project.value.trim(),
+      [`${BQ}auth_type`]: auth.value === 'adc' ? `${BQ}auth_type.app_default_credentials` : `${BQ}auth_type.json_credential_string` };
+    if (dataset.value.trim()) options[`${BQ}dataset_id`] = dataset.value.trim();
+    if (location.value.trim()) options[`${BQ}location`] = location.value.trim();
+    const config = { driver: driver.value.trim(), database_options: options };
+    if (auth.value !== 'adc') config.secret_option = `${BQ}auth_credentials`;
+    return config;
+  };
+  return { el, read };
 }
 
 async function renderForm(main, existing, container) {
@@ -48,14 +88,18 @@ async function renderForm(main, existing, container) {
   const field = (path, label, control, hint) => h('div.field', { dataset: { path } }, h('label', { for: control.id }, label, hint ? h('span.hint', ` — ${hint}`) : null), control, h('div.field-error', { hidden: true, role: 'alert' }));
   const nameIn = h('input#conn-name', { type: 'text', required: true, value: existing?.name || '' });
   const pluginSel = h('select#conn-plugin', plugins.map(p => h('option', { value: p.name }, p.name)));
-  pluginSel.value = existing?.plugin || plugins[0].name;
+  pluginSel.value = isBigQuery(existing) && plugins.some(p => p.name === BIGQUERY) ? BIGQUERY : (existing?.plugin || plugins[0].name);
   // Config: a form generated from the connector's JSON Schema when it publishes one, else JSON text.
   const configBox = h('div');
   let readConfig = () => ({});
   const renderConfig = () => {
     const plugin = plugins.find(p => p.name === pluginSel.value);
     const initial = existing && existing.plugin === pluginSel.value ? (existing.config || {}) : null;
-    if (plugin && plugin.schema) {
+    if (plugin && plugin.name === BIGQUERY) {
+      const f = bigQueryForm(isBigQuery(existing) ? existing.config : null, plugin.driver);
+      clear(configBox, f.el);
+      readConfig = () => f.read();
+    } else if (plugin && plugin.schema) {
       const f = schemaForm(null, plugin.schema, initial || {}, { prefix: 'config', idPrefix: 'conn-config' });
       clear(configBox, h('h3', `${plugin.name} settings`), f.el);
       readConfig = () => f.read();
@@ -78,7 +122,7 @@ async function renderForm(main, existing, container) {
     for (const f of form.querySelectorAll('.field')) setFieldError(f, null);
     let config;
     try { config = readConfig(); } catch (ex) { placeErrors(form, ex.errors || [{ path: 'config', message: ex.message }]); return; }
-    const payload = { name: nameIn.value.trim(), plugin: pluginSel.value, config };
+    const payload = { name: nameIn.value.trim(), plugin: pluginSel.value === BIGQUERY ? 'adbc' : pluginSel.value, config };
     if (secretIn.value) payload.secret = secretIn.value;
     saveBtn.disabled = true;
     try {
