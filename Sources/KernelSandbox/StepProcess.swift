@@ -209,7 +209,8 @@ public final class StepProcess {
             if let file = msg["file"]?.stringValue {
                 guard let host = workFile(file, what: "result file") else { return }
                 result = nil
-                resultFile = host
+                // Relative to the work dir: a warm runner's slot moves to the attempt's work dir.
+                resultFile = String(host.dropFirst(workDirectory.count + 1))
                 return
             }
             result = msg["value"] ?? .null

@@ -69,7 +69,9 @@ public final class PluginStepExecutor: StepExecutor {
         switch c.result {
         case .success(let v):
             // A large result the step wrote to a file: the engine moves it into the blob store.
-            if v == .null, let file = c.outcome?.resultFile { return .succeededWithFile(file) }
+            // Named relative to the attempt's work dir: a warm runner's slot is moved there when the
+            // attempt ends (`keepSlot`), so the file is read from `inv.workDirectory`.
+            if v == .null, let rel = c.outcome?.resultFile { return .succeededWithFile(inv.workDirectory + "/" + rel) }
             return .succeeded(v)
         case .failure(let e):
             if c.outcome?.termination == .timedOut { return .timedOut("timed out (sandbox wall-clock limit)") }
