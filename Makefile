@@ -19,7 +19,7 @@ TEST_PG_PORT ?= 55432
 TEST_HANG_SECONDS ?= 1200
 TEST_CONSOLE_LINES := ^(✔ Suite|✘|↳ [^TV]|\*\*\*|Thread [0-9]+ .*crashed|(✔|✘) Test run with|[[:space:]]+Executed)
 
-.PHONY: deps build runtime run test test-swift bench clean
+.PHONY: deps build runtime run test test-swift bench clean fuzz
 
 ## Install missing apt packages (only those not already installed; never upgrades).
 deps:
@@ -43,6 +43,11 @@ RUNTIME_DIR ?= .mcpk/runtimes/python
 export MCPK_PYTHON_RUNTIME ?= $(abspath $(RUNTIME_DIR))
 runtime: deps
 	scripts/python-runtime.sh "$(RUNTIME_DIR)"
+
+## Coverage-guided fuzzing of the parsers (libFuzzer), FUZZ_SECONDS per target (default 60); not part of `make test`,
+## which replays the corpus (fuzz/corpus) in FuzzCorpusReplayTests.
+fuzz: deps
+	scripts/fuzz.sh
 
 ## Start the kernel on the embedded default (SQLite under ./.mcpk), console at http://127.0.0.1:8470/.
 run: build runtime

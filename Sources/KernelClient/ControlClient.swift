@@ -91,8 +91,11 @@ public final class ControlClient {
 
     /// Reads the next message (response or notification). Nil on EOF.
     public func readMessage() throws -> JSON? {
+        // Only bytes not yet searched are scanned for the newline (a multi-MiB reply arrives
+        // in many reads; rescanning the whole buffer each time was quadratic).
+        var searched = bufferStart
         while true {
-            if let nl = buffer[bufferStart...].firstIndex(of: 0x0A) {
+            if let nl = buffer[max(searched, bufferStart)...].firstIndex(of: 0x0A) {
                 let line = Array(buffer[bufferStart..<nl])
                 bufferStart = nl + 1
                 if bufferStart == buffer.count {
@@ -116,6 +119,7 @@ public final class ControlClient {
                 buffer.removeSubrange(0..<bufferStart)
                 bufferStart = 0
             }
+            searched = buffer.count
             buffer.append(contentsOf: chunk[0..<n])
         }
     }

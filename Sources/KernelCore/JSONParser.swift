@@ -250,6 +250,8 @@ public struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text) else { throw error("invalid number") }
+        // 1e400 would become infinity, which JSON cannot carry (it serialised as null).
+        guard d.isFinite else { throw error("number out of range of a 64-bit float") }
         return .double(d)
     }
 }

@@ -69,6 +69,18 @@ final class ActiveRun {
     private var candidates: Set<Int> = []
     /// `$MCPK_HOME/artifacts/<run>` was created.
     var artifactDirectoryReady = false
+    /// Values of blobs loaded for path expressions into referenced results (`RunEngine+Values`):
+    /// kept in the reference context, which resolves paths into them.
+    var blobs: [String: JSON] {
+        get { context.blobs }
+        set { context.blobs = newValue }
+    }
+    /// Blobs being loaded, with the queued steps waiting for each.
+    var loadingBlobs: [String: [String]] = [:]
+    /// Blobs that could not be loaded, with why.
+    var blobFailures: [String: String] = [:]
+    /// The run's outputs are being moved into the blob store; it finishes when that returns.
+    var spoolingOutputs = false
 
     init(run: WorkflowRun, plan: WorkflowDefinition, steps: [String: StepState]) {
         self.run = run

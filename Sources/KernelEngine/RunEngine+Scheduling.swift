@@ -81,7 +81,13 @@ extension RunEngine {
                         continue
                     }
                 } catch {
-                    let message = "when '\(text)': \(RunEngine.describe(error))"
+                    var message = "when '\(text)': \(RunEngine.describe(error))"
+                    if let digest = RunEngine.neededBlob(error) {
+                        switch needBlob(run, digest) {
+                        case .loading: continue
+                        case .failed(let why): message = "when '\(text)': \(why)"
+                        }
+                    }
                     moveStep(run, s, to: .failed, error: message)
                     journal.emit(run.run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     stepFailedFinally(run, s, message: message, timedOut: false)
@@ -131,12 +137,49 @@ extension RunEngine {
         let stepID = s.definition.id
         let inputs: JSON
         do { inputs = try s.definition.resolveInputs(in: run.context) } catch {
-            let message = "inputs: " + RunEngine.describe(error)
+            var message = "inputs: " + RunEngine.describe(error)
+            if let digest = RunEngine.neededBlob(error) {
+                switch needBlob(run, digest, requeue: stepID) {
+                case .loading: return
+                case .failed(let why): message = "inputs: " + why
+                }
+            }
             moveStep(run, s, to: .failed, error: message)
             journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(s.current.attempt)])
             stepFailedFinally(run, s, message: message, timedOut: false)
             return
         }
+        if let values, inputs.serializedSizeExceeds(ValueLimits.inlineBytes) {
+            // Large inputs (a path into a stored value, big run inputs) travel by reference too:
+            // stored off the loop while the step holds its slot, then launched.
+            runningSteps += 1
+            let attempt = s.current.attempt
+            Task { @KernelActor in
+                let spooled: Result<JSON, Error>
+                do { spooled = .success(try await values.spool(inputs, limit: .max)) } catch { spooled = .failure(error) }
+                self.runningSteps -= 1
+                guard let run = self.active[runID], let s = run.steps[stepID], s.status == .queued, s.current.attempt == attempt else {
+                    self.pump()
+                    return
+                }
+                switch spooled {
+                case .success(let v): self.launch(run, s, inputs: v, dispatchStart: dispatchStart)
+                case .failure(let e):
+                    let message = "inputs: " + RunEngine.describe(e)
+                    self.moveStep(run, s, to: .failed, error: message)
+                    self.stepFailedFinally(run, s, message: message, timedOut: false)
+                }
+                self.pump()
+            }
+            return
+        }
+        launch(run, s, inputs: inputs, dispatchStart: dispatchStart)
+    }
+
+    /// Starts the executor of a queued step whose inputs are resolved.
+    func launch(_ run: ActiveRun, _ s: StepState, inputs: JSON, dispatchStart: Double) {
+        let runID = run.run.id
+        let stepID = s.definition.id
         guard let executor = executors.executor(for: s.type) else {
             let message = "no executor for component type '\(s.type.rawValue)'"
             moveStep(run, s, to: .failed, error: message)
@@ -174,8 +217,18 @@ extension RunEngine {
         invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
         let execStart = monotonicMilliseconds()
         timings.dispatchMs += execStart - dispatchStart
+        let limit = resultLimit(s)
         Task { @KernelActor in
-            let outcome = await executor.run(invocation, events: sink, cancellation: cancellation)
+            var invocation = invocation
+            var outcome: AttemptOutcome
+            do {
+                invocation.inputsFile = try await self.writeInputsFile(inputs, workDirectory: workDir)
+                outcome = await executor.run(invocation, events: sink, cancellation: cancellation)
+            } catch {
+                outcome = .failed("inputs: " + RunEngine.describe(error))
+            }
+            if let file = invocation.inputsFile { unlink(file) }
+            outcome = await self.settle(outcome, limit: limit)
             let execEnd = monotonicMilliseconds()
             self.timings.executionMs += execEnd - execStart
             sink.close()
@@ -206,6 +259,10 @@ extension RunEngine {
             case .succeeded(let value):
                 journal.emit(runID, .result, step: stepID, ["value": value, "attempt": JSON(attempt)])
                 moveStep(run, s, to: .succeeded, result: value)
+            case .succeededWithFile:
+                let message = "internal: the result file was not moved into the blob store"
+                journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt)])
+                failOrRetry(run, s, message: message, timedOut: false)
             case .failed(let message):
                 journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt)])
                 failOrRetry(run, s, message: message, timedOut: false)
@@ -265,7 +322,7 @@ extension RunEngine {
 
     /// Ends the run once nothing of it runs or waits any more.
     func maybeFinish(_ run: ActiveRun) {
-        guard active[run.run.id] != nil, !run.run.status.isTerminal else { return }
+        guard active[run.run.id] != nil, !run.run.status.isTerminal, !run.spoolingOutputs else { return }
         if run.run.status == .queued {
             guard run.stopping == .cancelled else { return }
             finish(run, status: .cancelled, outputs: .null, error: "cancelled")
@@ -276,10 +333,17 @@ extension RunEngine {
             guard !run.hasUnfinishedWork, !run.hasPendingSteps else { return }
             let outputs: JSON
             do { outputs = try computeOutputs(run) } catch {
-                finish(run, status: .failed, outputs: .null, error: "outputs: \(RunEngine.describe(error))")
+                var message = RunEngine.describe(error)
+                if let digest = RunEngine.neededBlob(error) {
+                    switch needBlob(run, digest) {
+                    case .loading: return
+                    case .failed(let why): message = why
+                    }
+                }
+                finish(run, status: .failed, outputs: .null, error: "outputs: \(message)")
                 return
             }
-            finish(run, status: .succeeded, outputs: outputs, error: nil)
+            finishSucceeded(run, outputs: outputs)
         case .cancelled, .failed:
             guard run.runningCount == 0 else { return }
             let why: String

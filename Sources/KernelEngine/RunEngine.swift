@@ -42,6 +42,10 @@ public final class RunEngine {
     public let catalog: EngineCatalog
     public let executors: ExecutorRegistry
     public let journal: RunJournal
+    /// Large values by reference (nil: values stay inline, as with an in-memory test store).
+    public let values: ValueSpool?
+    /// Retention (`MCPK_RETENTION`, `kernel.gc`); set by the kernel when its store supports it.
+    public var retention: RetentionSweeper?
     let logger: Logger
     public private(set) var phase: Phase = .created
 
@@ -67,8 +71,9 @@ public final class RunEngine {
     public internal(set) var timings = EngineTimings()
 
     public init(configuration: Configuration, store: RunStore, catalog: EngineCatalog, executors: ExecutorRegistry,
-                logger: Logger) {
+                logger: Logger, values: ValueSpool? = nil) {
         self.configuration = configuration
+        self.values = values
         self.store = store
         self.catalog = catalog
         self.executors = executors

@@ -33,6 +33,14 @@ final class StepEvents: StepEventSink {
 
     func resultPreview(_ value: JSON) {
         guard open else { return }
+        // Events never embed a large value: a preview above the inline limit is replaced by a
+        // visible note (the final result itself is stored by reference).
+        guard !value.serializedSizeExceeds(ValueLimits.inlineBytes) else {
+            journal.emit(runID, .log, step: stepID, ["stream": "kernel", "line": .string(
+                "result preview over \(ValueLimits.inlineBytes) bytes (ValueLimits.inlineBytes) not kept as an event; "
+                    + "the result is stored by reference")])
+            return
+        }
         journal.emit(runID, .resultPreview, step: stepID, ["value": value])
     }
 

@@ -18,6 +18,10 @@ public struct StepInvocation: Sendable {
     public var artifactDirectory: String
     /// The step's `timeoutSeconds` (the engine enforces it; executors may pass it on).
     public var timeoutMilliseconds: UInt64? = nil
+    /// When `inputs` holds `BlobReference`s: a file (outside the work dir) with the inputs'
+    /// JSON text, references replaced by their stored values. Executors move it into the
+    /// work dir as `inputs.json` instead of serialising `inputs`.
+    public var inputsFile: String? = nil
 
     public init(runID: EntityID, stepID: String, attempt: Int, componentID: EntityID, componentVersion: Int,
                 type: ComponentType, config: JSON, inputs: JSON, workDirectory: String, artifactDirectory: String) {
@@ -30,6 +34,9 @@ public struct StepInvocation: Sendable {
 /// How an attempt ended, from the executor's point of view.
 public enum AttemptOutcome: Sendable, Equatable {
     case succeeded(JSON)
+    /// Succeeded; the result's JSON text is in this file (a large result the step wrote to its
+    /// work dir). The engine moves it into the blob store (`ValueSpool`).
+    case succeededWithFile(String)
     case failed(String)
     /// The executor's own wall-clock limit ended it.
     case timedOut(String)

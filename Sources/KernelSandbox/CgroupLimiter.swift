@@ -201,7 +201,7 @@ func directoryEntries(_ path: String) -> [String] {
 }
 
 /// rm -rf (no symlink following).
-func removeTree(_ path: String) {
+public func removeTree(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {

@@ -32,6 +32,8 @@ public final class ProcessStep {
     /// The component version a warm runner would serve (nil: runners keyed by the plan alone).
     private let owner: RunnerPool.Owner?
     private var process: StepProcess?
+    /// A prepared inputs.json (references resolved) moved into the work dir at start.
+    var inputsFile: String?
     private var cancelled = false
     /// Stops waiting for a step runtime build (set while the step waits for one).
     private var stopWaiting: (@KernelActor () -> Void)?
@@ -158,6 +160,10 @@ public final class ProcessStep {
                             readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService,
                             readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
         spec.network = plan.network
+        if let limit = config["maxResultBytes"]?.intValue, limit > 0 {
+            spec.fileSizeBytes = max(spec.fileSizeBytes, UInt64(limit) + SandboxLimits.fileSizeHeadroomBytes)
+        }
+        spec.inputsFile = inputsFile
         if cancelled { throw KernelError.conflict("cancelled") }
         var warm: StepProcess?
         if plan.warm, !plan.isService {
@@ -269,7 +275,7 @@ public final class ProcessStepRuntime {
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
     public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
-                      runId: String, stepId: String, attempt: Int, owner: RunnerPool.Owner? = nil,
+                      runId: String, stepId: String, attempt: Int, inputsFile: String? = nil, owner: RunnerPool.Owner? = nil,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
@@ -277,6 +283,7 @@ public final class ProcessStepRuntime {
                                       runId: runId, stepId: stepId, attempt: attempt,
                                       runtimeDirectory: sandbox.configuration.runtimeDirectory)
         let p = ProcessStep(runtime: self, executor: executor, step: step, owner: owner, onEvent: onEvent, onQuery: onQuery)
+        p.inputsFile = inputsFile
         Task { @KernelActor in await p.run(config: config) }
         return p
     }

@@ -121,7 +121,14 @@ public final class Sandbox {
 
     /// `inputs.json` and the spec's files, into an existing work dir.
     func writeStepFiles(_ work: String, spec: StepSpec) throws {
-        guard writeFile(work + "/inputs.json", spec.inputs.serialized()) else {
+        if let prepared = spec.inputsFile {
+            // A hard link (same file system, no copy): the engine removes the prepared file after
+            // the attempt, and a warm runner's slot may be filled after a cold preparation.
+            unlink(work + "/inputs.json")
+            guard link(prepared, work + "/inputs.json") == 0 else {
+                throw KernelError.internal("cannot link \(prepared) to \(work)/inputs.json: \(String(cString: strerror(errno)))")
+            }
+        } else if !writeFile(work + "/inputs.json", spec.inputs.serialized()) {
             throw KernelError.internal("cannot write inputs.json in \(work)")
         }
         for (rel, bytes) in spec.files {

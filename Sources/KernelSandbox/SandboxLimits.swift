@@ -1,3 +1,5 @@
+import KernelCore
+
 /// Every limit of the sandbox, named. Per-step values come from the
 /// component config and are clamped to these bounds.
 public enum SandboxLimits {
@@ -13,8 +15,12 @@ public enum SandboxLimits {
     public static let defaultMemoryMb: UInt64 = 1024
     /// Lowest memoryMb accepted (the interpreter alone needs this much).
     public static let minMemoryMb: UInt64 = 64
-    /// Largest file a step may write (RLIMIT_FSIZE), bytes.
-    public static let defaultFileSizeBytes: UInt64 = 256 * 1024 * 1024
+    /// Largest file a step may write (RLIMIT_FSIZE), bytes: room for the largest result a step
+    /// may send by file (`ValueLimits.defaultMaxResultBytes`; a component's larger
+    /// `maxResultBytes` raises it for its steps) plus `fileSizeHeadroomBytes`.
+    public static let defaultFileSizeBytes = UInt64(ValueLimits.defaultMaxResultBytes) + fileSizeHeadroomBytes
+    /// What RLIMIT_FSIZE allows beyond the result limit.
+    public static let fileSizeHeadroomBytes: UInt64 = 16 * 1024 * 1024
     /// Open files per process (RLIMIT_NOFILE).
     public static let defaultOpenFiles: UInt64 = 1024
     /// Processes/threads of the sandbox user (RLIMIT_NPROC, cgroup pids.max).

@@ -16,6 +16,9 @@ public struct StepOutcome: Sendable {
     public var termination: Termination
     /// The last `result` the step sent.
     public var result: JSON?
+    /// Path, relative to the attempt's work dir, of the file holding the result's JSON text, when
+    /// the step's last `result` named a file (`{"type":"result","file":…}`) instead of the value.
+    public var resultFile: String?
     /// The step's reported error (traceback), if any.
     public var error: String?
     public var artifacts: [StepArtifact]

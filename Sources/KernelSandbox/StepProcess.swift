@@ -26,6 +26,7 @@ public final class StepProcess {
     private var truncatedStreams: Set<String> = []
     private var channelBytes = 0
     private var result: JSON?
+    private var resultFile: String?
     private var reportedError: String?
     private var artifacts: [StepArtifact] = []
     private var stderrTail: [String] = []
@@ -145,6 +146,9 @@ public final class StepProcess {
             if channelBytes > SandboxLimits.maxChannelBytes {
                 if !truncatedStreams.contains("channel") {
                     truncatedStreams.insert("channel")
+                    // Later messages (a result among them) are lost: the step fails, saying so.
+                    reportedError = reportedError ?? "channel truncated after \(SandboxLimits.maxChannelBytes) bytes "
+                        + "(SandboxLimits.maxChannelBytes); later messages were dropped"
                     emit(.truncated(stream: "channel"))
                 }
                 return
@@ -180,7 +184,11 @@ public final class StepProcess {
     private func channelLine(_ bytes: [UInt8], cut: Bool) {
         if bytes.isEmpty { return }
         guard !cut else {
-            emit(.log(stream: "kernel", line: "channel message over \(SandboxLimits.maxChannelMessageBytes) bytes dropped"))
+            // Never silent: a message too large for the channel fails the step, naming the limit.
+            let text = "channel message over \(SandboxLimits.maxChannelMessageBytes) bytes (SandboxLimits.maxChannelMessageBytes) dropped; "
+                + "send large results as a file (the mcpk helpers do)"
+            reportedError = reportedError ?? text
+            emit(.error(message: text))
             return
         }
         guard let msg = try? JSONParser.parse(bytes), let type = msg["type"]?.stringValue else {
@@ -206,8 +214,16 @@ public final class StepProcess {
             emit(.resultPreview(msg["value"] ?? .null))
         case "result":
             // A runner's fallback (notebook: last cell's value) never replaces a result the step sent.
-            if msg["fallback"]?.boolValue == true, result != nil { return }
+            if msg["fallback"]?.boolValue == true, result != nil || resultFile != nil { return }
+            if let file = msg["file"]?.stringValue {
+                guard let host = workFile(file, what: "result file") else { return }
+                result = nil
+                // Relative to the work dir: a warm runner's slot moves to the attempt's work dir.
+                resultFile = String(host.dropFirst(workDirectory.count + 1))
+                return
+            }
             result = msg["value"] ?? .null
+            resultFile = nil
             emit(.result(result ?? .null))
         case "error":
             let text = msg["message"]?.stringValue ?? "step error"
@@ -227,22 +243,38 @@ public final class StepProcess {
             emit(.log(stream: "kernel", line: "artifact without name/path dropped"))
             return
         }
+        guard let host = workFile(path, what: "artifact \(name)") else { return }
+        let a = StepArtifact(name: name, path: host, mime: msg["mime"]?.stringValue ?? "application/octet-stream")
+        artifacts.append(a)
+        emit(.artifact(a))
+    }
+
+    /// The host path of a regular file the step names inside its work dir, or nil (reported).
+    private func workFile(_ path: String, what: String) -> String? {
         var rel = path
         if rel.hasPrefix(workMount + "/") { rel = String(rel.dropFirst(workMount.count + 1)) }
         guard !rel.hasPrefix("/"), !rel.split(separator: "/").contains("..") else {
-            emit(.log(stream: "kernel", line: "artifact \(name) outside the work dir refused"))
-            return
+            reportFileProblem("\(what) outside the work dir refused", what: what)
+            return nil
         }
         let host = workDirectory + "/" + rel
         var st = stat()
         // lstat: a symlink planted by the step must not make the kernel read elsewhere.
         guard lstat(host, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            emit(.log(stream: "kernel", line: "artifact \(name): \(path) is not a regular file"))
-            return
+            reportFileProblem("\(what): \(path) is not a regular file", what: what)
+            return nil
         }
-        let a = StepArtifact(name: name, path: host, mime: msg["mime"]?.stringValue ?? "application/octet-stream")
-        artifacts.append(a)
-        emit(.artifact(a))
+        return host
+    }
+
+    /// An artifact problem is a log line; a result that cannot be taken fails the step.
+    private func reportFileProblem(_ text: String, what: String) {
+        if what == "result file" {
+            reportedError = reportedError ?? text
+            emit(.error(message: text))
+        } else {
+            emit(.log(stream: "kernel", line: text))
+        }
     }
 
     private func query(_ msg: JSON) {
@@ -330,10 +362,11 @@ public final class StepProcess {
         } else {
             termination = .exited(exit.status)
         }
-        let outcome = StepOutcome(termination: termination, result: result, error: reportedError, artifacts: artifacts,
+        var outcome = StepOutcome(termination: termination, result: result, error: reportedError, artifacts: artifacts,
                                   stderrTail: stderrTail, logTruncated: !truncatedStreams.isEmpty,
                                   memoryLimitHit: memoryHit, workDirectory: kept,
                                   durationMs: UInt64(max(0, Timestamp.now().milliseconds - startedAt.milliseconds)))
+        outcome.resultFile = resultFile
         finalOutcome = outcome
         onEvent = nil
         let w = waiters

@@ -15,6 +15,9 @@ public struct StepSpec: Sendable {
     public var files: [String: [UInt8]]
     /// Written as `inputs.json`.
     public var inputs: JSON
+    /// A prepared `inputs.json` (host path, outside the work dir) moved in instead of
+    /// serialising `inputs` (the engine's, with stored values spliced in).
+    public var inputsFile: String?
     /// Share the host network namespace (component `network: true`).
     public var network: Bool
     public var timeoutMs: UInt64

@@ -45,12 +45,14 @@ extension Kernel {
             }
             leaseMs = n
         }
+        let values = try makeValueSpool(store)
         let engine = RunEngine(
             configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps,
                                  leaseMilliseconds: leaseMs),
-            store: adapter, catalog: adapter, executors: executors, logger: logger)
+            store: adapter, catalog: adapter, executors: executors, logger: logger, values: values)
         try await engine.start()
         self.engine = engine
+        try startRetention(engine, store: store)
         addStatus("engine") { [weak engine] in
             guard let engine else { return .null }
             return ["owner": .string(engine.configuration.owner), "max_concurrent_steps": JSON(engine.configuration.maxConcurrentSteps),
@@ -65,6 +67,7 @@ extension Kernel {
         }
         onShutdown("engine") { [weak self, weak engine] in
             await engine?.stop()
+            engine?.values?.close()
             self?.engine = nil
         }
     }

@@ -44,6 +44,10 @@ extension Kernel {
         }
         services.secrets = { [unowned self] inv in try await self.stepSecrets(inv) }
         services.context = { [unowned self] inv in try await self.stepSchemaContext(inv) }
+        services.materialize = { [unowned self] value in
+            guard let values = self.engine?.values else { return value }
+            return try await values.materialize(value)
+        }
         executors.provider = PluginExecutors(host: host, runtime: runtime, services: services)
     }
 

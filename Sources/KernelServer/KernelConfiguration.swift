@@ -106,9 +106,16 @@ public struct KernelConfiguration: Sendable {
         if !(databaseURL.hasPrefix("sqlite://") || databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://")) {
             throw KernelError.invalidParams("DATABASE_URL must start with sqlite:// or postgres:// (got '\(databaseURL)')")
         }
+        _ = try retentionPolicy()
         if socketPath.utf8.count >= 108 {
             throw KernelError.invalidParams("socket path is too long for a Unix socket (\(socketPath.utf8.count) bytes, max 107): \(socketPath)")
         }
+    }
+
+    /// `MCPK_RETENTION` (default: keep everything).
+    public func retentionPolicy() throws -> RetentionPolicy {
+        guard let raw = settings[RetentionPolicy.variable], !raw.isEmpty else { return RetentionPolicy() }
+        return try RetentionPolicy.parse(raw)
     }
 
     /// Store kind for status output.

@@ -13,7 +13,7 @@ public struct Migration: Sendable {
     }
 
     func sql(for dialect: SQLDialect) -> [String] {
-        statements.map { $0.replacing("{JSON}", with: dialect.jsonType) }
+        statements.map { $0.replacing("{JSON}", with: dialect.jsonType).replacing("{BYTES}", with: dialect.bytesType) }
     }
 
     /// Creates the bookkeeping table (both dialects).
@@ -22,7 +22,7 @@ public struct Migration: Sendable {
           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
         """
 
-    /// The kernel's schema, in order.
+    /// The kernel's schema, in order. `{BYTES}` becomes the dialect's byte-string type.
     public static let all: [Migration] = [
         Migration(version: 1, name: "catalogue, runs, audit, connections", statements: [
             """
@@ -132,6 +132,24 @@ public struct Migration: Sendable {
               PRIMARY KEY (schedule_id, tick))
             """,
             "CREATE INDEX schedule_ticks_outcome ON schedule_ticks (outcome, owner)",
+        ]),
+        Migration(version: 4, name: "blob store (PostgreSQL: chunk rows shared by every kernel)", statements: [
+            // A blob is complete once its `blobs` row exists (written last, in the chunks' transaction).
+            // SQLite homes keep blobs as files under $MCPK_HOME/blobs; the tables stay empty there.
+            """
+            CREATE TABLE blobs (
+              digest TEXT PRIMARY KEY, size BIGINT NOT NULL, chunk_bytes INTEGER NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE blob_chunks (
+              digest TEXT NOT NULL, seq INTEGER NOT NULL, data {BYTES} NOT NULL, PRIMARY KEY (digest, seq))
+            """,
+        ]),
+        Migration(version: 5, name: "pinned runs (kept by retention)", statements: [
+            """
+            CREATE TABLE run_pins (
+              run_id TEXT PRIMARY KEY REFERENCES workflow_runs(id) ON DELETE CASCADE, actor TEXT NOT NULL, pinned_at BIGINT NOT NULL)
+            """,
         ]),
     ]
 }

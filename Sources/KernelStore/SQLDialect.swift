@@ -5,6 +5,9 @@ public enum SQLDialect: String, Sendable {
     /// Column type of JSON documents.
     var jsonType: String { self == .sqlite ? "TEXT" : "JSONB" }
 
+    /// Column type of raw bytes.
+    var bytesType: String { self == .sqlite ? "BLOB" : "BYTEA" }
+
     /// Suffix of a claim sub-select: other kernels skip rows being claimed.
     var skipLocked: String { self == .sqlite ? "" : " FOR UPDATE SKIP LOCKED" }
 

@@ -12,7 +12,7 @@ import Testing
         #expect(llm["required"] == ["type", "model"])
         #expect(llm["properties"]?.objectValue?.keys == ["type", "model", "systemPrompt", "userPromptTemplate", "temperature",
                                                          "maxTokens", "topP", "topK", "endpoint", "apiKeySecret",
-                                                         "connection", "schemaTables", "schemaTokenBudget"])
+                                                         "connection", "schemaTables", "schemaTokenBudget", "maxResultBytes"])
         #expect(llm["properties"]?["type"]?["const"] == "LLM Prompt Agent")
         let t = try #require(llm["properties"]?["temperature"])
         #expect(t == ["type": "number", "title": "Temperature", "description": "Sampling temperature.", "default": 0.7,

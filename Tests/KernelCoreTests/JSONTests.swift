@@ -85,4 +85,11 @@ import Testing
             #expect(Timestamp(rfc3339: Timestamp(milliseconds: ms).rfc3339)?.milliseconds == ms)
         }
     }
+
+    /// Found by the `json` fuzz target: `1e400` parsed to infinity and serialised as `null`.
+    @Test func numbersOutOfRangeAreRefusedNotTurnedIntoNull() throws {
+        #expect(throws: (any Error).self) { try JSONParser.parse(Array("1e400".utf8)) }
+        #expect(throws: (any Error).self) { try JSONParser.parse(Array("[-1e999]".utf8)) }
+        #expect(try JSONParser.parse(Array("1e300".utf8)) == .double(1e300))
+    }
 }

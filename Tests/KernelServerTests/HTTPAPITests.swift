@@ -53,6 +53,7 @@ import Testing
         switch await api.handle(r, requestID: "t").0 {
         case .response(let resp): return resp
         case .stream, .events: return HTTPResponse(status: -1)
+        case .blob: return HTTPResponse(status: -2)
         }
     }
 

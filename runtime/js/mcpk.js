@@ -24,7 +24,21 @@ function send(message) {
 function log(...parts) { send({ type: 'log', stream: 'step', message: parts.map(String).join(' ') }); }
 function progress(fraction, message) { send({ type: 'progress', fraction: Number(fraction), message: message ?? null }); }
 function resultPreview(value) { send({ type: 'result_preview', value }); }
-function result(value) { resultSent = true; send({ type: 'result', value: value === undefined ? null : value }); }
+// A result whose JSON text is longer than this goes through a file in the work dir (the
+// kernel's ValueLimits.inlineBytes; MCPK_INLINE_RESULT_BYTES overrides).
+const INLINE_RESULT_BYTES = Number(process.env.MCPK_INLINE_RESULT_BYTES || 256 * 1024);
+const RESULT_FILE = '.mcpk-result.json';
+function result(value) {
+  const text = JSON.stringify(value === undefined ? null : value);
+  resultSent = true;
+  if (Buffer.byteLength(text) > INLINE_RESULT_BYTES) {
+    const path = require('path').join(process.env.MCPK_WORK_DIR || '.', RESULT_FILE);
+    fs.writeFileSync(path, text);
+    send({ type: 'result', file: RESULT_FILE });
+    return;
+  }
+  send({ type: 'result', value: value === undefined ? null : value });
+}
 function artifact(name, path, mime) { send({ type: 'artifact', name, path, mime: mime || 'application/octet-stream' }); }
 
 function readLineSync(fd) {

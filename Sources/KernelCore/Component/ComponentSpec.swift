@@ -9,8 +9,14 @@ public struct ComponentSpec: Sendable {
     public let rules: [ConfigRule]
 
     public init(type: ComponentType, description: String, fields: [FieldDefinition], rules: [ConfigRule] = []) {
-        self.type = type; self.description = description; self.fields = fields; self.rules = rules
+        self.type = type; self.description = description; self.fields = fields + [ComponentSpec.maxResultBytesField]; self.rules = rules
     }
+
+    /// Shared by every type: the hard limit on one step result (default `ValueLimits.defaultMaxResultBytes`,
+    /// or `MCPK_MAX_RESULT_BYTES`); a larger result fails the step naming the limit.
+    public static let maxResultBytesField = FieldDefinition(
+        "maxResultBytes", .integer, exclusiveMinimum: 0, title: "Max Result Bytes",
+        "Largest result (JSON text, bytes) a step of this component may return; larger fails the step.")
 
     /// The discriminator field present in every config.
     public static let typeField = "type"

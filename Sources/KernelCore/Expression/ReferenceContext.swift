@@ -13,9 +13,12 @@ public struct ReferenceContext: Sendable {
 
     public var inputs: JSON
     public var steps: [String: StepOutcome]
+    /// Values of blobs already loaded, by digest: a path that walks into a `BlobReference`
+    /// continues in its value (`${steps.a.result.items[3]}` into a large result).
+    public var blobs: [String: JSON]
 
-    public init(inputs: JSON, steps: [String: StepOutcome] = [:]) {
-        self.inputs = inputs; self.steps = steps
+    public init(inputs: JSON, steps: [String: StepOutcome] = [:], blobs: [String: JSON] = [:]) {
+        self.inputs = inputs; self.steps = steps; self.blobs = blobs
     }
 }
 
@@ -45,6 +48,13 @@ extension Reference {
             }
         }
         for segment in path {
+            if let ref = BlobReference(current) {
+                guard let loaded = context.blobs[ref.digest] else {
+                    throw ExpressionError("${\(self)}: \(walked) is a stored value (\(BlobReference.describe(bytes: ref.size))) not loaded yet",
+                                          blob: ref.digest)
+                }
+                current = loaded
+            }
             switch (segment, current) {
             case (.key(let k), .object(let o)):
                 guard let next = o[k] else { throw ExpressionError("${\(self)}: \(walked) has no field '\(k)'") }

@@ -55,7 +55,14 @@ public struct Template: Sendable, Equatable {
             switch part {
             case .literal(let s): out += s
             case .reference(let r):
-                let v = try r.resolve(in: context)
+                var v = try r.resolve(in: context)
+                // Text interpolation needs the value itself, not its reference.
+                if let ref = BlobReference(v) {
+                    guard let loaded = context.blobs[ref.digest] else {
+                        throw ExpressionError("${\(r)} is a stored value (\(BlobReference.describe(bytes: ref.size))) not loaded yet", blob: ref.digest)
+                    }
+                    v = loaded
+                }
                 if case .string(let s) = v { out += s } else { out += v.serialized() }
             }
         }

@@ -54,7 +54,7 @@ public final class PluginStepExecutor: StepExecutor {
         let artifactDir = inv.artifactDirectory
         let query = services().processQuery
         let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
-                                 runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
+                                 runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt, inputsFile: inv.inputsFile,
                                  owner: RunnerPool.Owner(componentID: inv.componentID, version: inv.componentVersion),
                                  onEvent: { e in
                                      if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
@@ -71,6 +71,10 @@ public final class PluginStepExecutor: StepExecutor {
         if let revoked { return .failed(revoked) }
         switch c.result {
         case .success(let v):
+            // A large result the step wrote to a file: the engine moves it into the blob store.
+            // Named relative to the attempt's work dir: a warm runner's slot is moved there when the
+            // attempt ends (`keepSlot`), so the file is read from `inv.workDirectory`.
+            if v == .null, let rel = c.outcome?.resultFile { return .succeededWithFile(inv.workDirectory + "/" + rel) }
             return .succeeded(v)
         case .failure(let e):
             if c.outcome?.termination == .timedOut { return .timedOut("timed out (sandbox wall-clock limit)") }
@@ -83,6 +87,14 @@ public final class PluginStepExecutor: StepExecutor {
     private func runInvoke(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
                            cancellation: StepCancellation) async -> AttemptOutcome {
         let services = self.services()
+        // A value stored by reference reaches the plugin whole (its inputs.json is the resolved file).
+        var inputs = inv.inputs
+        if inputs.containsBlobReference, let materialize = services.materialize {
+            do { inputs = try await materialize(inputs) } catch {
+                lease.release()
+                return .failed("inputs: " + ((error as? KernelError)?.message ?? "\(error)"))
+            }
+        }
         var secrets: JSON?
         if let resolve = services.secrets {
             do { secrets = try await resolve(inv) } catch {
@@ -102,7 +114,7 @@ public final class PluginStepExecutor: StepExecutor {
                 return .failed("context: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
         }
-        let step = ExecutorStep(componentType: inv.type.rawValue, config: config, inputs: inv.inputs,
+        let step = ExecutorStep(componentType: inv.type.rawValue, config: config, inputs: inputs,
                               workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
@@ -130,10 +142,11 @@ public final class PluginStepExecutor: StepExecutor {
             // The work dir and its inputs.json are made on the invoke thread too (file system
             // work off the loop), before the plugin sees the step.
             let workDirectory = inv.workDirectory
-            let inputsJSON = Array(inv.inputs.serialized().utf8)
+            let inputsFile = inv.inputsFile
+            let inputsJSON = inputsFile == nil ? Array(inv.inputs.serialized().utf8) : []
             do {
                 result = .success(try await thread.run {
-                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON)
+                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON, inputsFile: inputsFile)
                     return try lease.invoke(step, callbacks: bridge)
                 })
             } catch { result = .failure(error) }
@@ -163,10 +176,17 @@ extension PluginStepExecutor {
         let message: String
     }
 
-    /// Makes the work dir (`mkdir -p`) and writes `inputs.json` into it. Any thread.
-    nonisolated static func prepareWorkDirectory(_ path: String, inputs: [UInt8]) throws {
+    /// Makes the work dir (`mkdir -p`) and writes `inputs.json` into it — or moves the engine's
+    /// resolved inputs file there (inputs holding stored values). Any thread.
+    nonisolated static func prepareWorkDirectory(_ path: String, inputs: [UInt8], inputsFile: String? = nil) throws {
         do { try RunEngine.makeDirectories(path) } catch {
             throw WorkDirectoryFailure(message: "cannot prepare the work directory: \(error)")
+        }
+        if let inputsFile {
+            guard rename(inputsFile, path + "/inputs.json") == 0 else {
+                throw WorkDirectoryFailure(message: "cannot move \(inputsFile) to \(path)/inputs.json: \(String(cString: strerror(errno)))")
+            }
+            return
         }
         guard ArtifactNames.writeFile(path + "/inputs.json", inputs) else {
             throw WorkDirectoryFailure(message: "cannot write \(path)/inputs.json")

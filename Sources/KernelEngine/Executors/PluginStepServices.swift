@@ -18,6 +18,9 @@ public struct PluginStepServices {
     public var context: (@KernelActor (StepInvocation) async throws -> JSONObject?)?
     /// Answers a process step's `query` on fd 4 (the sandbox refuses undeclared connections).
     public var processQuery: (@KernelActor (StepInvocation, StepQuery) async throws -> JSON)?
+    /// A value with its `BlobReference`s replaced by their stored values (the inputs of an
+    /// in-process `invoke` step, which the ABI hands over in one piece).
+    public var materialize: (@KernelActor (JSON) async throws -> JSON)?
 
     public init() {}
 }

@@ -13,7 +13,14 @@ public enum StepEventForwarding {
         case .resultPreview(let v): sink.resultPreview(v)
         case .result: break  // the final result comes with the outcome
         case .artifact(let a): keepArtifact(name: a.name, path: a.path, mime: a.mime, to: sink, artifactDirectory: artifactDirectory)
-        case .truncated(let stream): sink.log("\(stream) truncated: output cap reached", stream: "kernel")
+        case .truncated(let stream):
+            if stream == "channel" {
+                sink.log("channel truncated after \(SandboxLimits.maxChannelBytes) bytes (SandboxLimits.maxChannelBytes); later messages were dropped",
+                         stream: "kernel")
+            } else {
+                sink.log("\(stream) log truncated after \(SandboxLimits.maxLogBytes) bytes (stdout+stderr cap, SandboxLimits.maxLogBytes); "
+                         + "the rest was dropped", stream: "kernel")
+            }
         case .error: break  // carried by the outcome
         }
     }

@@ -16,7 +16,14 @@ public final class HTTPAPI {
         /// A `200 text/event-stream` response whose messages `produce` writes; it ends when
         /// `produce` returns (the MCP endpoint's per-request streams).
         case events(headers: [(String, String)], produce: @KernelActor (HTTPEventSink) async -> Void)
+        /// A stored blob streamed chunk by chunk: `head` (status, headers, no body) then `size`
+        /// bytes read through `blobReader`.
+        case blob(head: HTTPResponse, digest: String, size: Int64)
     }
+
+    /// Reads bytes `offset ..< offset + length` of a stored blob (the kernel sets it from the
+    /// engine's value spool); nil: blob downloads answer 503.
+    public var blobReader: (@KernelActor (String, Int64, Int) async throws -> [UInt8])?
 
     let dispatcher: Dispatcher
     let configuration: KernelConfiguration
@@ -81,6 +88,10 @@ public final class HTTPAPI {
             outcome = .stream(route: route, params: params, extraHeaders: extra + cors)
         } else if case .events(let headers, let produce) = outcome {
             outcome = .events(headers: headers + cors, produce: produce)
+        } else if case .blob(var head, let digest, let size) = outcome {
+            head.headers += cors
+            head.omitBody = isHead
+            outcome = .blob(head: head, digest: digest, size: size)
         }
         return (outcome, label)
     }
@@ -134,7 +145,7 @@ public final class HTTPAPI {
             switch buildParams(route, vars: vars, request: request) {
             case .failure(let r): return .response(r)
             case .success(let params):
-                return .response(await download(name, route: route, params: params, requestID: requestID))
+                return await downloadOutcome(name, route: route, params: params, requestID: requestID)
             }
         case .stream(let subscribe, _):
             guard dispatcher.has(subscribe) else { return .response(notRegistered(subscribe, route)) }
@@ -329,6 +340,30 @@ public final class HTTPAPI {
 
     public nonisolated static func errorResponse(_ e: KernelError) -> HTTPResponse {
         .error(status(for: e), kind: e.kind.rawValue, message: e.message, errors: e.errors)
+    }
+
+    /// A download whose method result names a stored blob (`blob: {digest, size}`) streams
+    /// it; one carrying `{value, by_reference: false}` answers the value's JSON text; the rest
+    /// are `download`'s.
+    func downloadOutcome(_ name: String, route: HTTPRoute, params: JSONObject, requestID: String) async -> Outcome {
+        guard name == "run.result" else { return .response(await download(name, route: route, params: params, requestID: requestID)) }
+        guard dispatcher.has(name) else { return .response(notRegistered(name, route)) }
+        let result = await dispatcher.call(name, params: .object(params), context: context(requestID))
+        Metrics.methodCalls.increment(["method": name, "outcome": result.outcomeLabel])
+        let value: JSON
+        switch result {
+        case .failure(let e): return .response(HTTPAPI.errorResponse(e.kernelError))
+        case .success(let v): value = v
+        }
+        let type = value["content_type"]?.stringValue ?? HTTPResponse.jsonContentType
+        let headers = [("Content-Type", type), ("X-Content-Type-Options", "nosniff")]
+        if let blob = value["blob"], let digest = blob["digest"]?.stringValue, let size = blob["size"]?.intValue {
+            guard blobReader != nil else { return .response(.error(503, kind: "unavailable", message: "no blob store")) }
+            return .blob(head: HTTPResponse(status: 200, headers: headers + [("X-Content-SHA256", digest)]), digest: digest, size: size)
+        }
+        var body = (value["value"] ?? .null).serializedBytes()
+        body.append(0x0A)
+        return .response(HTTPResponse(status: 200, headers: headers, body: body))
     }
 
     /// Downloads: the method's result names a file (`path`) or carries inline

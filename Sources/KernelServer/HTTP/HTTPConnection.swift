@@ -40,6 +40,8 @@ final class HTTPConnection: Draining {
     private var readPaused = false
     /// The write side is being shut down (closeGracefully ran).
     private var shuttingDown = false
+    /// A blob download waiting for the socket to drain.
+    private var drainWaiter: CheckedContinuation<Void, Never>?
 
     init(stream: TCP, server: HTTPServer) {
         self.stream = stream
@@ -199,6 +201,14 @@ final class HTTPConnection: Draining {
                 return
             }
             if !keepAlive { state = .closing; queue = [] }
+        case .blob(var head, let digest, let size):
+            head.headers.append(("X-Request-Id", requestID))
+            let keepAlive = request.keepAlive && state == .open
+            finishRequest(request, label: label, status: head.status, requestID: requestID, t0: t0)
+            stream.write(head.serializedHead(contentLength: size, keepAlive: keepAlive))
+            if head.omitBody { if !keepAlive { state = .closing; queue = [] }; return }
+            guard await streamBlob(digest, size: size, requestID: requestID) else { return }
+            if !keepAlive { state = .closing; queue = [] }
         case .stream(let route, let params, let extra):
             let sse = SSEStream(connection: self, route: route, requestID: requestID, limits: limits)
             self.sse = sse
@@ -257,6 +267,41 @@ final class HTTPConnection: Draining {
         return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
     }
 
+    /// Sends a blob's bytes chunk by chunk, waiting for the socket to drain below
+    /// `HTTPLimits.maxOutboundBytes / 2` between chunks. False when the connection was torn
+    /// down (a read failure mid-body cannot be reported in-band: the body is cut short).
+    private func streamBlob(_ digest: String, size: Int64, requestID: String) async -> Bool {
+        guard let reader = server.api.blobReader else { teardown(); return false }
+        var sent: Int64 = 0
+        while sent < size {
+            guard state != .closed, stream.isOpen else { return false }
+            let chunk: [UInt8]
+            do { chunk = try await reader(digest, sent, ValueLimits.ioChunkBytes) } catch {
+                server.logger.error("blob download failed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
+                teardown()
+                return false
+            }
+            guard !chunk.isEmpty, state != .closed else { teardown(); return false }
+            stream.write(chunk)
+            sent += Int64(chunk.count)
+            while stream.queuedBytes > HTTPLimits.maxOutboundBytes / 2, state != .closed {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    drainWaiter = c
+                    stream.onDrain = { [weak self] in KernelActor.assumeIsolated { self?.drained() } }
+                }
+            }
+            stream.onDrain = nil
+        }
+        return true
+    }
+
+    /// The socket drained (or the connection is gone): a waiting blob stream goes on.
+    private func drained() {
+        let w = drainWaiter
+        drainWaiter = nil
+        w?.resume()
+    }
+
     // MARK: SSE output (used by SSEStream)
 
     /// Writes raw bytes of the stream; false when the connection is gone.
@@ -304,6 +349,7 @@ final class HTTPConnection: Draining {
     private func teardown() {
         guard state != .closed else { return }
         state = .closed
+        drained()
         timer?.close()
         timer = nil
         if let sse { self.sse = nil; sse.connectionGone() }

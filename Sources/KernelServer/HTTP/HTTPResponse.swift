@@ -38,6 +38,15 @@ public struct HTTPResponse: Sendable {
         return headers.first { $0.0.lowercased() == n }?.1
     }
 
+    /// The head alone, announcing a body of `contentLength` bytes sent separately (streamed).
+    public func serializedHead(contentLength: Int64, keepAlive: Bool) -> [UInt8] {
+        var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        head += "Content-Length: \(contentLength)\r\n"
+        head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
+        return Array((head + "\r\n").utf8)
+    }
+
     /// The bytes on the wire.
     public func serialized(keepAlive: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"

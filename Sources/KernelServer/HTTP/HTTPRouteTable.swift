@@ -54,6 +54,8 @@ public enum HTTPRouteTable {
                   params: ["run_id": "id"], tag: "runs", "List a run's artifacts"),
         HTTPRoute("GET", "/api/v1/workflow-runs/{run_id}/artifacts/{name}", .download("run.artifact"),
                   params: ["run_id": "id"], tag: "runs", "Download one artifact"),
+        HTTPRoute("GET", "/api/v1/workflow-runs/{run_id}/steps/{step}/result", .download("run.result"),
+                  params: ["run_id": "id"], tag: "runs", "A step's whole result (JSON text, streamed from the blob store)"),
         HTTPRoute("GET", "/api/v1/events", .stream(subscribe: "events.subscribe", unsubscribe: "events.unsubscribe"),
                   query: true, tag: "runs", "Dashboard-wide feed of run status changes (Server-Sent Events)"),
 

@@ -20,6 +20,10 @@ extension Kernel {
         }
         let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger, console: console)
         installTriggerRoutes(api)
+        api.blobReader = { [weak self] digest, offset, length in
+            guard let values = self?.engine?.values else { throw KernelError.unavailable("the blob store is not open") }
+            return try await values.chunk(digest, offset: offset, length: length)
+        }
         let server = HTTPServer(host: endpoint.host, port: endpoint.port, api: api,
                                 limits: HTTPLimits(settings: configuration.settings), logger: logger)
         try server.start()

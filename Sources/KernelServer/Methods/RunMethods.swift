@@ -5,6 +5,7 @@ import KernelLoop
 extension Kernel {
     /// `workflow.run`, `run.*` and the dashboard-wide `events.subscribe` feed.
     func registerRunMethods() {
+        registerRunResultMethods()
         let idOnly: JSON = ["type": "object", "required": ["id"], "properties": ["id": ["type": "string"]]]
 
         dispatcher.register("workflow.run", summary: "Validates inputs, creates a queued run pinned to exact versions and returns {run_id} at once.",

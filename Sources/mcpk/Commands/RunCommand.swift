@@ -74,7 +74,7 @@ struct RunCommand: ParsableCommand {
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List, inspect, cancel and follow workflow runs.",
-        subcommands: [List.self, Get.self, Cancel.self, Logs.self, Artifacts.self, Artifact.self])
+        subcommands: [List.self, Get.self, Cancel.self, Logs.self, Artifacts.self, Artifact.self, Result.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Runs, newest first.")

@@ -15,7 +15,8 @@ final class EngineHarness {
     let home: String
 
     init(store: MemoryRunStore? = nil, home: String? = nil, owner: String = "test-kernel",
-         maxConcurrentSteps: Int? = nil, leaseMilliseconds: Int64 = EngineLimits.leaseMilliseconds) async throws {
+         maxConcurrentSteps: Int? = nil, leaseMilliseconds: Int64 = EngineLimits.leaseMilliseconds,
+         values: ((String) throws -> ValueSpool)? = nil) async throws {
         self.store = store ?? MemoryRunStore()
         self.home = home ?? EngineHarness.makeTemp()
         let executors = ExecutorRegistry()
@@ -33,7 +34,8 @@ final class EngineHarness {
         logger.logLevel = .warning
         engine = RunEngine(configuration: .init(home: self.home, owner: owner, maxConcurrentSteps: maxConcurrentSteps,
                                                 terminateGraceMilliseconds: 500, leaseMilliseconds: leaseMilliseconds),
-                           store: self.store, catalog: self.store, executors: executors, logger: logger)
+                           store: self.store, catalog: self.store, executors: executors, logger: logger,
+                           values: try values?(self.home))
         try await engine.start()
     }
 

@@ -3,7 +3,8 @@ import KernelEngine
 import KernelLoop
 
 /// The engine tests' own `Utility` executor (the kernel's comes from a plugin):
-/// `merge` (shallow union of the inputs), `template` (`${inputs.key}` substitution) and
+/// `merge` (shallow union of the inputs), `template` (`${inputs.key}` substitution), `big`
+/// (a result of `inputs.n` bytes) and
 /// `sleep` (holds the step `inputs.ms`).
 @KernelActor
 final class TestUtilityExecutor: StepExecutor {
@@ -23,6 +24,9 @@ final class TestUtilityExecutor: StepExecutor {
                 text = text.replacing("${inputs.\(k)}", with: v.stringValue ?? v.serialized())
             }
             return .succeeded(["text": .string(text)])
+        case "big":
+            // A large result from small inputs: {big: "y" × inputs.n, items: [1, 2, 3]}.
+            return .succeeded(["big": .string(String(repeating: "y", count: Int(inv.inputs["n"]?.intValue ?? 0))), "items": [1, 2, 3]])
         case "sleep":
             // Holds the step for `inputs.ms` (a loop timer), then returns the inputs.
             let ms = UInt64(max(0, inv.inputs["ms"]?.intValue ?? 0))

@@ -25,6 +25,12 @@ _answers = None
 _next_id = 0
 _result_sent = False
 
+# A result whose JSON text is longer than this goes through a file in the work dir instead of
+# one huge channel line (the kernel's ValueLimits.inlineBytes; MCPK_INLINE_RESULT_BYTES overrides).
+INLINE_RESULT_BYTES = int(os.environ.get("MCPK_INLINE_RESULT_BYTES", str(256 * 1024)))
+RESULT_FILE = ".mcpk-result.json"
+_WRITE_CHUNK = 1 << 20
+
 
 class QueryError(Exception):
     """A query the kernel refused or that failed; `kind` is the kernel error kind."""
@@ -47,14 +53,21 @@ def _channel():
 
 
 def _send(message):
-    data = (json.dumps(message, default=str, separators=(",", ":")) + "\n").encode()
-    # What the step printed before this message must reach its pipe first: the kernel
-    # drains stdout/stderr before handling a channel message, so the log keeps this order.
+    _flush_printed()
+    _send_raw(json.dumps(message, default=str, separators=(",", ":")) + "\n")
+
+
+def _flush_printed():
+    # What the step printed before this message must reach the kernel first, so the log keeps this order.
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
+
+
+def _send_raw(line):
+    data = line.encode()
     with _lock:
         out = _channel()
         view = memoryview(data)
@@ -137,11 +150,24 @@ def result_preview(value):
 
 
 def result(value):
-    """The step's result (JSON-serialisable). The last call wins."""
+    """The step's result (JSON-serialisable). The last call wins.
+
+    A large result is written to `.mcpk-result.json` in the work dir and the kernel is told
+    the file's name; the kernel stores it once (a blob) and dependants get the real value.
+    """
     global _result_sent
-    json.dumps(value)  # fail here, in the step, if it is not serialisable
+    text = json.dumps(value, separators=(",", ":"))  # fails here, in the step, if not serialisable
     _result_sent = True
-    _send({"type": "result", "value": value})
+    if len(text) > INLINE_RESULT_BYTES:
+        path = os.path.join(os.environ.get("MCPK_WORK_DIR", "."), RESULT_FILE)
+        with open(path, "w", encoding="utf-8") as f:
+            for i in range(0, len(text), _WRITE_CHUNK):
+                f.write(text[i:i + _WRITE_CHUNK])
+        del text
+        _send({"type": "result", "file": RESULT_FILE})
+        return
+    _flush_printed()
+    _send_raw('{"type":"result","value":' + text + "}\n")
 
 
 def result_was_sent():
