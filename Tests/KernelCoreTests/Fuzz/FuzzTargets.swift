@@ -42,6 +42,16 @@ enum FuzzTargets {
         ("dotenv", { bytes in _ = try? DotEnv.parse(text(bytes)) }),
         ("mcpconfig", { bytes in _ = MCPConfiguration.parse(text(bytes), path: "mcpConfiguration") }),
         ("retention", { bytes in _ = try? RetentionPolicy.parse(text(bytes)) }),
+        ("cron", { bytes in
+            // Refused with an error, or fire times that strictly increase (issue 18's parser).
+            guard let cron = try? CronExpression(text(bytes)) else { return }
+            var t: Int64 = 1_767_225_600  // 2026-01-01T00:00:00Z
+            for _ in 0..<3 {
+                guard let next = cron.nextFire(after: t, in: .utc) else { break }
+                if next <= t { fatalErrorForFuzzer("cron nextFire went backwards for '\(text(bytes))'") }
+                t = next
+            }
+        }),
         ("base64", { bytes in
             guard let decoded = Base64.decode(text(bytes)) else { return }
             if Base64.decode(Base64.encode(decoded)) != decoded { fatalErrorForFuzzer("base64 round trip") }
