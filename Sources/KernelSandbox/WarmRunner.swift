@@ -216,26 +216,29 @@ public final class WarmRunner {
     /// whatever is left after a grace. An attempt in flight ends as killed.
     func retire(_ reason: RetireReason) {
         guard state != .retiring && state != .dead else { return }
-        let wasStarting = state == .starting
         state = .retiring
         retireReason = reason
-        startTimer?.close()
-        startTimer = nil
-        if wasStarting {
-            let w = readyWaiters
-            readyWaiters = []
-            for c in w { c.resume(returning: false) }
-        }
-        if let c = control {
-            control = nil
-            controlFd = -1
-            c.close()
-        }
+        stopServing()
         if current != nil {
             process?.killGroup(SIGKILL)
             leaf?.killAll()
         }
         armKill(after: current != nil ? 0 : RunnerSettings.retireGraceMs)
+    }
+
+    /// No more attempts: whoever waits for readiness hears "no", the control socket closes
+    /// (the runner exits on EOF).
+    private func stopServing() {
+        startTimer?.close()
+        startTimer = nil
+        let w = readyWaiters
+        readyWaiters = []
+        for c in w { c.resume(returning: false) }
+        if let c = control {
+            control = nil
+            controlFd = -1
+            c.close()
+        }
     }
 
     private func armKill(after ms: UInt64) {
@@ -256,23 +259,11 @@ public final class WarmRunner {
         let attempt = current
         current = nil
         if state != .retiring { retireReason = retireReason ?? (state == .starting ? .failedToStart : .died) }
-        let wasStarting = state == .starting
         state = .dead
         process = nil
-        startTimer?.close()
-        startTimer = nil
         killTimer?.close()
         killTimer = nil
-        if wasStarting {
-            let w = readyWaiters
-            readyWaiters = []
-            for c in w { c.resume(returning: false) }
-        }
-        if let c = control {
-            control = nil
-            controlFd = -1
-            c.close()
-        }
+        stopServing()
         if let leaf {
             leaf.killAll()
             if !leaf.remove() { StepProcess.removeLater(leaf, attemptsLeft: StepProcess.leafRemovalAttempts) }
