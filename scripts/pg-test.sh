@@ -36,6 +36,10 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 200
+# A loaded test machine can take longer than the default 60 s to finish a connection's startup
+# handshake (the test process's continuations queue behind synchronous live tests on a 2-thread
+# cooperative pool); the server would then close it ("server closed the connection unexpectedly").
+authentication_timeout = 600s
 CONF
   "${RUN_AS[@]}" "${BIN}/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 start >/dev/null
   "${BIN}/psql" -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres \
