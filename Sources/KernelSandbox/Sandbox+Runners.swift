@@ -82,11 +82,6 @@ extension Sandbox {
 
     /// The attempt's clean environment as a map (sent to the runner per attempt).
     func attemptEnvironment(_ spec: StepSpec, slot: String) -> [String: String] {
-        var env: [String: String] = [:]
-        for kv in environment(spec, paths: paths(forWorkDirectory: slot)) {
-            guard let eq = kv.firstIndex(of: "=") else { continue }
-            env[String(kv[..<eq])] = String(kv[kv.index(after: eq)...])
-        }
-        return env
+        environmentMap(spec, paths: paths(forWorkDirectory: slot))
     }
 }

@@ -143,6 +143,12 @@ public final class Sandbox {
 
     /// The clean environment: PATH, HOME (the work dir), LANG, the channel fds, the declared vars.
     func environment(_ spec: StepSpec, paths: SandboxPaths) -> [String] {
+        let env = environmentMap(spec, paths: paths)
+        return env.keys.sorted().map { "\($0)=\(env[$0] ?? "")" }
+    }
+
+    /// The clean environment as a map (a warm runner receives it per attempt).
+    func environmentMap(_ spec: StepSpec, paths: SandboxPaths) -> [String: String] {
         var env: [String: String] = [
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": paths.work,
@@ -161,7 +167,7 @@ public final class Sandbox {
         ]
         if report.mode == .none { env["TMPDIR"] = paths.work + "/.tmp" }
         for (k, v) in spec.environment where !k.isEmpty && !k.contains("=") { env[k] = v }
-        return env.keys.sorted().map { "\($0)=\(env[$0] ?? "")" }
+        return env
     }
 
     /// Read-only system view: /usr (+ merged-usr symlinks), the few /etc entries a runtime needs.
