@@ -30,7 +30,7 @@ def page_table(seed):
         ("component-new", "/components/new", "#component-form .field[data-path='config.codeContent'], #component-form .field[data-path='config.model']"),
         ("component-edit", f"/components/{hello['id']}/edit", "#f-codeContent"),
         ("workflows", "/workflows", f'[data-workflow-id="{wf["id"]}"]'),
-        ("workflow-builder", f"/workflows/{wf['id']}", "#dag svg [data-step='greet']"),
+        ("workflow-builder", f"/workflows/{wf['id']}", "[data-testid='canvas'] [data-testid='node'][data-step='greet']"),
         ("runs", "/runs", f'[data-run-id="{seed.run_id}"]'),
         ("run-detail", f"/runs/{seed.run_id}", "#steps-table [data-step='greet']"),
         ("data-sources", "/data-sources", f'[data-connection-id="{conn["id"]}"]'),
@@ -134,36 +134,40 @@ def test_version_diff_shows_the_removed_line_before_the_added_one(page, kernel):
 
 
 def test_workflow_built_in_builder_runs(page, kernel, catalog):
+    """Issue 19: steps come from the palette (drag, or Enter from the keyboard), needs from a port drag."""
     seed = catalog
-    visit(page, "/workflows/new", "#add-step")
+    visit(page, "/workflows/new", "[data-testid='palette'] [data-testid='palette-item']")
     page.fill("#wf-name", "Built in the browser")
     page.click("#add-input")
     page.locator('[data-input-name="0"]').fill("who")
     page.locator('[data-input-name="0"]').dispatch_event("change")
-    page.click("#add-step")
+    hello = page.locator(f"[data-testid='palette-item'][data-component-id='{seed.hello['id']}']")
+    page.evaluate("window.scrollTo(0, 0)")  # palette and canvas both in view: a drag does not scroll mid-way
+    hello.drag_to(page.locator("[data-testid='canvas']"), target_position={"x": 120, "y": 80})
+    expect(page.locator("[data-testid='node']")).to_have_count(1)
     page.fill("#s0-id", "first")
     page.locator("#s0-id").dispatch_event("change")
-    page.select_option("#s0-component", seed.hello["id"])
-    page.click("#add-step")
+    hello.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid='node']")).to_have_count(2)
     page.fill("#s1-id", "second")
     page.locator("#s1-id").dispatch_event("change")
-    page.select_option("#s1-component", seed.hello["id"])
-    # A reference to a step that is not an ancestor is flagged on that step...
+    # A reference to a step that is not an ancestor is flagged on that step and its node...
     page.locator(".step-card[data-step-index='1'] button", has_text="+ Add mapping").click()
     page.locator("#s1-inputs .mapping input").nth(0).fill("name")
     value = page.locator("#s1-inputs .mapping input").nth(1)
     value.fill("${steps.first.result.greeting}")
     value.dispatch_event("change")
     expect(page.locator(".step-card[data-step-index='1']")).to_have_class(re.compile("invalid"))
-    # ...and the autocomplete offers it once `first` is needed.
-    page.locator("#s1-needs input[value='first']").check()
+    expect(page.locator("[data-testid='node'][data-step='second']")).to_have_class(re.compile("invalid"))
+    # ...and connecting first's output port to second makes it an ancestor.
+    page.locator("[data-testid='node'][data-step='first'] .port.out").drag_to(page.locator("[data-testid='node'][data-step='second']"))
+    expect(page.locator("[data-testid='edge'][data-edge='first->second']")).to_have_count(1)
+    page.locator("[data-testid='node'][data-step='second']").click()
     expect(page.locator(".step-card[data-step-index='1']")).not_to_have_class(re.compile("invalid"))
     options = page.locator(".step-card[data-step-index='1'] datalist option")
     assert "${steps.first.result}" in [options.nth(i).get_attribute("value") for i in range(options.count())]
     assert "${inputs.who}" in [options.nth(i).get_attribute("value") for i in range(options.count())]
-    # The DAG has both nodes and the edge.
-    expect(page.locator("#dag [data-step='first']")).to_have_count(1)
-    expect(page.locator("#dag [data-edge='first->second']")).to_have_count(1)
     page.click("#wf-run")
     page.wait_for_selector("#run-form")
     page.fill("#run-input-who", "builder")
@@ -432,7 +436,7 @@ def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel
     page.click("text=Use in a workflow")
     page.wait_for_url(re.compile(r"#/workflows/new\?component="))
     expect(page.locator("#s0-component")).to_have_value(catalog.hello["id"])
-    expect(page.locator("#dag [data-step='hello_python']")).to_have_count(1)
+    expect(page.locator("[data-testid='node'][data-step='hello_python']")).to_have_count(1)
     page.fill("#wf-name", "Kernel-validated")
     # An id the browser does not check but the kernel refuses: its 422 path (steps[0].id) lands on the step.
     page.fill("#s0-id", "9 lives")
@@ -441,7 +445,7 @@ def test_use_in_a_workflow_and_kernel_validation_errors_on_the_step(page, kernel
     card = page.locator(".step-card[data-step-index='0']")
     expect(card).to_have_class(re.compile("invalid"))
     expect(card.locator(".field-error-list")).to_contain_text("must start with a letter")
-    expect(page.locator("#dag .node.invalid")).to_have_count(1)
+    expect(page.locator("[data-testid='node'].invalid")).to_have_count(1)
     assert not [w for w in items(kernel.api("GET", "/workflows")) if w["name"] == "Kernel-validated"]
     page.fill("#s0-id", "fixed")
     page.locator("#s0-id").dispatch_event("change")

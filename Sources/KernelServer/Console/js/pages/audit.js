@@ -8,12 +8,12 @@ export const ENTITY_TYPES = ['component', 'component_version', 'workflow', 'work
 
 const NAMED_ENTITY_TYPES = new Set(['plugin']);
 
-export function entityLink(type, id) {
+export function entityLink(type, id, name) {
   if (!id) return '—';
   const href = { component: `#/components/${id}`, component_version: `#/components/${id}`, workflow: `#/workflows/${id}`, workflow_run: `#/runs/${id}`, connection: `#/data-sources/${id}`, plugin: '#/plugins' }[type];
   // Plugins are named, not numbered: show the whole name. Any other (or unknown)
   // entity type shows its type and a short id, unlinked when there is no page.
-  const label = `${type || ''} ${NAMED_ENTITY_TYPES.has(type) ? String(id) : shortId(id)}`.trim();
+  const label = name ? `${type || ''} ${name}`.trim() : `${type || ''} ${NAMED_ENTITY_TYPES.has(type) ? String(id) : shortId(id)}`.trim();
   return href ? h('a', { href, title: id }, label) : h('span', { title: id }, label);
 }
 
@@ -24,11 +24,12 @@ function detailsText(d) {
   return s.length > 160 ? s.slice(0, 157) + '…' : s;
 }
 
-export function activityTable(entries, { compact = false } = {}) {
+/** `names` (entity id → name, from dashboard.insights) shows names instead of short ids. */
+export function activityTable(entries, { compact = false, names = null } = {}) {
   return h('div.table-wrap', h('table.audit', h('thead', h('tr', h('th', 'When'), compact ? null : h('th', 'Actor'), h('th', 'Action'), h('th', 'Entity'), compact ? null : h('th.hide-phone', 'Details'))),
     h('tbody', entries.map(e => h('tr', { dataset: { action: e.action_type || '' } },
       h('td.small', fmtTime(e.at || e.created_at)), compact ? null : h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
-      h('td', entityLink(e.entity_type, e.entity_id)), compact ? null : h('td.hide-phone.small.mono', detailsText(e.details)))))));
+      h('td', entityLink(e.entity_type, e.entity_id, names?.[e.entity_id] || e.details?.name)), compact ? null : h('td.hide-phone.small.mono', detailsText(e.details)))))));
 }
 
 export async function render(main, _params, query) {

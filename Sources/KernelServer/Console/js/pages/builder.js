@@ -1,26 +1,35 @@
-// Workflow builder: steps editor (component + version, needs, input mappings
-// with ${inputs…}/${steps…} autocomplete, retries, timeout), a live SVG DAG,
-// validation errors on the offending step, and run with an inputs form
+// Workflow builder (issue 19): a component palette, a canvas of step nodes
+// and `needs` edges (builderCanvas.js), a properties panel for the selected
+// node (component + version, needs, input mappings with ${inputs…} /
+// ${steps.<ancestor>.result…} autocomplete, retries, timeout, when, forEach,
+// maxParallel, and the component's config as its schema form), validation
+// errors (browser mirror + the kernel's workflow.validate) on their node, a
+// JSON text view kept in sync both ways, and run with an inputs form
 // generated from the workflow's input schema.
 import { api, listOf } from '../api.js';
 import { h, clear, pageHead, loading, errorState, toast } from '../ui.js';
-import { renderDag, layering } from '../dag.js';
-import { schemaForm, normalizePath } from '../schemaForm.js';
+import { layering } from '../dag.js';
+import { schemaForm, normalizePath, typeSchemas } from '../schemaForm.js';
+import { canvas as makeCanvas, palette } from '../builderCanvas.js';
 import { stepsOf } from './workflows.js';
+import { jsonErrorOffset, lineColumn } from '../jsonPosition.js';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
-const MANAGED_STEP_KEYS = new Set(['id', 'component', 'version', 'needs', 'inputs', 'retries', 'timeoutSeconds', 'when']);
+const MANAGED_STEP_KEYS = new Set(['id', 'component', 'version', 'needs', 'inputs', 'retries', 'timeoutSeconds', 'when', 'forEach', 'maxParallel']);
+const VALIDATE_DEBOUNCE_MS = 400;
+const TEXT_DEBOUNCE_MS = 300;
 const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
 
 export async function render(main, params, query) {
   const body = h('div', loading());
   main.append(body);
-  let components, wf = null;
+  let components, wf = null, types = [];
   try {
-    [components, wf] = await Promise.all([
+    [components, wf, types] = await Promise.all([
       api('/components', { query: { limit: MAX_COMPONENTS } }).then(listOf),
       params.id ? api(`/workflows/${encodeURIComponent(params.id)}`) : null,
+      api('/component-types').then(typeSchemas),
     ]);
   } catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params, query); })); return; }
   clear(body);
@@ -36,19 +45,59 @@ export async function render(main, params, query) {
   const descIn = h('input#wf-description', { type: 'text', value: st.description, 'aria-label': 'Description', placeholder: 'Description' });
   nameIn.addEventListener('input', () => { st.name = nameIn.value; });
   descIn.addEventListener('input', () => { st.description = descIn.value; });
+  nameIn.addEventListener('change', () => changed());
+  descIn.addEventListener('change', () => changed());
   const saveBtn = h('button.primary#wf-save', { type: 'button', onclick: () => save() }, 'Save');
   const validateBtn = h('button#wf-validate', { type: 'button', onclick: () => validate() }, 'Validate');
   const runBtn = h('button#wf-run', { type: 'button', onclick: () => openRun() }, '▶ Run');
   const summary = h('div#wf-errors', { role: 'alert' });
   const inputsBox = h('div');
   const stepsBox = h('div#steps');
-  const dagBox = h('div.dag#dag', { tabindex: '0' });
   const runBox = h('div');
+  let perStepErrors = new Map();
+  const cv = makeCanvas({
+    model: () => ({
+      steps: st.steps.map((s, i) => ({ id: s.id || `(step ${i + 1})`, needs: s.needs })),
+      label: (id) => { const s = st.steps.find(x => x.id === id); return { title: id, sub: byRef(s?.component)?.name || 'no component' }; },
+      errors: (id) => perStepErrors.get(st.steps.findIndex(x => x.id === id)) || [],
+    }),
+    onAdd: (componentId, p) => addStep(byRef(componentId), p),
+    onConnect: (from, to) => {
+      const t = st.steps.find(x => x.id === to);
+      if (!t || t.needs.includes(from)) return;
+      t.needs = [...t.needs, from]; renderSteps(); changed();
+    },
+    onDisconnect: (from, to) => { const t = st.steps.find(x => x.id === to); if (t) { t.needs = t.needs.filter(n => n !== from); renderSteps(); changed(); } },
+    onDelete: (id) => removeStep(st.steps.findIndex(x => x.id === id)),
+    onSelect: (id) => { selectedIndex = st.steps.findIndex(x => x.id === id); renderSteps(); },
+  });
+  let selectedIndex = !wf && query.component && st.steps.length ? 0 : -1;
+  function addStep(component, p) {
+    const step = newStep(st, component || null);
+    st.steps.push(step); cv.place(step.id, p);
+    selectedIndex = st.steps.length - 1;
+    changed(); cv.select(step.id, true);
+  }
+  function removeStep(i) {
+    if (i < 0) return;
+    const [gone] = st.steps.splice(i, 1);
+    for (const s of st.steps) s.needs = s.needs.filter(n => n !== gone.id);
+    selectedIndex = -1; renderSteps(); changed();
+  }
+  const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as JSON', dataset: { testid: 'workflow-text' } });
+  const textErr = h('div.field-error#wf-text-error', { role: 'alert' });
+  let textTimer = null;
+  textView.addEventListener('input', () => { clearTimeout(textTimer); textTimer = setTimeout(fromText, TEXT_DEBOUNCE_MS); });
   body.append(pageHead(params.id ? `Workflow: ${st.name}` : 'New workflow', saveBtn, validateBtn, runBtn),
     h('div.panel', h('div.grid.two', h('div.field', h('label', { for: 'wf-name' }, 'Name'), nameIn), h('div.field', h('label', { for: 'wf-description' }, 'Description'), descIn))),
     summary, runBox,
-    h('div.panel', h('h2', 'Graph'), dagBox),
-    h('div.grid.builder-cols', h('div.panel', h('h2', 'Steps'), stepsBox, h('button#add-step', { type: 'button', onclick: () => { st.steps.push(newStep(st, null)); renderSteps(); changed(); } }, '+ Add step')),
+    h('div.builder',
+      h('div.panel.builder-palette', palette(components, (id, p) => addStep(byRef(id), p)),
+        h('button#add-step', { type: 'button', onclick: () => addStep(null, null) }, '+ Empty step')),
+      h('div.panel.builder-canvas', cv.el),
+      h('div.panel.builder-props', { dataset: { testid: 'properties' } }, h('h2', 'Properties'), stepsBox)),
+    h('div.grid.builder-cols',
+      h('div.panel', h('h2', 'Definition (JSON)'), h('p.small.muted', 'Edits here update the canvas; canvas edits update this text.'), textView, textErr),
       h('div.panel', h('h2', 'Workflow inputs'), inputsBox)));
 
   let serverErrors = [];
@@ -83,8 +132,28 @@ export async function render(main, params, query) {
   }
   function renderSteps() {
     clear(stepsBox);
-    if (!st.steps.length) stepsBox.append(h('p.muted#no-steps', 'No steps yet. Add one, or open a component and choose “Use in a workflow”.'));
-    st.steps.forEach((step, i) => stepsBox.append(stepCard(step, i)));
+    if (!st.steps.length) { stepsBox.append(h('p.muted#no-steps', 'No steps yet. Drag a component onto the canvas, or open a component and choose “Use in a workflow”.')); return; }
+    if (selectedIndex < 0 || selectedIndex >= st.steps.length) { stepsBox.append(h('p.muted#no-selection', 'Select a node to edit its step.')); return; }
+    const step = st.steps[selectedIndex];
+    stepsBox.append(stepCard(step, selectedIndex), componentConfig(step));
+    showErrors();
+  }
+  const configCache = new Map();
+  /** The step's component config as its type's schema form, read-only: editing it is a new component version. */
+  function componentConfig(step) {
+    const c = byRef(step.component);
+    const box = h('div.component-config#step-component-config');
+    if (!c) return box;
+    const draw = (full) => {
+      const cfg = full.config || full.latest?.config || {};
+      const entry = types.find(t => t.type === (cfg.type || c.type));
+      const f = entry ? schemaForm(entry.type, entry.schema, cfg, { idPrefix: `cc${selectedIndex}` }) : null;
+      const fs = h('fieldset', { disabled: true }, h('legend', `${c.name} config (${c.type || '?'}${full.latest_version ? `, v${full.latest_version}` : ''})`), f ? f.el : h('pre.mono', JSON.stringify(cfg, null, 2)));
+      clear(box, fs, h('a.small', { href: `#/components/${encodeURIComponent(c.id)}/edit` }, 'Edit this component (makes a new version)'));
+    };
+    if (configCache.has(c.id)) draw(configCache.get(c.id));
+    else api(`/components/${encodeURIComponent(c.id)}`).then((full) => { configCache.set(c.id, full); if (box.isConnected) draw(full); }).catch((e) => clear(box, h('p.field-error', e.message)));
+    return box;
   }
   function stepCard(step, i) {
     const uid = `s${i}`;
@@ -92,6 +161,7 @@ export async function render(main, params, query) {
     idIn.addEventListener('change', () => {
       const old = step.id; step.id = idIn.value.trim();
       for (const s of st.steps) s.needs = s.needs.map(n => n === old ? step.id : n);
+      cv.rename(old, step.id);
       renderSteps(); changed();
     });
     const compSel = h('select', { id: `${uid}-component` }, h('option', { value: '' }, '— choose a component —'),
@@ -134,11 +204,16 @@ export async function render(main, params, query) {
       inp.addEventListener('input', () => { obj[key] = inp.value === '' ? null : Number(inp.value); });
       return h('div.field', h('label', { for: inp.id }, label), inp);
     };
+    const exprField = (label, key, placeholder, hint) => {
+      const inp = h('input.mono', { id: `${uid}-${key}`, type: 'text', value: typeof step[key] === 'string' ? step[key] : (step[key] === undefined ? '' : JSON.stringify(step[key])), placeholder, list: listId, autocomplete: 'off' });
+      inp.addEventListener('input', () => { step[key] = inp.value.trim() === '' ? undefined : literal(inp.value.trim()); });
+      inp.addEventListener('change', () => changed());
+      return h('div.field', h('label', { for: inp.id }, label), inp, h('div.hint.small.muted', hint));
+    };
     const errs = h('ul.field-error-list', { style: 'margin:4px 0;padding-left:18px' });
     const card = h('div.step-card', { dataset: { stepIndex: i, stepId: step.id } },
       h('div.row', h('h3', { style: 'margin:0' }, `Step ${i + 1}`), h('span.spacer'),
-        h('button', { type: 'button', 'aria-label': `Move step ${step.id} up`, disabled: i === 0, onclick: () => { st.steps.splice(i - 1, 0, st.steps.splice(i, 1)[0]); renderSteps(); changed(); } }, '↑'),
-        h('button.danger', { type: 'button', 'aria-label': `Remove step ${step.id}`, onclick: () => { st.steps.splice(i, 1); for (const s of st.steps) s.needs = s.needs.filter(n => n !== step.id); renderSteps(); changed(); } }, 'Remove')),
+        h('button.danger', { type: 'button', 'aria-label': `Remove step ${step.id}`, onclick: () => removeStep(i) }, 'Remove')),
       errs,
       h('div.step-grid',
         h('div.field', h('label', { for: idIn.id }, 'Step id'), idIn),
@@ -147,7 +222,11 @@ export async function render(main, params, query) {
         num('Timeout (s)', 'timeoutSeconds', step, 'timeout'),
         num('Retries (max)', 'max', step.retries, 'retries', { step: '1' }),
         num('Backoff (s)', 'backoffSeconds', step.retries, 'backoff'),
-        num('Backoff factor', 'factor', step.retries, 'factor')),
+        num('Backoff factor', 'factor', step.retries, 'factor'),
+        num('Max parallel (forEach)', 'maxParallel', step, 'max-parallel', { step: '1', min: '1' })),
+      h('div.grid.two',
+        exprField('When', 'when', '${inputs.enabled}', 'Run the step only when this is true.'),
+        exprField('For each', 'forEach', '${steps.list.result.items}', 'Run the step once per item (${item}).')),
       h('div.field', h('label', 'Needs'), needs),
       h('div.field', h('label', 'Input mappings'), mappings, datalist,
         h('button', { type: 'button', onclick: () => { step.inputs.push(['', '']); renderMappings(); mappings.querySelector('.mapping:last-child input')?.focus(); } }, '+ Add mapping')));
@@ -200,29 +279,66 @@ export async function render(main, params, query) {
       const i = stepIndexOf(e.path);
       if (i >= 0) { const l = perStep.get(i) || []; if (!l.includes(e.message)) l.push(e.message); perStep.set(i, l); } else general.push(e);
     }
-    [...stepsBox.querySelectorAll('.step-card')].forEach((card, i) => {
-      const l = perStep.get(i) || [];
+    for (const card of stepsBox.querySelectorAll('.step-card')) {
+      const l = perStep.get(Number(card.dataset.stepIndex)) || [];
       card.classList.toggle('invalid', l.length > 0);
       clear(card._errs, l.map(m => h('li.field-error', m)));
-    });
+    }
     clear(summary, general.length ? h('div.state.error', h('strong', 'Workflow problems'), h('ul', general.map(e => h('li', `${e.path ? e.path + ': ' : ''}${e.message}`)))) : null);
+    perStepErrors = perStep;
     return perStep;
   }
 
-  // --- DAG
-  function drawDag(perStep) {
-    const nodes = st.steps.map((s, i) => ({ id: s.id || `(step ${i + 1})`, label: s.id || `(step ${i + 1})`, sub: byRef(s.component)?.name || 'no component', invalid: perStep.has(i) }));
-    const ids = new Set(nodes.map(n => n.id));
-    const edges = st.steps.flatMap(s => s.needs.filter(n => ids.has(n)).map(n => [n, s.id]));
-    clear(dagBox, nodes.length ? renderDag(nodes, edges) : h('p.muted', { style: 'padding:12px;margin:0' }, 'The graph appears as you add steps.'));
+  // --- the kernel's validation, as you edit (workflow.validate on the draft; its errors land on their node)
+  let validateTimer = null, validateSeq = 0;
+  function scheduleKernelValidate() {
+    clearTimeout(validateTimer);
+    validateTimer = setTimeout(kernelValidate, VALIDATE_DEBOUNCE_MS);
+  }
+  async function kernelValidate() {
+    const mine = ++validateSeq;
+    if (!st.steps.length || clientErrors().length) { if (serverErrors.length) { serverErrors = []; refresh(); } return null; }
+    const { name, inputs, steps } = toDefinition(st, nameIn.value.trim() || 'draft', descIn.value);
+    let errs;
+    try {
+      const res = await api(`/workflows/${encodeURIComponent(st.id || 'draft')}/validate`, { method: 'POST', body: { name, inputs, steps } });
+      errs = res && Array.isArray(res.errors) ? res.errors : [];
+    } catch (e) { errs = e.errors?.length ? e.errors : [{ path: '', message: e.message }]; }
+    if (mine !== validateSeq) return null;
+    serverErrors = errs; refresh();
+    return errs;
+  }
+  /** Errors, canvas and text view after any change that does not need a new kernel answer. */
+  function refresh() {
+    showErrors(); cv.redraw();
+    if (document.activeElement !== textView) { textView.value = JSON.stringify(toDefinition(st, nameIn.value.trim(), descIn.value), null, 2); clear(textErr); }
   }
   function changed() {
     // refresh autocomplete lists (ancestors may have changed)
-    [...stepsBox.querySelectorAll('.step-card')].forEach((card, i) => {
-      const dl = card.querySelector('datalist'); const step = st.steps[i];
+    for (const card of stepsBox.querySelectorAll('.step-card')) {
+      const dl = card.querySelector('datalist'); const step = st.steps[Number(card.dataset.stepIndex)];
       if (dl && step) clear(dl, suggestionsFor(step).map(v => h('option', { value: v })));
-    });
-    drawDag(showErrors());
+    }
+    refresh();
+    scheduleKernelValidate();
+  }
+  /** The text view's JSON becomes the draft (name, description, inputs, steps); a parse error names line and column. */
+  function fromText() {
+    let parsed;
+    try { parsed = JSON.parse(textView.value); } catch (e) {
+      const at = jsonErrorOffset(textView.value);
+      clear(textErr, at < 0 ? `Not valid JSON: ${e.message}` : `Not valid JSON at ${lineColumn(textView.value, at)}.`);
+      return;
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) { clear(textErr, 'The definition must be a JSON object with name, inputs and steps.'); return; }
+    if (parsed.steps !== undefined && !Array.isArray(parsed.steps)) { clear(textErr, 'steps must be an array.'); return; }
+    clear(textErr);
+    const next = fromWorkflow({ id: st.id, name: parsed.name ?? '', description: parsed.description ?? '', definition: parsed });
+    const selectedId = st.steps[selectedIndex]?.id;
+    st.name = next.name; st.description = next.description; st.inputs = next.inputs; st.steps = next.steps;
+    nameIn.value = st.name; descIn.value = st.description;
+    selectedIndex = st.steps.findIndex(x => x.id === selectedId);
+    renderInputs(); renderSteps(); changed();
   }
 
   // --- save / validate / run
@@ -245,17 +361,11 @@ export async function render(main, params, query) {
     } finally { saveBtn.disabled = false; }
   }
   async function validate() {
-    serverErrors = [];
+    clearTimeout(validateTimer);
     const local = clientErrors();
-    if (!st.id) { changed(); if (!local.length) clear(summary, h('div.state', 'No problems found in the browser; saving asks the kernel to validate too.')); return; }
-    try {
-      const { inputs, steps } = toDefinition(st, nameIn.value.trim(), descIn.value);
-      const res = await api(`/workflows/${encodeURIComponent(st.id)}/validate`, { method: 'POST', body: { inputs, steps } });
-      const errs = res && Array.isArray(res.errors) ? res.errors : [];
-      serverErrors = errs;
-      changed();
-      if (!errs.length && !local.length) clear(summary, h('div.state#wf-valid', '✓ The kernel reports the workflow as valid.'));
-    } catch (e) { serverErrors = e.errors.length ? e.errors : [{ path: '', message: e.message }]; changed(); }
+    if (local.length || !st.steps.length) { serverErrors = []; refresh(); return; }
+    const errs = await kernelValidate();
+    if (errs && !errs.length) clear(summary, h('div.state#wf-valid', '✓ The kernel reports the workflow as valid.'));
   }
   async function openRun() {
     if (!(await save())) return;
@@ -283,13 +393,16 @@ export async function render(main, params, query) {
   }
 
   renderInputs(); renderSteps(); changed();
+  requestAnimationFrame(() => cv.fit());
+  return () => { clearTimeout(validateTimer); clearTimeout(textTimer); };
 }
+
 
 function newStep(st, component) {
   const base = component ? component.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'step' : 'step';
   let id = base, n = 2;
   while (st.steps.some(s => s.id === id)) id = `${base}_${n++}`;
-  return { id, component: component ? component.id : '', version: null, needs: [], inputs: [], retries: { max: null, backoffSeconds: null, factor: null }, timeoutSeconds: null, when: undefined };
+  return { id, component: component ? component.id : '', version: null, needs: [], inputs: [], retries: { max: null, backoffSeconds: null, factor: null }, timeoutSeconds: null, when: undefined, forEach: undefined, maxParallel: null };
 }
 
 function fromWorkflow(wf) {
@@ -303,7 +416,7 @@ function fromWorkflow(wf) {
   st.steps = stepsOf(wf).map(s => ({ id: s.id, component: s.component, version: s.version ?? null, needs: s.needs || [],
     inputs: Object.entries(s.inputs || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     retries: { max: s.retries?.max ?? null, backoffSeconds: s.retries?.backoffSeconds ?? null, factor: s.retries?.factor ?? null },
-    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when,
+    timeoutSeconds: s.timeoutSeconds ?? null, when: s.when, forEach: s.forEach, maxParallel: s.maxParallel ?? null,
     // Fields the editor does not show (name, continueOnError, …) are kept as they are.
     extra: Object.fromEntries(Object.entries(s).filter(([k]) => !MANAGED_STEP_KEYS.has(k))) }));
   return st;
@@ -350,7 +463,9 @@ function toDefinition(st, name, description) {
         if (r.factor !== null && r.factor !== undefined) out.retries.factor = r.factor;
       }
       if (s.timeoutSeconds !== null && s.timeoutSeconds !== undefined) out.timeoutSeconds = s.timeoutSeconds;
-      if (s.when !== undefined) out.when = s.when;
+      if (s.when !== undefined && s.when !== '') out.when = s.when;
+      if (s.forEach !== undefined && s.forEach !== '') out.forEach = s.forEach;
+      if (s.maxParallel !== null && s.maxParallel !== undefined) out.maxParallel = s.maxParallel;
       return out;
     }),
   };

@@ -5,6 +5,7 @@ import { api, listOf } from '../api.js';
 import { h, clear, withStates, pageHead, statusBadge, fmtTime, fmtDuration, shortId, kv, loading, errorState, empty } from '../ui.js';
 import { LiveStream, runUpdate } from '../stream.js';
 import { activityTable } from './audit.js';
+import { renderRecommended, renderTrending, insightsError } from './dashboardInsights.js';
 
 const SUMMARY_CARDS = [
   ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
@@ -21,28 +22,35 @@ export async function render(main) {
   const health = h('section.panel', { 'aria-labelledby': 'health-h' });
   const activity = h('section.panel', { 'aria-labelledby': 'activity-h' });
   const running = h('section.panel', { 'aria-labelledby': 'running-h' });
+  const recommended = h('section.panel', { 'aria-labelledby': 'recommended-h', dataset: { testid: 'recommended' } });
+  const trending = h('section.panel', { 'aria-labelledby': 'trending-h', dataset: { testid: 'trending' } });
   main.append(pageHead('Dashboard', h('a.button.primary', { href: '#/workflows/new' }, 'New workflow'), h('a.button', { href: '#/components/new' }, 'New component')),
-    cards, h('div.grid.two', { style: 'margin-top:16px' }, h('div', running, activity), health));
+    cards, h('div.grid.two', { style: 'margin-top:16px' }, trending, recommended),
+    h('div.grid.two', { style: 'margin-top:16px' }, h('div', running, activity), health));
 
   let summaryTimer = null;
   const loadSummary = async () => {
     const first = !cards.childElementCount || cards.querySelector('.state');
     if (first) clear(cards, loading());
     try {
-      const s = await api('/dashboard/summary');
+      const [s, ins] = await Promise.all([api('/dashboard/summary'),
+        api('/dashboard/insights').catch((e) => { insightsError([[trending, 'Trending workflows'], [recommended, 'Recommended components']], e, loadSummary); return null; })]);
+      if (ins) { renderTrending(trending, ins); renderRecommended(recommended, ins); }
       clear(cards, SUMMARY_CARDS.filter(([k]) => s[k] !== undefined).map(([k, label]) => {
         let v = s[k];
         if (k === 'success_rate_7d' && typeof v === 'number') v = `${Math.round((v <= 1 ? v * 100 : v) * 10) / 10}%`;
         return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
       }));
       const recent = listOf(s.recent_activity);
-      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20), { compact: true }) : empty('No activity yet.'));
+      clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20), { compact: true, names: ins?.names }) : empty('No activity yet.'));
     } catch (e) {
       clear(cards, errorState(e, loadSummary));
       clear(activity, h('h2#activity-h', 'Recent activity'), errorState(e));
     }
   };
   clear(activity, h('h2#activity-h', 'Recent activity'), loading());
+  clear(trending, h('h2#trending-h', 'Trending workflows'), loading());
+  clear(recommended, h('h2#recommended-h', 'Recommended components'), loading());
   loadSummary();
 
   clear(health, h('h2#health-h', 'System health'));

@@ -5,6 +5,7 @@
 import { api, listOf, download } from '../api.js';
 import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, toMillis, shortId, pretty, empty, loading, errorState, toast, kv } from '../ui.js';
 import { LiveStream } from '../stream.js';
+import { runActivity } from './runActivity.js';
 
 const MAX_LOG_LINES = 20_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
@@ -50,13 +51,14 @@ export async function render(main, params) {
   const logBox = h('div.log#log', { role: 'log', 'aria-live': 'off', tabindex: '0', 'aria-label': 'Run logs' });
   const logCount = h('span.small.muted#log-count', '0 lines');
   body.replaceChildren(
-    pageHead(`Run ${shortId(run.id)}`, statusBox, connState, cancelBtn),
+    pageHead(wfName ? `Run of ${wfName} · ${shortId(run.id)}` : `Run ${shortId(run.id)}`, statusBox, connState, cancelBtn),
     h('div.panel', summaryBox),
     h('div.grid.two', h('div.panel', h('h2', 'Timeline'), gantt), h('div.panel', h('h2', 'Steps'), stepsTable)),
     h('div.panel', h('div.row', h('h2', { style: 'margin:0' }, 'Logs'), h('span.spacer'), stepFilter, streamFilter,
       h('label', { style: 'display:inline-flex;gap:4px;font-weight:normal;margin:0' }, follow, 'Auto-scroll'), logCount),
       h('div', { style: 'margin-top:8px' }, logBox)),
-    h('div.grid.two', h('div.panel', h('h2', 'Results'), previews), h('div.panel', h('h2', 'Artifacts'), artifactsBox)));
+    h('div.grid.two', h('div.panel', h('h2', 'Results'), previews), h('div.panel', h('h2', 'Artifacts'), artifactsBox)),
+    runActivity(run, wfName).el);
 
   function stepFilterRefresh() {
     const cur = stepFilter.value;
