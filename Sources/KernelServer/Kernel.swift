@@ -42,6 +42,8 @@ public final class Kernel {
     public internal(set) var stepRuntimes: StepRuntimes?
     /// Webhooks, schedules and the MCP server (see Triggers/).
     let triggers = TriggerServices()
+    /// The console assistant's chats (see Assistant/, Methods/AssistantMethods.swift).
+    let assistantChats = AssistantChats()
     private var signals: [Signal] = []
     private var lockFD: Int32 = -1
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []

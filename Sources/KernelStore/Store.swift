@@ -112,6 +112,8 @@ public protocol Store: AnyObject {
 
     // MARK: console reads
     func dashboardSummary(now: Timestamp) async throws -> DashboardSummary
+    /// Recommended components, trending workflows and entity names for the dashboard (issue 19).
+    func dashboardInsights(now: Timestamp, names ids: [(type: String, id: String)]) async throws -> DashboardInsights
     /// Common metadata (`type, id, name, created_at, updated_at`) plus `details`.
     func entity(type: String, id: String) async throws -> JSON
     /// Round-trip time of a trivial query, in milliseconds.

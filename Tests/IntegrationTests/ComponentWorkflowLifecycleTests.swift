@@ -288,4 +288,30 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
         }
         #expect(try k.call("component.get", ["id": "good-ts"])["latest_version"] == 1)
     }
+
+    /// Issue 19: type errors too (Debian's tsc in the sandbox), each with its line and column;
+    /// an unknown npm module or a node global (no @types/node for the checker) is not one.
+    @Test(.enabled(if: access("/usr/bin/tsc", X_OK) == 0, "needs node-typescript (make deps)"))
+    func typeScriptTypeErrorsAreRefusedAtCreateWithLineAndColumn() throws {
+        let k = try KernelProcess.start()
+        defer { k.stop() }
+        do {
+            _ = try k.call("component.create", ["name": "typed-ts", "config": ["type": "TypeScript Script", "codeContent": """
+                import _ from "lodash";
+                export function main(inputs: {n: number}) {
+                  const label: number = "n is " + inputs.n;
+                  return { n: inputs.n.toUpperCase(), env: process.env.HOME, label };
+                }
+
+                """]])
+            Issue.record("a TypeScript type error was accepted")
+        } catch ControlClient.ClientError.rpc(_, let message, let kind, let errors) {
+            #expect(kind == "invalid_params")
+            #expect(message.contains("2 TypeScript type errors"), "\(message)")
+            #expect(errors.map(\.path) == ["config.codeContent", "config.codeContent"], "\(errors)")
+            #expect(errors.first?.message == "type error at line 3, column 9: TS2322: Type 'string' is not assignable to type 'number'.", "\(errors)")
+            #expect(errors.last?.message.hasPrefix("type error at line 4, column 24: TS2339: Property 'toUpperCase'") == true, "\(errors)")
+        }
+        #expect(try k.call("component.list", [:])["items"]?.arrayValue?.isEmpty == true)
+    }
 }

@@ -86,6 +86,14 @@ public enum HTTPRouteTable {
                   tag: "dashboard", "Counts for the dashboard"),
         HTTPRoute("GET", "/api/v1/dashboard/system-health", .control("dashboard.health"), query: true,
                   tag: "dashboard", "Kernel, store, plugin and sandbox health"),
+        HTTPRoute("GET", "/api/v1/dashboard/insights", .control("dashboard.insights"), query: true,
+                  tag: "dashboard", "Recommended components, trending workflows, names of the recent activity"),
+
+        // The console's AI assistant (issue 19)
+        HTTPRoute("POST", "/api/v1/assistant/chats", .control("assistant.chat"), body: .merge, status: 202,
+                  tag: "assistant", "Start an assistant turn (LLM Prompt Agent component; schema, draft, connections as context)"),
+        HTTPRoute("GET", "/api/v1/assistant/chats/{id}/stream", .stream(subscribe: "assistant.subscribe", unsubscribe: "assistant.unsubscribe"),
+                  query: true, tag: "assistant", "The turn's tokens, then its answer with the proposal, then end (Server-Sent Events)"),
         HTTPRoute("GET", "/api/v1/entities/{entity_type}/{entity_id}", .control("entity.get"), query: true,
                   params: ["entity_type": "type", "entity_id": "id"], tag: "entities", "Get any entity by type and id"),
         HTTPRoute("GET", "/api/v1/action-logs", .control("audit.list"), query: true,

@@ -205,7 +205,8 @@ extension Kernel {
     /// A TypeScript Script's inline code is compiled with esbuild (in the sandbox) when it is
     /// saved, so a syntax error is refused here, at `config.codeContent`, not first seen at
     /// run time; the output lands in the compile cache the run then uses. Without a sandbox
-    /// or esbuild the check is skipped (the run reports it).
+    /// or esbuild the check is skipped (the run reports it). Then `tsc` checks the types
+    /// (TypeScriptTypeCheck): each type error is refused with its line and column.
     func checkTypeScript(_ type: ComponentType, _ config: JSON) async throws {
         guard type == .typeScriptScript, let code = config["codeContent"]?.stringValue, !code.isEmpty, let sandbox,
               access(TypeScriptCache.esbuildPath, X_OK) == 0 else { return }
@@ -214,5 +215,14 @@ extension Kernel {
         } catch let e as KernelError where e.kind == .invalidParams {
             throw KernelError.invalidParams("invalid component", errors: [FieldError("config.codeContent", e.message)])
         }
+        // Types: esbuild only strips them; Debian's tsc (node-typescript) checks them, when installed.
+        guard TypeScriptTypeCheck.isInstalled else { return }
+        let found = try await TypeScriptTypeCheck(sandbox: sandbox).check(code)
+        guard !found.isEmpty else { return }
+        var errors = found.prefix(TypeScriptTypeCheck.maxReported).map { FieldError("config.codeContent", "type error at \($0)") }
+        if found.count > TypeScriptTypeCheck.maxReported {
+            errors.append(FieldError("config.codeContent", "\(found.count - TypeScriptTypeCheck.maxReported) more type errors (\(TypeScriptTypeCheck.maxReported) are shown)"))
+        }
+        throw KernelError.invalidParams("invalid component: \(found.count) TypeScript type error\(found.count == 1 ? "" : "s")", errors: errors)
     }
 }

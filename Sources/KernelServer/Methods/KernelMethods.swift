@@ -14,6 +14,8 @@ extension Kernel {
         registerPluginMethods()
         registerConnectionRuntimeMethods()
         registerDashboardMethods()
+        registerDashboardInsightsMethods()
+        registerAssistantMethods()
         registerEntityMethods()
         registerAuditMethods()
         registerComponentMethods()

@@ -6,7 +6,7 @@
 // line, and a reconnect asks for `after=<last seq>`, so none is lost.
 import { token, authHeaders } from './api.js';
 
-export const STREAM_EVENT_TYPES = ['status_change', 'log', 'progress', 'result_preview', 'result', 'artifact', 'error', 'end', 'message'];
+export const STREAM_EVENT_TYPES = ['status_change', 'log', 'progress', 'result_preview', 'result', 'artifact', 'error', 'end', 'message', 'token'];
 const RECONNECT_DELAY_MS = 1000;
 const MAX_RECONNECT_DELAY_MS = 10_000;
 

@@ -13,6 +13,7 @@ import { schemaForm, normalizePath, typeSchemas } from '../schemaForm.js';
 import { canvas as makeCanvas, palette } from '../builderCanvas.js';
 import { stepsOf } from './workflows.js';
 import { jsonErrorOffset, lineColumn } from '../jsonPosition.js';
+import { assistantPanel } from '../assistant.js';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
@@ -84,6 +85,17 @@ export async function render(main, params, query) {
     for (const s of st.steps) s.needs = s.needs.filter(n => n !== gone.id);
     selectedIndex = -1; renderSteps(); changed();
   }
+  // The assistant proposes whole workflow drafts; Apply goes through the text view (same path as typing it).
+  const assistant = assistantPanel({
+    target: 'workflow',
+    context: async () => {
+      const used = [...new Set(st.steps.map(s => byRef(s.component)?.id).filter(Boolean))];
+      const full = await Promise.all(used.map(id => configCache.get(id) || api(`/components/${encodeURIComponent(id)}`).then((c) => { configCache.set(id, c); return c; })));
+      const declared = full.flatMap(c => { const cfg = c.config || c.latest?.config || {}; return [cfg.connection, ...(Array.isArray(cfg.connections) ? cfg.connections : [])]; }).filter(x => typeof x === 'string' && x);
+      return { draft: toDefinition(st, nameIn.value.trim(), descIn.value), connections: [...new Set(declared)] };
+    },
+    apply: (proposal) => { textView.value = JSON.stringify(proposal, null, 2); fromText(); },
+  });
   const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as JSON', dataset: { testid: 'workflow-text' } });
   const textErr = h('div.field-error#wf-text-error', { role: 'alert' });
   let textTimer = null;
@@ -96,6 +108,7 @@ export async function render(main, params, query) {
         h('button#add-step', { type: 'button', onclick: () => addStep(null, null) }, '+ Empty step')),
       h('div.panel.builder-canvas', cv.el),
       h('div.panel.builder-props', { dataset: { testid: 'properties' } }, h('h2', 'Properties'), stepsBox)),
+    assistant.el,
     h('div.grid.builder-cols',
       h('div.panel', h('h2', 'Definition (JSON)'), h('p.small.muted', 'Edits here update the canvas; canvas edits update this text.'), textView, textErr),
       h('div.panel', h('h2', 'Workflow inputs'), inputsBox)));
@@ -394,7 +407,7 @@ export async function render(main, params, query) {
 
   renderInputs(); renderSteps(); changed();
   requestAnimationFrame(() => cv.fit());
-  return () => { clearTimeout(validateTimer); clearTimeout(textTimer); };
+  return () => { clearTimeout(validateTimer); clearTimeout(textTimer); assistant.close(); };
 }
 
 

@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { h, clear, pageHead, loading, errorState, toast } from '../ui.js';
 import { typeSchemas, schemaForm, placeErrors, setFieldError } from '../schemaForm.js';
 import { configOf } from './components.js';
+import { assistantPanel } from '../assistant.js';
 
 export async function render(main, params, query) {
   const editing = !!params.id;
@@ -35,13 +36,13 @@ export async function render(main, params, query) {
   const summary = h('div', { role: 'alert' });
   const saveBtn = h('button.primary#component-save', { type: 'submit' }, editing ? 'Save new version' : 'Create component');
   let cfgForm = null;
-  const renderConfig = () => {
+  const renderConfig = (given) => {
     const entry = types.find(t => t.type === typeSel.value) || types[0];
-    const initial = existing && entry.type === existingType ? (configOf(existing) || {}) : {};
+    const initial = given || (existing && entry.type === existingType ? (configOf(existing) || {}) : {});
     cfgForm = schemaForm(entry.type, entry.schema, initial);
     clear(configBox, h('h2', `${entry.type} config`), cfgForm.el);
   };
-  typeSel.addEventListener('change', renderConfig);
+  typeSel.addEventListener('change', () => renderConfig());
   renderConfig();
 
   const form = h('form#component-form', { novalidate: true, onsubmit: async (e) => {
@@ -87,5 +88,20 @@ export async function render(main, params, query) {
     clear(summary, h('div.state.error', { id: 'form-errors' }, h('strong', message || 'The component is not valid.'),
       unmatched.length ? h('ul', unmatched.map(x => h('li', `${x.path}: ${x.message}`))) : null));
   }
-  clear(body, form);
+  // The assistant drafts the config from the type's schema and the declared connection(s).
+  const draftConfig = () => { try { return cfgForm.read(); } catch { return null; } };
+  const assistant = assistantPanel({
+    target: 'component',
+    context: () => {
+      const draft = draftConfig();
+      const declared = [draft?.connection, ...(Array.isArray(draft?.connections) ? draft.connections : [])].filter(x => typeof x === 'string' && x);
+      return { component_type: typeSel.value, draft: draft ?? undefined, connections: [...new Set(declared)] };
+    },
+    apply: (proposal) => {
+      if (!editing && proposal.type && proposal.type !== typeSel.value && types.some(t => t.type === proposal.type)) typeSel.value = proposal.type;
+      renderConfig(proposal);
+    },
+  });
+  clear(body, form, assistant.el);
+  return () => assistant.close();
 }
