@@ -80,7 +80,7 @@ public final class TypeScriptTypeCheck {
         let pos = line[line.index(line.startIndex, offsetBy: 8)..<close].split(separator: ",")
         guard pos.count == 2, let l = Int(pos[0]), let c = Int(pos[1]) else { return nil }
         let rest = line[line.index(after: close)...]
-        guard let ts = rest.range(of: "error TS") else { return nil }
+        guard let ts = rest.firstRange(of: "error TS") else { return nil }
         let after = rest[ts.upperBound...]
         guard let colon = after.firstIndex(of: ":"), let code = Int(after[..<colon]) else { return nil }
         return Diagnostic(line: l, column: c, code: code, message: String(after[after.index(after: colon)...].drop(while: { $0 == " " })))

@@ -26,8 +26,8 @@ final class AssistantChat {
 
     var isFinished: Bool { state != .running }
 
-    private func append(_ type: String, _ fields: JSONObject) {
-        var o = fields
+    private func append(_ type: String, _ fields: [(String, JSON)]) {
+        var o = JSONObject(fields)
         o["type"] = .string(type)
         o["seq"] = .int(nextSeq)
         o["chat_id"] = .string(id)
@@ -43,24 +43,24 @@ final class AssistantChat {
         guard state == .running, !text.isEmpty else { return }
         tokenEvents += 1
         if tokenEvents > AssistantLimits.maxTokenEvents { return }
-        append("token", ["text": .string(text)])
+        append("token", [("text", .string(text))])
     }
 
     /// The whole answer: its text, the proposal found in it (or null), then `end`.
     func succeed(text: String, proposal: JSON?, model: JSON?, usage: JSON?) {
         guard state == .running else { return }
         state = .succeeded
-        append("result", ["text": .string(text), "proposal": proposal ?? .null, "model": model ?? .null, "usage": usage ?? .null,
-                          "truncated_stream": .bool(tokenEvents > AssistantLimits.maxTokenEvents)])
-        append("end", ["status": .string(state.rawValue)])
+        append("result", [("text", .string(text)), ("proposal", proposal ?? .null), ("model", model ?? .null), ("usage", usage ?? .null),
+                          ("truncated_stream", .bool(tokenEvents > AssistantLimits.maxTokenEvents))])
+        append("end", [("status", .string(state.rawValue))])
         listeners = [:]
     }
 
     func fail(_ message: String, cancelled: Bool = false) {
         guard state == .running else { return }
         state = cancelled ? .cancelled : .failed
-        append("error", ["message": .string(message)])
-        append("end", ["status": .string(state.rawValue)])
+        append("error", [("message", .string(message))])
+        append("end", [("status", .string(state.rawValue))])
         listeners = [:]
     }
 

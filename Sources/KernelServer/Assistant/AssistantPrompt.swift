@@ -53,17 +53,17 @@ enum AssistantPrompt {
     static func proposal(in text: String) -> JSON? {
         var found: JSON?
         var rest = Substring(text)
-        while let open = rest.range(of: "```") {
+        while let open = rest.firstRange(of: "```") {
             var body = rest[open.upperBound...]
             if let nl = body.firstIndex(of: "\n") {
                 let lang = String(body[..<nl]).trimmingCharacters()
                 if lang.isEmpty || lang.lowercased() == "json" { body = body[body.index(after: nl)...] } else {
-                    guard let close = body.range(of: "```") else { break }
+                    guard let close = body.firstRange(of: "```") else { break }
                     rest = body[close.upperBound...]
                     continue
                 }
             }
-            guard let close = body.range(of: "```") else { break }
+            guard let close = body.firstRange(of: "```") else { break }
             if let v = try? JSONParser.parse(String(body[..<close.lowerBound])), case .object = v { found = v }
             rest = body[close.upperBound...]
         }
