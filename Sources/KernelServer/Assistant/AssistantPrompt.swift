@@ -49,6 +49,19 @@ enum AssistantPrompt {
         return messages.map { "\($0.role == "assistant" ? "Assistant" : "User"): \($0.content)" }.joined(separator: "\n\n")
     }
 
+    /// The input that renders as a literal `{{` (see `templateInputs`).
+    static let literalBracesInput = "lb"
+
+    /// The LLM executor renders its prompts (`${inputs…}`, then `{{x}}`). The assistant's prompts
+    /// hold drafts full of `${…}` and whatever the user typed, so they are passed as inputs
+    /// (`systemPrompt: ${inputs.system}`, `userPromptTemplate: ${inputs.message}`: a value is not
+    /// rendered again) with every `{{` written as `{{lb}}`, the input whose value is `{{`.
+    static func templateInputs(system: String, message: String) -> (config: [(String, JSON)], inputs: JSON) {
+        let escape = { (s: String) in s.replacing("{{", with: "{{\(literalBracesInput)}}") }
+        return ([("systemPrompt", "${inputs.system}"), ("userPromptTemplate", "${inputs.message}")],
+                ["system": .string(escape(system)), "message": .string(escape(message)), literalBracesInput: "{{"])
+    }
+
     /// The last ```json (or bare ```) fenced block of `text` that parses as a JSON object.
     static func proposal(in text: String) -> JSON? {
         var found: JSON?

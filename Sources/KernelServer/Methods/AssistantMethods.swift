@@ -126,15 +126,15 @@ extension Kernel {
                                             connections: connections, components: components)
         // The LLM component's own config, with the assistant's prompts.
         var config = llmVersion.config.objectValue ?? JSONObject()
-        config["systemPrompt"] = .string(system)
-        config["userPromptTemplate"] = "{{message}}"
+        let prompts = AssistantPrompt.templateInputs(system: system, message: AssistantPrompt.transcript(messages))
+        for (k, v) in prompts.config { config[k] = v }
         config["connection"] = nil
         config["schemaTables"] = nil
         let chat = try assistantChats.start()
         let work = configuration.home + "/work/assistant/" + chat.id
         let inv = StepInvocation(runID: "assistant-" + chat.id, stepID: "assistant", attempt: 1, componentID: llm.id,
                                  componentVersion: llmVersion.version, type: .llmPromptAgent, config: .object(config),
-                                 inputs: ["message": .string(AssistantPrompt.transcript(messages))],
+                                 inputs: prompts.inputs,
                                  workDirectory: work, artifactDirectory: work)
         let sink = AssistantEventSink(chat: chat)
         let logger = self.logger

@@ -47,6 +47,7 @@ export function palette(components, onPick) {
  */
 export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSelect }) {
   const pos = new Map();           // step id → {x, y} in world coordinates
+  const manual = new Set();        // ids placed by the user (dropped or dragged); the others follow the layout
   const view = { x: 0, y: 0, z: 1 };
   let selected = null;             // step id
   let connectFrom = null;          // keyboard connect mode
@@ -79,14 +80,14 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
   };
 
   /** Layered positions for every step (longest path from a root), as the read-only graph draws them. */
-  function autoLayout(onlyMissing = false) {
+  function autoLayout(onlyAutomatic = false) {
     const { steps } = model();
     const { layer } = layering(steps.map(s => ({ id: s.id })), steps.flatMap(s => s.needs.map(n => [n, s.id])));
     const rows = [];
     for (const s of steps) {
       const l = layer.get(s.id) ?? 0; rows[l] = (rows[l] || 0) + 1;
       const p = { x: PAD + l * (NODE_W + GAP_X), y: PAD + (rows[l] - 1) * (NODE_H + GAP_Y) };
-      if (!onlyMissing || !pos.has(s.id)) pos.set(s.id, p);
+      if (!onlyAutomatic || !manual.has(s.id)) pos.set(s.id, p);
     }
   }
   function fit() {
@@ -127,7 +128,7 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
     const focusedEdge = active?.dataset?.edge;
     const m = model();
     const { steps } = m;
-    for (const id of [...pos.keys()]) if (!steps.some(s => s.id === id)) pos.delete(id);
+    for (const id of [...pos.keys()]) if (!steps.some(s => s.id === id)) { pos.delete(id); manual.delete(id); }
     autoLayout(true);
     // Nothing the nodes show changed (a repeated validation answer, say): keep the DOM as it is.
     const signature = JSON.stringify([steps, steps.map(s => [m.label(s.id), m.errors(s.id), pos.get(s.id)]), selected, connectFrom]);
@@ -196,7 +197,7 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
       const dx = (e.clientX - drag.sx) / view.z, dy = (e.clientY - drag.sy) / view.z;
       if (!drag.moved && Math.hypot(dx, dy) < DRAG_SLOP_PX) return;
       drag.moved = true;
-      pos.set(drag.id, { x: Math.max(0, drag.ox + dx), y: Math.max(0, drag.oy + dy) });
+      pos.set(drag.id, { x: Math.max(0, drag.ox + dx), y: Math.max(0, drag.oy + dy) }); manual.add(drag.id);
       drag.el.style.left = `${pos.get(drag.id).x}px`; drag.el.style.top = `${pos.get(drag.id).y}px`;
     } else if (drag.kind === 'connect') {
       const q = toWorld(e.clientX, e.clientY);
@@ -249,7 +250,7 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
         e.preventDefault();
         const p = pos.get(id);
         const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
-        pos.set(id, { x: Math.max(0, p.x + d[0] * KEY_MOVE_PX), y: Math.max(0, p.y + d[1] * KEY_MOVE_PX) });
+        pos.set(id, { x: Math.max(0, p.x + d[0] * KEY_MOVE_PX), y: Math.max(0, p.y + d[1] * KEY_MOVE_PX) }); manual.add(id);
         redraw(); world.querySelector(`.cnode[data-step="${CSS.escape(id)}"]`)?.focus();
         return;
       }
@@ -265,16 +266,21 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
   });
 
   const toolbar = h('div.row.canvas-tools',
-    h('button#canvas-layout', { type: 'button', onclick: () => { autoLayout(); redraw(); fit(); } }, 'Auto-layout'),
+    h('button#canvas-layout', { type: 'button', onclick: () => { manual.clear(); autoLayout(); redraw(); fit(); } }, 'Auto-layout'),
     h('button#canvas-fit', { type: 'button', onclick: () => fit() }, 'Fit'),
     h('button#canvas-zoom-in', { type: 'button', 'aria-label': 'Zoom in', onclick: () => zoomAt(ZOOM_STEP) }, '+'),
     h('button#canvas-zoom-out', { type: 'button', 'aria-label': 'Zoom out', onclick: () => zoomAt(1 / ZOOM_STEP) }, '−'),
     status);
   return {
     el: h('div.canvas-wrap', toolbar, surface),
-    redraw, select, fit, autoLayout: () => { autoLayout(); redraw(); fit(); },
-    place: (id, p) => { if (p) pos.set(id, p); },
-    rename: (from, to) => { if (pos.has(from)) { pos.set(to, pos.get(from)); pos.delete(from); } if (selected === from) selected = to; },
+    redraw, select, fit,
+    place: (id, p) => { if (p) { pos.set(id, p); manual.add(id); } },
+    rename: (from, to) => {
+      if (from === to) return;
+      if (pos.has(from)) { pos.set(to, pos.get(from)); pos.delete(from); }
+      if (manual.delete(from)) manual.add(to);
+      if (selected === from) selected = to;
+    },
     get selected() { return selected; },
     get view() { return { ...view }; },
   };

@@ -97,7 +97,8 @@ export async function render(main, params, query) {
     apply: (proposal) => { textView.value = JSON.stringify(proposal, null, 2); fromText(); },
   });
   const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as JSON', dataset: { testid: 'workflow-text' } });
-  const textErr = h('div.field-error#wf-text-error', { role: 'alert' });
+  const textErr = h('div.field-error#wf-text-error', { role: 'alert', hidden: true });
+  const setTextErr = (msg) => { textErr.hidden = !msg; clear(textErr, msg || null); };
   let textTimer = null;
   textView.addEventListener('input', () => { clearTimeout(textTimer); textTimer = setTimeout(fromText, TEXT_DEBOUNCE_MS); });
   body.append(pageHead(params.id ? `Workflow: ${st.name}` : 'New workflow', saveBtn, validateBtn, runBtn),
@@ -172,7 +173,9 @@ export async function render(main, params, query) {
     const uid = `s${i}`;
     const idIn = h('input', { id: `${uid}-id`, type: 'text', value: step.id, required: true });
     idIn.addEventListener('change', () => {
-      const old = step.id; step.id = idIn.value.trim();
+      const old = step.id;
+      if (idIn.value.trim() === old) return;  // also the change event of the input a re-render removes
+      step.id = idIn.value.trim();
       for (const s of st.steps) s.needs = s.needs.map(n => n === old ? step.id : n);
       cv.rename(old, step.id);
       renderSteps(); changed();
@@ -324,7 +327,7 @@ export async function render(main, params, query) {
   /** Errors, canvas and text view after any change that does not need a new kernel answer. */
   function refresh() {
     showErrors(); cv.redraw();
-    if (document.activeElement !== textView) { textView.value = JSON.stringify(toDefinition(st, nameIn.value.trim(), descIn.value), null, 2); clear(textErr); }
+    if (document.activeElement !== textView) { textView.value = JSON.stringify(toDefinition(st, nameIn.value.trim(), descIn.value), null, 2); setTextErr(null); }
   }
   function changed() {
     // refresh autocomplete lists (ancestors may have changed)
@@ -340,12 +343,12 @@ export async function render(main, params, query) {
     let parsed;
     try { parsed = JSON.parse(textView.value); } catch (e) {
       const at = jsonErrorOffset(textView.value);
-      clear(textErr, at < 0 ? `Not valid JSON: ${e.message}` : `Not valid JSON at ${lineColumn(textView.value, at)}.`);
+      setTextErr(at < 0 ? `Not valid JSON: ${e.message}` : `Not valid JSON at ${lineColumn(textView.value, at)}.`);
       return;
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) { clear(textErr, 'The definition must be a JSON object with name, inputs and steps.'); return; }
-    if (parsed.steps !== undefined && !Array.isArray(parsed.steps)) { clear(textErr, 'steps must be an array.'); return; }
-    clear(textErr);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) { setTextErr('The definition must be a JSON object with name, inputs and steps.'); return; }
+    if (parsed.steps !== undefined && !Array.isArray(parsed.steps)) { setTextErr('steps must be an array.'); return; }
+    setTextErr(null);
     const next = fromWorkflow({ id: st.id, name: parsed.name ?? '', description: parsed.description ?? '', definition: parsed });
     const selectedId = st.steps[selectedIndex]?.id;
     st.name = next.name; st.description = next.description; st.inputs = next.inputs; st.steps = next.steps;
