@@ -36,11 +36,14 @@ public final class TypeScriptTypeCheck {
 
     public static var isInstalled: Bool { FileManagerLite.isExecutable(tscPath) }
 
-    /// Node globals a step may use without `@types/node`.
-    static let ambient = """
-    declare var process: any; declare var require: any; declare var module: any; declare var exports: any;
-    declare var Buffer: any; declare var __dirname: string; declare var __filename: string;
-    """
+    /// The globals of node a step may use, as `any`: the checker loads only `lib.es2022` (not
+    /// `lib.dom`, whose size doubles the check's time) and has no `@types/node`.
+    static let ambient = ["process", "require", "module", "exports", "Buffer", "console", "setTimeout", "clearTimeout",
+                          "setInterval", "clearInterval", "setImmediate", "queueMicrotask", "structuredClone", "fetch",
+                          "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "AbortController", "AbortSignal",
+                          "performance", "crypto", "Blob", "Headers", "Request", "Response", "FormData", "global"]
+        .map { "declare var \($0): any;" }.joined(separator: "\n")
+        + "\ndeclare var __dirname: string; declare var __filename: string;\n"
 
     func markerPath(for source: String) -> String {
         sandbox.configuration.home + "/cache/typescript/" + ContentHash.sha256("tsc-check-v1\n" + source) + ".typechecked"
@@ -54,7 +57,7 @@ public final class TypeScriptTypeCheck {
         let spec = StepSpec(runId: "_tsc", stepId: String(marker.split(separator: "/").last ?? "ts"), attempt: 1,
                             executable: TypeScriptTypeCheck.tscPath,
                             arguments: ["--noEmit", "--pretty", "false", "--target", "es2022", "--module", "commonjs",
-                                        "--lib", "es2022,dom", "--skipLibCheck", "--strict", "false",
+                                        "--lib", "es2022", "--skipLibCheck", "--strict", "false",
                                         "--noResolve", "main.ts", "ambient.d.ts"],
                             files: ["main.ts": Array(source.utf8), "ambient.d.ts": Array(TypeScriptTypeCheck.ambient.utf8)],
                             timeoutMs: TypeScriptTypeCheck.timeoutMs, memoryMb: 1024, limitAddressSpace: false)
