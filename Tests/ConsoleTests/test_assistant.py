@@ -11,7 +11,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ROOT, items, shot
+from conftest import ROOT, ApiError, items, shot
 from test_console import visit
 
 SERVER = ROOT / "Tests" / "IntegrationTests" / "Fixtures" / "llm_stream_server.py"
@@ -34,13 +34,17 @@ def requests_seen(server):
         return [r for r in map(json.loads, f) if "body" in r]
 
 
-def test_without_an_llm_the_assistant_says_how_to_add_one(page, catalog):
+def test_without_an_llm_the_assistant_says_how_to_add_one(page, kernel, catalog):
     # The catalog's Summarizer has neither endpoint nor apiKeySecret: not a configured LLM.
     visit(page, "/components/new", "[data-testid='assistant'] #assistant-setup .state")
     box = page.locator("[data-testid='assistant']")
     expect(box.locator("#assistant-setup")).to_contain_text("No LLM connection is configured")
     expect(box.locator("#assistant-setup a")).to_have_attribute("href", "#/components/new?type=LLM%20Prompt%20Agent")
     expect(box.locator("[data-testid='assistant-input']")).to_be_hidden()
+    # The kernel says the same, naming what to create.
+    with pytest.raises(ApiError) as e:
+        kernel.api("POST", "/assistant/chats", {"messages": [{"role": "user", "content": "hi"}]})
+    assert e.value.status == 404 and "no LLM connection is configured" in e.value.body and "LLM Prompt Agent" in e.value.body
 
 
 def test_assistant_streams_and_proposes_a_config_diff_applied_only_on_click(page, phone, kernel, catalog, fixture_connection, llm_server):

@@ -13,7 +13,8 @@ export function entityLink(type, id, name) {
   const href = { component: `#/components/${id}`, component_version: `#/components/${id}`, workflow: `#/workflows/${id}`, workflow_run: `#/runs/${id}`, connection: `#/data-sources/${id}`, plugin: '#/plugins' }[type];
   // Plugins are named, not numbered: show the whole name. Any other (or unknown)
   // entity type shows its type and a short id, unlinked when there is no page.
-  const label = name ? `${type || ''} ${name}`.trim() : `${type || ''} ${NAMED_ENTITY_TYPES.has(type) ? String(id) : shortId(id)}`.trim();
+  // A run's name already says what it is ("run of <workflow>").
+  const label = name ? (type === 'workflow_run' ? name : `${type || ''} ${name}`.trim()) : `${type || ''} ${NAMED_ENTITY_TYPES.has(type) ? String(id) : shortId(id)}`.trim();
   return href ? h('a', { href, title: id }, label) : h('span', { title: id }, label);
 }
 
