@@ -82,8 +82,19 @@ def test_palette_search_keyboard_add_connect_delete_and_text_sync(page, kernel, 
     expect(page.locator(f"{EDGE}[data-edge='hello_python->again']")).to_have_count(1)
     # Bad JSON is named by line and column and changes nothing.
     page.locator("#wf-text").fill('{\n  "steps": [\n    {"id": }\n  ]\n}')
-    expect(page.locator("#wf-text-error")).to_contain_text("line 3, column")
+    expect(page.locator("#wf-text-error")).to_contain_text("line 3, column 12")
     expect(page.locator(NODE)).to_have_count(2)
+    # The same definition as YAML, both ways.
+    page.locator("#wf-text").fill(json.dumps(d, indent=2))
+    expect(page.locator("#wf-text-error")).to_be_hidden()
+    page.select_option("#wf-text-format", "yaml")
+    yaml_text = page.locator("#wf-text").input_value()
+    assert "steps:\n  - id: hello_python\n" in yaml_text and "  - id: again\n" in yaml_text, yaml_text
+    page.locator("#wf-text").fill(yaml_text + "  - id: third\n    component: " + catalog.hello["id"] + "\n    needs:\n      - again\n")
+    expect(page.locator(f"{EDGE}[data-edge='again->third']")).to_have_count(1)
+    page.locator("#wf-text").fill(yaml_text + "    bad indent: 1\n  oops\n")
+    expect(page.locator("#wf-text-error")).to_contain_text("Not valid YAML: line")
+    expect(page.locator(NODE)).to_have_count(3)
 
 
 def test_drag_nodes_pan_zoom_auto_layout_and_kernel_errors_on_the_node(page, kernel, catalog):

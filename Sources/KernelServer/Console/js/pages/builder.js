@@ -14,6 +14,7 @@ import { canvas as makeCanvas, palette } from '../builderCanvas.js';
 import { stepsOf } from './workflows.js';
 import { jsonErrorOffset, lineColumn } from '../jsonPosition.js';
 import { assistantPanel } from '../assistant.js';
+import { toYAML, fromYAML } from '../yamlText.js';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
@@ -94,9 +95,12 @@ export async function render(main, params, query) {
       const declared = full.flatMap(c => { const cfg = c.config || c.latest?.config || {}; return [cfg.connection, ...(Array.isArray(cfg.connections) ? cfg.connections : [])]; }).filter(x => typeof x === 'string' && x);
       return { draft: toDefinition(st, nameIn.value.trim(), descIn.value), connections: [...new Set(declared)] };
     },
-    apply: (proposal) => { textView.value = JSON.stringify(proposal, null, 2); fromText(); },
+    apply: (proposal) => { textView.value = formatText(proposal); fromText(); },
   });
-  const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as JSON', dataset: { testid: 'workflow-text' } });
+  const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as text', dataset: { testid: 'workflow-text' } });
+  const textFormat = h('select#wf-text-format', { 'aria-label': 'Text format' }, h('option', { value: 'json' }, 'JSON'), h('option', { value: 'yaml' }, 'YAML'));
+  const formatText = (def) => textFormat.value === 'yaml' ? toYAML(def) + '\n' : JSON.stringify(def, null, 2);
+  textFormat.addEventListener('change', () => { textView.value = formatText(toDefinition(st, nameIn.value.trim(), descIn.value)); setTextErr(null); });
   const textErr = h('div.field-error#wf-text-error', { role: 'alert', hidden: true });
   const setTextErr = (msg) => { textErr.hidden = !msg; clear(textErr, msg || null); };
   let textTimer = null;
@@ -111,7 +115,8 @@ export async function render(main, params, query) {
       h('div.panel.builder-props', { dataset: { testid: 'properties' } }, h('h2', 'Properties'), stepsBox)),
     assistant.el,
     h('div.grid.builder-cols',
-      h('div.panel', h('h2', 'Definition (JSON)'), h('p.small.muted', 'Edits here update the canvas; canvas edits update this text.'), textView, textErr),
+      h('div.panel', h('div.row', h('h2', { style: 'margin:0' }, 'Definition'), h('span.spacer'), textFormat),
+        h('p.small.muted', 'Edits here update the canvas; canvas edits update this text.'), textView, textErr),
       h('div.panel', h('h2', 'Workflow inputs'), inputsBox)));
 
   let serverErrors = [];
@@ -327,7 +332,7 @@ export async function render(main, params, query) {
   /** Errors, canvas and text view after any change that does not need a new kernel answer. */
   function refresh() {
     showErrors(); cv.redraw();
-    if (document.activeElement !== textView) { textView.value = JSON.stringify(toDefinition(st, nameIn.value.trim(), descIn.value), null, 2); setTextErr(null); }
+    if (document.activeElement !== textView) { textView.value = formatText(toDefinition(st, nameIn.value.trim(), descIn.value)); setTextErr(null); }
   }
   function changed() {
     // refresh autocomplete lists (ancestors may have changed)
@@ -341,7 +346,9 @@ export async function render(main, params, query) {
   /** The text view's JSON becomes the draft (name, description, inputs, steps); a parse error names line and column. */
   function fromText() {
     let parsed;
-    try { parsed = JSON.parse(textView.value); } catch (e) {
+    if (textFormat.value === 'yaml') {
+      try { parsed = fromYAML(textView.value); } catch (e) { setTextErr(`Not valid YAML: ${e.message}.`); return; }
+    } else try { parsed = JSON.parse(textView.value); } catch (e) {
       const at = jsonErrorOffset(textView.value);
       setTextErr(at < 0 ? `Not valid JSON: ${e.message}` : `Not valid JSON at ${lineColumn(textView.value, at)}.`);
       return;
