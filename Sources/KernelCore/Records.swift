@@ -86,6 +86,8 @@ public enum RunStatus: String, Sendable, CaseIterable {
         switch (self, next) {
         case (.queued, .running), (.queued, .cancelled), (.queued, .failed): return true
         case (.running, .succeeded), (.running, .failed), (.running, .cancelled), (.running, .timedOut): return true
+        // `run.retry` reopens a run that ended failed (or timed out).
+        case (.failed, .running), (.timedOut, .running): return true
         default: return false
         }
     }
@@ -95,10 +97,13 @@ public enum RunStatus: String, Sendable, CaseIterable {
 public enum StepStatus: String, Sendable, CaseIterable {
     case pending, queued, running, retrying, succeeded, failed, cancelled, skipped
     case timedOut = "timed_out"
+    /// A `wait` step (a timer or a signal) or a nested `workflow` step waiting for its child
+    /// run: it holds no process and no step slot.
+    case waiting
 
     public var isTerminal: Bool {
         switch self {
-        case .pending, .queued, .running, .retrying: return false
+        case .pending, .queued, .running, .retrying, .waiting: return false
         case .succeeded, .failed, .cancelled, .skipped, .timedOut: return true
         }
     }
@@ -106,7 +111,8 @@ public enum StepStatus: String, Sendable, CaseIterable {
     public func canMove(to next: StepStatus) -> Bool {
         switch (self, next) {
         case (.pending, .queued), (.pending, .skipped), (.pending, .cancelled), (.pending, .failed): return true
-        case (.queued, .running), (.queued, .cancelled), (.queued, .failed): return true
+        case (.queued, .running), (.queued, .cancelled), (.queued, .failed), (.queued, .waiting): return true
+        case (.waiting, .succeeded), (.waiting, .failed), (.waiting, .timedOut), (.waiting, .cancelled): return true
         case (.running, .succeeded), (.running, .failed), (.running, .retrying), (.running, .cancelled),
              (.running, .timedOut): return true
         case (.retrying, .queued), (.retrying, .running), (.retrying, .cancelled), (.retrying, .failed): return true
