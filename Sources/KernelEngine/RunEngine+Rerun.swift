@@ -107,7 +107,8 @@ extension RunEngine {
             held.stopping = .failed(step: s.id, message: s.current.error ?? "failed", timedOut: s.status == .timedOut)
         }
         ready.append((id, stepID))
+        let reopenedRun = held.run
         pump()
-        return held.run
+        return reopenedRun
     }
 }

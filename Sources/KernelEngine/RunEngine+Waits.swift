@@ -61,6 +61,11 @@ extension RunEngine {
     /// A wait's due time came: a timer wakes the step; a signal wait times out.
     func waitDue(_ run: ActiveRun, _ s: StepState, attempt: Int) {
         guard s.status == .waiting, s.current.attempt == attempt, let wait = s.wait else { return }
+        // The loop's timer clock can run a little ahead of the wall clock the due time is in.
+        if let due = wait.dueAt, Timestamp.now() < due {
+            armWait(run, s)
+            return
+        }
         if let signal = wait.signal {
             let message = "signal '\(signal)' not received within \(formatSeconds(s.definition.wait?.timeoutSeconds ?? 0))s"
             endWait(run, s, outcome: .timedOut)
