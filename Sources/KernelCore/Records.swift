@@ -82,12 +82,14 @@ public enum RunStatus: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether `run.retry` may reopen a run that ended so (back to `running`: outside the
+    /// engine's forward state machine, an explicit and audited act).
+    public var canReopen: Bool { self == .failed || self == .timedOut }
+
     public func canMove(to next: RunStatus) -> Bool {
         switch (self, next) {
         case (.queued, .running), (.queued, .cancelled), (.queued, .failed): return true
         case (.running, .succeeded), (.running, .failed), (.running, .cancelled), (.running, .timedOut): return true
-        // `run.retry` reopens a run that ended failed (or timed out).
-        case (.failed, .running), (.timedOut, .running): return true
         default: return false
         }
     }

@@ -49,7 +49,7 @@ extension RunEngine {
         guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
         if let held = active[id] { throw KernelError.conflict("run \(id) is still \(held.run.status.rawValue): run.retry retries a step of a finished run") }
         let stored = try await store.run(id)
-        guard stored.status == .failed || stored.status == .timedOut else {
+        guard stored.status.canReopen else {
             throw KernelError.conflict("run \(id) is \(stored.status.rawValue): run.retry retries a step of a run that ended failed or timed out")
         }
         let (_, wv) = try await catalog.workflow(stored.workflowID, version: stored.workflowVersion)
