@@ -21,6 +21,8 @@ final class FanOut {
     /// The first item that failed for good (no `continueOnError`): no more items start, and
     /// the step fails once those in flight return.
     var failure: (index: Int, message: String, timedOut: Bool)?
+    /// The settled list is being moved into the blob store (the step ends when that returns).
+    var spooling = false
 
     init(items: [JSON], maxParallel: Int) {
         self.items = items

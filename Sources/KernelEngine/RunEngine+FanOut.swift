@@ -169,7 +169,28 @@ extension RunEngine {
             moveStep(run, s, to: failure.timedOut ? .timedOut : .failed, error: message)
             stepFailedFinally(run, s, message: message, timedOut: failure.timedOut)
         } else if fan.isComplete {
-            moveStep(run, s, to: .succeeded, result: fan.result, payload: ["items": JSON(fan.items.count)])
+            guard !fan.spooling else { return }
+            let result = fan.result
+            guard let values, result.serializedSizeExceeds(ValueLimits.inlineBytes) else {
+                moveStep(run, s, to: .succeeded, result: result, payload: ["items": JSON(fan.items.count)])
+                return
+            }
+            // A large list of results travels by reference like any large result.
+            fan.spooling = true
+            let runID = run.run.id, stepID = s.id
+            Task { @KernelActor in
+                let stored: Result<JSON, Error>
+                do { stored = .success(try await values.spool(result)) } catch { stored = .failure(error) }
+                guard let run = self.active[runID], let s = run.steps[stepID], s.status == .running else { return }
+                switch stored {
+                case .success(let v): self.moveStep(run, s, to: .succeeded, result: v, payload: ["items": JSON(fan.items.count)])
+                case .failure(let e):
+                    let message = "result: " + RunEngine.describe(e)
+                    self.moveStep(run, s, to: .failed, error: message)
+                    self.stepFailedFinally(run, s, message: message, timedOut: false)
+                }
+                self.pump()
+            }
         } else if run.stopping != .none {
             moveStep(run, s, to: .cancelled, error: run.stopping == .cancelled ? "cancelled" : "stopped: the run is failing")
         }
