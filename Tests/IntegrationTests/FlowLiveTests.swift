@@ -104,6 +104,9 @@ struct FlowLiveTests {
         #expect(end["trigger"]?["kind"] == "rerun" && end["trigger"]?["id"] == .string(first))
         let (_, shown, _) = try f.kernel.cli(["runs", "get", second])
         #expect(shown.components(separatedBy: "reused").count - 1 == 3)
+        // A nested workflow step naming a workflow that does not exist is refused with its path.
+        let refused = rpcError { try f.kernel.call("workflow.create", ["name": f.name("nest"), "definition": ["steps": [["id": "sub", "workflow": "no-such-workflow@1"]]]]) }
+        #expect(refused?.errors.contains("steps[0].workflow: unknown workflow 'no-such-workflow'") == true, "\(String(describing: refused))")
     }
 
     @Test(arguments: LiveBackend.enabled)
