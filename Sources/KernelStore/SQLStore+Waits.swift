@@ -17,12 +17,7 @@ extension SQLStore {
 
     public func saveRunWait(_ wait: RunWait, heldBy owner: String?) async throws {
         try await database.write { tx in
-            guard let run = try await tx.first("SELECT owner FROM workflow_runs WHERE id = ?\(self.forUpdate)", [.text(wait.runID)]) else {
-                throw KernelError.notFound("run \(wait.runID) not found")
-            }
-            if let owner, let holder = run.optionalString(0), holder != owner {
-                throw KernelError.conflict("run \(wait.runID) is held by kernel \(holder), not \(owner)")
-            }
+            try await self.requireHeld(wait.runID, by: owner, tx)
             try await tx.execute(
                 """
                 INSERT INTO run_waits (\(SQLStore.waitColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
