@@ -190,4 +190,34 @@ import Testing
         #expect(after.step("s5")?["attempt"] == 2)
         await #expect(throws: KernelError.self) { _ = try await h.engine.retry(firstID, step: "s1") }
     }
+
+    @Test func restartResumesAForEachMidwayAndReArmsAWait() async throws {
+        let store = MemoryRunStore()
+        let home = EngineHarness.makeTemp()
+        let h1 = try await EngineHarness(store: store, home: home)
+        store.addComponent("sleep", .utility, ["operation": "sleep"])
+        store.addWorkflow("resume", ["steps": [
+            ["id": "each", "component": "sleep", "forEach": "${inputs.items}", "maxParallel": 2,
+             "retries": ["max": 1, "backoffSeconds": 0], "inputs": ["ms": 30, "x": "${item}"]],
+            ["id": "gate", "wait": ["signal": "go"]],
+        ]])
+        let run = try await h1.engine.submit(workflow: "resume", version: nil, inputs: ["items": .array((0..<20).map { JSON($0) })], actor: "t")
+        func settledItems() -> Int {
+            (store.eventLog[run.id] ?? []).filter { $0.stepID?.hasPrefix("each[") == true && $0.payload["status"] == "succeeded" }.count
+        }
+        while settledItems() < 5 { await h1.engine.sleep(ms: 10) }
+        await h1.engine.stop()
+        #expect(store.runs[run.id]?.status == .running)
+        let h2 = try await EngineHarness(store: store, home: home)
+        var snap = try await h2.engine.snapshot(run.id)
+        for _ in 0..<500 where snap.step("each")?["status"] != "succeeded" {
+            await h2.engine.sleep(ms: 10)
+            snap = try await h2.engine.snapshot(run.id)
+        }
+        #expect(snap.step("each")?["result"]?.arrayValue?.map { $0["x"]?.intValue ?? -1 } == (0..<20).map { Int64($0) })
+        #expect(snap.step("gate")?["status"] == "waiting")
+        _ = try await h2.engine.signal(run.id, name: "go", payload: .null, actor: "t")
+        await h2.engine.waitUntilFinished(run.id)
+        #expect(try await h2.engine.snapshot(run.id)["status"] == "succeeded")
+    }
 }
