@@ -82,6 +82,10 @@ public enum RunStatus: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether `run.retry` may reopen a run that ended so (back to `running`: outside the
+    /// engine's forward state machine, an explicit and audited act).
+    public var canReopen: Bool { self == .failed || self == .timedOut }
+
     public func canMove(to next: RunStatus) -> Bool {
         switch (self, next) {
         case (.queued, .running), (.queued, .cancelled), (.queued, .failed): return true
@@ -95,10 +99,13 @@ public enum RunStatus: String, Sendable, CaseIterable {
 public enum StepStatus: String, Sendable, CaseIterable {
     case pending, queued, running, retrying, succeeded, failed, cancelled, skipped
     case timedOut = "timed_out"
+    /// A `wait` step (a timer or a signal) or a nested `workflow` step waiting for its child
+    /// run: it holds no process and no step slot.
+    case waiting
 
     public var isTerminal: Bool {
         switch self {
-        case .pending, .queued, .running, .retrying: return false
+        case .pending, .queued, .running, .retrying, .waiting: return false
         case .succeeded, .failed, .cancelled, .skipped, .timedOut: return true
         }
     }
@@ -106,7 +113,8 @@ public enum StepStatus: String, Sendable, CaseIterable {
     public func canMove(to next: StepStatus) -> Bool {
         switch (self, next) {
         case (.pending, .queued), (.pending, .skipped), (.pending, .cancelled), (.pending, .failed): return true
-        case (.queued, .running), (.queued, .cancelled), (.queued, .failed): return true
+        case (.queued, .running), (.queued, .cancelled), (.queued, .failed), (.queued, .waiting): return true
+        case (.waiting, .succeeded), (.waiting, .failed), (.waiting, .timedOut), (.waiting, .cancelled): return true
         case (.running, .succeeded), (.running, .failed), (.running, .retrying), (.running, .cancelled),
              (.running, .timedOut): return true
         case (.retrying, .queued), (.retrying, .running), (.retrying, .cancelled), (.retrying, .failed): return true

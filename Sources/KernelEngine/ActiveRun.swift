@@ -1,20 +1,25 @@
 import KernelCore
 import KernelLoop
 
-/// One step of a run the engine is executing.
+/// One step of a run the engine is executing, or one item of a `forEach` step (then `parent`
+/// is the step and `id` is `<step>[i]`).
 @KernelActor
 final class StepState {
     let definition: WorkflowStep
     let componentID: EntityID
     let componentVersion: Int
-    let type: ComponentType
+    /// nil for a wait step and a nested workflow step (no component).
+    let type: ComponentType?
     let config: JSON
+    /// The id its rows and events carry: the step id, or `<step>[i]` for an item.
+    let id: String
     /// Every attempt so far; the last one is current. Every change is reported to the run
     /// (its status counts, reference context and scheduling candidates follow incrementally).
     var attempts: [StepRun] {
         didSet { run?.stepChanged(self) }
     }
-    /// The run this step belongs to (set by `ActiveRun.init`).
+    /// The run this step belongs to (set by `ActiveRun.init`; nil for an item, which its
+    /// parent's `FanOut` accounts for).
     weak var run: ActiveRun?
     /// Position in the plan (scheduling order).
     var index = 0
@@ -23,15 +28,51 @@ final class StepState {
     var cancellation: StepCancellation?
     var timeoutTimer: Timer?
     var backoffTimer: Timer?
+    /// A waiting step's timer (`for`/`until`, or a signal's timeout) and what it waits for.
+    var waitTimer: Timer?
+    var wait: RunWait?
     /// Monotonic ms when the current attempt was dispatched / its executor returned (bench split).
     var dispatchedAt: Double = 0
+    /// A running `forEach` step's items.
+    var fanOut: FanOut?
+    /// For an item: its step, position and value.
+    weak var parent: StepState?
+    let itemIndex: Int
+    let item: JSON
 
-    init(definition: WorkflowStep, componentID: EntityID, componentVersion: Int, type: ComponentType,
+    init(definition: WorkflowStep, componentID: EntityID, componentVersion: Int, type: ComponentType?,
          config: JSON, attempts: [StepRun]) {
         self.definition = definition; self.componentID = componentID; self.componentVersion = componentVersion
         self.type = type; self.config = config; self.attempts = attempts
+        id = definition.id
+        itemIndex = -1
+        item = .null
         countedStatus = attempts.last?.status ?? .pending
     }
+
+    /// Item `index` of the `forEach` step `parent`.
+    init(item: JSON, index: Int, of parent: StepState, attempts: [StepRun]) {
+        definition = parent.definition; componentID = parent.componentID; componentVersion = parent.componentVersion
+        type = parent.type; config = parent.config; self.attempts = attempts
+        id = StepState.itemID(parent.definition.id, index)
+        itemIndex = index
+        self.item = item
+        self.parent = parent
+        countedStatus = attempts.last?.status ?? .pending
+    }
+
+    /// `list[3]`.
+    nonisolated static func itemID(_ step: String, _ index: Int) -> String { "\(step)[\(index)]" }
+
+    /// `("list", 3)` for `list[3]`.
+    nonisolated static func parseItemID(_ id: String) -> (step: String, index: Int)? {
+        guard id.hasSuffix("]"), let open = id.lastIndex(of: "[") else { return nil }
+        guard let i = Int(id[id.index(after: open)..<id.index(before: id.endIndex)]), i >= 0 else { return nil }
+        return (String(id[..<open]), i)
+    }
+
+    /// A `forEach` step itself (not one of its items).
+    var isFanOutStep: Bool { definition.forEach != nil && parent == nil }
 
     var current: StepRun {
         get { attempts[attempts.count - 1] }
@@ -55,6 +96,13 @@ final class ActiveRun {
     var run: WorkflowRun
     let plan: WorkflowDefinition
     let steps: [String: StepState]
+    /// Items of `forEach` steps that are queued, running or retrying, by `<step>[i]`.
+    var items: [String: StepState] = [:]
+    /// Steps of this run reused from the run it reruns (`run.rerun`).
+    var reused: Set<String> = []
+
+    /// A step or an in-flight item by the id its rows carry.
+    func state(_ id: String) -> StepState? { steps[id] ?? items[id] }
     var stopping: Stopping = .none
     /// The steps in plan order.
     let orderedSteps: [StepState]
@@ -64,7 +112,7 @@ final class ActiveRun {
     /// date as steps change (not rebuilt per step start).
     private(set) var context: ReferenceContext
     /// Steps per non-terminal status.
-    private var pendingCount = 0, queuedCount = 0, runningSteps = 0, retryingCount = 0
+    private var pendingCount = 0, queuedCount = 0, runningSteps = 0, retryingCount = 0, waitingCount = 0
     /// Pending steps to look at on the next `advance` (a need of theirs settled), by plan index.
     private var candidates: Set<Int> = []
     /// `$MCPK_HOME/artifacts/<run>` was created.
@@ -115,6 +163,7 @@ final class ActiveRun {
         case .pending: pendingCount += d
         case .queued: queuedCount += d
         case .running: runningSteps += d
+        case .waiting: waitingCount += d
         case .retrying: retryingCount += d
         case .succeeded, .failed, .cancelled, .skipped, .timedOut: break
         }
@@ -148,7 +197,7 @@ final class ActiveRun {
         return picked
     }
 
-    var hasUnfinishedWork: Bool { queuedCount + runningSteps + retryingCount > 0 }
+    var hasUnfinishedWork: Bool { queuedCount + runningSteps + retryingCount + waitingCount > 0 }
 
     var hasPendingSteps: Bool { pendingCount > 0 }
 

@@ -44,4 +44,6 @@ public enum EngineLimits {
     public static let maxArtifactBytes = 256 * 1024 * 1024
     /// Size of an artifact file a `run.artifact` call returns inline.
     public static let maxInlineArtifactBytes = 8 * 1024 * 1024
+    /// How deep nested `workflow` steps may go (a run of a workflow that runs itself stops here).
+    public static let maxWorkflowNesting = 8
 }

@@ -3,25 +3,65 @@ import KernelCore
 import KernelLoop
 
 extension RunEngine {
-    /// `run.get`: the run with its steps (attempts, timings, results, errors).
+    /// `run.get`: the run with its steps (attempts, timings, results, errors). A `forEach`
+    /// step lists its items (`<step>[i]`, in order) under `items`; a step reused by a rerun
+    /// says `reused: true`; `waits` are the run's waits (timers, signals, child runs).
     public func snapshot(_ id: EntityID) async throws -> JSON {
         let run: WorkflowRun
-        let attempts: [StepRun]
+        var attempts: [StepRun]
         var order: [String] = []
-        if let a = active[id] {
+        var waits = try await store.runWaits(runID: id)
+        let held = active[id]
+        if let a = held {
             run = a.run
             attempts = a.orderedSteps.flatMap(\.attempts)
             order = a.plan.steps.map(\.id)
+            if a.plan.steps.contains(where: { $0.forEach != nil }) {
+                // Settled items live in the store; in-flight ones here (newer).
+                let live = Set(a.items.keys)
+                attempts += try await store.stepRuns(runID: id).filter { StepState.parseItemID($0.stepID) != nil && !live.contains($0.stepID) }
+                attempts += a.items.values.flatMap(\.attempts)
+            }
+            // Waits not stored yet are known here.
+            var known = Set(waits.map { "\($0.stepID)/\($0.attempt)" })
+            for s in a.orderedSteps { if let w = s.wait {
+                let key = "\(w.stepID)/\(w.attempt)"
+                if known.insert(key).inserted { waits.append(w) } else if let i = waits.firstIndex(where: { "\($0.stepID)/\($0.attempt)" == key }) { waits[i] = w }
+            } }
         } else {
             run = try await store.run(id)
             attempts = try await store.stepRuns(runID: id)
             if case .object(let pins) = run.pinned { order = pins.keys }
         }
         var byStep: [String: [StepRun]] = [:]
-        for a in attempts { byStep[a.stepID, default: []].append(a) }
-        for k in byStep.keys where !order.contains(k) { order.append(k) }
+        var items: [String: [Int: [StepRun]]] = [:]
+        let planned = Set(order)
+        for a in attempts {
+            if !planned.contains(a.stepID), let (step, i) = StepState.parseItemID(a.stepID), planned.contains(step) {
+                items[step, default: [:]][i, default: []].append(a)
+            } else {
+                byStep[a.stepID, default: []].append(a)
+            }
+        }
+        var seen = planned
+        for k in byStep.keys.sorted() where seen.insert(k).inserted { order.append(k) }
+        let reused = Set((run.trigger["kind"] == "rerun" ? run.trigger["reused"]?.arrayValue ?? [] : []).compactMap(\.stringValue))
         guard case .object(var o) = EngineJSON.run(run) else { return .null }
-        o["steps"] = .array(order.compactMap { byStep[$0].map { EngineJSON.step($0.sorted { $0.attempt < $1.attempt }) } })
+        o["steps"] = .array(order.compactMap { id in
+            guard let rows = byStep[id], case .object(var step) = EngineJSON.step(rows.sorted { $0.attempt < $1.attempt }) else { return nil }
+            if reused.contains(id), rows.count == 1 {
+                step["reused"] = true
+                step["reused_from"] = run.trigger["id"] ?? .null
+            }
+            if let its = items[id] {
+                step["items"] = .array(its.keys.sorted().compactMap { i in its[i].map { EngineJSON.step($0.sorted { $0.attempt < $1.attempt }) } })
+            }
+            if let fan = held?.steps[id]?.fanOut {
+                step["progress"] = ["items": JSON(fan.items.count), "settled": JSON(fan.settled), "in_flight": JSON(fan.inFlight)]
+            }
+            return .object(step)
+        })
+        o["waits"] = .array(waits.sorted { ($0.stepID, $0.attempt) < ($1.stepID, $1.attempt) }.map(\.json))
         return .object(o)
     }
 

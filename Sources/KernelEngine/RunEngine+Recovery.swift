@@ -79,16 +79,29 @@ extension RunEngine {
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
         let rows = try await store.stepRuns(runID: run.id)
         let lastSeq = try await store.lastEventSeq(runID: run.id)
+        var byStep: [String: [StepRun]] = [:]
+        var itemRows: [String: [Int: [StepRun]]] = [:]
+        for r in rows {
+            if plan.step(r.stepID) == nil, let (step, i) = StepState.parseItemID(r.stepID) {
+                itemRows[step, default: [:]][i, default: []].append(r)
+            } else {
+                byStep[r.stepID, default: []].append(r)
+            }
+        }
         var states: [String: StepState] = [:]
         for step in plan.steps {
-            guard let pin = run.pinned[step.id], let cid = pin["component"]?.stringValue, let v = pin["version"]?.intValue else {
-                throw KernelError.internal("run \(run.id) has no pinned version for step '\(step.id)'")
+            let attempts = (byStep[step.id] ?? []).sorted { $0.attempt < $1.attempt }
+            states[step.id] = try await stepState(step, pinned: run.pinned, runID: run.id, attempts: attempts)
+        }
+        for (k, v) in itemRows { itemRows[k] = v.mapValues { $0.sorted { $0.attempt < $1.attempt } } }
+        // Waiting steps: their stored waits, and for a nested workflow the child run's state.
+        var waits: [String: RunWait] = [:]
+        var children: [EntityID: WorkflowRun] = [:]
+        if states.values.contains(where: { $0.status == .waiting }) {
+            for w in try await store.runWaits(runID: run.id) { waits["\(w.stepID)/\(w.attempt)"] = w }
+            for w in waits.values where w.outcome == .open {
+                if let c = w.childRunID, let child = try? await store.run(c) { children[c] = child }
             }
-            let (_, cv) = try await catalog.component(cid, version: Int(v))
-            var attempts = rows.filter { $0.stepID == step.id }.sorted { $0.attempt < $1.attempt }
-            if attempts.isEmpty { attempts = [StepRun(runID: run.id, stepID: step.id, componentID: cid, componentVersion: Int(v))] }
-            states[step.id] = StepState(definition: step, componentID: cid, componentVersion: Int(v), type: cv.type,
-                                        config: cv.config, attempts: attempts)
         }
         // Nothing suspends from here on: the run is registered and its events seq'd atomically.
         guard active[run.id] == nil else { return }
@@ -108,11 +121,25 @@ extension RunEngine {
         }
         for s in active.orderedSteps {
             switch s.status {
+            case .running where s.isFanOutStep:
+                resumeFanOut(active, s, rows: itemRows[s.id] ?? [:], message: message)
             case .running:
                 journal.emit(run.id, .error, step: s.definition.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                 if s.current.attempt < s.definition.retries.maxAttempts {
                     failOrRetry(active, s, message: message, timedOut: false)
                 } else {
+                    moveStep(active, s, to: .failed, error: message)
+                    stepFailedFinally(active, s, message: message, timedOut: false)
+                }
+            case .waiting:
+                let stored = waits["\(s.id)/\(s.current.attempt)"]
+                resumeWait(active, s, stored: stored)
+                if let c = stored?.childRunID, let child = children[c], child.status.isTerminal {
+                    settleChildStep(active, s, childID: c, status: child.status, outputs: child.outputs, error: child.error)
+                } else if case .workflow = s.definition.kind, stored?.childRunID == nil {
+                    // The child was never recorded: start the step over.
+                    endWait(active, s, outcome: .cancelled)
+                    journal.emit(run.id, .error, step: s.id, ["message": .string(message), "attempt": JSON(s.current.attempt)])
                     moveStep(active, s, to: .failed, error: message)
                     stepFailedFinally(active, s, message: message, timedOut: false)
                 }
@@ -144,8 +171,9 @@ extension RunEngine {
             guard self.active[id] === run else { continue }
             logger.error("run lost to another kernel while this kernel's lease lapsed; dropping it",
                          metadata: ["run": "\(id)", "owner": "\(owner)"])
-            for s in run.steps.values {
+            for s in Array(run.steps.values) + Array(run.items.values) {
                 s.backoffTimer?.close(); s.backoffTimer = nil
+                s.waitTimer?.close(); s.waitTimer = nil
                 s.timeoutTimer?.close(); s.timeoutTimer = nil
                 s.cancellation?.stop(.shutdown)
             }

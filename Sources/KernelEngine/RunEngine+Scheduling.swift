@@ -33,9 +33,8 @@ extension RunEngine {
             leaseLapsed = true
             logger.error("this kernel's run leases may have expired: no new steps start until a renewal succeeds")
         }
-        while mayStart, runningSteps < configuration.maxConcurrentSteps, !ready.isEmpty {
-            let (runID, stepID) = ready.removeFirst()
-            guard let run = active[runID], let step = run.steps[stepID], step.status == .queued, run.stopping == .none else { continue }
+        while mayStart, runningSteps < configuration.maxConcurrentSteps, let (runID, stepID) = ready.popFirst() {
+            guard let run = active[runID], let step = run.state(stepID), step.status == .queued, run.stopping == .none else { continue }
             startAttempt(run, step)
         }
         for run in Array(active.values) { maybeFinish(run) }
@@ -73,7 +72,8 @@ extension RunEngine {
                 continue
             }
             guard settled else { continue }
-            if let when = s.definition.when {
+            // A forEach step's `when` is per item (it sees ${item}).
+            if let when = s.definition.when, !s.isFanOutStep {
                 let text = s.definition.whenSource ?? "when"
                 do {
                     if try !when.evaluate(in: run.context) {
@@ -107,13 +107,13 @@ extension RunEngine {
         let from = s.status
         guard from.canMove(to: next) else {
             logger.error("illegal step transition refused", metadata: [
-                "run": "\(run.run.id)", "step": "\(s.definition.id)", "from": "\(from.rawValue)", "to": "\(next.rawValue)"])
+                "run": "\(run.run.id)", "step": "\(s.id)", "from": "\(from.rawValue)", "to": "\(next.rawValue)"])
             return false
         }
         var row = s.current
         row.status = next
         let now = Timestamp.now()
-        if next == .running { row.startedAt = now }
+        if next == .running || next == .waiting { row.startedAt = now }
         if next.isTerminal { row.finishedAt = now }
         if let error { row.error = error }
         if let result { row.result = result }
@@ -121,12 +121,13 @@ extension RunEngine {
         journal.save(row)
         var p = JSONObject()
         p["entity"] = "step"
-        p["step"] = .string(s.definition.id)
+        p["step"] = .string(s.id)
         p["status"] = .string(next.rawValue)
         p["attempt"] = JSON(row.attempt)
         if let error { p["error"] = .string(error) }
         for (k, v) in extra.objectValue ?? JSONObject() { p[k] = v }
-        journal.emit(run.run.id, .statusChange, step: s.definition.id, .object(p))
+        journal.emit(run.run.id, .statusChange, step: s.id, .object(p))
+        if next.isTerminal, let parent = s.parent { itemSettled(run, parent, s) }
         return true
     }
 
@@ -134,9 +135,19 @@ extension RunEngine {
     func startAttempt(_ run: ActiveRun, _ s: StepState) {
         let dispatchStart = monotonicMilliseconds()
         let runID = run.run.id
-        let stepID = s.definition.id
+        let stepID = s.id
+        if s.isFanOutStep { startFanOut(run, s); return }
+        switch s.definition.kind {
+        case .wait: startWait(run, s); return
+        case .workflow(let name, let version): startChildRun(run, s, workflow: name, version: version); return
+        case .component: break
+        }
+        if let parent = s.parent, let fan = parent.fanOut, let failure = fan.failure {
+            moveStep(run, s, to: .cancelled, error: "not started: item \(failure.index) failed")
+            return
+        }
         let inputs: JSON
-        do { inputs = try s.definition.resolveInputs(in: run.context) } catch {
+        do { inputs = try s.definition.resolveInputs(in: s.parent == nil ? run.context : run.context.forItem(s.item, index: s.itemIndex)) } catch {
             var message = "inputs: " + RunEngine.describe(error)
             if let digest = RunEngine.neededBlob(error) {
                 switch needBlob(run, digest, requeue: stepID) {
@@ -158,7 +169,7 @@ extension RunEngine {
                 let spooled: Result<JSON, Error>
                 do { spooled = .success(try await values.spool(inputs, limit: .max)) } catch { spooled = .failure(error) }
                 self.runningSteps -= 1
-                guard let run = self.active[runID], let s = run.steps[stepID], s.status == .queued, s.current.attempt == attempt else {
+                guard let run = self.active[runID], let s = run.state(stepID), s.status == .queued, s.current.attempt == attempt else {
                     self.pump()
                     return
                 }
@@ -179,9 +190,9 @@ extension RunEngine {
     /// Starts the executor of a queued step whose inputs are resolved.
     func launch(_ run: ActiveRun, _ s: StepState, inputs: JSON, dispatchStart: Double) {
         let runID = run.run.id
-        let stepID = s.definition.id
-        guard let executor = executors.executor(for: s.type) else {
-            let message = "no executor for component type '\(s.type.rawValue)'"
+        let stepID = s.id
+        guard let type = s.type, let executor = executors.executor(for: type) else {
+            let message = "no executor for component type '\(s.type?.rawValue ?? "none")'"
             moveStep(run, s, to: .failed, error: message)
             stepFailedFinally(run, s, message: message, timedOut: false)
             return
@@ -211,7 +222,7 @@ extension RunEngine {
         }
         let sink = StepEvents(journal: journal, runID: runID, stepID: stepID)
         var invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
-                                        componentVersion: s.componentVersion, type: s.type, config: s.config,
+                                        componentVersion: s.componentVersion, type: type, config: s.config,
                                         inputs: inputs, workDirectory: workDir, artifactDirectory: artifactDir)
         // The sandbox's own wall clock sits just past the engine's timer, as a backstop.
         invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
@@ -241,7 +252,7 @@ extension RunEngine {
     /// An executor returned.
     func attemptFinished(runID: EntityID, stepID: String, attempt: Int, outcome: AttemptOutcome, reason: StopReason?) {
         runningSteps -= 1
-        guard let run = active[runID], let s = run.steps[stepID], s.current.attempt == attempt else { pump(); return }
+        guard let run = active[runID], let s = run.state(stepID), s.current.attempt == attempt else { pump(); return }
         s.timeoutTimer?.close(); s.timeoutTimer = nil
         s.cancellation = nil
         switch reason {
@@ -291,14 +302,14 @@ extension RunEngine {
             s.attempts.append(next)
             journal.save(next)
             let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt + 1, unit: Double.random(in: 0..<1))
-            journal.emit(run.run.id, .statusChange, step: s.definition.id, [
-                "entity": "step", "step": .string(s.definition.id), "status": "retrying", "attempt": JSON(attempt + 1),
+            journal.emit(run.run.id, .statusChange, step: s.id, [
+                "entity": "step", "step": .string(s.id), "status": "retrying", "attempt": JSON(attempt + 1),
                 "previous_error": .string(message), "delay_ms": .int(Int64(delay)),
             ])
-            let runID = run.run.id, stepID = s.definition.id
+            let runID = run.run.id, stepID = s.id
             s.backoffTimer = try? Timer.after(loop: KernelRuntime.loop, ms: delay) { [weak self] in
                 KernelActor.assumeIsolated {
-                    guard let self, let run = self.active[runID], let s = run.steps[stepID], s.status == .retrying else { return }
+                    guard let self, let run = self.active[runID], let s = run.state(stepID), s.status == .retrying else { return }
                     s.backoffTimer = nil
                     if self.moveStep(run, s, to: .queued) { self.ready.append((runID, stepID)) }
                     self.pump()
@@ -313,7 +324,8 @@ extension RunEngine {
     /// A step ended failed for good: the run fails after running steps return, unless the
     /// step has `continueOnError`.
     func stepFailedFinally(_ run: ActiveRun, _ s: StepState, message: String, timedOut: Bool) {
-        guard !s.definition.continueOnError else { return }
+        // An item's failure is its step's business (`itemSettled`).
+        guard !s.definition.continueOnError, s.parent == nil else { return }
         if run.stopping == .none {
             run.stopping = .failed(step: s.definition.id, message: message, timedOut: timedOut)
             ready.removeAll { $0.0 == run.run.id }
@@ -351,6 +363,9 @@ extension RunEngine {
             for s in run.orderedSteps where !s.status.isTerminal {
                 s.backoffTimer?.close(); s.backoffTimer = nil
                 if s.status == .retrying || s.status == .pending || s.status == .queued {
+                    moveStep(run, s, to: .cancelled, error: why)
+                } else if s.status == .waiting {
+                    endWait(run, s, outcome: .cancelled)
                     moveStep(run, s, to: .cancelled, error: why)
                 }
             }
@@ -395,6 +410,7 @@ extension RunEngine {
         active[id] = nil
         waiting.removeAll { $0 == id }
         if let ws = idleWaiters.removeValue(forKey: id) { for w in ws { w.resume() } }
+        childRunFinished(run.run)
         // A finished run frees a workflow slot.
         Task { @KernelActor in self.pump() }
     }

@@ -38,7 +38,7 @@ extension RunEngine {
             case .success(let v): run.blobs[digest] = v
             case .failure(let e): run.blobFailures[digest] = "stored value sha256:\(digest): \(RunEngine.describe(e))"
             }
-            for id in waiting where run.steps[id]?.status == .queued { self.ready.append((runID, id)) }
+            for id in waiting where run.state(id)?.status == .queued { self.ready.append((runID, id)) }
             self.pump()
         }
         return .loading

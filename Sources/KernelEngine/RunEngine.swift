@@ -54,7 +54,7 @@ public final class RunEngine {
     /// Queued runs waiting for their workflow's concurrency slot, oldest first.
     var waiting: [EntityID] = []
     /// Steps ready to start, oldest first: (run, step).
-    var ready: [(EntityID, String)] = []
+    var ready = ReadyQueue()
     var runningSteps = 0
     var leaseTimer: Timer?
     /// Monotonic ms at which the last successful lease renewal (or start) was issued: the
@@ -140,8 +140,9 @@ public final class RunEngine {
         leaseTimer?.close()
         leaseTimer = nil
         for run in active.values {
-            for s in run.steps.values {
+            for s in Array(run.steps.values) + Array(run.items.values) {
                 s.backoffTimer?.close(); s.backoffTimer = nil
+                s.waitTimer?.close(); s.waitTimer = nil
                 s.cancellation?.stop(.shutdown)
             }
         }
@@ -165,13 +166,33 @@ public final class RunEngine {
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
         let withDefaults = try plan.validateRunInputs(inputs)
+        let pinned = try await pin(plan)
+        return try await startRun(workflow: workflow, version: wv.version, plan: plan, inputs: withDefaults, pinned: pinned,
+                                  reused: [:], trigger: trigger, actor: actor)
+    }
+
+    /// Pins every step of a plan to exact versions: `{component, version, type}` per component
+    /// step, `{wait}` per wait step, `{workflow, version}` per nested workflow step.
+    func pin(_ plan: WorkflowDefinition) async throws -> JSONObject {
         var pinned = JSONObject()
-        var states: [String: StepState] = [:]
-        let runID = Identifier.uuid()
-        var stepRows: [StepRun] = []
         // One catalogue lookup per distinct (component, version), not per step.
         var resolved: [String: (Component, ComponentVersion)] = [:]
         for step in plan.steps {
+            switch step.kind {
+            case .wait:
+                pinned[step.id] = ["wait": .string(step.wait?.kindName ?? "for")]
+                continue
+            case .workflow(let name, let version):
+                do {
+                    let (w, v) = try await catalog.workflow(name, version: version)
+                    pinned[step.id] = ["workflow": .string(w.id), "version": JSON(v.version)]
+                } catch let e as KernelError where e.kind == .notFound {
+                    throw KernelError.invalidParams("workflow references a missing workflow",
+                                                    errors: [FieldError("steps.\(step.id).workflow", e.message)])
+                }
+                continue
+            case .component: break
+            }
             let (component, cv): (Component, ComponentVersion)
             let key = "\(step.version.map(String.init) ?? "latest")@\(step.component)"
             if let known = resolved[key] {
@@ -187,26 +208,63 @@ public final class RunEngine {
                 throw KernelError.unavailable("no executor for component type '\(cv.type.rawValue)' (step '\(step.id)')")
             }
             pinned[step.id] = ["component": .string(component.id), "version": JSON(cv.version), "type": .string(cv.type.rawValue)]
-            let row = StepRun(runID: runID, stepID: step.id, componentID: component.id, componentVersion: cv.version)
-            stepRows.append(row)
-            states[step.id] = StepState(definition: step, componentID: component.id, componentVersion: cv.version,
-                                        type: cv.type, config: cv.config, attempts: [row])
+        }
+        return pinned
+    }
+
+    /// The state of one step from its pin (component config loaded for a component step).
+    func stepState(_ step: WorkflowStep, pinned: JSON, runID: EntityID, attempts: [StepRun]) async throws -> StepState {
+        let pin = pinned[step.id]
+        if case .component = step.kind {
+            guard let cid = pin?["component"]?.stringValue, let v = pin?["version"]?.intValue else {
+                throw KernelError.internal("run \(runID) has no pinned version for step '\(step.id)'")
+            }
+            let (_, cv) = try await catalog.component(cid, version: Int(v))
+            let rows = attempts.isEmpty ? [StepRun(runID: runID, stepID: step.id, componentID: cid, componentVersion: Int(v))] : attempts
+            return StepState(definition: step, componentID: cid, componentVersion: Int(v), type: cv.type, config: cv.config, attempts: rows)
+        }
+        let rows = attempts.isEmpty ? [StepRun(runID: runID, stepID: step.id, componentID: "", componentVersion: 0)] : attempts
+        return StepState(definition: step, componentID: "", componentVersion: 0, type: nil, config: .null, attempts: rows)
+    }
+
+    /// Creates a run `queued` (reused steps already `succeeded`) and hands it to the scheduler.
+    func startRun(workflow: Workflow, version: Int, plan: WorkflowDefinition, inputs: JSON, pinned: JSONObject,
+                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "run") async throws -> WorkflowRun {
+        let runID = Identifier.uuid()
+        var states: [String: StepState] = [:]
+        var stepRows: [StepRun] = []
+        for step in plan.steps {
+            var initial: [StepRun] = []
+            if var r = reused[step.id] {
+                r.runID = runID
+                r.stepID = step.id
+                r.attempt = 1
+                initial = [r]
+            }
+            let state = try await stepState(step, pinned: .object(pinned), runID: runID, attempts: initial)
+            stepRows.append(state.current)
+            states[step.id] = state
         }
         let now = Timestamp.now()
-        let run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: wv.version, status: .queued,
-                              inputs: withDefaults, pinned: .object(pinned), createdAt: now,
+        let run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: version, status: .queued,
+                              inputs: inputs, pinned: .object(pinned), createdAt: now,
                               owner: configuration.owner,
                               leaseExpiresAt: Timestamp(milliseconds: now.milliseconds + configuration.leaseMilliseconds),
                               trigger: trigger)
-        var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(wv.version))])
+        var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(version))])
         if !trigger.isNull { details["trigger"] = trigger }
-        let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: "run", entityType: "workflow_run",
+        let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: action, entityType: "workflow_run",
                               entityID: runID, details: .object(details))
         try await store.createRun(run, steps: stepRows, audit: audit)
         let active = ActiveRun(run: run, plan: plan, steps: states)
+        active.reused = Set(reused.keys)
         self.active[runID] = active
         journal.setLastSeq(runID, 0)
         journal.emit(runID, .statusChange, ["entity": "run", "status": "queued", "workflow_id": .string(workflow.id)])
+        for step in plan.steps where reused[step.id] != nil {
+            journal.emit(runID, .statusChange, step: step.id, ["entity": "step", "step": .string(step.id), "status": "succeeded", "attempt": 1,
+                                                                "reused": true, "reused_from": trigger["id"] ?? .null])
+        }
         waiting.append(runID)
         pump()
         return run
@@ -227,18 +285,29 @@ public final class RunEngine {
         if run.run.status == .queued {
             waiting.removeAll { $0 == id }
         }
-        for s in run.orderedSteps {
+        // Items first (a fan-out step settles once its items have), then the steps.
+        var children: [EntityID] = []
+        for s in Array(run.items.values) + run.orderedSteps {
             switch s.status {
             case .pending, .queued, .retrying:
                 s.backoffTimer?.close(); s.backoffTimer = nil
                 moveStep(run, s, to: .cancelled, error: "cancelled")
             case .running:
                 s.cancellation?.stop(.cancelled)
+            case .waiting:
+                // A nested workflow's child run is cancelled too (cancel propagates down).
+                if let child = s.wait?.childRunID { children.append(child) }
+                endWait(run, s, outcome: .cancelled)
+                moveStep(run, s, to: .cancelled, error: "cancelled")
             default: break
             }
         }
+        for s in run.orderedSteps where s.isFanOutStep && s.status == .running && (s.fanOut?.inFlight ?? 0) == 0 {
+            moveStep(run, s, to: .cancelled, error: "cancelled")
+        }
         ready.removeAll { $0.0 == id }
         maybeFinish(run)
+        for child in children { _ = try? await self.cancel(child) }
         return run.run
     }
 

@@ -189,7 +189,9 @@ public final class RunJournal {
                 for s in subs { s.live(e) }
                 if e.type == .end { listeners[e.runID] = nil }
             }
-            if e.type == .statusChange || e.type == .end {
+            // The dashboard-wide feed: status changes of runs and steps, not of forEach items
+            // (`<step>[i]`: thousands per step; the run's own stream carries them).
+            if e.type == .end || (e.type == .statusChange && e.stepID?.hasSuffix("]") != true) {
                 for f in feeds.values { f(e) }
             }
         }

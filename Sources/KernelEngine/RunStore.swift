@@ -13,6 +13,10 @@ public protocol RunStore: AnyObject {
     func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?)
     /// Every attempt of every step of a run.
     func stepRuns(runID: EntityID) async throws -> [StepRun]
+    /// Stores a waiting step's wait (timer, signal, child run) so a restart re-arms it.
+    func saveRunWait(_ wait: RunWait, owner: String) async throws
+    /// Every wait of a run.
+    func runWaits(runID: EntityID) async throws -> [RunWait]
     /// The journal's group commit (`Store.commitJournal`): the run rows, step rows and events
     /// of several runs in ONE transaction, each run fenced on its own (held by `batch.owner` or
     /// nobody; events continuing the stored seq). Refused runs are left out whole and named in

@@ -29,6 +29,10 @@ public final class StoreRunStore: RunStore, EngineCatalog {
 
     public func stepRuns(runID: EntityID) async throws -> [StepRun] { try await store.stepRuns(runID: runID) }
 
+    public func saveRunWait(_ wait: RunWait, owner: String) async throws { try await store.saveRunWait(wait, heldBy: owner) }
+
+    public func runWaits(runID: EntityID) async throws -> [RunWait] { try await store.runWaits(runID: runID) }
+
     /// Events carry the engine's seqs; the store refuses a gap or a repeat per run.
     public func commit(_ batch: JournalBatch) async throws -> JournalBatch.Outcome { try await store.commitJournal(batch) }
 

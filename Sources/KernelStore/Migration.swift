@@ -151,5 +151,15 @@ public struct Migration: Sendable {
               run_id TEXT PRIMARY KEY REFERENCES workflow_runs(id) ON DELETE CASCADE, actor TEXT NOT NULL, pinned_at BIGINT NOT NULL)
             """,
         ]),
+        Migration(version: 6, name: "run waits (timers, signals, child runs of waiting steps)", statements: [
+            """
+            CREATE TABLE run_waits (
+              run_id TEXT NOT NULL REFERENCES workflow_runs(id) ON DELETE CASCADE, step_id TEXT NOT NULL, attempt INTEGER NOT NULL,
+              kind TEXT NOT NULL, due_at BIGINT, signal TEXT, child_run_id TEXT, inputs {JSON} NOT NULL,
+              created_at BIGINT NOT NULL, resolved_at BIGINT, outcome TEXT NOT NULL, payload {JSON} NOT NULL,
+              PRIMARY KEY (run_id, step_id, attempt))
+            """,
+            "CREATE INDEX run_waits_child ON run_waits (child_run_id)",
+        ]),
     ]
 }

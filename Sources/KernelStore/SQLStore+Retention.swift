@@ -68,6 +68,7 @@ extension SQLStore {
             let l = keep.map { _ in "?" }.joined(separator: ", "), p = keep.map(SQLValue.text)
             try await tx.execute("DELETE FROM run_events WHERE run_id IN (\(l))", p)
             try await tx.execute("DELETE FROM step_runs WHERE run_id IN (\(l))", p)
+            try await tx.execute("DELETE FROM run_waits WHERE run_id IN (\(l))", p)
             try await tx.execute("DELETE FROM workflow_runs WHERE id IN (\(l))", p)
             var entry = audit
             entry.details = ["run_ids": .array(keep.map(JSON.string))]

@@ -268,13 +268,18 @@ extension SQLStore {
 
     public func saveStepRun(_ step: StepRun, heldBy owner: String?) async throws {
         try await database.write { tx in
-            guard let run = try await tx.first("SELECT owner FROM workflow_runs WHERE id = ?\(self.forUpdate)", [.text(step.runID)]) else {
-                throw KernelError.notFound("run \(step.runID) not found")
-            }
-            if let owner, let holder = run.optionalString(0), holder != owner {
-                throw KernelError.conflict("run \(step.runID) is held by kernel \(holder), not \(owner)")
-            }
+            try await self.requireHeld(step.runID, by: owner, tx)
             try await self.upsertSteps([step], tx)
+        }
+    }
+
+    /// Locks the run's row; `conflict` when `owner` is given and another kernel holds the run.
+    func requireHeld(_ runID: EntityID, by owner: String?, _ tx: SQLExecutor) async throws {
+        guard let run = try await tx.first("SELECT owner FROM workflow_runs WHERE id = ?\(forUpdate)", [.text(runID)]) else {
+            throw KernelError.notFound("run \(runID) not found")
+        }
+        if let owner, let holder = run.optionalString(0), holder != owner {
+            throw KernelError.conflict("run \(runID) is held by kernel \(holder), not \(owner)")
         }
     }
 

@@ -75,6 +75,13 @@ public protocol Store: AnyObject {
     func saveStepRun(_ step: StepRun, heldBy owner: String?) async throws
     func stepRuns(runID: EntityID) async throws -> [StepRun]
 
+    // MARK: run waits
+    /// Inserts or replaces the wait of (run, step, attempt); refused (`conflict`) when `owner`
+    /// is given and another kernel holds the run.
+    func saveRunWait(_ wait: RunWait, heldBy owner: String?) async throws
+    /// Every wait of a run, by step and attempt.
+    func runWaits(runID: EntityID) async throws -> [RunWait]
+
     // MARK: run events
     /// Appends a batch (events of one or several runs) in ONE transaction; the
     /// store assigns each run's next contiguous `seq`s in batch order.

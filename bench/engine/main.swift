@@ -9,7 +9,9 @@
 //   3. In-process no-op steps per second (independent Utility merges) — peer: control-socket
 //      `kernel.ping` round trips per second; on SQLite and, with --pg URL, on PostgreSQL.
 //   4. Step stdout line → subscriber latency p50/p99 — peer: the same lines over a plain pipe.
-// Usage: bench-engine --mcpk PATH [--pg postgres://…] [--quick]
+//   5. forEach items per second (issue 17): one 10,000-item step of in-process Utility merges (SQLite and,
+//      with --pg, PostgreSQL) and one 500-item step of sandboxed Python Script items.
+// Usage: bench-engine --mcpk PATH [--pg postgres://…] [--quick] [--foreach-only]
 import Glibc
 import KernelClient
 import KernelCore
@@ -29,6 +31,8 @@ func fmt(_ d: Double, _ places: Int = 2) -> String {
 var mcpk = ".build/release/mcpk"
 var pgURL: String?
 var quick = false
+/// Only section 5 (forEach items/s).
+var foreachOnly = false
 var args = CommandLine.arguments.dropFirst()
 while let a = args.first {
     args = args.dropFirst()
@@ -36,10 +40,15 @@ while let a = args.first {
     case "--mcpk": if let v = args.first { mcpk = v; args = args.dropFirst() }
     case "--pg": if let v = args.first { pgURL = v; args = args.dropFirst() }
     case "--quick": quick = true
+    case "--foreach-only": foreachOnly = true
     default: break
     }
 }
 let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+if foreachOnly {
+    try forEachSection()
+    exit(0)
+}
 
 // MARK: posix_spawn peers
 
@@ -307,3 +316,44 @@ do {
     print("  peer: plain pipe p50 \(fmt(pct(pipeLat, 0.5), 3)) ms, p99 \(fmt(pct(pipeLat, 0.99), 3)) ms → p50 ratio \(fmt(pct(latencies, 0.5) / max(0.001, pct(pipeLat, 0.5)))), p99 ratio \(fmt(pct(latencies, 0.99) / max(0.001, pct(pipeLat, 0.99))))")
     print("  goal: p99 < 2 ms: \(goal(pct(latencies, 0.99) < 2))")
 }
+
+// MARK: 5. forEach items per second
+
+/// A workflow of one forEach step over `n` items (the list is the input schema's default).
+func fanOut(_ n: Int, component: String, maxParallel: Int?) -> JSON {
+    var step = JSONObject([("id", "each"), ("component", .string(component)), ("forEach", "${inputs.items}"),
+                           ("inputs", ["v": ["item": "${item}", "index": "${index}"]])])
+    if let maxParallel { step["maxParallel"] = JSON(maxParallel) }
+    return ["inputs": ["type": "object", "properties": ["items": ["type": "array", "default": .array((0..<n).map { JSON($0) })]]],
+            "steps": [.object(step)]]
+}
+
+func forEachRate(_ label: String, env: [String], n: Int, component: String, config: JSON, maxParallel: Int?) throws {
+    let k = try Kernel(label: label, extraEnv: env)
+    defer { k.stop() }
+    try k.ensure("component.create", ["name": .string(component), "config": config])
+    try k.ensure("workflow.create", ["name": .string("fan\(n)\(component)"), "definition": fanOut(n, component: component, maxParallel: maxParallel)])
+    _ = try k.runToEnd("fan\(n)\(component)")  // warm-up (runner pools, caches)
+    var rates: [Double] = []
+    var status = "?"
+    for _ in 0..<(quick ? 1 : 3) {
+        let (t, s) = try k.runToEnd("fan\(n)\(component)")
+        rates.append(Double(n) / t)
+        status = s
+    }
+    print("  \(label) (\(status)): \(fmt(median(rates), 0)) items/s (median of \(rates.count) runs of one \(n)-item forEach, maxParallel \(maxParallel.map(String.init) ?? "default"))")
+}
+
+func forEachSection() throws {
+    print("== 5. forEach items per second")
+    let fanItems = quick ? 2000 : 10_000
+    try forEachRate("in-process Utility merge, SQLite", env: [], n: fanItems, component: "merge",
+                    config: ["type": "Utility", "operation": "merge"], maxParallel: nil)
+    if let pgURL {
+        try forEachRate("in-process Utility merge, PostgreSQL", env: ["DATABASE_URL=\(pgURL)"], n: fanItems, component: "merge",
+                        config: ["type": "Utility", "operation": "merge"], maxParallel: nil)
+    }
+    try forEachRate("sandboxed Python Script, SQLite", env: [], n: quick ? 100 : 500, component: "echo",
+                    config: ["type": "Python Script", "codeContent": "def main(**kw):\n    return kw\n"], maxParallel: cores * 2)
+}
+try forEachSection()

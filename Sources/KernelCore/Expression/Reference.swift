@@ -1,5 +1,6 @@
 /// A data reference: `inputs.x.y`, `inputs.items[0]`, `steps.<id>.result.path`,
-/// `steps.<id>.status`, `steps.<id>.error`. Written as `${…}` inside strings.
+/// `steps.<id>.status`, `steps.<id>.error`, and in a `forEach` step `item.path` (the item) and
+/// `index` (its position, from 0). Written as `${…}` inside strings.
 public struct Reference: Sendable, Equatable, CustomStringConvertible {
     /// Longest reference text accepted.
     public static let maxLength = 1024
@@ -9,6 +10,10 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
     public enum Root: Sendable, Equatable {
         case inputs
         case step(id: String, field: StepField)
+        /// The current item of a `forEach` step.
+        case item
+        /// The current item's position (0-based) in a `forEach` step.
+        case index
     }
 
     /// What a step reference reads.
@@ -38,6 +43,8 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
         switch root {
         case .inputs: s = "inputs"
         case .step(let id, let field): s = "steps.\(id).\(field.rawValue)"
+        case .item: s = "item"
+        case .index: s = "index"
         }
         s += Reference.pathText(path)
         return s
@@ -112,10 +119,15 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
                 let path = try segments()
                 if field != .result && !path.isEmpty { throw fail("'steps.\(id).\(field.rawValue)' has no fields") }
                 return Reference(root: .step(id: id, field: field), path: path)
+            case "item":
+                return Reference(root: .item, path: try segments())
+            case "index":
+                guard pos == chars.count else { throw fail("'index' has no fields") }
+                return Reference(root: .index)
             case "":
-                throw fail("expected 'inputs' or 'steps'")
+                throw fail("expected 'inputs', 'steps', 'item' or 'index'")
             default:
-                throw fail("unknown root '\(root)' (expected 'inputs' or 'steps')")
+                throw fail("unknown root '\(root)' (expected 'inputs', 'steps', 'item' or 'index')")
             }
         }
 

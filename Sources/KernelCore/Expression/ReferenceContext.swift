@@ -16,9 +16,20 @@ public struct ReferenceContext: Sendable {
     /// Values of blobs already loaded, by digest: a path that walks into a `BlobReference`
     /// continues in its value (`${steps.a.result.items[3]}` into a large result).
     public var blobs: [String: JSON]
+    /// The current item and its position, in one item of a `forEach` step (nil elsewhere).
+    public var item: JSON?
+    public var index: Int?
 
     public init(inputs: JSON, steps: [String: StepOutcome] = [:], blobs: [String: JSON] = [:]) {
         self.inputs = inputs; self.steps = steps; self.blobs = blobs
+    }
+
+    /// This context seen from item `index` of a `forEach` step.
+    public func forItem(_ item: JSON, index: Int) -> ReferenceContext {
+        var c = self
+        c.item = item
+        c.index = index
+        return c
     }
 }
 
@@ -32,6 +43,13 @@ extension Reference {
         case .inputs:
             current = context.inputs
             walked = "inputs"
+        case .item:
+            guard let item = context.item else { throw ExpressionError("${\(self)}: only a forEach step has an item") }
+            current = item
+            walked = "item"
+        case .index:
+            guard let index = context.index else { throw ExpressionError("${\(self)}: only a forEach step has an index") }
+            return .int(Int64(index))
         case .step(let id, let field):
             guard let outcome = context.steps[id] else {
                 throw ExpressionError("${\(self)}: step '\(id)' has not run")

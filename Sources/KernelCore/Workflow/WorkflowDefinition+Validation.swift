@@ -105,8 +105,12 @@ extension WorkflowDefinition {
             ancestorCache[id] = a
             return a
         }
-        func checkReference(_ ref: Reference, at refPath: String, from stepID: String?) {
+        func checkReference(_ ref: Reference, at refPath: String, from stepID: String?, forEach: Bool = false) {
             switch ref.root {
+            case .item, .index:
+                if !forEach {
+                    errors.append(FieldError(refPath, "${\(ref)} is only defined in a step with forEach"))
+                }
             case .inputs:
                 if let schema = inputSchema, schema.declaresProperties, case .key(let name)? = ref.path.first,
                    schema.property(name) == nil {
@@ -126,16 +130,54 @@ extension WorkflowDefinition {
             }
         }
         var parsedWhen: [Int: WhenExpression] = [:]
+        var parsedWait: [Int: WorkflowWait] = [:]
         for (i, o) in rawSteps {
             let id = o["id"]?.stringValue.flatMap { firstIndex[$0] == i ? $0 : nil }
+            let fanOut = o["forEach"] != nil
+            // What the step runs: exactly one of component, wait, workflow.
+            let kinds = ["component", "wait", "workflow"].filter { o[$0] != nil }
+            if kinds.isEmpty {
+                errors.append(FieldError(sp(i, "component"), "is required (or wait, or workflow)"))
+            } else if kinds.count > 1 {
+                errors.append(FieldError(sp(i, kinds[1]), "a step runs exactly one of component, wait or workflow (got \(kinds.joined(separator: ", ")))"))
+            }
+            if o["version"] != nil, o["component"] == nil {
+                errors.append(FieldError(sp(i, "version"), "only a component step has a version (a nested workflow is pinned as workflow: \"name@version\")"))
+            }
+            if let w = o["wait"]?.objectValue {
+                if let parsed = WorkflowWait.parse(w, path: sp(i, "wait"), errors: &errors) { parsedWait[i] = parsed }
+            }
+            if let wf = o["workflow"]?.stringValue, WorkflowStep.parseWorkflowReference(wf) == nil {
+                errors.append(FieldError(sp(i, "workflow"), "'\(wf)' is not a workflow reference (\"name@version\" or \"name\")"))
+            }
+            if let f = o["forEach"]?.stringValue {
+                if o["wait"] != nil || o["workflow"] != nil {
+                    errors.append(FieldError(sp(i, "forEach"), "only a component step can run once per item"))
+                }
+                do {
+                    let t = try Template.parse(f)
+                    guard t.parts.count == 1, case .reference(let r) = t.parts[0] else {
+                        throw ExpressionError("must be exactly one ${…} reference to a list, e.g. \"${steps.list.result.items}\"")
+                    }
+                    if r.root == .item || r.root == .index {
+                        errors.append(FieldError(sp(i, "forEach"), "${\(r)} cannot be the list itself"))
+                    } else {
+                        checkReference(r, at: sp(i, "forEach"), from: id)
+                    }
+                } catch {
+                    errors.append(FieldError(sp(i, "forEach"), "\(error)"))
+                }
+            } else if o["maxParallel"] != nil {
+                errors.append(FieldError(sp(i, "maxParallel"), "only a forEach step has maxParallel"))
+            }
             let (refs, refErrors) = Template.references(in: o["inputs"] ?? .object(JSONObject()), path: sp(i, "inputs"))
             errors += refErrors
-            for (rp, r) in refs { checkReference(r, at: rp, from: id) }
+            for (rp, r) in refs { checkReference(r, at: rp, from: id, forEach: fanOut) }
             if let w = o["when"]?.stringValue {
                 do {
                     let e = try WhenExpression.parse(w)
                     parsedWhen[i] = e
-                    for r in e.references { checkReference(r, at: sp(i, "when"), from: id) }
+                    for r in e.references { checkReference(r, at: sp(i, "when"), from: id, forEach: fanOut) }
                 } catch {
                     errors.append(FieldError(sp(i, "when"), "\(error)"))
                 }
@@ -186,6 +228,10 @@ extension WorkflowDefinition {
             step.when = parsedWhen[i]
             step.whenSource = r.string("when")
             step.resolved = resolved[i]
+            step.forEach = r.string("forEach")
+            step.maxParallel = r.int("maxParallel")
+            step.wait = parsedWait[i]
+            step.workflow = r.string("workflow")
             steps.append(step)
             stepJSON.append(.object(o))
         }

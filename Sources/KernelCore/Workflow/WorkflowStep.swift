@@ -1,6 +1,10 @@
 /// One step of a workflow definition.
 public struct WorkflowStep: Sendable, Equatable {
     public static let maxTimeoutSeconds = ComponentSpec.maxStepTimeoutSeconds
+    /// Most items one `forEach` step runs (a longer list fails the step, naming limit and size).
+    public static let maxForEachItems = 100_000
+    /// Highest `maxParallel`.
+    public static let maxParallelLimit = 10_000
 
     public var id: String
     /// Component id or name.
@@ -18,6 +22,35 @@ public struct WorkflowStep: Sendable, Equatable {
     public var continueOnError: Bool
     /// Filled by validation with a component lookup.
     public var resolved: ComponentResolution.Found?
+    /// `forEach`: a `${…}` reference to a list; the step runs once per item (`${item}`, `${index}`).
+    public var forEach: String?
+    /// Items of a `forEach` step in flight at once (nil: only the kernel's step limit).
+    public var maxParallel: Int?
+    /// A `wait` step (no component).
+    public var wait: WorkflowWait?
+    /// A nested workflow step (no component): `name@version` or `name` (latest at submit).
+    public var workflow: String?
+
+    /// What a step runs.
+    public enum Kind: Sendable, Equatable {
+        case component
+        case wait
+        case workflow(name: String, version: Int?)
+    }
+
+    public var kind: Kind {
+        if wait != nil { return .wait }
+        if let workflow, let (n, v) = WorkflowStep.parseWorkflowReference(workflow) { return .workflow(name: n, version: v) }
+        return .component
+    }
+
+    /// `name@3` → ("name", 3); `name` → ("name", nil); nil when malformed.
+    public static func parseWorkflowReference(_ text: String) -> (String, Int?)? {
+        guard let at = text.lastIndex(of: "@") else { return text.isEmpty ? nil : (text, nil) }
+        let name = String(text[..<at]), v = String(text[text.index(after: at)...])
+        guard !name.isEmpty, let n = Int(v), n >= 1 else { return nil }
+        return (name, n)
+    }
 
     public init(id: String, component: String, version: Int? = nil, needs: [String] = [], inputs: JSONObject = JSONObject(),
                 retries: RetryPolicy = .none, timeoutSeconds: Double? = nil, when: String? = nil,
@@ -44,7 +77,7 @@ public struct WorkflowStep: Sendable, Equatable {
         FieldDefinition("id", .string, required: true, "Step id (letters, digits, '_' and '-'; unique in the workflow)."),
         FieldDefinition("name", .string, "Display name."),
         FieldDefinition("description", .string, "What the step does."),
-        FieldDefinition("component", .string, required: true, minLength: 1, "Component id or name."),
+        FieldDefinition("component", .string, minLength: 1, "Component id or name (required unless the step is a wait or a nested workflow)."),
         FieldDefinition("version", .integer, minimum: 1, "Component version (latest when omitted)."),
         FieldDefinition("needs", .array(items: .string), default: .array([]), "Ids of the steps that must succeed first."),
         FieldDefinition("inputs", .object(fields: nil), default: .object(JSONObject()),
@@ -54,6 +87,11 @@ public struct WorkflowStep: Sendable, Equatable {
                         "Wall-clock limit per attempt."),
         FieldDefinition("when", .string, minLength: 1, "Condition on inputs/results; the step is skipped when false."),
         FieldDefinition("continueOnError", .boolean, default: .bool(false), "A failure of this step does not fail the run."),
+        FieldDefinition("forEach", .string, minLength: 1,
+                        "A reference to a list (\"${steps.list.result.items}\", \"${inputs.files}\"): the step runs once per item, with ${item} and ${index} in its inputs and when."),
+        FieldDefinition("maxParallel", .integer, minimum: 1, maximum: Double(maxParallelLimit), "Items of a forEach step in flight at once."),
+        FieldDefinition("wait", .object(fields: WorkflowWait.fields), "A wait step (no component): {for | until | signal, schema?, timeoutSeconds?}."),
+        FieldDefinition("workflow", .string, minLength: 1, "Runs another workflow as a child run (no component): \"name@version\" or \"name\" (latest at submit)."),
     ]
 }
 

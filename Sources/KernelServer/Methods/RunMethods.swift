@@ -55,6 +55,48 @@ extension Kernel {
             return ["id": .string(run.id), "status": .string(run.status.rawValue)]
         }
 
+        dispatcher.register("run.rerun", summary: "A new run of the same pinned versions, reusing the results of steps that succeeded (upstream of `from` when given; shown as `reused`); `inputs` replaces the run's inputs.",
+                            params: ["type": "object", "required": ["id"], "properties": [
+                                "id": ["type": "string", "description": "The run to rerun (id or short id)"],
+                                "from": ["type": "string", "description": "Step to rerun from: only its ancestors that succeeded are reused"],
+                                "inputs": ["type": "object"]]]) { [unowned self] p, ctx in
+            let engine = try self.requireEngine()
+            let source = try await self.runID(p)
+            let run = try await engine.rerun(source, from: try p.optionalString("from"), inputs: p.value("inputs"), actor: ctx.actor)
+            let reused = run.trigger["reused"] ?? .array([])
+            return ["run_id": .string(run.id), "status": .string(run.status.rawValue), "rerun_of": .string(source),
+                    "workflow_id": .string(run.workflowID), "workflow_version": JSON(run.workflowVersion), "reused": reused]
+        }
+
+        dispatcher.register("run.retry", summary: "Retries one failed step of a run that ended failed, in place: a new attempt, the steps it stopped pending again, the run reopens. Audited.",
+                            params: ["type": "object", "required": ["id", "step"], "properties": [
+                                "id": ["type": "string"], "step": ["type": "string", "description": "The failed step"]]]) { [unowned self] p, ctx in
+            let engine = try self.requireEngine()
+            let id = try await self.runID(p)
+            let step = try p.string("step")
+            let run = try await engine.retry(id, step: step)
+            if let store = self.store {
+                try? await store.appendAudit(self.auditEntry(ctx, action: "run.retry", entityType: "workflow_run", entityID: id,
+                                                             details: ["step": .string(step)]))
+            }
+            return ["id": .string(run.id), "status": .string(run.status.rawValue), "step": .string(step)]
+        }
+
+        dispatcher.register("run.signal", summary: "Resumes the step of a run waiting for signal `name` (a wait step with `signal`); `payload` must match the wait's schema and becomes the step's result. Audited.",
+                            params: ["type": "object", "required": ["id", "name"], "properties": [
+                                "id": ["type": "string"], "name": ["type": "string", "minLength": 1],
+                                "payload": ["description": "Any JSON value the wait's schema accepts"]]]) { [unowned self] p, ctx in
+            let engine = try self.requireEngine()
+            let id = try await self.runID(p)
+            let name = try p.string("name")
+            let reply = try await engine.signal(id, name: name, payload: p.value("payload") ?? .null, actor: ctx.actor)
+            if let store = self.store {
+                try? await store.appendAudit(self.auditEntry(ctx, action: "run.signal", entityType: "workflow_run", entityID: id,
+                                                             details: ["signal": .string(name), "step": reply["step"] ?? .null]))
+            }
+            return reply
+        }
+
         dispatcher.register("run.events", summary: "A page of stored run events with seq > after.",
                             params: ["type": "object", "required": ["id"], "properties": [
                                 "id": ["type": "string"], "after": ["type": "integer", "minimum": 0],

@@ -134,7 +134,21 @@ extension Kernel {
                                                                type: component.type))
             }
         }
-        return WorkflowDefinition.validate(definition, lookup: { c, v in resolutions[key(c, v)] ?? .componentNotFound })
+        var (plan, errors) = WorkflowDefinition.validate(definition, lookup: { c, v in resolutions[key(c, v)] ?? .componentNotFound })
+        // Nested workflow steps: the workflow (and version) must exist.
+        for (i, step) in (definition["steps"]?.arrayValue ?? []).enumerated() {
+            guard let text = step["workflow"]?.stringValue, let (name, version) = WorkflowStep.parseWorkflowReference(text) else { continue }
+            do {
+                let w = try await store.workflow(name)
+                if let version, version > w.latestVersion {
+                    errors.append(FieldError("steps[\(i)].workflow", "workflow '\(name)' has no version \(version) (latest is \(w.latestVersion))"))
+                }
+            } catch let e as KernelError where e.kind == .notFound {
+                errors.append(FieldError("steps[\(i)].workflow", "unknown workflow '\(name)'"))
+            }
+        }
+        if !errors.isEmpty { plan = nil }
+        return (plan, errors)
     }
 
     func createWorkflow(_ p: Params, _ ctx: CallContext) async throws -> JSON {

@@ -70,11 +70,12 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// `mcpk runs list|get|cancel|logs|artifacts|artifact`.
+/// `mcpk runs list|get|cancel|logs|artifacts|artifact|result|rerun|retry|signal`.
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "List, inspect, cancel and follow workflow runs.",
-        subcommands: [List.self, Get.self, Cancel.self, Logs.self, Artifacts.self, Artifact.self, Result.self])
+        subcommands: [List.self, Get.self, Cancel.self, Logs.self, Artifacts.self, Artifact.self, Result.self,
+                      Rerun.self, Retry.self, Signal.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Runs, newest first.")
@@ -113,7 +114,7 @@ struct RunsCommand: ParsableCommand {
             if options.json { CLI.print(r.serialized()); return }
             CLI.print("run \(CLI.cell(r["id"]))  \(CLI.cell(r["status"]))" + (r["error"]?.stringValue.map { "  \($0)" } ?? ""))
             let rows = (r["steps"]?.arrayValue ?? []).map { s in
-                [CLI.cell(s["id"]), CLI.cell(s["status"]), CLI.cell(s["attempt"]),
+                [CLI.cell(s["id"]), s["reused"] == true ? "reused" : CLI.cell(s["status"]), CLI.cell(s["attempt"]),
                  RunFollower.short(RunsCommand.errorOrResult(s))]
             }
             CLI.print(CLI.table(["STEP", "STATUS", "ATTEMPT", "RESULT / ERROR"], rows))

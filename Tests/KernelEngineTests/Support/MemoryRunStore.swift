@@ -85,6 +85,17 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         steps.values.filter { $0.runID == runID }.sorted { ($0.stepID, $0.attempt) < ($1.stepID, $1.attempt) }
     }
 
+    var waits: [String: RunWait] = [:]
+
+    func saveRunWait(_ wait: RunWait, owner: String) async throws {
+        if let holder = runs[wait.runID]?.owner, holder != owner { throw KernelError.conflict("run \(wait.runID) is held by kernel \(holder)") }
+        waits["\(wait.runID)/\(wait.stepID)/\(wait.attempt)"] = wait
+    }
+
+    func runWaits(runID: EntityID) async throws -> [RunWait] {
+        waits.values.filter { $0.runID == runID }.sorted { ($0.stepID, $0.attempt) < ($1.stepID, $1.attempt) }
+    }
+
     /// Like SQLStore.commitJournal: each run's part is fenced on the owner and on the next
     /// contiguous seq, a refused run is left out whole; the lease is kept unless cleared.
     func commit(_ batch: JournalBatch) async throws -> JournalBatch.Outcome {

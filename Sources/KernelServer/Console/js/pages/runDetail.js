@@ -6,6 +6,7 @@ import { api, listOf, download } from '../api.js';
 import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, toMillis, shortId, pretty, empty, loading, errorState, toast, kv } from '../ui.js';
 import { LiveStream } from '../stream.js';
 import { runActivity } from './runActivity.js';
+import { runControls } from './runControls.js';
 
 const MAX_LOG_LINES = 20_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
@@ -32,7 +33,7 @@ export async function render(main, params) {
   for (const s of listOf(run.steps ?? run.step_runs ?? [])) {
     const id = s.step_id || s.id;
     const prev = steps.get(id);
-    if (!prev || (s.attempt ?? 0) >= (prev.attempt ?? 0)) steps.set(id, { id, status: s.status, started_at: s.started_at, finished_at: s.finished_at, attempt: s.attempt, result: s.result, error: s.error, progress: null, preview: null });
+    if (!prev || (s.attempt ?? 0) >= (prev.attempt ?? 0)) steps.set(id, { id, status: s.reused ? 'reused' : s.status, started_at: s.started_at, finished_at: s.finished_at, attempt: s.attempt, result: s.result, error: s.error, progress: null, preview: null });
   }
   const stepOf = (id) => { if (!steps.has(id)) { steps.set(id, { id, status: 'pending' }); stepFilterRefresh(); } return steps.get(id); };
 
@@ -50,9 +51,12 @@ export async function render(main, params) {
   const follow = h('input#log-follow', { type: 'checkbox', checked: true });
   const logBox = h('div.log#log', { role: 'log', 'aria-live': 'off', tabindex: '0', 'aria-label': 'Run logs' });
   const logCount = h('span.small.muted#log-count', '0 lines');
+  const controls = runControls(run.id);
+  controls.update(run);
   body.replaceChildren(
     pageHead(wfName ? `Run of ${wfName} · ${shortId(run.id)}` : `Run ${shortId(run.id)}`, statusBox, connState, cancelBtn),
     h('div.panel', summaryBox),
+    controls.element,
     h('div.grid.two', h('div.panel', h('h2', 'Timeline'), gantt), h('div.panel', h('h2', 'Steps'), stepsTable)),
     h('div.panel', h('div.row', h('h2', { style: 'margin:0' }, 'Logs'), h('span.spacer'), stepFilter, streamFilter,
       h('label', { style: 'display:inline-flex;gap:4px;font-weight:normal;margin:0' }, follow, 'Auto-scroll'), logCount),
@@ -188,17 +192,19 @@ export async function render(main, params) {
         const status = p.status || p.to;
         if (p.step_id) {
           const s = stepOf(p.step_id);
-          s.status = status || s.status;
+          s.status = p.reused ? 'reused' : (status || s.status);
           if (p.attempt !== undefined) s.attempt = p.attempt;
           if (status === 'running') { s.started_at = p.started_at || at || Date.now(); s.finished_at = null; }
           if (TERMINAL.has(status) || status === 'skipped') s.finished_at = p.finished_at || at || Date.now();
           if (p.error) s.error = p.error;
+          if (status === 'waiting' || p.signal) controls.refresh();
         } else if (status) {
           run.status = status;
           if (status === 'running' && !run.started_at) run.started_at = p.started_at || at;
           if (TERMINAL.has(status)) run.finished_at = run.finished_at || p.finished_at || at;
           if (p.error) run.error = p.error;
           drawSummary();
+          controls.refresh();
         }
         drawSteps(); return;
       }
@@ -225,7 +231,7 @@ export async function render(main, params) {
       case 'end': {
         if (p.status) run.status = p.status;
         if (!run.finished_at) run.finished_at = at || Date.now();
-        drawSummary(); drawSteps(); loadArtifacts(); return;
+        drawSummary(); drawSteps(); loadArtifacts(); controls.refresh(); return;
       }
       default: return;
     }

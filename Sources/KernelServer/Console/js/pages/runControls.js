@@ -1,0 +1,72 @@
+// Run control on the run detail page (issue 17): a Rerun button on a finished run that did
+// not succeed (optionally from a step: its ancestors that succeeded are reused), and an
+// Approve / Reject form for each step waiting for a signal, showing what is being approved
+// (the waiting step's resolved inputs, e.g. the SQL an upstream LLM step wrote).
+import { api } from '../api.js';
+import { h, clear, pretty, toast } from '../ui.js';
+
+const RERUNNABLE = new Set(['failed', 'cancelled', 'timed_out']);
+
+/** The panel; `update(run)` redraws it from a `run.get` snapshot, `refresh()` fetches one. */
+export function runControls(runId) {
+  const box = h('div#run-controls');
+  let current = null;
+
+  async function refresh() {
+    try { update(await api(`/workflow-runs/${encodeURIComponent(runId)}`)); } catch { /* the page shows stream errors */ }
+  }
+
+  function rerunForm(run) {
+    const steps = (run.steps || []).map(s => s.id);
+    const from = h('select#rerun-from', { 'aria-label': 'Rerun from step', 'data-testid': 'rerun-from' },
+      h('option', { value: '' }, 'from the failure (reuse every succeeded step)'),
+      steps.map(id => h('option', { value: id }, `from ${id}`)));
+    const btn = h('button#run-rerun', { type: 'button', 'data-testid': 'run-rerun' }, 'Rerun');
+    btn.onclick = async () => {
+      btn.disabled = true;
+      try {
+        const body = from.value ? { from: from.value } : {};
+        const r = await api(`/workflow-runs/${encodeURIComponent(run.id)}/rerun`, { method: 'POST', body });
+        toast(`Rerun started${r.reused?.length ? ` (reused: ${r.reused.join(', ')})` : ''}.`);
+        location.hash = `#/runs/${r.run_id}`;
+      } catch (e) { toast(e.message, true); } finally { btn.disabled = false; }
+    };
+    return h('div.row#rerun-form', { 'data-testid': 'rerun-form' }, h('strong', 'Rerun'), from, btn);
+  }
+
+  function approvalForm(run, wait) {
+    const comment = h('input', { type: 'text', placeholder: 'Comment (optional)', 'aria-label': 'Comment', 'data-testid': 'approval-comment' });
+    const send = (approved) => async () => {
+      approve.disabled = reject.disabled = true;
+      const payload = { approved };
+      if (comment.value.trim()) payload.comment = comment.value.trim();
+      try {
+        await api(`/workflow-runs/${encodeURIComponent(run.id)}/signal`, { method: 'POST', body: { name: wait.signal, payload } });
+        toast(approved ? 'Approved.' : 'Rejected.');
+        refresh();
+      } catch (e) { toast(e.message, true); approve.disabled = reject.disabled = false; }
+    };
+    const approve = h('button#approve', { type: 'button', 'data-testid': 'approve', onclick: send(true) }, 'Approve');
+    const reject = h('button.danger#reject', { type: 'button', 'data-testid': 'reject', onclick: send(false) }, 'Reject');
+    const inputs = wait.inputs && Object.keys(wait.inputs).length ? wait.inputs : null;
+    return h('div.panel.approval', { 'data-testid': 'approval-form', dataset: { step: wait.step, signal: wait.signal } },
+      h('h2', `Waiting for approval: ${wait.step}`),
+      h('p.small.muted', `Signal "${wait.signal}"${wait.due_at ? ` · times out ${new Date(wait.due_at).toLocaleString()}` : ''}`),
+      inputs ? h('div', h('div.small', 'What is being approved:'),
+        Object.entries(inputs).map(([k, v]) => h('div', h('strong', k), h('pre.approval-input', { 'data-testid': 'approval-input', dataset: { key: k } },
+          typeof v === 'string' ? v : pretty(v))))) : h('p.muted', 'The step has no inputs to show.'),
+      h('div.row', comment, approve, reject));
+  }
+
+  function update(run) {
+    current = run.run ? { ...run.run, steps: run.steps ?? run.run.steps, waits: run.waits ?? run.run.waits } : run;
+    const parts = [];
+    for (const w of current.waits || []) {
+      if (w.kind === 'signal' && w.outcome === 'open' && current.status === 'running') parts.push(approvalForm(current, w));
+    }
+    if (RERUNNABLE.has(current.status)) parts.push(h('div.panel', rerunForm(current)));
+    clear(box, parts);
+  }
+
+  return { element: box, update, refresh, get run() { return current; } };
+}
