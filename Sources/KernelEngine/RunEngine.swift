@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelStore
 import Logging
 
 /// The run engine: turns `workflow.run` into a queued run pinned to exact versions, schedules
@@ -161,6 +162,14 @@ public final class RunEngine {
     /// themselves in `trigger` (`{kind, id, …}`; null for a plain `workflow.run`).
     public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String,
                        trigger: JSON = .null) async throws -> WorkflowRun {
+        try await submit(workflow: idOrName, version: version, inputs: inputs, actor: actor, trigger: trigger, idempotency: nil).run
+    }
+
+    /// `submit` with an idempotency key: when the key already names a run of the window (on any
+    /// kernel sharing the store) that run comes back with `replayed: true` and nothing starts.
+    /// The same key naming a run of another workflow is a `conflict`.
+    public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String, trigger: JSON = .null,
+                       idempotency: IdempotencyClaim?) async throws -> (run: WorkflowRun, replayed: Bool) {
         guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
@@ -202,14 +211,28 @@ public final class RunEngine {
         if !trigger.isNull { details["trigger"] = trigger }
         let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: "run", entityType: "workflow_run",
                               entityID: runID, details: .object(details))
-        try await store.createRun(run, steps: stepRows, audit: audit)
+        if let idempotency {
+            var keyed = audit
+            details["idempotency_key"] = .string(idempotency.key)
+            keyed.details = .object(details)
+            switch try await store.createRun(run, steps: stepRows, audit: keyed, idempotency: idempotency) {
+            case .created: break
+            case .existing(let existingID, let existingWorkflow):
+                guard existingWorkflow == workflow.id else {
+                    throw KernelError.conflict("idempotency key '\(idempotency.key)' already started run \(existingID) of another workflow (\(existingWorkflow))")
+                }
+                return (try await store.run(existingID), true)
+            }
+        } else {
+            try await store.createRun(run, steps: stepRows, audit: audit)
+        }
         let active = ActiveRun(run: run, plan: plan, steps: states)
         self.active[runID] = active
         journal.setLastSeq(runID, 0)
         journal.emit(runID, .statusChange, ["entity": "run", "status": "queued", "workflow_id": .string(workflow.id)])
         waiting.append(runID)
         pump()
-        return run
+        return (run, false)
     }
 
     // MARK: cancel

@@ -9,6 +9,8 @@ import KernelStore
 public protocol RunStore: AnyObject {
     /// Inserts the run and its initial step rows (attempt 1, pending).
     func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws
+    /// Inserts the run unless the key already names a run of the window (`Store` semantics).
+    func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, idempotency: IdempotencyClaim) async throws -> RunCreation
     func run(_ id: EntityID) async throws -> WorkflowRun
     func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?)
     /// Every attempt of every step of a run.

@@ -37,7 +37,8 @@ public enum HTTPRouteTable {
         HTTPRoute("POST", "/api/v1/workflows/{id}/validate", .control("workflow.validate"), body: .merge,
                   tag: "workflows", "Validate a workflow definition"),
         HTTPRoute("POST", "/api/v1/workflows/{id}/runs", .control("workflow.run"), body: .merge, status: 202,
-                  location: "/api/v1/workflow-runs/{run_id}", tag: "workflows", "Execute a workflow (returns the run id at once)"),
+                  location: "/api/v1/workflow-runs/{run_id}", headers: [("Idempotency-Key", "idempotency_key")], tag: "workflows",
+                  "Execute a workflow (returns the run id at once; a repeated Idempotency-Key returns the first run)"),
 
         // Runs
         HTTPRoute("GET", "/api/v1/workflow-runs", .control("run.list"), query: true,
