@@ -15,8 +15,12 @@ struct IdempotencyLiveTests {
 
     /// Each submit on its own thread and connection, released together.
     static func submitConcurrently(_ kernels: [KernelProcess], _ params: JSON) -> [Result<JSON, Error>] {
-        let lock = NSLock()
-        var results: [Result<JSON, Error>] = []
+        final class Replies: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [Result<JSON, Error>] = []
+            func add(_ r: Result<JSON, Error>) { lock.lock(); all.append(r); lock.unlock() }
+        }
+        let replies = Replies()
         let group = DispatchGroup()
         let start = DispatchSemaphore(value: 0)
         for i in 0..<submits {
@@ -26,19 +30,18 @@ struct IdempotencyLiveTests {
                 defer { group.leave() }
                 let client: ControlClient
                 do { client = try kernel.client() } catch {
-                    lock.lock(); results.append(.failure(error)); lock.unlock()
+                    replies.add(.failure(error))
                     return
                 }
                 start.wait()
-                let r = Result { try client.call("workflow.run", params) }
-                lock.lock(); results.append(r); lock.unlock()
+                replies.add(Result { try client.call("workflow.run", params) })
             }
             t.start()
         }
         usleep(200_000)
         for _ in 0..<submits { start.signal() }
         group.wait()
-        return results
+        return replies.all
     }
 
     @Test(arguments: LiveBackend.enabled)
