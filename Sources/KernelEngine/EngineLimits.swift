@@ -44,4 +44,10 @@ public enum EngineLimits {
     public static let maxArtifactBytes = 256 * 1024 * 1024
     /// Size of an artifact file a `run.artifact` call returns inline.
     public static let maxInlineArtifactBytes = 8 * 1024 * 1024
+    /// `MCPK_SHUTDOWN_GRACE` default: how long SIGTERM waits for running steps (ms).
+    public static let shutdownGraceMilliseconds: UInt64 = 30_000
+    /// Longest `MCPK_SHUTDOWN_GRACE` (1 h).
+    public static let maxShutdownGraceMilliseconds: UInt64 = 3_600_000
+    /// How often a drain logs the steps it still waits for (ms).
+    public static let drainProgressLogMilliseconds: Double = 5000
 }

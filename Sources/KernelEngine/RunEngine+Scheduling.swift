@@ -6,10 +6,12 @@ extension RunEngine {
     /// Starts whatever can start: waiting runs with a free workflow slot, steps whose needs are
     /// done, then ready steps up to the kernel-wide limit. Synchronous; called after any change.
     func pump() {
-        guard phase == .running else { return }
+        // Draining: results still advance runs (a run whose last step ends finishes), but no
+        // queued run starts and no step is dispatched.
+        guard phase == .running || phase == .draining else { return }
         // 1. queued runs, in order, within their workflow's concurrency.
         var started: [EntityID] = []
-        for id in waiting {
+        for id in waiting where phase == .running {
             guard let run = active[id] else { started.append(id); continue }
             if let limit = run.plan.concurrency {
                 let busy = active.values.filter { $0.run.workflowID == run.run.workflowID && $0.run.status == .running }.count
@@ -33,7 +35,7 @@ extension RunEngine {
             leaseLapsed = true
             logger.error("this kernel's run leases may have expired: no new steps start until a renewal succeeds")
         }
-        while mayStart, runningSteps < configuration.maxConcurrentSteps, !ready.isEmpty {
+        while mayStart, phase == .running, runningSteps < configuration.maxConcurrentSteps, !ready.isEmpty {
             let (runID, stepID) = ready.removeFirst()
             guard let run = active[runID], let step = run.steps[stepID], step.status == .queued, run.stopping == .none else { continue }
             startAttempt(run, step)

@@ -36,7 +36,8 @@ public final class RunEngine {
     }
 
     /// Explicit lifecycle of the engine.
-    public enum Phase: String { case created, running, stopping, stopped }
+    /// `draining`: SIGTERM's grace period (`drain`): running steps finish, nothing new starts.
+    public enum Phase: String { case created, running, draining, stopping, stopped }
 
     public let configuration: Configuration
     public let store: RunStore
@@ -48,7 +49,7 @@ public final class RunEngine {
     /// Retention (`MCPK_RETENTION`, `kernel.gc`); set by the kernel when its store supports it.
     public var retention: RetentionSweeper?
     let logger: Logger
-    public private(set) var phase: Phase = .created
+    public internal(set) var phase: Phase = .created
 
     /// Runs this engine holds, by id.
     var active: [EntityID: ActiveRun] = [:]
@@ -101,7 +102,8 @@ public final class RunEngine {
 
     /// Every lease/3: renew this kernel's leases, then sweep for runs of dead kernels.
     func leaseTick() async {
-        guard phase == .running else { return }
+        // A draining engine keeps renewing (its steps still run) but sweeps for nothing.
+        guard phase == .running || phase == .draining else { return }
         let issuedAt = monotonicMilliseconds()
         do {
             try await store.renewLeases(owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds)
@@ -136,7 +138,7 @@ public final class RunEngine {
     /// Stops running steps (their runs stay `running` in the store and are recovered by the
     /// next start) and flushes the journal.
     public func stop() async {
-        guard phase == .running else { return }
+        guard phase == .running || phase == .draining else { return }
         phase = .stopping
         leaseTimer?.close()
         leaseTimer = nil
@@ -170,7 +172,9 @@ public final class RunEngine {
     /// The same key naming a run of another workflow is a `conflict`.
     public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String, trigger: JSON = .null,
                        idempotency: IdempotencyClaim?) async throws -> (run: WorkflowRun, replayed: Bool) {
-        guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
+        guard phase == .running else {
+            throw KernelError.unavailable(phase == .draining ? "the kernel is stopping (draining running steps)" : "the run engine is not running")
+        }
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
         let withDefaults = try plan.validateRunInputs(inputs)
