@@ -42,8 +42,12 @@ struct DrainLiveTests {
     func sigtermDrainsShortStepsAndLeavesLongOnes(_ backend: LiveBackend) throws {
         let home = KernelProcess.makeHome()
         let env = try backend.environment()
-        // 1. A 2 s step under the default grace: drained, the run succeeds on attempt 1.
-        var f = try EngineLiveTests.Fixture(env: env, home: home)
+        // 1. A 2 s step under a 30 s grace (the default; KernelProcess sets 0): drained, the
+        // run succeeds on attempt 1.
+        var f = try EngineLiveTests.Fixture(env: env.merging(["MCPK_SHUTDOWN_GRACE": "30"]) { $1 }, home: home)
+        // A fixture's kernel removes the home when freed: keep every one until the end.
+        var kept = [f]
+        defer { _ = kept }
         let tag = f.tag
         try Self.setUp(f)
         let short = try f.run("nap", ["seconds": 2])
@@ -56,6 +60,7 @@ struct DrainLiveTests {
 
         // 2. Restart with a short grace: the first run is done; a 60 s step is left.
         f = try EngineLiveTests.Fixture(env: env.merging(["MCPK_SHUTDOWN_GRACE": "0.5"]) { $1 }, home: home, tag: tag)
+        kept.append(f)
         let first = try f.wait(short)
         #expect(first["status"] == "succeeded" && first["outputs"]?["attempt"] == 1, "\(first)")
         let long = try f.run("nap", ["seconds": 60])
@@ -67,6 +72,7 @@ struct DrainLiveTests {
 
         // 3. After a restart the interrupted step is retried and the run succeeds on attempt 2.
         f = try EngineLiveTests.Fixture(env: env, home: home, tag: tag)
+        kept.append(f)
         let resumed = try f.wait(long)
         #expect(resumed["status"] == "succeeded" && resumed["outputs"]?["attempt"] == 2, "\(resumed)")
 
