@@ -25,6 +25,11 @@ final class StepState {
     var backoffTimer: Timer?
     /// Monotonic ms when the current attempt was dispatched / its executor returned (bench split).
     var dispatchedAt: Double = 0
+    /// Workspace variables and secrets loaded for the attempt about to start (cleared once it
+    /// is launched, so a retry reads them afresh).
+    var workspaceValues: WorkspaceValues?
+    /// The values of the secrets the current attempt uses, masked wherever it is recorded.
+    var redactor = SecretRedactor([])
 
     init(definition: WorkflowStep, componentID: EntityID, componentVersion: Int, type: ComponentType,
          config: JSON, attempts: [StepRun]) {

@@ -137,8 +137,46 @@ extension RunEngine {
         let dispatchStart = monotonicMilliseconds()
         let runID = run.run.id
         let stepID = s.definition.id
+        let refs = s.definition.references
+        let variableNames = refs.compactMap(\.variableName), secretNames = refs.compactMap(\.secretName)
+        if s.workspaceValues == nil, !variableNames.isEmpty || !secretNames.isEmpty {
+            // Loaded off the loop while the step holds its slot, then started again.
+            runningSteps += 1
+            let attempt = s.current.attempt
+            Task { @KernelActor in
+                let loaded: Result<WorkspaceValues, Error>
+                do { loaded = .success(try await self.catalog.workspaceValues(variables: variableNames, secrets: secretNames)) } catch {
+                    loaded = .failure(error)
+                }
+                self.runningSteps -= 1
+                guard let run = self.active[runID], let s = run.steps[stepID], s.status == .queued, s.current.attempt == attempt else {
+                    self.pump()
+                    return
+                }
+                switch loaded {
+                case .success(let v):
+                    s.workspaceValues = v
+                    self.startAttempt(run, s)
+                case .failure(let e):
+                    let message = "inputs: cannot read workspace variables or secrets: " + RunEngine.describe(e)
+                    self.moveStep(run, s, to: .failed, error: message)
+                    self.stepFailedFinally(run, s, message: message, timedOut: false)
+                }
+                self.pump()
+            }
+            return
+        }
+        var context = run.context
+        if let loaded = s.workspaceValues {
+            context.variables = loaded.variables
+            context.secrets = loaded.secrets
+            s.redactor = SecretRedactor(secretNames.compactMap { loaded.secrets[$0] })
+            s.workspaceValues = nil
+        } else {
+            s.redactor = SecretRedactor([])
+        }
         let inputs: JSON
-        do { inputs = try s.definition.resolveInputs(in: run.context) } catch {
+        do { inputs = try s.definition.resolveInputs(in: context) } catch {
             var message = "inputs: " + RunEngine.describe(error)
             if let digest = RunEngine.neededBlob(error) {
                 switch needBlob(run, digest, requeue: stepID) {
@@ -202,7 +240,7 @@ extension RunEngine {
                 return
             }
         }
-        moveStep(run, s, to: .running, payload: ["inputs": inputs])
+        moveStep(run, s, to: .running, payload: ["inputs": s.redactor.redact(inputs)])
         runningSteps += 1
         let cancellation = StepCancellation()
         s.cancellation = cancellation
@@ -211,7 +249,7 @@ extension RunEngine {
                 KernelActor.assumeIsolated { cancellation?.stop(.timedOut) }
             }
         }
-        let sink = StepEvents(journal: journal, runID: runID, stepID: stepID)
+        let sink = StepEvents(journal: journal, runID: runID, stepID: stepID, redactor: s.redactor)
         var invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
                                         componentVersion: s.componentVersion, type: s.type, config: s.config,
                                         inputs: inputs, workDirectory: workDir, artifactDirectory: artifactDir)
@@ -246,6 +284,16 @@ extension RunEngine {
         guard let run = active[runID], let s = run.steps[stepID], s.current.attempt == attempt else { pump(); return }
         s.timeoutTimer?.close(); s.timeoutTimer = nil
         s.cancellation = nil
+        // A secret the step echoed into its result or error is masked before it is recorded.
+        var outcome = outcome
+        if !s.redactor.isEmpty {
+            switch outcome {
+            case .succeeded(let v): outcome = .succeeded(s.redactor.redact(v))
+            case .failed(let m): outcome = .failed(s.redactor.redact(m))
+            case .timedOut(let m): outcome = .timedOut(s.redactor.redact(m))
+            case .succeededWithFile: break
+            }
+        }
         switch reason {
         case .shutdown?:
             // Kernel stopping: leave the row `running`; recovery retries it.

@@ -45,4 +45,20 @@ public protocol EngineCatalog: AnyObject {
     func workflow(_ idOrName: String, version: Int?) async throws -> (Workflow, WorkflowVersion)
     /// A component (by id or name) and one of its versions (latest when nil).
     func component(_ idOrName: String, version: Int?) async throws -> (Component, ComponentVersion)
+    /// The named workspace variables and secrets (plaintext; missing names left out).
+    func workspaceValues(variables: [String], secrets: [String]) async throws -> WorkspaceValues
+}
+
+extension EngineCatalog {
+    /// A catalogue without workspace values (tests' in-memory store): none are set.
+    public func workspaceValues(variables: [String], secrets: [String]) async throws -> WorkspaceValues { WorkspaceValues() }
+}
+
+/// Workspace variables and secrets by name, as a step's references read them.
+public struct WorkspaceValues: Sendable, Equatable {
+    public var variables: [String: String]
+    public var secrets: [String: String]
+    public init(variables: [String: String] = [:], secrets: [String: String] = [:]) {
+        self.variables = variables; self.secrets = secrets
+    }
 }

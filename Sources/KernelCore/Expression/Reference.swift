@@ -1,5 +1,7 @@
 /// A data reference: `inputs.x.y`, `inputs.items[0]`, `steps.<id>.result.path`,
-/// `steps.<id>.status`, `steps.<id>.error`. Written as `${…}` inside strings.
+/// `steps.<id>.status`, `steps.<id>.error`, `vars.NAME` (a workspace variable) and
+/// `secrets.NAME` (a workspace secret; only in inputs a component type declares secret,
+/// `ComponentSpec.secretInputs`). Written as `${…}` inside strings.
 public struct Reference: Sendable, Equatable, CustomStringConvertible {
     /// Longest reference text accepted.
     public static let maxLength = 1024
@@ -9,6 +11,32 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
     public enum Root: Sendable, Equatable {
         case inputs
         case step(id: String, field: StepField)
+        /// `${vars.NAME}`: a workspace variable (text).
+        case variable(name: String)
+        /// `${secrets.NAME}`: a workspace secret (text), redacted wherever the run is recorded.
+        case secret(name: String)
+    }
+
+    /// Longest secret or variable name.
+    public static let maxValueNameLength = 128
+
+    /// Whether `name` is a valid secret/variable name: starts with a letter or `_`, then letters,
+    /// digits, `_` and `-`, at most `maxValueNameLength` characters.
+    public static func isValidValueName(_ name: String) -> Bool {
+        guard let f = name.first, f.isASCII, f.isLetter || f == "_", name.count <= maxValueNameLength else { return false }
+        return name.allSatisfy(isIdentifierChar)
+    }
+
+    /// The secret this reference reads, if any.
+    public var secretName: String? {
+        if case .secret(let n) = root { return n }
+        return nil
+    }
+
+    /// The variable this reference reads, if any.
+    public var variableName: String? {
+        if case .variable(let n) = root { return n }
+        return nil
     }
 
     /// What a step reference reads.
@@ -38,6 +66,8 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
         switch root {
         case .inputs: s = "inputs"
         case .step(let id, let field): s = "steps.\(id).\(field.rawValue)"
+        case .variable(let name): s = "vars." + name
+        case .secret(let name): s = "secrets." + name
         }
         s += Reference.pathText(path)
         return s
@@ -112,10 +142,19 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
                 let path = try segments()
                 if field != .result && !path.isEmpty { throw fail("'steps.\(id).\(field.rawValue)' has no fields") }
                 return Reference(root: .step(id: id, field: field), path: path)
+            case "vars", "secrets":
+                guard pos < chars.count, chars[pos] == "." else { throw fail("expected '.<name>' after '\(root)'") }
+                pos += 1
+                let name = identifier()
+                guard Reference.isValidValueName(name) else {
+                    throw fail("expected a name after '\(root).' (a letter or '_', then letters, digits, '_' and '-')")
+                }
+                guard pos == chars.count else { throw fail("'\(root).\(name)' is text and has no fields") }
+                return Reference(root: root == "vars" ? .variable(name: name) : .secret(name: name))
             case "":
-                throw fail("expected 'inputs' or 'steps'")
+                throw fail("expected 'inputs', 'steps', 'vars' or 'secrets'")
             default:
-                throw fail("unknown root '\(root)' (expected 'inputs' or 'steps')")
+                throw fail("unknown root '\(root)' (expected 'inputs', 'steps', 'vars' or 'secrets')")
             }
         }
 

@@ -16,9 +16,13 @@ public struct ReferenceContext: Sendable {
     /// Values of blobs already loaded, by digest: a path that walks into a `BlobReference`
     /// continues in its value (`${steps.a.result.items[3]}` into a large result).
     public var blobs: [String: JSON]
+    /// Workspace variables and secrets loaded for the step being resolved (by name).
+    public var variables: [String: String]
+    public var secrets: [String: String]
 
-    public init(inputs: JSON, steps: [String: StepOutcome] = [:], blobs: [String: JSON] = [:]) {
-        self.inputs = inputs; self.steps = steps; self.blobs = blobs
+    public init(inputs: JSON, steps: [String: StepOutcome] = [:], blobs: [String: JSON] = [:],
+                variables: [String: String] = [:], secrets: [String: String] = [:]) {
+        self.inputs = inputs; self.steps = steps; self.blobs = blobs; self.variables = variables; self.secrets = secrets
     }
 }
 
@@ -32,6 +36,12 @@ extension Reference {
         case .inputs:
             current = context.inputs
             walked = "inputs"
+        case .variable(let name):
+            guard let v = context.variables[name] else { throw ExpressionError("${\(self)}: no variable named '\(name)' (mcpk vars set \(name) VALUE)") }
+            return .string(v)
+        case .secret(let name):
+            guard let v = context.secrets[name] else { throw ExpressionError("${\(self)}: no secret named '\(name)' (mcpk secrets set \(name))") }
+            return .string(v)
         case .step(let id, let field):
             guard let outcome = context.steps[id] else {
                 throw ExpressionError("${\(self)}: step '\(id)' has not run")

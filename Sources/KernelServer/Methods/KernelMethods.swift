@@ -19,6 +19,7 @@ extension Kernel {
         registerComponentMethods()
         registerWorkflowMethods()
         registerRunMethods()
+        registerWorkspaceValueMethods()
         registerRuntimeMethods()
         registerWebhookMethods()
         registerScheduleMethods()
