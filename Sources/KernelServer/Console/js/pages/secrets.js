@@ -9,7 +9,7 @@ function section(kind) {
   const secret = kind === 'secret';
   const path = secret ? '/secrets' : '/variables';
   const body = h('div');
-  const name = h('input', { type: 'text', name: 'name', required: true, pattern: '[A-Za-z_][A-Za-z0-9_-]*', autocomplete: 'off',
+  const name = h('input', { type: 'text', name: 'name', required: true, pattern: '[A-Za-z_][A-Za-z0-9_\\-]*', autocomplete: 'off',
     'aria-label': secret ? 'Secret name' : 'Variable name', dataset: { testid: `${kind}-name` } });
   // A secret's value field is a password input and is cleared after saving: it is never read back.
   const value = h('input', { type: secret ? 'password' : 'text', name: 'value', required: true, autocomplete: secret ? 'new-password' : 'off',
