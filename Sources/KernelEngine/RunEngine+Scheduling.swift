@@ -140,29 +140,11 @@ extension RunEngine {
         let refs = s.definition.references
         let variableNames = refs.compactMap(\.variableName), secretNames = refs.compactMap(\.secretName)
         if s.workspaceValues == nil, !variableNames.isEmpty || !secretNames.isEmpty {
-            // Loaded off the loop while the step holds its slot, then started again.
-            runningSteps += 1
-            let attempt = s.current.attempt
-            Task { @KernelActor in
-                let loaded: Result<WorkspaceValues, Error>
-                do { loaded = .success(try await self.catalog.workspaceValues(variables: variableNames, secrets: secretNames)) } catch {
-                    loaded = .failure(error)
-                }
-                self.runningSteps -= 1
-                guard let run = self.active[runID], let s = run.steps[stepID], s.status == .queued, s.current.attempt == attempt else {
-                    self.pump()
-                    return
-                }
-                switch loaded {
-                case .success(let v):
-                    s.workspaceValues = v
-                    self.startAttempt(run, s)
-                case .failure(let e):
-                    let message = "inputs: cannot read workspace variables or secrets: " + RunEngine.describe(e)
-                    self.moveStep(run, s, to: .failed, error: message)
-                    self.stepFailedFinally(run, s, message: message, timedOut: false)
-                }
-                self.pump()
+            holdingSlot(run, s, failure: "inputs: cannot read workspace variables or secrets: ", {
+                try await self.catalog.workspaceValues(variables: variableNames, secrets: secretNames)
+            }) { run, s, loaded in
+                s.workspaceValues = loaded
+                self.startAttempt(run, s)
             }
             return
         }
@@ -190,30 +172,38 @@ extension RunEngine {
             return
         }
         if let values, inputs.serializedSizeExceeds(ValueLimits.inlineBytes) {
-            // Large inputs (a path into a stored value, big run inputs) travel by reference too:
-            // stored off the loop while the step holds its slot, then launched.
-            runningSteps += 1
-            let attempt = s.current.attempt
-            Task { @KernelActor in
-                let spooled: Result<JSON, Error>
-                do { spooled = .success(try await values.spool(inputs, limit: .max)) } catch { spooled = .failure(error) }
-                self.runningSteps -= 1
-                guard let run = self.active[runID], let s = run.steps[stepID], s.status == .queued, s.current.attempt == attempt else {
-                    self.pump()
-                    return
-                }
-                switch spooled {
-                case .success(let v): self.launch(run, s, inputs: v, dispatchStart: dispatchStart)
-                case .failure(let e):
-                    let message = "inputs: " + RunEngine.describe(e)
-                    self.moveStep(run, s, to: .failed, error: message)
-                    self.stepFailedFinally(run, s, message: message, timedOut: false)
-                }
-                self.pump()
+            // Large inputs (a path into a stored value, big run inputs) travel by reference too.
+            holdingSlot(run, s, failure: "inputs: ", { try await values.spool(inputs, limit: .max) }) { run, s, spooled in
+                self.launch(run, s, inputs: spooled, dispatchStart: dispatchStart)
             }
             return
         }
         launch(run, s, inputs: inputs, dispatchStart: dispatchStart)
+    }
+
+    /// Runs `work` off the loop while the queued step holds a slot, then `next` with its value
+    /// if the same attempt is still queued; a failure fails the step (`failure` + the reason).
+    func holdingSlot<T: Sendable>(_ run: ActiveRun, _ s: StepState, failure: String, _ work: @escaping @KernelActor () async throws -> T,
+                                  next: @escaping @KernelActor (ActiveRun, StepState, T) -> Void) {
+        let runID = run.run.id, stepID = s.definition.id, attempt = s.current.attempt
+        runningSteps += 1
+        Task { @KernelActor in
+            let outcome: Result<T, Error>
+            do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+            self.runningSteps -= 1
+            guard let run = self.active[runID], let s = run.steps[stepID], s.status == .queued, s.current.attempt == attempt else {
+                self.pump()
+                return
+            }
+            switch outcome {
+            case .success(let v): next(run, s, v)
+            case .failure(let e):
+                let message = failure + RunEngine.describe(e)
+                self.moveStep(run, s, to: .failed, error: message)
+                self.stepFailedFinally(run, s, message: message, timedOut: false)
+            }
+            self.pump()
+        }
     }
 
     /// Starts the executor of a queued step whose inputs are resolved.
