@@ -39,6 +39,11 @@ final class StepState {
     weak var parent: StepState?
     let itemIndex: Int
     let item: JSON
+    /// Workspace variables and secrets loaded for the attempt about to start (cleared once it
+    /// is launched, so a retry reads them afresh).
+    var workspaceValues: WorkspaceValues?
+    /// The values of the secrets the current attempt uses, masked wherever it is recorded.
+    var redactor = SecretRedactor([])
 
     init(definition: WorkflowStep, componentID: EntityID, componentVersion: Int, type: ComponentType?,
          config: JSON, attempts: [StepRun]) {

@@ -46,4 +46,10 @@ public enum EngineLimits {
     public static let maxInlineArtifactBytes = 8 * 1024 * 1024
     /// How deep nested `workflow` steps may go (a run of a workflow that runs itself stops here).
     public static let maxWorkflowNesting = 8
+    /// `MCPK_SHUTDOWN_GRACE` default: how long SIGTERM waits for running steps (ms).
+    public static let shutdownGraceMilliseconds: UInt64 = 30_000
+    /// Longest `MCPK_SHUTDOWN_GRACE` (1 h).
+    public static let maxShutdownGraceMilliseconds: UInt64 = 3_600_000
+    /// How often a drain logs the steps it still waits for (ms).
+    public static let drainProgressLogMilliseconds: Double = 5000
 }

@@ -6,10 +6,12 @@ extension RunEngine {
     /// Starts whatever can start: waiting runs with a free workflow slot, steps whose needs are
     /// done, then ready steps up to the kernel-wide limit. Synchronous; called after any change.
     func pump() {
-        guard phase == .running else { return }
+        // Draining: results still advance runs (a run whose last step ends finishes), but no
+        // queued run starts and no step is dispatched.
+        guard phase == .running || phase == .draining else { return }
         // 1. queued runs, in order, within their workflow's concurrency.
         var started: [EntityID] = []
-        for id in waiting {
+        for id in waiting where phase == .running {
             guard let run = active[id] else { started.append(id); continue }
             if let limit = run.plan.concurrency {
                 let busy = active.values.filter { $0.run.workflowID == run.run.workflowID && $0.run.status == .running }.count
@@ -33,7 +35,7 @@ extension RunEngine {
             leaseLapsed = true
             logger.error("this kernel's run leases may have expired: no new steps start until a renewal succeeds")
         }
-        while mayStart, runningSteps < configuration.maxConcurrentSteps, let (runID, stepID) = ready.popFirst() {
+        while mayStart, phase == .running, runningSteps < configuration.maxConcurrentSteps, let (runID, stepID) = ready.popFirst() {
             guard let run = active[runID], let step = run.state(stepID), step.status == .queued, run.stopping == .none else { continue }
             startAttempt(run, step)
         }
@@ -146,8 +148,28 @@ extension RunEngine {
             moveStep(run, s, to: .cancelled, error: "not started: item \(failure.index) failed")
             return
         }
+        let refs = s.definition.references
+        let variableNames = refs.compactMap(\.variableName), secretNames = refs.compactMap(\.secretName)
+        if s.workspaceValues == nil, !variableNames.isEmpty || !secretNames.isEmpty {
+            holdingSlot(run, s, failure: "inputs: cannot read workspace variables or secrets: ", {
+                try await self.catalog.workspaceValues(variables: variableNames, secrets: secretNames)
+            }) { run, s, loaded in
+                s.workspaceValues = loaded
+                self.startAttempt(run, s)
+            }
+            return
+        }
+        var context = run.context
+        if let loaded = s.workspaceValues {
+            context.variables = loaded.variables
+            context.secrets = loaded.secrets
+            s.redactor = SecretRedactor(secretNames.compactMap { loaded.secrets[$0] })
+            s.workspaceValues = nil
+        } else {
+            s.redactor = SecretRedactor([])
+        }
         let inputs: JSON
-        do { inputs = try s.definition.resolveInputs(in: s.parent == nil ? run.context : run.context.forItem(s.item, index: s.itemIndex)) } catch {
+        do { inputs = try s.definition.resolveInputs(in: s.parent == nil ? context : context.forItem(s.item, index: s.itemIndex)) } catch {
             var message = "inputs: " + RunEngine.describe(error)
             if let digest = RunEngine.neededBlob(error) {
                 switch needBlob(run, digest, requeue: stepID) {
@@ -161,30 +183,38 @@ extension RunEngine {
             return
         }
         if let values, inputs.serializedSizeExceeds(ValueLimits.inlineBytes) {
-            // Large inputs (a path into a stored value, big run inputs) travel by reference too:
-            // stored off the loop while the step holds its slot, then launched.
-            runningSteps += 1
-            let attempt = s.current.attempt
-            Task { @KernelActor in
-                let spooled: Result<JSON, Error>
-                do { spooled = .success(try await values.spool(inputs, limit: .max)) } catch { spooled = .failure(error) }
-                self.runningSteps -= 1
-                guard let run = self.active[runID], let s = run.state(stepID), s.status == .queued, s.current.attempt == attempt else {
-                    self.pump()
-                    return
-                }
-                switch spooled {
-                case .success(let v): self.launch(run, s, inputs: v, dispatchStart: dispatchStart)
-                case .failure(let e):
-                    let message = "inputs: " + RunEngine.describe(e)
-                    self.moveStep(run, s, to: .failed, error: message)
-                    self.stepFailedFinally(run, s, message: message, timedOut: false)
-                }
-                self.pump()
+            // Large inputs (a path into a stored value, big run inputs) travel by reference too.
+            holdingSlot(run, s, failure: "inputs: ", { try await values.spool(inputs, limit: .max) }) { run, s, spooled in
+                self.launch(run, s, inputs: spooled, dispatchStart: dispatchStart)
             }
             return
         }
         launch(run, s, inputs: inputs, dispatchStart: dispatchStart)
+    }
+
+    /// Runs `work` off the loop while the queued step holds a slot, then `next` with its value
+    /// if the same attempt is still queued; a failure fails the step (`failure` + the reason).
+    func holdingSlot<T: Sendable>(_ run: ActiveRun, _ s: StepState, failure: String, _ work: @escaping @KernelActor () async throws -> T,
+                                  next: @escaping @KernelActor (ActiveRun, StepState, T) -> Void) {
+        let runID = run.run.id, stepID = s.id, attempt = s.current.attempt
+        runningSteps += 1
+        Task { @KernelActor in
+            let outcome: Result<T, Error>
+            do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+            self.runningSteps -= 1
+            guard let run = self.active[runID], let s = run.state(stepID), s.status == .queued, s.current.attempt == attempt else {
+                self.pump()
+                return
+            }
+            switch outcome {
+            case .success(let v): next(run, s, v)
+            case .failure(let e):
+                let message = failure + RunEngine.describe(e)
+                self.moveStep(run, s, to: .failed, error: message)
+                self.stepFailedFinally(run, s, message: message, timedOut: false)
+            }
+            self.pump()
+        }
     }
 
     /// Starts the executor of a queued step whose inputs are resolved.
@@ -211,7 +241,7 @@ extension RunEngine {
                 return
             }
         }
-        moveStep(run, s, to: .running, payload: ["inputs": inputs])
+        moveStep(run, s, to: .running, payload: ["inputs": s.redactor.redact(inputs)])
         runningSteps += 1
         let cancellation = StepCancellation()
         s.cancellation = cancellation
@@ -220,7 +250,7 @@ extension RunEngine {
                 KernelActor.assumeIsolated { cancellation?.stop(.timedOut) }
             }
         }
-        let sink = StepEvents(journal: journal, runID: runID, stepID: stepID)
+        let sink = StepEvents(journal: journal, runID: runID, stepID: stepID, redactor: s.redactor)
         var invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
                                         componentVersion: s.componentVersion, type: type, config: s.config,
                                         inputs: inputs, workDirectory: workDir, artifactDirectory: artifactDir)
@@ -255,6 +285,16 @@ extension RunEngine {
         guard let run = active[runID], let s = run.state(stepID), s.current.attempt == attempt else { pump(); return }
         s.timeoutTimer?.close(); s.timeoutTimer = nil
         s.cancellation = nil
+        // A secret the step echoed into its result or error is masked before it is recorded.
+        var outcome = outcome
+        if !s.redactor.isEmpty {
+            switch outcome {
+            case .succeeded(let v): outcome = .succeeded(s.redactor.redact(v))
+            case .failed(let m): outcome = .failed(s.redactor.redact(m))
+            case .timedOut(let m): outcome = .timedOut(s.redactor.redact(m))
+            case .succeededWithFile: break
+            }
+        }
         switch reason {
         case .shutdown?:
             // Kernel stopping: leave the row `running`; recovery retries it.

@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelStore
 import Logging
 
 /// The run engine: turns `workflow.run` into a queued run pinned to exact versions, schedules
@@ -35,7 +36,8 @@ public final class RunEngine {
     }
 
     /// Explicit lifecycle of the engine.
-    public enum Phase: String { case created, running, stopping, stopped }
+    /// `draining`: SIGTERM's grace period (`drain`): running steps finish, nothing new starts.
+    public enum Phase: String { case created, running, draining, stopping, stopped }
 
     public let configuration: Configuration
     public let store: RunStore
@@ -47,7 +49,7 @@ public final class RunEngine {
     /// Retention (`MCPK_RETENTION`, `kernel.gc`); set by the kernel when its store supports it.
     public var retention: RetentionSweeper?
     let logger: Logger
-    public private(set) var phase: Phase = .created
+    public internal(set) var phase: Phase = .created
 
     /// Runs this engine holds, by id.
     var active: [EntityID: ActiveRun] = [:]
@@ -100,7 +102,8 @@ public final class RunEngine {
 
     /// Every lease/3: renew this kernel's leases, then sweep for runs of dead kernels.
     func leaseTick() async {
-        guard phase == .running else { return }
+        // A draining engine keeps renewing (its steps still run) but sweeps for nothing.
+        guard phase == .running || phase == .draining else { return }
         let issuedAt = monotonicMilliseconds()
         do {
             try await store.renewLeases(owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds)
@@ -135,7 +138,7 @@ public final class RunEngine {
     /// Stops running steps (their runs stay `running` in the store and are recovered by the
     /// next start) and flushes the journal.
     public func stop() async {
-        guard phase == .running else { return }
+        guard phase == .running || phase == .draining else { return }
         phase = .stopping
         leaseTimer?.close()
         leaseTimer = nil
@@ -162,7 +165,17 @@ public final class RunEngine {
     /// themselves in `trigger` (`{kind, id, …}`; null for a plain `workflow.run`).
     public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String,
                        trigger: JSON = .null) async throws -> WorkflowRun {
-        guard phase == .running else { throw KernelError.unavailable("the run engine is not running") }
+        try await submit(workflow: idOrName, version: version, inputs: inputs, actor: actor, trigger: trigger, idempotency: nil).run
+    }
+
+    /// `submit` with an idempotency key: when the key already names a run of the window (on any
+    /// kernel sharing the store) that run comes back with `replayed: true` and nothing starts.
+    /// The same key naming a run of another workflow is a `conflict`.
+    public func submit(workflow idOrName: String, version: Int?, inputs: JSON, actor: String, trigger: JSON = .null,
+                       idempotency: IdempotencyClaim?) async throws -> (run: WorkflowRun, replayed: Bool) {
+        guard phase == .running else {
+            throw KernelError.unavailable(phase == .draining ? "the kernel is stopping (draining running steps)" : "the run engine is not running")
+        }
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
         let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
         let withDefaults = try plan.validateRunInputs(inputs)
@@ -255,7 +268,21 @@ public final class RunEngine {
         if !trigger.isNull { details["trigger"] = trigger }
         let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: action, entityType: "workflow_run",
                               entityID: runID, details: .object(details))
-        try await store.createRun(run, steps: stepRows, audit: audit)
+        if let idempotency {
+            var keyed = audit
+            details["idempotency_key"] = .string(idempotency.key)
+            keyed.details = .object(details)
+            switch try await store.createRun(run, steps: stepRows, audit: keyed, idempotency: idempotency) {
+            case .created: break
+            case .existing(let existingID, let existingWorkflow):
+                guard existingWorkflow == workflow.id else {
+                    throw KernelError.conflict("idempotency key '\(idempotency.key)' already started run \(existingID) of another workflow (\(existingWorkflow))")
+                }
+                return (try await store.run(existingID), true)
+            }
+        } else {
+            try await store.createRun(run, steps: stepRows, audit: audit)
+        }
         let active = ActiveRun(run: run, plan: plan, steps: states)
         active.reused = Set(reused.keys)
         self.active[runID] = active
@@ -267,7 +294,7 @@ public final class RunEngine {
         }
         waiting.append(runID)
         pump()
-        return run
+        return (run, false)
     }
 
     // MARK: cancel

@@ -9,6 +9,8 @@ import KernelStore
 public protocol RunStore: AnyObject {
     /// Inserts the run and its initial step rows (attempt 1, pending).
     func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws
+    /// Inserts the run unless the key already names a run of the window (`Store` semantics).
+    func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, idempotency: IdempotencyClaim) async throws -> RunCreation
     func run(_ id: EntityID) async throws -> WorkflowRun
     func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?)
     /// Every attempt of every step of a run.
@@ -47,4 +49,20 @@ public protocol EngineCatalog: AnyObject {
     func workflow(_ idOrName: String, version: Int?) async throws -> (Workflow, WorkflowVersion)
     /// A component (by id or name) and one of its versions (latest when nil).
     func component(_ idOrName: String, version: Int?) async throws -> (Component, ComponentVersion)
+    /// The named workspace variables and secrets (plaintext; missing names left out).
+    func workspaceValues(variables: [String], secrets: [String]) async throws -> WorkspaceValues
+}
+
+extension EngineCatalog {
+    /// A catalogue without workspace values (tests' in-memory store): none are set.
+    public func workspaceValues(variables: [String], secrets: [String]) async throws -> WorkspaceValues { WorkspaceValues() }
+}
+
+/// Workspace variables and secrets by name, as a step's references read them.
+public struct WorkspaceValues: Sendable, Equatable {
+    public var variables: [String: String]
+    public var secrets: [String: String]
+    public init(variables: [String: String] = [:], secrets: [String: String] = [:]) {
+        self.variables = variables; self.secrets = secrets
+    }
 }

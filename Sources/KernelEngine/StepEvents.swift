@@ -7,12 +7,15 @@ final class StepEvents: StepEventSink {
     let journal: RunJournal
     let runID: EntityID
     let stepID: String
+    /// The secrets the attempt uses: masked in every report.
+    let redactor: SecretRedactor
     private var open = true
 
-    init(journal: RunJournal, runID: EntityID, stepID: String) {
+    init(journal: RunJournal, runID: EntityID, stepID: String, redactor: SecretRedactor = SecretRedactor([])) {
         self.journal = journal
         self.runID = runID
         self.stepID = stepID
+        self.redactor = redactor
     }
 
     /// After the attempt returned, late reports are dropped.
@@ -20,14 +23,14 @@ final class StepEvents: StepEventSink {
 
     func log(_ line: String, stream: String) {
         guard open else { return }
-        journal.emit(runID, .log, step: stepID, ["stream": .string(stream), "line": .string(line)])
+        journal.emit(runID, .log, step: stepID, ["stream": .string(stream), "line": .string(redactor.redact(line))])
     }
 
     func progress(_ fraction: Double?, message: String?) {
         guard open else { return }
         var o = JSONObject()
         if let fraction { o["fraction"] = .double(max(0, min(1, fraction))) }
-        if let message { o["message"] = .string(message) }
+        if let message { o["message"] = .string(redactor.redact(message)) }
         journal.emit(runID, .progress, step: stepID, .object(o))
     }
 
@@ -41,7 +44,7 @@ final class StepEvents: StepEventSink {
                     + "the result is stored by reference")])
             return
         }
-        journal.emit(runID, .resultPreview, step: stepID, ["value": value])
+        journal.emit(runID, .resultPreview, step: stepID, ["value": redactor.redact(value)])
     }
 
     func artifact(name: String, path: String, mime: String) {

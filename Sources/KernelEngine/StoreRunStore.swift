@@ -20,6 +20,16 @@ public final class StoreRunStore: RunStore, EngineCatalog {
         _ = try await store.createRun(run, steps: steps, audit: audit)
     }
 
+    public func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, idempotency: IdempotencyClaim) async throws -> RunCreation {
+        try await store.createRun(run, steps: steps, audit: audit, idempotency: idempotency)
+    }
+
+    public func workspaceValues(variables: [String], secrets: [String]) async throws -> WorkspaceValues {
+        guard let values = store as? any WorkspaceValueStore else { return WorkspaceValues() }
+        return WorkspaceValues(variables: try await values.workspaceVariables(variables),
+                               secrets: try await values.unsealWorkspaceSecrets(secrets))
+    }
+
     public func run(_ id: EntityID) async throws -> WorkflowRun { try await store.run(id) }
 
     public func listRuns(workflowID: EntityID?, status: RunStatus?, limit: Int, cursor: String?) async throws -> (runs: [WorkflowRun], next: String?) {

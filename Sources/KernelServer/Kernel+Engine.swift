@@ -45,6 +45,7 @@ extension Kernel {
             }
             leaseMs = n
         }
+        let grace = try Kernel.shutdownGraceMilliseconds(configuration.settings[Kernel.shutdownGraceVariable])
         let values = try makeValueSpool(store)
         let engine = RunEngine(
             configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps,
@@ -65,6 +66,10 @@ extension Kernel {
                     "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),
                                    "transition": .double(engine.timings.transitionMs), "attempts": JSON(engine.timings.attempts)]]
         }
+        onDrain("engine") { [weak self, weak engine] in
+            guard let engine else { return }
+            self?.drainReport = await engine.drain(graceMilliseconds: grace)
+        }
         onShutdown("engine") { [weak self, weak engine] in
             await engine?.stop()
             engine?.values?.close()
@@ -74,6 +79,23 @@ extension Kernel {
 
     /// Setting: lease of a run claim in ms (default `EngineLimits.leaseMilliseconds`).
     static let runLeaseVariable = "MCPK_RUN_LEASE_MS"
+
+    /// Setting: how long SIGTERM waits for running steps, in seconds (default
+    /// `EngineLimits.shutdownGraceMilliseconds`, 30 s; `0` interrupts them at once).
+    static let shutdownGraceVariable = "MCPK_SHUTDOWN_GRACE"
+
+    /// `MCPK_SHUTDOWN_GRACE`: seconds (`30`, `2.5`, or with an `s` suffix) up to
+    /// `EngineLimits.maxShutdownGraceMilliseconds`.
+    static func shutdownGraceMilliseconds(_ raw: String?) throws -> UInt64 {
+        guard let raw, !raw.isEmpty else { return EngineLimits.shutdownGraceMilliseconds }
+        let digits = raw.hasSuffix("s") ? String(raw.dropLast()) : raw
+        let maxSeconds = Double(EngineLimits.maxShutdownGraceMilliseconds) / 1000
+        guard let seconds = Double(digits), seconds.isFinite, seconds >= 0, seconds <= maxSeconds else {
+            throw KernelError.invalidParams(
+                "\(shutdownGraceVariable) must be a number of seconds from 0 to \(Int(maxSeconds)) (EngineLimits.maxShutdownGraceMilliseconds; got '\(raw)')")
+        }
+        return UInt64((seconds * 1000).rounded())
+    }
 
     /// The engine or `unavailable`.
     public func requireEngine() throws -> RunEngine {

@@ -64,6 +64,19 @@ extension Kernel {
     /// `LLM Prompt Agent` with a `connection`: its scanned schema as `connectionSchema`
     /// (SchemaDigest: chosen `schemaTables` first, cut to `schemaTokenBudget`).
     func stepSchemaContext(_ inv: StepInvocation) async throws -> JSONObject? {
+        // The secret input `apiKey` (`${secrets.NAME}`) stands in for `apiKeySecret`.
+        if inv.type == .llmPromptAgent, inv.inputs["apiKey"]?.stringValue != nil {
+            var o = try await stepConnectionSchema(inv) ?? JSONObject()
+            o["apiKeySecret"] = .string(Kernel.apiKeyInputSecret)
+            return o
+        }
+        return try await stepConnectionSchema(inv)
+    }
+
+    /// The name the `apiKey` input's value travels under to the LLM plugin's secrets.
+    static let apiKeyInputSecret = "inputs.apiKey"
+
+    func stepConnectionSchema(_ inv: StepInvocation) async throws -> JSONObject? {
         guard inv.type == .llmPromptAgent, let name = inv.config["connection"]?.stringValue, !name.isEmpty else { return nil }
         let scan = try await requireConnectionRuntime().scan(name, depth: 3 /* MCPK_SCAN_COLUMNS */, schema: nil, table: nil)
         let chosen = inv.config["schemaTables"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -76,6 +89,9 @@ extension Kernel {
     /// `LLM Prompt Agent`: `apiKeySecret` names a connection whose sealed secret is the
     /// API key. Never logged.
     func stepSecrets(_ inv: StepInvocation) async throws -> JSON? {
+        if inv.type == .llmPromptAgent, let key = inv.inputs["apiKey"]?.stringValue {
+            return .object(JSONObject([(Kernel.apiKeyInputSecret, .string(key))]))
+        }
         guard inv.type == .llmPromptAgent, let name = inv.config["apiKeySecret"]?.stringValue, !name.isEmpty else { return nil }
         let store = try requireStore()
         let connection = try await store.connection(name)

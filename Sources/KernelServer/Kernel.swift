@@ -49,6 +49,11 @@ public final class Kernel {
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     /// Run in order during shutdown, after transports stop accepting (close stores, stop plugins…).
     private var shutdownHooks: [(String, @KernelActor () async -> Void)] = []
+    /// Run first during shutdown, once transports stop accepting new connections but before
+    /// open ones close (`kernel.status` still answers): the engine's graceful drain.
+    private var drainHooks: [(String, @KernelActor () async -> Void)] = []
+    /// What the engine's drain did at the last shutdown (`mcpk serve` prints it).
+    public internal(set) var drainReport: DrainReport?
     /// Extra sections of `kernel.status` contributed by services.
     var statusProviders: [(String, @KernelActor () -> JSON)] = []
     /// How long a `kernel.status` RSS reading stays fresh.
@@ -73,6 +78,11 @@ public final class Kernel {
     /// Adds a step to the shutdown sequence.
     public func onShutdown(_ name: String, _ hook: @escaping @KernelActor () async -> Void) {
         shutdownHooks.append((name, hook))
+    }
+
+    /// Adds a step to the drain that starts the shutdown sequence (before connections close).
+    public func onDrain(_ name: String, _ hook: @escaping @KernelActor () async -> Void) {
+        drainHooks.append((name, hook))
     }
 
     /// Adds a named section to `kernel.status`.
@@ -165,6 +175,10 @@ public final class Kernel {
         phase = .stopping
         control?.stopAccepting()
         http?.stopAccepting()
+        for (name, hook) in drainHooks {
+            logger.debug("drain step", metadata: ["step": "\(name)"])
+            await hook()
+        }
         await control?.closeAll()
         await http?.closeAll()
         for (name, hook) in shutdownHooks.reversed() {

@@ -161,5 +161,23 @@ public struct Migration: Sendable {
             """,
             "CREATE INDEX run_waits_child ON run_waits (child_run_id)",
         ]),
+        Migration(version: 7, name: "run idempotency keys, workspace secrets and variables", statements: [
+            // No foreign key to workflow_runs: the key is claimed before the run row is written
+            // (same transaction); a key whose run retention removed is taken over.
+            """
+            CREATE TABLE run_idempotency_keys (
+              idempotency_key TEXT PRIMARY KEY, run_id TEXT NOT NULL, workflow_id TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX run_idempotency_keys_created ON run_idempotency_keys (created_at)",
+            // Values sealed with the home's SecretBox (associated data: the name); never returned.
+            """
+            CREATE TABLE workspace_secrets (
+              name TEXT PRIMARY KEY, value_sealed TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE workspace_vars (
+              name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+        ]),
     ]
 }

@@ -32,17 +32,20 @@ extension SQLStore {
     }
 
     public func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws -> WorkflowRun {
-        try await database.write { tx in
-            try await tx.execute(
-                "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                [.text(run.id), .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs),
-                 .json(run.outputs), .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt),
-                 .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt),
-                 run.trigger.isNull ? .null : .json(run.trigger)])
-            try await self.upsertSteps(steps, tx)
-            if let audit { try await self.insertAudit(audit, tx) }
-        }
+        try await database.write { tx in try await self.insertRun(run, steps: steps, audit: audit, tx) }
         return run
+    }
+
+    /// The run row, its step rows and the audit entry, inside the caller's transaction.
+    func insertRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, _ tx: SQLExecutor) async throws {
+        try await tx.execute(
+            "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            [.text(run.id), .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs),
+             .json(run.outputs), .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt),
+             .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt),
+             run.trigger.isNull ? .null : .json(run.trigger)])
+        try await self.upsertSteps(steps, tx)
+        if let audit { try await self.insertAudit(audit, tx) }
     }
 
     public func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun] {

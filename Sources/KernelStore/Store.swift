@@ -42,6 +42,10 @@ public protocol Store: AnyObject {
     // MARK: runs
     /// Inserts the run (normally `queued`) and its initial step rows.
     func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?) async throws -> WorkflowRun
+    /// Inserts the run unless `idempotency.key` already names a run started within the window
+    /// (`.existing`, nothing written). The key is claimed in the run's own transaction, so of
+    /// any number of concurrent submits with one key (on any kernel) exactly one inserts.
+    func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, idempotency: IdempotencyClaim) async throws -> RunCreation
     /// Claims up to `limit` queued runs that nobody holds (or whose lease expired).
     func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun]
     /// Claims one run if free, already ours, or its lease expired; nil when another kernel holds it.

@@ -565,3 +565,30 @@ def test_schedules_page_lists_next_fire_times_and_pauses(page, kernel, catalog):
         assert kernel.api("GET", f"/schedules/{s['id']}")["state"] == "paused"
     finally:
         kernel.api("DELETE", f"/schedules/{s['id']}")
+
+
+def test_secrets_page_sets_write_only_secrets_and_variables(page, kernel):
+    """Issue 17: the Secrets & variables page sets a secret (shown only as "set", never read back)
+    and a variable (shown with its value and its ${vars.NAME} reference)."""
+    value = "pw-" + str(int(time.time() * 1000))
+    visit(page, "/secrets", "[data-testid='secret-form']")
+    page.fill("[data-testid='secret-name']", "CONSOLE_TOKEN")
+    page.fill("[data-testid='secret-value']", value)
+    page.click("[data-testid='secret-save']")
+    row = page.locator("#secrets-table [data-secret='CONSOLE_TOKEN']")
+    expect(row).to_contain_text("set")
+    expect(row).to_contain_text("${secrets.CONSOLE_TOKEN}")
+    expect(page.locator("[data-testid='secret-value']")).to_have_value("")
+    assert value not in page.content()
+    listed = kernel.api("GET", "/secrets")
+    assert [i["value"] for i in listed["items"] if i["name"] == "CONSOLE_TOKEN"] == ["set"]
+    assert value not in str(listed)
+
+    page.fill("[data-testid='var-name']", "CONSOLE_REGION")
+    page.fill("[data-testid='var-value']", "eu-north")
+    page.click("[data-testid='var-save']")
+    vrow = page.locator("#vars-table [data-var='CONSOLE_REGION']")
+    expect(vrow).to_contain_text("eu-north")
+    expect(vrow).to_contain_text("${vars.CONSOLE_REGION}")
+    kernel.api("DELETE", "/secrets/CONSOLE_TOKEN")
+    kernel.api("DELETE", "/variables/CONSOLE_REGION")

@@ -11,14 +11,16 @@ import Testing
     final class Fixture {
         let kernel: KernelProcess
 
-        init(env: [String: String] = [:], home: String? = nil) throws {
+        /// `tag`: a restarted kernel's fixture keeps the names of the one before.
+        init(env: [String: String] = [:], home: String? = nil, tag: String? = nil) throws {
             kernel = try KernelProcess.start(home: home, env: ["MCPK_MAX_CONCURRENT_STEPS": "4"].merging(env) { $1 })
+            self.tag = tag ?? "-" + String(Int.random(in: 100_000..<999_999))
         }
 
         deinit { kernel.stop() }
 
         /// Names are suffixed so the suite also runs on one shared PostgreSQL (DATABASE_URL).
-        let tag = "-" + String(Int.random(in: 100_000..<999_999))
+        let tag: String
 
         func name(_ n: String) -> JSON { .string(n + tag) }
 

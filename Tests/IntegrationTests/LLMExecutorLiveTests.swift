@@ -62,6 +62,24 @@ import Testing
         #expect(server.log().filter { $0["path"] != nil }.count == 1)
     }
 
+    /// Issue 17: the secret input `apiKey: "${secrets.NAME}"` is the bearer key, masked everywhere.
+    @Test func workspaceSecretInTheApiKeyInputIsSentAsBearer() throws {
+        let f = try Fixture()
+        let key = "sk-ws-" + String(Int.random(in: 100_000_000..<999_999_999))
+        let server = try LLMTestServer(logPath: f.kernel.home + "/requests.jsonl", key: key)
+        _ = try f.kernel.call("secret.set", ["name": "LLM_KEY", "value": .string(key)])
+        try f.component("wskey", ["type": "LLM Prompt Agent", "model": "tiny", "endpoint": .string(server.endpoint()),
+                                  "userPromptTemplate": "Say hello to {{who}}"])
+        try f.workflow("wskey", ["steps": [["id": "w", "component": "wskey", "inputs": ["who": "Ada", "apiKey": "${secrets.LLM_KEY}"]]]])
+        #expect(try f.kernel.call("component.schema", ["type": "LLM Prompt Agent"])["x-mcpk-secret-inputs"] == ["apiKey"])
+        let id = try f.run("wskey")
+        let s = try f.wait(id)
+        #expect(s["status"] == "succeeded", "\(s)")
+        #expect(server.log().first?["auth"]?.stringValue == "Bearer " + key)
+        #expect(!(try f.events(id)).map { $0.serialized() }.joined().contains(key))
+        #expect(!s.serialized().contains(key) && !f.kernel.log().contains(key))
+    }
+
     @Test func apiKeyIsSentAsBearerAndNeverAppearsInEventsOrLogs() throws {
         let f = try Fixture()
         let key = "sk-live-" + String(Int.random(in: 100_000_000..<999_999_999))

@@ -18,14 +18,14 @@ import Testing
     }
 
     @Test(arguments: [
-        ("foo.x", "invalid reference 'foo.x': unknown root 'foo' (expected 'inputs', 'steps', 'item' or 'index')"),
+        ("foo.x", "invalid reference 'foo.x': unknown root 'foo' (expected 'inputs', 'steps', 'item', 'index', 'vars' or 'secrets')"),
         ("steps.a", "invalid reference 'steps.a': expected .result, .status or .error after 'steps.a'"),
         ("steps.a.output", "invalid reference 'steps.a.output': expected .result, .status or .error after 'steps.a'"),
         ("steps.a.status.x", "invalid reference 'steps.a.status.x': 'steps.a.status' has no fields"),
         ("inputs.", "invalid reference 'inputs.': expected a name after '.'"),
         ("inputs[x]", "invalid reference 'inputs[x]': expected an index or a quoted key in '[]'"),
         ("inputs.a b", "invalid reference 'inputs.a b': unexpected ' '"),
-        ("", "invalid reference '': expected 'inputs', 'steps', 'item' or 'index'"),
+        ("", "invalid reference '': expected 'inputs', 'steps', 'item', 'index', 'vars' or 'secrets'"),
     ])
     func rejectsBadReferences(_ text: String, _ message: String) {
         #expect(throws: ExpressionError(message)) { try Reference.parse(text) }
@@ -107,7 +107,7 @@ import Testing
         ("inputs.n == 1 and true", "use '&&', '||' and '!' instead of 'and' (character 15)"),
         ("'open", "unterminated string at character 1"),
         ("inputs.n == 3 )", "unexpected ')' at character 15"),
-        ("foo == 1", "invalid reference 'foo': unknown root 'foo' (expected 'inputs', 'steps', 'item' or 'index')"),
+        ("foo == 1", "invalid reference 'foo': unknown root 'foo' (expected 'inputs', 'steps', 'item', 'index', 'vars' or 'secrets')"),
         ("inputs.n # 1", "unexpected character '#' at character 10"),
     ])
     func reportsParseErrors(_ text: String, _ message: String) {

@@ -32,6 +32,17 @@ extension ComponentSpec {
         }
     }
 
+    /// The step inputs of a type that may carry `${secrets.NAME}` (the only place a secret
+    /// reference is allowed). LLM Prompt Agent: `apiKey`, the bearer key of the endpoint (over
+    /// `apiKeySecret`). Scripts: `secrets`, an object of values the code reads (`main(secrets=…)`).
+    public static func secretInputs(of type: ComponentType) -> [String] {
+        switch type {
+        case .llmPromptAgent: return ["apiKey"]
+        case .pythonScript, .typeScriptScript: return ["secrets"]
+        default: return []
+        }
+    }
+
     static let connectionsField = FieldDefinition(
         "connections", .array(items: .string),
         "Names of the external database connections the code may query through the kernel.")

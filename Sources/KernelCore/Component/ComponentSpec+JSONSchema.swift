@@ -19,6 +19,8 @@ extension ComponentSpec {
         o["properties"] = .object(properties)
         o["required"] = JSON([ComponentSpec.typeField] + fields.filter(\.required).map(\.name))
         o["additionalProperties"] = false
+        // The step inputs that may carry `${secrets.NAME}` (annotation; see ComponentSpec.secretInputs).
+        o["x-mcpk-secret-inputs"] = JSON(ComponentSpec.secretInputs(of: type))
         var anyOf: [JSON] = []
         var allOf: [JSON] = []
         for rule in rules {

@@ -1,6 +1,8 @@
 /// A data reference: `inputs.x.y`, `inputs.items[0]`, `steps.<id>.result.path`,
-/// `steps.<id>.status`, `steps.<id>.error`, and in a `forEach` step `item.path` (the item) and
-/// `index` (its position, from 0). Written as `${…}` inside strings.
+/// `steps.<id>.status`, `steps.<id>.error`, in a `forEach` step `item.path` (the item) and
+/// `index` (its position, from 0), `vars.NAME` (a workspace variable) and `secrets.NAME` (a
+/// workspace secret; only in inputs a component type declares secret, `ComponentSpec.secretInputs`).
+/// Written as `${…}` inside strings.
 public struct Reference: Sendable, Equatable, CustomStringConvertible {
     /// Longest reference text accepted.
     public static let maxLength = 1024
@@ -14,6 +16,32 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
         case item
         /// The current item's position (0-based) in a `forEach` step.
         case index
+        /// `${vars.NAME}`: a workspace variable (text).
+        case variable(name: String)
+        /// `${secrets.NAME}`: a workspace secret (text), redacted wherever the run is recorded.
+        case secret(name: String)
+    }
+
+    /// Longest secret or variable name.
+    public static let maxValueNameLength = 128
+
+    /// Whether `name` is a valid secret/variable name: starts with a letter or `_`, then letters,
+    /// digits, `_` and `-`, at most `maxValueNameLength` characters.
+    public static func isValidValueName(_ name: String) -> Bool {
+        guard let f = name.first, f.isASCII, f.isLetter || f == "_", name.count <= maxValueNameLength else { return false }
+        return name.allSatisfy(isIdentifierChar)
+    }
+
+    /// The secret this reference reads, if any.
+    public var secretName: String? {
+        if case .secret(let n) = root { return n }
+        return nil
+    }
+
+    /// The variable this reference reads, if any.
+    public var variableName: String? {
+        if case .variable(let n) = root { return n }
+        return nil
     }
 
     /// What a step reference reads.
@@ -45,6 +73,8 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
         case .step(let id, let field): s = "steps.\(id).\(field.rawValue)"
         case .item: s = "item"
         case .index: s = "index"
+        case .variable(let name): s = "vars." + name
+        case .secret(let name): s = "secrets." + name
         }
         s += Reference.pathText(path)
         return s
@@ -124,10 +154,19 @@ public struct Reference: Sendable, Equatable, CustomStringConvertible {
             case "index":
                 guard pos == chars.count else { throw fail("'index' has no fields") }
                 return Reference(root: .index)
+            case "vars", "secrets":
+                guard pos < chars.count, chars[pos] == "." else { throw fail("expected '.<name>' after '\(root)'") }
+                pos += 1
+                let name = identifier()
+                guard Reference.isValidValueName(name) else {
+                    throw fail("expected a name after '\(root).' (a letter or '_', then letters, digits, '_' and '-')")
+                }
+                guard pos == chars.count else { throw fail("'\(root).\(name)' is text and has no fields") }
+                return Reference(root: root == "vars" ? .variable(name: name) : .secret(name: name))
             case "":
-                throw fail("expected 'inputs', 'steps', 'item' or 'index'")
+                throw fail("expected 'inputs', 'steps', 'item', 'index', 'vars' or 'secrets'")
             default:
-                throw fail("unknown root '\(root)' (expected 'inputs', 'steps', 'item' or 'index')")
+                throw fail("unknown root '\(root)' (expected 'inputs', 'steps', 'item', 'index', 'vars' or 'secrets')")
             }
         }
 

@@ -19,9 +19,13 @@ public struct ReferenceContext: Sendable {
     /// The current item and its position, in one item of a `forEach` step (nil elsewhere).
     public var item: JSON?
     public var index: Int?
+    /// Workspace variables and secrets loaded for the step being resolved (by name).
+    public var variables: [String: String]
+    public var secrets: [String: String]
 
-    public init(inputs: JSON, steps: [String: StepOutcome] = [:], blobs: [String: JSON] = [:]) {
-        self.inputs = inputs; self.steps = steps; self.blobs = blobs
+    public init(inputs: JSON, steps: [String: StepOutcome] = [:], blobs: [String: JSON] = [:],
+                variables: [String: String] = [:], secrets: [String: String] = [:]) {
+        self.inputs = inputs; self.steps = steps; self.blobs = blobs; self.variables = variables; self.secrets = secrets
     }
 
     /// This context seen from item `index` of a `forEach` step.
@@ -50,6 +54,12 @@ extension Reference {
         case .index:
             guard let index = context.index else { throw ExpressionError("${\(self)}: only a forEach step has an index") }
             return .int(Int64(index))
+        case .variable(let name):
+            guard let v = context.variables[name] else { throw ExpressionError("${\(self)}: no variable named '\(name)' (mcpk vars set \(name) VALUE)") }
+            return .string(v)
+        case .secret(let name):
+            guard let v = context.secrets[name] else { throw ExpressionError("${\(self)}: no secret named '\(name)' (mcpk secrets set \(name))") }
+            return .string(v)
         case .step(let id, let field):
             guard let outcome = context.steps[id] else {
                 throw ExpressionError("${\(self)}: step '\(id)' has not run")

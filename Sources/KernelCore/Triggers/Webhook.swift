@@ -47,9 +47,9 @@ public enum WebhookLimits {
     /// Highest `rate_limit_per_minute`.
     public static let maxRequestsPerMinute = 6000
     /// How long an `Idempotency-Key` is remembered: a repeat within it returns the first run.
-    public static let idempotencyWindowMilliseconds: Int64 = 24 * 3600 * 1000
+    public static let idempotencyWindowMilliseconds = IdempotencyLimits.windowMilliseconds
     /// Longest `Idempotency-Key`.
-    public static let maxIdempotencyKeyLength = 200
+    public static let maxIdempotencyKeyLength = IdempotencyLimits.maxKeyLength
     /// Longest `?wait=`.
     public static let maxWaitMilliseconds = 120_000
     /// Entries of a mapping.

@@ -111,6 +111,12 @@ extension WorkflowDefinition {
                 if !forEach {
                     errors.append(FieldError(refPath, "${\(ref)} is only defined in a step with forEach"))
                 }
+            case .variable: return
+            case .secret:
+                // Step inputs are checked against their component type's secret inputs below.
+                if stepID == nil || refPath.hasSuffix(".when") || refPath.hasSuffix(".forEach") {
+                    errors.append(FieldError(refPath, "${\(ref)}: secrets are allowed only in inputs a component type declares secret, not in \(stepID == nil ? "outputs" : refPath.hasSuffix(".forEach") ? "forEach" : "when")"))
+                }
             case .inputs:
                 if let schema = inputSchema, schema.declaresProperties, case .key(let name)? = ref.path.first,
                    schema.property(name) == nil {
@@ -196,7 +202,9 @@ extension WorkflowDefinition {
                 guard let c = o["component"]?.stringValue, !c.isEmpty else { continue }
                 let v = o["version"]?.intValue.flatMap { Int(exactly: $0) }
                 switch lookup(c, v) {
-                case .found(let f): resolved[i] = f
+                case .found(let f):
+                    resolved[i] = f
+                    errors += WorkflowDefinition.secretReferenceErrors(o["inputs"]?.objectValue ?? JSONObject(), type: f.type, path: sp(i, "inputs"))
                 case .componentNotFound: errors.append(FieldError(sp(i, "component"), "unknown component '\(c)'"))
                 case .versionNotFound(let latest):
                     errors.append(FieldError(sp(i, "version"), "component '\(c)' has no version \(v.map(String.init) ?? "?") (latest is \(latest))"))
@@ -277,5 +285,23 @@ extension WorkflowDefinition {
         let errors = schema.validate(filled, path: path)
         guard errors.isEmpty else { throw KernelError.invalidParams("invalid run inputs", errors: errors) }
         return filled
+    }
+}
+
+extension WorkflowDefinition {
+    /// `${secrets.NAME}` in a step input the component type does not declare secret
+    /// (`ComponentSpec.secretInputs`): one error per reference, at the input's path.
+    static func secretReferenceErrors(_ inputs: JSONObject, type: ComponentType, path: String) -> [FieldError] {
+        let allowed = ComponentSpec.secretInputs(of: type)
+        var errors: [FieldError] = []
+        for (key, value) in inputs where !allowed.contains(key) {
+            let (refs, _) = Template.references(in: value, path: FieldDefinition.join(path, key))
+            for (rp, r) in refs where r.secretName != nil {
+                let hint = allowed.isEmpty ? "\(type.rawValue) declares no secret inputs"
+                    : "\(type.rawValue) declares secret only: \(allowed.joined(separator: ", "))"
+                errors.append(FieldError(rp, "${\(r)} is allowed only in an input its component type declares secret (\(hint))"))
+            }
+        }
+        return errors
     }
 }

@@ -242,6 +242,9 @@ public final class HTTPAPI {
                 params[k] = HTTPAPI.coerce(all, schema: schema?["properties"]?[k])
             }
         }
+        for (header, param) in route.headerParams {
+            if let v = request.header(header) { params[param] = .string(v.httpTrimmed()) }
+        }
         for (k, v) in vars { params[k] = .string(v) }
         return .success(params)
     }

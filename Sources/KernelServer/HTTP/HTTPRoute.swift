@@ -45,11 +45,15 @@ public struct HTTPRoute: Sendable {
     public let tag: String
     /// Where the created/started resource lives: `{result-field}` placeholders.
     public let location: String?
+    /// Request headers that fill a param (`Idempotency-Key` → `idempotency_key`); a header wins
+    /// over the same param in the body.
+    public let headerParams: [(header: String, param: String)]
 
     /// `pattern` uses `{name}` for variables; `params` renames them (default: same name).
     public init(_ method: String, _ pattern: String, _ action: Action, body: Body = .none, query: Bool = false,
                 status: Int = 200, params: [String: String] = [:], location: String? = nil,
-                tag: String, _ summary: String) {
+                headers: [(header: String, param: String)] = [], tag: String, _ summary: String) {
+        self.headerParams = headers
         self.method = method
         self.pattern = pattern
         self.action = action

@@ -37,7 +37,8 @@ public enum HTTPRouteTable {
         HTTPRoute("POST", "/api/v1/workflows/{id}/validate", .control("workflow.validate"), body: .merge,
                   tag: "workflows", "Validate a workflow definition"),
         HTTPRoute("POST", "/api/v1/workflows/{id}/runs", .control("workflow.run"), body: .merge, status: 202,
-                  location: "/api/v1/workflow-runs/{run_id}", tag: "workflows", "Execute a workflow (returns the run id at once)"),
+                  location: "/api/v1/workflow-runs/{run_id}", headers: [("Idempotency-Key", "idempotency_key")], tag: "workflows",
+                  "Execute a workflow (returns the run id at once; a repeated Idempotency-Key returns the first run)"),
 
         // Runs
         HTTPRoute("GET", "/api/v1/workflow-runs", .control("run.list"), query: true,
@@ -115,6 +116,13 @@ public enum HTTPRouteTable {
                   "Remove unreferenced requirement venvs and stale runtimes (dry_run lists them)"),
 
         // Webhooks (issue 18): CRUD under the API; deliveries at /hooks/{id}, signed instead of token-authenticated.
+        HTTPRoute("GET", "/api/v1/secrets", .control("secret.list"), query: true, tag: "secrets", "List workspace secrets (names only; values are write-only)"),
+        HTTPRoute("PUT", "/api/v1/secrets/{name}", .control("secret.set"), body: .merge, tag: "secrets",
+                  "Create or replace a workspace secret ({value}; never returned)"),
+        HTTPRoute("DELETE", "/api/v1/secrets/{name}", .control("secret.delete"), tag: "secrets", "Delete a workspace secret"),
+        HTTPRoute("GET", "/api/v1/variables", .control("var.list"), query: true, tag: "secrets", "List workspace variables"),
+        HTTPRoute("PUT", "/api/v1/variables/{name}", .control("var.set"), body: .merge, tag: "secrets", "Create or replace a workspace variable ({value})"),
+        HTTPRoute("DELETE", "/api/v1/variables/{name}", .control("var.delete"), tag: "secrets", "Delete a workspace variable"),
         HTTPRoute("GET", "/api/v1/webhooks", .control("webhook.list"), query: true, tag: "webhooks", "List webhooks"),
         HTTPRoute("POST", "/api/v1/webhooks", .control("webhook.create"), body: .merge, status: 201,
                   location: "/api/v1/webhooks/{id}", tag: "webhooks", "Create a webhook (returns its id and url /hooks/{id})"),

@@ -102,6 +102,12 @@ public struct OpenAPIGenerator {
                 parameters.append(.object(p))
             }
         }
+        for (header, param) in route.headerParams {
+            var p = JSONObject([("name", .string(header)), ("in", "header"), ("required", false)])
+            p["schema"] = properties[param]?.objectValue.map { .object(OpenAPIGenerator.scalarOnly($0)) } ?? ["type": "string"]
+            if let d = properties[param]?["description"] { p["description"] = d }
+            parameters.append(.object(p))
+        }
         if case .stream = route.action {
             parameters.append(["name": "Last-Event-ID", "in": "header", "required": false,
                                "schema": ["type": "string", "pattern": "^[0-9]+$"]])

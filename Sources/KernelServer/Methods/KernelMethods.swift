@@ -21,6 +21,7 @@ extension Kernel {
         registerComponentMethods()
         registerWorkflowMethods()
         registerRunMethods()
+        registerWorkspaceValueMethods()
         registerRuntimeMethods()
         registerWebhookMethods()
         registerScheduleMethods()

@@ -1,6 +1,7 @@
 import KernelCore
 import KernelEngine
 import KernelLoop
+import KernelStore
 
 extension Kernel {
     /// `workflow.run`, `run.*` and the dashboard-wide `events.subscribe` feed.
@@ -11,13 +12,21 @@ extension Kernel {
         dispatcher.register("workflow.run", summary: "Validates inputs, creates a queued run pinned to exact versions and returns {run_id} at once.",
                             params: ["type": "object", "required": ["id"], "properties": [
                                 "id": ["type": "string", "description": "Workflow id or name"],
-                                "inputs": ["type": "object"], "version": ["type": "integer", "minimum": 1]]]) { [unowned self] p, ctx in
+                                "inputs": ["type": "object"], "version": ["type": "integer", "minimum": 1],
+                                "idempotency_key": ["type": "string", "minLength": 1, "maxLength": JSON(IdempotencyLimits.maxKeyLength),
+                                                    "description": "A repeat with this key within the window (IdempotencyLimits.windowMilliseconds, 24 h) returns the first run (replayed: true) instead of starting another."]]]) { [unowned self] p, ctx in
             let engine = try self.requireEngine()
             let inputs = p.value("inputs") ?? [:]
-            let run = try await engine.submit(workflow: try p.string("id"), version: try p.optionalInt("version"),
-                                              inputs: inputs, actor: ctx.actor)
+            var claim: IdempotencyClaim?
+            if let key = try p.optionalString("idempotency_key") {
+                if let e = IdempotencyLimits.keyError(key, field: "idempotency_key") { throw KernelError.invalidParams("invalid idempotency key", errors: [e]) }
+                claim = IdempotencyClaim(key: key)
+            }
+            let (run, replayed) = try await engine.submit(workflow: try p.string("id"), version: try p.optionalInt("version"),
+                                                          inputs: inputs, actor: ctx.actor, idempotency: claim)
             var reply = JSONObject([("run_id", .string(run.id)), ("status", .string(run.status.rawValue)), ("workflow_id", .string(run.workflowID)),
                                     ("workflow_version", JSON(run.workflowVersion))])
+            if replayed { reply["replayed"] = true }
             // Inputs the schema allows but does not declare: accepted, with a warning each.
             let (_, wv) = try await engine.catalog.workflow(run.workflowID, version: run.workflowVersion)
             let warnings = (try? WorkflowDefinition.parse(wv.definition, lookup: nil))?.undeclaredRunInputWarnings(inputs) ?? []

@@ -2,6 +2,7 @@ import ArgumentParser
 import CKernelSupport
 import Glibc
 import KernelCore
+import KernelEngine
 import KernelLoop
 import KernelServer
 import Logging
@@ -62,6 +63,7 @@ struct ServeCommand: ParsableCommand {
                 try await kernel.start()
                 if let url = kernel.consoleURL { CLI.print("console at \(url)") }
                 await kernel.waitUntilStopped()
+                if let drain = kernel.drainReport { CLI.print(drain.summary) }
             } catch let e as KernelError {
                 outcome.error = e.message
                 await kernel.shutdown()

@@ -43,6 +43,9 @@ final class KernelProcess {
         e["MCPK_HOME"] = home
         e["MCPK_HTTP"] = http
         e["MCPK_LOG_LEVEL"] = e["MCPK_LOG_LEVEL"] ?? "info"
+        // Tests stop kernels with steps still running all the time: interrupt them at once (as
+        // before graceful drain) unless a test asks for a grace (DrainLiveTests).
+        e["MCPK_SHUTDOWN_GRACE"] = e["MCPK_SHUTDOWN_GRACE"] ?? "0"
         for (k, v) in env { e[k] = v }
         environment = e
         process = Foundation.Process()

@@ -67,6 +67,16 @@ final class MemoryRunStore: RunStore, EngineCatalog {
         for r in rows { steps["\(r.runID)/\(r.stepID)/\(r.attempt)"] = r }
     }
 
+    /// Keys remembered forever (the window is the SQL stores' concern).
+    var idempotencyKeys: [String: (run: EntityID, workflow: EntityID)] = [:]
+
+    func createRun(_ run: WorkflowRun, steps rows: [StepRun], audit: ActionLog?, idempotency: IdempotencyClaim) async throws -> RunCreation {
+        if let known = idempotencyKeys[idempotency.key] { return .existing(runID: known.run, workflowID: known.workflow) }
+        idempotencyKeys[idempotency.key] = (run.id, run.workflowID)
+        try await createRun(run, steps: rows, audit: audit)
+        return .created
+    }
+
     func run(_ id: EntityID) async throws -> WorkflowRun {
         guard let r = runs[id] else { throw KernelError.notFound("run \(id) not found") }
         return r

@@ -13,6 +13,7 @@ import * as dataSources from './pages/dataSources.js';
 import * as plugins from './pages/plugins.js';
 import * as audit from './pages/audit.js';
 import * as schedules from './pages/schedules.js';
+import * as secrets from './pages/secrets.js';
 
 const ROUTES = [
   [/^\/?$/, 'dashboard', dashboard],
@@ -31,6 +32,7 @@ const ROUTES = [
   [/^\/plugins$/, 'plugins', plugins],
   [/^\/audit$/, 'audit', audit],
   [/^\/schedules$/, 'schedules', schedules],
+  [/^\/secrets$/, 'secrets', secrets],
 ];
 
 let cleanup = null;
