@@ -397,6 +397,7 @@ extension RunEngine {
         if let ws = idleWaiters.removeValue(forKey: id) { for w in ws { w.resume() } }
         // A finished run frees a workflow slot.
         Task { @KernelActor in self.pump() }
+        runEnded(run)
     }
 
     /// `mkdir -p` (mode 0700), trying the deepest directory first: a path whose parent exists

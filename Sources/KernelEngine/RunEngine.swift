@@ -69,6 +69,28 @@ public final class RunEngine {
     var idleWaiters: [EntityID: [CheckedContinuation<Void, Never>]] = [:]
     /// Per-phase timings of finished attempts, for the benchmark (ms).
     public internal(set) var timings = EngineTimings()
+    /// The shared queue (PostgreSQL, several kernels): submissions are inserted unowned and every
+    /// kernel claims them as it has capacity. nil: single kernel (SQLite), runs start where submitted.
+    public var queue: SharedRunQueue?
+    /// Host and version for this kernel's heartbeat row (`cluster.status`).
+    public var identity = KernelIdentity(host: "", version: "")
+    /// The queue may hold claimable runs (set by a NOTIFY, a submission, the slow re-check; cleared
+    /// when a claim returns fewer runs than asked).
+    var queueMayHaveWork = true
+    /// Counts wake-ups, so a claim that raced one does not conclude the queue is drained.
+    var queueWakeups = 0
+    /// A claim loop is in progress (one at a time).
+    var claiming = false
+    /// Runs executing on other kernels whose stored events are being read for local subscribers,
+    /// and those that got another NOTIFY meanwhile (read again after the current read).
+    var remoteReads: Set<EntityID> = []
+    var remoteReadsAgain: Set<EntityID> = []
+    /// Runs this engine claimed from the shared queue.
+    public internal(set) var claimedCount = 0
+    let startedAt = Timestamp.now()
+    /// Parsed workflow versions and component versions (both immutable), for claims.
+    var planCache: [String: WorkflowDefinition] = [:]
+    var componentCache: [String: ComponentVersion] = [:]
 
     public init(configuration: Configuration, store: RunStore, catalog: EngineCatalog, executors: ExecutorRegistry,
                 logger: Logger, values: ValueSpool? = nil) {
@@ -87,6 +109,10 @@ public final class RunEngine {
         phase = .running
         lastRenewalAt = monotonicMilliseconds()
         try await recover()
+        if queue != nil {
+            await heartbeat()
+            fillFromQueue()
+        }
         let t = try Timer(loop: KernelRuntime.loop)
         let every = UInt64(max(1, configuration.leaseMilliseconds / EngineLimits.leaseRenewalsPerLease))
         t.start(timeoutMs: every, repeatMs: every) { [weak self] in
@@ -115,6 +141,13 @@ public final class RunEngine {
             }
             lastRenewalAt = issuedAt
             pump()
+            if queue != nil {
+                // The slow re-check (`EngineLimits.queueRecheck`: every lease/3): covers a lost
+                // NOTIFY, both for the queue and for remote runs this kernel's clients follow.
+                await heartbeat()
+                queueNotified("")
+                readAllRemoteRuns()
+            }
         } catch {
             logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
             if !leaseHeld && !leaseLapsed {
@@ -151,6 +184,7 @@ public final class RunEngine {
             await sleep(ms: 20)
         }
         await journal.flushed()
+        await handBackWork()
         phase = .stopped
     }
 
@@ -193,6 +227,10 @@ public final class RunEngine {
                                         type: cv.type, config: cv.config, attempts: [row])
         }
         let now = Timestamp.now()
+        if queue != nil {
+            return try await enqueue(runID: runID, workflow: workflow, version: wv, plan: plan, inputs: withDefaults, pinned: pinned,
+                                     steps: stepRows, actor: actor, trigger: trigger)
+        }
         let run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: wv.version, status: .queued,
                               inputs: withDefaults, pinned: .object(pinned), createdAt: now,
                               owner: configuration.owner,
@@ -220,6 +258,12 @@ public final class RunEngine {
         guard let run = active[id] else {
             let stored = try await store.run(id)
             if stored.status.isTerminal { return stored }
+            // Shared queue: a run nobody claimed yet is claimed here and cancelled.
+            if queue != nil, stored.status == .queued, stored.owner == nil || stored.owner == configuration.owner,
+               let claimed = try await store.claimRun(id: id, owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds) {
+                if active[id] == nil { try await adopt(claimed, as: .claim) }
+                if active[id] != nil { return try await cancel(id) }
+            }
             throw KernelError.conflict("run \(id) is held by another kernel (\(stored.owner ?? "unknown"))")
         }
         if run.stopping == .cancelled || run.run.status.isTerminal { return run.run }
@@ -250,8 +294,10 @@ public final class RunEngine {
         }
     }
 
-    /// Returns once the run has finished (or immediately if this engine does not hold it).
+    /// Returns once the run has finished (with a shared queue also when another kernel runs it;
+    /// else immediately if this engine does not hold it).
     public func waitUntilFinished(_ id: EntityID) async {
+        if active[id] == nil, queue != nil { await waitForRemoteRun(id) }
         guard active[id] != nil else { await journal.flushed(); return }
         await withCheckedContinuation { idleWaiters[id, default: []].append($0) }
         await journal.flushed()

@@ -86,6 +86,8 @@ public enum HTTPRouteTable {
                   tag: "dashboard", "Counts for the dashboard"),
         HTTPRoute("GET", "/api/v1/dashboard/system-health", .control("dashboard.health"), query: true,
                   tag: "dashboard", "Kernel, store, plugin and sandbox health"),
+        HTTPRoute("GET", "/api/v1/cluster/status", .control("cluster.status"), query: true,
+                  tag: "dashboard", "Kernels sharing this store (id, host, version, last heartbeat, running steps, capacity)"),
         HTTPRoute("GET", "/api/v1/entities/{entity_type}/{entity_id}", .control("entity.get"), query: true,
                   params: ["entity_type": "type", "entity_id": "id"], tag: "entities", "Get any entity by type and id"),
         HTTPRoute("GET", "/api/v1/action-logs", .control("audit.list"), query: true,

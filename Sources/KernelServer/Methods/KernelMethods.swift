@@ -23,6 +23,7 @@ extension Kernel {
         registerWebhookMethods()
         registerScheduleMethods()
         registerMCPMethods()
+        registerClusterMethods()
     }
 
     func registerKernelMethods() {
