@@ -55,7 +55,7 @@ struct ScaleOutLiveTests {
             return {"i": i}
         """]])
         _ = try kernels[0].call("workflow.create", ["name": .string("naps" + tag), "definition": [
-            "inputs": ["i": ["type": "integer"]],
+            "inputs": ["type": "object", "properties": ["i": ["type": "integer"]]],
             "steps": [["id": "nap", "component": .string("nap" + tag), "inputs": ["i": "${inputs.i}"], "retries": ["max": 3, "backoffSeconds": 0]]]]])
         // All 50 submitted to ONE kernel.
         var ids: [String] = []
@@ -169,8 +169,18 @@ struct ScaleOutLiveTests {
         }
 
         func run(_ command: String) throws -> String {
-            let (status, out, err) = try KernelProcess.run(script, [command], env: env)
-            guard status == 0 else { throw KernelError.unavailable("pg-test.sh \(command): \(err)") }
+            // The server must not inherit a pipe of ours (the call would wait for its EOF): its
+            // output goes to files and every other inherited descriptor (Foundation's pipe ends) is closed.
+            let errors = env["MCPK_TEST_PG_STATE", default: "/tmp/pg-restart"] + ".err"
+            let output = errors + ".out"
+            let (status, _, _) = try KernelProcess.run(
+                "/bin/bash", ["-c", "exec </dev/null >'\(output)' 2>>'\(errors)'; "
+                                + "for fd in $(ls /proc/$$/fd); do [ $fd -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; '\(script)' \(command)"], env: env)
+            let out = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            unlink(output)
+            guard status == 0 else {
+                throw KernelError.unavailable("pg-test.sh \(command): \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+            }
             return out.trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
@@ -179,7 +189,12 @@ struct ScaleOutLiveTests {
         guard !Self.skipped else { return }
         let pg = try PrivatePostgres()
         let url = try pg.run("start")
-        defer { _ = try? pg.run("stop") }
+        defer {
+            _ = try? pg.run("stop")
+            let state = pg.env["MCPK_TEST_PG_STATE", default: ""]
+            unlink(state + ".err")
+            unlink(String(state.dropLast(".env".count)) + "-server.log")
+        }
         let env = ["DATABASE_URL": url, "MCPK_RUN_LEASE_MS": "10000", "MCPK_MAX_CONCURRENT_STEPS": "4"]
         let kernels = try (0..<2).map { _ in try KernelProcess.start(env: env) }
         defer { for k in kernels { k.stop() } }
@@ -193,7 +208,7 @@ struct ScaleOutLiveTests {
             return {"i": i}
         """]])
         _ = try kernels[0].call("workflow.create", ["name": .string("slows" + tag), "definition": [
-            "inputs": ["i": ["type": "integer"]],
+            "inputs": ["type": "object", "properties": ["i": ["type": "integer"]]],
             "steps": [["id": "a", "component": .string("slow" + tag), "inputs": ["i": "${inputs.i}"]],
                       ["id": "b", "component": .string("slow" + tag), "inputs": ["i": "${inputs.i}"], "needs": ["a"]]]]])
         var ids: [String] = []

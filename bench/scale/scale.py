@@ -70,7 +70,7 @@ def throughput(n):
         p = ks[0].port
         code = f"import time\ndef main(i):\n    time.sleep({SLEEP})\n    return {{'i': i}}\n"
         call(p, "POST", "/api/v1/components", {"name": "nap", "config": {"type": "Python Script", "codeContent": code}})
-        wf = call(p, "POST", "/api/v1/workflows", {"name": "naps", "inputs": {"i": {"type": "integer"}},
+        wf = call(p, "POST", "/api/v1/workflows", {"name": "naps", "inputs": {"type": "object", "properties": {"i": {"type": "integer"}}},
                                                     "steps": [{"id": "nap", "component": "nap", "inputs": {"i": "${inputs.i}"}}]})
         # Warm-up: one run per kernel's runtime (not measured).
         call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"i": -1})
