@@ -73,11 +73,11 @@ def throughput(n):
         wf = call(p, "POST", "/api/v1/workflows", {"name": "naps", "inputs": {"type": "object", "properties": {"i": {"type": "integer"}}},
                                                     "steps": [{"id": "nap", "component": "nap", "inputs": {"i": "${inputs.i}"}}]})
         # Warm-up: one run per kernel's runtime (not measured).
-        call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"i": -1})
+        call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"inputs": {"i": -1}})
         while psql(db, "SELECT count(*) FROM workflow_runs WHERE finished_at IS NULL").strip() != "0": time.sleep(0.1)
         t0 = int(time.time() * 1000) - 1
         with ThreadPoolExecutor(8) as ex:
-            list(ex.map(lambda i: call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"i": i}), range(RUNS)))
+            list(ex.map(lambda i: call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"inputs": {"i": i}}), range(RUNS)))
         deadline = time.time() + 900
         while time.time() < deadline:
             left = int(psql(db, "SELECT count(*) FROM workflow_runs WHERE finished_at IS NULL").strip())
@@ -94,6 +94,7 @@ def throughput(n):
                 "per_kernel": sorted(owners.values(), reverse=True)}
     finally:
         for k in ks: k.stop()
+        psql(pg, f"DROP DATABASE IF EXISTS {db.rsplit('/', 1)[1]}")
 
 def live_latency():
     db = fresh_db("live")
@@ -132,6 +133,7 @@ def live_latency():
         return {"p50": pct(lat, 50), "p99": pct(lat, 99), "lost": lost, "clients": CLIENTS, "lines": LINES}
     finally:
         for k in ks: k.stop()
+        psql(pg, f"DROP DATABASE IF EXISTS {db.rsplit('/', 1)[1]}")
 
 results = {}
 for n in KERNELS:
