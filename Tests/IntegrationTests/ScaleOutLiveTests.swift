@@ -25,17 +25,6 @@ struct ScaleOutLiveTests {
         return false
     }
 
-    static func allEvents(_ k: KernelProcess, _ id: String) throws -> [JSON] {
-        var all: [JSON] = []
-        var after: Int64 = 0
-        while true {
-            let evs = try k.call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])["events"]?.arrayValue ?? []
-            if evs.isEmpty { return all }
-            all += evs
-            after = evs.last?["seq"]?.intValue ?? after
-        }
-    }
-
     static let terminal: Set<String> = ["succeeded", "failed", "cancelled", "timed_out"]
 
     @Test func killOneOfThreeKernelsDuringFiftyRuns() throws {
@@ -86,7 +75,7 @@ struct ScaleOutLiveTests {
         // Every run: contiguous seqs 1…n ending with `end`; no step attempt completed twice.
         var ranOn = Set<String>()
         for id in ids {
-            let evs = try Self.allEvents(survivor, id)
+            let evs = try survivor.runEvents(id)
             #expect(evs.enumerated().allSatisfy { $0.element["seq"]?.intValue == Int64($0.offset + 1) }, "run \(id) seqs")
             #expect(evs.last?["type"] == "end")
             var completed: [String: Int] = [:]
@@ -233,7 +222,7 @@ struct ScaleOutLiveTests {
         }
         #expect(statuses.values.filter { $0 == "succeeded" }.count == ids.count, "\(statuses) \(kernels[0].log().suffix(2000))")
         for id in ids {
-            let evs = try Self.allEvents(kernels[1], id)
+            let evs = try kernels[1].runEvents(id)
             #expect(evs.enumerated().allSatisfy { $0.element["seq"]?.intValue == Int64($0.offset + 1) }, "run \(id) seqs")
             #expect(evs.last?["type"] == "end")
             // Every line both steps printed is stored once.

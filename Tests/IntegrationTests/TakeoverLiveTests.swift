@@ -68,16 +68,7 @@ struct TakeoverLiveTests {
         _ = try a.call("workflow.create", ["name": .string("four" + tag), "definition": ["steps": .array(steps)]])
         let id = try a.call("workflow.run", ["id": .string("four" + tag)])["run_id"]?.stringValue ?? ""
 
-        func events(_ k: KernelProcess) throws -> [JSON] {
-            var all: [JSON] = []
-            var after: Int64 = 0
-            while true {
-                let evs = try k.call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])["events"]?.arrayValue ?? []
-                if evs.isEmpty { return all }
-                all += evs
-                after = evs.last?["seq"]?.intValue ?? after
-            }
-        }
+        func events(_ k: KernelProcess) throws -> [JSON] { try k.runEvents(id) }
         func stdout(_ k: KernelProcess) throws -> [String] {
             try events(k).filter { $0["type"] == "log" && $0["payload"]?["stream"] == "stdout" }.compactMap { $0["payload"]?["line"]?.stringValue }
         }
