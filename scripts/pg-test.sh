@@ -6,12 +6,15 @@
 #                              .build/pg-test.env (DATABASE_URL=..., MCPK_TEST_PG_URL=...)
 #   scripts/pg-test.sh stop    stop the server and remove its data dir
 #   scripts/pg-test.sh url     print the URL of the running test server
+#   scripts/pg-test.sh restart stop and start the running server (same data, same port)
 #
 # Port: $MCPK_TEST_PG_PORT or 55432. Idempotent: `start` on a running server only prints.
+# State file: $MCPK_TEST_PG_STATE or .build/pg-test.env (a second private server, e.g. one a
+# live test restarts, uses its own port and state file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${MCPK_TEST_PG_PORT:-55432}"
-STATE=".build/pg-test.env"
+STATE="${MCPK_TEST_PG_STATE:-.build/pg-test.env}"
 BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
 [ -n "$BIN" ] || { echo "pg-test: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
 RUN_AS=()
@@ -54,17 +57,22 @@ stop)
     if [ -n "${PG_TEST_DATA:-}" ] && [ -d "$PG_TEST_DATA" ]; then
       "${RUN_AS[@]}" "${BIN}/pg_ctl" -D "$PG_TEST_DATA" -m fast -w stop >/dev/null 2>&1 || true
       # Keep the server's log for diagnosing a failed run (make test prints its tail then).
-      mkdir -p .build && cp "$PG_TEST_DATA/server.log" .build/pg-test-server.log 2>/dev/null || true
+      mkdir -p .build && cp "$PG_TEST_DATA/server.log" "${STATE%.env}-server.log" 2>/dev/null || true
       rm -rf "$PG_TEST_DATA"
     fi
     rm -f "$STATE"
   fi
+  ;;
+restart)
+  [ -f "$STATE" ] || { echo "pg-test: not running (scripts/pg-test.sh start)" >&2; exit 1; }
+  . "$STATE"
+  "${RUN_AS[@]}" "${BIN}/pg_ctl" -D "$PG_TEST_DATA" -l "$PG_TEST_DATA/server.log" -m fast -w -t 60 restart >/dev/null
   ;;
 url)
   [ -f "$STATE" ] || { echo "pg-test: not running (scripts/pg-test.sh start)" >&2; exit 1; }
   . "$STATE"; echo "$MCPK_TEST_PG_URL"
   ;;
 *)
-  echo "usage: scripts/pg-test.sh start|stop|url" >&2; exit 2
+  echo "usage: scripts/pg-test.sh start|stop|restart|url" >&2; exit 2
   ;;
 esac

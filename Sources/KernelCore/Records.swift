@@ -141,6 +141,9 @@ public struct WorkflowRun: Sendable, Equatable {
     public var leaseExpiresAt: Timestamp?
     /// What started the run: null for `workflow.run`, else `{kind: "schedule"|"webhook"|"mcp", id, …}`.
     public var trigger: JSON
+    /// The workflow's `concurrency` at submission (kept on the row so kernels sharing one queue
+    /// enforce it together when they claim); nil = no limit. Written by `createRun` only.
+    public var concurrencyLimit: Int? = nil
 
     public init(id: EntityID, workflowID: EntityID, workflowVersion: Int, status: RunStatus = .queued,
                 inputs: JSON = [:], outputs: JSON = .null, error: String? = nil, pinned: JSON = [:],

@@ -38,6 +38,14 @@ public enum EngineLimits {
     public static let leaseRenewalsPerLease: Int64 = 3
     /// Runs taken over from dead kernels in one sweep at most (the rest wait for the next).
     public static let maxTakeoversPerSweep = 16
+    /// Runs claimed from the shared queue in one transaction at most (a kernel claims no more
+    /// than its free capacity: `maxConcurrentSteps` − runs it holds).
+    public static let maxClaimBatch = 32
+    /// The slow re-check of the shared queue and of followed remote runs: every lease/3 (the
+    /// lease timer, 10 s by default), covering a lost NOTIFY. Idle kernels do not poll otherwise.
+    public static let queueRechecksPerLease: Int64 = leaseRenewalsPerLease
+    /// Parsed workflow versions / component versions cached for claims (cleared when full).
+    public static let maxCachedVersions = 512
     /// Steps in one workflow at most.
     public static let maxStepsPerWorkflow = 1000
     /// Largest artifact file kept from a step.

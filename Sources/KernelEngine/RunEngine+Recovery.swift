@@ -16,6 +16,8 @@ extension RunEngine {
         case restart
         /// Another kernel held it and its lease expired.
         case takeover(previousOwner: String)
+        /// Claimed from the shared queue (nobody held it, or a queued run's lease expired).
+        case claim
     }
 
     /// Picks up the runs this kernel (same home → same owner id) held when it stopped or
@@ -73,10 +75,18 @@ extension RunEngine {
     /// Rebuilds a claimed run's state from the store and continues it: finished steps keep
     /// their results, steps that were running are retried if attempts remain (else failed),
     /// queued/retrying steps are queued again. Steps start through `pump` (kernel-wide limit).
-    private func adopt(_ claimed: WorkflowRun, as adoption: Adoption) async throws {
+    func adopt(_ claimed: WorkflowRun, as adoption: Adoption) async throws {
         var run = claimed
-        let (_, wv) = try await catalog.workflow(run.workflowID, version: run.workflowVersion)
-        let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
+        let planKey = "\(run.workflowID)@\(run.workflowVersion)"
+        let plan: WorkflowDefinition
+        if let known = planCache[planKey] {
+            plan = known
+        } else {
+            let (_, wv) = try await catalog.workflow(run.workflowID, version: run.workflowVersion)
+            plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
+            if planCache.count >= EngineLimits.maxCachedVersions { planCache.removeAll() }
+            planCache[planKey] = plan
+        }
         let rows = try await store.stepRuns(runID: run.id)
         let lastSeq = try await store.lastEventSeq(runID: run.id)
         var byStep: [String: [StepRun]] = [:]
@@ -113,6 +123,13 @@ extension RunEngine {
         case .restart:
             message = RunEngine.interruptedMessage
             journal.emit(run.id, .log, ["stream": "kernel", "line": .string("run recovered by kernel \(configuration.owner) after restart")])
+        case .claim:
+            message = RunEngine.takeoverMessage(previousOwner: claimed.owner ?? "none")
+            // Its first event is written by the kernel that claimed it (fenced by owner), so no
+            // two kernels ever race for a run's seq 1.
+            if lastSeq == 0 {
+                journal.emit(run.id, .statusChange, ["entity": "run", "status": "queued", "workflow_id": .string(run.workflowID)])
+            }
         case .takeover(let previous):
             message = RunEngine.takeoverMessage(previousOwner: previous)
             journal.emit(run.id, .log, ["stream": "kernel",
@@ -159,8 +176,10 @@ extension RunEngine {
         } else {
             run = active.run
         }
-        logger.info(adoption == .restart ? "run recovered" : "run taken over",
-                    metadata: ["run": "\(run.id)", "status": "\(run.status.rawValue)", "last_seq": "\(lastSeq)"])
+        if adoption != .claim {
+            logger.info(adoption == .restart ? "run recovered" : "run taken over",
+                        metadata: ["run": "\(run.id)", "status": "\(run.status.rawValue)", "last_seq": "\(lastSeq)"])
+        }
     }
 
     /// After this kernel's lease lapsed (renewals failing) and renewals work again: runs another

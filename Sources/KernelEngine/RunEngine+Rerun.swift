@@ -39,7 +39,7 @@ extension RunEngine {
         trigger["reused"] = .array(plan.steps.map(\.id).filter { reused[$0] != nil }.map(JSON.string))
         return try await startRun(workflow: workflow, version: source.workflowVersion, plan: plan, inputs: runInputs,
                                   pinned: source.pinned.objectValue ?? JSONObject(), reused: reused, trigger: .object(trigger),
-                                  actor: actor, action: "run.rerun")
+                                  actor: actor, action: "run.rerun").run
     }
 
     /// `run.retry {id, step}`: the failed (or timed-out) `step` of a run that ended failed gets a

@@ -453,6 +453,7 @@ extension RunEngine {
         childRunFinished(run.run)
         // A finished run frees a workflow slot.
         Task { @KernelActor in self.pump() }
+        runEnded(run)
     }
 
     /// `mkdir -p` (mode 0700), trying the deepest directory first: a path whose parent exists

@@ -71,6 +71,28 @@ public final class RunEngine {
     var idleWaiters: [EntityID: [CheckedContinuation<Void, Never>]] = [:]
     /// Per-phase timings of finished attempts, for the benchmark (ms).
     public internal(set) var timings = EngineTimings()
+    /// The shared queue (PostgreSQL, several kernels): submissions are inserted unowned and every
+    /// kernel claims them as it has capacity. nil: single kernel (SQLite), runs start where submitted.
+    public var queue: SharedRunQueue?
+    /// Host and version for this kernel's heartbeat row (`cluster.status`).
+    public var identity = KernelIdentity(host: "", version: "")
+    /// The queue may hold claimable runs (set by a NOTIFY, a submission, the slow re-check; cleared
+    /// when a claim returns fewer runs than asked).
+    var queueMayHaveWork = true
+    /// Counts wake-ups, so a claim that raced one does not conclude the queue is drained.
+    var queueWakeups = 0
+    /// A claim loop is in progress (one at a time).
+    var claiming = false
+    /// Runs executing on other kernels whose stored events are being read for local subscribers,
+    /// and those that got another NOTIFY meanwhile (read again after the current read).
+    var remoteReads: Set<EntityID> = []
+    var remoteReadsAgain: Set<EntityID> = []
+    /// Runs this engine claimed from the shared queue.
+    public internal(set) var claimedCount = 0
+    let startedAt = Timestamp.now()
+    /// Parsed workflow versions and component versions (both immutable), for claims.
+    var planCache: [String: WorkflowDefinition] = [:]
+    var componentCache: [String: ComponentVersion] = [:]
 
     public init(configuration: Configuration, store: RunStore, catalog: EngineCatalog, executors: ExecutorRegistry,
                 logger: Logger, values: ValueSpool? = nil) {
@@ -89,6 +111,10 @@ public final class RunEngine {
         phase = .running
         lastRenewalAt = monotonicMilliseconds()
         try await recover()
+        if queue != nil {
+            await heartbeat()
+            fillFromQueue()
+        }
         let t = try Timer(loop: KernelRuntime.loop)
         let every = UInt64(max(1, configuration.leaseMilliseconds / EngineLimits.leaseRenewalsPerLease))
         t.start(timeoutMs: every, repeatMs: every) { [weak self] in
@@ -118,6 +144,13 @@ public final class RunEngine {
             }
             lastRenewalAt = issuedAt
             pump()
+            if queue != nil {
+                // The slow re-check (`EngineLimits.queueRecheck`: every lease/3): covers a lost
+                // NOTIFY, both for the queue and for remote runs this kernel's clients follow.
+                await heartbeat()
+                queueNotified("")
+                readAllRemoteRuns()
+            }
         } catch {
             logger.warning("lease renewal failed", metadata: ["error": "\(error)"])
             if !leaseHeld && !leaseLapsed {
@@ -155,6 +188,7 @@ public final class RunEngine {
             await sleep(ms: 20)
         }
         await journal.flushed()
+        await handBackWork()
         phase = .stopped
     }
 
@@ -181,7 +215,7 @@ public final class RunEngine {
         let withDefaults = try plan.validateRunInputs(inputs)
         let pinned = try await pin(plan)
         return try await startRun(workflow: workflow, version: wv.version, plan: plan, inputs: withDefaults, pinned: pinned,
-                                  reused: [:], trigger: trigger, actor: actor)
+                                  reused: [:], trigger: trigger, actor: actor, idempotency: idempotency)
     }
 
     /// Pins every step of a plan to exact versions: `{component, version, type}` per component
@@ -232,7 +266,15 @@ public final class RunEngine {
             guard let cid = pin?["component"]?.stringValue, let v = pin?["version"]?.intValue else {
                 throw KernelError.internal("run \(runID) has no pinned version for step '\(step.id)'")
             }
-            let (_, cv) = try await catalog.component(cid, version: Int(v))
+            let componentKey = "\(cid)@\(v)"
+            let cv: ComponentVersion
+            if let known = componentCache[componentKey] {
+                cv = known
+            } else {
+                (_, cv) = try await catalog.component(cid, version: Int(v))
+                if componentCache.count >= EngineLimits.maxCachedVersions { componentCache.removeAll() }
+                componentCache[componentKey] = cv
+            }
             let rows = attempts.isEmpty ? [StepRun(runID: runID, stepID: step.id, componentID: cid, componentVersion: Int(v))] : attempts
             return StepState(definition: step, componentID: cid, componentVersion: Int(v), type: cv.type, config: cv.config, attempts: rows)
         }
@@ -241,8 +283,11 @@ public final class RunEngine {
     }
 
     /// Creates a run `queued` (reused steps already `succeeded`) and hands it to the scheduler.
+    /// With a shared queue (several kernels on one PostgreSQL) a fresh run goes onto the queue;
+    /// a rerun (reused steps) and a nested workflow's child run stay with this kernel.
     func startRun(workflow: Workflow, version: Int, plan: WorkflowDefinition, inputs: JSON, pinned: JSONObject,
-                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "run") async throws -> WorkflowRun {
+                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "run",
+                  idempotency: IdempotencyClaim? = nil) async throws -> (run: WorkflowRun, replayed: Bool) {
         let runID = Identifier.uuid()
         var states: [String: StepState] = [:]
         var stepRows: [StepRun] = []
@@ -259,30 +304,21 @@ public final class RunEngine {
             states[step.id] = state
         }
         let now = Timestamp.now()
-        let run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: version, status: .queued,
+        if queue != nil, reused.isEmpty, trigger["kind"]?.stringValue != "workflow" {
+            return try await enqueue(runID: runID, workflow: workflow, version: version, plan: plan, inputs: inputs, pinned: pinned,
+                                     steps: stepRows, actor: actor, trigger: trigger, idempotency: idempotency)
+        }
+        var run = WorkflowRun(id: runID, workflowID: workflow.id, workflowVersion: version, status: .queued,
                               inputs: inputs, pinned: .object(pinned), createdAt: now,
                               owner: configuration.owner,
                               leaseExpiresAt: Timestamp(milliseconds: now.milliseconds + configuration.leaseMilliseconds),
                               trigger: trigger)
+        run.concurrencyLimit = plan.concurrency
         var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(version))])
         if !trigger.isNull { details["trigger"] = trigger }
         let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: action, entityType: "workflow_run",
                               entityID: runID, details: .object(details))
-        if let idempotency {
-            var keyed = audit
-            details["idempotency_key"] = .string(idempotency.key)
-            keyed.details = .object(details)
-            switch try await store.createRun(run, steps: stepRows, audit: keyed, idempotency: idempotency) {
-            case .created: break
-            case .existing(let existingID, let existingWorkflow):
-                guard existingWorkflow == workflow.id else {
-                    throw KernelError.conflict("idempotency key '\(idempotency.key)' already started run \(existingID) of another workflow (\(existingWorkflow))")
-                }
-                return (try await store.run(existingID), true)
-            }
-        } else {
-            try await store.createRun(run, steps: stepRows, audit: audit)
-        }
+        if let existing = try await insert(run, steps: stepRows, audit: audit, idempotency: idempotency) { return (existing, true) }
         let active = ActiveRun(run: run, plan: plan, steps: states)
         active.reused = Set(reused.keys)
         self.active[runID] = active
@@ -297,6 +333,28 @@ public final class RunEngine {
         return (run, false)
     }
 
+    /// Inserts the run, claiming `idempotency`'s key in the same transaction; returns the run the
+    /// key already names instead (nothing written), or nil once inserted. The same key naming a
+    /// run of another workflow is a `conflict`.
+    func insert(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog, idempotency: IdempotencyClaim?) async throws -> WorkflowRun? {
+        guard let idempotency else {
+            try await store.createRun(run, steps: steps, audit: audit)
+            return nil
+        }
+        var keyed = audit
+        var details = audit.details.objectValue ?? JSONObject()
+        details["idempotency_key"] = .string(idempotency.key)
+        keyed.details = .object(details)
+        switch try await store.createRun(run, steps: steps, audit: keyed, idempotency: idempotency) {
+        case .created: return nil
+        case .existing(let existingID, let existingWorkflow):
+            guard existingWorkflow == run.workflowID else {
+                throw KernelError.conflict("idempotency key '\(idempotency.key)' already started run \(existingID) of another workflow (\(existingWorkflow))")
+            }
+            return try await store.run(existingID)
+        }
+    }
+
     // MARK: cancel
 
     /// `run.cancel`: idempotent. Pending steps become cancelled, running ones are stopped
@@ -305,6 +363,12 @@ public final class RunEngine {
         guard let run = active[id] else {
             let stored = try await store.run(id)
             if stored.status.isTerminal { return stored }
+            // Shared queue: a run nobody claimed yet is claimed here and cancelled.
+            if queue != nil, stored.status == .queued, stored.owner == nil || stored.owner == configuration.owner,
+               let claimed = try await store.claimRun(id: id, owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds) {
+                if active[id] == nil { try await adopt(claimed, as: .claim) }
+                if active[id] != nil { return try await cancel(id) }
+            }
             throw KernelError.conflict("run \(id) is held by another kernel (\(stored.owner ?? "unknown"))")
         }
         if run.stopping == .cancelled || run.run.status.isTerminal { return run.run }
@@ -346,8 +410,10 @@ public final class RunEngine {
         }
     }
 
-    /// Returns once the run has finished (or immediately if this engine does not hold it).
+    /// Returns once the run has finished (with a shared queue also when another kernel runs it;
+    /// else immediately if this engine does not hold it).
     public func waitUntilFinished(_ id: EntityID) async {
+        if active[id] == nil, queue != nil { await waitForRemoteRun(id) }
         guard active[id] != nil else { await journal.flushed(); return }
         await withCheckedContinuation { idleWaiters[id, default: []].append($0) }
         await journal.flushed()

@@ -199,6 +199,22 @@ public final class RunJournal {
 
     func attach(_ s: RunSubscription) { listeners[s.runID, default: []].append(s) }
 
+    /// Runs that have subscribers here.
+    var subscribedRunIDs: [EntityID] { Array(listeners.keys) }
+
+    /// The lowest seq every subscriber of a run has seen (nil: no subscriber).
+    func lowestDeliveredSeq(_ runID: EntityID) -> Int64? { listeners[runID]?.map(\.lastSeq).min() }
+
+    /// Events of a run another kernel executes, read back from the store after its NOTIFY:
+    /// handed to this kernel's subscribers like local ones (each drops what it already has).
+    func publishStored(_ batch: [RunEvent]) {
+        for e in batch {
+            guard let subs = listeners[e.runID] else { continue }
+            for s in subs { s.live(e) }
+            if e.type == .end { listeners[e.runID] = nil }
+        }
+    }
+
     func detach(_ s: RunSubscription) {
         listeners[s.runID]?.removeAll { $0 === s }
         if listeners[s.runID]?.isEmpty == true { listeners[s.runID] = nil }

@@ -7,7 +7,7 @@ import Logging
 /// assigns each run's seqs (it is the only writer of a run it holds the claim of); the store
 /// persists them with the journal's group commit (`commitJournal`), refusing a gap or a repeat.
 @KernelActor
-public final class StoreRunStore: RunStore, EngineCatalog {
+public final class StoreRunStore: RunStore, EngineCatalog, SharedRunQueue {
     public let store: any Store
     let logger: Logger
 
@@ -70,6 +70,18 @@ public final class StoreRunStore: RunStore, EngineCatalog {
     public func renewLeases(owner: String, leaseMilliseconds: Int64) async throws {
         _ = try await store.renewLeases(owner: owner, leaseMilliseconds: leaseMilliseconds)
     }
+
+    // MARK: SharedRunQueue (a PostgreSQL store; see `sharedQueue`)
+
+    public func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun] {
+        try await store.claimQueuedRuns(owner: owner, leaseMilliseconds: leaseMilliseconds, limit: limit)
+    }
+
+    public func handBackRuns(owner: String) async throws -> (queued: Int, running: Int) { try await store.handBackRuns(owner: owner) }
+
+    public func notifyQueue(_ payload: String) async throws { try await store.notifyQueue(payload) }
+
+    public func recordKernel(_ kernel: KernelRecord) async throws { try await store.recordKernel(kernel) }
 
     // MARK: EngineCatalog
 

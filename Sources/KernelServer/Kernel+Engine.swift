@@ -51,6 +51,32 @@ extension Kernel {
             configuration: .init(home: configuration.home, owner: try Kernel.homeOwnerID(configuration.home), maxConcurrentSteps: maxSteps,
                                  leaseMilliseconds: leaseMs),
             store: adapter, catalog: adapter, executors: executors, logger: logger, values: values)
+        if let postgres = store as? PostgresStore {
+            // Several kernels may share this store: one queue, NOTIFY wake-ups, events across kernels.
+            engine.queue = adapter
+            engine.identity = KernelIdentity(host: Kernel.hostName(), version: Kernel.version)
+            let listener = PostgresListener(conninfo: postgres.postgres.conninfo)
+            listener.onNotification = { [weak engine] channel, payload in
+                guard let engine else { return }
+                if channel == SQLStore.queueChannel { engine.queueNotified(payload) } else if channel == SQLStore.eventsChannel {
+                    engine.eventsNotified(payload)
+                }
+            }
+            // Notifications sent while the listener was away are lost: re-read what they would have said.
+            listener.onConnected = { [weak engine] in
+                engine?.queueNotified("")
+                engine?.readAllRemoteRuns()
+            }
+            listener.start()
+            self.listener = listener
+            addStatus("cluster") { [weak listener, weak engine] in
+                ["listener": listener?.statusJSON ?? .null, "claimed_runs": JSON(engine?.claimedCount ?? 0)]
+            }
+            onShutdown("listener") { [weak self] in
+                self?.listener?.stop()
+                self?.listener = nil
+            }
+        }
         try await engine.start()
         self.engine = engine
         try startRetention(engine, store: store)
@@ -75,6 +101,14 @@ extension Kernel {
             engine?.values?.close()
             self?.engine = nil
         }
+    }
+
+    /// This machine's host name (`cluster.status`).
+    static func hostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
+        let n = Int(strlen(buf))
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Setting: lease of a run claim in ms (default `EngineLimits.leaseMilliseconds`).

@@ -38,6 +38,8 @@ public final class Kernel {
     /// The step sandbox and the run engine (see Kernel+Engine.swift).
     public internal(set) var sandbox: Sandbox?
     public internal(set) var engine: RunEngine?
+    /// LISTEN connection of a PostgreSQL store (shared queue and cross-kernel events).
+    var listener: PostgresListener?
     /// The step runtimes the kernel provisions (see Kernel+ProcessExecutors.swift, Methods/RuntimeMethods.swift).
     public internal(set) var stepRuntimes: StepRuntimes?
     /// Webhooks, schedules and the MCP server (see Triggers/).

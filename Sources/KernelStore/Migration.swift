@@ -179,5 +179,16 @@ public struct Migration: Sendable {
               name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
             """,
         ]),
+        Migration(version: 8, name: "shared run queue (workflow concurrency on the run) and the kernels of a cluster", statements: [
+            // The workflow's `concurrency` copied onto each run at submission, so a claim can count
+            // a workflow's held runs across kernels without reading definitions (NULL: no limit).
+            "ALTER TABLE workflow_runs ADD COLUMN concurrency INTEGER",
+            """
+            CREATE TABLE kernels (
+              id TEXT PRIMARY KEY, host TEXT NOT NULL, version TEXT NOT NULL, started_at BIGINT NOT NULL,
+              heartbeat_at BIGINT NOT NULL, running_steps INTEGER NOT NULL, capacity INTEGER NOT NULL,
+              active_runs INTEGER NOT NULL, state TEXT NOT NULL)
+            """,
+        ]),
     ]
 }

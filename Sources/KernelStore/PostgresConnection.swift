@@ -284,6 +284,28 @@ public final class PostgresConnection {
         return true
     }
 
+    /// The notifications (`LISTEN`) received so far as (channel, payload), reading whatever the
+    /// server sent without blocking; nil once the connection is broken (it is closed then).
+    public func takeNotifications() -> [(channel: String, payload: String)]? {
+        guard let conn, state == .idle else { return nil }
+        if PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK {
+            markBroken()
+            return nil
+        }
+        var out: [(channel: String, payload: String)] = []
+        while let n = PQnotifies(conn) {
+            out.append((String(cString: n.pointee.relname), String(cString: n.pointee.extra)))
+            PQfreemem(n)
+        }
+        return out
+    }
+
+    /// Waits until the server sends something while idle (a notification, an error, EOF).
+    public func waitUntilReadable() async throws {
+        guard state == .idle else { throw KernelError.unavailable("PostgreSQL connection is closed") }
+        try await wait(.readable)
+    }
+
     private func markBroken() {
         close()
     }

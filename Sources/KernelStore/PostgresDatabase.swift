@@ -17,7 +17,7 @@ public final class PostgresDatabase: SQLDatabase {
     static let migrationLockID: Int64 = 0x6D63_706B
 
     public nonisolated let dialect: SQLDialect = .postgres
-    let conninfo: String
+    public let conninfo: String
     public let poolSize: Int
     private var idle: [PostgresConnection] = []
     private var open = 0

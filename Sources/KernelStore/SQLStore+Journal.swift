@@ -72,6 +72,15 @@ extension SQLStore {
             try await self.upsertSteps(steps, tx)
             let events = refused.isEmpty ? batch.events : batch.events.filter { refused[$0.runID] == nil }
             try await self.insertEventRows(events, tx)
+            if self.dialect == .postgres, !events.isEmpty {
+                // Other kernels' subscribers learn of the new events at commit (run id + last seq)
+                // and read them from the store.
+                var last: [EntityID: Int64] = [:]
+                for e in events { last[e.runID] = max(last[e.runID] ?? 0, e.seq) }
+                for payload in SQLStore.eventPayloads(last.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) {
+                    try await self.notify(SQLStore.eventsChannel, payload, tx)
+                }
+            }
             return JournalBatch.Outcome(refused: refused)
         }
     }

@@ -36,31 +36,18 @@ extension SQLStore {
         return run
     }
 
-    /// The run row, its step rows and the audit entry, inside the caller's transaction.
+    /// The run row, its step rows and the audit entry, inside the caller's transaction. A run
+    /// nobody holds is on the shared queue: the insert wakes the kernels (NOTIFY, delivered at commit).
     func insertRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, _ tx: SQLExecutor) async throws {
         try await tx.execute(
-            "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            "INSERT INTO workflow_runs (\(SQLStore.runColumns), last_seq, concurrency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
             [.text(run.id), .text(run.workflowID), .int(Int64(run.workflowVersion)), .text(run.status.rawValue), .json(run.inputs),
              .json(run.outputs), .optionalText(run.error), .json(run.pinned), .time(run.createdAt), .time(run.startedAt),
              .time(run.finishedAt), .optionalText(run.owner), .time(run.leaseExpiresAt),
-             run.trigger.isNull ? .null : .json(run.trigger)])
+             run.trigger.isNull ? .null : .json(run.trigger), run.concurrencyLimit.map { .int(Int64($0)) } ?? .null])
         try await self.upsertSteps(steps, tx)
         if let audit { try await self.insertAudit(audit, tx) }
-    }
-
-    public func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun] {
-        let now = Timestamp.now().milliseconds
-        return try await database.write { tx in
-            let rows = try await tx.query(
-                """
-                UPDATE workflow_runs SET owner = ?, lease_expires_at = ? WHERE id IN (
-                  SELECT id FROM workflow_runs WHERE status = 'queued' AND (owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ?)
-                  ORDER BY created_at, id LIMIT ?\(self.dialect.skipLocked))
-                RETURNING \(SQLStore.runColumns)
-                """,
-                [.text(owner), .int(now + leaseMilliseconds), .int(now), .int(Int64(max(1, limit)))])
-            return try rows.map(SQLStore.runRow).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
-        }
+        if run.owner == nil, run.status == .queued { try await self.notify(SQLStore.queueChannel, "", tx) }
     }
 
     public func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun? {

@@ -46,8 +46,17 @@ public protocol Store: AnyObject {
     /// (`.existing`, nothing written). The key is claimed in the run's own transaction, so of
     /// any number of concurrent submits with one key (on any kernel) exactly one inserts.
     func createRun(_ run: WorkflowRun, steps: [StepRun], audit: ActionLog?, idempotency: IdempotencyClaim) async throws -> RunCreation
-    /// Claims up to `limit` queued runs that nobody holds (or whose lease expired).
+    /// Claims up to `limit` queued runs that nobody holds (or whose lease expired), oldest first,
+    /// in one transaction (`SKIP LOCKED`), never exceeding a workflow's `concurrency` across kernels.
     func claimQueuedRuns(owner: String, leaseMilliseconds: Int64, limit: Int) async throws -> [WorkflowRun]
+    /// A clean stop: queued runs `owner` holds become unowned, its running runs' leases expire now.
+    func handBackRuns(owner: String) async throws -> (queued: Int, running: Int)
+    /// Wakes the kernels sharing the queue (PostgreSQL NOTIFY; nothing on SQLite).
+    func notifyQueue(_ payload: String) async throws
+    /// A kernel's heartbeat row (`cluster.status`).
+    func recordKernel(_ kernel: KernelRecord) async throws
+    /// Every kernel that wrote a heartbeat to this store.
+    func kernels() async throws -> [KernelRecord]
     /// Claims one run if free, already ours, or its lease expired; nil when another kernel holds it.
     func claimRun(id: EntityID, owner: String, leaseMilliseconds: Int64) async throws -> WorkflowRun?
     /// Unfinished runs (queued or running) held by a kernel other than `owner` whose lease has

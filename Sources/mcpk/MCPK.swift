@@ -18,6 +18,6 @@ struct MCPK: ParsableCommand {
     static var commands: [ParsableCommand.Type] {
         [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self, AuditCommand.self, DashboardCommand.self,
          ComponentsCommand.self, WorkflowsCommand.self, RunCommand.self, RunsCommand.self,
-         PluginsCommand.self, ConnectionsCommand.self, RuntimeCommand.self, PluginHostCommand.self, WebhooksCommand.self, SchedulesCommand.self, SecretsCommand.self, VarsCommand.self, MCPCommand.self, GCCommand.self]
+         PluginsCommand.self, ConnectionsCommand.self, RuntimeCommand.self, PluginHostCommand.self, WebhooksCommand.self, SchedulesCommand.self, SecretsCommand.self, VarsCommand.self, MCPCommand.self, GCCommand.self, ClusterCommand.self]
     }
 }

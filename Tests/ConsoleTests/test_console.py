@@ -550,6 +550,21 @@ def test_dashboard_health_shows_warm_runner_pools(page, kernel, catalog):
     shot(page, "dashboard-runner-pools-desktop")
 
 
+def test_dashboard_health_lists_the_cluster_kernels(page, kernel):
+    """Issue 14: the health panel's Cluster section lists the kernels on the store (here one SQLite kernel)."""
+    cluster = kernel.api("GET", "/cluster/status")
+    assert cluster["shared_queue"] is False and len(cluster["kernels"]) == 1, cluster
+    me = cluster["kernels"][0]
+    visit(page, "/", '[data-testid="cluster-kernels"] tbody tr')
+    box = page.locator('[data-testid="cluster-kernels"]')
+    expect(box.locator("#cluster-summary")).to_contain_text("single kernel")
+    row = box.locator(f'tr[data-kernel="{me["id"]}"] td')
+    expect(row.nth(0)).to_contain_text("(this)")
+    expect(row.nth(4)).to_have_text(str(me["running_steps"]))
+    expect(row.nth(5)).to_have_text(str(me["capacity"]))
+    expect(row.nth(6)).to_have_text("alive")
+
+
 def test_schedules_page_lists_next_fire_times_and_pauses(page, kernel, catalog):
     """Issue 18: the schedules page shows each schedule's cron, zone and next fire time; Pause works."""
     s = kernel.api("POST", "/schedules", {"name": "Yearly greeting", "workflow": catalog.workflow["id"],

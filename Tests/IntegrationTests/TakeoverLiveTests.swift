@@ -44,11 +44,10 @@ struct TakeoverLiveTests {
         var env = try LiveBackend.postgres.environment()
         env["MCPK_RUN_LEASE_MS"] = String(Self.leaseMs)
         env["MCPK_MAX_CONCURRENT_STEPS"] = "4"
-        let a = try KernelProcess.start(env: env)
-        let b = try KernelProcess.start(env: env)
-        defer { b.stop() }
-        let ownerA = try Self.owner(a), ownerB = try Self.owner(b)
-        #expect(!ownerA.isEmpty && !ownerB.isEmpty && ownerA != ownerB)
+        let first = try KernelProcess.start(env: env)
+        let second = try KernelProcess.start(env: env)
+        defer { first.stop(); second.stop() }
+        var a = first, b = second
         #expect(try a.call("kernel.status")["engine"]?["lease_ms"]?.intValue == Int64(Self.leaseMs))
 
         let tag = "-" + String(Int.random(in: 100_000..<999_999))
@@ -69,16 +68,7 @@ struct TakeoverLiveTests {
         _ = try a.call("workflow.create", ["name": .string("four" + tag), "definition": ["steps": .array(steps)]])
         let id = try a.call("workflow.run", ["id": .string("four" + tag)])["run_id"]?.stringValue ?? ""
 
-        func events(_ k: KernelProcess) throws -> [JSON] {
-            var all: [JSON] = []
-            var after: Int64 = 0
-            while true {
-                let evs = try k.call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])["events"]?.arrayValue ?? []
-                if evs.isEmpty { return all }
-                all += evs
-                after = evs.last?["seq"]?.intValue ?? after
-            }
-        }
+        func events(_ k: KernelProcess) throws -> [JSON] { try k.runEvents(id) }
         func stdout(_ k: KernelProcess) throws -> [String] {
             try events(k).filter { $0["type"] == "log" && $0["payload"]?["stream"] == "stdout" }.compactMap { $0["payload"]?["line"]?.stringValue }
         }
@@ -87,6 +77,10 @@ struct TakeoverLiveTests {
             guard Date() < deadline else { Issue.record("s2 never started: \(a.log())"); return }
             usleep(50_000)
         }
+        // The shared queue: whichever kernel claimed the run is "A" from here on.
+        if try a.call("run.get", ["id": .string(id)])["owner"]?.stringValue == (try Self.owner(b)) { swap(&a, &b) }
+        let ownerA = try Self.owner(a), ownerB = try Self.owner(b)
+        #expect(!ownerA.isEmpty && !ownerB.isEmpty && ownerA != ownerB)
         // A is alive and renewing: over several lease periods B never takes the run over.
         let aliveUntil = Date().addingTimeInterval(Double(Self.leaseMs) * 3.5 / 1000)
         while Date() < aliveUntil {

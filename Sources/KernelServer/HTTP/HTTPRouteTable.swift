@@ -102,6 +102,8 @@ public enum HTTPRouteTable {
                   tag: "assistant", "Start an assistant turn (LLM Prompt Agent component; schema, draft, connections as context)"),
         HTTPRoute("GET", "/api/v1/assistant/chats/{id}/stream", .stream(subscribe: "assistant.subscribe", unsubscribe: "assistant.unsubscribe"),
                   query: true, tag: "assistant", "The turn's tokens, then its answer with the proposal, then end (Server-Sent Events)"),
+        HTTPRoute("GET", "/api/v1/cluster/status", .control("cluster.status"), query: true,
+                  tag: "dashboard", "Kernels sharing this store (id, host, version, last heartbeat, running steps, capacity)"),
         HTTPRoute("GET", "/api/v1/entities/{entity_type}/{entity_id}", .control("entity.get"), query: true,
                   params: ["entity_type": "type", "entity_id": "id"], tag: "entities", "Get any entity by type and id"),
         HTTPRoute("GET", "/api/v1/action-logs", .control("audit.list"), query: true,

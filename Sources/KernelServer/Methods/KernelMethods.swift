@@ -26,6 +26,7 @@ extension Kernel {
         registerWebhookMethods()
         registerScheduleMethods()
         registerMCPMethods()
+        registerClusterMethods()
     }
 
     func registerKernelMethods() {

@@ -94,6 +94,18 @@ final class KernelProcess {
         try client().call(method, params)
     }
 
+    /// Every stored event of a run (`run.events`, page by page), oldest first.
+    func runEvents(_ id: String) throws -> [JSON] {
+        var all: [JSON] = []
+        var after: Int64 = 0
+        while true {
+            let evs = try call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])["events"]?.arrayValue ?? []
+            if evs.isEmpty { return all }
+            all += evs
+            after = evs.last?["seq"]?.intValue ?? after
+        }
+    }
+
     func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// SIGTERM and wait; returns the exit status.

@@ -6,6 +6,7 @@ import { h, clear, withStates, pageHead, statusBadge, fmtTime, fmtDuration, shor
 import { LiveStream, runUpdate } from '../stream.js';
 import { activityTable } from './audit.js';
 import { renderRecommended, renderTrending, insightsError } from './dashboardInsights.js';
+import { clusterSection } from './cluster.js';
 
 const SUMMARY_CARDS = [
   ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
@@ -56,6 +57,7 @@ export async function render(main) {
   clear(health, h('h2#health-h', 'System health'));
   const healthBody = h('div'); health.append(healthBody);
   withStates(healthBody, () => api('/dashboard/system-health'), renderHealth);
+  health.append(clusterSection());
 
   // Running runs, live.
   const runsBody = h('div');

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Scale-out benchmark (issue 14): 1, 2 and 3 kernels on ONE PostgreSQL, each limited to the same
+# step concurrency, run SCALE_RUNS (300) runs of a 0.2 s sleep step, all submitted to ONE kernel;
+# prints runs/s, the ratio to one kernel (goals: 3 kernels >= 2.4x, 2 kernels >= 1.7x) and
+# queue-wait p50/p99. Then the cross-kernel live latency: a step on kernel A prints lines,
+# SSE_CLIENTS (100) SSE clients on kernel B; p50/p99 and lost lines.
+#
+# Usage: bench/scale/run.sh [path-to-mcpk]
+# Env:   MCPK_BENCH_PG_URL (else a private server via scripts/pg-test.sh on MCPK_TEST_PG_PORT),
+#        SCALE_RUNS, SCALE_STEPS (per-kernel MCPK_MAX_CONCURRENT_STEPS, default 8), SCALE_KERNELS ("1 2 3"),
+#        SCALE_SLEEP (0.2), SSE_CLIENTS, SSE_LINES; MCPK_PYTHON_RUNTIME as for the kernel.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MCPK="${1:-${MCPK_BIN:-.build/release/mcpk}}"
+[ -x "$MCPK" ] || swift build -c release --product mcpk >/dev/null
+STARTED_PG=""
+if [ -z "${MCPK_BENCH_PG_URL:-}" ]; then
+  MCPK_BENCH_PG_URL="$(scripts/pg-test.sh start)"
+  STARTED_PG=1
+fi
+trap '[ -z "$STARTED_PG" ] || scripts/pg-test.sh stop' EXIT
+python3 bench/scale/scale.py "$MCPK" "$MCPK_BENCH_PG_URL"
