@@ -94,6 +94,25 @@ public final class ConnectionRuntime {
         }
     }
 
+    /// Runs a statement on a stored connection streaming into `sink` (on the connection's
+    /// thread); a cancelled task stops the statement at the source, as `query` does.
+    public func stream(_ idOrName: String, _ request: QueryRequest, into sink: RowRelay) async throws {
+        let record = try await store.connection(idOrName)
+        let c = try await connection(for: record)
+        do {
+            try Task.checkCancellation()
+            let cancellation = StatementCancellation()
+            try await withTaskCancellationHandler { try await c.stream(request, into: sink, cancellation: cancellation) } onCancel: {
+                cancellation.cancel()
+            }
+        } catch is CancellationError {
+            throw KernelError.conflict("cancelled before the statement started")
+        } catch {
+            await dropIfLost(record.id, error)
+            throw error
+        }
+    }
+
     func scan(_ idOrName: String, depth: Int32, schema: String?, table: String?) async throws -> JSON {
         let record = try await store.connection(idOrName)
         let c = try await connection(for: record)

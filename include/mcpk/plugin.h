@@ -559,7 +559,9 @@ typedef struct mcpk_invocation {
    * text (borrowed), e.g. `{"message":"…"}` or
    * `{"fraction":0.5,"message":"…"}`.
    * \return OK, INVALID_ARGUMENT (unknown type or bad JSON), CANCELLED (the
-   *   step was cancelled: stop and return CANCELLED). \since 1.0.0 */
+   *   step was cancelled: stop and return CANCELLED), IO (an "artifact" the
+   *   kernel could not keep: too large, disk; the step's log says why).
+   *   \since 1.0.0 */
   mcpk_status (*emit)(void *host_data, const char *type, const char *payload_json);
   /** \brief Returns 1 once the step has been cancelled (or timed out), else
    * 0. Cheap; poll it between blocking operations. Thread-safe.
