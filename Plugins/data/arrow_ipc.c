@@ -11,6 +11,9 @@
  * patched once the child's position is known. Scalars sit at their natural
  * alignment relative to the buffer's start (what flatbuffers' verifier checks).
  *
+ * The Schema message is written with the first batch (or at finish), once
+ * the columns the connector could not type have taken their first cell's type.
+ *
  * Ownership: the writer owns its FILE and builders; cells are copied into
  * the builders before arrow_ipc_append returns. */
 #define _POSIX_C_SOURCE 200809L /* fdopen, O_CLOEXEC, O_NOFOLLOW */
@@ -141,7 +144,9 @@ static size_t fb_offset_vector(ipc_buf *b, uint32_t count) {
 
 /* ---- columns ---------------------------------------------------------- */
 
-typedef enum { COL_BOOL, COL_INT64, COL_DOUBLE, COL_UTF8, COL_BINARY, COL_DATE32, COL_TIMESTAMP } col_kind;
+/* COL_PENDING: a column the connector could not type (no database type, e.g. a SQLite
+ * expression): its first non-null cell in the first batch decides (all null: utf8). */
+typedef enum { COL_BOOL, COL_INT64, COL_DOUBLE, COL_UTF8, COL_BINARY, COL_DATE32, COL_TIMESTAMP, COL_PENDING } col_kind;
 
 typedef struct {
   char *name;
@@ -160,7 +165,7 @@ struct arrow_ipc_writer {
   int64_t batch_rows; /* rows in the open batch */
   int64_t rows, batches, bytes, max_bytes;
   ipc_buf meta;       /* scratch for flatbuffers */
-  int failed;
+  int schema_written; /* the Schema message goes out with the first batch (pending columns settled) */
 };
 
 static void ipc_msg(char *msg, size_t n, const char *fmt, ...) {
@@ -178,7 +183,9 @@ static col_kind kind_for(const mcpk_column *c, int *zoned) {
     case MCPK_TYPE_INT64: return COL_INT64;
     case MCPK_TYPE_DOUBLE: return COL_DOUBLE;
     case MCPK_TYPE_BYTES: return COL_BINARY;
+    case MCPK_TYPE_NULL: return COL_PENDING;
     case MCPK_TYPE_TEXT:
+      if (!c->type_name) return COL_PENDING;
       /* PostgreSQL's names and the ADBC bridge's Arrow names (case-sensitive: SQLite's
        * declared types such as "TIMESTAMP" are free-form affinity hints and stay text). */
       if (!strcmp(t, "timestamptz")) { *zoned = 1; return COL_TIMESTAMP; }
@@ -199,6 +206,7 @@ const char *arrow_ipc_column_type(const arrow_ipc_writer *w, size_t i) {
     case COL_BINARY: return "binary";
     case COL_DATE32: return "date32[day]";
     case COL_TIMESTAMP: return w->cols[i].zoned ? "timestamp[us, UTC]" : "timestamp[us]";
+    case COL_PENDING: return "pending";
     default: return "string";
   }
 }
@@ -382,9 +390,29 @@ static const char *cell_type_name(int32_t t) {
   }
 }
 
+/* A pending column takes the kind of its first non-null cell; the `row` nulls before it get
+ * their placeholder values. */
+static void col_settle(ipc_col *c, int32_t type, int64_t row) {
+  switch (type) {
+    case MCPK_TYPE_BOOL: c->kind = COL_BOOL; break;
+    case MCPK_TYPE_INT64: c->kind = COL_INT64; break;
+    case MCPK_TYPE_DOUBLE: c->kind = COL_DOUBLE; break;
+    case MCPK_TYPE_BYTES: c->kind = COL_BINARY; break;
+    default: c->kind = COL_UTF8; break;
+  }
+  c->values.len = 0;
+  if (c->kind == COL_INT64 || c->kind == COL_DOUBLE) ipc_put(&c->values, NULL, (size_t)row * 8);
+  else if (c->kind == COL_UTF8 || c->kind == COL_BINARY) ipc_put(&c->values, NULL, (size_t)(row + 1) * 4);
+  /* bool: an empty bitmap reads as false and grows on demand */
+}
+
 static int col_append(arrow_ipc_writer *w, ipc_col *c, const mcpk_value *v, char *msg, size_t msglen) {
   int64_t row = w->batch_rows;
   int null = v->type == MCPK_TYPE_NULL;
+  if (c->kind == COL_PENDING) {
+    if (null) { bit_set(&c->validity, row, 0); c->nulls++; return c->validity.failed ? (ipc_msg(msg, msglen, "out of memory"), -1) : 0; }
+    col_settle(c, v->type, row);
+  }
   bit_set(&c->validity, row, !null);
   if (null) c->nulls++;
   char text[64];
@@ -463,6 +491,7 @@ static int col_append(arrow_ipc_writer *w, ipc_col *c, const mcpk_value *v, char
       ipc_put(&c->values, &end, 4);
       break;
     }
+    case COL_PENDING: break; /* settled above */
   }
   if (c->validity.failed || c->values.failed || c->data.failed) { ipc_msg(msg, msglen, "out of memory"); return -1; }
   return 0;
@@ -480,6 +509,12 @@ typedef struct { int64_t offset, length; } ipc_buffer_desc;
 typedef struct { int64_t length, null_count; } ipc_node;
 
 static int ipc_flush(arrow_ipc_writer *w, char *msg, size_t msglen) {
+  if (!w->schema_written) {
+    for (size_t i = 0; i < w->ncols; i++)
+      if (w->cols[i].kind == COL_PENDING) col_settle(&w->cols[i], MCPK_TYPE_TEXT, w->batch_rows); /* all null so far */
+    if (ipc_write_schema(w, msg, msglen)) return -1;
+    w->schema_written = 1;
+  }
   if (w->batch_rows == 0) return 0;
   size_t nbuf = 0;
   for (size_t i = 0; i < w->ncols; i++) nbuf += (w->cols[i].kind == COL_UTF8 || w->cols[i].kind == COL_BINARY) ? 3 : 2;
@@ -566,7 +601,6 @@ arrow_ipc_writer *arrow_ipc_open(const char *path, const mcpk_column *cols, size
   if (fd < 0) { ipc_msg(msg, msglen, "cannot create %.200s: %s", path, strerror(errno)); ipc_free(w); return NULL; }
   w->f = fdopen(fd, "wb");
   if (!w->f) { close(fd); ipc_msg(msg, msglen, "cannot open %.200s: %s", path, strerror(errno)); ipc_free(w); return NULL; }
-  if (ipc_write_schema(w, msg, msglen)) { ipc_free(w); return NULL; }
   return w;
 }
 
@@ -585,20 +619,18 @@ int arrow_ipc_append(arrow_ipc_writer *w, const mcpk_value *cells, size_t count,
   return 0;
 }
 
-int arrow_ipc_finish(arrow_ipc_writer *w, int64_t *batches, int64_t *bytes, char *msg, size_t msglen) {
+int arrow_ipc_finish(arrow_ipc_writer *w, char *msg, size_t msglen) {
   static const uint32_t eos[2] = {0xFFFFFFFFu, 0};
+  if (!w->f) { ipc_msg(msg, msglen, "the Arrow result is already closed"); return -1; }
   int rc = ipc_flush(w, msg, msglen);
   if (rc == 0) rc = ipc_write(w, eos, sizeof eos, msg, msglen);
-  *batches = w->batches;
-  *bytes = w->bytes;
   if (rc == 0 && fflush(w->f) != 0) { ipc_msg(msg, msglen, "writing the Arrow result: %s", strerror(errno)); rc = -1; }
-  if (w->f && fclose(w->f) != 0 && rc == 0) { ipc_msg(msg, msglen, "closing the Arrow result: %s", strerror(errno)); rc = -1; }
+  if (fclose(w->f) != 0 && rc == 0) { ipc_msg(msg, msglen, "closing the Arrow result: %s", strerror(errno)); rc = -1; }
   w->f = NULL;
-  ipc_free(w);
   return rc;
 }
 
-void arrow_ipc_abort(arrow_ipc_writer *w) { ipc_free(w); }
+void arrow_ipc_free(arrow_ipc_writer *w) { ipc_free(w); }
 
 int64_t arrow_ipc_rows(const arrow_ipc_writer *w) { return w->rows; }
 int64_t arrow_ipc_batches(const arrow_ipc_writer *w) { return w->batches; }

@@ -15,7 +15,10 @@
  *   `timestamp` / `timestamptz` / `date` or Arrow's `timestamp[...]` /
  *   `date32` / `date64` (the ADBC bridge's type names), which becomes
  *   timestamp[us] (zone "UTC" when the type has a zone) or date32, parsed
- *   from the ISO 8601 text the connectors render. A null-typed column is utf8.
+ *   from the ISO 8601 text the connectors render. A column the connector
+ *   could not type (null type, or text without a database type: a SQLite
+ *   expression) takes the type of its first non-null cell in the first
+ *   batch (utf8 when that batch holds only nulls).
  * A cell whose type does not fit its column (text in an int64 column) is an
  * error naming the column and row; an int64 in a double column is widened,
  * and any scalar in a utf8 column is written as its text.
@@ -37,7 +40,8 @@
 
 typedef struct arrow_ipc_writer arrow_ipc_writer;
 
-/** Creates `path` (must not exist; mode 0600) and writes the Schema message.
+/** Creates `path` (must not exist; mode 0600); the Schema message follows
+ * with the first batch.
  * `max_bytes` bounds the whole file (the writer fails naming it past that).
  * Returns NULL with a message in `msg`. */
 arrow_ipc_writer *arrow_ipc_open(const char *path, const mcpk_column *cols, size_t count, int64_t max_bytes,
@@ -48,19 +52,21 @@ arrow_ipc_writer *arrow_ipc_open(const char *path, const mcpk_column *cols, size
 int arrow_ipc_append(arrow_ipc_writer *w, const mcpk_value *cells, size_t count, char *msg, size_t msglen);
 
 /** Flushes the last batch, writes the end-of-stream marker and closes the
- * file; `batches` and `bytes` receive the RecordBatch count and file size.
- * Returns 0, or -1 with a message. The writer is freed either way. */
-int arrow_ipc_finish(arrow_ipc_writer *w, int64_t *batches, int64_t *bytes, char *msg, size_t msglen);
+ * file (counts and column types stay readable until arrow_ipc_free).
+ * Returns 0, or -1 with a message. */
+int arrow_ipc_finish(arrow_ipc_writer *w, char *msg, size_t msglen);
 
-/** Closes and frees without finishing (the caller removes the file). */
-void arrow_ipc_abort(arrow_ipc_writer *w);
+/** Frees the writer (closing the file if arrow_ipc_finish did not; the
+ * caller removes an unfinished file). */
+void arrow_ipc_free(arrow_ipc_writer *w);
 
 /** Rows, RecordBatch messages and bytes written so far. */
 int64_t arrow_ipc_rows(const arrow_ipc_writer *w);
 int64_t arrow_ipc_batches(const arrow_ipc_writer *w);
 int64_t arrow_ipc_bytes(const arrow_ipc_writer *w);
 
-/** The Arrow type the writer gives a column ("int64", "timestamp[us, UTC]"…). */
+/** The Arrow type the writer gives a column ("int64", "timestamp[us, UTC]"…;
+ * "pending" before the first batch settled an untyped column). */
 const char *arrow_ipc_column_type(const arrow_ipc_writer *w, size_t i);
 
 #endif /* MCPK_ARROW_IPC_H */

@@ -160,14 +160,12 @@ static mcpk_status data_sink_columns(void *sd, const mcpk_column *cols, size_t c
   }
   if (s->arrow_path) {
     if (s->arrow) { /* a second result description: start the file again */
-      arrow_ipc_abort(s->arrow);
+      arrow_ipc_free(s->arrow);
       s->arrow = NULL;
       unlink(s->arrow_path);
     }
     s->arrow = arrow_ipc_open(s->arrow_path, cols, count, DATA_MAX_ARTIFACT_BYTES, s->arrow_error, sizeof s->arrow_error);
     if (!s->arrow) return MCPK_STATUS_IO;
-    for (size_t i = 0; i < count; i++)
-      json_object_set_new(json_array_get(s->columns, i), "arrow_type", json_string(arrow_ipc_column_type(s->arrow, i)));
   }
   return MCPK_STATUS_OK;
 }
@@ -343,7 +341,12 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_step *ste
   }
   int64_t arrow_batches = 0, arrow_bytes = 0;
   if (arrow && st == MCPK_STATUS_OK) {
-    if (arrow_ipc_finish(s.arrow, &arrow_batches, &arrow_bytes, s.arrow_error, sizeof s.arrow_error)) st = MCPK_STATUS_IO;
+    if (arrow_ipc_finish(s.arrow, s.arrow_error, sizeof s.arrow_error)) st = MCPK_STATUS_IO;
+    arrow_batches = arrow_ipc_batches(s.arrow);
+    arrow_bytes = arrow_ipc_bytes(s.arrow);
+    for (size_t i = 0; i < json_array_size(s.columns); i++) /* settled now (untyped columns take their first cell's type) */
+      json_object_set_new(json_array_get(s.columns, i), "arrow_type", json_string(arrow_ipc_column_type(s.arrow, i)));
+    arrow_ipc_free(s.arrow);
     s.arrow = NULL;
   }
   if (arrow && st == MCPK_STATUS_OK) {
@@ -361,7 +364,7 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_step *ste
   if (st != MCPK_STATUS_OK) {
     json_decref(s.columns);
     json_decref(s.rows);
-    if (s.arrow) arrow_ipc_abort(s.arrow);
+    if (s.arrow) arrow_ipc_free(s.arrow);
     if (arrow_path) unlink(arrow_path);
     if (st != MCPK_STATUS_CANCELLED && s.arrow_error[0]) {
       if (qe.release) qe.release(&qe);
