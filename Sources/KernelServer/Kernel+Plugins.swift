@@ -28,6 +28,7 @@ extension Kernel {
         let (def, overrides) = Kernel.pluginIsolation()
         var hostConfiguration = PluginHostConfiguration(directories: configuration.pluginDirs, defaultIsolation: def,
                                                         isolationOverrides: overrides)
+        hostConfiguration.libraryCache = configuration.home + "/plugin-cache"
         do {
             hostConfiguration.unloadedPaths = try UnloadedPlugins(home: configuration.home).paths()
         } catch {

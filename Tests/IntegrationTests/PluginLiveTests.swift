@@ -74,6 +74,40 @@ import Testing
 
     static func documentedConnectorSource() throws -> String { try documentedConnector() }
 
+    /// Issue 13: the kernel loads a private content-addressed copy, so copying a new `.so` over
+    /// the loaded file (in place, same inode: `cp`) leaves it working, and `plugin.reload` picks
+    /// up the new file.
+    @Test func overwritingALoadedLibraryIsSafeAndReloadPicksItUp() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let pluginDir = k.home + "/plugins"
+        try FileManager.default.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
+        let v1 = try Self.documentedConnector(), v2 = v1.replacingOccurrences(of: "squares 1.0.0", with: "squares 2.0.0")
+        #expect(v2 != v1)
+        for (name, code) in [("v1", v1), ("v2", v2)] {
+            try code.write(toFile: k.home + "/\(name).c", atomically: true, encoding: .utf8)
+            let (rc, _, err) = try KernelProcess.run("/bin/sh", ["-c", "cd '\(Self.root)' && cc -shared -fPIC -Iinclude '\(k.home)/\(name).c' -o '\(k.home)/\(name).so'"])
+            #expect(rc == 0, "\(err)")
+        }
+        let lib = pluginDir + "/libsquares.so"
+        #expect(try KernelProcess.run("/bin/cp", [k.home + "/v1.so", lib]).0 == 0)
+        _ = try k.call("plugin.load", ["path": .string(lib)])
+        let id = try k.call("connection.create", ["name": "nums", "plugin": "squares", "config": ["count": 3]])["id"] ?? .null
+        #expect(try k.call("connection.test", ["id": id])["server_version"] == "squares 1.0.0")
+        let cache = try FileManager.default.contentsOfDirectory(atPath: k.home + "/plugin-cache").filter { !$0.hasPrefix(".") }
+        #expect(cache.count >= 1, "the library was copied into the cache: \(cache)")
+
+        // Overwrite in place (cp truncates and rewrites the same inode), then use the plugin again.
+        #expect(try KernelProcess.run("/bin/cp", [k.home + "/v2.so", lib]).0 == 0)
+        #expect(try k.call("connection.query", ["id": id, "sql": "squares", "params": [2]])["rows"] == [[2, 4], [3, 9], [4, 16]])
+        #expect(try k.call("connection.test", ["id": id])["server_version"] == "squares 1.0.0", "the loaded copy is unchanged")
+        #expect(try k.call("plugin.list")["items"]?.arrayValue?.contains { $0["name"] == "squares" && $0["state"] == "loaded" } == true)
+
+        _ = try k.call("plugin.reload", ["name": "squares", "force": true])
+        #expect(try k.call("connection.test", ["id": id])["server_version"] == "squares 2.0.0", "reload loaded the new file")
+        #expect(try k.call("connection.query", ["id": id, "sql": "squares", "params": [1]])["rows"]?.arrayValue?.count == 3)
+    }
+
     @Test func sqliteConnectionTestScanQueryAndOps() throws {
         let k = try KernelProcess.start()
         defer { _ = k.stop() }
