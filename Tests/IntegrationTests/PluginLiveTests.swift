@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KernelClient
 import KernelCore
 import Testing
 
@@ -73,6 +74,31 @@ import Testing
     }
 
     static func documentedConnectorSource() throws -> String { try documentedConnector() }
+
+    /// Issue 13: a connection's config is checked against its connector's `config_schema_json`
+    /// (types, unknown keys, all at once with paths); an unknown plugin is refused, by the API and the CLI.
+    @Test func connectionConfigsAreValidatedAgainstTheConnectorSchema() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        func fieldErrors(_ body: () throws -> Void) -> [String: String] {
+            do { try body(); return [:] } catch ControlClient.ClientError.rpc(_, _, _, let errors) {
+                return Dictionary(errors.map { ($0.path, $0.message) }, uniquingKeysWith: { a, _ in a })
+            } catch { return ["error": "\(error)"] }
+        }
+        let pg = fieldErrors { _ = try k.call("connection.create", ["name": "pg", "plugin": "postgres", "config": ["port": "abc", "hostname": "x"]]) }
+        #expect(pg["config.port"] != nil && pg["config.hostname"]?.contains("unknown key") == true, "\(pg)")
+        let lite = fieldErrors { _ = try k.call("connection.create", ["name": "lite", "plugin": "sqlite", "config": ["create": "yes"]]) }
+        #expect(lite["config.path"] != nil && lite["config.create"] != nil, "every error at once: \(lite)")
+        let unknown = fieldErrors { _ = try k.call("connection.create", ["name": "x", "plugin": "mariadb", "config": [:]]) }
+        #expect(unknown["plugin"]?.contains("no connector plugin named 'mariadb'") == true && unknown["plugin"]?.contains("sqlite") == true, "\(unknown)")
+        #expect(try k.call("connection.list")["items"]?.arrayValue?.isEmpty == true, "nothing was stored")
+        // A valid config is stored; an update to a bad one is refused the same way.
+        let ok = try k.call("connection.create", ["name": "good", "plugin": "sqlite", "config": ["path": .string(k.home + "/g.db"), "create": true]])
+        let upd = fieldErrors { _ = try k.call("connection.update", ["id": ok["id"] ?? .null, "config": ["path": 5]]) }
+        #expect(upd["config.path"] != nil, "\(upd)")
+        let (rc, _, err) = try k.cli(["connections", "create", "y", "--plugin", "nosuch"])
+        #expect(rc != 0 && err.contains("nosuch"), "\(err)")
+    }
 
     /// Issue 13: the kernel loads a private content-addressed copy, so copying a new `.so` over
     /// the loaded file (in place, same inode: `cp`) leaves it working, and `plugin.reload` picks
