@@ -38,6 +38,7 @@ extension Kernel {
         plugins = host
         host.onEvent = { [weak self] plugin, type, payload in
             self?.logger.info("plugin event", metadata: ["plugin": "\(plugin)", "type": "\(type)", "payload": "\(payload.serialized())"])
+            self?.pluginEvents.publish(plugin: plugin, type: type, payload: payload)
         }
         let list = await host.discover()
         if let store {

@@ -34,6 +34,8 @@ public final class Kernel {
     public internal(set) var consoleURL: String?
     /// The plugin host and the open connector connections (see Kernel+Plugins.swift).
     public internal(set) var plugins: PluginHost?
+    /// Plugin-level events (`emit_event`) for `events.subscribe`; they also go to the kernel log.
+    public let pluginEvents = PluginEventFeed()
     var connectionRuntime: ConnectionRuntime?
     /// The step sandbox and the run engine (see Kernel+Engine.swift).
     public internal(set) var sandbox: Sandbox?

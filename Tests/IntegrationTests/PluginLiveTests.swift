@@ -75,6 +75,37 @@ import Testing
 
     static func documentedConnectorSource() throws -> String { try documentedConnector() }
 
+    /// Issue 13: `mcpk_host.emit_event` lands in the kernel log and reaches `events.subscribe`
+    /// sessions as a `plugin.event` notification (testops' `announce` op emits one).
+    @Test func pluginEventsReachTheKernelLogAndEventSubscribers() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        try k.loadTestOps()
+        let sub = try k.client()
+        let subscription = try sub.call("events.subscribe")["subscription"]
+        #expect(try k.call("plugin.call", ["plugin": "testops", "op": "announce", "args": ["hello \"world\""]])["result"] == 0)
+        var event: JSON?
+        for _ in 0..<Self.pollRounds where event == nil {
+            _ = try sub.call("kernel.status")  // notifications that arrived meanwhile are buffered by call
+            event = sub.takeNotifications().first { $0["method"] == "plugin.event" }
+            if event == nil { usleep(50_000) }
+        }
+        let p = event?["params"]
+        #expect(p?["subscription"] == subscription && p?["plugin"] == "testops" && p?["type"] == "announce", "\(event ?? .null)")
+        #expect(p?["payload"] == ["message": "hello \"world\""])
+        var logged = false
+        for _ in 0..<Self.pollRounds where !logged {
+            logged = k.log().contains("plugin event") && k.log().contains("announce")
+            if !logged { usleep(50_000) }
+        }
+        #expect(logged, "the kernel log has the event")
+        // Unsubscribing ends the feed.
+        _ = try sub.call("events.unsubscribe", ["subscription": subscription ?? .null])
+        _ = try k.call("plugin.call", ["plugin": "testops", "op": "announce", "args": ["again"]])
+        _ = try sub.call("kernel.status")
+        #expect(!sub.takeNotifications().contains { $0["method"] == "plugin.event" && $0["params"]?["payload"]?["message"] == "again" })
+    }
+
     /// Issue 13: a connection's config is checked against its connector's `config_schema_json`
     /// (types, unknown keys, all at once with paths); an unknown plugin is refused, by the API and the CLI.
     @Test func connectionConfigsAreValidatedAgainstTheConnectorSchema() throws {
