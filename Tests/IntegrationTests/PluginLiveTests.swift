@@ -129,6 +129,11 @@ import Testing
         #expect(upd["config.path"] != nil, "\(upd)")
         let (rc, _, err) = try k.cli(["connections", "create", "y", "--plugin", "nosuch"])
         #expect(rc != 0 && err.contains("nosuch"), "\(err)")
+        // max_rows: the CLI without --max-rows gets the API's default (1000), like connection.query.
+        let many = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1500) SELECT n FROM g"
+        #expect(try k.call("connection.query", ["id": ok["id"] ?? .null, "sql": .string(many)])["rows"]?.arrayValue?.count == 1000)
+        let (qrc, out, qerr) = try k.cli(["connections", "query", "good", many])
+        #expect(qrc == 0 && out.contains("(1000 row(s), truncated"), "\(out) \(qerr)")
     }
 
     /// Issue 13: the kernel loads a private content-addressed copy, so copying a new `.so` over

@@ -355,7 +355,10 @@ typedef struct mcpk_query {
   size_t param_count;
   /** \brief Maximum number of rows to deliver; the plugin must enforce it at
    * the source (cursor, single-row mode, step loop) rather than fetching
-   * everything. Negative means unlimited. \since 1.0.0 */
+   * everything. Negative means unlimited. `connection.query` and
+   * `mcpk connections query` pass 0…100000 (default 1000, the kernel's
+   * ConnectorLimits); a Data step passes its `maxRows` (default 1000, at most
+   * 1000000). \since 1.0.0 */
   int64_t max_rows;
   /** \brief Statement timeout in milliseconds, 0 for none. The plugin
    * returns ::MCPK_STATUS_TIMEOUT when it expires. \since 1.0.0 */
