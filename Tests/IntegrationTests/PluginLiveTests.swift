@@ -75,6 +75,51 @@ import Testing
 
     static func documentedConnectorSource() throws -> String { try documentedConnector() }
 
+    /// Issue 13: `connection.cancel {request_id}` stops a running `connection.query` at the
+    /// source (PostgreSQL sees no sleeping backend; the caller gets a conflict). Bounded polling,
+    /// no timed assertion.
+    @Test func aQueryIsCancelledByItsRequestId() throws {
+        guard let url = BundledExecutorLiveTests.pgURL else { return }
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let tag = String(Int.random(in: 100_000..<999_999))
+        _ = try k.call("connection.create", ["name": "slow", "plugin": "postgres", "config": ["url": .string(url), "application_name": .string("slow\(tag)")]])
+        _ = try k.call("connection.create", ["name": "watch", "plugin": "postgres", "config": ["url": .string(url)]])
+        func sleeping(_ marker: String) throws -> Int64 {
+            // The connector runs a statement through a cursor (the backend shows `FETCH …`), so the
+            // sleeping backend is found by its wait event and its connection's application_name.
+            try k.call("connection.query", ["id": "watch", "sql": .string("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name = '\(marker)'")])["rows"]?[0]?[0]?.intValue ?? -1
+        }
+        // By request id: the caller gets a conflict naming the cancellation.
+        let a = try k.client()
+        let sent = try a.send(method: "connection.query", params: ["id": "slow", "sql": .string("SELECT pg_sleep(600) /* a\(tag) */"), "request_id": .string("q-\(tag)")])
+        var running = false
+        for _ in 0..<Self.pollRounds where !running {  // cancel a statement that really runs
+            running = try sleeping("slow\(tag)") == 1
+            if !running { usleep(50_000) }
+        }
+        #expect(running, "the statement runs")
+        var cancelled = false
+        for _ in 0..<Self.pollRounds where !cancelled {
+            cancelled = try k.call("connection.cancel", ["request_id": .string("q-\(tag)")])["cancelled"] == true
+            if !cancelled { usleep(50_000) }
+        }
+        #expect(cancelled)
+        var reply: JSON?
+        while reply == nil, let msg = try a.readMessage() { if msg["id"]?.intValue == sent { reply = msg } }
+        #expect(reply?["error"]?["data"]?["kind"] == "conflict", "\(reply ?? .null)")
+        #expect(try k.call("connection.cancel", ["request_id": .string("q-\(tag)")])["cancelled"] == false, "no longer running")
+
+        // The statement itself stopped at the source: no backend of this connection still sleeps.
+        var gone = false
+        for _ in 0..<Self.pollRounds where !gone {
+            gone = try sleeping("slow\(tag)") == 0
+            if !gone { usleep(50_000) }
+        }
+        #expect(gone)
+        #expect(try k.call("connection.query", ["id": "slow", "sql": "SELECT 1"])["rows"] == [[1]], "the connection serves the next query")
+    }
+
     /// Issue 13: `mcpk_host.emit_event` lands in the kernel log and reaches `events.subscribe`
     /// sessions as a `plugin.event` notification (testops' `announce` op emits one).
     @Test func pluginEventsReachTheKernelLogAndEventSubscribers() throws {
