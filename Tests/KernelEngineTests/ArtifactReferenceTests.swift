@@ -1,6 +1,6 @@
 import Glibc
 import KernelCore
-import KernelSandbox
+import KernelLoop
 import Testing
 @testable import KernelEngine
 

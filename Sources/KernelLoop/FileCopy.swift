@@ -1,7 +1,8 @@
 import Glibc
 
 /// Streamed file copies (a fixed buffer, never the whole file in memory): artifacts into
-/// the run's artifact dir and staged artifacts into a dependant's work dir.
+/// the run's artifact dir, staged artifacts into a dependant's work dir, plugin libraries
+/// into the plugin cache (hashed on the way, `each`).
 public enum FileCopy {
     /// Bytes moved per read/write.
     public static let chunkBytes = 1024 * 1024
@@ -23,8 +24,11 @@ public enum FileCopy {
 
     /// Copies the regular file `source` (not a symlink) to `destination` through a temp file
     /// and a rename (mode 0600), so the destination is whole or absent. Returns nil, or why not.
-    public static func copy(_ source: String, to destination: String, limit: Int) -> String? {
-        let src = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    /// `each` sees every chunk as it is copied (a hash of the content); `followSymlink`
+    /// accepts a symlink as the source (a plugin file may be one; artifacts may not).
+    public static func copy(_ source: String, to destination: String, limit: Int, followSymlink: Bool = false,
+                            each: ((UnsafeRawBufferPointer) -> Void)? = nil) -> String? {
+        let src = open(source, O_RDONLY | O_CLOEXEC | (followSymlink ? 0 : O_NOFOLLOW))
         guard src >= 0 else { return "cannot open \(source): \(String(cString: strerror(errno)))" }
         defer { close(src) }
         var st = stat()
@@ -46,6 +50,7 @@ public enum FileCopy {
             if n == 0 { break }
             total += n
             if total > limit { problem = "more than \(limit) bytes (limit)"; break }
+            if let each { buffer.withUnsafeBytes { each(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
             var off = 0
             while off < n {
                 let w = buffer.withUnsafeBytes { write(dst, $0.baseAddress! + off, n - off) }
