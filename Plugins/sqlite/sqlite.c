@@ -235,6 +235,7 @@ static mcpk_status s_execute(mcpk_connection *c, const mcpk_query *q, const mcpk
           cells[i].type = MCPK_TYPE_BYTES;
           cells[i].v.s.data = sqlite3_column_blob(st, i);
           cells[i].v.s.length = (size_t)sqlite3_column_bytes(st, i);
+          if (!cells[i].v.s.data) cells[i].v.s.data = ""; /* a zero-length blob is empty, not NULL */
           break;
         case SQLITE_NULL: cells[i].type = MCPK_TYPE_NULL; break;
         default:

@@ -156,11 +156,29 @@ static char *op_repeat(const char *s, int32_t n) {
 }
 static double op_scale(int64_t a, double f) { return (double)a * f; }
 static int32_t op_is_even(int64_t a) { return a % 2 == 0; }
+/* mcpk_host.emit_event of type "announce" with {"message": s}; returns the host's status. */
+static int32_t op_announce(const char *s) {
+  size_t n = strlen(s);
+  char *payload = malloc(n * 6 + 32);
+  if (!payload) return MCPK_STATUS_NO_MEMORY;
+  char *p = payload + sprintf(payload, "{\"message\":\"");
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') { *p++ = '\\'; *p++ = (char)c; }
+    else if (c < 0x20) p += sprintf(p, "\\u%04x", c);
+    else *p++ = (char)c;
+  }
+  strcpy(p, "\"}");
+  mcpk_status st = g_host->emit_event(g_host->host_data, "announce", payload);
+  free(payload);
+  return st;
+}
 
 static const mcpk_op ops[] = {
   {"repeat", "s(si)", (mcpk_op_fn)op_repeat, NULL, "repeat a string n times"},
   {"scale", "d(ld)", (mcpk_op_fn)op_scale, NULL, "multiply an integer by a factor"},
   {"is_even", "b(l)", NULL, "mcpk_testops_is_even", "whether an integer is even (looked up by symbol)"},
+  {"announce", "i(s)", (mcpk_op_fn)op_announce, NULL, "emit_event \"announce\" {message}; the host's status"},
 };
 
 MCPK_EXPORT int32_t mcpk_testops_is_even(int64_t a) { return op_is_even(a); }

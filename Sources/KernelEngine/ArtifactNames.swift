@@ -18,6 +18,7 @@ public enum ArtifactNames {
         case "ipynb": return "application/x-ipynb+json"
         case "html": return "text/html"
         case "png": return "image/png"
+        case "arrows": return "application/vnd.apache.arrow.stream"
         default: return "application/octet-stream"
         }
     }

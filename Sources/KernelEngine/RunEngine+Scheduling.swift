@@ -241,6 +241,13 @@ extension RunEngine {
                 return
             }
         }
+        let referenced = ArtifactNames.referenced(in: inputs)
+        if referenced.count > ArtifactNames.maxStagedArtifacts {
+            let message = "inputs reference \(referenced.count) artifacts; at most \(ArtifactNames.maxStagedArtifacts) (ArtifactNames.maxStagedArtifacts) are staged"
+            moveStep(run, s, to: .failed, error: message)
+            stepFailedFinally(run, s, message: message, timedOut: false)
+            return
+        }
         moveStep(run, s, to: .running, payload: ["inputs": s.redactor.redact(inputs)])
         runningSteps += 1
         let cancellation = StepCancellation()
@@ -254,6 +261,7 @@ extension RunEngine {
         var invocation = StepInvocation(runID: runID, stepID: stepID, attempt: attempt, componentID: s.componentID,
                                         componentVersion: s.componentVersion, type: type, config: s.config,
                                         inputs: inputs, workDirectory: workDir, artifactDirectory: artifactDir)
+        for name in referenced { invocation.stagedFiles[ArtifactNames.stagedDirectory + "/" + name] = artifactDir + "/" + name }
         // The sandbox's own wall clock sits just past the engine's timer, as a backstop.
         invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
         let execStart = monotonicMilliseconds()

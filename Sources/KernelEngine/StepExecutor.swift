@@ -22,6 +22,10 @@ public struct StepInvocation: Sendable {
     /// JSON text, references replaced by their stored values. Executors move it into the
     /// work dir as `inputs.json` instead of serialising `inputs`.
     public var inputsFile: String? = nil
+    /// Run artifacts the inputs reference (`{"$artifact": name}`): work-dir relative path
+    /// (`artifacts/<name>`) → host path under `artifactDirectory`. Executors copy them into
+    /// the work dir before the step starts, so a dependant reads a Data step's Arrow result.
+    public var stagedFiles: [String: String] = [:]
 
     public init(runID: EntityID, stepID: String, attempt: Int, componentID: EntityID, componentVersion: Int,
                 type: ComponentType, config: JSON, inputs: JSON, workDirectory: String, artifactDirectory: String) {

@@ -14,11 +14,25 @@ public protocol InvocationCallbacks: AnyObject, Sendable {
     /// (at most `request.maxRows` rows). Throws `KernelError` (forbidden for an
     /// undeclared connection) or `PluginFailure` (the connector's own status).
     func query(connection: String, request: QueryRequest) throws -> QueryResult
+    /// Runs SQL like `query` but hands the result over item by item (columns, rows, end) to
+    /// `deliver` on the calling thread as it arrives; `deliver` returning false stops the
+    /// statement. The default collects with `query` and replays (a `process`-isolated invoke,
+    /// whose calls cross a pipe); the engine's bridge streams through a `RowRelay`.
+    func queryStream(connection: String, request: QueryRequest, deliver: (RowRelay.Item) -> Bool) throws
     /// Calls an extra operation of a loaded plugin (`plugin.call`).
     func callOp(plugin: String, op: String, args: [JSON]) throws -> JSON
     /// Runs `body` (any thread) once the step is cancelled; at once if it already is.
     /// How a `process`-isolated invoke learns to flip the child's flag.
     func onCancel(_ body: @escaping @Sendable () -> Void)
+}
+
+extension InvocationCallbacks {
+    public func queryStream(connection: String, request: QueryRequest, deliver: (RowRelay.Item) -> Bool) throws {
+        let result = try query(connection: connection, request: request)
+        guard deliver(.columns(result.columns)) else { return }
+        for row in result.rows { guard deliver(.row(row)) else { return } }
+        _ = deliver(.end(truncated: result.truncated, rowsAffected: result.rowsAffected))
+    }
 }
 
 extension PluginStatus {

@@ -68,11 +68,16 @@ public final class PluginConnection: @unchecked Sendable {
         }
     }
 
-    /// Runs a statement streaming into `sink` on the connection's thread.
-    public func stream(_ q: QueryRequest, into sink: RowSink) async throws {
+    /// Runs a statement streaming into `sink` on the connection's thread; `cancellation`
+    /// as for `query`.
+    public func stream(_ q: QueryRequest, into sink: RowSink, cancellation: StatementCancellation? = nil) async throws {
         let backend = backend, handle = handle, plugin = plugin
         nonisolated(unsafe) let s = sink
-        try await run { try PluginCallMetrics.measure(plugin, .execute) { try backend.execute(handle, q, sink: s) } }
+        try await run {
+            try cancellation?.begin { backend.cancel(handle) }
+            defer { cancellation?.end() }
+            try PluginCallMetrics.measure(plugin, .execute) { try backend.execute(handle, q, sink: s) }
+        }
     }
 
     public func scan(depth: Int32 = 3, schema: String? = nil, table: String? = nil) async throws -> JSON {

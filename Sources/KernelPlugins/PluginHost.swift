@@ -31,6 +31,8 @@ public final class PluginHost {
         var retiredBackend: PluginBackend?
         /// The init symbol of an ADBC driver library (state adbc_driver).
         var adbcEntryPoint: String?
+        /// The private copy the library was last loaded from (`PluginLibraryCopy`), or `path`.
+        var loadedFrom: String?
 
         init(path: String, name: String, isolation: PluginIsolation, state: PluginState) {
             self.path = path
@@ -123,7 +125,8 @@ public final class PluginHost {
             }
             install(backend, in: entry)
             entries.append(entry)
-            logger.info("plugin loaded", metadata: ["name": "\(entry.name)", "path": "\(path)", "isolation": "\(isolation.rawValue)"])
+            logger.info("plugin loaded", metadata: ["name": "\(entry.name)", "path": "\(path)", "copy": "\(entry.loadedFrom ?? path)",
+                                                    "isolation": "\(isolation.rawValue)"])
             return entry.info
         } catch PluginLoadError.adbcDriver(let symbol) {
             // An ADBC driver: listed (state adbc_driver), served through the adbc bridge.
@@ -152,8 +155,18 @@ public final class PluginHost {
         if entry.opWorker == nil { entry.opWorker = WorkerThread(name: "mcpk-plugin-\(backend.metadata.name)") }
     }
 
-    private func start(entry: Entry) async throws -> PluginBackend {
-        let path = entry.path
+    /// Starts the entry's backend from a fresh private copy of its library, or (`restart`, a
+    /// crashed plugin-host child) from the copy it ran before, whatever the original holds now.
+    private func start(entry: Entry, restart: Bool = false) async throws -> PluginBackend {
+        let original = entry.path
+        let cache = configuration.libraryCache
+        let previous = restart ? entry.loadedFrom : nil
+        // The private copy (off the loop): the original may be overwritten while the copy is mapped.
+        let path = try await runLoad {
+            if let previous, access(previous, R_OK) == 0 { return previous }
+            return try cache.map { try PluginLibraryCopy.privateCopy(of: original, cache: $0) } ?? original
+        }
+        entry.loadedFrom = path
         entry.generation += 1
         let generation = entry.generation
         switch entry.isolation {
@@ -167,7 +180,7 @@ public final class PluginHost {
             let command = configuration.childCommand
             return try await runLoad {
                 try ProcessBackend.start(path: path, command: command, generation: generation) { [weak self] reason in
-                    Task { @KernelActor in self?.childDied(path: path, generation: generation, reason: reason) }
+                    Task { @KernelActor in self?.childDied(path: original, generation: generation, reason: reason) }
                 }
             }
         }
@@ -199,7 +212,7 @@ public final class PluginHost {
             try? await Task.sleep(nanoseconds: delay * 1_000_000)
             guard let self, entry.state == .crashed else { return }
             do {
-                let backend = try await self.start(entry: entry)
+                let backend = try await self.start(entry: entry, restart: true)
                 self.install(backend, in: entry)
                 self.logger.info("plugin host restarted", metadata: ["name": "\(entry.name)"])
             } catch {

@@ -19,6 +19,9 @@ public struct PluginHostConfiguration: Sendable {
     /// part of a production kernel. They load only when asked for by path
     /// (`plugin.load`, `PluginHost.load(path:)`).
     public var fixtureLibraries: Set<String>
+    /// Where libraries are copied before loading (`PluginLibraryCopy`: the kernel's
+    /// `$MCPK_HOME/plugin-cache`), or nil to load the original path (tests of the host alone).
+    public var libraryCache: String?
 
     /// The fixtures built with the kernel: `mcpk-testops` (the libffi ops and
     /// connector example of docs/PLUGINS.md, used by the tests).

@@ -134,7 +134,7 @@ extension PluginLibrary {
         }
         if status != Int32(MCPK_STATUS_OK) {
             // The collector stopped the plugin at its row limit: that is a truncated success.
-            if let collector = sink as? RowCollector, collector.stoppedByLimit {
+            if let collector = sink as? RowLimiting, collector.stoppedByLimit {
                 PluginFailure.release(&err)
                 collector.end(truncated: true, rowsAffected: nil)
                 return

@@ -217,11 +217,13 @@ extension PluginLibrary {
         }
         let request = QueryRequest(sql: String(cString: sqlC), params: params,
                                    maxRows: q.pointee.max_rows, timeoutMs: max(0, q.pointee.timeout_ms))
-        let result: QueryResult
-        do { result = try callbacks.query(connection: connection, request: request) } catch {
+        let feed = SinkFeed(sink: sink.pointee, callbacks: callbacks)
+        do { try callbacks.queryStream(connection: connection, request: request) { feed.deliver($0) } } catch {
+            // The plugin's own sink stopped the statement: its status, not the statement's.
+            if feed.status != PluginStatus.ok.rawValue { return feed.status }
             return fillHostError(err, for: error)
         }
-        return deliver(result, to: sink.pointee, callbacks: callbacks)
+        return feed.status
     }
 
     private static func cType(_ name: String) -> Int32 {
@@ -235,44 +237,72 @@ extension PluginLibrary {
         }
     }
 
-    /// Columns, rows, end: the `mcpk_row_sink` protocol. Strings are host-owned for each call.
-    private static func deliver(_ result: QueryResult, to sink: mcpk_row_sink, callbacks: InvocationCallbacks) -> Int32 {
-        let ok = PluginStatus.ok.rawValue
-        var owned: [UnsafeMutablePointer<CChar>] = []
-        defer { for p in owned { p.deallocate() } }
-        var cols: [mcpk_column] = result.columns.map { c in
-            let n = hostCString(c.name)
-            owned.append(n)
-            var col = mcpk_column()
-            col.name = UnsafePointer(n)
-            col.type = cType(c.type)
-            if let t = c.typeName {
-                let tn = hostCString(t)
-                owned.append(tn)
-                col.type_name = UnsafePointer(tn)
+    /// Feeds the plugin's `mcpk_row_sink` (columns, rows, end) on the plugin's thread; strings
+    /// are host-owned for each call. A bytes column's cells (base64 text in the kernel's JSON
+    /// form) reach the plugin as `MCPK_TYPE_BYTES` again.
+    final class SinkFeed {
+        let sink: mcpk_row_sink
+        let callbacks: InvocationCallbacks
+        /// OK, or the first non-OK status the plugin's sink returned (or CANCELLED).
+        private(set) var status = PluginStatus.ok.rawValue
+        private var bytesColumns: [Bool] = []
+
+        init(sink: mcpk_row_sink, callbacks: InvocationCallbacks) {
+            self.sink = sink
+            self.callbacks = callbacks
+        }
+
+        func deliver(_ item: RowRelay.Item) -> Bool {
+            guard status == PluginStatus.ok.rawValue else { return false }
+            switch item {
+            case .columns(let columns): status = self.columns(columns)
+            case .row(let row): status = callbacks.isCancelled() ? PluginStatus.cancelled.rawValue : self.row(row)
+            case .end(let truncated, let affected):
+                if let end = sink.end { status = end(sink.sink_data, truncated ? 1 : 0, affected ?? -1) }
             }
-            return col
+            return status == PluginStatus.ok.rawValue
         }
-        if let columns = sink.columns {
-            let st = cols.withUnsafeMutableBufferPointer { columns(sink.sink_data, $0.baseAddress, $0.count) }
-            if st != ok { return st }
-        }
-        for row in result.rows {
-            if callbacks.isCancelled() { return PluginStatus.cancelled.rawValue }
-            var rowOwned: [UnsafeMutablePointer<CChar>] = []
-            defer { for p in rowOwned { p.deallocate() } }
-            var cells: [mcpk_value] = row.map { $0.pluginValue(owning: &rowOwned) }
-            if let rowFn = sink.row {
-                let st = cells.withUnsafeMutableBufferPointer { rowFn(sink.sink_data, $0.baseAddress, $0.count) }
-                if st != ok { return st }
+
+        private func columns(_ columns: [QueryColumn]) -> Int32 {
+            var owned: [UnsafeMutablePointer<CChar>] = []
+            defer { for p in owned { p.deallocate() } }
+            bytesColumns = columns.map { $0.type == "bytes" }
+            var cols: [mcpk_column] = columns.map { c in
+                let n = hostCString(c.name)
+                owned.append(n)
+                var col = mcpk_column()
+                col.name = UnsafePointer(n)
+                col.type = PluginLibrary.cType(c.type)
+                if let t = c.typeName {
+                    let tn = hostCString(t)
+                    owned.append(tn)
+                    col.type_name = UnsafePointer(tn)
+                }
+                return col
             }
+            guard let fn = sink.columns else { return PluginStatus.ok.rawValue }
+            return cols.withUnsafeMutableBufferPointer { fn(sink.sink_data, $0.baseAddress, $0.count) }
         }
-        _ = cols.count
-        if let end = sink.end {
-            let st = end(sink.sink_data, result.truncated ? 1 : 0, result.rowsAffected ?? -1)
-            if st != ok { return st }
+
+        private func row(_ row: [JSON]) -> Int32 {
+            guard let fn = sink.row else { return PluginStatus.ok.rawValue }
+            var owned: [UnsafeMutablePointer<CChar>] = []
+            defer { for p in owned { p.deallocate() } }
+            var cells: [mcpk_value] = row.enumerated().map { i, cell in
+                if i < bytesColumns.count, bytesColumns[i], let text = cell.stringValue, let raw = Base64.decode(text) {
+                    let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(raw.count, 1))
+                    _ = raw.withUnsafeBufferPointer { b in b.baseAddress.map { memcpy(p, $0, raw.count) } }
+                    owned.append(p)
+                    var v = mcpk_value()
+                    v.type = Int32(MCPK_TYPE_BYTES.rawValue)
+                    v.v.s.data = UnsafePointer(p)
+                    v.v.s.length = raw.count
+                    return v
+                }
+                return cell.pluginValue(owning: &owned)
+            }
+            return cells.withUnsafeMutableBufferPointer { fn(sink.sink_data, $0.baseAddress, $0.count) }
         }
-        return ok
     }
 
     /// A `mcpk_step` valid for the duration of `body`.

@@ -253,13 +253,13 @@ final class ProcessBackend: PluginBackend, @unchecked Sendable {
                 if stopped { self.channel.send(["op": "cancel", "conn": .int(Int64(h.raw))]) }
             })
         } catch let f as PluginFailure where stopped {
-            if let c = sink as? RowCollector, c.stoppedByLimit {
+            if let c = sink as? RowLimiting, c.stoppedByLimit {
                 c.end(truncated: true, rowsAffected: nil)
                 return
             }
             throw f
         }
-        if let c = sink as? RowCollector, c.stoppedByLimit {
+        if let c = sink as? RowLimiting, c.stoppedByLimit {
             c.end(truncated: true, rowsAffected: nil)
             return
         }

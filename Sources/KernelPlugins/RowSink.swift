@@ -11,7 +11,7 @@ public protocol RowSink: AnyObject {
 /// Collects a whole result in memory, defending the kernel against a plugin
 /// that ignores `max_rows`: rows past the limit stop the statement and mark
 /// the result truncated.
-public final class RowCollector: RowSink {
+public final class RowCollector: RowLimiting {
     public private(set) var columns: [QueryColumn] = []
     public private(set) var rows: [[JSON]] = []
     public private(set) var truncated = false
@@ -44,7 +44,7 @@ public final class RowCollector: RowSink {
     }
 
     /// True when the collector itself stopped the plugin (limit reached).
-    var stoppedByLimit: Bool { truncated && !ended }
+    public var stoppedByLimit: Bool { truncated && !ended }
 
     func result(elapsedMs: Int64) -> QueryResult {
         QueryResult(columns: columns, rows: rows, truncated: truncated, rowsAffected: rowsAffected, elapsedMs: elapsedMs)

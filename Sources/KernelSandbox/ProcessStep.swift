@@ -34,6 +34,8 @@ public final class ProcessStep {
     private var process: StepProcess?
     /// A prepared inputs.json (references resolved) moved into the work dir at start.
     var inputsFile: String?
+    /// Run artifacts the inputs reference, copied into the work dir at start (`StepSpec.stagedFiles`).
+    var stagedFiles: [String: String] = [:]
     private var cancelled = false
     /// Stops waiting for a step runtime build (set while the step waits for one).
     private var stopWaiting: (@KernelActor () -> Void)?
@@ -164,6 +166,7 @@ public final class ProcessStep {
             spec.fileSizeBytes = max(spec.fileSizeBytes, UInt64(limit) + SandboxLimits.fileSizeHeadroomBytes)
         }
         spec.inputsFile = inputsFile
+        spec.stagedFiles = stagedFiles
         if cancelled { throw KernelError.conflict("cancelled") }
         var warm: StepProcess?
         if plan.warm, !plan.isService {
@@ -275,7 +278,8 @@ public final class ProcessStepRuntime {
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
     public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
-                      runId: String, stepId: String, attempt: Int, inputsFile: String? = nil, owner: RunnerPool.Owner? = nil,
+                      runId: String, stepId: String, attempt: Int, inputsFile: String? = nil, stagedFiles: [String: String] = [:],
+                      owner: RunnerPool.Owner? = nil,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
@@ -284,6 +288,7 @@ public final class ProcessStepRuntime {
                                       runtimeDirectory: sandbox.configuration.runtimeDirectory)
         let p = ProcessStep(runtime: self, executor: executor, step: step, owner: owner, onEvent: onEvent, onQuery: onQuery)
         p.inputsFile = inputsFile
+        p.stagedFiles = stagedFiles
         Task { @KernelActor in await p.run(config: config) }
         return p
     }

@@ -131,6 +131,9 @@ public final class Sandbox {
         } else if !writeFile(work + "/inputs.json", spec.inputs.serialized()) {
             throw KernelError.internal("cannot write inputs.json in \(work)")
         }
+        if let problem = FileCopy.stage(spec.stagedFiles, into: work, limit: SandboxLimits.maxStagedFileBytes) {
+            throw KernelError.invalidParams("cannot stage a referenced artifact: \(problem)")
+        }
         for (rel, bytes) in spec.files {
             guard !rel.hasPrefix("/"), !rel.split(separator: "/").contains("..") else {
                 throw KernelError.invalidParams("file path \(rel) escapes the work dir")

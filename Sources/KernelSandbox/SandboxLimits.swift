@@ -27,6 +27,9 @@ public enum SandboxLimits {
     public static let defaultProcesses: UInt64 = 256
     /// stdout+stderr bytes turned into log events; the rest is dropped.
     public static let maxLogBytes = 4 * 1024 * 1024
+    /// Largest file staged into a work dir from the run's artifacts (`StepSpec.stagedFiles`;
+    /// the same bound as the artifacts kept, `EngineLimits.maxArtifactBytes`).
+    public static let maxStagedFileBytes = 256 * 1024 * 1024
     /// Longest log line kept; longer lines are cut.
     public static let maxLogLineBytes = 16 * 1024
     /// Longest fd 3 message (a result may be large).

@@ -18,6 +18,9 @@ public struct StepSpec: Sendable {
     /// A prepared `inputs.json` (host path, outside the work dir) moved in instead of
     /// serialising `inputs` (the engine's, with stored values spliced in).
     public var inputsFile: String?
+    /// Host files copied into the work dir before start (work-dir relative path → host path):
+    /// the run artifacts the inputs reference (`artifacts/<name>`).
+    public var stagedFiles: [String: String] = [:]
     /// Share the host network namespace (component `network: true`).
     public var network: Bool
     public var timeoutMs: UInt64

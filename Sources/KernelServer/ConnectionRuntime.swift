@@ -78,12 +78,24 @@ public final class ConnectionRuntime {
     /// statement at the source (mcpk_connector.cancel), e.g. a cancelled Data step,
     /// also when the cancel comes before the statement reached the connector.
     public func query(_ idOrName: String, _ request: QueryRequest) async throws -> QueryResult {
+        try await statement(idOrName) { c, cancellation in try await c.query(request, cancellation: cancellation) }
+    }
+
+    /// Runs a statement on a stored connection streaming into `sink` (on the connection's
+    /// thread); a cancelled task stops the statement at the source, as `query` does.
+    public func stream(_ idOrName: String, _ request: QueryRequest, into sink: RowRelay) async throws {
+        try await statement(idOrName) { c, cancellation in try await c.stream(request, into: sink, cancellation: cancellation) }
+    }
+
+    /// One statement on a stored connection, its task's cancellation wired to the connector's.
+    private func statement<T>(_ idOrName: String,
+                              _ body: (PluginConnection, StatementCancellation) async throws -> T) async throws -> T {
         let record = try await store.connection(idOrName)
         let c = try await connection(for: record)
         do {
             try Task.checkCancellation()
             let cancellation = StatementCancellation()
-            return try await withTaskCancellationHandler { try await c.query(request, cancellation: cancellation) } onCancel: {
+            return try await withTaskCancellationHandler { try await body(c, cancellation) } onCancel: {
                 cancellation.cancel()
             }
         } catch is CancellationError {

@@ -28,6 +28,7 @@ extension Kernel {
         let (def, overrides) = Kernel.pluginIsolation()
         var hostConfiguration = PluginHostConfiguration(directories: configuration.pluginDirs, defaultIsolation: def,
                                                         isolationOverrides: overrides)
+        hostConfiguration.libraryCache = configuration.home + "/plugin-cache"
         do {
             hostConfiguration.unloadedPaths = try UnloadedPlugins(home: configuration.home).paths()
         } catch {
@@ -37,6 +38,7 @@ extension Kernel {
         plugins = host
         host.onEvent = { [weak self] plugin, type, payload in
             self?.logger.info("plugin event", metadata: ["plugin": "\(plugin)", "type": "\(type)", "payload": "\(payload.serialized())"])
+            self?.pluginEvents.publish(plugin: plugin, type: type, payload: payload)
         }
         let list = await host.discover()
         if let store {

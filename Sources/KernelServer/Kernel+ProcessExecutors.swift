@@ -34,6 +34,9 @@ extension Kernel {
                                            maxRows: request.maxRows < 0 ? ConnectorLimits.maxCollectedRows : request.maxRows,
                                            timeoutMs: request.timeoutMs)
         }
+        services.stream = { [unowned self] connection, request, relay in
+            try await self.requireConnectionRuntime().stream(connection, request, into: relay)
+        }
         services.processQuery = { [unowned self] _, q in
             try await self.queryConnection(q.connection, sql: q.sql, params: q.params.arrayValue ?? [],
                                            maxRows: Int64(q.maxRows ?? Int(ConnectorLimits.defaultMaxRows))).json

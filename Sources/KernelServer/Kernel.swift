@@ -34,6 +34,10 @@ public final class Kernel {
     public internal(set) var consoleURL: String?
     /// The plugin host and the open connector connections (see Kernel+Plugins.swift).
     public internal(set) var plugins: PluginHost?
+    /// Plugin-level events (`emit_event`) for `events.subscribe`; they also go to the kernel log.
+    public let pluginEvents = PluginEventFeed()
+    /// `connection.query` calls in flight, by request id (`connection.cancel`).
+    let runningQueries = RunningQueries()
     var connectionRuntime: ConnectionRuntime?
     /// The step sandbox and the run engine (see Kernel+Engine.swift).
     public internal(set) var sandbox: Sandbox?

@@ -287,10 +287,16 @@ import Testing
         try Self.waitFor("the step to run") {
             try f.events(sid).contains { $0["type"] == "log" && $0["payload"]?["line"] == "ignoring cancellation" }
         }
-        #expect(Self.processes(commandLineContaining: so).count == 1, "one plugin-host child serves the fixture")
+        // The child loads the kernel's private copy (`$MCPK_HOME/plugin-cache/<sha256>/<file>`), not `so` itself.
+        let copy = k.home + "/plugin-cache/"
+        let served = Self.processes(commandLineContaining: copy).filter { pid in
+            (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? "")
+                .contains("/" + (so.split(separator: "/").last.map(String.init) ?? so))
+        }
+        #expect(served.count == 1, "one plugin-host child serves the fixture")
         _ = try k.call("plugin.unload", ["name": "invokeexec", "force": true])
         // The unload returned after stopping the child, although its invoke thread never returned.
-        #expect(Self.processes(commandLineContaining: so).isEmpty)
+        #expect(Self.processes(commandLineContaining: copy).filter(served.contains).isEmpty)
         let ss = try f.wait(sid)
         #expect(ss["status"] == "failed" && Self.step(ss, "x")?["error"]?.stringValue?.contains("unloaded") == true, "\(ss)")
         #expect(try k.call("plugin.list")["items"]?.arrayValue?.contains { $0["name"] == "invokeexec" } == false)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KernelClient
 import KernelCore
 import Testing
 
@@ -73,6 +74,146 @@ import Testing
     }
 
     static func documentedConnectorSource() throws -> String { try documentedConnector() }
+
+    /// Issue 13: `connection.cancel {request_id}` stops a running `connection.query` at the
+    /// source (PostgreSQL sees no sleeping backend; the caller gets a conflict). Bounded polling,
+    /// no timed assertion.
+    @Test func aQueryIsCancelledByItsRequestId() throws {
+        guard let url = BundledExecutorLiveTests.pgURL else { return }
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let tag = String(Int.random(in: 100_000..<999_999))
+        _ = try k.call("connection.create", ["name": "slow", "plugin": "postgres", "config": ["url": .string(url), "application_name": .string("slow\(tag)")]])
+        _ = try k.call("connection.create", ["name": "watch", "plugin": "postgres", "config": ["url": .string(url)]])
+        func sleeping(_ marker: String) throws -> Int64 {
+            // The connector runs a statement through a cursor (the backend shows `FETCH …`), so the
+            // sleeping backend is found by its wait event and its connection's application_name.
+            try k.call("connection.query", ["id": "watch", "sql": .string("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name = '\(marker)'")])["rows"]?[0]?[0]?.intValue ?? -1
+        }
+        // By request id: the caller gets a conflict naming the cancellation.
+        let a = try k.client()
+        let sent = try a.send(method: "connection.query", params: ["id": "slow", "sql": .string("SELECT pg_sleep(600) /* a\(tag) */"), "request_id": .string("q-\(tag)")])
+        var running = false
+        for _ in 0..<Self.pollRounds where !running {  // cancel a statement that really runs
+            running = try sleeping("slow\(tag)") == 1
+            if !running { usleep(50_000) }
+        }
+        #expect(running, "the statement runs")
+        var cancelled = false
+        for _ in 0..<Self.pollRounds where !cancelled {
+            cancelled = try k.call("connection.cancel", ["request_id": .string("q-\(tag)")])["cancelled"] == true
+            if !cancelled { usleep(50_000) }
+        }
+        #expect(cancelled)
+        var reply: JSON?
+        while reply == nil, let msg = try a.readMessage() { if msg["id"]?.intValue == sent { reply = msg } }
+        #expect(reply?["error"]?["data"]?["kind"] == "conflict", "\(reply ?? .null)")
+        #expect(try k.call("connection.cancel", ["request_id": .string("q-\(tag)")])["cancelled"] == false, "no longer running")
+
+        // The statement itself stopped at the source: no backend of this connection still sleeps.
+        var gone = false
+        for _ in 0..<Self.pollRounds where !gone {
+            gone = try sleeping("slow\(tag)") == 0
+            if !gone { usleep(50_000) }
+        }
+        #expect(gone)
+        #expect(try k.call("connection.query", ["id": "slow", "sql": "SELECT 1"])["rows"] == [[1]], "the connection serves the next query")
+    }
+
+    /// Issue 13: `mcpk_host.emit_event` lands in the kernel log and reaches `events.subscribe`
+    /// sessions as a `plugin.event` notification (testops' `announce` op emits one).
+    @Test func pluginEventsReachTheKernelLogAndEventSubscribers() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        try k.loadTestOps()
+        let sub = try k.client()
+        let subscription = try sub.call("events.subscribe")["subscription"]
+        #expect(try k.call("plugin.call", ["plugin": "testops", "op": "announce", "args": ["hello \"world\""]])["result"] == 0)
+        var event: JSON?
+        for _ in 0..<Self.pollRounds where event == nil {
+            _ = try sub.call("kernel.status")  // notifications that arrived meanwhile are buffered by call
+            event = sub.takeNotifications().first { $0["method"] == "plugin.event" }
+            if event == nil { usleep(50_000) }
+        }
+        let p = event?["params"]
+        #expect(p?["subscription"] == subscription && p?["plugin"] == "testops" && p?["type"] == "announce", "\(event ?? .null)")
+        #expect(p?["payload"] == ["message": "hello \"world\""])
+        var logged = false
+        for _ in 0..<Self.pollRounds where !logged {
+            logged = k.log().contains("plugin event") && k.log().contains("announce")
+            if !logged { usleep(50_000) }
+        }
+        #expect(logged, "the kernel log has the event")
+        // Unsubscribing ends the feed.
+        _ = try sub.call("events.unsubscribe", ["subscription": subscription ?? .null])
+        _ = try k.call("plugin.call", ["plugin": "testops", "op": "announce", "args": ["again"]])
+        _ = try sub.call("kernel.status")
+        #expect(!sub.takeNotifications().contains { $0["method"] == "plugin.event" && $0["params"]?["payload"]?["message"] == "again" })
+    }
+
+    /// Issue 13: a connection's config is checked against its connector's `config_schema_json`
+    /// (types, unknown keys, all at once with paths); an unknown plugin is refused, by the API and the CLI.
+    @Test func connectionConfigsAreValidatedAgainstTheConnectorSchema() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        func fieldErrors(_ body: () throws -> Void) -> [String: String] {
+            do { try body(); return [:] } catch ControlClient.ClientError.rpc(_, _, _, let errors) {
+                return Dictionary(errors.map { ($0.path, $0.message) }, uniquingKeysWith: { a, _ in a })
+            } catch { return ["error": "\(error)"] }
+        }
+        let pg = fieldErrors { _ = try k.call("connection.create", ["name": "pg", "plugin": "postgres", "config": ["port": "abc", "hostname": "x"]]) }
+        #expect(pg["config.port"] != nil && pg["config.hostname"]?.contains("unknown key") == true, "\(pg)")
+        let lite = fieldErrors { _ = try k.call("connection.create", ["name": "lite", "plugin": "sqlite", "config": ["create": "yes"]]) }
+        #expect(lite["config.path"] != nil && lite["config.create"] != nil, "every error at once: \(lite)")
+        let unknown = fieldErrors { _ = try k.call("connection.create", ["name": "x", "plugin": "mariadb", "config": [:]]) }
+        #expect(unknown["plugin"]?.contains("no connector plugin named 'mariadb'") == true && unknown["plugin"]?.contains("sqlite") == true, "\(unknown)")
+        #expect(try k.call("connection.list")["items"]?.arrayValue?.isEmpty == true, "nothing was stored")
+        // A valid config is stored; an update to a bad one is refused the same way.
+        let ok = try k.call("connection.create", ["name": "good", "plugin": "sqlite", "config": ["path": .string(k.home + "/g.db"), "create": true]])
+        let upd = fieldErrors { _ = try k.call("connection.update", ["id": ok["id"] ?? .null, "config": ["path": 5]]) }
+        #expect(upd["config.path"] != nil, "\(upd)")
+        let (rc, _, err) = try k.cli(["connections", "create", "y", "--plugin", "nosuch"])
+        #expect(rc != 0 && err.contains("nosuch"), "\(err)")
+        // max_rows: the CLI without --max-rows gets the API's default (1000), like connection.query.
+        let many = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1500) SELECT n FROM g"
+        #expect(try k.call("connection.query", ["id": ok["id"] ?? .null, "sql": .string(many)])["rows"]?.arrayValue?.count == 1000)
+        let (qrc, out, qerr) = try k.cli(["connections", "query", "good", many])
+        #expect(qrc == 0 && out.contains("(1000 row(s), truncated"), "\(out) \(qerr)")
+    }
+
+    /// Issue 13: the kernel loads a private content-addressed copy, so copying a new `.so` over
+    /// the loaded file (in place, same inode: `cp`) leaves it working, and `plugin.reload` picks
+    /// up the new file.
+    @Test func overwritingALoadedLibraryIsSafeAndReloadPicksItUp() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let pluginDir = k.home + "/plugins"
+        try FileManager.default.createDirectory(atPath: pluginDir, withIntermediateDirectories: true)
+        let v1 = try Self.documentedConnector(), v2 = v1.replacingOccurrences(of: "squares 1.0.0", with: "squares 2.0.0")
+        #expect(v2 != v1)
+        for (name, code) in [("v1", v1), ("v2", v2)] {
+            try code.write(toFile: k.home + "/\(name).c", atomically: true, encoding: .utf8)
+            let (rc, _, err) = try KernelProcess.run("/bin/sh", ["-c", "cd '\(Self.root)' && cc -shared -fPIC -Iinclude '\(k.home)/\(name).c' -o '\(k.home)/\(name).so'"])
+            #expect(rc == 0, "\(err)")
+        }
+        let lib = pluginDir + "/libsquares.so"
+        #expect(try KernelProcess.run("/bin/cp", [k.home + "/v1.so", lib]).0 == 0)
+        _ = try k.call("plugin.load", ["path": .string(lib)])
+        let id = try k.call("connection.create", ["name": "nums", "plugin": "squares", "config": ["count": 3]])["id"] ?? .null
+        #expect(try k.call("connection.test", ["id": id])["server_version"] == "squares 1.0.0")
+        let cache = try FileManager.default.contentsOfDirectory(atPath: k.home + "/plugin-cache").filter { !$0.hasPrefix(".") }
+        #expect(cache.count >= 1, "the library was copied into the cache: \(cache)")
+
+        // Overwrite in place (cp truncates and rewrites the same inode), then use the plugin again.
+        #expect(try KernelProcess.run("/bin/cp", [k.home + "/v2.so", lib]).0 == 0)
+        #expect(try k.call("connection.query", ["id": id, "sql": "squares", "params": [2]])["rows"] == [[2, 4], [3, 9], [4, 16]])
+        #expect(try k.call("connection.test", ["id": id])["server_version"] == "squares 1.0.0", "the loaded copy is unchanged")
+        #expect(try k.call("plugin.list")["items"]?.arrayValue?.contains { $0["name"] == "squares" && $0["state"] == "loaded" } == true)
+
+        _ = try k.call("plugin.reload", ["name": "squares", "force": true])
+        #expect(try k.call("connection.test", ["id": id])["server_version"] == "squares 2.0.0", "reload loaded the new file")
+        #expect(try k.call("connection.query", ["id": id, "sql": "squares", "params": [1]])["rows"]?.arrayValue?.count == 3)
+    }
 
     @Test func sqliteConnectionTestScanQueryAndOps() throws {
         let k = try KernelProcess.start()

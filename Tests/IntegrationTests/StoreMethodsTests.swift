@@ -122,7 +122,7 @@ import Testing
     func auditPaging() throws {
         let k = try KernelProcess.start()
         defer { _ = k.stop() }
-        for i in 0..<5 { _ = try k.call("connection.create", ["name": .string("c\(i)"), "plugin": "sqlite"]) }
+        for i in 0..<5 { _ = try k.call("connection.create", ["name": .string("c\(i)"), "plugin": "sqlite", "config": ["path": .string("/tmp/c\(i).db")]]) }
         let first = try k.call("audit.list", ["limit": 3])
         let items = first["items"]?.arrayValue ?? []
         #expect(items.count == 3)

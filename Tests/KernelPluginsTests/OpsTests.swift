@@ -9,7 +9,7 @@ import Testing
     @Test @KernelActor func opsWithDifferentSignaturesAreCalledThroughLibffi() async throws {
         let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
         let info = try await host.load(path: TestSupport.bundled("mcpk-testops"))
-        #expect(info.metadata?.ops.map(\.signature) == ["s(si)", "d(ld)", "b(l)"])
+        #expect(info.metadata?.ops.map(\.signature) == ["s(si)", "d(ld)", "b(l)", "i(s)"])
         #expect(try await host.call(plugin: "testops", op: "repeat", args: ["xy", 3]) == "xyxyxy")
         #expect(try await host.call(plugin: "testops", op: "repeat", args: ["é", 2]) == "éé")
         #expect(try await host.call(plugin: "testops", op: "scale", args: [7, 1.5]) == .double(10.5))

@@ -355,7 +355,10 @@ typedef struct mcpk_query {
   size_t param_count;
   /** \brief Maximum number of rows to deliver; the plugin must enforce it at
    * the source (cursor, single-row mode, step loop) rather than fetching
-   * everything. Negative means unlimited. \since 1.0.0 */
+   * everything. Negative means unlimited. `connection.query` and
+   * `mcpk connections query` pass 0…100000 (default 1000, the kernel's
+   * ConnectorLimits); a Data step passes its `maxRows` (default 1000, at most
+   * 1000000). \since 1.0.0 */
   int64_t max_rows;
   /** \brief Statement timeout in milliseconds, 0 for none. The plugin
    * returns ::MCPK_STATUS_TIMEOUT when it expires. \since 1.0.0 */
@@ -559,7 +562,9 @@ typedef struct mcpk_invocation {
    * text (borrowed), e.g. `{"message":"…"}` or
    * `{"fraction":0.5,"message":"…"}`.
    * \return OK, INVALID_ARGUMENT (unknown type or bad JSON), CANCELLED (the
-   *   step was cancelled: stop and return CANCELLED). \since 1.0.0 */
+   *   step was cancelled: stop and return CANCELLED), IO (an "artifact" the
+   *   kernel could not keep: too large, disk; the step's log says why).
+   *   \since 1.0.0 */
   mcpk_status (*emit)(void *host_data, const char *type, const char *payload_json);
   /** \brief Returns 1 once the step has been cancelled (or timed out), else
    * 0. Cheap; poll it between blocking operations. Thread-safe.

@@ -11,6 +11,10 @@ extension ComponentSpec {
     public static let defaultServiceTTLSeconds = 3600
     public static let defaultDataMaxRows: Int64 = 1000
     public static let maxDataMaxRows = 1_000_000.0
+    /// How a Data step returns its rows: inline (`rows`, when absent) or as an Arrow IPC stream artifact.
+    public static let dataResultFormats = ["rows", "arrow"]
+    /// Longest `resultArtifact` (an artifact file name; `ArtifactNames.maxNameLength`).
+    public static let maxDataArtifactNameLength = 200
     public static let maxStepTimeoutSeconds = 7.0 * 24 * 3600
     public static let maxMemoryMb = 1_048_576.0
     public static let maxCodeBytes = 4 << 20
@@ -155,6 +159,10 @@ extension ComponentSpec {
             FieldDefinition("params", .array(items: .any), default: .array([]), "Positional query parameters."),
             FieldDefinition("maxRows", .integer, default: .int(defaultDataMaxRows), maximum: maxDataMaxRows,
                             exclusiveMinimum: 0, "Maximum rows returned."),
+            FieldDefinition("resultFormat", .string, enum: dataResultFormats,
+                            "rows (absent): the rows inline in the result; arrow: the rows streamed into an Arrow IPC stream artifact, the result referencing it."),
+            FieldDefinition("resultArtifact", .string, minLength: 1, maxLength: maxDataArtifactNameLength,
+                            "Artifact file name for resultFormat arrow (letters, digits, '.', '-', '_'); default <step id>.arrows."),
         ])
 
     /// Operations of a Utility step.

@@ -55,6 +55,7 @@ public final class PluginStepExecutor: StepExecutor {
         let query = services().processQuery
         let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
                                  runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt, inputsFile: inv.inputsFile,
+                                 stagedFiles: inv.stagedFiles,
                                  owner: RunnerPool.Owner(componentID: inv.componentID, version: inv.componentVersion),
                                  onEvent: { e in
                                      if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
@@ -143,10 +144,12 @@ public final class PluginStepExecutor: StepExecutor {
             // work off the loop), before the plugin sees the step.
             let workDirectory = inv.workDirectory
             let inputsFile = inv.inputsFile
+            let stagedFiles = inv.stagedFiles
             let inputsJSON = inputsFile == nil ? Array(inv.inputs.serialized().utf8) : []
             do {
                 result = .success(try await thread.run {
-                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON, inputsFile: inputsFile)
+                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON, inputsFile: inputsFile,
+                                                                stagedFiles: stagedFiles)
                     return try lease.invoke(step, callbacks: bridge)
                 })
             } catch { result = .failure(error) }
@@ -178,9 +181,13 @@ extension PluginStepExecutor {
 
     /// Makes the work dir (`mkdir -p`) and writes `inputs.json` into it — or moves the engine's
     /// resolved inputs file there (inputs holding stored values). Any thread.
-    nonisolated static func prepareWorkDirectory(_ path: String, inputs: [UInt8], inputsFile: String? = nil) throws {
+    nonisolated static func prepareWorkDirectory(_ path: String, inputs: [UInt8], inputsFile: String? = nil,
+                                                 stagedFiles: [String: String] = [:]) throws {
         do { try RunEngine.makeDirectories(path) } catch {
             throw WorkDirectoryFailure(message: "cannot prepare the work directory: \(error)")
+        }
+        if let problem = FileCopy.stage(stagedFiles, into: path, limit: EngineLimits.maxArtifactBytes) {
+            throw WorkDirectoryFailure(message: "cannot stage a referenced artifact: \(problem)")
         }
         if let inputsFile {
             guard rename(inputsFile, path + "/inputs.json") == 0 else {

@@ -9,6 +9,9 @@ import KernelSandbox
 public struct PluginStepServices {
     /// Runs SQL through a stored connection (name or id).
     public var query: (@KernelActor @Sendable (String, QueryRequest) async throws -> QueryResult)?
+    /// Runs SQL through a stored connection streaming into a relay (a Data step's rows
+    /// reach the plugin batch by batch, never collected whole).
+    public var stream: (@KernelActor @Sendable (String, QueryRequest, RowRelay) async throws -> Void)?
     /// `plugin.call` (libffi).
     public var callOp: (@KernelActor @Sendable (String, String, [JSON]) async throws -> JSON)?
     /// `{name: plaintext}` of the secrets a step's component references, or nil.

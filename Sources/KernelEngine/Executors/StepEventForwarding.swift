@@ -25,13 +25,19 @@ public enum StepEventForwarding {
         }
     }
 
-    /// Copies `path` into `<artifactDirectory>/<name>` and reports it (or logs why not).
-    public static func keepArtifact(name: String, path: String, mime: String, to sink: StepEventSink, artifactDirectory: String) {
-        guard ArtifactNames.isValid(name), let bytes = ArtifactNames.readFile(path, limit: EngineLimits.maxArtifactBytes),
-              ArtifactNames.writeFile(artifactDirectory + "/" + name, bytes) else {
-            sink.log("artifact '\(name)' could not be kept", stream: "kernel")
-            return
+    /// Copies `path` into `<artifactDirectory>/<name>` (streamed, at most
+    /// `EngineLimits.maxArtifactBytes`) and reports it, or logs why not and returns false.
+    @discardableResult
+    public static func keepArtifact(name: String, path: String, mime: String, to sink: StepEventSink, artifactDirectory: String) -> Bool {
+        guard ArtifactNames.isValid(name) else {
+            sink.log("artifact '\(name)' could not be kept: not a plain file name", stream: "kernel")
+            return false
+        }
+        if let problem = FileCopy.copy(path, to: artifactDirectory + "/" + name, limit: EngineLimits.maxArtifactBytes) {
+            sink.log("artifact '\(name)' could not be kept: \(problem)", stream: "kernel")
+            return false
         }
         sink.artifact(name: name, path: artifactDirectory + "/" + name, mime: mime)
+        return true
     }
 }

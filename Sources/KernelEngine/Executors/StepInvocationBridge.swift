@@ -20,6 +20,8 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     /// The loop task running the plugin's current `query`: cancelling it makes the
     /// connection runtime cancel the statement at the source (mcpk_connector.cancel).
     private var inflightQuery: Task<Void, Never>?
+    /// The relay of the plugin's current streamed query: a stop wakes both of its threads.
+    private var inflightRelay: RowRelay?
     /// Only touched on the loop.
     nonisolated(unsafe) private let events: StepEventSink
     private let services: PluginStepServices
@@ -44,13 +46,14 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
     }
 
     public func cancel() {
-        let (hs, query) = lock.withLock { () -> ([@Sendable () -> Void], Task<Void, Never>?) in
+        let (hs, query, relay) = lock.withLock { () -> ([@Sendable () -> Void], Task<Void, Never>?, RowRelay?) in
             cancelled = true
             let h = cancelHandlers
             cancelHandlers = []
-            return (h, inflightQuery)
+            return (h, inflightQuery, inflightRelay)
         }
         query?.cancel()
+        relay?.stop()
         for h in hs { h() }
     }
 
@@ -93,8 +96,8 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
                   resolveInsideWorkDirectory(path) != nil else { return .invalidArgument }
         }
         let artifactPath = o["path"]?.stringValue.flatMap(resolveInsideWorkDirectory)
-        let delivered: Bool = onLoop { [self] in
-            guard !self.isAbandoned else { return false }
+        let delivered: PluginStatus = onLoop { [self] in
+            guard !self.isAbandoned else { return .cancelled }
             switch kind {
             case .log:
                 self.events.log(o["message"]?.stringValue ?? "", stream: o["stream"]?.stringValue ?? "plugin")
@@ -103,13 +106,14 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
             case .resultPreview:
                 self.events.resultPreview(json)
             case .artifact:
-                StepEventForwarding.keepArtifact(name: o["name"]?.stringValue ?? "", path: artifactPath ?? "",
-                                                 mime: o["mime"]?.stringValue ?? "application/octet-stream",
-                                                 to: self.events, artifactDirectory: self.artifactDirectory)
+                // IO: the file could not be kept (too large, disk); the reason is in the step's log.
+                guard StepEventForwarding.keepArtifact(name: o["name"]?.stringValue ?? "", path: artifactPath ?? "",
+                                                       mime: o["mime"]?.stringValue ?? "application/octet-stream",
+                                                       to: self.events, artifactDirectory: self.artifactDirectory) else { return .io }
             }
-            return true
+            return .ok
         }
-        return delivered ? .ok : .cancelled
+        return delivered
     }
 
     public func query(connection: String, request: QueryRequest) throws -> QueryResult {
@@ -130,6 +134,45 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
         lock.withLock { inflightQuery = nil }
         if case .failure = result, isCancelled() { throw KernelError.conflict("cancelled: the query on '\(connection)' was stopped") }
         return try result.get()
+    }
+
+    /// Streams through a `RowRelay`: the connection's worker thread produces (blocking while
+    /// `RowRelay.capacity` items wait), this plugin thread delivers, so only a bounded window
+    /// of the result is ever in memory. Without a streaming service it collects (`query`).
+    public func queryStream(connection: String, request: QueryRequest, deliver: (RowRelay.Item) -> Bool) throws {
+        if isCancelled() { throw KernelError.conflict("cancelled") }
+        guard declaredConnections.contains(connection) else {
+            throw KernelError.forbidden("connection '\(connection)' is not declared by the component (config.connection or config.connections)")
+        }
+        guard let stream = services.stream else {
+            let result = try query(connection: connection, request: request)
+            guard deliver(.columns(result.columns)) else { return }
+            for row in result.rows { guard deliver(.row(row)) else { return } }
+            _ = deliver(.end(truncated: result.truncated, rowsAffected: result.rowsAffected))
+            return
+        }
+        let relay = RowRelay(maxRows: request.maxRows)
+        let box = BlockingBox<Result<Bool, KernelError>>()
+        let task = Task { @KernelActor in
+            do {
+                try await stream(connection, request, relay)
+                box.put(.success(true))
+            } catch let e as KernelError { box.put(.failure(e)) } catch { box.put(.failure(.internal("\(error)"))) }
+            relay.finishProducing()
+        }
+        if lock.withLock({ () -> Bool in inflightQuery = task; inflightRelay = relay; return cancelled }) {
+            task.cancel()
+            relay.stop()
+        }
+        var refused = false
+        while let item = relay.next() {
+            if !deliver(item) { refused = true; relay.stop(); break }
+        }
+        let result = box.take()  // the statement has returned: the connection is free again
+        lock.withLock { inflightQuery = nil; inflightRelay = nil }
+        if refused { return }  // the plugin's sink stopped it; its status is what counts
+        if case .failure = result, isCancelled() { throw KernelError.conflict("cancelled: the query on '\(connection)' was stopped") }
+        _ = try result.get()
     }
 
     public func callOp(plugin: String, op: String, args: [JSON]) throws -> JSON {

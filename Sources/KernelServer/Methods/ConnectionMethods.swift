@@ -21,6 +21,7 @@ extension Kernel {
             let plugin = try params.string("plugin")
             guard !plugin.isEmpty else { throw KernelError.invalidParams("invalid params", errors: [FieldError("plugin", "must not be empty")]) }
             let config = try params.optionalObject("config").map { JSON.object($0) } ?? [:]
+            try self.checkConnectionConfig(plugin: plugin, config: config)
             let secret = try Kernel.secretValue(params.json["secret"])
             let now = Timestamp.now()
             let c = Connection(id: Identifier.uuid(), name: name, plugin: plugin, config: config,
@@ -55,6 +56,9 @@ extension Kernel {
             if let p = try params.optionalString("plugin") { changes.plugin = p; details["plugin"] = .string(p) }
             if let cfg = try params.optionalObject("config") { changes.config = .object(cfg); details["config"] = "changed" }
             if let ro = try params.optionalBool("read_only") { changes.readOnly = ro; details["read_only"] = .bool(ro) }
+            if changes.plugin != nil || changes.config != nil {
+                try self.checkConnectionConfig(plugin: changes.plugin ?? existing.plugin, config: changes.config ?? existing.config)
+            }
             switch params.json["secret"] {
             case nil: break
             case .null?: changes.secret = .clear; details["secret"] = "cleared"

@@ -30,7 +30,8 @@ extension Kernel {
                             params: ["type": "object", "required": ["id", "sql"], "properties": [
                                 "id": ["type": "string"], "sql": ["type": "string"], "params": ["type": "array"],
                                 "max_rows": ["type": "integer", "minimum": 0, "maximum": .int(Kernel.maxQueryRows)],
-                                "timeout_ms": ["type": "integer", "minimum": 0, "maximum": .int(Kernel.maxQueryTimeoutMs)]]]) { [unowned self] params, _ in
+                                "timeout_ms": ["type": "integer", "minimum": 0, "maximum": .int(Kernel.maxQueryTimeoutMs)],
+                                "request_id": ["type": "string", "description": "names the query for connection.cancel"]]]) { [unowned self] params, _ in
             let sql = try params.string("sql")
             var errors: [FieldError] = []
             if sql.isEmpty { errors.append(FieldError("sql", "must not be empty")) }
@@ -40,7 +41,23 @@ extension Kernel {
             if timeout < 0 || timeout > Kernel.maxQueryTimeoutMs { errors.append(FieldError("timeout_ms", "must be 0…\(Kernel.maxQueryTimeoutMs)")) }
             if !errors.isEmpty { throw KernelError.invalidParams("invalid params", errors: errors) }
             let request = QueryRequest(sql: sql, params: try params.optionalArray("params") ?? [], maxRows: maxRows, timeoutMs: timeout)
-            return try await self.requireConnectionRuntime().query(try params.string("id"), request).json
+            let runtime = try self.requireConnectionRuntime()
+            let id = try params.string("id")
+            let requestID = try params.optionalString("request_id")
+            if let requestID, self.runningQueries.contains(requestID) {
+                throw KernelError.invalidParams("invalid params", errors: [FieldError("request_id", "a query named '\(requestID)' is already running")])
+            }
+            // Its own task: connection.cancel cancels it, and the connection runtime turns that
+            // into mcpk_connector.cancel at the source.
+            let task = Task { @KernelActor in try await runtime.query(id, request) }
+            let name = requestID ?? Identifier.uuid()
+            self.runningQueries.add(name, task)
+            defer { self.runningQueries.remove(name) }
+            return try await task.value.json
+        }
+        dispatcher.register("connection.cancel", summary: "Cancels a running connection.query by its request_id (the statement stops at the source).",
+                            params: ["type": "object", "required": ["request_id"], "properties": ["request_id": ["type": "string"]]]) { [unowned self] params, _ in
+            ["cancelled": .bool(self.runningQueries.cancel(try params.string("request_id")))]
         }
     }
 }

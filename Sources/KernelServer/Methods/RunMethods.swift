@@ -138,7 +138,8 @@ extension Kernel {
             return ["unsubscribed": true]
         }
 
-        dispatcher.register("events.subscribe", summary: "Dashboard-wide live feed of run status changes (`run.event` notifications).",
+        dispatcher.register("events.subscribe", summary: "Dashboard-wide live feed of run status changes (`run.event` notifications) "
+                                + "and plugin events (`plugin.event`: `{subscription, plugin, type, payload}` from mcpk_host.emit_event).",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, ctx in
             let session = try ctx.requireSession()
             let engine = try self.requireEngine()
@@ -150,7 +151,18 @@ extension Kernel {
                     return
                 }
             }
-            session.addSubscription(id) { [weak engine] in if let token { engine?.removeStatusFeed(token) } }
+            var pluginToken: Int?
+            pluginToken = self.pluginEvents.add { [weak session, weak self] plugin, type, payload in
+                guard let session, session.notify("plugin.event", ["subscription": .string(id), "plugin": .string(plugin),
+                                                                   "type": .string(type), "payload": payload]) else {
+                    if let pluginToken { self?.pluginEvents.remove(pluginToken) }
+                    return
+                }
+            }
+            session.addSubscription(id) { [weak engine, weak self] in
+                if let token { engine?.removeStatusFeed(token) }
+                if let pluginToken { self?.pluginEvents.remove(pluginToken) }
+            }
             return ["subscription": .string(id), "events": []]
         }
 

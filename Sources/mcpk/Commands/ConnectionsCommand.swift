@@ -95,14 +95,17 @@ struct ConnectionsCommand: ParsableCommand {
         @Argument var id: String
         @Argument var sql: String
         @Option(help: "Parameters as a JSON array") var params: String = "[]"
-        @Option var maxRows: Int = 100
+        /// Absent: the API's default (`ConnectorLimits.defaultMaxRows`, 1000), so the CLI and
+        /// `connection.query` agree; at most `ConnectorLimits.maxCollectedRows` (100000).
+        @Option(help: "Rows to return, 0…100000 (default: the kernel's, 1000)") var maxRows: Int?
         @Option var timeoutMs: Int = 0
         func run() throws {
             let p: JSON
             do { p = try JSONParser.parse(params) } catch { CLI.fail("--params must be a JSON array") }
             let client = try options.connect()
-            let r = options.call(client, "connection.query", ["id": .string(id), "sql": .string(sql), "params": p,
-                                                             "max_rows": JSON(maxRows), "timeout_ms": JSON(timeoutMs)])
+            var q = JSONObject([("id", .string(id)), ("sql", .string(sql)), ("params", p), ("timeout_ms", JSON(timeoutMs))])
+            if let maxRows { q["max_rows"] = JSON(maxRows) }
+            let r = options.call(client, "connection.query", .object(q))
             if options.json { CLI.print(r.pretty()); return }
             let header = (r["columns"]?.arrayValue ?? []).map { CLI.cell($0["name"]) }
             let rows = (r["rows"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).map { CLI.cell($0) } }
