@@ -36,7 +36,7 @@ for kind in ${STORES//,/ }; do
   if [ "$kind" = postgres ]; then
     [ -n "$PG_URL" ] || { echo "postgres: set SOAK_PG_URL" >&2; exit 2; }
     db="soak_$$"
-    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    PGOPTIONS="-c client_min_messages=warning" psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
     url="${PG_URL%/*}/$db"
     env_extra=("DATABASE_URL=$url")
     store="postgres:$url"

@@ -81,6 +81,26 @@ def open_fds():
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+# A PostgreSQL kernel keeps up to PostgresDatabase.defaultPoolSize (4) pooled connections open once
+# load made it open them, plus PostgresBlobStore's own connection: not a leak, counted apart.
+DB_CONNECTIONS_MAX = 4 + 1
+
+
+def db_connections():
+    """The kernel's TCP connections to the PostgreSQL server (0 on SQLite)."""
+    kind, where = store.split(":", 1)
+    if kind != "postgres":
+        return 0
+    port = where.rsplit("@", 1)[-1].split("/")[0].rsplit(":", 1)[-1]
+    out = subprocess.run(["ss", "-tnp", "state", "established"], capture_output=True, text=True).stdout.splitlines()
+    return sum(1 for line in out if f"pid={pid}," in line and line.split()[3].endswith(":" + port))
+
+
+def other_fds():
+    """Open fds other than the pooled database connections."""
+    return open_fds() - db_connections()
+
+
 def fd_kinds():
     """What the kernel's fds point at, by kind (socket, pipe, anon_inode:…, a path's first two parts)."""
     kinds = {}
@@ -295,10 +315,10 @@ def client(n):
 
 def settle_fds(target, seconds=60):
     deadline = time.time() + seconds
-    n = open_fds()
+    n = other_fds()
     while n > target and time.time() < deadline:
         time.sleep(0.5)
-        n = open_fds()
+        n = other_fds()
     return n
 
 
@@ -325,8 +345,9 @@ def settle_runners(seconds):
 
 settle_runners(RUNNER_IDLE + 30)
 c.call("kernel.gc", {})
-idle_fds, idle_kinds, rss0, store0 = open_fds(), fd_kinds(), rss_bytes(), store_bytes()
-print(f"before: RSS {mib(rss0)}, store {mib(store0)}, open fds {idle_fds} (idle: after one warm-up run, its warm runners retired)", flush=True)
+idle_fds, idle_db, idle_kinds, rss0, store0 = other_fds(), db_connections(), fd_kinds(), rss_bytes(), store_bytes()
+print(f"before: RSS {mib(rss0)}, store {mib(store0)}, open fds {idle_fds} + {idle_db} database connections "
+      f"(idle: after one warm-up run, its warm runners retired)", flush=True)
 
 t0 = time.time()
 threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
@@ -356,10 +377,11 @@ gc = c.call("kernel.gc", {})
 settle_runners(RUNNER_IDLE + 60)
 c.close()
 fds_end = settle_fds(idle_fds)
+db_end = db_connections()
 rss1, store1 = rss_bytes(), store_bytes()
 mid = [s for s in samples if s[0] >= runs // 2] or samples[-1:] or [(0, rss1, store1)]
 rss_mid, store_mid = mid[0][1], mid[0][2]
-print(f"after:  RSS {mib(rss1)}, store {mib(store1)}, open fds {fds_end}; halfway: RSS {mib(rss_mid)}, store {mib(store_mid)}; "
+print(f"after:  RSS {mib(rss1)}, store {mib(store1)}, open fds {fds_end} + {db_end} database connections; halfway: RSS {mib(rss_mid)}, store {mib(store_mid)}; "
       f"last gc deleted {gc['runs']['count']} runs, {gc['blobs']['count']} blobs")
 print(f"{counts['runs']} runs in {elapsed:.0f} s ({counts['runs'] / max(elapsed, 1e-9):.1f} runs/s), {clients} SSE clients, "
       f"{counts['events']} events received, {counts['reconnects']} reconnects with Last-Event-ID")
@@ -375,7 +397,8 @@ checks = [
     ("RSS bounded (after ≤ halfway + 25% + 32 MiB)", rss1 <= rss_mid * 1.25 + (32 << 20), f"{mib(rss0)} → {mib(rss_mid)} → {mib(rss1)}"),
     ("store size bounded with MCPK_RETENTION (after ≤ halfway + 25% + 32 MiB)", store1 <= store_mid * 1.25 + (32 << 20),
      f"{mib(store0)} → {mib(store_mid)} → {mib(store1)}"),
-    ("open fds back to the idle count", fds_end <= idle_fds, f"{idle_fds} idle, {fds_end} after"),
+    ("open fds back to the idle count", fds_end <= idle_fds, f"{idle_fds} idle, {fds_end} after (pooled database connections apart)"),
+    (f"database connections within the pool (≤ {DB_CONNECTIONS_MAX})", db_end <= DB_CONNECTIONS_MAX, f"{idle_db} idle, {db_end} after"),
 ]
 if fds_end > idle_fds:
     end_kinds = fd_kinds()

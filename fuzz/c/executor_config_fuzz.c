@@ -4,7 +4,8 @@
  * MCPK_FUZZ_TARGET=c-<name> picks the plugin. An input is the component config JSON text,
  * optionally followed by a NUL byte and the step inputs JSON text (default "{}"). The harness
  * calls the executor's entry point the kernel calls with that config: `plan` (process
- * executors: the spec they return must be JSON) or `invoke` (in-process executors) with a host
+ * executors: for a config that is a JSON object, as the kernel passes, the spec returned must be
+ * a JSON object) or `invoke` (in-process executors) with a host
  * whose callbacks answer NOT_FOUND for queries and plugin ops (so nothing leaves the process),
  * then releases what came back. ASan reports memory errors and leaks.
  *
@@ -140,7 +141,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mcpk_status st;
   if (ex->plan) {
     st = ex->plan(fz_plugin.private_data, &step, &out, &err);
-    if (st == MCPK_STATUS_OK) {
+    /* The kernel hands plan the component config as JSON object text (it serialised it); for
+     * anything else only memory safety is checked. */
+    json_t *config = json_loads(text, 0, NULL);
+    int valid_config = config && json_is_object(config);
+    json_decref(config);
+    if (st == MCPK_STATUS_OK && valid_config) {
       /* A spec the kernel cannot parse would fail every attempt of the step. */
       json_t *spec = json_loadb(out.data, out.length, 0, NULL);
       if (!spec || !json_is_object(spec)) {
