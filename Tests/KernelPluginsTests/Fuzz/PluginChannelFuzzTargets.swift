@@ -10,9 +10,12 @@ import Glibc
 #endif
 
 enum PluginChannelFuzzTargets {
-    /// An in-memory file holding `bytes`, positioned at its start.
+    /// An unlinked temporary file holding `bytes`, positioned at its start (a read(2)able fd like the
+    /// plugin host's pipe, without a writer thread; Glibc's module does not export memfd_create).
     static func memoryFile(_ bytes: [UInt8]) -> Int32 {
-        let fd = memfd_create("mcpk-fuzz-pluginline", UInt32(MFD_CLOEXEC))
+        guard let file = tmpfile() else { abort() }
+        let fd = dup(fileno(file))
+        fclose(file)
         if fd < 0 { abort() }
         var off = 0
         while off < bytes.count {
