@@ -19,7 +19,7 @@ TEST_PG_PORT ?= 55432
 TEST_HANG_SECONDS ?= 1200
 TEST_CONSOLE_LINES := ^(✔ Suite|✘|↳ [^TV]|\*\*\*|Thread [0-9]+ .*crashed|(✔|✘) Test run with|[[:space:]]+Executed)
 
-.PHONY: deps build runtime run test test-swift bench clean fuzz
+.PHONY: deps build runtime run test test-swift bench clean fuzz soak
 
 ## Install missing apt packages (only those not already installed; never upgrades).
 deps:
@@ -44,10 +44,20 @@ export MCPK_PYTHON_RUNTIME ?= $(abspath $(RUNTIME_DIR))
 runtime: deps
 	scripts/python-runtime.sh "$(RUNTIME_DIR)"
 
-## Coverage-guided fuzzing of the parsers (libFuzzer), FUZZ_SECONDS per target (default 60); not part of `make test`,
-## which replays the corpus (fuzz/corpus) in FuzzCorpusReplayTests.
+## Coverage-guided fuzzing of the parsers and the C executors' config parsing (libFuzzer), FUZZ_SECONDS per target
+## (default 60) or FUZZ_RUNS executions per target (the goal: FUZZ_RUNS=10000000), FUZZ_PARALLEL targets at once;
+## not part of `make test`, which replays the corpus (fuzz/corpus) in the *FuzzReplayTests and scripts/fuzz-c.sh replay.
 fuzz: deps
 	scripts/fuzz.sh
+
+## Soak (bench/soak/run.sh): SOAK_RUNS (default 10000) mixed runs with SOAK_CLIENTS (100) SSE clients reconnecting at
+## random, on SQLite and on PostgreSQL (a private server on TEST_PG_PORT); fails when a check fails. Not in `make test`.
+SOAK_MCPK ?= .build/release/mcpk
+soak: build runtime
+	[ "$(SOAK_MCPK)" != .build/release/mcpk ] || $(SWIFT) build -c release
+	MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh start >/dev/null
+	trap 'MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh stop' EXIT; \
+	SOAK_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)" bench/soak/run.sh "$(SOAK_MCPK)"
 
 ## Start the kernel on the embedded default (SQLite under ./.mcpk), console at http://127.0.0.1:8470/.
 run: build runtime
@@ -73,6 +83,7 @@ test: build runtime
 	  scripts/test-failures.sh .build/test.log .build/test-stderr.log; \
 	  SWIFT="$(SWIFT)" BUILD_FLAGS="$(BUILD_FLAGS)" scripts/rerun-failed-tests.sh .build/test-results-swift-testing.xml; \
 	fi
+	scripts/fuzz-c.sh replay
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" scripts/schemathesis.sh
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" MCPK_TEST_ADBC_DRIVERS="$$PWD/.build/adbc-drivers" Tests/ConsoleTests/run.sh
 

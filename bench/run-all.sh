@@ -10,6 +10,8 @@ swift build -c release --product mcpk-python >/dev/null
 swift build -c release --product mcpk-utility >/dev/null
 for b in bench/*/; do
   name="$(basename "$b")"
+  # The soak runs for long (10,000 runs per store): `make soak`, or BENCH_SOAK=1 here.
+  if [ "$name" = soak ] && [ -z "${BENCH_SOAK:-}" ]; then echo "== soak: skipped (make soak, or BENCH_SOAK=1)"; echo; continue; fi
   if [ -x "$b/run.sh" ]; then
     echo "== $name"; "$b/run.sh"
   elif [ -f "$b/main.swift" ]; then

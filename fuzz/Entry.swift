@@ -2,7 +2,8 @@
 // tables in Tests/*/Fuzz/*FuzzTargets.swift.
 import Glibc
 
-let allFuzzTargets = FuzzTargets.all + HTTPFuzzTargets.all + ChannelFuzzTargets.all
+let allFuzzTargets = FuzzTargets.all + HTTPFuzzTargets.all + ChannelFuzzTargets.all + ControlFuzzTargets.all
+    + PluginChannelFuzzTargets.all
 
 let fuzzTarget: ([UInt8]) -> Void = {
     let name = getenv("MCPK_FUZZ_TARGET").map { String(cString: $0) } ?? ""

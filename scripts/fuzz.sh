@@ -1,43 +1,79 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the kernel's parsers with libFuzzer (issue 16): `make fuzz`.
 # Builds .build/fuzz/mcpk-fuzz (KernelCore's sources, the HTTP request parser over libhttp-parser,
-# the step channel's LineBuffer, the target tables Tests/*/Fuzz/*FuzzTargets.swift and
-# fuzz/Entry.swift; -sanitize=fuzzer,address) and runs every target for FUZZ_SECONDS (default
-# 60) from its seed corpus fuzz/corpus/<target> (kept small in the repository; new inputs go to
-# .build/fuzz/corpus/<target>). Prints executions and coverage per target; a crash leaves its
-# input in .build/fuzz/crashes/ and fails the run (copy it into fuzz/corpus/<target>/ as a
-# regression: `make test` replays that directory).
+# the step channel's LineBuffer, the control socket's NDJSONFramer, the plugin host's LineChannel
+# with KernelLoop's ConditionLock, the target tables Tests/*/Fuzz/*FuzzTargets.swift and
+# fuzz/Entry.swift; -sanitize=fuzzer,address) and .build/fuzz/mcpk-fuzz-c (the C executors' config
+# parsing, scripts/fuzz-c.sh), then runs every target of fuzz/corpus/<target> (c-* on the C binary)
+# from its seed corpus (kept small in the repository; new inputs go to .build/fuzz/corpus/<target>).
+#   FUZZ_SECONDS  seconds per target (default 60; with FUZZ_RUNS set, no time limit unless given)
+#   FUZZ_RUNS     executions per target (libFuzzer -runs): FUZZ_RUNS=10000000 is the issue's goal
+#   FUZZ_TARGETS  space-separated subset of the targets (default: every fuzz/corpus/* directory)
+#   FUZZ_PARALLEL targets fuzzed at the same time (default 1)
+# Prints executions and coverage per target; a crash leaves its input in .build/fuzz/crashes/ and
+# fails the run (copy it into fuzz/corpus/<target>/ as a regression: `make test` replays that
+# directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
+LIMITS=()
+if [ -n "${FUZZ_RUNS:-}" ]; then
+  LIMITS+=(-runs="$FUZZ_RUNS")
+  [ -z "${FUZZ_SECONDS:-}" ] || LIMITS+=(-max_total_time="$FUZZ_SECONDS")
+else
+  LIMITS+=(-max_total_time="${FUZZ_SECONDS:-60}")
+fi
 OUT=.build/fuzz
-mkdir -p "$OUT/crashes"
+mkdir -p "$OUT/crashes" "$OUT/src"
 mapfile -t SOURCES < <(find Sources/KernelCore -name '*.swift' | sort)
 SOURCES+=(Sources/KernelServer/HTTP/HTTPRequestParser.swift Sources/KernelServer/HTTP/HTTPRequest.swift
-          Sources/KernelServer/HTTP/HTTPLimits.swift Sources/KernelSandbox/LineBuffer.swift)
+          Sources/KernelServer/HTTP/HTTPLimits.swift Sources/KernelSandbox/LineBuffer.swift
+          Sources/KernelServer/NDJSONFramer.swift Sources/KernelLoop/Lock.swift)
+# Files that import the package's own modules: one module here, so those imports are dropped.
+ONE_MODULE=(Sources/KernelPlugins/LineChannel.swift)
 TABLES=(Tests/KernelCoreTests/Fuzz/FuzzTargets.swift Tests/KernelServerTests/Fuzz/HTTPFuzzTargets.swift
-        Tests/KernelSandboxTests/Fuzz/ChannelFuzzTargets.swift)
-if [ ! -x "$OUT/mcpk-fuzz" ] || [ -n "$(find "${SOURCES[@]}" "${TABLES[@]}" fuzz/Entry.swift -newer "$OUT/mcpk-fuzz" -print -quit)" ]; then
+        Tests/KernelSandboxTests/Fuzz/ChannelFuzzTargets.swift Tests/KernelServerTests/Fuzz/ControlFuzzTargets.swift
+        Tests/KernelPluginsTests/Fuzz/PluginChannelFuzzTargets.swift)
+if [ ! -x "$OUT/mcpk-fuzz" ] || [ -n "$(find "${SOURCES[@]}" "${ONE_MODULE[@]}" "${TABLES[@]}" fuzz/Entry.swift "$0" -newer "$OUT/mcpk-fuzz" -print -quit)" ]; then
   echo "building $OUT/mcpk-fuzz (libFuzzer + ASan, -O)"
+  stripped=()
+  for f in "${ONE_MODULE[@]}"; do
+    sed -E 's/^import (KernelCore|KernelLoop)$//' "$f" >"$OUT/src/$(basename "$f")"
+    stripped+=("$OUT/src/$(basename "$f")")
+  done
   swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name MCPKFuzz -use-ld=lld \
-    -I Sources/CHTTPParser -lhttp_parser "${SOURCES[@]}" "${TABLES[@]}" fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
+    -I Sources/CHTTPParser -lhttp_parser "${SOURCES[@]}" "${stripped[@]}" "${TABLES[@]}" fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
 fi
-targets=$(ls fuzz/corpus)
-printf '%-10s %12s %8s %8s %s\n' target executions cov ft result
-failed=0
-for t in $targets; do
+scripts/fuzz-c.sh build
+targets="${FUZZ_TARGETS:-$(ls fuzz/corpus)}"
+PARALLEL="${FUZZ_PARALLEL:-1}"
+# One target: libFuzzer's log in $OUT/<target>.log, one line of the table in $OUT/<target>.row.
+fuzz_one() {
+  local t="$1" bin="$OUT/mcpk-fuzz"
+  case "$t" in c-*) bin="$OUT/mcpk-fuzz-c" ;; esac
   mkdir -p "$OUT/corpus/$t"
-  log="$OUT/$t.log"
+  local log="$OUT/$t.log" t0=$SECONDS rc
   set +e
-  MCPK_FUZZ_TARGET="$t" "$OUT/mcpk-fuzz" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+  MCPK_FUZZ_TARGET="$t" "$bin" "${LIMITS[@]}" -timeout=10 -rss_limit_mb=2048 \
     -max_len=4096 -print_final_stats=1 -artifact_prefix="$OUT/crashes/$t-" "$OUT/corpus/$t" "fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
   set -e
+  local execs cov ft result=ok
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
-  result=ok
-  if [ "$rc" != 0 ]; then result="CRASH (see $log, $OUT/crashes/$t-*)"; failed=1; fi
-  printf '%-10s %12s %8s %8s %s\n' "$t" "$execs" "$cov" "$ft" "$result"
+  if [ "$rc" != 0 ]; then result="CRASH (see $log, $OUT/crashes/$t-*)"; fi
+  printf '%-12s %12s %8s %8s %7s %s\n' "$t" "$execs" "$cov" "$ft" "$((SECONDS - t0))" "$result" | tee "$OUT/$t.row"
+}
+printf '%-12s %12s %8s %8s %7s %s\n' target executions cov ft seconds result
+running=0
+for t in $targets; do
+  [ -d "fuzz/corpus/$t" ] || { echo "no corpus fuzz/corpus/$t" >&2; exit 2; }
+  rm -f "$OUT/$t.row"
+  fuzz_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$PARALLEL" ]; then wait -n || true; running=$((running - 1)); fi
 done
+wait
+failed=0
+for t in $targets; do grep -q ' ok$' "$OUT/$t.row" 2>/dev/null || failed=1; done
 exit $failed

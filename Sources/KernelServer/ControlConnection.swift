@@ -12,9 +12,7 @@ final class ControlConnection: Session, Draining {
     private unowned let server: ControlServer
     let peerUID: UInt32
     let peerPID: Int32
-    private var buffer: [UInt8] = []
-    /// Bytes of `buffer` already scanned for a newline.
-    private var scanned = 0
+    private var framer = NDJSONFramer(maxMessageBytes: ControlServer.maxMessageBytes)
     private(set) var state: State = .open
     private(set) var inFlight = 0
     private var subscriptions: [String: @KernelActor () -> Void] = [:]
@@ -64,28 +62,15 @@ final class ControlConnection: Session, Draining {
             coalescing = false
             flushOutput()
         }
-        buffer.append(contentsOf: chunk)
-        var lineStart = 0
-        var i = scanned
-        while i < buffer.count {
-            if buffer[i] == 0x0A {
-                if i > lineStart {
-                    let line = buffer[lineStart..<i]
-                    handleLine(line)
-                    if state != .open { return }
-                }
-                lineStart = i + 1
-            }
-            i += 1
+        let outcome = framer.feed(chunk) { line in
+            handleLine(line)
+            return state == .open
         }
-        if lineStart > 0 { buffer.removeSubrange(0..<lineStart) }
-        scanned = buffer.count
-        if buffer.count > ControlServer.maxMessageBytes {
+        if outcome == .overflow {
             let e = RPCError.object(code: RPCError.messageTooLarge,
                                     message: "message exceeds \(ControlServer.maxMessageBytes) bytes; closing the connection",
                                     kind: .invalidParams)
             send(RPCError.response(id: .null, error: e))
-            buffer = []
             closeGracefully()
         }
     }
