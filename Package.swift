@@ -46,6 +46,7 @@ let package = Package(
         // System libraries (Debian -dev packages).
         systemLibrary("CLibUV", pkgConfig: "libuv", apt: ["libuv1-dev"]),
         systemLibrary("CLibPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
+        systemLibrary("CHiredis", pkgConfig: nil, apt: ["libhiredis-dev"]),
         systemLibrary("CLibFFI", pkgConfig: "libffi", apt: ["libffi-dev"]),
         systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: ["libsqlite3-dev"]),
         systemLibrary("CSodium", pkgConfig: "libsodium", apt: ["libsodium-dev"]),
@@ -70,7 +71,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelStore",
-            dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CLibUV", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CHiredis", "CLibUV", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -174,7 +175,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelStore", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelStore
 
 /// Resolved kernel settings (contract: DESIGN.md §3).
 /// Precedence, highest first: flags, environment, `.env` in the working directory, defaults.
@@ -14,6 +15,8 @@ public struct KernelConfiguration: Sendable {
     public var databaseURL: String
     public var token: String?
     public var logLevel: String
+    /// The optional Redis (`REDIS_URL`, or `REDIS_HOST`/`REDIS_PORT`): run-event fan-out and the step result cache.
+    public var redis: RedisEndpoint?
     /// Extra settings read the same way (`MCPK_SANDBOX`, `MCPK_MAX_CONCURRENT_STEPS`, `MCPK_RUN_LEASE_MS`, `MCPK_NOTEBOOK_DIR`, …).
     public var settings: [String: String]
 
@@ -26,6 +29,9 @@ public struct KernelConfiguration: Sendable {
         case databaseURL = "DATABASE_URL"
         case token = "MCPK_TOKEN"
         case logLevel = "MCPK_LOG_LEVEL"
+        case redisURL = "REDIS_URL"
+        case redisHost = "REDIS_HOST"
+        case redisPort = "REDIS_PORT"
     }
 
     /// Resolves the configuration.
@@ -71,10 +77,24 @@ public struct KernelConfiguration: Sendable {
         for (k, v) in fromFile where k.hasPrefix("MCPK_") { settings[k] = v }
         for (k, v) in environment where k.hasPrefix("MCPK_") { settings[k] = v }
         for (k, v) in flags { settings[k] = v }
-        let config = KernelConfiguration(home: home, socketPath: socketPath, httpAddress: http, pluginDirs: pluginDirs,
+        var config = KernelConfiguration(home: home, socketPath: socketPath, httpAddress: http, pluginDirs: pluginDirs,
                                          databaseURL: databaseURL, token: token, logLevel: logLevel, settings: settings)
+        config.redis = try resolveRedis(url: lookup(Key.redisURL.rawValue), host: lookup(Key.redisHost.rawValue),
+                                        port: lookup(Key.redisPort.rawValue))
         try config.check()
         return config
+    }
+
+    /// `REDIS_URL` wins over `REDIS_HOST`/`REDIS_PORT`; empty values count as unset; a `REDIS_PORT`
+    /// without a host is an error rather than ignored.
+    static func resolveRedis(url: String?, host: String?, port: String?) throws -> RedisEndpoint? {
+        func nonEmpty(_ v: String?) -> String? { v.flatMap { $0.isEmpty ? nil : $0 } }
+        if let url = nonEmpty(url) { return try RedisEndpoint.parse(url: url) }
+        if let host = nonEmpty(host) { return try RedisEndpoint.from(host: host, port: nonEmpty(port)) }
+        if let port = nonEmpty(port) {
+            throw KernelError.invalidParams("REDIS_PORT is set (\(port)) but REDIS_HOST and REDIS_URL are not: set REDIS_HOST too")
+        }
+        return nil
     }
 
     /// The HTTP host and port, or nil when disabled.
