@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from conftest import shot
 from test_console import visit
 
 
@@ -81,7 +82,6 @@ def test_approval_form_renders_the_signal_payload_schema(page, phone, kernel):
     expect(form).to_contain_text("ticket")
     assert kernel.api("GET", f"/workflow-runs/{run_id}")["status"] == "running"
     visit(phone, f"/runs/{run_id}", "[data-testid=approval-form] #approval-review-ticket")
-    from conftest import shot
     shot(phone, "run-approval-schema-phone")
     fields.locator("#approval-review-ticket").fill("CHG-42")
     fields.locator("#approval-review-rows").fill("7")

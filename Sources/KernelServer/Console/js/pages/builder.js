@@ -14,7 +14,7 @@ import { canvas as makeCanvas, palette } from '../builderCanvas.js';
 import { stepsOf } from './workflows.js';
 import { jsonErrorOffset, lineColumn } from '../jsonPosition.js';
 import { assistantPanel } from '../assistant.js';
-import { toYAML, fromYAML } from '../yamlText.js';
+import { dump as yamlDump, load as yamlLoad, CORE_SCHEMA } from '../vendor/js-yaml.mjs';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
@@ -112,7 +112,7 @@ export async function render(main, params, query) {
   });
   const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as text', dataset: { testid: 'workflow-text' } });
   const textFormat = h('select#wf-text-format', { 'aria-label': 'Text format' }, h('option', { value: 'json' }, 'JSON'), h('option', { value: 'yaml' }, 'YAML'));
-  const formatText = (def) => textFormat.value === 'yaml' ? toYAML(def) + '\n' : JSON.stringify(def, null, 2);
+  const formatText = (def) => textFormat.value === 'yaml' ? toYAML(def) : JSON.stringify(def, null, 2);
   textFormat.addEventListener('change', () => { textView.value = formatText(toDefinition(st, nameIn.value.trim(), descIn.value)); setTextErr(null); });
   const textErr = h('div.field-error#wf-text-error', { role: 'alert', hidden: true });
   const setTextErr = (msg) => { textErr.hidden = !msg; clear(textErr, msg || null); };
@@ -473,6 +473,16 @@ export async function render(main, params, query) {
   return () => { clearTimeout(validateTimer); clearTimeout(textTimer); assistant.close(); };
 }
 
+
+/** YAML through js-yaml (vendored, js/vendor/js-yaml.LICENSE) with the core schema: no timestamps
+ *  or other types JSON lacks, so YAML and JSON text views hold the same definition. */
+function toYAML(value) { return yamlDump(value, { schema: CORE_SCHEMA, noRefs: true, lineWidth: -1 }); }
+function fromYAML(text) {
+  try { return yamlLoad(text, { schema: CORE_SCHEMA }); } catch (e) {
+    if (e.mark && e.reason) throw new Error(`line ${e.mark.line + 1}, column ${e.mark.column + 1}: ${e.reason}`);
+    throw e;
+  }
+}
 
 /** The saved node positions of a workflow ({step id: {x, y}}); {} when none or unreadable. */
 function loadLayout(workflowId) {
