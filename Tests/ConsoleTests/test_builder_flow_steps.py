@@ -57,7 +57,8 @@ def test_wait_and_workflow_steps_from_the_palette_and_positions_kept(page, phone
     sub = node(page, "subflow")
     expect(sub).to_have_attribute("data-kind", "workflow")
     expect(sub.locator(".node-errors")).to_contain_text("name the workflow to run")
-    ref = f"{catalog.workflow['name']}@1"
+    version = kernel.api("GET", f"/workflows/{catalog.workflow['id']}")["latest_version"]
+    ref = f"{catalog.workflow['name']}@{version}"
     expect(props.locator(f"datalist option[value='{ref}']")).to_have_count(1)
     props.locator("[data-testid='workflow-ref']").fill(ref)
     props.locator("[data-testid='workflow-ref']").dispatch_event("change")

@@ -79,7 +79,7 @@ def test_approval_form_renders_the_signal_payload_schema(page, phone, kernel):
     expect(fields.locator("#approval-review-approved")).to_have_count(0)  # the buttons send `approved`
     # Without the required ticket the kernel refuses the signal, and the form says why.
     form.locator("[data-testid=approve]").click()
-    expect(form).to_contain_text("ticket")
+    expect(fields.locator("#approval-review-ticket").locator("xpath=ancestor::div[contains(@class,'field')][1]")).to_contain_text("is required")
     assert kernel.api("GET", f"/workflow-runs/{run_id}")["status"] == "running"
     visit(phone, f"/runs/{run_id}", "[data-testid=approval-form] #approval-review-ticket")
     shot(phone, "run-approval-schema-phone")

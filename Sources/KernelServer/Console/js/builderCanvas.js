@@ -285,7 +285,7 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
     redraw, select, fit,
     place: (id, p) => { if (p) { pos.set(id, p); manual.add(id); } },
     /** The user-placed node positions ({id: {x, y}}), for the builder to keep across reloads. */
-    positions: () => Object.fromEntries([...manual].filter(id => pos.has(id)).map(id => [id, { x: Math.round(pos.get(id).x), y: Math.round(pos.get(id).y) }])),
+    positions: () => Object.fromEntries([...manual].filter(id => pos.has(id)).map(id => [id, { x: pos.get(id).x, y: pos.get(id).y }])),
     rename: (from, to) => {
       if (from === to) return;
       if (pos.has(from)) { pos.set(to, pos.get(from)); pos.delete(from); }
