@@ -46,7 +46,8 @@ export function palette(components, onPick) {
     ondragstart: (e) => { e.dataTransfer.setData(DRAG_TYPE, id); e.dataTransfer.setData('text/plain', name); e.dataTransfer.effectAllowed = 'copy'; },
     onclick: () => onPick(id, null),
   }, h('strong', name), h('span.small.muted', what)))));
-  return h('div.palette', { dataset: { testid: 'palette' } }, h('h2', 'Flow'), flow, h('h2', 'Components'), search, list);
+  // Below the components, so adding them moved no component entry.
+  return h('div.palette', { dataset: { testid: 'palette' } }, h('h2', 'Components'), search, list, h('h2', 'Flow'), flow);
 }
 
 /**
