@@ -346,7 +346,7 @@ extension RunEngine {
     /// A failed/timed-out attempt: retry with jittered backoff if attempts are left.
     func failOrRetry(_ run: ActiveRun, _ s: StepState, message: String, timedOut: Bool) {
         let attempt = s.current.attempt
-        if attempt < s.definition.retries.maxAttempts, run.stopping == .none {
+        if s.relativeAttempt < s.definition.retries.maxAttempts, run.stopping == .none {
             // Close this attempt's row with its own outcome, then open the next one as `retrying`.
             var row = s.current
             row.error = message
@@ -359,7 +359,7 @@ extension RunEngine {
             next.error = nil
             s.attempts.append(next)
             journal.save(next)
-            let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt + 1, unit: Double.random(in: 0..<1))
+            let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt - s.attemptBase + 1, unit: Double.random(in: 0..<1))
             journal.emit(run.run.id, .statusChange, step: s.id, [
                 "entity": "step", "step": .string(s.id), "status": "retrying", "attempt": JSON(attempt + 1),
                 "previous_error": .string(message), "delay_ms": .int(Int64(delay)),
