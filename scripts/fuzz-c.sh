@@ -8,6 +8,7 @@
 # The harness is fuzz/c/executor_config_fuzz.c; the plugins are compiled from their sources with
 # mcpk_plugin_init renamed per plugin so they link into one binary.
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/.."
 MODE="${1:-build}"
 CC="${FUZZ_CC:-$(dirname "$(readlink -f "$(command -v swiftc)")")/clang}"
@@ -18,13 +19,16 @@ CFLAGS=(-g -O1 -fno-omit-frame-pointer -I include -I Plugins/executor-support $(
 build() {  # $1: output, $2: sanitizer list, $3...: extra flags of the harness
   local out="$1" san="$2"; shift 2
   local srcs=(fuzz/c/executor_config_fuzz.c Plugins/executor-support/*.h include/mcpk/plugin.h)
-  for p in "${PLUGINS[@]}"; do srcs+=("Plugins/$p/${p}_executor.c"); done
+  for p in "${PLUGINS[@]}"; do srcs+=(Plugins/"$p"/*.c Plugins/"$p"/*.h); done
   if [ -x "$out" ] && [ -z "$(find "${srcs[@]}" "$0" -newer "$out" -print -quit)" ]; then return; fi
   local objs=()
   for p in "${PLUGINS[@]}"; do
-    "$CC" -c "${CFLAGS[@]}" -fsanitize="$san" -Dmcpk_plugin_init="mcpk_plugin_init_$p" \
-      "Plugins/$p/${p}_executor.c" -o "$OUT/c/$p-$(basename "$out").o"
-    objs+=("$OUT/c/$p-$(basename "$out").o")
+    # Every C source of the plugin (the data plugin's Arrow IPC writer sits beside its executor).
+    for c in Plugins/"$p"/*.c; do
+      local o="$OUT/c/$p-$(basename "$c" .c)-$(basename "$out").o"
+      "$CC" -c "${CFLAGS[@]}" -I "Plugins/$p" -fsanitize="$san" -Dmcpk_plugin_init="mcpk_plugin_init_$p" "$c" -o "$o"
+      objs+=("$o")
+    done
   done
   "$CC" "${CFLAGS[@]}" -fuse-ld=lld -fsanitize="$san" "$@" fuzz/c/executor_config_fuzz.c "${objs[@]}" $(pkg-config --libs jansson) -o "$out"
 }

@@ -39,6 +39,9 @@ final class StepState {
     weak var parent: StepState?
     let itemIndex: Int
     let item: JSON
+    /// For an item: the attempt numbers its parent's earlier attempts used (`run.retry` of a
+    /// `forEach` step starts every item again as new attempts, keeping their history).
+    let attemptBase: Int
     /// Workspace variables and secrets loaded for the attempt about to start (cleared once it
     /// is launched, so a retry reads them afresh).
     var workspaceValues: WorkspaceValues?
@@ -52,6 +55,7 @@ final class StepState {
         id = definition.id
         itemIndex = -1
         item = .null
+        attemptBase = 0
         countedStatus = attempts.last?.status ?? .pending
     }
 
@@ -63,8 +67,19 @@ final class StepState {
         itemIndex = index
         self.item = item
         self.parent = parent
+        attemptBase = StepState.itemAttemptBase(of: parent)
         countedStatus = attempts.last?.status ?? .pending
     }
+
+    /// Item attempts of the parent's attempt P are numbered after those of attempts 1…P-1,
+    /// each of which used at most `retries.maxAttempts` per item.
+    static func itemAttemptBase(of parent: StepState) -> Int {
+        (parent.current.attempt - 1) * max(1, parent.definition.retries.maxAttempts)
+    }
+
+    /// The attempt number within the current try of the step (for an item: of its parent's
+    /// current attempt).
+    var relativeAttempt: Int { current.attempt - attemptBase }
 
     /// `list[3]`.
     nonisolated static func itemID(_ step: String, _ index: Int) -> String { "\(step)[\(index)]" }

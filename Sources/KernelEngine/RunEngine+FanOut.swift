@@ -57,8 +57,10 @@ extension RunEngine {
         s.fanOut = fan
         var notStarted: [Int] = []
         var resumed: [StepState] = []
+        // Only the rows of the step's current attempt count; earlier ones are history.
+        let base = StepState.itemAttemptBase(of: s)
         for i in items.indices {
-            guard let attempts = rows[i], let last = attempts.last else { notStarted.append(i); continue }
+            guard let attempts = rows[i]?.filter({ $0.attempt > base }), let last = attempts.last else { notStarted.append(i); continue }
             let item = StepState(item: items[i], index: i, of: s, attempts: attempts)
             if last.status.isTerminal {
                 settleItemResult(run, s, fan, item)
@@ -73,7 +75,7 @@ extension RunEngine {
             switch item.status {
             case .running:
                 journal.emit(run.run.id, .error, step: item.id, ["message": .string(message), "attempt": JSON(item.current.attempt)])
-                if item.current.attempt < s.definition.retries.maxAttempts {
+                if item.relativeAttempt < s.definition.retries.maxAttempts {
                     failOrRetry(run, item, message: message, timedOut: false)
                 } else {
                     moveStep(run, item, to: .failed, error: message)
@@ -98,10 +100,10 @@ extension RunEngine {
     /// Starts items until `maxParallel` are in flight (a `when` false skips an item at once).
     func fillFanOut(_ run: ActiveRun, _ s: StepState) {
         guard let fan = s.fanOut else { return }
-        let runID = run.run.id
+        let runID = run.run.id, first = StepState.itemAttemptBase(of: s) + 1
         while fan.inFlight < fan.maxParallel, fan.failure == nil, run.stopping == .none, let i = fan.takeNext() {
             let itemID = StepState.itemID(s.id, i)
-            var row = StepRun(runID: runID, stepID: itemID, status: .queued, componentID: s.componentID, componentVersion: s.componentVersion)
+            var row = StepRun(runID: runID, stepID: itemID, attempt: first, status: .queued, componentID: s.componentID, componentVersion: s.componentVersion)
             if let when = s.definition.when {
                 let text = s.definition.whenSource ?? "when"
                 var skip: String?
@@ -118,7 +120,7 @@ extension RunEngine {
                     row.finishedAt = now
                     journal.save(row)
                     var p = JSONObject()
-                    p["entity"] = "step"; p["step"] = .string(itemID); p["status"] = .string(row.status.rawValue); p["attempt"] = 1
+                    p["entity"] = "step"; p["step"] = .string(itemID); p["status"] = .string(row.status.rawValue); p["attempt"] = JSON(first)
                     if skip != nil { p["reason"] = .string(reason) } else { p["error"] = .string(reason) }
                     journal.emit(runID, .statusChange, step: itemID, .object(p))
                     let item = StepState(item: fan.items[i], index: i, of: s, attempts: [row])
@@ -127,7 +129,7 @@ extension RunEngine {
                 }
             }
             journal.save(row)
-            journal.emit(runID, .statusChange, step: itemID, ["entity": "step", "step": .string(itemID), "status": "queued", "attempt": 1,
+            journal.emit(runID, .statusChange, step: itemID, ["entity": "step", "step": .string(itemID), "status": "queued", "attempt": JSON(first),
                                                               "item_index": JSON(i)])
             let item = StepState(item: fan.items[i], index: i, of: s, attempts: [row])
             run.items[itemID] = item

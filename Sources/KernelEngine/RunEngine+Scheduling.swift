@@ -184,6 +184,15 @@ extension RunEngine {
         }
         if let values, inputs.serializedSizeExceeds(ValueLimits.inlineBytes) {
             // Large inputs (a path into a stored value, big run inputs) travel by reference too.
+            // With secrets in them only the masked copy is stored (it is what the `running`
+            // event records); the step gets the real inputs from memory.
+            if !s.redactor.isEmpty {
+                let masked = s.redactor.redact(inputs)
+                holdingSlot(run, s, failure: "inputs: ", { try await values.spool(masked, limit: .max) }) { run, s, recorded in
+                    self.launch(run, s, inputs: inputs, recorded: recorded, dispatchStart: dispatchStart)
+                }
+                return
+            }
             holdingSlot(run, s, failure: "inputs: ", { try await values.spool(inputs, limit: .max) }) { run, s, spooled in
                 self.launch(run, s, inputs: spooled, dispatchStart: dispatchStart)
             }
@@ -217,8 +226,9 @@ extension RunEngine {
         }
     }
 
-    /// Starts the executor of a queued step whose inputs are resolved.
-    func launch(_ run: ActiveRun, _ s: StepState, inputs: JSON, dispatchStart: Double) {
+    /// Starts the executor of a queued step whose inputs are resolved; `recorded` is what its
+    /// `running` event stores (default: `inputs` with the step's secrets masked).
+    func launch(_ run: ActiveRun, _ s: StepState, inputs: JSON, recorded: JSON? = nil, dispatchStart: Double) {
         let runID = run.run.id
         let stepID = s.id
         guard let type = s.type, let executor = executors.executor(for: type) else {
@@ -248,7 +258,7 @@ extension RunEngine {
             stepFailedFinally(run, s, message: message, timedOut: false)
             return
         }
-        moveStep(run, s, to: .running, payload: ["inputs": s.redactor.redact(inputs)])
+        moveStep(run, s, to: .running, payload: ["inputs": recorded ?? s.redactor.redact(inputs)])
         runningSteps += 1
         let cancellation = StepCancellation()
         s.cancellation = cancellation
@@ -266,7 +276,7 @@ extension RunEngine {
         invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
         let execStart = monotonicMilliseconds()
         timings.dispatchMs += execStart - dispatchStart
-        let limit = resultLimit(s)
+        let limit = resultLimit(s), redactor = s.redactor
         Task { @KernelActor in
             var invocation = invocation
             var outcome: AttemptOutcome
@@ -277,7 +287,7 @@ extension RunEngine {
                 outcome = .failed("inputs: " + RunEngine.describe(error))
             }
             if let file = invocation.inputsFile { unlink(file) }
-            outcome = await self.settle(outcome, limit: limit)
+            outcome = await self.settle(outcome, limit: limit, redactor: redactor)
             let execEnd = monotonicMilliseconds()
             self.timings.executionMs += execEnd - execStart
             sink.close()
@@ -336,7 +346,7 @@ extension RunEngine {
     /// A failed/timed-out attempt: retry with jittered backoff if attempts are left.
     func failOrRetry(_ run: ActiveRun, _ s: StepState, message: String, timedOut: Bool) {
         let attempt = s.current.attempt
-        if attempt < s.definition.retries.maxAttempts, run.stopping == .none {
+        if s.relativeAttempt < s.definition.retries.maxAttempts, run.stopping == .none {
             // Close this attempt's row with its own outcome, then open the next one as `retrying`.
             var row = s.current
             row.error = message
@@ -349,7 +359,7 @@ extension RunEngine {
             next.error = nil
             s.attempts.append(next)
             journal.save(next)
-            let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt + 1, unit: Double.random(in: 0..<1))
+            let delay = s.definition.retries.jitteredDelayMilliseconds(beforeAttempt: attempt - s.attemptBase + 1, unit: Double.random(in: 0..<1))
             journal.emit(run.run.id, .statusChange, step: s.id, [
                 "entity": "step", "step": .string(s.id), "status": "retrying", "attempt": JSON(attempt + 1),
                 "previous_error": .string(message), "delay_ms": .int(Int64(delay)),

@@ -50,17 +50,21 @@ extension RunEngine {
     }
 
     /// An executor's outcome with its value settled: large → blob reference, a result file →
-    /// blob (or inline when small), over the limit → failed naming it.
-    func settle(_ outcome: AttemptOutcome, limit: Int64?) async -> AttemptOutcome {
+    /// blob (or inline when small), over the limit → failed naming it. The step's secrets are
+    /// masked first, so no copy of one reaches the blob store.
+    func settle(_ outcome: AttemptOutcome, limit: Int64?, redactor: SecretRedactor) async -> AttemptOutcome {
         switch outcome {
         case .succeeded(let v):
-            guard let values else { return outcome }
-            do { return .succeeded(try await values.spool(v, limit: limit)) } catch { return .failed(RunEngine.describe(error)) }
+            let v = redactor.redact(v)
+            guard let values else { return .succeeded(v) }
+            do { return .succeeded(try await values.spool(v, limit: limit)) } catch { return .failed(redactor.redact(RunEngine.describe(error))) }
         case .succeededWithFile(let path):
             guard let values else { return .failed("the step sent its result as a file but this engine has no blob store") }
-            do { return .succeeded(try await values.spool(file: path, limit: limit)) } catch { return .failed(RunEngine.describe(error)) }
-        case .failed, .timedOut:
-            return outcome
+            do { return .succeeded(try await values.spool(file: path, limit: limit, redactor: redactor)) } catch {
+                return .failed(redactor.redact(RunEngine.describe(error)))
+            }
+        case .failed(let m): return .failed(redactor.redact(m))
+        case .timedOut(let m): return .timedOut(redactor.redact(m))
         }
     }
 

@@ -48,8 +48,9 @@ public final class ValueSpool {
 
     /// A result a step wrote to a file of its work dir (`{"type":"result","file":…}`): checked
     /// against the limit, then moved into the blob store (or parsed inline when small). The
-    /// file is gone afterwards.
-    public func spool(file path: String, limit: Int64? = nil) async throws -> JSON {
+    /// file is gone afterwards. With a non-empty `redactor` the file is parsed and masked
+    /// before anything of it reaches the blob store (at most `ValueLimits.maxLoadedBytes`).
+    public func spool(file path: String, limit: Int64? = nil, redactor: SecretRedactor = SecretRedactor([])) async throws -> JSON {
         let blobs = self.blobs, limit = limit ?? maxResultBytes
         return try await worker.run {
             var st = stat()
@@ -61,16 +62,23 @@ public final class ValueSpool {
                 unlink(path)
                 throw ValueSpool.tooLarge(size, limit: limit)
             }
-            if size <= Int64(ValueLimits.inlineBytes) {
+            if size <= Int64(ValueLimits.inlineBytes) || !redactor.isEmpty {
+                guard size <= ValueLimits.maxLoadedBytes else {
+                    unlink(path)
+                    throw KernelError.invalidParams("result file of a step using secrets too large to mask: \(BlobReference.describe(bytes: size)) > limit "
+                                                    + "\(BlobReference.describe(bytes: ValueLimits.maxLoadedBytes)) (ValueLimits.maxLoadedBytes)")
+                }
                 let value: JSON
-                guard let bytes = ArtifactNames.readFile(path, limit: ValueLimits.inlineBytes + 1) else {
+                guard let bytes = ArtifactNames.readFile(path, limit: Int(size) + 1) else {
                     throw KernelError.notFound("cannot read result file \(path)")
                 }
-                do { value = try JSONParser.parse(bytes) } catch {
+                unlink(path)
+                do { value = redactor.redact(try JSONParser.parse(bytes)) } catch {
                     throw KernelError.invalidParams("result file is not JSON: \(error)")
                 }
-                unlink(path)
-                return value
+                let text = value.serializedBytes()
+                if text.count <= ValueLimits.inlineBytes { return value }
+                return try blobs.ingest(bytes: text).reference.json
             }
             return try blobs.ingest(file: path).reference.json
         }

@@ -5,11 +5,28 @@ import Glibc
 /// caller on its own executor (the loop, for `KernelActor` code).
 ///
 /// Not libuv's shared thread pool: a slow connector cannot starve file work.
+///
+/// Reclaiming: a thread that ends after `stop()` with nobody in `join()` detaches
+/// itself, so its stack goes back to the C library when it returns. (A joinable thread
+/// that is never joined keeps its stack mapped for ever: one per process step's
+/// `ExecutorPlanner` was the soak's ~25 KiB of RSS per sandboxed step, issue 16.)
 public final class WorkerThread: @unchecked Sendable {
+    /// Who gives the thread's stack back once it ended.
+    public enum Reclaim: Equatable, Sendable {
+        /// Still running (or not yet reached the end of its queue after `stop()`).
+        case pending
+        /// Ended with nobody joining: detached itself.
+        case detached
+        /// Ended and `join()` reclaimed it.
+        case joined
+    }
+
     public let name: String
     private let lock = ConditionLock()
     private var queue: [() -> Void] = []
     private var stopping = false
+    private var joining = false
+    private var reclaim: Reclaim = .pending
     private var thread: pthread_t?
 
     public init(name: String) {
@@ -24,11 +41,22 @@ public final class WorkerThread: @unchecked Sendable {
         if rc == 0 { thread = tid } else { Unmanaged<WorkerThread>.fromOpaque(box).release() }
     }
 
+    /// Where the thread is in its end (see the type's note on reclaiming).
+    public var reclaimState: Reclaim { lock.withLock { reclaim } }
+
     private func runLoop() {
         while true {
             lock.lock()
             while queue.isEmpty && !stopping { lock.wait() }
-            if queue.isEmpty && stopping { lock.unlock(); return }
+            if queue.isEmpty && stopping {
+                if !joining {
+                    pthread_detach(pthread_self())
+                    reclaim = .detached
+                }
+                lock.broadcast()
+                lock.unlock()
+                return
+            }
             let job = queue.removeFirst()
             lock.unlock()
             job()
@@ -43,7 +71,7 @@ public final class WorkerThread: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on this thread and returns its result to the caller. `nonisolated(nonsending)`:
+/// Runs `body` on this thread and returns its result to the caller. `nonisolated(nonsending)`:
     /// the caller stays on its executor (the loop), so the result comes back with one hop instead
     /// of a detour through the global concurrent executor on each side.
     nonisolated(nonsending) public func run<T>(_ body: @escaping () throws -> T) async throws -> T {
@@ -54,7 +82,8 @@ public final class WorkerThread: @unchecked Sendable {
         }
     }
 
-    /// Finishes queued jobs, then ends the thread.
+    /// Finishes queued jobs, then ends the thread, which then detaches itself (its stack
+    /// is given back when it returns) unless someone is in `join()`.
     public func stop() {
         lock.withLock {
             stopping = true
@@ -62,11 +91,29 @@ public final class WorkerThread: @unchecked Sendable {
         }
     }
 
-    /// Stops and waits for the thread to end (not from the thread itself).
+    /// Stops and waits for the thread to end (not from the thread itself: then it only stops).
+    /// Returns at once when the thread already ended and detached itself.
     public func join() {
-        stop()
-        if let thread, pthread_equal(thread, pthread_self()) == 0 { pthread_join(thread, nil) }
-        thread = nil
+        let target: pthread_t? = lock.withLock {
+            stopping = true
+            lock.broadcast()
+            guard reclaim == .pending, let thread, pthread_equal(thread, pthread_self()) == 0 else { return nil }
+            joining = true
+            return thread
+        }
+        guard let target else { return }
+        pthread_join(target, nil)
+        lock.withLock { reclaim = .joined }
+    }
+
+    /// Stops and waits until the thread has run its last job and detached itself (or was
+    /// joined), without joining it. Not from the thread itself.
+    public func stopAndWaitUntilEnded() {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+            while reclaim == .pending && thread != nil { lock.wait() }
+        }
     }
 }
 

@@ -16,6 +16,8 @@ public final class ExecutorPlanner {
         thread = WorkerThread(name: "mcpk-plan-\(lease.plugin)")
     }
 
+    /// The thread detaches itself once stopped, so its stack is given back (issue 16: never
+    /// joined, each step's planner thread kept ~25 KiB of RSS for good).
     deinit { thread.stop() }
 
     /// The process spec; a plugin failure is reported with its kind (`invalid_params` for bad config).

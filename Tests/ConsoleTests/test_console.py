@@ -536,7 +536,7 @@ def test_dashboard_feed_stays_live_after_a_run_ends(page, kernel, catalog):
     kernel.api("POST", f"/workflow-runs/{second_id}/cancel", {})
 
 
-def test_dashboard_health_shows_warm_runner_pools(page, kernel, catalog):
+def test_dashboard_health_shows_warm_runner_pools(page, phone, kernel, catalog):
     """After a Python step ran, the health panel lists its warm runner pool (issue 12)."""
     started = kernel.api("POST", f"/workflows/{catalog.workflow['id']}/runs", {"inputs": {"name": "pools"}})
     assert kernel.wait_run(started.get("run_id") or started.get("id"))["status"] == "succeeded"
@@ -547,7 +547,14 @@ def test_dashboard_health_shows_warm_runner_pools(page, kernel, catalog):
     box = page.locator('[data-testid="runner-pools"]')
     expect(box.locator("#runners-summary")).to_contain_text("warm steps")
     expect(box.locator(f'tr[data-pool="{pools[0]["key"]}"] td').nth(1)).to_have_text(str(pools[0]["size"]))
+    # Issue 19: the component's name, not its id.
+    name = kernel.api("GET", f"/components/{pools[0]['component_id']}")["name"]
+    cell = box.locator(f'tr[data-pool="{pools[0]["key"]}"] td').first
+    expect(cell.locator("a[data-named='true']")).to_have_text(f"{name} v{pools[0]['component_version']}")
+    expect(cell).not_to_contain_text(pools[0]["component_id"][:8])
     shot(page, "dashboard-runner-pools-desktop")
+    visit(phone, "/", '[data-testid="runner-pools"] tbody tr a[data-named="true"]')
+    shot(phone, "dashboard-runner-pools-phone")
 
 
 def test_dashboard_health_lists_the_cluster_kernels(page, kernel):

@@ -38,15 +38,30 @@ def test_trending_recommended_and_named_activity(page, phone, kernel, catalog, f
     shot(phone, "dashboard-insights-phone")
 
 
-def test_run_detail_activity_and_sidebar_height(page, kernel, catalog, finished_run):
-    visit(page, f"/runs/{finished_run.run_id}", "[data-testid='run-activity'] table.audit tbody tr")
-    activity = page.locator("[data-testid='run-activity']")
-    expect(activity.locator("tr[data-action='run']")).to_contain_text(f"run of {catalog.workflow['name']}")
+def test_run_detail_activity_tab_and_sidebar_height(page, phone, kernel, catalog, finished_run):
+    visit(page, f"/runs/{finished_run.run_id}", "[data-testid='run-tab-steps'][aria-selected='true']")
     expect(page.locator("main h1")).to_contain_text(catalog.workflow["name"])
+    expect(page.locator("[data-testid='run-steps-tab'] #steps-table")).to_be_visible()
+    expect(page.locator("[data-testid='run-activity']")).to_have_count(0)  # only in its tab
     # The sidebar column reaches the bottom of a page longer than the window.
     dims = page.evaluate("""() => { const s = document.querySelector('.shell'); return {
         shell: s.getBoundingClientRect().height, doc: document.documentElement.scrollHeight, view: innerHeight,
         bg: getComputedStyle(s).backgroundImage }; }""")
     assert dims["doc"] > dims["view"], dims  # the run page is longer than the window
     assert dims["shell"] >= dims["doc"] - 1 and dims["bg"].startswith("linear-gradient"), dims
+    # Keyboard: focus the selected tab, ArrowRight selects Activity.
+    page.locator("[data-testid='run-tab-steps']").focus()
+    page.keyboard.press("ArrowRight")
+    tab = page.locator("[data-testid='run-tab-activity']")
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(tab).to_be_focused()
+    activity = page.locator("[data-testid='run-activity']")
+    expect(activity.locator("tr[data-action='run']")).to_contain_text(f"run of {catalog.workflow['name']}")
+    expect(activity.locator("tr[data-action='run'] td").nth(3)).not_to_contain_text(finished_run.run_id[:8])  # names, not ids
+    expect(page.locator("[data-testid='run-steps-tab']")).to_have_count(0)
+    assert "tab=activity" in page.url
     shot(page, "run-detail-activity-desktop")
+    # A link with ?tab=activity opens on the Activity tab.
+    visit(phone, f"/runs/{finished_run.run_id}?tab=activity", "[data-testid='run-activity'] table.audit tbody tr")
+    expect(phone.locator("[data-testid='run-tab-activity']")).to_have_attribute("aria-selected", "true")
+    shot(phone, "run-detail-activity-phone")

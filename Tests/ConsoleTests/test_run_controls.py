@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from conftest import shot
 from test_console import visit
 
 
@@ -55,3 +56,38 @@ def test_rerun_button_on_a_failed_run_reuses_succeeded_steps(page, kernel):
     run = kernel.wait_run(new_id)
     assert run["trigger"]["kind"] == "rerun" and run["trigger"]["id"] == run_id
     assert [s["id"] for s in run["steps"] if s.get("reused")] == ["a", "b"]
+
+
+def test_approval_form_renders_the_signal_payload_schema(page, phone, kernel):
+    """Issue 19: a signal wait with a payload `schema` gets its fields as a schema form; the kernel's 422 lands on the form."""
+    page.watch.allowed_status.add(422)
+    merge = utility(kernel, "Schema approval step")
+    wf = kernel.api("POST", "/workflows", {"name": "Approve with a ticket", "steps": [
+        {"id": "prep", "component": merge["id"], "inputs": {"v": {"n": 1}}},
+        {"id": "review", "needs": ["prep"], "wait": {"signal": "approve", "timeoutSeconds": 600, "schema": {
+            "type": "object", "required": ["approved", "ticket"],
+            "properties": {"approved": {"type": "boolean"}, "ticket": {"type": "string", "title": "Ticket"},
+                           "rows": {"type": "integer", "title": "Rows allowed"}}}}},
+    ]})
+    run_id = kernel.api("POST", f"/workflows/{wf['id']}/runs", {"inputs": {}})["run_id"]
+    visit(page, f"/runs/{run_id}", "#log")
+    form = page.locator("[data-testid=approval-form][data-step=review]")
+    expect(form).to_be_visible(timeout=60_000)
+    fields = form.locator("[data-testid=approval-fields]")
+    expect(fields.locator("#approval-review-ticket")).to_be_visible()
+    expect(fields.locator("#approval-review-rows")).to_be_visible()
+    expect(fields.locator("#approval-review-approved")).to_have_count(0)  # the buttons send `approved`
+    # Without the required ticket the kernel refuses the signal, and the form says why.
+    form.locator("[data-testid=approve]").click()
+    expect(fields.locator("#approval-review-ticket").locator("xpath=ancestor::div[contains(@class,'field')][1]")).to_contain_text("is required")
+    assert kernel.api("GET", f"/workflow-runs/{run_id}")["status"] == "running"
+    visit(phone, f"/runs/{run_id}", "[data-testid=approval-form] #approval-review-ticket")
+    shot(phone, "run-approval-schema-phone")
+    fields.locator("#approval-review-ticket").fill("CHG-42")
+    fields.locator("#approval-review-rows").fill("7")
+    shot(page, "run-approval-schema-desktop")
+    form.locator("[data-testid=approve]").click()
+    expect(page.locator("#run-status")).to_contain_text("succeeded", timeout=60_000)
+    run = kernel.wait_run(run_id)
+    review = next(s for s in run["steps"] if s["id"] == "review")
+    assert review["result"]["payload"] == {"approved": True, "ticket": "CHG-42", "rows": 7}, review["result"]

@@ -110,4 +110,61 @@ struct SecretsLiveTests {
         let failed = try f.wait(try f.run("leak"))
         #expect(failed["status"] == "failed" && (failed["error"]?.stringValue ?? "").contains("no secret named '\(secretName)'"), "\(failed)")
     }
+
+    static let bigLeaky = """
+    def main(secrets, pad, **kw):
+        token = secrets["token"]
+        return {"echo": token, "copies": [token] * 50, "pad": "y" * 300000, "seen": len(pad), "length": len(token)}
+    """
+
+    /// Every byte of the files under `dir`, recursively.
+    static func treeBytes(_ dir: String) -> String {
+        guard let walker = FileManager.default.enumerator(atPath: dir) else { return "" }
+        var out = ""
+        while let rel = walker.nextObject() as? String {
+            if let d = FileManager.default.contents(atPath: dir + "/" + rel) { out += String(decoding: d, as: UTF8.self) }
+        }
+        return out
+    }
+
+    /// A result over the inline limit (spooled to the blob store) and inputs big enough to be
+    /// spooled, both holding the secret: masked before anything is stored, so neither the
+    /// database nor the blob store (`$MCPK_HOME/blobs`, or PostgreSQL's blob chunks) has a copy.
+    @Test(arguments: LiveBackend.enabled)
+    func largeValuesMaskedBeforeSpooling(_ backend: LiveBackend) throws {
+        let env = try backend.environment()
+        let f = try EngineLiveTests.Fixture(env: env)
+        let secret = "big-\(Int.random(in: 100_000_000..<999_999_999))-qq"
+        let secretName = "BIG_TOKEN" + f.tag.replacingOccurrences(of: "-", with: "_")
+        let (rc, _, err) = try KernelProcess.run(KernelProcess.binary, ["secrets", "set", secretName],
+                                                 env: ["MCPK_HOME": f.kernel.home], stdin: secret + "\n")
+        #expect(rc == 0, "\(err)")
+        try f.python("bigleaky", Self.bigLeaky)
+        let pad = String(repeating: "x", count: 300_000)
+        try f.workflow("bigleak", ["steps": [["id": "s", "component": "bigleaky", "inputs": [
+            "secrets": ["token": .string("${secrets.\(secretName)}")], "pad": .string(pad)]]],
+            "outputs": ["seen": "${steps.s.result.seen}", "length": "${steps.s.result.length}", "echo": "${steps.s.result.echo}"]])
+        let runID = try f.run("bigleak")
+        let done = try f.wait(runID)
+        #expect(done["status"] == "succeeded", "\(done)")
+        #expect(done["outputs"]?["seen"]?.intValue == 300_000 && done["outputs"]?["length"]?.intValue == Int64(secret.count), "\(done["outputs"] ?? .null)")
+        #expect(done["outputs"]?["echo"] == "***", "\(done["outputs"] ?? .null)")
+        let events = try f.events(runID)
+        let result = events.first { $0["type"] == "result" }?["payload"]?["value"]
+        #expect(result?["$ref"] != nil, "the result was spooled: \(result?.serialized().prefix(200) ?? "none")")
+        let hex = secret.utf8.map { String(format: "%02x", $0) }.joined()
+        switch backend {
+        case .sqlite:
+            let blobs = Self.treeBytes(f.kernel.home + "/blobs")
+            #expect(blobs.contains("yyyy") && blobs.contains("xxxx"), "the blob store holds the spooled result and inputs")
+            #expect(!blobs.contains(secret), "the secret is in the blob store")
+            let bytes = Self.sqliteBytes(f.kernel.home)
+            #expect(bytes.contains(runID) && !bytes.contains(secret), "the secret is in the SQLite database files")
+        case .postgres:
+            let dump = try Self.postgresDump(try #require(env["DATABASE_URL"]))
+            #expect(dump.contains(runID), "the dump holds the run")
+            #expect(!dump.contains(secret) && !dump.contains(hex), "the secret is in the PostgreSQL tables or blob chunks")
+        }
+        #expect(!f.kernel.log().contains(secret), "the secret is in the kernel log")
+    }
 }

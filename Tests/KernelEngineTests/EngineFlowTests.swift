@@ -220,4 +220,45 @@ import Testing
         await h2.engine.waitUntilFinished(run.id)
         #expect(try await h2.engine.snapshot(run.id)["status"] == "succeeded")
     }
+
+    /// `run.retry` of a failed `forEach` step starts every item again as new attempts (the
+    /// earlier item rows stay as history), and a restart during that retry resumes from the
+    /// current attempt's items only: an item the retry had not started yet runs again instead
+    /// of being read as settled from the first try.
+    @Test func retryOfAForEachKeepsItemHistoryAndARestartReadsOnlyTheCurrentAttempt() async throws {
+        let store = MemoryRunStore()
+        let home = EngineHarness.makeTemp()
+        let h1 = try await EngineHarness(store: store, home: home)
+        store.addComponent("sleep", .utility, ["operation": "sleep"])
+        // The last item has no `ms`: its inputs fail, so the step (and run) fail every time.
+        store.addWorkflow("fanretry", ["steps": [["id": "each", "component": "sleep", "forEach": "${inputs.items}", "maxParallel": 2,
+                                                 "retries": ["max": 1, "backoffSeconds": 0], "inputs": ["ms": "${item.ms}"]]]])
+        let items: [JSON] = Array(repeating: ["ms": 20], count: 12) + [[:]]
+        let run = try await h1.engine.submit(workflow: "fanretry", version: nil, inputs: ["items": .array(items)], actor: "t")
+        await h1.engine.waitUntilFinished(run.id)
+        #expect(store.runs[run.id]?.status == .failed)
+        func rows(_ i: Int) -> [StepRun] { store.steps.values.filter { $0.runID == run.id && $0.stepID == "each[\(i)]" }.sorted { $0.attempt < $1.attempt } }
+        #expect(rows(0).map(\.attempt) == [1] && rows(0).first?.status == .succeeded)
+
+        _ = try await h1.engine.retry(run.id, step: "each")
+        // Items of the retry are numbered after the first try's (2 attempts per item): 3, 4.
+        func settledInRetry() -> Int {
+            (store.eventLog[run.id] ?? []).filter { $0.stepID?.hasPrefix("each[") == true && $0.payload["status"] == "succeeded"
+                && ($0.payload["attempt"]?.intValue ?? 0) >= 3 }.count
+        }
+        while settledInRetry() < 3 { await h1.engine.sleep(ms: 5) }
+        await h1.engine.stop()
+        let h2 = try await EngineHarness(store: store, home: home)
+        await h2.engine.waitUntilFinished(run.id)
+        #expect(store.runs[run.id]?.status == .failed)
+        // (Item 11 runs beside the failing item 12, so only items 0–10 are sure to succeed.)
+        for i in 0..<12 {
+            let r = rows(i), shown = r.map { "\($0.attempt):\($0.status.rawValue)" }
+            #expect(r.first?.attempt == 1 && (i == 11 || r.first?.status == .succeeded), "each[\(i)] lost its first try: \(shown)")
+            #expect(r.last.map { $0.attempt >= 3 && (i == 11 || $0.status == .succeeded) } == true, "each[\(i)] did not run again: \(shown)")
+        }
+        #expect(rows(12).last?.status == .failed && (rows(12).last?.attempt ?? 0) >= 3)
+        let snap = try await h2.engine.snapshot(run.id)
+        #expect(snap.step("each")?["attempt"] == 2)
+    }
 }

@@ -89,8 +89,10 @@ import Testing
         }
         // adbc_driver_sqlite's AdbcStatementCancel does not interrupt a statement inside one
         // sqlite3_step (an endless count(*) would never stop): the long query here streams rows,
-        // and the bridge stops it between batches.
-        let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+        // and the bridge stops it between batches. Only every 1000th row is returned: a batch
+        // takes about a million recursion steps, so the row cap (max_rows) is reached seconds
+        // after the 100 ms timeout or cancel, never before it, even on a fast machine.
+        let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c WHERE x % 1000 = 0"
         do {
             _ = try await conn.query(QueryRequest(sql: slow, timeoutMs: 100))
             Issue.record("timeout not enforced")

@@ -82,8 +82,9 @@ def open_fds():
 
 
 # A PostgreSQL kernel keeps up to PostgresDatabase.defaultPoolSize (4) pooled connections open once
-# load made it open them, plus PostgresBlobStore's own connection: not a leak, counted apart.
-DB_CONNECTIONS_MAX = 4 + 1
+# load made it open them, plus PostgresBlobStore's own connection and the shared queue's LISTEN
+# connection (PostgresListener): not a leak, counted apart.
+DB_CONNECTIONS_MAX = 4 + 1 + 1
 
 
 def db_connections():

@@ -14,6 +14,8 @@ const ZOOM_MIN = 0.25, ZOOM_MAX = 2, ZOOM_STEP = 1.2;
 const DRAG_SLOP_PX = 4;
 const KEY_MOVE_PX = 20;
 const DRAG_TYPE = 'application/x-mcpk-component';
+/** Palette entries for steps without a component: [pick id, name, description]. */
+const FLOW_ITEMS = [['@wait', 'Wait', 'duration, time or signal'], ['@workflow', 'Run workflow', 'a nested workflow run']];
 
 function svg(tag, attrs = {}) {
   const el = document.createElementNS(SVG_NS, tag);
@@ -37,7 +39,15 @@ export function palette(components, onPick) {
   };
   search.addEventListener('input', fill);
   fill();
-  return h('div.palette', { dataset: { testid: 'palette' } }, h('h2', 'Components'), search, list);
+  // Steps without a component (docs/DEFINITIONS.md): a wait and a nested workflow run.
+  const flow = h('ul.palette-list', { role: 'list', 'aria-label': 'Flow steps' }, FLOW_ITEMS.map(([id, name, what]) => h('li', h('button.palette-item.flow', {
+    type: 'button', draggable: 'true', dataset: { testid: 'palette-flow-item', flow: id.slice(1) },
+    title: `${name} — ${what}. Drag onto the canvas, or press Enter to add it.`,
+    ondragstart: (e) => { e.dataTransfer.setData(DRAG_TYPE, id); e.dataTransfer.setData('text/plain', name); e.dataTransfer.effectAllowed = 'copy'; },
+    onclick: () => onPick(id, null),
+  }, h('strong', name), h('span.small.muted', what)))));
+  // Below the components, so adding them moved no component entry.
+  return h('div.palette', { dataset: { testid: 'palette' } }, h('h2', 'Components'), search, list, h('h2', 'Flow'), flow);
 }
 
 /**
@@ -103,11 +113,11 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
   }
 
   function nodeEl(step) {
-    const { title, sub } = model().label(step.id);
+    const { title, sub, kind } = model().label(step.id);
     const errors = model().errors(step.id);
     const p = pos.get(step.id);
     const el = h('div.cnode', {
-      tabindex: '0', role: 'button', dataset: { testid: 'node', step: step.id },
+      tabindex: '0', role: 'button', dataset: { testid: 'node', step: step.id, kind: kind || 'component' },
       'aria-label': `Step ${step.id}, ${sub}${errors.length ? `, ${errors.length} problem(s)` : ''}`,
       'aria-pressed': String(selected === step.id),
       style: `left:${p.x}px;top:${p.y}px;width:${NODE_W}px;min-height:${NODE_H}px`,
@@ -275,6 +285,8 @@ export function canvas({ model, onAdd, onConnect, onDisconnect, onDelete, onSele
     el: h('div.canvas-wrap', toolbar, surface),
     redraw, select, fit,
     place: (id, p) => { if (p) { pos.set(id, p); manual.add(id); } },
+    /** The user-placed node positions ({id: {x, y}}), for the builder to keep across reloads. */
+    positions: () => Object.fromEntries([...manual].filter(id => pos.has(id)).map(id => [id, { x: pos.get(id).x, y: pos.get(id).y }])),
     rename: (from, to) => {
       if (from === to) return;
       if (pos.has(from)) { pos.set(to, pos.get(from)); pos.delete(from); }

@@ -14,11 +14,14 @@ import { canvas as makeCanvas, palette } from '../builderCanvas.js';
 import { stepsOf } from './workflows.js';
 import { jsonErrorOffset, lineColumn } from '../jsonPosition.js';
 import { assistantPanel } from '../assistant.js';
-import { toYAML, fromYAML } from '../yamlText.js';
+import { dump as yamlDump, load as yamlLoad, CORE_SCHEMA } from '../vendor/js-yaml.mjs';
 
 const MAX_COMPONENTS = 500;
 const EXPR = /\$\{\s*([^}]*)\}/g;
-const MANAGED_STEP_KEYS = new Set(['id', 'component', 'version', 'needs', 'inputs', 'retries', 'timeoutSeconds', 'when', 'forEach', 'maxParallel']);
+const MANAGED_STEP_KEYS = new Set(['id', 'component', 'version', 'needs', 'inputs', 'retries', 'timeoutSeconds', 'when', 'forEach', 'maxParallel', 'wait', 'workflow']);
+/** The kinds of wait a `wait` step has (docs/DEFINITIONS.md): exactly one of these keys. */
+const WAIT_MODES = [['for', 'Duration (for)', '10m'], ['until', 'Until (time)', '2026-12-24T00:00:00Z'], ['signal', 'Signal', 'approve']];
+const LAYOUT_KEY = 'mcpk.builder.layout.';
 const VALIDATE_DEBOUNCE_MS = 400;
 const TEXT_DEBOUNCE_MS = 300;
 const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'];
@@ -26,12 +29,13 @@ const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'
 export async function render(main, params, query) {
   const body = h('div', loading());
   main.append(body);
-  let components, wf = null, types = [];
+  let components, wf = null, types = [], workflows = [];
   try {
-    [components, wf, types] = await Promise.all([
+    [components, wf, types, workflows] = await Promise.all([
       api('/components', { query: { limit: MAX_COMPONENTS } }).then(listOf),
       params.id ? api(`/workflows/${encodeURIComponent(params.id)}`) : null,
       api('/component-types').then(typeSchemas),
+      api('/workflows', { query: { limit: MAX_COMPONENTS } }).then(listOf),
     ]);
   } catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params, query); })); return; }
   clear(body);
@@ -60,10 +64,10 @@ export async function render(main, params, query) {
   const cv = makeCanvas({
     model: () => ({
       steps: st.steps.map((s, i) => ({ id: s.id || `(step ${i + 1})`, needs: s.needs })),
-      label: (id) => { const s = st.steps.find(x => x.id === id); return { title: id, sub: byRef(s?.component)?.name || 'no component' }; },
+      label: (id) => { const s = st.steps.find(x => x.id === id); return { title: id, sub: stepSubtitle(s), kind: s?.kind || 'component' }; },
       errors: (id) => perStepErrors.get(st.steps.findIndex(x => x.id === id)) || [],
     }),
-    onAdd: (componentId, p) => addStep(byRef(componentId), p),
+    onAdd: (componentId, p) => addFromPalette(componentId, p),
     onConnect: (from, to) => {
       const t = st.steps.find(x => x.id === to);
       if (!t || t.needs.includes(from)) return;
@@ -74,8 +78,17 @@ export async function render(main, params, query) {
     onSelect: (id) => { selectedIndex = st.steps.findIndex(x => x.id === id); renderSteps(); },
   });
   let selectedIndex = !wf && query.component && st.steps.length ? 0 : -1;
-  function addStep(component, p) {
-    const step = newStep(st, component || null);
+  // Node positions live in this browser's localStorage per workflow id (the kernel's
+  // definition validation accepts no UI field, so they are not part of the definition).
+  for (const [id, p] of Object.entries(loadLayout(st.id))) if (st.steps.some(x => x.id === id)) cv.place(id, p);
+  const stepSubtitle = (s) => s?.kind === 'wait' ? `wait · ${s.wait.mode} ${s.wait.value || '?'}`
+    : s?.kind === 'workflow' ? `workflow ${s.workflow || '?'}` : byRef(s?.component)?.name || 'no component';
+  /** Palette picks: a component id, or one of the flow entries (`@wait`, `@workflow`). */
+  function addFromPalette(id, p) {
+    if (id === '@wait' || id === '@workflow') addStep(null, p, id.slice(1)); else addStep(byRef(id), p);
+  }
+  function addStep(component, p, kind = 'component') {
+    const step = newStep(st, component || null, kind);
     st.steps.push(step); cv.place(step.id, p);
     selectedIndex = st.steps.length - 1;
     changed(); cv.select(step.id, true);
@@ -99,7 +112,7 @@ export async function render(main, params, query) {
   });
   const textView = h('textarea.mono#wf-text', { rows: 16, spellcheck: 'false', 'aria-label': 'Workflow definition as text', dataset: { testid: 'workflow-text' } });
   const textFormat = h('select#wf-text-format', { 'aria-label': 'Text format' }, h('option', { value: 'json' }, 'JSON'), h('option', { value: 'yaml' }, 'YAML'));
-  const formatText = (def) => textFormat.value === 'yaml' ? toYAML(def) + '\n' : JSON.stringify(def, null, 2);
+  const formatText = (def) => textFormat.value === 'yaml' ? toYAML(def) : JSON.stringify(def, null, 2);
   textFormat.addEventListener('change', () => { textView.value = formatText(toDefinition(st, nameIn.value.trim(), descIn.value)); setTextErr(null); });
   const textErr = h('div.field-error#wf-text-error', { role: 'alert', hidden: true });
   const setTextErr = (msg) => { textErr.hidden = !msg; clear(textErr, msg || null); };
@@ -109,7 +122,7 @@ export async function render(main, params, query) {
     h('div.panel', h('div.grid.two', h('div.field', h('label', { for: 'wf-name' }, 'Name'), nameIn), h('div.field', h('label', { for: 'wf-description' }, 'Description'), descIn))),
     summary, runBox,
     h('div.builder',
-      h('div.panel.builder-palette', palette(components, (id, p) => addStep(byRef(id), p)),
+      h('div.panel.builder-palette', palette(components, (id, p) => addFromPalette(id, p)),
         h('button#add-step', { type: 'button', onclick: () => addStep(null, null) }, '+ Empty step')),
       h('div.panel.builder-canvas', cv.el),
       h('div.panel.builder-props', { dataset: { testid: 'properties' } }, h('h2', 'Properties'), stepsBox)),
@@ -174,6 +187,39 @@ export async function render(main, params, query) {
     else api(`/components/${encodeURIComponent(c.id)}`).then((full) => { configCache.set(c.id, full); if (box.isConnected) draw(full); }).catch((e) => clear(box, h('p.field-error', e.message)));
     return box;
   }
+  /** A `wait` step's properties: which wait (for / until / signal), its value, and for a signal its payload schema and timeout. */
+  function waitFields(step, uid) {
+    const w = step.wait;
+    const mode = h('select', { id: `${uid}-wait-mode`, dataset: { testid: 'wait-mode' } }, WAIT_MODES.map(([k, label]) => h('option', { value: k }, label)));
+    mode.value = w.mode;
+    const value = h('input.mono', { id: `${uid}-wait-value`, type: 'text', value: w.value, dataset: { testid: 'wait-value' }, placeholder: WAIT_MODES.find(m => m[0] === w.mode)[2] });
+    const valueLabel = { for: 'Duration (500ms, 30s, 10m, 1h30m, 2d)', until: 'Until (ISO 8601 time)', signal: 'Signal name' }[w.mode];
+    mode.addEventListener('change', () => { w.mode = mode.value; renderSteps(); changed(); });
+    value.addEventListener('input', () => { w.value = value.value.trim(); });
+    value.addEventListener('change', () => changed());
+    const out = [h('div.field', h('label', { for: mode.id }, 'Wait'), mode), h('div.field', h('label', { for: value.id }, valueLabel), value)];
+    if (w.mode === 'signal') {
+      const tmo = h('input', { id: `${uid}-wait-timeout`, type: 'number', min: '0', step: 'any', value: w.timeoutSeconds ?? '', dataset: { testid: 'wait-timeout' } });
+      tmo.addEventListener('input', () => { w.timeoutSeconds = tmo.value === '' ? null : Number(tmo.value); });
+      tmo.addEventListener('change', () => changed());
+      const schema = h('textarea.mono', { id: `${uid}-wait-schema`, rows: 4, spellcheck: 'false', dataset: { testid: 'wait-schema' }, placeholder: '{"type": "object", "properties": {"approved": {"type": "boolean"}}}' });
+      schema.value = w.schema;
+      schema.addEventListener('input', () => { w.schema = schema.value; });
+      schema.addEventListener('change', () => changed());
+      out.push(h('div.field', h('label', { for: tmo.id }, 'Signal timeout (s)'), tmo),
+        h('div.field', { style: 'grid-column:1/-1' }, h('label', { for: schema.id }, 'Payload schema (JSON Schema, optional)'), schema));
+    }
+    return out;
+  }
+  /** A nested-workflow step's `workflow: "name@version"` with the known workflows as suggestions. */
+  function workflowField(step, uid) {
+    const listId = `${uid}-workflows`;
+    const inp = h('input.mono', { id: `${uid}-workflow`, type: 'text', value: step.workflow, list: listId, autocomplete: 'off', placeholder: 'name@version', dataset: { testid: 'workflow-ref' } });
+    inp.addEventListener('input', () => { step.workflow = inp.value.trim(); });
+    inp.addEventListener('change', () => changed());
+    return h('div.field', h('label', { for: inp.id }, 'Workflow (name@version, or name for the latest)'), inp,
+      h('datalist', { id: listId }, workflows.filter(w => w.id !== st.id).map(w => h('option', { value: w.latest_version ? `${w.name}@${w.latest_version}` : w.name }))));
+  }
   function stepCard(step, i) {
     const uid = `s${i}`;
     const idIn = h('input', { id: `${uid}-id`, type: 'text', value: step.id, required: true });
@@ -232,22 +278,23 @@ export async function render(main, params, query) {
       return h('div.field', h('label', { for: inp.id }, label), inp, h('div.hint.small.muted', hint));
     };
     const errs = h('ul.field-error-list', { style: 'margin:4px 0;padding-left:18px' });
-    const card = h('div.step-card', { dataset: { stepIndex: i, stepId: step.id } },
+    const kindFields = step.kind === 'wait' ? waitFields(step, uid) : step.kind === 'workflow' ? [workflowField(step, uid)]
+      : [h('div.field', h('label', { for: compSel.id }, 'Component'), compSel), h('div.field', h('label', { for: verSel.id }, 'Version'), verSel)];
+    const card = h('div.step-card', { dataset: { stepIndex: i, stepId: step.id, kind: step.kind } },
       h('div.row', h('h3', { style: 'margin:0' }, `Step ${i + 1}`), h('span.spacer'),
         h('button.danger', { type: 'button', 'aria-label': `Remove step ${step.id}`, onclick: () => removeStep(i) }, 'Remove')),
       errs,
       h('div.step-grid',
         h('div.field', h('label', { for: idIn.id }, 'Step id'), idIn),
-        h('div.field', h('label', { for: compSel.id }, 'Component'), compSel),
-        h('div.field', h('label', { for: verSel.id }, 'Version'), verSel),
+        ...kindFields,
         num('Timeout (s)', 'timeoutSeconds', step, 'timeout'),
         num('Retries (max)', 'max', step.retries, 'retries', { step: '1' }),
         num('Backoff (s)', 'backoffSeconds', step.retries, 'backoff'),
         num('Backoff factor', 'factor', step.retries, 'factor'),
-        num('Max parallel (forEach)', 'maxParallel', step, 'max-parallel', { step: '1', min: '1' })),
+        step.kind === 'component' ? num('Max parallel (forEach)', 'maxParallel', step, 'max-parallel', { step: '1', min: '1' }) : null),
       h('div.grid.two',
         exprField('When', 'when', '${inputs.enabled}', 'Run the step only when this is true.'),
-        exprField('For each', 'forEach', '${steps.list.result.items}', 'Run the step once per item (${item}).')),
+        step.kind === 'component' ? exprField('For each', 'forEach', '${steps.list.result.items}', 'Run the step once per item (${item}).') : null),
       h('div.field', h('label', 'Needs'), needs),
       h('div.field', h('label', 'Input mappings'), mappings, datalist,
         h('button', { type: 'button', onclick: () => { step.inputs.push(['', '']); renderMappings(); mappings.querySelector('.mapping:last-child input')?.focus(); } }, '+ Add mapping')));
@@ -263,7 +310,12 @@ export async function render(main, params, query) {
       if (!s.id) errors.push({ path: `steps.${i}.id`, message: 'step id is required' });
       else if (ids.has(s.id)) errors.push({ path: `steps.${i}.id`, message: `duplicate step id “${s.id}”` });
       ids.add(s.id);
-      if (!s.component) errors.push({ path: `steps.${i}.component`, message: 'choose a component' });
+      if (s.kind === 'wait') {
+        if (!s.wait.value) errors.push({ path: `steps.${i}.wait.${s.wait.mode}`, message: { for: 'the wait needs a duration', until: 'the wait needs a time', signal: 'the wait needs a signal name' }[s.wait.mode] });
+        if (s.wait.mode === 'signal' && s.wait.schema.trim()) { try { JSON.parse(s.wait.schema); } catch (e) { errors.push({ path: `steps.${i}.wait.schema`, message: `payload schema is not valid JSON: ${e.message}` }); } }
+      } else if (s.kind === 'workflow') {
+        if (!s.workflow) errors.push({ path: `steps.${i}.workflow`, message: 'name the workflow to run (name@version)' });
+      } else if (!s.component) errors.push({ path: `steps.${i}.component`, message: 'choose a component' });
       else if (!byRef(s.component)) errors.push({ path: `steps.${i}.component`, message: 'unknown component' });
     });
     st.steps.forEach((s, i) => {
@@ -376,6 +428,7 @@ export async function render(main, params, query) {
       toast(`Saved ${w?.name || payload.name}${w?.latest_version ? ` (v${w.latest_version})` : ''}.`);
       changed();
       if (!st.id && w?.id) { st.id = w.id; history.replaceState(null, '', `#/workflows/${w.id}`); body.querySelector('h1').textContent = `Workflow: ${w.name}`; }
+      saveLayout(st.id, cv.positions());
       return true;
     } catch (e) {
       serverErrors = e.errors.length ? e.errors : [{ path: '', message: e.message }];
@@ -421,11 +474,45 @@ export async function render(main, params, query) {
 }
 
 
-function newStep(st, component) {
-  const base = component ? component.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'step' : 'step';
+/** YAML through js-yaml (vendored, js/vendor/js-yaml.LICENSE) with the core schema: no timestamps
+ *  or other types JSON lacks, so YAML and JSON text views hold the same definition. */
+function toYAML(value) { return yamlDump(value, { schema: CORE_SCHEMA, noRefs: true, lineWidth: -1 }); }
+function fromYAML(text) {
+  try { return yamlLoad(text, { schema: CORE_SCHEMA }); } catch (e) {
+    if (e.mark && e.reason) throw new Error(`line ${e.mark.line + 1}, column ${e.mark.column + 1}: ${e.reason}`);
+    throw e;
+  }
+}
+
+/** The saved node positions of a workflow ({step id: {x, y}}); {} when none or unreadable. */
+function loadLayout(workflowId) {
+  if (!workflowId) return {};
+  try {
+    const v = JSON.parse(localStorage.getItem(LAYOUT_KEY + workflowId) || '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, p]) => p && Number.isFinite(p.x) && Number.isFinite(p.y))) : {};
+  } catch { return {}; }
+}
+function saveLayout(workflowId, positions) {
+  if (!workflowId) return;
+  try { localStorage.setItem(LAYOUT_KEY + workflowId, JSON.stringify(positions)); }
+  catch (e) { toast(`Node positions not kept: ${e.message}`, true); }
+}
+
+function newStep(st, component, kind = 'component') {
+  const base = kind === 'wait' ? 'wait' : kind === 'workflow' ? 'subflow'
+    : component ? component.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '') || 'step' : 'step';
   let id = base, n = 2;
   while (st.steps.some(s => s.id === id)) id = `${base}_${n++}`;
-  return { id, component: component ? component.id : '', version: null, needs: [], inputs: [], retries: { max: null, backoffSeconds: null, factor: null }, timeoutSeconds: null, when: undefined, forEach: undefined, maxParallel: null };
+  return { id, kind, component: component ? component.id : '', version: null, needs: [], inputs: [], retries: { max: null, backoffSeconds: null, factor: null }, timeoutSeconds: null, when: undefined, forEach: undefined, maxParallel: null,
+    wait: { mode: 'signal', value: kind === 'wait' ? 'approve' : '', schema: '', timeoutSeconds: null, extra: {} }, workflow: '' };
+}
+
+/** A step's `wait` object as the properties panel edits it. */
+function waitState(w) {
+  if (!w || typeof w !== 'object') return { mode: 'signal', value: '', schema: '', timeoutSeconds: null, extra: {} };
+  const mode = WAIT_MODES.map(m => m[0]).find(k => w[k] !== undefined) || 'signal';
+  const extra = Object.fromEntries(Object.entries(w).filter(([k]) => !['for', 'until', 'signal', 'schema', 'timeoutSeconds'].includes(k)));
+  return { mode, value: w[mode] === undefined ? '' : String(w[mode]), schema: w.schema === undefined ? '' : JSON.stringify(w.schema, null, 2), timeoutSeconds: w.timeoutSeconds ?? null, extra };
 }
 
 function fromWorkflow(wf) {
@@ -436,7 +523,8 @@ function fromWorkflow(wf) {
   const req = new Set(schema.required || []);
   // `schema` keeps what the row editor does not show (description, enum, bounds…) so a re-save loses nothing.
   for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)), schema: s });
-  st.steps = stepsOf(wf).map(s => ({ id: s.id, component: s.component, version: s.version ?? null, needs: s.needs || [],
+  st.steps = stepsOf(wf).map(s => ({ id: s.id, kind: s.wait !== undefined ? 'wait' : s.workflow !== undefined ? 'workflow' : 'component',
+    component: s.component, version: s.version ?? null, needs: s.needs || [], wait: waitState(s.wait), workflow: typeof s.workflow === 'string' ? s.workflow : '',
     inputs: Object.entries(s.inputs || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
     retries: { max: s.retries?.max ?? null, backoffSeconds: s.retries?.backoffSeconds ?? null, factor: s.retries?.factor ?? null },
     timeoutSeconds: s.timeoutSeconds ?? null, when: s.when, forEach: s.forEach, maxParallel: s.maxParallel ?? null,
@@ -474,8 +562,18 @@ function toDefinition(st, name, description) {
   return {
     name, description, inputs: toInputSchema(st.inputs),
     steps: st.steps.map(s => {
-      const out = { ...(s.extra || {}), id: s.id, component: s.component };
-      if (s.version) out.version = s.version;
+      const out = { ...(s.extra || {}), id: s.id };
+      if (s.kind === 'wait') {
+        const w = s.wait;
+        out.wait = { ...w.extra, [w.mode]: w.value };
+        if (w.mode === 'signal') {
+          // A schema that does not parse is sent as written: the kernel's error names it (nothing is dropped).
+          if (w.schema.trim()) { try { out.wait.schema = JSON.parse(w.schema); } catch { out.wait.schema = w.schema; } }
+          if (w.timeoutSeconds !== null && w.timeoutSeconds !== undefined) out.wait.timeoutSeconds = w.timeoutSeconds;
+        }
+      } else if (s.kind === 'workflow') out.workflow = s.workflow;
+      else out.component = s.component;
+      if (s.kind === 'component' && s.version) out.version = s.version;
       if (s.needs.length) out.needs = s.needs;
       const inputs = Object.fromEntries(s.inputs.filter(([k]) => k.trim()).map(([k, v]) => [k.trim(), literal(v)]));
       if (Object.keys(inputs).length) out.inputs = inputs;

@@ -189,7 +189,24 @@ export function renderRunners(r) {
   if (!pools.length) { box.append(empty('No warm runner yet: the first Python step of a component starts one.')); return box; }
   box.append(h('table.small', h('thead', h('tr', ['Component', 'Size', 'Warm', 'Busy', 'Starting', 'Steps'].map(c => h('th', c)))),
     h('tbody', pools.map(p => h('tr', { dataset: { pool: p.key } },
-      h('td', p.component_id ? h('a', { href: `#/components/${p.component_id}` }, `${String(p.component_id).slice(0, 8)} v${p.component_version}`) : p.key),
+      h('td', p.component_id ? h('a', { href: `#/components/${p.component_id}`, title: p.component_id, dataset: { poolComponent: p.component_id } }, `${String(p.component_id).slice(0, 8)} v${p.component_version}`) : p.key),
       h('td', String(p.size)), h('td', String(p.warm)), h('td', String(p.busy)), h('td', String(p.starting)), h('td', String(p.attempts)))))));
+  nameRunnerPools(box, pools);
   return box;
+}
+
+/** Replaces each pool's short component id by the component's name (issue 19);
+ *  a component that cannot be read keeps its short id, with the reason as tooltip. */
+async function nameRunnerPools(box, pools) {
+  const ids = [...new Set(pools.map(p => p.component_id).filter(Boolean))];
+  await Promise.all(ids.map(async (id) => {
+    let name = null, why = null;
+    try { name = (await api(`/components/${encodeURIComponent(id)}`)).name; } catch (e) { why = e.message; }
+    for (const a of box.querySelectorAll('a[data-pool-component]')) {
+      if (a.dataset.poolComponent !== id) continue;
+      const pool = pools.find(p => p.component_id === id && a.closest('tr')?.dataset.pool === p.key);
+      if (name) { a.textContent = `${name} v${pool?.component_version ?? '?'}`; a.dataset.named = 'true'; }
+      else if (why) a.title = `${id}: ${why}`;
+    }
+  }));
 }

@@ -1,4 +1,4 @@
-// Run detail's Activity section (issue 19): the audit trail of one run
+// Run detail's Activity tab (issue 19): the audit trail of one run
 // (started, cancelled, pinned, taken over…), GET /action-logs?entity_type=workflow_run&entity_id=…
 import { api, listOf } from '../api.js';
 import { h, clear, loading, empty, errorState } from '../ui.js';
@@ -19,6 +19,5 @@ export function runActivity(run, workflowName) {
       clear(body, list.length ? activityTable(list, { names }) : empty('No audit entries for this run.'));
     } catch (e) { clear(body, errorState(e, refresh)); }
   }
-  refresh();
-  return { el: panel, refresh };
+  return { el: panel, refresh }; // the run page's Activity tab calls refresh() each time it is shown
 }

@@ -4,6 +4,10 @@
 // (the waiting step's resolved inputs, e.g. the SQL an upstream LLM step wrote).
 import { api } from '../api.js';
 import { h, clear, pretty, toast } from '../ui.js';
+import { schemaForm } from '../schemaForm.js';
+
+/** Payload fields the form's own controls send (the buttons and the comment box). */
+const OWN_FIELDS = new Set(['approved', 'comment']);
 
 const RERUNNABLE = new Set(['failed', 'cancelled', 'timed_out']);
 
@@ -11,6 +15,21 @@ const RERUNNABLE = new Set(['failed', 'cancelled', 'timed_out']);
 export function runControls(runId) {
   const box = h('div#run-controls');
   let current = null;
+  const schemas = new Map(); // "workflowId@version" → Promise of {stepId: wait.schema}
+
+  /** The payload schemas the pinned workflow version declares on its signal waits. */
+  function waitSchemas(run) {
+    if (!run.workflow_id) return Promise.resolve({});
+    const key = `${run.workflow_id}@${run.workflow_version ?? ''}`;
+    if (!schemas.has(key)) {
+      const query = run.workflow_version ? { version: run.workflow_version } : undefined;
+      schemas.set(key, api(`/workflows/${encodeURIComponent(run.workflow_id)}`, { query }).then((w) => {
+        const steps = (w.definition && Array.isArray(w.definition.steps) ? w.definition.steps : w.steps) || [];
+        return Object.fromEntries(steps.filter(s => s.wait && s.wait.schema && typeof s.wait.schema === 'object').map(s => [s.id, s.wait.schema]));
+      }));
+    }
+    return schemas.get(key);
+  }
 
   async function refresh() {
     try { update(await api(`/workflow-runs/${encodeURIComponent(runId)}`)); } catch { /* the page shows stream errors */ }
@@ -36,15 +55,34 @@ export function runControls(runId) {
 
   function approvalForm(run, wait) {
     const comment = h('input', { type: 'text', placeholder: 'Comment (optional)', 'aria-label': 'Comment', 'data-testid': 'approval-comment' });
+    // When the wait declares a payload schema, its other fields are a schema form (issue 19).
+    let form = null;
+    const fields = h('div', { 'data-testid': 'approval-fields' });
+    const formError = h('div', { role: 'alert' });
+    waitSchemas(run).then((byStep) => {
+      const schema = byStep[wait.step];
+      if (!schema || !schema.properties) return;
+      const rest = Object.fromEntries(Object.entries(schema.properties).filter(([k]) => !OWN_FIELDS.has(k)));
+      if (!Object.keys(rest).length) return;
+      form = schemaForm(null, { ...schema, properties: rest, required: (schema.required || []).filter(k => !OWN_FIELDS.has(k)) }, {}, { prefix: 'payload', idPrefix: `approval-${wait.step}` });
+      clear(fields, h('div.small', 'Details the approval needs:'), form.el);
+    }).catch((e) => clear(fields, h('p.field-error', `The payload schema could not be read: ${e.message}`)));
     const send = (approved) => async () => {
+      clear(formError);
+      let extra = {};
+      if (form) { form.clearErrors(); try { extra = form.read(); } catch (e) { form.showErrors(e.errors); return; } }
       approve.disabled = reject.disabled = true;
-      const payload = { approved };
+      const payload = { ...extra, approved };
       if (comment.value.trim()) payload.comment = comment.value.trim();
       try {
         await api(`/workflow-runs/${encodeURIComponent(run.id)}/signal`, { method: 'POST', body: { name: wait.signal, payload } });
         toast(approved ? 'Approved.' : 'Rejected.');
         refresh();
-      } catch (e) { toast(e.message, true); approve.disabled = reject.disabled = false; }
+      } catch (e) {
+        const unplaced = form && e.errors?.length ? form.showErrors(e.errors) : (e.errors || []);
+        clear(formError, h('div.state.error', e.message, unplaced.length ? h('ul', unplaced.map(x => h('li', `${x.path}: ${x.message}`))) : null));
+        approve.disabled = reject.disabled = false;
+      }
     };
     const approve = h('button#approve', { type: 'button', 'data-testid': 'approve', onclick: send(true) }, 'Approve');
     const reject = h('button.danger#reject', { type: 'button', 'data-testid': 'reject', onclick: send(false) }, 'Reject');
@@ -55,7 +93,7 @@ export function runControls(runId) {
       inputs ? h('div', h('div.small', 'What is being approved:'),
         Object.entries(inputs).map(([k, v]) => h('div', h('strong', k), h('pre.approval-input', { 'data-testid': 'approval-input', dataset: { key: k } },
           typeof v === 'string' ? v : pretty(v))))) : h('p.muted', 'The step has no inputs to show.'),
-      h('div.row', comment, approve, reject));
+      fields, formError, h('div.row', comment, approve, reject));
   }
 
   function update(run) {

@@ -3,7 +3,8 @@
 // result previews, artifact downloads, cancel. A dropped connection resumes
 // from the last event id: nothing lost, nothing doubled (see stream.js).
 import { api, listOf, download } from '../api.js';
-import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, toMillis, shortId, pretty, empty, loading, errorState, toast, kv } from '../ui.js';
+import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, toMillis, shortId, pretty, empty, loading, errorState, toast, kv, tabs } from '../ui.js';
+import { setQuery } from '../app.js';
 import { LiveStream } from '../stream.js';
 import { runActivity } from './runActivity.js';
 import { runControls } from './runControls.js';
@@ -17,7 +18,7 @@ const ARTIFACT_REFRESH_MS = 300;
 /** Exposed for the browser tests and for debugging from the devtools console. */
 window.mcpkConsole = window.mcpkConsole || {};
 
-export async function render(main, params) {
+export async function render(main, params, query = {}) {
   const runId = params.id;
   const body = h('div', loading());
   main.append(body);
@@ -51,18 +52,34 @@ export async function render(main, params) {
   const follow = h('input#log-follow', { type: 'checkbox', checked: true });
   const logBox = h('div.log#log', { role: 'log', 'aria-live': 'off', tabindex: '0', 'aria-label': 'Run logs' });
   const logCount = h('span.small.muted#log-count', '0 lines');
+  // Tabs (issue 19): "Steps & logs" keeps its elements alive while hidden, so
+  // the live stream keeps filling them; "Activity" reloads the audit trail each
+  // time it is shown. ?tab=activity links straight to it.
+  const stepsTab = h('div#run-steps-tab', { dataset: { testid: 'run-steps-tab' } },
+    h('div.grid.two', h('div.panel', h('h2', 'Timeline'), gantt), h('div.panel', h('h2', 'Steps'), stepsTable)),
+    h('div.panel', h('div.row', h('h2', { style: 'margin:0' }, 'Logs'), h('span.spacer'), stepFilter, streamFilter,
+      h('label', { style: 'display:inline-flex;gap:4px;font-weight:normal;margin:0' }, follow, 'Auto-scroll'), logCount),
+      h('div', { style: 'margin-top:8px' }, logBox)),
+    h('div.grid.two', h('div.panel', h('h2', 'Results'), previews), h('div.panel', h('h2', 'Artifacts'), artifactsBox)));
+  const activity = runActivity(run, wfName);
+  let tabShown = false;
+  const tabStrip = tabs([['steps', 'Steps & logs'], ['activity', 'Activity']], (key, panel) => {
+    const again = tabShown;
+    if (again) setQuery({ tab: key === 'steps' ? '' : key });
+    tabShown = true;
+    panel.id = 'run-tab-panel';
+    if (key === 'activity') { panel.append(activity.el); activity.refresh(); }
+    else { panel.append(stepsTab); if (again) scrollLog(); }
+  }, query.tab === 'activity' ? 'activity' : 'steps');
+  tabStrip.el.querySelector('[role=tablist]').setAttribute('aria-label', 'Run detail');
+  for (const b of tabStrip.el.querySelectorAll('[role=tab]')) b.dataset.testid = `run-tab-${b.dataset.tab}`;
   const controls = runControls(run.id);
   controls.update(run);
   body.replaceChildren(
     pageHead(wfName ? `Run of ${wfName} · ${shortId(run.id)}` : `Run ${shortId(run.id)}`, statusBox, connState, cancelBtn),
     h('div.panel', summaryBox),
     controls.element,
-    h('div.grid.two', h('div.panel', h('h2', 'Timeline'), gantt), h('div.panel', h('h2', 'Steps'), stepsTable)),
-    h('div.panel', h('div.row', h('h2', { style: 'margin:0' }, 'Logs'), h('span.spacer'), stepFilter, streamFilter,
-      h('label', { style: 'display:inline-flex;gap:4px;font-weight:normal;margin:0' }, follow, 'Auto-scroll'), logCount),
-      h('div', { style: 'margin-top:8px' }, logBox)),
-    h('div.grid.two', h('div.panel', h('h2', 'Results'), previews), h('div.panel', h('h2', 'Artifacts'), artifactsBox)),
-    runActivity(run, wfName).el);
+    tabStrip.el);
 
   function stepFilterRefresh() {
     const cur = stepFilter.value;
