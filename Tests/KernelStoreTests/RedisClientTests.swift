@@ -77,13 +77,14 @@ struct RedisClientTests {
         var got: [String] = []
         var waiter: CheckedContinuation<Void, Never>?
         let total = 100
-        try sub.subscribe([channel]) { ch, payload in
+        sub.onMessage = { ch, payload in
             #expect(ch == channel)
             let text = String(decoding: payload, as: UTF8.self)
             if text == "warmup" { return }
             got.append(text)
             if got.count == total { waiter?.resume(); waiter = nil }
         }
+        try sub.subscribe([channel])
         // PUBLISH answers with the number of receivers: 1 once the SUBSCRIBE has been processed.
         var receivers: RedisReply = .integer(0)
         for _ in 0..<10_000 where receivers != .integer(1) { receivers = try await pub.command(["PUBLISH", channel, "warmup"]) }
@@ -112,6 +113,57 @@ struct RedisClientTests {
         #expect(reason != nil && reason! != nil, "a lost connection has a reason")
         #expect(victim.state == .closed)
         await #expect(throws: KernelError.self) { try await victim.command(["PING"]) }
+    }
+
+    @Test("unsubscribe stops a channel's messages; the other channel keeps them")
+    func unsubscribe() async throws {
+        let pub = try await RedisTestServer.client()
+        let sub = try await RedisTestServer.client()
+        defer { pub.close(); sub.close() }
+        let a = "mcpk-test:a:" + Identifier.uuid(), b = "mcpk-test:b:" + Identifier.uuid()
+        var got: [String] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        sub.onMessage = { ch, payload in
+            got.append("\(ch == a ? "a" : "b"):\(String(decoding: payload, as: UTF8.self))")
+            if got.last?.hasSuffix(":last") == true { waiter?.resume(); waiter = nil }
+        }
+        try sub.subscribe([a, b])
+        var receivers: RedisReply = .integer(0)
+        for _ in 0..<10_000 where receivers != .integer(1) { receivers = try await pub.command(["PUBLISH", b, "warmup"]) }
+        try sub.unsubscribe([a])
+        // PUBLISH to a answers 0 receivers once the UNSUBSCRIBE has been processed.
+        receivers = .integer(1)
+        for _ in 0..<10_000 where receivers != .integer(0) { receivers = try await pub.command(["PUBLISH", a, "gone"]) }
+        #expect(receivers == .integer(0))
+        _ = try await pub.checked(["PUBLISH", b, "last"])
+        if got.last?.hasSuffix(":last") != true { await withCheckedContinuation { waiter = $0 } }
+        #expect(!got.contains { $0.hasPrefix("a:") })
+        #expect(got.last == "b:last")
+    }
+
+    @Test("a server that accepts but never answers: the command fails within the reply limit")
+    func replyTimeout() async throws {
+        // A listening socket nobody accepts from: the kernel completes the handshake, no reply ever comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        #expect(bound)
+        let c = RedisClient(endpoint: RedisEndpoint(host: "127.0.0.1", port: Int(UInt16(bigEndian: addr.sin_port))))
+        try await c.connect()
+        do {
+            _ = try await c.command(["PING"])
+            Issue.record("a reply came from a server that never answers")
+        } catch let e as KernelError {
+            #expect(e.kind == .unavailable)
+        }
+        #expect(c.state == .closed)
+        #expect(c.lastError?.contains("no reply within") == true)
     }
 
     @Test("an unreachable server is unavailable, not a hang")
