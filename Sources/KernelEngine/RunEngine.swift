@@ -87,6 +87,16 @@ public final class RunEngine {
     /// and those that got another NOTIFY meanwhile (read again after the current read).
     var remoteReads: Set<EntityID> = []
     var remoteReadsAgain: Set<EntityID> = []
+    /// The optional Redis (`attachRedis`): events fanned out through pub/sub, the step result cache.
+    public internal(set) var redis: RedisService?
+    /// Remote runs whose Redis channel this engine follows.
+    var redisFollowed: Set<EntityID> = []
+    /// NOTIFYs (run → seq) Redis may still deliver: checked after `EngineLimits.redisGraceMilliseconds`.
+    var redisPendingChecks: [EntityID: Int64] = [:]
+    var redisCheckArmed = false
+    /// Events taken from Redis messages, and messages that had a gap (read from the store instead).
+    public internal(set) var redisEventsDelivered = 0
+    public internal(set) var redisGapReads = 0
     /// Runs this engine claimed from the shared queue.
     public internal(set) var claimedCount = 0
     let startedAt = Timestamp.now()

@@ -77,6 +77,20 @@ extension Kernel {
                 self?.listener = nil
             }
         }
+        if let endpoint = configuration.redis {
+            // Optional: run events also fanned out through Redis pub/sub, step result cache entries there.
+            let redis = RedisService(endpoint: endpoint)
+            engine.attachRedis(redis)
+            redis.start()
+            addStatus("redis") { [weak redis, weak engine] in
+                guard let redis, case .object(var o) = redis.statusJSON else { return RedisService.notConfiguredJSON }
+                o["events"] = engine?.redisEventsJSON ?? .null
+                return .object(o)
+            }
+            onShutdown("redis") { [weak redis] in redis?.stop() }
+        } else {
+            addStatus("redis") { RedisService.notConfiguredJSON }
+        }
         try await engine.start()
         self.engine = engine
         try startRetention(engine, store: store)
