@@ -26,11 +26,16 @@ launch() { # $1: dir
 }
 
 halt() { # $1: dir
-  if [ -f "$1/redis.pid" ]; then
-    pid="$(cat "$1/redis.pid")"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  fi
+  # SHUTDOWN by command, not by signal: a server started from a test process may have inherited a
+  # blocked SIGTERM (and would then keep running while `stop` reported success).
+  pid=""
+  [ -f "$1/redis.pid" ] && pid="$(cat "$1/redis.pid")"
+  redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
+  [ -n "$pid" ] || { alive && { echo "redis-test: server on port $PORT did not stop" >&2; exit 1; }; return 0; }
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  echo "redis-test: redis-server $pid did not stop" >&2; exit 1
 }
 
 case "${1:-}" in
