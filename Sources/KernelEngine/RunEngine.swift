@@ -97,6 +97,12 @@ public final class RunEngine {
     /// Events taken from Redis messages, and messages that had a gap (read from the store instead).
     public internal(set) var redisEventsDelivered = 0
     public internal(set) var redisGapReads = 0
+    /// Where step result cache entries live (`Kernel` sets it: Redis when configured, else the store).
+    public var stepCache: StepResultCache?
+    public internal(set) var cacheHits = 0
+    public internal(set) var cacheMisses = 0
+    public internal(set) var cacheSaves = 0
+    public internal(set) var cacheErrors = 0
     /// Runs this engine claimed from the shared queue.
     public internal(set) var claimedCount = 0
     let startedAt = Timestamp.now()

@@ -77,10 +77,12 @@ extension Kernel {
                 self?.listener = nil
             }
         }
+        if let sql = store as? SQLStore { engine.stepCache = StoreStepCache(store: sql) }
         if let endpoint = configuration.redis {
             // Optional: run events also fanned out through Redis pub/sub, step result cache entries there.
             let redis = RedisService(endpoint: endpoint)
             engine.attachRedis(redis)
+            engine.stepCache = RedisStepCache(redis: redis)
             redis.start()
             addStatus("redis") { [weak redis, weak engine] in
                 guard let redis, case .object(var o) = redis.statusJSON else { return RedisService.notConfiguredJSON }
@@ -101,6 +103,7 @@ extension Kernel {
                     "takeovers": JSON(engine.takeoverCount),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
+                    "cache": engine.stepCacheJSON,
                     "executors": .object(JSONObject(executors.routes.sorted { $0.key.rawValue < $1.key.rawValue }
                         .map { ($0.key.rawValue, JSON.string($0.value)) })),
                     "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),

@@ -176,6 +176,13 @@ extension WorkflowDefinition {
             } else if o["maxParallel"] != nil {
                 errors.append(FieldError(sp(i, "maxParallel"), "only a forEach step has maxParallel"))
             }
+            if o["cache"] != nil {
+                if o["component"] == nil {
+                    errors.append(FieldError(sp(i, "cache"), "only a component step has a result cache (not a wait or a nested workflow)"))
+                } else if fanOut {
+                    errors.append(FieldError(sp(i, "cache"), "a forEach step has no result cache (cache the component of a step without forEach)"))
+                }
+            }
             let (refs, refErrors) = Template.references(in: o["inputs"] ?? .object(JSONObject()), path: sp(i, "inputs"))
             errors += refErrors
             for (rp, r) in refs { checkReference(r, at: rp, from: id, forEach: fanOut) }
@@ -240,6 +247,10 @@ extension WorkflowDefinition {
             step.maxParallel = r.int("maxParallel")
             step.wait = parsedWait[i]
             step.workflow = r.string("workflow")
+            step.cache = o["cache"]?.objectValue.map { co in
+                let cr = ConfigReader(co)
+                return StepCachePolicy(key: cr.string("key"), ttlSeconds: cr.double("ttlSeconds") ?? 0)
+            }
             steps.append(step)
             stepJSON.append(.object(o))
         }

@@ -30,6 +30,8 @@ public struct WorkflowStep: Sendable, Equatable {
     public var wait: WorkflowWait?
     /// A nested workflow step (no component): `name@version` or `name` (latest at submit).
     public var workflow: String?
+    /// The step's result cache (component steps without forEach only).
+    public var cache: StepCachePolicy?
 
     /// What a step runs.
     public enum Kind: Sendable, Equatable {
@@ -92,6 +94,8 @@ public struct WorkflowStep: Sendable, Equatable {
         FieldDefinition("maxParallel", .integer, minimum: 1, maximum: Double(maxParallelLimit), "Items of a forEach step in flight at once."),
         FieldDefinition("wait", .object(fields: WorkflowWait.fields), "A wait step (no component): {for | until | signal, schema?, timeoutSeconds?}."),
         FieldDefinition("workflow", .string, minLength: 1, "Runs another workflow as a child run (no component): \"name@version\" or \"name\" (latest at submit)."),
+        FieldDefinition("cache", .object(fields: StepCachePolicy.fields),
+                        "Reuse the result of an identical successful attempt (same component version, resolved inputs and key) within ttlSeconds: {key?, ttlSeconds}."),
     ]
 }
 

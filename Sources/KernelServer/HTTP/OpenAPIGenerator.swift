@@ -35,7 +35,10 @@ public struct OpenAPIGenerator {
         var components = JSONObject()
         // Domain schemas from KernelCore (the same ones `component.schema` serves).
         components["schemas"] = ["Error": OpenAPIGenerator.errorSchema,
-                                 "ComponentConfig": OpenAPIGenerator.embeddable(ComponentSpec.unionSchema)]
+                                 "ComponentConfig": OpenAPIGenerator.embeddable(ComponentSpec.unionSchema),
+                                 "RunStatus": ["type": "string", "enum": .array(RunStatus.allCases.map { .string($0.rawValue) })],
+                                 // A step's (and an attempt's) state; `cached`: the result of an identical attempt reused (issue 14).
+                                 "StepStatus": ["type": "string", "enum": .array(StepStatus.allCases.map { .string($0.rawValue) })]]
         if secured {
             components["securitySchemes"] = ["bearer": ["type": "http", "scheme": "bearer"]]
         }

@@ -185,7 +185,7 @@ final class MCPServer {
                 case .statusChange:
                     if let st = event.payload["status"]?.stringValue {
                         message = event.stepID.map { "step \($0): \(st)" } ?? "run \(st)"
-                        if event.stepID != nil, ["succeeded", "failed", "skipped", "cancelled", "timed_out"].contains(st) { count += 1 }
+                        if event.stepID != nil, StepStatus(rawValue: st)?.isTerminal == true { count += 1 }
                     }
                 case .progress:
                     message = event.payload["message"]?.stringValue ?? "step \(event.stepID ?? "?") progress"

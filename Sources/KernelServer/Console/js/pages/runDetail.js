@@ -10,7 +10,7 @@ import { runActivity } from './runActivity.js';
 import { runControls } from './runControls.js';
 
 const MAX_LOG_LINES = 20_000;
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+const TERMINAL = new Set(['succeeded', 'cached', 'failed', 'cancelled', 'timed_out']);
 const TICK_MS = 1000;
 const PREVIEW_CHARS = 4000;
 const ARTIFACT_REFRESH_MS = 300;
@@ -136,7 +136,7 @@ export async function render(main, params, query = {}) {
     ]));
   }
   function progressFraction(s) {
-    if (s.status === 'succeeded') return 1;
+    if (s.status === 'succeeded' || s.status === 'cached') return 1;
     if (s.progress === null || s.progress === undefined) return null;
     return Math.max(0, Math.min(1, s.progress));
   }
