@@ -37,6 +37,7 @@ public final class RedisService {
     private var subscriber: RedisClient?
     private var lostWaiter: CheckedContinuation<Void, Never>?
     private var sleepTimer: Timer?
+    private var sleepWaiter: CheckedContinuation<Void, Never>?
 
     public init(endpoint: RedisEndpoint) {
         self.endpoint = endpoint
@@ -109,13 +110,20 @@ public final class RedisService {
 
     private func sleep(ms: UInt64) async {
         await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            sleepWaiter = k
             do {
                 sleepTimer = try Timer.after(loop: KernelRuntime.loop, ms: ms) { [weak self] in
                     self?.sleepTimer = nil
-                    k.resume()
+                    self?.wake()
                 }
-            } catch { k.resume() }
+            } catch { wake() }
         }
+    }
+
+    private func wake() {
+        let k = sleepWaiter
+        sleepWaiter = nil
+        k?.resume()
     }
 
     public func stop() {
@@ -126,6 +134,10 @@ public final class RedisService {
         let k = lostWaiter
         lostWaiter = nil
         k?.resume()
+        // A backoff in progress ends now (its timer would hold the loop until it fired).
+        sleepTimer?.close()
+        sleepTimer = nil
+        wake()
     }
 
     /// Follows `channel` (now if connected, and after every reconnect).
