@@ -42,12 +42,13 @@ struct StepCacheLiveTests {
 
     @Test(arguments: CacheBackend.enabled)
     func hitMissAndExpiry(_ backend: CacheBackend) throws {
-        let k = try KernelProcess.start(env: try backend.environment())
+        let env = try backend.environment()
+        let k = try KernelProcess.start(env: env)
         defer { k.stop() }
         let tag = "-" + String(Int.random(in: 100_000..<999_999))
         _ = try k.call("component.create", ["name": .string("tok" + tag), "config": ["type": "Python Script", "codeContent": """
         import uuid
-        def main(x):
+        def main(x, secrets=None):
             if x < 0:
                 raise ValueError("negative")
             return {"token": uuid.uuid4().hex, "x": x}
@@ -109,5 +110,39 @@ struct StepCacheLiveTests {
         #expect(step(expired)["status"] == "succeeded" && token(expired) != token(first), "an expired entry misses: \(expired)")
         let cache = try k.call("kernel.status")["engine"]?["cache"] ?? .null
         #expect(cache["backend"]?.stringValue == (backend == .redis ? "redis" : "store") && cache["hits"] == 1 && cache["errors"] == 0, "\(cache)")
+
+        // A secret in the inputs changes the key, and is nowhere in the cache in clear.
+        let secret = "s3cr3t-" + Identifier.uuid()
+        _ = try k.call("secret.set", ["name": .string("CACHE_T" + tag.replacingOccurrences(of: "-", with: "_")), "value": .string(secret)])
+        _ = try k.call("workflow.create", ["name": .string("secret" + tag), "definition": [
+            "inputs": ["type": "object", "properties": ["x": ["type": "integer"]]],
+            "steps": [["id": "t", "component": .string("tok" + tag),
+                       "inputs": ["x": "${inputs.x}", "secrets": ["t": .string("${secrets.CACHE_T\(tag.replacingOccurrences(of: "-", with: "_"))}")]],
+                       "cache": ["ttlSeconds": 60]]]]])
+        let withSecret = try run("secret", 7)
+        #expect(step(withSecret)["status"] == "succeeded", "\(withSecret)")
+        let savesBy = Date().addingTimeInterval(10)
+        while Date() < savesBy, try k.call("kernel.status")["engine"]?["cache"]?["saves"]?.intValue ?? 0 < 5 { usleep(10_000) }
+        let again = try run("secret", 7)
+        #expect(step(again)["status"] == "cached" && token(again) == token(withSecret), "\(again)")
+        let dump = try Self.dumpCache(backend, env: env, home: k.home)
+        #expect(dump.contains(token(withSecret) ?? "no token"), "the dump shows the entries: \(dump.prefix(500))")
+        #expect(!dump.contains(secret), "a secret is in the cache in clear")
+    }
+
+    /// Everything the backend holds of the cache, as text.
+    static func dumpCache(_ backend: CacheBackend, env: [String: String], home: String) throws -> String {
+        switch backend {
+        case .sqlite:
+            return try KernelProcess.run("/usr/bin/sqlite3", [home + "/mcpk.db", "SELECT * FROM step_cache"]).1
+        case .postgres:
+            return try KernelProcess.run("/usr/bin/psql", [env["DATABASE_URL"] ?? "", "-At", "-c", "SELECT * FROM step_cache"]).1
+        case .redis:
+            let url = env["REDIS_URL"] ?? ""
+            let keys = try KernelProcess.run("/usr/bin/redis-cli", ["-u", url, "--scan", "--pattern", "mcpk:cache:*"]).1
+            var out = keys
+            for key in keys.split(separator: "\n") { out += try KernelProcess.run("/usr/bin/redis-cli", ["-u", url, "GET", String(key)]).1 }
+            return out
+        }
     }
 }
