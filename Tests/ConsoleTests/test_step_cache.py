@@ -24,3 +24,9 @@ def test_cached_step_shows_the_cached_state(page, kernel):
     expect(cell).to_contain_text("cached", timeout=30_000)
     expect(cell.locator(".badge.st-cached")).to_have_count(1)
     expect(page.locator("#run-status")).to_contain_text("succeeded")
+
+
+def test_dashboard_health_shows_redis_not_configured(page, kernel):
+    visit(page, "/", "#health-h")
+    section = page.locator("[data-testid=redis-health]")
+    expect(section.locator("[data-state=not-configured]")).to_contain_text("not configured", timeout=30_000)

@@ -7,6 +7,7 @@ import { LiveStream, runUpdate } from '../stream.js';
 import { activityTable } from './audit.js';
 import { renderRecommended, renderTrending, insightsError } from './dashboardInsights.js';
 import { clusterSection } from './cluster.js';
+import { redisSection } from './redisHealth.js';
 
 const SUMMARY_CARDS = [
   ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
@@ -58,6 +59,7 @@ export async function render(main) {
   const healthBody = h('div'); health.append(healthBody);
   withStates(healthBody, () => api('/dashboard/system-health'), renderHealth);
   health.append(clusterSection());
+  health.append(redisSection());
 
   // Running runs, live.
   const runsBody = h('div');
