@@ -96,7 +96,16 @@ extension RunEngine {
         redisCheckArmed = true
         do {
             try Timer.after(loop: KernelRuntime.loop, ms: EngineLimits.redisGraceMilliseconds) { [weak self] in
-                KernelActor.assumeIsolated { self?.runRedisChecks() }
+                // libuv runs due timers BEFORE polling I/O: on a busy loop, Redis messages that
+                // arrived meanwhile are still unread now. A 0 ms timer fires after this turn's poll
+                // phase has read them, so the store is read only for what Redis really missed.
+                do {
+                    try Timer.after(loop: KernelRuntime.loop, ms: 0) { [weak self] in
+                        KernelActor.assumeIsolated { self?.runRedisChecks() }
+                    }
+                } catch {
+                    KernelActor.assumeIsolated { self?.runRedisChecks() }
+                }
             }
         } catch {
             runRedisChecks()
