@@ -37,7 +37,8 @@ extension RunEngine {
     }
 
     func publishToRedis(_ events: [RunEvent]) {
-        guard let redis, redis.isConnected else { return }
+        // No shared queue (SQLite): no other kernel can follow these runs.
+        guard queue != nil, let redis, redis.isConnected else { return }
         var order: [EntityID] = []
         var perRun: [EntityID: [JSON]] = [:]
         for e in events {
