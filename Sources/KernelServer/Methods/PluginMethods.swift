@@ -38,7 +38,7 @@ extension Kernel {
                 throw error
             }
         }
-        dispatcher.register("plugin.unload", summary: "Unloads a plugin; refuses while connections are open unless force.",
+        dispatcher.register("plugin.unload", summary: "Unloads a plugin; closes its idle connections, refuses while one is busy (a statement runs on it) unless force.",
                             params: ["type": "object", "required": ["name"], "properties": [
                                 "name": ["type": "string"], "force": ["type": "boolean"]]]) { [unowned self] params, ctx in
             let name = try params.string("name")
