@@ -15,10 +15,10 @@ final class ConnectionPool {
     /// no new lease, busy connections close when they are released.
     enum State: Equatable { case active, retired }
 
-    let recordID: EntityID
+    /// The record the pool's connections were opened from.
+    let record: Connection
     /// The record's name (the metric label).
-    let name: String
-    let updatedAt: Timestamp
+    var name: String { record.name }
     let limit: Int
     private(set) var state = State.active
     private let openConnection: @KernelActor () async throws -> PluginConnection
@@ -32,9 +32,7 @@ final class ConnectionPool {
     private var nextWaiter = 0
 
     init(record: Connection, limit: Int, open: @escaping @KernelActor () async throws -> PluginConnection) {
-        recordID = record.id
-        name = record.name
-        updatedAt = record.updatedAt
+        self.record = record
         self.limit = max(1, limit)
         openConnection = open
     }

@@ -51,9 +51,10 @@ public final class ConnectionRuntime {
         return try await host.connect(plugin: record.plugin, config: ConnectionRuntime.pluginConfig(record), secret: secret)
     }
 
-    /// The record's current pool (a new one when the record changed since).
+    /// The record's current pool: a new one when the record changed since (a caller that read
+    /// the record before a newer pool opened uses the newer one rather than retiring it).
     private func pool(for record: Connection) -> ConnectionPool {
-        if let p = pools[record.id], p.state == .active, p.updatedAt == record.updatedAt { return p }
+        if let p = pools[record.id], p.state == .active, p.record == record || record.updatedAt < p.record.updatedAt { return p }
         pools[record.id]?.retire()
         let p = ConnectionPool(record: record, limit: poolSize) { [unowned self] in try await self.openFresh(record) }
         pools[record.id] = p
@@ -147,10 +148,6 @@ public final class ConnectionRuntime {
     /// Asks every running statement on a stored connection to stop.
     public func cancel(_ id: EntityID) { pools[id]?.cancelRunning() }
 
-    /// Busy and idle connections of a record's pool (nil: none opened yet).
-    func poolCounts(_ id: EntityID) -> (busy: Int, idle: Int)? {
-        pools[id].map { ($0.busyCount, $0.idleCount) }
-    }
 
     /// Closes every pool (running statements are cancelled).
     func closeAll() async {

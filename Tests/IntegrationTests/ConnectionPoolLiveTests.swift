@@ -85,6 +85,44 @@ import Testing
         #expect(try f.metrics().contains(#"mcpk_connection_pool_connections{connection="slow",state="busy"} 0"#))
     }
 
+    /// Past the pool size a statement waits its turn; cancelling it while it waits stops only it
+    /// (`conflict`, never started), the running one goes on. A bad pool size stops the start.
+    @Test func pastThePoolSizeAStatementWaitsAndCancellingTheWaiterStopsOnlyIt() throws {
+        guard let url = BundledExecutorLiveTests.pgURL else { return }
+        let f = try Fixture(url: url, env: ["MCPK_CONNECTION_POOL_SIZE": "1"])
+        defer { _ = f.k.stop() }
+        let a = try f.k.client(), b = try f.k.client()
+        let first = try a.send(method: "connection.query", params: ["id": "slow", "sql": "SELECT pg_sleep(600)", "request_id": .string("a-\(f.tag)")])
+        #expect(try f.waitSleeping(1))
+        let second = try b.send(method: "connection.query", params: ["id": "slow", "sql": "SELECT 2", "request_id": .string("b-\(f.tag)")])
+        var cancelled = false
+        for _ in 0..<Self.pollRounds where !cancelled {  // once the waiter is registered
+            cancelled = try f.k.call("connection.cancel", ["request_id": .string("b-\(f.tag)")])["cancelled"] == true
+            if !cancelled { usleep(50_000) }
+        }
+        #expect(cancelled)
+        var reply: JSON?
+        while reply == nil, let m = try b.readMessage() { if m["id"]?.intValue == second { reply = m } }
+        #expect(reply?["error"]?["data"]?["kind"] == "conflict" && reply?["error"]?["message"]?.stringValue?.contains("before the statement started") == true,
+                "\(reply ?? .null)")
+        #expect(try f.sleeping() == 1, "the running statement goes on")
+        #expect(try f.metrics().contains(#"mcpk_connection_pool_connections{connection="slow",state="busy"} 1"#))
+        _ = try f.k.call("connection.cancel", ["request_id": .string("a-\(f.tag)")])
+        reply = nil
+        while reply == nil, let m = try a.readMessage() { if m["id"]?.intValue == first { reply = m } }
+        #expect(reply?["error"]?["data"]?["kind"] == "conflict")
+        #expect(try f.k.call("connection.query", ["id": "slow", "sql": "SELECT 3"])["rows"] == [[3]])
+        for bad in ["0", "65", "many"] {
+            do {
+                let k = try KernelProcess.start(env: ["MCPK_CONNECTION_POOL_SIZE": bad])
+                k.stop()
+                Issue.record("a kernel started with MCPK_CONNECTION_POOL_SIZE=\(bad)")
+            } catch let e as KernelError {
+                #expect(e.message.contains("MCPK_CONNECTION_POOL_SIZE must be an integer from 1 to 64") && e.message.contains("'\(bad)'"), "\(e.message)")
+            }
+        }
+    }
+
     /// A socket client that closes its socket while its query runs cancels it at the source; one
     /// that only half-closes (shutdown SHUT_WR) after sending still gets its reply.
     @Test func aClosedSocketClientCancelsItsQueryAHalfClosedOneIsAnswered() throws {
