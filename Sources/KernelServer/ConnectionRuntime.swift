@@ -149,10 +149,10 @@ public final class ConnectionRuntime {
     public func cancel(_ id: EntityID) { pools[id]?.cancelRunning() }
 
 
-    /// Closes every pool (running statements are cancelled).
-    func closeAll() async {
-        let all = Array(pools.values)
-        pools = [:]
-        for p in all { await p.closeAll() }
+    /// Closes every pool, or those of one plugin's records (running statements are cancelled).
+    func closeAll(plugin: String? = nil) async {
+        let doomed = pools.values.filter { plugin == nil || $0.record.plugin == plugin }
+        for p in doomed { pools[p.record.id] = nil }
+        for p in doomed { await p.closeAll() }
     }
 }

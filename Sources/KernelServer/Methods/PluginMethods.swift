@@ -45,7 +45,7 @@ extension Kernel {
             let force = try params.optionalBool("force") ?? false
             let host = try self.requirePlugins()
             let before = host.info(name: name)
-            if force { await self.connectionRuntime?.closeAll() }
+            if force { await self.connectionRuntime?.closeAll(plugin: name) }
             try await host.unload(name: name, force: force)
             // Stays unloaded across a restart until plugin.load loads it again.
             if let before { try UnloadedPlugins(home: self.configuration.home).add(before.path) }
@@ -59,7 +59,7 @@ extension Kernel {
             let force = try params.optionalBool("force") ?? false
             let host = try self.requirePlugins()
             let before = host.info(name: name)
-            if force { await self.connectionRuntime?.closeAll() }
+            if force { await self.connectionRuntime?.closeAll(plugin: name) }
             do {
                 let info = try await host.reload(name: name, force: force)
                 await self.auditPlugin(ctx, action: "plugin.reload", info: info, extra: JSONObject([("force", .bool(force))]))
