@@ -6,13 +6,4 @@
 # Env:   MCPK_BENCH_PG_URL (else a private server via scripts/pg-test.sh on MCPK_TEST_PG_PORT),
 #        POOL_QUERIES, POOL_SLEEP, POOL_ROUNDS, POOL_SIZES.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-MCPK="${1:-${MCPK_BIN:-.build/release/mcpk}}"
-[ -x "$MCPK" ] || swift build -c release --product mcpk >/dev/null
-STARTED_PG=""
-if [ -z "${MCPK_BENCH_PG_URL:-}" ]; then
-  MCPK_BENCH_PG_URL="$(scripts/pg-test.sh start)"
-  STARTED_PG=1
-fi
-trap '[ -z "$STARTED_PG" ] || scripts/pg-test.sh stop' EXIT
-python3 bench/connection_pool/pool.py "$MCPK" "$MCPK_BENCH_PG_URL"
+exec "$(dirname "$0")/../python-with-pg.sh" bench/connection_pool/pool.py "$@"
