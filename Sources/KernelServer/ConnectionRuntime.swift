@@ -148,6 +148,9 @@ public final class ConnectionRuntime {
     /// Asks every running statement on a stored connection to stop.
     public func cancel(_ id: EntityID) { pools[id]?.cancelRunning() }
 
+    /// Retires a record's pool (it was updated or deleted): idle connections close now, busy
+    /// ones when their statement ends; the next statement opens a new pool from the record.
+    func retire(_ id: EntityID) { pools.removeValue(forKey: id)?.retire() }
 
     /// Closes every pool, or those of one plugin's records (running statements are cancelled).
     func closeAll(plugin: String? = nil) async {

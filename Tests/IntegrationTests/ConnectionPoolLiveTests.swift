@@ -123,6 +123,27 @@ import Testing
         }
     }
 
+    /// An updated record's pool is retired: the next statement runs with the new config
+    /// (here another SQLite file), a deleted record's connections are closed.
+    @Test func anUpdatedConnectionIsServedByANewPool() throws {
+        let k = try KernelProcess.start()
+        defer { _ = k.stop() }
+        let c = try k.call("connection.create", ["name": "lite", "plugin": "sqlite", "config": ["path": .string(k.home + "/a.db"), "create": true]])
+        let id = c["id"] ?? .null
+        _ = try k.call("connection.query", ["id": id, "sql": "CREATE TABLE t(v TEXT)"])
+        _ = try k.call("connection.query", ["id": id, "sql": "INSERT INTO t VALUES ('a')"])
+        #expect(try k.call("connection.query", ["id": id, "sql": "SELECT v FROM t"])["rows"] == [["a"]])
+        _ = try k.call("connection.update", ["id": id, "config": ["path": .string(k.home + "/b.db"), "create": true]])
+        #expect(throws: (any Error).self, "b.db has no table t") { _ = try k.call("connection.query", ["id": id, "sql": "SELECT v FROM t"]) }
+        _ = try k.call("connection.delete", ["id": id])
+        var closed = false
+        for _ in 0..<Self.pollRounds where !closed {
+            closed = try k.call("plugin.list")["items"]?.arrayValue?.first { $0["name"] == "sqlite" }?["open_connections"] == 0
+            if !closed { usleep(50_000) }
+        }
+        #expect(closed, "the deleted record's connections are closed")
+    }
+
     /// A socket client that closes its socket while its query runs cancels it at the source; one
     /// that only half-closes (shutdown SHUT_WR) after sending still gets its reply.
     @Test func aClosedSocketClientCancelsItsQueryAHalfClosedOneIsAnswered() throws {
