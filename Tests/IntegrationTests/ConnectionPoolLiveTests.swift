@@ -145,7 +145,8 @@ import Testing
     }
 
     /// A socket client that closes its socket while its query runs cancels it at the source; one
-    /// that only half-closes (shutdown SHUT_WR) after sending still gets its reply.
+    /// that only half-closes (shutdown SHUT_WR) after sending still gets its reply, and one that
+    /// half-closes and then goes away cancels too (`ControlServer.peerProbeMs`).
     @Test func aClosedSocketClientCancelsItsQueryAHalfClosedOneIsAnswered() throws {
         guard let url = BundledExecutorLiveTests.pgURL else { return }
         let f = try Fixture(url: url)
@@ -166,6 +167,16 @@ import Testing
         #expect(reply["id"]?.intValue == id)
         #expect(reply["result"]?["rows"]?[0]?[1] == 7, "\(reply)")
         #expect(try b.readMessage() == nil, "then the kernel closes the connection")
+
+        // Half-closed with a reply pending, then gone: the probe notices and cancels.
+        do {
+            let c = try f.k.client()
+            _ = try c.send(method: "connection.query", params: ["id": "slow", "sql": "SELECT pg_sleep(600)"])
+            #expect(Glibc.shutdown(c.fd, Int32(SHUT_WR)) == 0)
+            #expect(try f.waitSleeping(1), "the statement runs")
+        }  // now closed for good
+        #expect(try f.waitSleeping(0), "the statement stopped at the source")
+        #expect(try f.waitMetric(#"mcpk_queries_cancelled_total{reason="client_gone"} 2"#))
     }
 
     /// An HTTP client that closes its TCP connection while its query runs cancels it at the source.
