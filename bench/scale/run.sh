@@ -14,17 +14,12 @@
 #        SCALE_REDIS=0 skips the Redis latency). SCALE_KERNELS="" runs only the latency part.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-MCPK="${1:-${MCPK_BIN:-.build/release/mcpk}}"
-[ -x "$MCPK" ] || swift build -c release --product mcpk >/dev/null
-STARTED_PG=""
-if [ -z "${MCPK_BENCH_PG_URL:-}" ]; then
-  MCPK_BENCH_PG_URL="$(scripts/pg-test.sh start)"
-  STARTED_PG=1
-fi
 STARTED_REDIS=""
 if [ "${SCALE_REDIS:-1}" != 0 ] && [ -z "${MCPK_BENCH_REDIS_URL:-}" ]; then
   MCPK_BENCH_REDIS_URL="$(scripts/redis-test.sh start)"
   STARTED_REDIS=1
 fi
-trap '[ -z "$STARTED_PG" ] || scripts/pg-test.sh stop; [ -z "$STARTED_REDIS" ] || scripts/redis-test.sh stop' EXIT
-python3 bench/scale/scale.py "$MCPK" "$MCPK_BENCH_PG_URL" "${MCPK_BENCH_REDIS_URL:-}"
+trap '[ -z "$STARTED_REDIS" ] || scripts/redis-test.sh stop' EXIT
+[ "${SCALE_REDIS:-1}" != 0 ] || MCPK_BENCH_REDIS_URL=""
+export MCPK_BENCH_REDIS_URL="${MCPK_BENCH_REDIS_URL:-}"
+bench/python-with-pg.sh bench/scale/scale.py "$@"

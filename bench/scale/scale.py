@@ -11,7 +11,7 @@ import json, os, re, selectors, shutil, socket, subprocess, sys, tempfile, time,
 from concurrent.futures import ThreadPoolExecutor
 
 mcpk, pg = sys.argv[1], sys.argv[2]
-REDIS = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
+REDIS = os.environ.get("MCPK_BENCH_REDIS_URL") or None  # set by run.sh (empty: no Redis phase)
 RUNS = int(os.environ.get("SCALE_RUNS", "300"))
 STEPS = os.environ.get("SCALE_STEPS", "8")
 SLEEP = float(os.environ.get("SCALE_SLEEP", "0.2"))
