@@ -25,6 +25,12 @@ public final class ExecutorLease: @unchecked Sendable {
     /// `in-process` or `process` (a `mcpk plugin-host` child).
     public var isolation: PluginIsolation { backend is ProcessBackend ? .process : .inProcess }
 
+    /// How the plugin declared this type runs (ABI 1.2.0), or nil (older plugins: `plan` if
+    /// the table has it, else `invoke`).
+    public var declaredExecution: ComponentTypeDefinition.Execution? {
+        backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }?.execution
+    }
+
     public var canPlan: Bool { backend.executorCapabilities.plan }
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
 

@@ -133,7 +133,7 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
 
         // schema
         let schema = try k.call("component.schema")
-        #expect(schema["types"]?.objectValue?.keys == ComponentType.allCases.map(\.rawValue))
+        #expect(schema["types"]?.objectValue?.keys == ComponentType.bundled.map(\.rawValue))
         #expect(try k.call("component.schema", ["type": "Data"])["properties"]?["maxRows"]?["default"] == 1000)
 
         // survives a restart

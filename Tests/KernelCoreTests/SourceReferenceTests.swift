@@ -56,7 +56,7 @@ import Testing
         #expect(s.gitRef == "v2")
         #expect(configErrors(["type": "Jupyter Notebook", "notebookPathRef": "/srv/x.ipynb"])
                 == ["config.notebookPathRef: must be a relative path (absolute paths are refused)"])
-        let schema = ComponentSpec.for(.streamlitApp).jsonSchema
+        let schema = ComponentSpec.for(.streamlitApp)!.jsonSchema
         #expect(schema["properties"]?["gitRepoUrl"]?["x-mcpk-format"] == "git-url")
         #expect(schema["properties"]?["gitRef"]?["x-mcpk-format"] == "git-ref")
         #expect(schema["properties"]?["mainScriptPath"]?["x-mcpk-format"] == "relative-path")

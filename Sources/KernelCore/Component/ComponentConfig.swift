@@ -29,6 +29,8 @@ public enum ComponentConfig: Sendable, Equatable {
         case .data: return .data(DataConfig(r))
         case .utility: return .utility(UtilityConfig(r))
         case .output: return .output(OutputConfig(r))
+        default: throw KernelError.invalidParams("invalid component config", errors: [
+            FieldError(FieldDefinition.join(path, ComponentSpec.typeField), ComponentSpec.unknownTypeMessage(type.rawValue))])
         }
     }
 

@@ -20,7 +20,8 @@ extension ComponentSpec {
     public static let maxCodeBytes = 4 << 20
     public static let maxNameLength = 200
 
-    public static func `for`(_ type: ComponentType) -> ComponentSpec {
+    /// The built-in spec of a bundled type, or nil (a plugin-declared type: `ComponentTypes`).
+    public static func `for`(_ type: ComponentType) -> ComponentSpec? {
         switch type {
         case .llmPromptAgent: return llmPromptAgent
         case .jupyterNotebook: return jupyterNotebook
@@ -33,6 +34,7 @@ extension ComponentSpec {
         case .data: return data
         case .utility: return utility
         case .output: return output
+        default: return nil
         }
     }
 

@@ -39,29 +39,11 @@ extension ComponentSpec {
         return .object(o)
     }
 
-    /// Every type's schema, keyed by type name in `ComponentType.allCases` order.
-    public static var allSchemas: JSON {
-        var o = JSONObject()
-        for t in ComponentType.allCases { o[t.rawValue] = ComponentSpec.for(t).jsonSchema }
-        return .object(o)
-    }
+    /// Every built-in type's schema, keyed by type name (`ComponentTypes.allSchemas` adds plugin-declared ones).
+    public static var allSchemas: JSON { ComponentTypes.builtIn.allSchemas }
 
-    /// One schema for any config: `oneOf` the nine types, discriminated by `type`.
-    public static var unionSchema: JSON {
-        var o = JSONObject()
-        o["$schema"] = .string(schemaDialect)
-        o["$id"] = "urn:mcpk:component-config"
-        o["title"] = "Component config"
-        o["type"] = "object"
-        o["properties"] = ["type": ["enum": JSON(ComponentType.allCases.map(\.rawValue))]]
-        o["required"] = ["type"]
-        o["oneOf"] = .array(ComponentType.allCases.map { t in
-            var s = ComponentSpec.for(t).jsonSchema.objectValue ?? JSONObject()
-            s["$schema"] = nil
-            return .object(s)
-        })
-        return .object(o)
-    }
+    /// One schema for any built-in config (`ComponentTypes.unionSchema` adds plugin-declared ones).
+    public static var unionSchema: JSON { ComponentTypes.builtIn.unionSchema }
 }
 
 extension FieldDefinition {

@@ -38,6 +38,9 @@ public final class PluginStepExecutor: StepExecutor {
         guard let lease = host.executor(forType: inv.type.rawValue) else {
             return .failed("no executor plugin serves component type '\(inv.type.rawValue)'")
         }
+        if lease.declaredExecution == .inProcess, lease.canInvoke {
+            return await runInvoke(inv, lease: lease, events: events, cancellation: cancellation)
+        }
         if lease.canPlan {
             defer { lease.release() }
             return await runProcess(inv, lease: lease, events: events, cancellation: cancellation)
