@@ -61,7 +61,9 @@ extension FieldDefinition {
         if let maxLength { o["maxLength"] = .int(Int64(maxLength)) }
         if let enumValues { o["enum"] = JSON(enumValues) }
         switch format {
-        case .url?: o["format"] = "uri"
+        case .url?:
+            o["format"] = "uri"
+            o["x-mcpk-format"] = .string(JSONSchemaFormat.httpURL.rawValue)
         case .gitURL?:
             o["format"] = "uri"
             o["x-mcpk-format"] = .string(FieldDefinition.Format.gitURL.rawValue)

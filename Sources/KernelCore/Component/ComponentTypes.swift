@@ -115,7 +115,7 @@ public struct ComponentTypes: Sendable {
         }
         let (compiled, schemaErrors) = JSONSchema.compile(.object(spec), path: "plugin \(d.plugin): config_schema")
         guard let compiled else { return (type, nil, schemaErrors) }
-        let filled = compiled.applyingDefaults(config)
+        let filled = compiled.normalized(compiled.applyingDefaults(config))
         var errors = compiled.validate(filled, path: path)
         for name in d.secretFields where o[name].map({ !$0.isNull }) ?? false {
             errors.append(FieldError(FieldDefinition.join(path, name),
