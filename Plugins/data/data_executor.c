@@ -33,6 +33,7 @@
  * into jansson values before it returns. */
 #define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime, O_NOFOLLOW, O_CLOEXEC */
 #include "mcpk_invoke_support.h"
+#include "data_type.h"
 #include "arrow_ipc.h"
 
 #include <math.h>
@@ -425,4 +426,4 @@ static mcpk_status data_invoke(void *data, const mcpk_step *step, const mcpk_inv
   return st;
 }
 
-MI_DEFINE_PLUGIN("data", "Data steps in-process: SQL through a declared connection, rows as the result", types, data_invoke)
+MI_DEFINE_PLUGIN("data", "Data steps in-process: SQL through a declared connection, rows as the result", types, type_defs, data_invoke)

@@ -248,13 +248,15 @@ static inline void mx_common(mx_buf *b, const char *config, int network_default)
   free(conns);
 }
 
-/* Standard init for an executor handling `TYPES`: `PLAN` turns a step into a
- * process spec (NULL if the executor only invokes), `INVOKE` runs it
+/* Standard init for an executor handling `TYPES`, declared with their schemas in
+ * `TYPE_DEFS` (mcpk_component_type, ABI 1.2.0: <plugin>_type.h): `PLAN` turns a step
+ * into a process spec (NULL if the executor only invokes), `INVOKE` runs it
  * in-process (NULL if it only plans). The plugin speaks ABI 1.0.0 up to
  * `ABI` and answers the newest of those not above what the host offers. */
-#define MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, PLAN, INVOKE, ABI)                             \
+#define MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN, INVOKE, ABI)                  \
   static const mcpk_executor mx_executor = {                                                        \
-      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), PLAN, NULL, INVOKE};          \
+      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), PLAN, NULL, INVOKE,           \
+      TYPE_DEFS, sizeof(TYPE_DEFS) / sizeof(TYPE_DEFS[0])};                                         \
   MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *host, mcpk_plugin *out, \
                                            size_t out_size, mcpk_error *err) {                      \
     (void)host;                                                                                     \
@@ -272,8 +274,8 @@ static inline void mx_common(mx_buf *b, const char *config, int network_default)
     return MCPK_STATUS_OK;                                                                          \
   }
 
-/* A process executor (plan only) at ABI 1.0.0. */
-#define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, PLAN) \
-  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, PLAN, NULL, MCPK_ABI_VERSION_1_0_0)
+/* A process executor (plan only) at ABI 1.2.0 (an older host sees 1.0.0 / 1.1.0 and its built-in spec). */
+#define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN) \
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN, NULL, MCPK_ABI_VERSION_1_2_0)
 
 #endif

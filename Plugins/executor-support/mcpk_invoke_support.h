@@ -345,7 +345,7 @@ static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg
 
 /* Standard init for an in-process executor handling `TYPES` with `INVOKE`:
  * ABI 1.1.0 (mcpk_invocation.call_op) when the host offers it, else 1.0.0. */
-#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, INVOKE) \
-  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, NULL, INVOKE, MCPK_ABI_VERSION_1_1_0)
+#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, TYPE_DEFS, INVOKE) \
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, NULL, INVOKE, MCPK_ABI_VERSION_1_2_0)
 
 #endif

@@ -29,6 +29,7 @@
 #include <pthread.h>
 
 #include "mcpk_invoke_support.h"
+#include "llm_type.h"
 
 /* ---- limits ------------------------------------------------------------ */
 
@@ -484,4 +485,4 @@ static mcpk_status llm_invoke(void *plugin_data, const mcpk_step *step, const mc
 static const char *const llm_types[] = {"LLM Prompt Agent"};
 
 MI_DEFINE_PLUGIN("llm", "LLM Prompt Agent steps: streaming OpenAI-compatible chat completions (libcurl, TLS verified)",
-                 llm_types, llm_invoke)
+                 llm_types, type_defs, llm_invoke)

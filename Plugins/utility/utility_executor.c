@@ -18,6 +18,7 @@
  * the host through mx_string_release; the host's call_op string is released
  * here through its own `release`. */
 #include "mcpk_invoke_support.h"
+#include "utility_type.h"
 
 static const char *const types[] = {"Utility"};
 
@@ -270,4 +271,4 @@ static mcpk_status ut_invoke(void *data, const mcpk_step *step, const mcpk_invoc
   return st;
 }
 
-MI_DEFINE_PLUGIN("utility", "Utility steps in-process: merge, pick, template, plugin operations", types, ut_invoke)
+MI_DEFINE_PLUGIN("utility", "Utility steps in-process: merge, pick, template, plugin operations", types, type_defs, ut_invoke)

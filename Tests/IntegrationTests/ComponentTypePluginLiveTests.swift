@@ -75,6 +75,10 @@ import Testing
         #expect(schema["x-mcpk-plugin"] == "shell")
         let all = try k.call("component.schema")
         #expect(all["types"]?["Shell Script"]?["title"] == "Shell Script")
+        // OpenAPI's ComponentConfig includes the new type.
+        let openAPI = try HTTPRoutesTests.curl(port, "GET", "/api/v1/openapi.json").json
+        let config = openAPI["components"]?["schemas"]?["ComponentConfig"]
+        #expect(config?["oneOf"]?.arrayValue?.contains { $0["title"] == "Shell Script" } == true, "\(config ?? .null)")
 
         // Validated against the plugin's schema: every error at once, with paths.
         let bad = try HTTPRoutesTests.curl(port, "POST", "/api/v1/components",
