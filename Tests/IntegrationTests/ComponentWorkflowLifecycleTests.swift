@@ -81,7 +81,7 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
         #expect(created["latest_version"] == 1)
         #expect(created["config"]?["temperature"] == .double(0.7))
         #expect(created["config"]?["maxTokens"] == 1024)
-        #expect(created["checksum"]?.stringValue == (try ComponentConfig.parse(config)).checksum)
+        #expect(created["checksum"]?.stringValue == (try ComponentSpec.normalize(config)).config.contentChecksum)
         #expect(try audit(k, "component", id) == ["component.create"])
 
         // validation: all errors at once, exact paths
