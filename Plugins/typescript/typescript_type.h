@@ -2,7 +2,8 @@
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
  * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. */
+ * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_TYPESCRIPT_TYPE_H
 #define MCPK_TYPESCRIPT_TYPE_H
 #include <mcpk/plugin.h>

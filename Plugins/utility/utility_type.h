@@ -2,7 +2,8 @@
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
  * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. */
+ * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_UTILITY_TYPE_H
 #define MCPK_UTILITY_TYPE_H
 #include <mcpk/plugin.h>
@@ -31,7 +32,8 @@ static const char utility_config_schema[] =
     "  \"args\": {"
     "   \"title\": \"Args\","
     "   \"description\": \"Plugin operation arguments with `${inputs.x}` references: an array (positional) or an object (its values in order); empty: the inputs.\","
-    "   \"default\": {}"
+    "   \"default\": {},"
+    "   \"x-mcpk-template\": true"
     "  },"
     "  \"keys\": {"
     "   \"title\": \"Keys\","
@@ -40,7 +42,8 @@ static const char utility_config_schema[] =
     "  \"template\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Template\","
-    "   \"description\": \"Text with `${inputs.x}` placeholders (template).\""
+    "   \"description\": \"Text with `${inputs.x}` placeholders (template).\","
+    "   \"x-mcpk-template\": true"
     "  },"
     "  \"plugin\": {"
     "   \"type\": \"string\","

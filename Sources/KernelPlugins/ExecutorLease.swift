@@ -31,6 +31,15 @@ public final class ExecutorLease: @unchecked Sendable {
         backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }?.execution
     }
 
+    /// The config fields the plugin's schema marks `x-mcpk-template` (ABI 1.2.0 declaration): the
+    /// engine resolves their `${inputs…}` references against the step inputs before `plan` / `invoke`.
+    public var declaredTemplateFields: [String] {
+        let d = backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }
+        return (d?.schema["properties"]?.objectValue ?? JSONObject()).compactMap { name, s in
+            s[ComponentSpec.templateHint] == true ? name : nil
+        }
+    }
+
     public var canPlan: Bool { backend.executorCapabilities.plan }
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
 

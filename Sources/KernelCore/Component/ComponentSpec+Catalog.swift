@@ -49,6 +49,20 @@ extension ComponentSpec {
         }
     }
 
+    /// The schema hint (`"x-mcpk-template": true`) of a config field whose `${inputs…}` references
+    /// the engine resolves against the step's inputs before any executor plugin sees the step.
+    public static let templateHint = "x-mcpk-template"
+
+    /// The config fields of a bundled type that are templates over the step inputs.
+    public static func templateFields(of type: ComponentType) -> [String] {
+        switch type {
+        case .llmPromptAgent: return ["systemPrompt", "userPromptTemplate"]
+        case .data: return ["query", "params"]
+        case .utility: return ["args", "template"]
+        default: return []
+        }
+    }
+
     static let connectionsField = FieldDefinition(
         "connections", .array(items: .string),
         "Names of the external database connections the code may query through the kernel.")

@@ -9,7 +9,13 @@ extension ComponentSpec {
     public var jsonSchema: JSON {
         var properties = JSONObject()
         properties[ComponentSpec.typeField] = ["const": .string(type.rawValue), "title": "Type"]
-        for f in fields { properties[f.name] = f.jsonSchema }
+        let templated = Set(ComponentSpec.templateFields(of: type))
+        for f in fields {
+            var s = f.jsonSchema.objectValue ?? JSONObject()
+            // The engine resolves `${inputs…}` in this field before the executor sees the step.
+            if templated.contains(f.name) { s[ComponentSpec.templateHint] = true }
+            properties[f.name] = .object(s)
+        }
         var o = JSONObject()
         o["$schema"] = .string(ComponentSpec.schemaDialect)
         o["$id"] = .string("urn:mcpk:component-config:" + type.rawValue.lowercased().replacingSpaces())
