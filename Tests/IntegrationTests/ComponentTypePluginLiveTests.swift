@@ -38,16 +38,6 @@ import Testing
         return dir + "/libshell.so"
     }
 
-    static func wait(_ k: KernelProcess, _ id: String, timeout: Double = 90) throws -> JSON {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let r = try k.call("run.get", ["id": .string(id)])
-            if let s = r["status"]?.stringValue, ["succeeded", "failed", "cancelled", "timed_out"].contains(s) { return r }
-            usleep(50_000)
-        }
-        throw KernelError.unavailable("run \(id) did not finish in \(timeout)s")
-    }
-
     @Test(.enabled(if: ProcessExecutorLiveTests.hasRuntime)) func shellScriptTypeFromAThirdPartyPlugin() throws {
         let port = HTTPTestClient.freePort()
         let k = try KernelProcess.start(http: "127.0.0.1:\(port)")
@@ -105,7 +95,7 @@ import Testing
                 ["id": "out", "component": .string("out" + tag), "needs": ["sh"], "inputs": ["data": "${steps.sh.result.stdout}"]],
             ]]])
         let runID = try k.call("workflow.run", ["id": .string("shell-flow" + tag), "inputs": ["n": 21]])["run_id"]?.stringValue ?? ""
-        let s = try Self.wait(k, runID)
+        let s = try EngineLiveTests.Fixture.wait(k, runID)
         #expect(s["status"] == "succeeded", "\(s)")
         let step = { (id: String) in s["steps"]?.arrayValue?.first { $0["id"]?.stringValue == id } }
         #expect(step("py")?["result"] == ["n": 42], "\(s)")
@@ -119,7 +109,7 @@ import Testing
         _ = try k.call("workflow.create", ["name": .string("shell-fail" + tag), "definition": [
             "steps": [["id": "sh", "component": .string("sh-fail" + tag)]]]])
         let failID = try k.call("workflow.run", ["id": .string("shell-fail" + tag)])["run_id"]?.stringValue ?? ""
-        let failed = try Self.wait(k, failID)
+        let failed = try EngineLiveTests.Fixture.wait(k, failID)
         #expect(failed["status"] == "failed", "\(failed)")
         let error = failed["steps"]?.arrayValue?.first?["error"]?.stringValue ?? ""
         #expect(error.contains("exited with 3") && error.contains("broken"), "\(failed)")

@@ -13,21 +13,10 @@ import Testing
                                                                  execution: .sandbox, plugin: "test")])
     }
 
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: ComponentType.bundled) func declaredSchemaValidatesLikeTheBuiltInSpec(_ t: ComponentType) throws {
         let spec = try #require(ComponentSpec.for(t))
         let types = Self.declared(t)
-        var rng = SplitMix(state: 7)
+        var rng = ParserRobustnessTests.SplitMix(state: 7)
         let values: [JSON] = [nil, true, 0, -1, 0.5, 2.0, 3, 70000, "", "x", "https://h", "git://h/r", "a/../b", "pick", "template",
                               "plugin", "merge", "csv", "arrow", "command: ls", [], ["a"], [1], [:], ["id": "s"],
                               [["id": "c", "type": "code", "content": "x"]], [["id": "c", "type": "sql"]]]
