@@ -48,7 +48,10 @@ import Testing
         }
 
         /// Polls `run.get` until the run is terminal.
-        func wait(_ id: String, timeout: Double = 60) throws -> JSON {
+        func wait(_ id: String, timeout: Double = 60) throws -> JSON { try Fixture.wait(kernel, id, timeout: timeout) }
+
+        /// Polls `run.get` on `kernel` until the run is terminal.
+        static func wait(_ kernel: KernelProcess, _ id: String, timeout: Double = 60) throws -> JSON {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 let r = try kernel.call("run.get", ["id": .string(id)])

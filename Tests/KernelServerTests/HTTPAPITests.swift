@@ -190,7 +190,7 @@ import Testing
         #expect(doc["components"]?["securitySchemes"]?["bearer"]?["scheme"]?.stringValue == "bearer")
         #expect(doc["paths"]?["/healthz"]?["get"]?["security"] == nil)
         let config = doc["components"]?["schemas"]?["ComponentConfig"]
-        #expect(config?["oneOf"]?.arrayValue?.count == ComponentType.allCases.count)
+        #expect(config?["oneOf"]?.arrayValue?.count == ComponentType.bundled.count)
         #expect(config?["$id"] == nil)
     }
 

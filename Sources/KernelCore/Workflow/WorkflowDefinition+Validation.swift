@@ -211,7 +211,9 @@ extension WorkflowDefinition {
                 switch lookup(c, v) {
                 case .found(let f):
                     resolved[i] = f
-                    errors += WorkflowDefinition.secretReferenceErrors(o["inputs"]?.objectValue ?? JSONObject(), type: f.type, path: sp(i, "inputs"))
+                    errors += WorkflowDefinition.secretReferenceErrors(o["inputs"]?.objectValue ?? JSONObject(), type: f.type,
+                                                                         allowed: f.secretInputs ?? ComponentSpec.secretInputs(of: f.type),
+                                                                         path: sp(i, "inputs"))
                 case .componentNotFound: errors.append(FieldError(sp(i, "component"), "unknown component '\(c)'"))
                 case .versionNotFound(let latest):
                     errors.append(FieldError(sp(i, "version"), "component '\(c)' has no version \(v.map(String.init) ?? "?") (latest is \(latest))"))
@@ -302,8 +304,7 @@ extension WorkflowDefinition {
 extension WorkflowDefinition {
     /// `${secrets.NAME}` in a step input the component type does not declare secret
     /// (`ComponentSpec.secretInputs`): one error per reference, at the input's path.
-    static func secretReferenceErrors(_ inputs: JSONObject, type: ComponentType, path: String) -> [FieldError] {
-        let allowed = ComponentSpec.secretInputs(of: type)
+    static func secretReferenceErrors(_ inputs: JSONObject, type: ComponentType, allowed: [String], path: String) -> [FieldError] {
         var errors: [FieldError] = []
         for (key, value) in inputs where !allowed.contains(key) {
             let (refs, _) = Template.references(in: value, path: FieldDefinition.join(path, key))

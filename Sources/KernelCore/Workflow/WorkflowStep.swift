@@ -105,7 +105,11 @@ public enum ComponentResolution: Sendable, Equatable {
         public var id: EntityID
         public var version: Int
         public var type: ComponentType
-        public init(id: EntityID, version: Int, type: ComponentType) { self.id = id; self.version = version; self.type = type }
+        /// The step inputs that may carry `${secrets.NAME}` (`ComponentTypes.secretInputs`); nil: the built-in spec's.
+        public var secretInputs: [String]?
+        public init(id: EntityID, version: Int, type: ComponentType, secretInputs: [String]? = nil) {
+            self.id = id; self.version = version; self.type = type; self.secretInputs = secretInputs
+        }
     }
 
     case found(Found)

@@ -32,6 +32,9 @@ public final class HTTPAPI {
     let corsOrigins: [String]
     private let token: [UInt8]?
     private var openAPICache: (methods: [String], body: [UInt8])?
+    /// The `ComponentConfig` schema of the OpenAPI document: every known component type's config
+    /// (`ComponentTypes.unionSchema`, plugin-declared types included); the built-in types without a kernel.
+    var componentConfigSchema: (@KernelActor () -> JSON)?
     /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
     var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
     /// Answers `POST /mcp` (set by the kernel: `Kernel.handleMCPHTTP`).
@@ -413,10 +416,12 @@ public final class HTTPAPI {
     // MARK: OpenAPI
 
     func openAPIBody() -> [UInt8] {
-        let names = dispatcher.methods.map(\.name)
+        let config = componentConfigSchema?() ?? ComponentSpec.unionSchema
+        // Keyed by the methods and the component types, so plugin.load / unload show in the document.
+        let names = dispatcher.methods.map(\.name) + (config["properties"]?["type"]?["enum"]?.arrayValue ?? []).compactMap(\.stringValue)
         if let c = openAPICache, c.methods == names { return c.body }
         let doc = OpenAPIGenerator(routes: HTTPRouteTable.routes, methods: dispatcher.methods,
-                                   secured: token != nil).document()
+                                   secured: token != nil, componentConfig: config).document()
         var body = doc.serializedBytes()
         body.append(0x0A)
         openAPICache = (names, body)

@@ -28,21 +28,24 @@ extension Kernel {
         }
         dispatcher.register("component.list", summary: "Components, filtered by type, tag or text, with cursor pagination.",
                             params: ["type": "object", "properties": [
-                                "type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))],
+                                "type": ["type": "string", "description": "A component type name (component.types)."],
                                 "tag": ["type": "string"], "q": ["type": "string"],
                                 "limit": ["type": "integer", "minimum": 1, "maximum": JSON(StoreLimits.maxPageSize)],
                                 "cursor": ["type": "string"]], "additionalProperties": false]) { [unowned self] p, _ in
             let store = try self.requireStore()
             var type: ComponentType?
             if let t = try p.optionalString("type") {
-                guard let ct = ComponentType(rawValue: t) else {
-                    throw KernelError.invalidParams("invalid params", errors: [FieldError("type", ComponentSpec.unknownTypeMessage(t))])
-                }
-                type = ct
+                // Any name: components of a type whose plugin is unloaded stay listable.
+                type = ComponentType(t)
             }
             let page = try await store.listComponents(ComponentQuery(
                 type: type, tag: try p.optionalString("tag"), q: try p.optionalString("q"),
                 limit: try p.optionalInt("limit", in: 1...StoreLimits.maxPageSize), cursor: try p.optionalString("cursor")))
+            // A type no plugin declares and no component has is a typo, not an empty page.
+            if let type, page.items.isEmpty, !self.componentTypes.isKnown(type),
+               try await store.listComponents(ComponentQuery(type: type, limit: 1)).items.isEmpty {
+                throw KernelError.invalidParams("invalid params", errors: [FieldError("type", self.componentTypes.unknownTypeMessage(type.rawValue))])
+            }
             return ["items": .array(page.items.map(\.json)), "next_cursor": JSON(page.nextCursor)]
         }
         dispatcher.register("component.update", summary: "Changes metadata; a changed config appends an immutable version.",
@@ -68,15 +71,16 @@ extension Kernel {
             return ["component_id": .string(c.id), "items": .array(versions.map(\.json))]
         }
         dispatcher.register("component.schema", summary: "JSON Schema (2020-12) of every component type's config (or of one type).",
-                            params: ["type": "object", "properties": ["type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))]],
-                                     "additionalProperties": false]) { p, _ in
+                            params: ["type": "object", "properties": ["type": ["type": "string", "description": "A component type name (component.types)."]],
+                                     "additionalProperties": false]) { [unowned self] p, _ in
+            let types = self.componentTypes
             if let t = try p.optionalString("type") {
-                guard let ct = ComponentType(rawValue: t) else {
-                    throw KernelError.invalidParams("invalid params", errors: [FieldError("type", ComponentSpec.unknownTypeMessage(t))])
+                guard let schema = types.schema(of: ComponentType(t)) else {
+                    throw KernelError.invalidParams("invalid params", errors: [FieldError("type", types.unknownTypeMessage(t))])
                 }
-                return ComponentSpec.for(ct).jsonSchema
+                return schema
             }
-            return ["types": ComponentSpec.allSchemas, "oneOf": ComponentSpec.unionSchema["oneOf"] ?? []]
+            return ["types": types.allSchemas, "oneOf": types.unionSchema["oneOf"] ?? []]
         }
     }
 
@@ -148,7 +152,7 @@ extension Kernel {
         Kernel.metadataErrors(p, requireName: true, into: &errors)
         var validated: (type: ComponentType?, normalized: JSON?, errors: [FieldError]) = (nil, nil, [])
         if let config = p.value("config") {
-            validated = ComponentSpec.validate(config, path: "config")
+            validated = componentTypes.validate(config, path: "config")
             errors += validated.errors
         } else {
             errors.append(FieldError("config", "is required"))
@@ -179,7 +183,7 @@ extension Kernel {
         Kernel.metadataErrors(p, requireName: false, into: &errors)
         var validated: (type: ComponentType?, normalized: JSON?, errors: [FieldError]) = (nil, nil, [])
         if let config = p.value("config") {
-            validated = ComponentSpec.validate(config, path: "config")
+            validated = componentTypes.validate(config, path: "config")
             errors += validated.errors
         }
         guard errors.isEmpty else { throw KernelError.invalidParams("invalid component", errors: errors) }

@@ -19,6 +19,7 @@ extension Kernel {
         registerEntityMethods()
         registerAuditMethods()
         registerComponentMethods()
+        registerComponentTypeMethods()
         registerWorkflowMethods()
         registerRunMethods()
         registerWorkspaceValueMethods()

@@ -118,6 +118,7 @@ extension Kernel {
     func validateDefinition(_ definition: JSON) async throws -> (WorkflowDefinition?, [FieldError]) {
         let store = try requireStore()
         var resolutions: [String: ComponentResolution] = [:]
+        let types = componentTypes
         func key(_ c: String, _ v: Int?) -> String { "\(v ?? 0)|\(c)" }
         for (name, version) in WorkflowDefinition.componentReferences(in: definition) where resolutions[key(name, version)] == nil {
             let component: Component
@@ -131,7 +132,8 @@ extension Kernel {
                 resolutions[key(name, version)] = .versionNotFound(latest: component.latestVersion)
             } else {
                 resolutions[key(name, version)] = .found(.init(id: component.id, version: version ?? component.latestVersion,
-                                                               type: component.type))
+                                                               type: component.type,
+                                                               secretInputs: types.secretInputs(of: component.type)))
             }
         }
         var (plan, errors) = WorkflowDefinition.validate(definition, lookup: { c, v in resolutions[key(c, v)] ?? .componentNotFound })
