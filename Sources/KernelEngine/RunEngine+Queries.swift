@@ -74,7 +74,7 @@ extension RunEngine {
         // Each run names its workflow too (one lookup per distinct workflow on the page).
         var names: [EntityID: String] = [:]
         for id in Set(page.runs.map(\.workflowID)) { names[id] = try? await catalog.workflow(id, version: nil).0.name }
-        return ["runs": .array(page.runs.map { r in
+        return ["items": .array(page.runs.map { r in
                     var o = active[r.id].map { EngineJSON.run($0.run) } ?? EngineJSON.run(r)
                     if case .object(var obj) = o { obj["workflow_name"] = JSON(names[r.workflowID]); o = .object(obj) }
                     return o
@@ -129,7 +129,7 @@ extension RunEngine {
         _ = try await store.run(id)
         var out: [JSON] = []
         let dir = artifactDirectory(id)
-        guard let d = opendir(dir) else { return ["artifacts": []] }
+        guard let d = opendir(dir) else { return ["items": [], "next_cursor": .null] }
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
@@ -143,7 +143,7 @@ extension RunEngine {
             out.append(["name": .string(name), "size": .int(Int64(st.st_size)), "mime": .string(ArtifactNames.mime(for: name)),
                         "path": .string(dir + "/" + name)])
         }
-        return ["artifacts": .array(out)]
+        return ["items": .array(out), "next_cursor": .null]
     }
 
     /// `run.artifact {id, name}`: one artifact's content (text inline; binary as base64).

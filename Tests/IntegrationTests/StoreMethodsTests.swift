@@ -118,7 +118,7 @@ import Testing
         }
     }
 
-    @Test("audit.list pages with before; entity.get rejects unknown types listing the valid ones")
+    @Test("audit.list pages with cursor; entity.get rejects unknown types listing the valid ones")
     func auditPaging() throws {
         let k = try KernelProcess.start()
         defer { _ = k.stop() }
@@ -126,10 +126,10 @@ import Testing
         let first = try k.call("audit.list", ["limit": 3])
         let items = first["items"]?.arrayValue ?? []
         #expect(items.count == 3)
-        let before = try #require(first["next_before"]?.stringValue)
-        let second = try k.call("audit.list", ["limit": 3, "before": .string(before)])
+        let cursor = try #require(first["next_cursor"]?.stringValue)
+        let second = try k.call("audit.list", ["limit": 3, "cursor": .string(cursor)])
         #expect(second["items"]?.arrayValue?.count == 2)
-        #expect(second["next_before"] == .null)
+        #expect(second["next_cursor"] == .null)
         let ids = Set((items + (second["items"]?.arrayValue ?? [])).compactMap { $0["id"]?.stringValue })
         #expect(ids.count == 5)
         do {

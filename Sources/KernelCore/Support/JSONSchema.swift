@@ -1,7 +1,7 @@
 /// A JSON Schema subset validator used for workflow input schemas: `type`
 /// (one or a list), `required`, `properties`, `additionalProperties` (bool or
 /// schema), `enum`, `const`, `minimum` / `maximum` / `exclusiveMinimum` /
-/// `exclusiveMaximum`, `minLength` / `maxLength`, `items`, `minItems` /
+/// `exclusiveMaximum`, `minLength` / `maxLength`, `pattern`, `items`, `minItems` /
 /// `maxItems` and `default`. Annotations (`title`, `description`, `$schema`,
 /// `$id`, `format`, `examples`) are accepted and ignored; keywords that would
 /// change validation but are not implemented are rejected when the schema is
@@ -12,7 +12,7 @@ public final class JSONSchema: Sendable {
     static let annotations: Set<String> = ["title", "description", "$schema", "$id", "$comment", "format", "examples",
                                            "readOnly", "writeOnly", "deprecated", "contentMediaType"]
     static let unsupported: Set<String> = ["$ref", "$defs", "definitions", "oneOf", "anyOf", "allOf", "not", "if", "then",
-                                           "else", "pattern", "patternProperties", "dependentRequired",
+                                           "else", "patternProperties", "dependentRequired",
                                            "dependentSchemas", "propertyNames", "uniqueItems", "contains",
                                            "prefixItems", "multipleOf", "minProperties", "maxProperties",
                                            "unevaluatedProperties", "unevaluatedItems"]
@@ -29,6 +29,8 @@ public final class JSONSchema: Sendable {
     public let exclusiveMaximum: Double?
     public let minLength: Int?
     public let maxLength: Int?
+    /// A regular expression a string must contain a match of (unanchored, as in JSON Schema).
+    public let pattern: String?
     public let items: JSONSchema?
     public let minItems: Int?
     public let maxItems: Int?
@@ -38,11 +40,11 @@ public final class JSONSchema: Sendable {
 
     private init(types: [String]?, properties: [(String, JSONSchema)], required: [String], additionalProperties: JSONSchema??,
                  enumValues: [JSON]?, minimum: Double?, maximum: Double?, exclusiveMinimum: Double?, exclusiveMaximum: Double?,
-                 minLength: Int?, maxLength: Int?, items: JSONSchema?, minItems: Int?, maxItems: Int?, defaultValue: JSON?, json: JSON) {
+                 minLength: Int?, maxLength: Int?, pattern: String? = nil, items: JSONSchema?, minItems: Int?, maxItems: Int?, defaultValue: JSON?, json: JSON) {
         self.types = types; self.properties = properties.map { (name: $0.0, schema: $0.1) }; self.required = required
         self.additionalProperties = additionalProperties; self.enumValues = enumValues
         self.minimum = minimum; self.maximum = maximum; self.exclusiveMinimum = exclusiveMinimum; self.exclusiveMaximum = exclusiveMaximum
-        self.minLength = minLength; self.maxLength = maxLength; self.items = items; self.minItems = minItems
+        self.minLength = minLength; self.maxLength = maxLength; self.pattern = pattern; self.items = items; self.minItems = minItems
         self.maxItems = maxItems; self.defaultValue = defaultValue; self.json = json
     }
 
@@ -78,6 +80,7 @@ public final class JSONSchema: Sendable {
         var numbers: [String: Double] = [:]
         var counts: [String: Int] = [:]
         var items: JSONSchema?
+        var pattern: String?
         var defaultValue: JSON?
         for (key, value) in o {
             switch key {
@@ -119,13 +122,18 @@ public final class JSONSchema: Sendable {
                     errors.append(FieldError(p(key), "must be a non-negative integer")); continue
                 }
                 counts[key] = n
+            case "pattern":
+                guard let re = value.stringValue, (try? Regex(re)) != nil else {
+                    errors.append(FieldError(p(key), "must be a regular expression")); continue
+                }
+                pattern = re
             case "items":
                 items = compile(value, path: p(key), depth: depth + 1, errors: &errors)
             case "default":
                 defaultValue = value
             default:
                 if unsupported.contains(key) {
-                    errors.append(FieldError(p(key), "unsupported keyword (supported: type, properties, required, additionalProperties, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, items, minItems, maxItems, default)"))
+                    errors.append(FieldError(p(key), "unsupported keyword (supported: type, properties, required, additionalProperties, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, minItems, maxItems, default)"))
                 } else if !annotations.contains(key) && !key.hasPrefix("x-") {
                     errors.append(FieldError(p(key), "unknown keyword"))
                 }
@@ -134,7 +142,7 @@ public final class JSONSchema: Sendable {
         return JSONSchema(types: types, properties: properties, required: required, additionalProperties: additional,
                           enumValues: enumValues, minimum: numbers["minimum"], maximum: numbers["maximum"],
                           exclusiveMinimum: numbers["exclusiveMinimum"], exclusiveMaximum: numbers["exclusiveMaximum"],
-                          minLength: counts["minLength"], maxLength: counts["maxLength"], items: items,
+                          minLength: counts["minLength"], maxLength: counts["maxLength"], pattern: pattern, items: items,
                           minItems: counts["minItems"], maxItems: counts["maxItems"], defaultValue: defaultValue, json: json)
     }
 
@@ -204,6 +212,7 @@ public final class JSONSchema: Sendable {
                 errors.append(FieldError(path, minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters"))
             }
             if let maxLength, s.count > maxLength { errors.append(FieldError(path, "must be at most \(maxLength) characters")) }
+            if let pattern, let re = try? Regex(pattern), !s.contains(re) { errors.append(FieldError(path, "must match \(pattern)")) }
         case .array(let a):
             if let minItems, a.count < minItems { errors.append(FieldError(path, "must have at least \(minItems) items")) }
             if let maxItems, a.count > maxItems { errors.append(FieldError(path, "must have at most \(maxItems) items")) }

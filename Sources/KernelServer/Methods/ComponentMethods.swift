@@ -15,7 +15,7 @@ extension Kernel {
         let idOnly: JSON = ["type": "object", "properties": ["id": ["type": "string", "description": "Component id or name."]],
                             "required": ["id"], "additionalProperties": false]
         dispatcher.register("component.create", summary: "Creates a component (version 1) from a typed config.",
-                            params: Kernel.componentParamsSchema(create: true)) { [unowned self] p, ctx in
+                            params: Kernel.componentParamsSchema(create: true), checks: Kernel.componentConfigErrors) { [unowned self] p, ctx in
             try await self.createComponent(p, ctx)
         }
         dispatcher.register("component.get", summary: "A component with its latest (or the given) version's config.",
@@ -28,7 +28,7 @@ extension Kernel {
         }
         dispatcher.register("component.list", summary: "Components, filtered by type, tag or text, with cursor pagination.",
                             params: ["type": "object", "properties": [
-                                "type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))],
+                                "type": ["type": "string", "description": "A component type (component.schema lists them)."],
                                 "tag": ["type": "string"], "q": ["type": "string"],
                                 "limit": ["type": "integer", "minimum": 1, "maximum": JSON(StoreLimits.maxPageSize)],
                                 "cursor": ["type": "string"]], "additionalProperties": false]) { [unowned self] p, _ in
@@ -46,7 +46,7 @@ extension Kernel {
             return ["items": .array(page.items.map(\.json)), "next_cursor": JSON(page.nextCursor)]
         }
         dispatcher.register("component.update", summary: "Changes metadata; a changed config appends an immutable version.",
-                            params: Kernel.componentParamsSchema(create: false)) { [unowned self] p, ctx in
+                            params: Kernel.componentParamsSchema(create: false), checks: Kernel.componentConfigErrors) { [unowned self] p, ctx in
             try await self.updateComponent(p, ctx)
         }
         dispatcher.register("component.delete", summary: "Deletes a component; refused (conflict) while a workflow references it unless force.",
@@ -65,7 +65,7 @@ extension Kernel {
             let store = try self.requireStore()
             let c = try await store.component(try Kernel.requiredName(p, "id"))
             let versions = try await store.componentVersions(c.id)
-            return ["component_id": .string(c.id), "items": .array(versions.map(\.json))]
+            return ["component_id": .string(c.id), "items": .array(versions.map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("component.schema", summary: "JSON Schema (2020-12) of every component type's config (or of one type).",
                             params: ["type": "object", "properties": ["type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))]],
@@ -93,6 +93,12 @@ extension Kernel {
         props["config"] = .object(config)
         return ["type": "object", "properties": .object(props), "required": create ? ["name", "config"] : ["id"],
                 "additionalProperties": false]
+    }
+
+    /// The config's errors against its type's fields (the params schema checks it is an object).
+    static func componentConfigErrors(_ p: Params) -> [FieldError] {
+        guard let config = p.value("config"), config.objectValue != nil else { return [] }
+        return ComponentSpec.validate(config, path: "config").errors
     }
 
     /// Component JSON with the config, checksum and number of one version.

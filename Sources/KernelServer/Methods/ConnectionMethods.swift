@@ -39,7 +39,7 @@ extension Kernel {
         dispatcher.register("connection.list", summary: "Every connection, by name.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
             let items = try await self.requireStore().listConnections()
-            return ["items": .array(items.map(\.json))]
+            return ["items": .array(items.map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("connection.update", summary: "Changes a connection; `secret: null` clears the secret.",
                             params: ["type": "object", "required": ["id"], "properties": [

@@ -58,10 +58,10 @@ extension Kernel {
             }
             return ["pong": true, "echo": p.value("echo") ?? .null]
         }
-        dispatcher.registerSync("rpc.discover", summary: "Every registered method with a one-line summary and its params schema.",
+        dispatcher.registerSync("rpc.discover", summary: "Every registered method with a one-line summary, its params schema and its reply schema.",
                                 params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
             let methods: [JSON] = self.dispatcher.methods.map {
-                ["name": .string($0.name), "summary": .string($0.summary), "params": $0.params]
+                ["name": .string($0.name), "summary": .string($0.summary), "params": $0.params, "reply": $0.reply ?? .null]
             }
             return ["jsonrpc": "2.0", "version": .string(Kernel.version), "methods": .array(methods)]
         }

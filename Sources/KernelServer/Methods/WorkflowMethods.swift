@@ -47,7 +47,7 @@ extension Kernel {
                             params: idOnly) { [unowned self] p, _ in
             let store = try self.requireStore()
             let w = try await store.workflow(try Kernel.requiredName(p, "id"))
-            return ["workflow_id": .string(w.id), "items": .array(try await store.workflowVersions(w.id).map(\.json))]
+            return ["workflow_id": .string(w.id), "items": .array(try await store.workflowVersions(w.id).map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("workflow.validate", summary: "Validates a definition (or a stored workflow) and returns every error and the step layers.",
                             params: Kernel.workflowParamsSchema(mode: .validate)) { [unowned self] p, _ in

@@ -1,5 +1,5 @@
 // Plugins: name, version, kinds, isolation, state, load errors; load by path.
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, withStates, statusBadge, empty, toast } from '../ui.js';
 
 function stateBadge(p) {
@@ -31,7 +31,7 @@ export async function render(main) {
   } }, pathIn, isoSel, h('button.primary', { type: 'submit' }, 'Load plugin'));
   main.append(pageHead('Plugins'), h('div.panel', h('h2', 'Load a plugin'), form, err), h('div.panel', h('h2', 'Loaded plugins'), body));
   const load = () => withStates(body, () => api('/plugins'), (data) => {
-    const list = listOf(data);
+    const list = data.items;
     if (!list.length) return empty('No plugin is loaded. Load one by path above.');
     return h('div.table-wrap', h('table#plugins-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Version'), h('th', 'Kinds'), h('th', 'Isolation'), h('th', 'State'), h('th.hide-phone', 'Path / error'))),
       h('tbody', list.map(p => h('tr', { dataset: { plugin: p.name } },
