@@ -6,10 +6,10 @@ import KernelPlugins
 extension Kernel {
     /// Isolation settings: `MCPK_PLUGIN_ISOLATION=process` (all plugins) or
     /// `default=in-process,testops=process` (per plugin file or name).
-    public static let pluginIsolationVariable = "MCPK_PLUGIN_ISOLATION"
+    public nonisolated static let pluginIsolationVariable = "MCPK_PLUGIN_ISOLATION"
 
-    static func pluginIsolation() -> (PluginIsolation, [String: PluginIsolation]) {
-        guard let raw = getenv(pluginIsolationVariable).map({ String(cString: $0) }), !raw.isEmpty else { return (.inProcess, [:]) }
+    static func pluginIsolation(_ setting: String?) -> (PluginIsolation, [String: PluginIsolation]) {
+        guard let raw = setting, !raw.isEmpty else { return (.inProcess, [:]) }
         var def = PluginIsolation.inProcess
         var overrides: [String: PluginIsolation] = [:]
         for part in raw.split(separator: ",") {
@@ -25,7 +25,7 @@ extension Kernel {
     /// Start-up: create the plugin host and load every plugin found in the
     /// plugin dirs. A broken plugin is reported (plugin.list) and skipped.
     func startPlugins() async {
-        let (def, overrides) = Kernel.pluginIsolation()
+        let (def, overrides) = Kernel.pluginIsolation(configuration.settings[Kernel.pluginIsolationVariable])
         var hostConfiguration = PluginHostConfiguration(directories: configuration.pluginDirs, defaultIsolation: def,
                                                         isolationOverrides: overrides)
         hostConfiguration.libraryCache = configuration.home + "/plugin-cache"

@@ -55,8 +55,7 @@ extension Kernel {
             let store = try self.requireStore()
             let c = try await store.component(try Kernel.requiredName(p, "id"))
             let force = try p.optionalBool("force") ?? false
-            try await store.deleteComponent(id: c.id, force: force, audit: Kernel.audit(ctx, "component.delete", "component", c.id,
-                                                                                        ["name": .string(c.name), "force": .bool(force)]))
+            try await store.deleteComponent(id: c.id, force: force, audit: self.auditEntry(ctx, action: "component.delete", entityType: "component", entityID: c.id, details: ["name": .string(c.name), "force": .bool(force)]))
             self.sandbox?.runners.retire(componentID: c.id)
             return ["id": .string(c.id), "deleted": true]
         }
@@ -108,11 +107,6 @@ extension Kernel {
         o["config"] = v.config
         o["checksum"] = .string(v.checksum)
         return .object(o)
-    }
-
-    static func audit(_ ctx: CallContext, _ action: String, _ entityType: String, _ id: EntityID, _ details: JSON) -> ActionLog {
-        ActionLog(id: Identifier.uuid(), at: .now(), actor: ctx.actor, actionType: action, entityType: entityType,
-                  entityID: id, details: details)
     }
 
     /// A required, non-empty string param.
@@ -170,9 +164,7 @@ extension Kernel {
                                   description: try p.optionalString("description") ?? "",
                                   tags: try p.optionalStringArray("tags") ?? [], owner: try p.optionalString("owner") ?? ctx.actor,
                                   latestVersion: 1, createdAt: now, updatedAt: now)
-        let (c, v) = try await store.createComponent(component, config: config, audit: Kernel.audit(
-            ctx, "component.create", "component", component.id,
-            .object(JSONObject([("name", .string(name)), ("type", .string(type.rawValue)), ("version", 1), ("checksum", .string(config.contentChecksum))]))))
+        let (c, v) = try await store.createComponent(component, config: config, audit: self.auditEntry(ctx, action: "component.create", entityType: "component", entityID: component.id, details: .object(JSONObject([("name", .string(name)), ("type", .string(type.rawValue)), ("version", 1), ("checksum", .string(config.contentChecksum))]))))
         return Kernel.componentJSON(c, v)
     }
 
@@ -200,7 +192,7 @@ extension Kernel {
         for key in ["name", "description", "tags", "owner"] { if let v = p.value(key) { details[key] = v } }
         if let config = validated.normalized { details["checksum"] = .string(config.contentChecksum) }
         let update = try await store.updateComponent(id: current.id, changes: changes,
-                                                     audit: Kernel.audit(ctx, "component.update", "component", current.id, .object(details)))
+                                                     audit: self.auditEntry(ctx, action: "component.update", entityType: "component", entityID: current.id, details: .object(details)))
         if update.appendedVersion != nil { sandbox?.runners.retire(componentID: update.component.id) }
         let latest = try await store.componentVersion(update.component.id, version: nil)
         var o = Kernel.componentJSON(update.component, latest).objectValue ?? JSONObject()

@@ -59,7 +59,7 @@ extension Kernel {
             let id = try await self.runID(p)
             let run = try await engine.cancel(id)
             if let store = self.store {
-                try? await store.appendAudit(self.auditEntry(ctx, action: "cancel", entityType: "workflow_run", entityID: id))
+                try? await store.appendAudit(self.auditEntry(ctx, action: "run.cancel", entityType: "workflow_run", entityID: id))
             }
             return ["id": .string(run.id), "status": .string(run.status.rawValue)]
         }
@@ -122,7 +122,7 @@ extension Kernel {
             var subscriptionID = ""
             let (reply, sub) = try await engine.subscribe(try await self.runID(p), after: Int64(try p.optionalInt("after") ?? 0)) { [weak session] e in
                 guard let session else { return false }
-                return session.notify("run.event", ["subscription": .string(subscriptionID), "event": EngineJSON.event(e)])
+                return session.notify("run.event", ["subscription": .string(subscriptionID), "event": e.json])
             }
             subscriptionID = sub.id
             session.addSubscription(sub.id) { [weak sub] in sub?.close() }
@@ -146,7 +146,7 @@ extension Kernel {
             let id = Identifier.uuid()
             var token: ObjectIdentifier?
             token = engine.addStatusFeed { [weak session, weak engine] e in
-                guard let session, session.notify("run.event", ["subscription": .string(id), "event": EngineJSON.event(e)]) else {
+                guard let session, session.notify("run.event", ["subscription": .string(id), "event": e.json]) else {
                     if let token { engine?.removeStatusFeed(token) }
                     return
                 }
