@@ -39,14 +39,14 @@ public struct MethodSpec {
         self.name = name
         self.summary = summary
         self.params = params
-        self.reply = reply
+        self.reply = reply ?? MethodReplies.byMethod[name]
         let (p, pErrors) = JSONSchema.compile(MethodSpec.enforceable(params), path: name + ".params")
         var problems = pErrors
         if p != nil, params["type"]?.stringValue != "object" {
             problems.append(FieldError(name + ".params.type", "must be \"object\" (params are always an object)"))
         }
         var r: JSONSchema?
-        if let reply {
+        if let reply = self.reply {
             let (compiled, rErrors) = JSONSchema.compile(reply, path: name + ".reply")
             r = compiled
             problems += rErrors
@@ -119,7 +119,7 @@ public final class Dispatcher {
     /// Registers a method. Re-registering a name replaces it.
     /// - Parameters:
     ///   - params: JSON Schema of the params (an object schema); enforced by `call`.
-    ///   - reply: JSON Schema of the reply.
+    ///   - reply: JSON Schema of the reply (default: the method's entry in `MethodReplies.byMethod`).
     ///   - checks: what the schema cannot state, checked with it (errors reported together).
     public func register(_ name: String, summary: String, params: JSON = ["type": "object"], reply: JSON? = nil,
                          checks: ParamsCheck? = nil, _ handler: @escaping MethodHandler) {
@@ -152,6 +152,16 @@ public final class Dispatcher {
             return .failure(.kernel(.internal(String(describing: error))))
         }
     }
+
+    /// Sets the reply schema of a registered method (no-op for an unknown name).
+    public func setReply(_ name: String, _ schema: JSON) {
+        guard let s = table[name] else { return }
+        table[name] = MethodSpec(name: s.name, summary: s.summary, params: s.params, reply: schema, checks: s.checks,
+                                 handler: s.handler, syncHandler: s.syncHandler)
+    }
+
+    /// Methods registered without a reply schema (a test keeps this empty).
+    public var methodsWithoutReply: [String] { methods.filter { $0.reply == nil }.map(\.name) }
 
     public func has(_ name: String) -> Bool { table[name] != nil }
 
