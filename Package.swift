@@ -174,7 +174,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelPlugins", "KernelSandbox", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),

@@ -8,7 +8,7 @@ extension Kernel {
     /// `default=in-process,testops=process` (per plugin file or name).
     public nonisolated static let pluginIsolationVariable = "MCPK_PLUGIN_ISOLATION"
 
-    static func pluginIsolation(_ setting: String?) -> (PluginIsolation, [String: PluginIsolation]) {
+    nonisolated static func pluginIsolation(_ setting: String?) -> (PluginIsolation, [String: PluginIsolation]) {
         guard let raw = setting, !raw.isEmpty else { return (.inProcess, [:]) }
         var def = PluginIsolation.inProcess
         var overrides: [String: PluginIsolation] = [:]
