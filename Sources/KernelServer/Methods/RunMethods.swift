@@ -41,15 +41,11 @@ extension Kernel {
         dispatcher.register("run.list", summary: "Runs, newest first, filtered by workflow and status, with cursor pagination.",
                             params: ["type": "object", "properties": [
                                 "workflow": ["type": "string"], "status": ["type": "string", "enum": .array(RunStatus.allCases.map { .string($0.rawValue) })],
-                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxRunsPage)], "cursor": ["type": "string"]]]) { [unowned self] p, _ in
-            var status: RunStatus?
-            if let s = try p.optionalString("status") {
-                guard let st = RunStatus(rawValue: s) else {
-                    throw KernelError.invalidParams("invalid params", errors: [FieldError("status", "must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
-                }
-                status = st
-            }
-            return try await self.requireEngine().list(workflow: try p.optionalString("workflow") ?? p.optionalString("workflow_id"),
+                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxRunsPage)], "cursor": ["type": "string"]],
+                                     "additionalProperties": false]) { [unowned self] p, _ in
+            // `status` is one of the enum (the dispatcher checked it).
+            let status = try p.optionalString("status").flatMap(RunStatus.init(rawValue:))
+            return try await self.requireEngine().list(workflow: try p.optionalString("workflow"),
                                                        status: status, limit: try p.optionalInt("limit") ?? 50, cursor: try p.optionalString("cursor"))
         }
 
