@@ -83,6 +83,10 @@ extension Kernel {
         if mode != .validate {
             props["name"] = ["type": "string", "minLength": 1, "maxLength": JSON(maxEntityNameLength)]
             props["description"] = ["type": "string"]
+        } else {
+            // The console's builder sends its draft whole; only the definition is validated.
+            props["name"] = ["type": "string", "description": "Accepted and ignored: only the definition is validated."]
+            props["description"] = ["type": "string", "description": "Accepted and ignored."]
         }
         for (k, v) in def["properties"]?.objectValue ?? JSONObject() { props[k] = v }
         props["definition"] = ["type": "object", "description": "The definition as one object (alternative to the top-level fields)."]
