@@ -29,7 +29,7 @@ function detailsText(d) {
 export function activityTable(entries, { compact = false, names = null } = {}) {
   return h('div.table-wrap', h('table.audit', h('thead', h('tr', h('th', 'When'), compact ? null : h('th', 'Actor'), h('th', 'Action'), h('th', 'Entity'), compact ? null : h('th.hide-phone', 'Details'))),
     h('tbody', entries.map(e => h('tr', { dataset: { action: e.action_type || '' } },
-      h('td.small', fmtTime(e.at || e.created_at)), compact ? null : h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
+      h('td.small', fmtTime(e.at)), compact ? null : h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
       h('td', entityLink(e.entity_type, e.entity_id, names?.[e.entity_id] || e.details?.name)), compact ? null : h('td.hide-phone.small.mono', detailsText(e.details)))))));
 }
 

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { h, clear, pageHead, withStates, statusBadge, empty, toast } from '../ui.js';
 
 function stateBadge(p) {
-  const s = String(p.state || p.status || (p.error ? 'error' : 'loaded'));
+  const s = p.state;
   const cls = ['loaded', 'ready', 'active', 'running'].includes(s) ? 'ok' : (['error', 'failed', 'crashed'].includes(s) ? 'error' : 'unknown');
   return h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'error' ? '✗' : '•'), s);
 }
@@ -40,7 +40,7 @@ export async function render(main) {
         h('td', (Array.isArray(p.kinds) ? p.kinds : [p.kind].filter(Boolean)).map(k => h('span.tag', k)),
           Array.isArray(p.component_types) ? p.component_types.map(t => h('span.tag', t)) : null),
         h('td', p.isolation || '—'), h('td', stateBadge(p)),
-        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.error || p.load_error ? h('div.field-error', errText(p.error || p.load_error)) : null,
+        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.load_error ? h('div.field-error', errText(p.load_error)) : null,
           p.crashes ? h('div.small.muted', `${p.crashes} crash${p.crashes === 1 ? '' : 'es'}${p.last_crash ? ': ' + p.last_crash : ''}`) : null))))));
   });
   load();

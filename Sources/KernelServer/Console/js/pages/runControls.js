@@ -97,7 +97,7 @@ export function runControls(runId) {
   }
 
   function update(run) {
-    current = run.run ? { ...run.run, steps: run.steps ?? run.run.steps, waits: run.waits ?? run.run.waits } : run;
+    current = run;
     const parts = [];
     for (const w of current.waits || []) {
       if (w.kind === 'signal' && w.outcome === 'open' && current.status === 'running') parts.push(approvalForm(current, w));

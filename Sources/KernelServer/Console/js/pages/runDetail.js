@@ -173,9 +173,9 @@ export async function render(main, params, query = {}) {
     try {
       const list = (await api(`/workflow-runs/${encodeURIComponent(run.id)}/artifacts`)).items;
       clear(artifactsBox, list.length ? h('ul#artifact-list', list.map(a => {
-        const name = a.name || a.path;
+        const name = a.name;
         return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `↓ ${name}`),
-          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime || a.content_type || ''}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
+          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
       })) : empty(TERMINAL.has(run.status) ? 'This run produced no artifacts.' : 'Artifacts appear when steps finish.'));
     } catch (e) { clear(artifactsBox, errorState(e, loadArtifacts)); }
   }
@@ -205,7 +205,7 @@ export async function render(main, params, query = {}) {
     switch (evType) {
       case 'log': addLog(seq, p, at); scrollLog(); return;
       case 'status_change': {
-        const status = p.status || p.to;
+        const status = p.status;
         if (p.step_id) {
           const s = stepOf(p.step_id);
           s.status = p.reused ? 'reused' : (status || s.status);
@@ -226,8 +226,7 @@ export async function render(main, params, query = {}) {
       }
       case 'progress': {
         const s = stepOf(p.step_id);
-        let v = p.progress ?? p.fraction ?? p.value ?? p.current;
-        if (typeof v === 'number') { if (p.total) v = v / p.total; else if (v > 1) v = v / 100; s.progress = v; }
+        if (typeof p.fraction === 'number') s.progress = p.fraction;
         if (p.message) s.message = p.message;
         drawSteps(); return;
       }
