@@ -72,4 +72,16 @@ import Testing
         guard case .failure(let e) = await d.call("bad.method", params: [:], context: Self.context) else { Issue.record("called"); return }
         #expect(e.kernelError.kind == .internal)
     }
+
+    @Test @KernelActor func replySchemasAreRegisteredAndPublishedAsTheOpenAPIResponse() {
+        let d = Dispatcher()
+        d.register("run.list", summary: "list", params: ["type": "object"]) { _, _ in ["items": [], "next_cursor": .null] }
+        let reply = d.spec("run.list")?.reply
+        #expect(reply?["required"] == ["items", "next_cursor"])
+        #expect(d.methodsWithoutReply.isEmpty)
+        let doc = OpenAPIGenerator(routes: HTTPRouteTable.routes, methods: d.methods, secured: false).document()
+        #expect(doc["paths"]?["/api/v1/workflow-runs"]?["get"]?["responses"]?["200"]?["content"]?["application/json"]?["schema"] == reply)
+        d.register("new.method", summary: "n") { _, _ in [:] }
+        #expect(d.methodsWithoutReply == ["new.method"])
+    }
 }
