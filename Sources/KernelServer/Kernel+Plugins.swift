@@ -23,8 +23,10 @@ extension Kernel {
     }
 
     /// Start-up: create the plugin host and load every plugin found in the
-    /// plugin dirs. A broken plugin is reported (plugin.list) and skipped.
-    func startPlugins() async {
+    /// plugin dirs. A broken plugin is reported (plugin.list) and skipped; a bad
+    /// `MCPK_CONNECTION_POOL_SIZE` stops the start with its error.
+    func startPlugins() async throws {
+        let poolSize = try ConnectionRuntime.poolSize(configuration.settings[ConnectionRuntime.poolSizeVariable])
         let (def, overrides) = Kernel.pluginIsolation(configuration.settings[Kernel.pluginIsolationVariable])
         var hostConfiguration = PluginHostConfiguration(directories: configuration.pluginDirs, defaultIsolation: def,
                                                         isolationOverrides: overrides)
@@ -42,7 +44,7 @@ extension Kernel {
         }
         let list = await host.discover()
         if let store {
-            connectionRuntime = ConnectionRuntime(host: host, store: store)
+            connectionRuntime = ConnectionRuntime(host: host, store: store, poolSize: poolSize)
         }
         onShutdown("plugins") { [weak self] in
             await self?.connectionRuntime?.closeAll()

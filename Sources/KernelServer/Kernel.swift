@@ -104,7 +104,7 @@ public final class Kernel {
         let t0 = Kernel.monotonicMilliseconds()
         try prepareHome()
         try await openStore()
-        await startPlugins()
+        try await startPlugins()
         registerMethods()
         try await startServices()
         try await startEngine()

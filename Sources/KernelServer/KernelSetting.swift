@@ -39,6 +39,7 @@ public struct KernelSetting: Sendable {
         KernelSetting(ConsoleFiles.directorySetting, default: "(next to the executable)"),
         KernelSetting("MCPK_SANDBOX", default: "bubblewrap (none: no isolation)"),
         KernelSetting(Kernel.pluginIsolationVariable, default: "in-process"),
+        KernelSetting(ConnectionRuntime.poolSizeVariable, default: String(ConnectionRuntime.defaultPoolSize)),
         KernelSetting(SandboxConfiguration.cgroupRootVariable, default: "/sys/fs/cgroup/mcpk"),
         KernelSetting(SandboxConfiguration.runtimeDirectoryVariable, default: "runtime/ next to or above the executable"),
         KernelSetting(SandboxConfiguration.pythonRuntimeVariable, default: "$MCPK_HOME/runtimes/python"),

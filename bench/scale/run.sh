@@ -10,13 +10,4 @@
 #        SCALE_RUNS, SCALE_STEPS (per-kernel MCPK_MAX_CONCURRENT_STEPS, default 8), SCALE_KERNELS ("1 2 3"),
 #        SCALE_SLEEP (0.2), SSE_CLIENTS, SSE_LINES; MCPK_PYTHON_RUNTIME as for the kernel.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-MCPK="${1:-${MCPK_BIN:-.build/release/mcpk}}"
-[ -x "$MCPK" ] || swift build -c release --product mcpk >/dev/null
-STARTED_PG=""
-if [ -z "${MCPK_BENCH_PG_URL:-}" ]; then
-  MCPK_BENCH_PG_URL="$(scripts/pg-test.sh start)"
-  STARTED_PG=1
-fi
-trap '[ -z "$STARTED_PG" ] || scripts/pg-test.sh stop' EXIT
-python3 bench/scale/scale.py "$MCPK" "$MCPK_BENCH_PG_URL"
+exec "$(dirname "$0")/../python-with-pg.sh" bench/scale/scale.py "$@"

@@ -44,6 +44,9 @@
  * - **Threads.** One plugin object (an ::mcpk_connection) is used by one
  *   thread at a time, though not always the same thread; mcpk_connector.cancel
  *   may be called from any thread at any time while the object is open.
+ *   Different connections of one plugin are used concurrently from different
+ *   threads (the host pools several per stored connection), so state shared
+ *   between connections must be thread-safe.
  *   Plugin-level functions (mcpk_connector.open, the executor functions) may
  *   be called concurrently from several threads and must be thread-safe.
  *   Extra operations (::mcpk_op) of one plugin are called one at a time.

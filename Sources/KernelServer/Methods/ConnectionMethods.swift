@@ -68,6 +68,7 @@ extension Kernel {
             let updated = try await store.updateConnection(id: existing.id, changes: changes,
                                                            audit: self.auditEntry(ctx, action: "connection.update", entityType: "connection",
                                                                                   entityID: existing.id, details: .object(details)))
+            self.connectionRuntime?.retire(existing.id)  // the next statement opens with the new settings
             return updated.json
         }
         dispatcher.register("connection.delete", summary: "Deletes a connection and its sealed secret.",
@@ -76,6 +77,7 @@ extension Kernel {
             let existing = try await store.connection(try params.string("id"))
             try await store.deleteConnection(id: existing.id, audit: self.auditEntry(ctx, action: "connection.delete", entityType: "connection",
                                                                                   entityID: existing.id, details: ["name": .string(existing.name)]))
+            self.connectionRuntime?.retire(existing.id)
             return ["deleted": true, "id": .string(existing.id)]
         }
     }

@@ -44,16 +44,23 @@ extension Kernel {
                 throw KernelError.invalidParams("invalid params", errors: [FieldError("request_id", "a query named '\(requestID)' is already running")])
             }
             // Its own task: connection.cancel cancels it, and the connection runtime turns that
-            // into mcpk_connector.cancel at the source.
+            // into mcpk_connector.cancel at the source. So does the cancellation of this call's
+            // task: its transport cancels it when the client is gone (socket closed, HTTP
+            // connection closed mid-request).
             let task = Task { @KernelActor in try await runtime.query(id, request) }
             let name = requestID ?? Identifier.uuid()
             self.runningQueries.add(name, task)
             defer { self.runningQueries.remove(name) }
-            return try await task.value.json
+            return try await withTaskCancellationHandler { try await task.value.json } onCancel: {
+                Metrics.queriesCancelled.increment(["reason": "client_gone"])
+                task.cancel()
+            }
         }
         dispatcher.register("connection.cancel", summary: "Cancels a running connection.query by its request_id (the statement stops at the source).",
                             params: ["type": "object", "required": ["request_id"], "properties": ["request_id": ["type": "string"]]]) { [unowned self] params, _ in
-            ["cancelled": .bool(self.runningQueries.cancel(try params.string("request_id")))]
+            let cancelled = self.runningQueries.cancel(try params.string("request_id"))
+            if cancelled { Metrics.queriesCancelled.increment(["reason": "request"]) }
+            return ["cancelled": .bool(cancelled)]
         }
     }
 }
