@@ -298,7 +298,7 @@ public final class HTTPAPI {
         }
     }
 
-    /// Substitutes `{field}` placeholders with string/int members of `value`.
+    /// Substitutes `{field}` placeholders with string/int top-level members of `value`.
     nonisolated static func fill(_ template: String, from value: JSON) -> String? {
         var out = ""
         var rest = Substring(template)
@@ -306,8 +306,8 @@ public final class HTTPAPI {
             guard let close = rest[open...].firstIndex(of: "}") else { return nil }
             out += rest[..<open]
             let key = String(rest[rest.index(after: open)..<close])
-            let v = value[key] ?? value["run"]?[key] ?? value["component"]?[key] ?? value["workflow"]?[key]
-                ?? value["connection"]?[key]
+            // Replies are flat (the method's reply schema): the field is at the top level.
+            let v = value[key]
             if let s = v?.stringValue { out += percentEncodeSegment(s) } else if let i = v?.intValue { out += String(i) } else { return nil }
             rest = rest[rest.index(after: close)...]
         }

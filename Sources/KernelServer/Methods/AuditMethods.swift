@@ -11,7 +11,7 @@ extension Kernel {
                                 "limit": ["type": "integer", "minimum": 1, "maximum": JSON(StoreLimits.maxAuditPage)],
                                 "cursor": ["type": "string", "description": "next_cursor of the previous page"]],
                                      "additionalProperties": false]) { [unowned self] params, _ in
-            let limit = try params.optionalInt("limit", in: 1...StoreLimits.maxAuditPage) ?? StoreLimits.defaultPageSize
+            let limit = try params.optionalInt("limit") ?? StoreLimits.defaultPageSize  // 1…maxAuditPage: the params schema
             let items = try await self.requireStore().listAudit(AuditQuery(
                 entityType: try params.optionalString("entity_type"), entityID: try params.optionalString("entity_id"),
                 actionType: try params.optionalString("action_type"), limit: limit, before: try params.optionalString("cursor")))

@@ -46,7 +46,7 @@ extension Kernel {
                                 "echo": ["description": "Any JSON value, returned as is."],
                                 "delay_ms": ["type": "integer", "minimum": 0, "maximum": .int(Int64(Kernel.maxPingDelayMs))],
                             ], "additionalProperties": false]) { p, _ in
-            let delay = try p.optionalInt("delay_ms", in: 0...Kernel.maxPingDelayMs) ?? 0
+            let delay = try p.optionalInt("delay_ms") ?? 0  // 0…maxPingDelayMs: the params schema
             if delay > 0 {
                 await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
                     do {
