@@ -18,7 +18,9 @@ public struct MethodSpec {
     public let name: String
     public let summary: String
     /// JSON Schema of the params object. `Dispatcher.call` checks every request against it
-    /// before the handler runs, so the schema is the contract, not a description of it.
+    /// before the handler runs, so the schema is the contract, not a description of it. A
+    /// schema that declares its `properties` is closed (`additionalProperties: false` unless it
+    /// says otherwise): an unknown param is an error, as OpenAPI then says.
     public let params: JSON
     /// JSON Schema of the reply (nil: not registered). Tests check every method's real reply
     /// against it; OpenAPI publishes it as the operation's response body.
@@ -38,6 +40,11 @@ public struct MethodSpec {
         self.checks = checks
         self.name = name
         self.summary = summary
+        var params = params
+        if case .object(var o) = params, o["properties"] != nil, o["additionalProperties"] == nil {
+            o["additionalProperties"] = false
+            params = .object(o)
+        }
         self.params = params
         self.reply = reply ?? MethodReplies.byMethod[name]
         let (p, pErrors) = JSONSchema.compile(MethodSpec.enforceable(params), path: name + ".params")

@@ -84,4 +84,11 @@ import Testing
         d.register("new.method", summary: "n") { _, _ in [:] }
         #expect(d.methodsWithoutReply == ["new.method"])
     }
+
+    @Test @KernelActor func aSchemaThatDeclaresItsPropertiesIsClosed() async {
+        let d = Dispatcher()
+        d.register("x.get", summary: "g", params: ["type": "object", "properties": ["id": ["type": "string"]]]) { _, _ in ["ok": true] }
+        #expect(d.spec("x.get")?.params["additionalProperties"] == false)
+        #expect(Self.errors(await d.call("x.get", params: ["id": "a", "idd": "b"], context: Self.context)) == ["idd: unknown field"])
+    }
 }
