@@ -175,7 +175,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelStore", "HTTPTestSupport"],
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),

@@ -302,7 +302,7 @@ public final class RunEngine {
     /// With a shared queue (several kernels on one PostgreSQL) a fresh run goes onto the queue;
     /// a rerun (reused steps) and a nested workflow's child run stay with this kernel.
     func startRun(workflow: Workflow, version: Int, plan: WorkflowDefinition, inputs: JSON, pinned: JSONObject,
-                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "run",
+                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "workflow.run",
                   idempotency: IdempotencyClaim? = nil) async throws -> (run: WorkflowRun, replayed: Bool) {
         let runID = Identifier.uuid()
         var states: [String: StepState] = [:]
@@ -332,8 +332,8 @@ public final class RunEngine {
         run.concurrencyLimit = plan.concurrency
         var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(version))])
         if !trigger.isNull { details["trigger"] = trigger }
-        let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: action, entityType: "workflow_run",
-                              entityID: runID, details: .object(details))
+        let audit = ActionLog.entry(actor: actor, action: action, entityType: "workflow_run", entityID: runID,
+                                    details: .object(details), at: now)
         if let existing = try await insert(run, steps: stepRows, audit: audit, idempotency: idempotency) { return (existing, true) }
         let active = ActiveRun(run: run, plan: plan, steps: states)
         active.reused = Set(reused.keys)

@@ -11,12 +11,11 @@ extension Kernel {
     /// recovers the runs this home's kernel held). Stopped before the store closes.
     func startEngine() async throws {
         let store = try requireStore()
-        let notebooks = configuration.settings[SandboxConfiguration.notebookDirectoryVariable].flatMap { $0.isEmpty ? nil : $0 }
-        func setting(_ name: String) -> String? { configuration.settings[name].flatMap { $0.isEmpty ? nil : $0 } }
         let runners = try RunnerSettings.from(configuration.settings)
-        let sandbox = Sandbox(configuration: SandboxConfiguration(
-            home: configuration.home, pythonRuntime: setting(SandboxConfiguration.pythonRuntimeVariable), notebookDirectory: notebooks,
-            pipCacheDirectory: setting(SandboxConfiguration.pipCacheVariable), runners: runners))
+        // Every sandbox setting (MCPK_SANDBOX, MCPK_CGROUP_ROOT, MCPK_PYTHON_RUNTIME, …) from the
+        // resolved configuration: flags > environment > .env > defaults.
+        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, settings: configuration.settings,
+                                                                  runners: runners))
         let report = await sandbox.probe()
         self.sandbox = sandbox
         addStatus("sandbox") { [weak sandbox] in sandbox?.reportJSON ?? .null }
@@ -129,11 +128,11 @@ extension Kernel {
     }
 
     /// Setting: lease of a run claim in ms (default `EngineLimits.leaseMilliseconds`).
-    static let runLeaseVariable = "MCPK_RUN_LEASE_MS"
+    nonisolated static let runLeaseVariable = "MCPK_RUN_LEASE_MS"
 
     /// Setting: how long SIGTERM waits for running steps, in seconds (default
     /// `EngineLimits.shutdownGraceMilliseconds`, 30 s; `0` interrupts them at once).
-    static let shutdownGraceVariable = "MCPK_SHUTDOWN_GRACE"
+    nonisolated static let shutdownGraceVariable = "MCPK_SHUTDOWN_GRACE"
 
     /// `MCPK_SHUTDOWN_GRACE`: seconds (`30`, `2.5`, or with an `s` suffix) up to
     /// `EngineLimits.maxShutdownGraceMilliseconds`.

@@ -256,7 +256,7 @@ import Testing
         #expect(snap["status"] == "succeeded")
         let id = snap["id"]?.stringValue ?? ""
         let list = try await h.engine.artifacts(id)
-        #expect(list["artifacts"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
+        #expect(list["items"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
         let a = try await h.engine.artifact(id, name: "table.csv")
         #expect(a["content"] == "a,b\n1,\"x,y\"\n2,\"Hello ann, 2 rows\"\n")
         await #expect(throws: KernelError.self) { try await h.engine.artifact(id, name: "../secret") }

@@ -2,7 +2,7 @@
 /// config schemas and plugin-declared component config schemas: `type` (one or a
 /// list), `required`, `properties`, `additionalProperties` (bool or schema), `enum`,
 /// `const`, `minimum` / `maximum` / `exclusiveMinimum` / `exclusiveMaximum`,
-/// `minLength` / `maxLength`, `items`, `minItems` / `maxItems`, `default`, `allOf`,
+/// `minLength` / `maxLength`, `pattern`, `items`, `minItems` / `maxItems`, `default`, `allOf`,
 /// `anyOf`, `oneOf` (with a discriminator: OpenAPI's `discriminator.propertyName`, or a
 /// property every branch fixes with `const`, so only the matching branch's errors are
 /// reported), `if` / `then` / `else`, `dependentRequired` and `format` (`uri`; and the
@@ -15,7 +15,7 @@ public final class JSONSchema: Sendable {
     static let knownTypes: Set<String> = ["null", "boolean", "integer", "number", "string", "array", "object"]
     static let annotations: Set<String> = ["title", "description", "$schema", "$id", "$comment", "format", "examples",
                                            "readOnly", "writeOnly", "deprecated", "contentMediaType", "discriminator"]
-    static let unsupported: Set<String> = ["$ref", "$defs", "definitions", "not", "pattern", "patternProperties",
+    static let unsupported: Set<String> = ["$ref", "$defs", "definitions", "not", "patternProperties",
                                            "dependentSchemas", "propertyNames", "uniqueItems", "contains",
                                            "prefixItems", "multipleOf", "minProperties", "maxProperties",
                                            "unevaluatedProperties", "unevaluatedItems"]
@@ -32,6 +32,8 @@ public final class JSONSchema: Sendable {
     public let exclusiveMaximum: Double?
     public let minLength: Int?
     public let maxLength: Int?
+    /// A regular expression a string must contain a match of (unanchored, as in JSON Schema).
+    public let pattern: String?
     public let items: JSONSchema?
     public let minItems: Int?
     public let maxItems: Int?
@@ -62,12 +64,12 @@ public final class JSONSchema: Sendable {
 
     private init(types: [String]?, properties: [(String, JSONSchema)], required: [String], additionalProperties: JSONSchema??,
                  enumValues: [JSON]?, minimum: Double?, maximum: Double?, exclusiveMinimum: Double?, exclusiveMaximum: Double?,
-                 minLength: Int?, maxLength: Int?, items: JSONSchema?, minItems: Int?, maxItems: Int?, defaultValue: JSON?, json: JSON,
+                 minLength: Int?, maxLength: Int?, pattern: String? = nil, items: JSONSchema?, minItems: Int?, maxItems: Int?, defaultValue: JSON?, json: JSON,
                  logic: Logic = Logic()) {
         self.types = types; self.properties = properties.map { (name: $0.0, schema: $0.1) }; self.required = required
         self.additionalProperties = additionalProperties; self.enumValues = enumValues
         self.minimum = minimum; self.maximum = maximum; self.exclusiveMinimum = exclusiveMinimum; self.exclusiveMaximum = exclusiveMaximum
-        self.minLength = minLength; self.maxLength = maxLength; self.items = items; self.minItems = minItems
+        self.minLength = minLength; self.maxLength = maxLength; self.pattern = pattern; self.items = items; self.minItems = minItems
         self.maxItems = maxItems; self.defaultValue = defaultValue; self.json = json; self.logic = logic
     }
 
@@ -103,6 +105,7 @@ public final class JSONSchema: Sendable {
         var numbers: [String: Double] = [:]
         var counts: [String: Int] = [:]
         var items: JSONSchema?
+        var pattern: String?
         var defaultValue: JSON?
         var logic = Logic()
         func list(_ key: String, _ value: JSON) -> [JSONSchema] {
@@ -151,6 +154,11 @@ public final class JSONSchema: Sendable {
                     errors.append(FieldError(p(key), "must be a non-negative integer")); continue
                 }
                 counts[key] = n
+            case "pattern":
+                guard let re = value.stringValue, (try? Regex(re)) != nil else {
+                    errors.append(FieldError(p(key), "must be a regular expression")); continue
+                }
+                pattern = re
             case "items":
                 items = compile(value, path: p(key), depth: depth + 1, errors: &errors)
             case "default":
@@ -181,7 +189,7 @@ public final class JSONSchema: Sendable {
                 logic.mcpkFormat = f
             default:
                 if unsupported.contains(key) {
-                    errors.append(FieldError(p(key), "unsupported keyword (supported: type, properties, required, additionalProperties, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, items, minItems, maxItems, default, allOf, anyOf, oneOf, if, then, else, dependentRequired, format)"))
+                    errors.append(FieldError(p(key), "unsupported keyword (supported: type, properties, required, additionalProperties, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, minItems, maxItems, default, allOf, anyOf, oneOf, if, then, else, dependentRequired, format)"))
                 } else if !annotations.contains(key) && !key.hasPrefix("x-") {
                     errors.append(FieldError(p(key), "unknown keyword"))
                 }
@@ -193,7 +201,7 @@ public final class JSONSchema: Sendable {
         return JSONSchema(types: types, properties: properties, required: required, additionalProperties: additional,
                           enumValues: enumValues, minimum: numbers["minimum"], maximum: numbers["maximum"],
                           exclusiveMinimum: numbers["exclusiveMinimum"], exclusiveMaximum: numbers["exclusiveMaximum"],
-                          minLength: counts["minLength"], maxLength: counts["maxLength"], items: items,
+                          minLength: counts["minLength"], maxLength: counts["maxLength"], pattern: pattern, items: items,
                           minItems: counts["minItems"], maxItems: counts["maxItems"], defaultValue: defaultValue, json: json,
                           logic: logic)
     }
@@ -265,6 +273,7 @@ public final class JSONSchema: Sendable {
                 errors.append(FieldError(path, minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters"))
             }
             if let maxLength, s.count > maxLength { errors.append(FieldError(path, "must be at most \(maxLength) characters")) }
+            if let pattern, let re = try? Regex(pattern), !s.contains(re) { errors.append(FieldError(path, "must match \(pattern)")) }
         case .array(let a):
             if let minItems, a.count < minItems { errors.append(FieldError(path, "must have at least \(minItems) items")) }
             if let maxItems, a.count > maxItems { errors.append(FieldError(path, "must have at most \(maxItems) items")) }

@@ -153,7 +153,8 @@ public struct OpenAPIGenerator {
         default:
             var r = JSONObject()
             r["description"] = .string(okDescription)
-            r["content"] = ["application/json": ["schema": .object(JSONObject())]]
+            // The method's registered reply schema: tests check every real reply against it.
+            r["content"] = ["application/json": ["schema": spec?.reply ?? .object(JSONObject())]]
             if route.location != nil {
                 r["headers"] = ["Location": ["schema": ["type": "string"]]]
             }

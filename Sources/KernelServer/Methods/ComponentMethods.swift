@@ -15,7 +15,7 @@ extension Kernel {
         let idOnly: JSON = ["type": "object", "properties": ["id": ["type": "string", "description": "Component id or name."]],
                             "required": ["id"], "additionalProperties": false]
         dispatcher.register("component.create", summary: "Creates a component (version 1) from a typed config.",
-                            params: Kernel.componentParamsSchema(create: true)) { [unowned self] p, ctx in
+                            params: Kernel.componentParamsSchema(create: true), checks: { [unowned self] p in self.componentConfigErrors(p) }) { [unowned self] p, ctx in
             try await self.createComponent(p, ctx)
         }
         dispatcher.register("component.get", summary: "A component with its latest (or the given) version's config.",
@@ -49,7 +49,7 @@ extension Kernel {
             return ["items": .array(page.items.map(\.json)), "next_cursor": JSON(page.nextCursor)]
         }
         dispatcher.register("component.update", summary: "Changes metadata; a changed config appends an immutable version.",
-                            params: Kernel.componentParamsSchema(create: false)) { [unowned self] p, ctx in
+                            params: Kernel.componentParamsSchema(create: false), checks: { [unowned self] p in self.componentConfigErrors(p) }) { [unowned self] p, ctx in
             try await self.updateComponent(p, ctx)
         }
         dispatcher.register("component.delete", summary: "Deletes a component; refused (conflict) while a workflow references it unless force.",
@@ -58,8 +58,7 @@ extension Kernel {
             let store = try self.requireStore()
             let c = try await store.component(try Kernel.requiredName(p, "id"))
             let force = try p.optionalBool("force") ?? false
-            try await store.deleteComponent(id: c.id, force: force, audit: Kernel.audit(ctx, "component.delete", "component", c.id,
-                                                                                        ["name": .string(c.name), "force": .bool(force)]))
+            try await store.deleteComponent(id: c.id, force: force, audit: self.auditEntry(ctx, action: "component.delete", entityType: "component", entityID: c.id, details: ["name": .string(c.name), "force": .bool(force)]))
             self.sandbox?.runners.retire(componentID: c.id)
             return ["id": .string(c.id), "deleted": true]
         }
@@ -68,7 +67,7 @@ extension Kernel {
             let store = try self.requireStore()
             let c = try await store.component(try Kernel.requiredName(p, "id"))
             let versions = try await store.componentVersions(c.id)
-            return ["component_id": .string(c.id), "items": .array(versions.map(\.json))]
+            return ["component_id": .string(c.id), "items": .array(versions.map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("component.schema", summary: "JSON Schema (2020-12) of every component type's config (or of one type).",
                             params: ["type": "object", "properties": ["type": ["type": "string", "description": "A component type name (component.types)."]],
@@ -99,6 +98,13 @@ extension Kernel {
                 "additionalProperties": false]
     }
 
+    /// The config's errors against its type's schema, from the types the loaded plugins declare
+    /// (the params schema checks only that it is an object).
+    func componentConfigErrors(_ p: Params) -> [FieldError] {
+        guard let config = p.value("config"), config.objectValue != nil else { return [] }
+        return componentTypes.validate(config, path: "config").errors
+    }
+
     /// Component JSON with the config, checksum and number of one version.
     static func componentJSON(_ c: Component, _ v: ComponentVersion) -> JSON {
         var o = c.json.objectValue ?? JSONObject()
@@ -106,11 +112,6 @@ extension Kernel {
         o["config"] = v.config
         o["checksum"] = .string(v.checksum)
         return .object(o)
-    }
-
-    static func audit(_ ctx: CallContext, _ action: String, _ entityType: String, _ id: EntityID, _ details: JSON) -> ActionLog {
-        ActionLog(id: Identifier.uuid(), at: .now(), actor: ctx.actor, actionType: action, entityType: entityType,
-                  entityID: id, details: details)
     }
 
     /// A required, non-empty string param.
@@ -168,9 +169,7 @@ extension Kernel {
                                   description: try p.optionalString("description") ?? "",
                                   tags: try p.optionalStringArray("tags") ?? [], owner: try p.optionalString("owner") ?? ctx.actor,
                                   latestVersion: 1, createdAt: now, updatedAt: now)
-        let (c, v) = try await store.createComponent(component, config: config, audit: Kernel.audit(
-            ctx, "component.create", "component", component.id,
-            .object(JSONObject([("name", .string(name)), ("type", .string(type.rawValue)), ("version", 1), ("checksum", .string(config.contentChecksum))]))))
+        let (c, v) = try await store.createComponent(component, config: config, audit: self.auditEntry(ctx, action: "component.create", entityType: "component", entityID: component.id, details: .object(JSONObject([("name", .string(name)), ("type", .string(type.rawValue)), ("version", 1), ("checksum", .string(config.contentChecksum))]))))
         return Kernel.componentJSON(c, v)
     }
 
@@ -198,7 +197,7 @@ extension Kernel {
         for key in ["name", "description", "tags", "owner"] { if let v = p.value(key) { details[key] = v } }
         if let config = validated.normalized { details["checksum"] = .string(config.contentChecksum) }
         let update = try await store.updateComponent(id: current.id, changes: changes,
-                                                     audit: Kernel.audit(ctx, "component.update", "component", current.id, .object(details)))
+                                                     audit: self.auditEntry(ctx, action: "component.update", entityType: "component", entityID: current.id, details: .object(details)))
         if update.appendedVersion != nil { sandbox?.runners.retire(componentID: update.component.id) }
         let latest = try await store.componentVersion(update.component.id, version: nil)
         var o = Kernel.componentJSON(update.component, latest).objectValue ?? JSONObject()

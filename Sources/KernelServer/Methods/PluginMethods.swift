@@ -7,7 +7,7 @@ extension Kernel {
     func registerPluginMethods() {
         dispatcher.register("plugin.list", summary: "Every plugin: name, version, kinds, ABI, path, isolation, state, load error, crashes.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
-            ["items": .array(try self.requirePlugins().list().map(\.json))]
+            ["items": .array(try self.requirePlugins().list().map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("plugin.load", summary: "Loads a plugin library (drop-in); a broken one is refused with its reason.",
                             params: ["type": "object", "required": ["path"], "properties": [

@@ -101,7 +101,7 @@ export function runControls(runId) {
   const openForms = new Map(); // "step\u0000signal" → the form element
 
   function update(run) {
-    current = run.run ? { ...run.run, steps: run.steps ?? run.run.steps, waits: run.waits ?? run.run.waits } : run;
+    current = run;
     const parts = [];
     const stillOpen = new Set();
     for (const w of current.waits || []) {
