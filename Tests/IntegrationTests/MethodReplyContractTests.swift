@@ -70,7 +70,7 @@ import Testing
 
         // Kernel, dashboard, catalog reads.
         for m in ["kernel.status", "rpc.discover", "cluster.status", "dashboard.summary", "dashboard.health", "dashboard.insights",
-                  "component.schema", "plugin.list", "runtime.status", "secret.list", "var.list", "connection.list",
+                  "component.schema", "component.types", "plugin.list", "runtime.status", "secret.list", "var.list", "connection.list",
                   "webhook.list", "schedule.list", "audit.list", "component.list", "workflow.list", "run.list", "runtime.gc"] {
             try call(m)
         }

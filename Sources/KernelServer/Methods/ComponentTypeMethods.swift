@@ -27,7 +27,7 @@ extension Kernel {
                 o["execution"] = JSON(d?.execution.rawValue)
                 o["secret_fields"] = JSON(types.secretInputs(of: t))
                 return .object(o)
-            })]
+            }), "next_cursor": .null]
         }
     }
 }

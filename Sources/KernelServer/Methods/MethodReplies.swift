@@ -111,6 +111,8 @@ enum MethodReplies {
         "component.delete": deleted,
         "component.versions": list(componentVersion, extra: ["component_id": string]),
         "component.schema": object,
+        "component.types": list(object(["name": string, "description": optionalString, "plugin": optionalString, "runnable": boolean,
+                                        "declared": boolean, "execution": optionalString, "secret_fields": array])),
 
         "workflow.create": workflow,
         "workflow.get": workflow,
