@@ -66,7 +66,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",
-            dependencies: [],
+            // libsodium: the one SHA-256 and base64 (Support/SHA256.swift, Base64.swift).
+            dependencies: ["CSodium"],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelStore",
@@ -75,12 +76,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelPlugins",
-            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(

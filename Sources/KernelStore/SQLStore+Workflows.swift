@@ -47,7 +47,7 @@ extension SQLStore {
     public func createWorkflow(_ workflow: Workflow, audit: ActionLog) async throws -> (Workflow, WorkflowVersion) {
         var w = workflow
         w.latestVersion = 1
-        let v = WorkflowVersion(workflowID: w.id, version: 1, definition: w.definition, checksum: Checksum.sha256(w.definition),
+        let v = WorkflowVersion(workflowID: w.id, version: 1, definition: w.definition, checksum: w.definition.contentChecksum,
                                 createdAt: w.createdAt)
         try await database.write { tx in
             try await self.ensureUniqueName(table: "workflows", kind: "workflow", name: w.name, except: nil, tx)
@@ -74,7 +74,7 @@ extension SQLStore {
             if let d = changes.description { w.description = d }
             var appended: WorkflowVersion?
             if let def = changes.definition {
-                let sum = Checksum.sha256(def)
+                let sum = def.contentChecksum
                 let latest = try await tx.first("SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
                                                  [.text(id), .int(Int64(w.latestVersion))])
                 if latest?.string(0) != sum {

@@ -76,7 +76,7 @@ func createScript(_ n: Int, prefix: String, dialect: String) -> (String, [String
         out += dialect == "sqlite" ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n"
         out += "SELECT id FROM components WHERE lower(name) = lower(\(name));\n"
         out += "INSERT INTO components (id, name, type, description, tags, owner, latest_version, created_at, updated_at) VALUES ('\(id)', \(name), 'Python Script', 'bench', '[\"bench\"]', 'bench', 1, \(ts), \(ts));\n"
-        out += "INSERT INTO component_versions (component_id, version, type, config, checksum, created_at) VALUES ('\(id)', 1, 'Python Script', \(cfg), '\(Checksum.sha256(config))', \(ts));\n"
+        out += "INSERT INTO component_versions (component_id, version, type, config, checksum, created_at) VALUES ('\(id)', 1, 'Python Script', \(cfg), '\(config.contentChecksum)', \(ts));\n"
         out += "INSERT INTO action_logs (id, at, actor, action_type, entity_type, entity_id, details) VALUES ('\(Identifier.uuid())', \(ts), 'bench', 'create', 'component', '\(id)', '{}');\n"
         out += "COMMIT;\n"
     }

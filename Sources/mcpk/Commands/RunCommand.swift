@@ -177,7 +177,7 @@ struct RunsCommand: ParsableCommand {
             let content = r["content"]?.stringValue ?? ""
             let bytes: [UInt8]
             if r["encoding"] == "base64" {
-                guard let b = SecretBox.unbase64(content) else { CLI.fail("artifact \(name): the kernel sent invalid base64") }
+                guard let b = Base64.decode(content) else { CLI.fail("artifact \(name): the kernel sent invalid base64") }
                 bytes = b
             } else {
                 bytes = Array(content.utf8)
