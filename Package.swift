@@ -134,11 +134,11 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
-        .target(name: "PluginData", dependencies: ["CJansson"], path: "Plugins/data", publicHeadersPath: ".",
+        .target(name: "PluginData", dependencies: ["CJansson", "CSodium"], path: "Plugins/data", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         // The ADBC bridge (issue 15): any ADBC driver .so as a connector; ADBC and Arrow C
         // data interface structs declared in Plugins/adbc/adbc_abi.h from the published specs.
-        .target(name: "PluginADBC", dependencies: ["CJansson"], path: "Plugins/adbc", publicHeadersPath: ".",
+        .target(name: "PluginADBC", dependencies: ["CJansson", "CSodium"], path: "Plugins/adbc", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.

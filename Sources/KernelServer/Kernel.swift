@@ -101,7 +101,7 @@ public final class Kernel {
     public func start() async throws {
         guard phase == .created else { return }
         phase = .starting
-        let t0 = Kernel.monotonicMilliseconds()
+        let t0 = MonotonicClock.milliseconds()
         try prepareHome()
         try await openStore()
         await startPlugins()
@@ -115,7 +115,7 @@ public final class Kernel {
         try await startHTTP()
         try installSignalHandlers()
         phase = .running
-        startupMilliseconds = Kernel.monotonicMilliseconds() - t0
+        startupMilliseconds = MonotonicClock.milliseconds() - t0
         logger.info("kernel ready", metadata: [
             "socket": "\(configuration.socketPath)", "store": "\(configuration.storeKind)",
             "pid": "\(getpid())", "startup_ms": "\(Int(startupMilliseconds))",
@@ -211,12 +211,6 @@ public final class Kernel {
     }
 
     // MARK: helpers
-
-    static func monotonicMilliseconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
-    }
 
     /// `mkdir -p` with a mode for the directories it creates.
     public static func makeDirectories(_ path: String, mode: mode_t) throws {
