@@ -23,23 +23,6 @@ public enum ArtifactNames {
         }
     }
 
-    /// Reads a whole file if it is at most `limit` bytes.
-    public static func readFile(_ path: String, limit: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= limit else { return nil }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        var off = 0
-        while off < out.count {
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + off, $0.count - off) }
-            if n <= 0 { break }
-            off += n
-        }
-        return Array(out[0..<off])
-    }
-
     /// Writes a file atomically (temp + rename), mode 0600.
     public static func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
         let tmp = path + ".tmp-\(getpid())"

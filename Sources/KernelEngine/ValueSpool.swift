@@ -69,8 +69,9 @@ public final class ValueSpool {
                                                     + "\(BlobReference.describe(bytes: ValueLimits.maxLoadedBytes)) (ValueLimits.maxLoadedBytes)")
                 }
                 let value: JSON
-                guard let bytes = ArtifactNames.readFile(path, limit: Int(size) + 1) else {
-                    throw KernelError.notFound("cannot read result file \(path)")
+                let bytes: [UInt8]
+                do { bytes = try WholeFile.bytes(path, limit: Int(size) + 1, regularFileOnly: true) } catch {
+                    throw KernelError.notFound("cannot read result file: \(error)")
                 }
                 unlink(path)
                 do { value = redactor.redact(try JSONParser.parse(bytes)) } catch {

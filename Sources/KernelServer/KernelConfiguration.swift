@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelLoop
 
 /// Resolved kernel settings (contract: DESIGN.md §3).
 /// Precedence, highest first: flags, environment, `.env` in the working directory, defaults.
@@ -158,16 +159,5 @@ public struct KernelConfiguration: Sendable {
     }
 
     /// Contents of a small text file, or nil.
-    public static func readFile(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public static func readFile(_ path: String) -> String? { KernelLoop.readFile(path) }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelEngine
 import KernelLoop
 import Logging
 
@@ -385,7 +386,7 @@ public final class HTTPAPI {
             ?? MIMETypes.forPath(fileName)
         var bytes: [UInt8]
         if let path = value["path"]?.stringValue {
-            guard let b = ConsoleFiles.readAll(path) else {
+            guard let b = try? WholeFile.bytes(path, limit: EngineLimits.maxArtifactBytes, regularFileOnly: true) else {
                 return .error(404, kind: "not_found", message: "artifact file '\(fileName)' is missing")
             }
             bytes = b
