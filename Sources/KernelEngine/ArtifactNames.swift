@@ -9,20 +9,6 @@ public enum ArtifactNames {
         return name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" }
     }
 
-    public static func mime(for name: String) -> String {
-        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
-        switch ext {
-        case "json": return "application/json"
-        case "csv": return "text/csv"
-        case "txt", "log", "md": return "text/plain"
-        case "ipynb": return "application/x-ipynb+json"
-        case "html": return "text/html"
-        case "png": return "image/png"
-        case "arrows": return "application/vnd.apache.arrow.stream"
-        default: return "application/octet-stream"
-        }
-    }
-
     /// Writes a file atomically (temp + rename), mode 0600.
     public static func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
         let tmp = path + ".tmp-\(getpid())"

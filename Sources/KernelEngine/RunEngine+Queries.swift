@@ -140,7 +140,7 @@ extension RunEngine {
         for name in names.sorted() {
             var st = stat()
             guard stat(dir + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            out.append(["name": .string(name), "size": .int(Int64(st.st_size)), "mime": .string(ArtifactNames.mime(for: name)),
+            out.append(["name": .string(name), "size": .int(Int64(st.st_size)), "mime": .string(MIMETypes.mediaType(forPath: name)),
                         "path": .string(dir + "/" + name)])
         }
         return ["artifacts": .array(out)]
@@ -161,7 +161,7 @@ extension RunEngine {
             case .unreadable: throw KernelError.internal("artifact '\(name)' of run \(id): \(error)")
             }
         }
-        var o = JSONObject([("name", .string(name)), ("mime", .string(ArtifactNames.mime(for: name))), ("size", .int(Int64(bytes.count)))])
+        var o = JSONObject([("name", .string(name)), ("mime", .string(MIMETypes.mediaType(forPath: name))), ("size", .int(Int64(bytes.count)))])
         if let text = String(validating: bytes, as: UTF8.self) {
             o["encoding"] = "utf-8"
             o["content"] = .string(text)

@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelSandbox
 
 extension RunEngine {
     /// Starts whatever can start: waiting runs with a free workflow slot, steps whose needs are
@@ -238,7 +239,7 @@ extension RunEngine {
             return
         }
         let attempt = s.current.attempt
-        let workDir = "\(configuration.home)/work/\(runID)/\(stepID)/\(attempt)"
+        let workDir = WorkDirectory.attempt(home: configuration.home, runID: runID, stepID: stepID, attempt: attempt)
         let artifactDir = "\(configuration.home)/artifacts/\(runID)"
         if !run.artifactDirectoryReady {
             do {

@@ -13,7 +13,7 @@ import Testing
                                      ["$artifact": 7], ["name": "x.arrows"]]]
         #expect(ArtifactNames.referenced(in: inputs) == ["q.arrows", "b.arrows"])
         #expect(ArtifactNames.referenced(in: ["a": 1, "b": "$artifact"]) == [])
-        #expect(ArtifactNames.mime(for: "q.arrows") == "application/vnd.apache.arrow.stream")
+        #expect(MIMETypes.mediaType(forPath: "q.arrows") == "application/vnd.apache.arrow.stream")
     }
 
     @Test func stagingCopiesIntoTheWorkDirAndNamesWhatIsMissing() throws {
