@@ -53,6 +53,7 @@ let package = Package(
         systemLibrary("CSeccomp", pkgConfig: "libseccomp", apt: ["libseccomp-dev"]),
         systemLibrary("CJansson", pkgConfig: "jansson", apt: ["libjansson-dev"]),
         systemLibrary("CLibCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
+        systemLibrary("CLibYAML", pkgConfig: "yaml-0.1", apt: ["libyaml-dev"]),
 
         // The public plugin ABI (include/mcpk/plugin.h) exposed to Swift.
         .target(name: "MCPKPluginABI", path: "Sources/MCPKPluginABI"),
@@ -66,8 +67,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",
-            // libsodium: the one SHA-256 and base64 (Support/SHA256.swift, Base64.swift).
-            dependencies: ["CSodium"],
+            // libsodium: the one SHA-256 and base64 (Support/SHA256.swift, Base64.swift);
+            // libyaml: YAML input (Support/YAML.swift).
+            dependencies: ["CSodium", "CLibYAML"],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelStore",

@@ -1,6 +1,9 @@
 import KernelCore
 
-/// Wire forms of runs, steps and events (snake_case, RFC 3339 times), shared by every method.
+/// Wire forms of runs, steps and events (snake_case, RFC 3339 times) that the engine's methods
+/// return (`run.get`, `run.list`, `run.events`, `run.subscribe` and its `run.event` notifications).
+/// Not every method: KernelCore's `Records+JSON.swift` holds a second form of a run and of an event
+/// (`WorkflowRun.json`, `RunEvent.json`); the store's console entity view (`SQLStore+Console`) uses it.
 public enum EngineJSON {
     public static func run(_ r: WorkflowRun) -> JSON {
         var o = JSONObject()

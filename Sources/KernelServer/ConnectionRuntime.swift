@@ -115,9 +115,6 @@ public final class ConnectionRuntime {
         }
     }
 
-    /// Asks a running statement on a stored connection to stop.
-    public func cancel(_ id: EntityID) { open[id]?.connection.cancel() }
-
     func closeAll() async {
         let all = open.values.map(\.connection)
         open = [:]

@@ -22,7 +22,9 @@ public final class Kernel {
     public let dispatcher = Dispatcher()
     public let logger: Logger
     public let startedAt = Timestamp.now()
-    /// Instance id used for run claims (several kernels on one PostgreSQL).
+    /// Identifies this kernel process (new at every start): `instance_id` of `kernel.status` and
+    /// `dashboard.health`. Run claims and leases do not use it: they use the home's owner id
+    /// (`Kernel.homeOwnerID`, `$MCPK_HOME/kernel-id`), which survives a restart.
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?

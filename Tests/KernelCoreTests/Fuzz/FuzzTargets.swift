@@ -38,7 +38,7 @@ enum FuzzTargets {
             if let r = try? Reference.parse(s) { _ = try? r.resolve(in: context); _ = r.description }
             _ = Template.references(in: .string(s), path: "p")
         }),
-        ("yaml", { bytes in _ = try? YAMLSubset.parse(text(bytes)) }),
+        ("yaml", { bytes in _ = try? YAML.parse(text(bytes)) }),
         ("dotenv", { bytes in _ = try? DotEnv.parse(text(bytes)) }),
         ("mcpconfig", { bytes in _ = MCPConfiguration.parse(text(bytes), path: "mcpConfiguration") }),
         ("retention", { bytes in _ = try? RetentionPolicy.parse(text(bytes)) }),
