@@ -6,10 +6,11 @@
 // target per module.
 import PackageDescription
 
-/// Settings shared by every Swift target. Language mode 5: kernel state is
-/// confined to the loop thread through `KernelActor`, checked by the actor
-/// system, and C callbacks are bridged explicitly.
+/// Swift language modes (docs/ARCHITECTURE.md, "Swift language modes"): the package default is
+/// mode 5 (`swiftLanguageModes` below); targets that compile with Swift 6's complete data-race
+/// checking use `swift6Settings`, the others `swiftSettings`.
 let swiftSettings: [SwiftSetting] = []
+let swift6Settings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 func systemLibrary(_ name: String, pkgConfig: String?, apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
@@ -64,23 +65,23 @@ let package = Package(
         .target(
             name: "KernelLoop",
             dependencies: ["CLibUV", "CKernelSupport", "KernelCore"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .target(
             name: "KernelCore",
             // libsodium: the one SHA-256 and base64 (Support/SHA256.swift, Base64.swift);
             // libyaml: YAML input (Support/YAML.swift).
             dependencies: ["CSodium", "CLibYAML"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .target(
             name: "KernelStore",
             dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CLibUV", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .target(
             name: "KernelPlugins",
             dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport",
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .target(
             name: "KernelSandbox",
             dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI",
@@ -103,7 +104,7 @@ let package = Package(
         .target(
             name: "KernelClient",
             dependencies: ["KernelCore"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .executableTarget(
             name: "mcpk",
             dependencies: ["KernelServer", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",

@@ -5,12 +5,12 @@ extension SQLStore {
     static let workflowColumns = "id, name, description, latest_version, definition, created_at, updated_at"
     static let workflowVersionColumns = "workflow_id, version, definition, checksum, created_at"
 
-    static func workflowRow(_ r: SQLRow) throws -> Workflow {
+    nonisolated static func workflowRow(_ r: SQLRow) throws -> Workflow {
         Workflow(id: r.string(0), name: r.string(1), description: r.string(2), latestVersion: Int(r.int(3)),
                  definition: try r.json(4), createdAt: r.time(5), updatedAt: r.time(6))
     }
 
-    static func workflowVersionRow(_ r: SQLRow) throws -> WorkflowVersion {
+    nonisolated static func workflowVersionRow(_ r: SQLRow) throws -> WorkflowVersion {
         WorkflowVersion(workflowID: r.string(0), version: Int(r.int(1)), definition: try r.json(2), checksum: r.string(3),
                         createdAt: r.time(4))
     }
