@@ -100,7 +100,7 @@ let package = Package(
             // The console is found at run time (ConsoleFiles.locate), not a resource:
             // a resource bundle's accessor would link Foundation and ICU into mcpk.
             exclude: ["Console"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .target(
             name: "KernelClient",
             dependencies: ["KernelCore"],

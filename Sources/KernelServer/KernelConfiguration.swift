@@ -147,7 +147,7 @@ public struct KernelConfiguration: Sendable {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { return nil }
-        let path = String(cString: buf)
+        let path = String(nulTerminated: buf)
         guard let slash = path.lastIndex(of: "/") else { return nil }
         return String(path[..<slash])
     }
@@ -155,7 +155,7 @@ public struct KernelConfiguration: Sendable {
     public static func currentDirectory() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return "." }
-        return String(cString: buf)
+        return String(nulTerminated: buf)
     }
 
     /// Contents of a small text file, or nil.

@@ -77,7 +77,7 @@ public struct PostgresConnectParams: Sendable {
         guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else {
             throw KernelError.unavailable("cannot resolve PostgreSQL host \(host)")
         }
-        return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(nulTerminated: buf)
     }
 
     /// A copy with `hostaddr` filled in, resolving on `worker`.
