@@ -110,7 +110,7 @@ let package = Package(
             dependencies: ["KernelServer", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
 
         // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h.
         .target(name: "PluginPostgres", dependencies: ["CLibPQ"], path: "Plugins/postgres", publicHeadersPath: ".",
@@ -146,18 +146,18 @@ let package = Package(
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
-                          path: "bench/control_socket", swiftSettings: swiftSettings),
+                          path: "bench/control_socket", swiftSettings: swift6Settings),
         .executableTarget(name: "bench-connector", dependencies: ["KernelPlugins", "KernelLoop", "KernelCore", "MCPKPluginABI"],
-                          path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
+                          path: "bench/connector", exclude: ["run.sh"], swiftSettings: swift6Settings),
         .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore", "KernelLoop", "KernelSandbox", "CLibUV"],
-                          path: "bench/engine", swiftSettings: swiftSettings),
+                          path: "bench/engine", swiftSettings: swift6Settings),
         .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
-                          path: "bench/llm", swiftSettings: swiftSettings),
+                          path: "bench/llm", swiftSettings: swift6Settings),
         .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelPlugins", "KernelLoop", "KernelCore",
                                                                .product(name: "Logging", package: "swift-log")],
-                          path: "bench/steps", swiftSettings: swiftSettings),
+                          path: "bench/steps", swiftSettings: swift6Settings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
-                          path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
+                          path: "bench/store", exclude: ["run.sh"], swiftSettings: swift6Settings),
 
         // Tests (Swift Testing), and the helpers more than one test target uses.
         .target(name: "PluginTestSupport", dependencies: ["KernelCore"], path: "Tests/Support/PluginTestSupport",

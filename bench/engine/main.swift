@@ -24,25 +24,35 @@ func median(_ xs: [Double]) -> Double { pct(xs, 0.5) }
 func fmt(_ d: Double, _ places: Int = 2) -> String {
     var buf = [CChar](repeating: 0, count: 64)
     _ = withVaList([d]) { vsnprintf(&buf, buf.count, "%.\(places)f", $0) }
-    return String(cString: buf)
+    return String(nulTerminated: buf)
 }
 
-var mcpk = ".build/release/mcpk"
-var pgURL: String?
-var quick = false
-/// Only section 5 (forEach items/s).
-var foreachOnly = false
-var args = CommandLine.arguments.dropFirst()
-while let a = args.first {
-    args = args.dropFirst()
-    switch a {
-    case "--mcpk": if let v = args.first { mcpk = v; args = args.dropFirst() }
-    case "--pg": if let v = args.first { pgURL = v; args = args.dropFirst() }
-    case "--quick": quick = true
-    case "--foreach-only": foreachOnly = true
-    default: break
+/// Command-line options, parsed once (immutable, so every function may read them).
+struct BenchOptions {
+    var mcpk = ".build/release/mcpk"
+    var pgURL: String?
+    var quick = false
+    /// Only section 5 (forEach items/s).
+    var foreachOnly = false
+
+    static func parse(_ arguments: ArraySlice<String>) -> BenchOptions {
+        var o = BenchOptions()
+        var args = arguments
+        while let a = args.first {
+            args = args.dropFirst()
+            switch a {
+            case "--mcpk": if let v = args.first { o.mcpk = v; args = args.dropFirst() }
+            case "--pg": if let v = args.first { o.pgURL = v; args = args.dropFirst() }
+            case "--quick": o.quick = true
+            case "--foreach-only": o.foreachOnly = true
+            default: break
+            }
+        }
+        return o
     }
 }
+let options = BenchOptions.parse(CommandLine.arguments.dropFirst())
+let mcpk = options.mcpk, pgURL = options.pgURL, quick = options.quick, foreachOnly = options.foreachOnly
 let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 if foreachOnly {
     try forEachSection()
