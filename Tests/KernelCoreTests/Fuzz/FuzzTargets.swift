@@ -17,7 +17,7 @@ enum FuzzTargets {
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    static let all: [(name: String, run: ([UInt8]) -> Void)] = [
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("json", { bytes in
             // Parse, and a parsed value must serialise and parse back to itself.
             guard let v = try? JSONParser.parse(bytes) else { return }
