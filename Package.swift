@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "KernelLoop",
             dependencies: ["CLibUV", "CKernelSupport", "KernelCore"],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",
             // libsodium: the one SHA-256 and base64 (Support/SHA256.swift, Base64.swift);
@@ -76,22 +76,22 @@ let package = Package(
             name: "KernelStore",
             dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CLibUV", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
         .target(
             name: "KernelPlugins",
             dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport",
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
             dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI",
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
         .target(
             name: "KernelEngine",
             dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
         .target(
             name: "KernelServer",
             dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
@@ -100,7 +100,7 @@ let package = Package(
             // The console is found at run time (ConsoleFiles.locate), not a resource:
             // a resource bundle's accessor would link Foundation and ICU into mcpk.
             exclude: ["Console"],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
         .target(
             name: "KernelClient",
             dependencies: ["KernelCore"],
@@ -110,7 +110,7 @@ let package = Package(
             dependencies: ["KernelServer", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swift6Settings),
+            swiftSettings: swiftSettings),
 
         // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h.
         .target(name: "PluginPostgres", dependencies: ["CLibPQ"], path: "Plugins/postgres", publicHeadersPath: ".",
@@ -146,42 +146,42 @@ let package = Package(
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
-                          path: "bench/control_socket", swiftSettings: swift6Settings),
+                          path: "bench/control_socket", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-connector", dependencies: ["KernelPlugins", "KernelLoop", "KernelCore", "MCPKPluginABI"],
-                          path: "bench/connector", exclude: ["run.sh"], swiftSettings: swift6Settings),
+                          path: "bench/connector", exclude: ["run.sh"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-engine", dependencies: ["KernelClient", "KernelCore", "KernelLoop", "KernelSandbox", "CLibUV"],
-                          path: "bench/engine", swiftSettings: swift6Settings),
+                          path: "bench/engine", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
-                          path: "bench/llm", swiftSettings: swift6Settings),
+                          path: "bench/llm", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelPlugins", "KernelLoop", "KernelCore",
                                                                .product(name: "Logging", package: "swift-log")],
-                          path: "bench/steps", swiftSettings: swift6Settings),
+                          path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
-                          path: "bench/store", exclude: ["run.sh"], swiftSettings: swift6Settings),
+                          path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
 
         // Tests (Swift Testing), and the helpers more than one test target uses.
         .target(name: "PluginTestSupport", dependencies: ["KernelCore"], path: "Tests/Support/PluginTestSupport",
-                swiftSettings: swift6Settings),
+                swiftSettings: swiftSettings),
         .target(name: "HTTPTestSupport", dependencies: ["KernelCore"], path: "Tests/Support/HTTPTestSupport",
-                swiftSettings: swift6Settings),
+                swiftSettings: swiftSettings),
         .testTarget(name: "KernelLoopTests", dependencies: ["KernelLoop", "KernelCore"],
-                    swiftSettings: swift6Settings),
+                    swiftSettings: swiftSettings),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore"],
-                    swiftSettings: swift6Settings),
+                    swiftSettings: swiftSettings),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelPluginsTests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop", "PluginTestSupport"],
-                    swiftSettings: swift6Settings),
+                    swiftSettings: swiftSettings),
         .testTarget(name: "PluginABITests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop", "PluginTestSupport"],
-                    exclude: ["Fixtures"], swiftSettings: swift6Settings),
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI", "KernelPlugins"],
-                    swiftSettings: swift6Settings),
+                    swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
-                    swiftSettings: swift6Settings),
+                    swiftSettings: swiftSettings),
         .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
-                    swiftSettings: swift6Settings),
+                    swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
-                    exclude: ["Fixtures"], swiftSettings: swift6Settings),
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v5]
 )

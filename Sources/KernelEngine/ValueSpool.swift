@@ -204,14 +204,8 @@ struct ResolvingWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// `WholeFile.writeAll` with its failure as `unavailable`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        guard let base = bytes.baseAddress else { return }
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, base + off, bytes.count - off)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw KernelError.unavailable("cannot write \(path): \(String(cString: strerror(errno)))") }
-            off += n
-        }
+        do { try WholeFile.writeAll(fd, bytes, name: path) } catch { throw KernelError.unavailable(error.description) }
     }
 }

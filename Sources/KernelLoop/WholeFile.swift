@@ -1,11 +1,13 @@
 import Glibc
 
-/// The one whole-file reader: a file's bytes (or text) up to a limit, in 64 KiB reads, so it
+/// The one whole-file reader (and the write-all loop beside it): a file's bytes (or text) up to a
+/// limit, in 64 KiB reads, so it
 /// also reads /proc and /sys files, whose size `stat` does not tell. A file over the limit is
 /// refused with the limit and the size seen, never cut short. Any thread (blocking I/O).
 public enum WholeFile {
     /// Why a file could not be read; `description` names the path.
     public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// `unreadable` covers a failed write too.
         public enum Reason: Sendable { case missing, tooLarge, unreadable }
         public let reason: Reason
         public let description: String
@@ -45,6 +47,18 @@ public enum WholeFile {
                 throw Failure(reason: .tooLarge, description: "\(name) is over the limit of \(limit) bytes")
             }
             out.append(contentsOf: buf[0..<n])
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR; `name` is for the error.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws(Failure) {
+        guard let base = bytes.baseAddress else { return }
+        var off = 0
+        while off < bytes.count {
+            let n = write(fd, base + off, bytes.count - off)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(reason: .unreadable, description: "cannot write \(name): \(String(cString: strerror(errno)))") }
+            off += n
         }
     }
 
