@@ -6,13 +6,14 @@ SHELL := /bin/bash
 
 # Debian packages the kernel, its plugins and its tests need. Areas add theirs here.
 APT_PACKAGES := libjansson-dev libcurl4-openssl-dev git libuv1-dev libpq-dev libffi-dev libsqlite3-dev libsodium-dev libseccomp-dev libyaml-dev \
-	libhttp-parser-dev pkg-config bubblewrap postgresql sqlite3 util-linux \
+	libhttp-parser-dev libhiredis-dev pkg-config bubblewrap postgresql redis-server sqlite3 util-linux \
 	chromium python3 python3-venv curl wrk esbuild nodejs node-typescript openssl ca-certificates
 
 SWIFT ?= swift
 BUILD_FLAGS ?=
 BIN := .build/debug
 TEST_PG_PORT ?= 55432
+TEST_REDIS_PORT ?= 56379
 # What `make test` shows of Swift Testing's output while it runs (all of it is in .build/test.log,
 # the kernel and plugin logs of in-process tests in .build/test-stderr.log): suites, failures and crashes.
 # A suite still running after this long (a normal run takes under 2 minutes) is aborted for backtraces.
@@ -63,13 +64,16 @@ soak: build runtime
 run: build runtime
 	$(BIN)/mcpk serve
 
-## Install, start what must run (PostgreSQL), run the whole suite, stop.
+## Install, start what must run (PostgreSQL, Redis), run the whole suite, stop.
 test: build runtime
 	MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh start >/dev/null
+	MCPK_TEST_REDIS_PORT=$(TEST_REDIS_PORT) scripts/redis-test.sh start >/dev/null
 	trap 'rc=$$?; MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh stop; \
+	      MCPK_TEST_REDIS_PORT=$(TEST_REDIS_PORT) scripts/redis-test.sh stop; \
 	      [ $$rc -eq 0 ] || { echo "--- PostgreSQL server log (tail)"; tail -n 80 .build/pg-test-server.log 2>/dev/null; }; \
 	      exit $$rc' EXIT; \
 	export MCPK_TEST_PG_URL="$$(MCPK_TEST_PG_PORT=$(TEST_PG_PORT) scripts/pg-test.sh url)"; \
+	export MCPK_TEST_REDIS_URL="$$(MCPK_TEST_REDIS_PORT=$(TEST_REDIS_PORT) scripts/redis-test.sh url)"; \
 	export MCPK_BIN="$$PWD/$(BIN)/mcpk"; \
 	export MCPK_TEST_ADBC_DRIVERS="$$PWD/$$(scripts/adbc-drivers.sh .build/adbc-drivers)"; \
 	$(SWIFT) build --build-tests $(BUILD_FLAGS); \

@@ -47,6 +47,7 @@ let package = Package(
         // System libraries (Debian -dev packages).
         systemLibrary("CLibUV", pkgConfig: "libuv", apt: ["libuv1-dev"]),
         systemLibrary("CLibPQ", pkgConfig: "libpq", apt: ["libpq-dev"]),
+        systemLibrary("CHiredis", pkgConfig: nil, apt: ["libhiredis-dev"]),
         systemLibrary("CLibFFI", pkgConfig: "libffi", apt: ["libffi-dev"]),
         systemLibrary("CSQLite", pkgConfig: "sqlite3", apt: ["libsqlite3-dev"]),
         systemLibrary("CSodium", pkgConfig: "libsodium", apt: ["libsodium-dev"]),
@@ -74,7 +75,7 @@ let package = Package(
             swiftSettings: swift6Settings),
         .target(
             name: "KernelStore",
-            dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CLibUV", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CHiredis", "CLibUV", "CSodium",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -120,15 +121,15 @@ let package = Package(
         .target(name: "PluginTestOps", path: "Plugins/testops", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
         // Process executors (issue 5): plan → sandbox spec; shared helpers in Plugins/executor-support.
-        .target(name: "PluginPython", path: "Plugins/python", publicHeadersPath: ".",
+        .target(name: "PluginPython", dependencies: ["CJansson"], path: "Plugins/python", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
-        .target(name: "PluginTypeScript", path: "Plugins/typescript", publicHeadersPath: ".",
+        .target(name: "PluginTypeScript", dependencies: ["CJansson"], path: "Plugins/typescript", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
-        .target(name: "PluginNotebook", path: "Plugins/notebook", publicHeadersPath: ".",
+        .target(name: "PluginNotebook", dependencies: ["CJansson"], path: "Plugins/notebook", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
-        .target(name: "PluginStreamlit", path: "Plugins/streamlit", publicHeadersPath: ".",
+        .target(name: "PluginStreamlit", dependencies: ["CJansson"], path: "Plugins/streamlit", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
-        .target(name: "PluginMCP", path: "Plugins/mcp", publicHeadersPath: ".",
+        .target(name: "PluginMCP", dependencies: ["CJansson"], path: "Plugins/mcp", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         // In-process (invoke) executors: jansson helpers in Plugins/executor-support/mcpk_invoke_support.h.
         .target(name: "PluginLLM", dependencies: ["CJansson", "CLibCurl"], path: "Plugins/llm", publicHeadersPath: ".",
@@ -178,7 +179,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "HTTPTestSupport"],
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),

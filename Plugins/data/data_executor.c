@@ -33,6 +33,7 @@
  * into jansson values before it returns. */
 #define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime, O_NOFOLLOW, O_CLOEXEC */
 #include "mcpk_invoke_support.h"
+#include "data_type.h"
 #include "arrow_ipc.h"
 
 #include <math.h>
@@ -285,8 +286,9 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_step *ste
     snprintf(arrow_path, n, "%s/%s", step->work_dir, artifact);
     unlink(arrow_path); /* a retried attempt gets a fresh work dir; never append to an old file */
   }
-  json_t *sqlv = mi_render(raw, inputs, msg, sizeof msg);
-  if (!sqlv) { free(arrow_path); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "query: %s", msg); }
+  /* `query` and `params` references were resolved by the engine (x-mcpk-template). */
+  json_t *sqlv = json_string(raw);
+  if (!sqlv) { free(arrow_path); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "query: is not valid UTF-8"); }
   char *sql = json_is_string(sqlv) ? strdup(json_string_value(sqlv)) : json_dumps(sqlv, JSON_COMPACT | JSON_ENCODE_ANY);
   json_decref(sqlv);
   if (!sql) { free(arrow_path); return mi_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory"); }
@@ -297,8 +299,7 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_step *ste
     given = json_is_array(json_object_get(inputs, "params")) ? json_object_get(inputs, "params") : given;
   if (given && json_is_null(given)) given = NULL;
   if (given && !json_is_array(given)) { free(sql); free(arrow_path); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: must be an array of positional parameters"); }
-  json_t *params = given ? mi_render_value(given, inputs, msg, sizeof msg) : json_array();
-  if (!params) { free(sql); free(arrow_path); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: %s", msg); }
+  json_t *params = given ? json_incref(given) : json_array();
   size_t count = json_array_size(params);
   if (count > DATA_MAX_PARAMS) { free(sql); free(arrow_path); json_decref(params); return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "params: more than %d parameters", DATA_MAX_PARAMS); }
   json_t *texts = json_array();
@@ -419,4 +420,4 @@ static mcpk_status data_invoke(void *data, const mcpk_step *step, const mcpk_inv
   return st;
 }
 
-MI_DEFINE_PLUGIN("data", "Data steps in-process: SQL through a declared connection, rows as the result", types, data_invoke)
+MI_DEFINE_PLUGIN("data", "Data steps in-process: SQL through a declared connection, rows as the result", types, type_defs, data_invoke)

@@ -1,9 +1,11 @@
 /* Shared helpers of the bundled process executors (header-only, static):
- * a minimal reader for top-level members of the component config (JSON
- * object text) and a JSON writer for the process spec. No kernel symbols. */
+ * readers for top-level members of the component config (jansson, Debian's
+ * `libjansson-dev`, pkg-config `jansson`) and a JSON writer for the process
+ * spec. No kernel symbols. */
 #ifndef MCPK_EXECUTOR_SUPPORT_H
 #define MCPK_EXECUTOR_SUPPORT_H
 
+#include <jansson.h>
 #include <mcpk/plugin.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,143 +13,54 @@
 #include <string.h>
 
 /* ---- reading ---------------------------------------------------------- */
+/* Top-level members of the component config (JSON object text), read with jansson
+ * (the one JSON library of the C executors). */
 
-static inline const char *mx_ws(const char *p) {
-  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-  return p;
-}
-
-/* Skips one JSON value; returns the position after it, or NULL if malformed. */
-static inline const char *mx_skip(const char *p) {
-  p = mx_ws(p);
-  if (*p == '"') {
-    for (p++; *p && *p != '"'; p++)
-      if (*p == '\\' && p[1]) p++;
-    return *p == '"' ? p + 1 : NULL;
-  }
-  if (*p == '{' || *p == '[') {
-    char close = *p == '{' ? '}' : ']';
-    p = mx_ws(p + 1);
-    if (*p == close) return p + 1;
-    for (;;) {
-      if (close == '}') {
-        p = mx_skip(p);
-        if (!p) return NULL;
-        p = mx_ws(p);
-        if (*p != ':') return NULL;
-        p++;
-      }
-      p = mx_skip(p);
-      if (!p) return NULL;
-      p = mx_ws(p);
-      if (*p == ',') { p = mx_ws(p + 1); continue; }
-      return *p == close ? p + 1 : NULL;
-    }
-  }
-  if (!*p) return NULL;
-  while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
-  return p;
-}
-
-/* Finds top-level member `key` of an object; sets [*start, *end) to its raw value. */
-static inline int mx_find(const char *obj, const char *key, const char **start, const char **end) {
-  const char *p = mx_ws(obj);
-  size_t klen = strlen(key);
-  if (*p != '{') return 0;
-  p = mx_ws(p + 1);
-  while (*p == '"') {
-    const char *k = p + 1;
-    const char *ke = mx_skip(p);
-    if (!ke) return 0;
-    int match = (size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0;
-    p = mx_ws(ke);
-    if (*p != ':') return 0;
-    const char *v = mx_ws(p + 1);
-    const char *ve = mx_skip(v);
-    if (!ve) return 0;
-    if (match) { *start = v; *end = ve; return 1; }
-    p = mx_ws(ve);
-    if (*p != ',') return 0;
-    p = mx_ws(p + 1);
-  }
-  return 0;
-}
-
-static inline void mx_utf8(char **o, unsigned cp) {
-  if (cp < 0x80) { *(*o)++ = (char)cp; }
-  else if (cp < 0x800) { *(*o)++ = (char)(0xC0 | (cp >> 6)); *(*o)++ = (char)(0x80 | (cp & 0x3F)); }
-  else if (cp < 0x10000) { *(*o)++ = (char)(0xE0 | (cp >> 12)); *(*o)++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *(*o)++ = (char)(0x80 | (cp & 0x3F)); }
-  else { *(*o)++ = (char)(0xF0 | (cp >> 18)); *(*o)++ = (char)(0x80 | ((cp >> 12) & 0x3F)); *(*o)++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *(*o)++ = (char)(0x80 | (cp & 0x3F)); }
-}
-
-static inline unsigned mx_hex4(const char *p) {
-  unsigned v = 0;
-  for (int i = 0; i < 4; i++) {
-    char c = p[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-    else return 0xFFFFFFFFu;
-  }
+/* The member `key` of the object text `obj`, as a new jansson reference, or NULL. */
+static inline json_t *mx_member(const char *obj, const char *key) {
+  json_t *root = obj ? json_loads(obj, 0, NULL) : NULL;
+  json_t *v = json_is_object(root) ? json_object_get(root, key) : NULL;
+  if (v) json_incref(v);
+  json_decref(root);
   return v;
 }
 
 /* Decodes a JSON string member; malloc'd, NULL if absent or not a string. */
 static inline char *mx_string(const char *obj, const char *key) {
-  const char *s, *e;
-  if (!mx_find(obj, key, &s, &e) || *s != '"') return NULL;
-  char *out = malloc((size_t)(e - s) * 2 + 1), *o = out;
-  if (!out) return NULL;
-  for (const char *p = s + 1; p < e - 1; p++) {
-    if (*p != '\\') { *o++ = *p; continue; }
-    p++;
-    switch (*p) {
-      case 'n': *o++ = '\n'; break;
-      case 't': *o++ = '\t'; break;
-      case 'r': *o++ = '\r'; break;
-      case 'b': *o++ = '\b'; break;
-      case 'f': *o++ = '\f'; break;
-      case 'u': {
-        if (p + 4 >= e) { free(out); return NULL; }
-        unsigned cp = mx_hex4(p + 1);
-        if (cp == 0xFFFFFFFFu) { free(out); return NULL; }
-        p += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && p + 6 < e && p[1] == '\\' && p[2] == 'u') {
-          unsigned lo = mx_hex4(p + 3);
-          if (lo >= 0xDC00 && lo < 0xE000) { cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00); p += 6; }
-        }
-        mx_utf8(&o, cp);
-        break;
-      }
-      default: *o++ = *p; break;
-    }
+  json_t *v = mx_member(obj, key);
+  char *out = NULL;
+  if (json_is_string(v)) {
+    size_t n = json_string_length(v);
+    out = malloc(n + 1);
+    if (out) { memcpy(out, json_string_value(v), n); out[n] = 0; }
   }
-  *o = 0;
+  json_decref(v);
   return out;
 }
 
-/* Raw text of a member (malloc'd), or NULL. */
+/* A member as compact JSON text (malloc'd), or NULL if absent. */
 static inline char *mx_raw(const char *obj, const char *key) {
-  const char *s, *e;
-  if (!mx_find(obj, key, &s, &e)) return NULL;
-  char *out = malloc((size_t)(e - s) + 1);
-  if (!out) return NULL;
-  memcpy(out, s, (size_t)(e - s));
-  out[e - s] = 0;
+  json_t *v = mx_member(obj, key);
+  char *out = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  json_decref(v);
   return out;
 }
 
-/* A JSON number member as long long; `fallback` if absent or not a number. */
+/* A JSON number member as long long (a fraction is truncated); `fallback` if absent or not a number. */
 static inline long long mx_int(const char *obj, const char *key, long long fallback) {
-  const char *s, *e;
-  if (!mx_find(obj, key, &s, &e) || !((*s >= '0' && *s <= '9') || *s == '-')) return fallback;
-  return strtoll(s, NULL, 10);
+  json_t *v = mx_member(obj, key);
+  long long out = json_is_integer(v) ? (long long)json_integer_value(v)
+                  : json_is_real(v) ? (long long)json_real_value(v) : fallback;
+  json_decref(v);
+  return out;
 }
 
+/* 1 if the member is `true`. */
 static inline int mx_bool(const char *obj, const char *key) {
-  const char *s, *e;
-  return mx_find(obj, key, &s, &e) && e - s == 4 && memcmp(s, "true", 4) == 0;
+  json_t *v = mx_member(obj, key);
+  int out = json_is_true(v);
+  json_decref(v);
+  return out;
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -248,13 +161,15 @@ static inline void mx_common(mx_buf *b, const char *config, int network_default)
   free(conns);
 }
 
-/* Standard init for an executor handling `TYPES`: `PLAN` turns a step into a
- * process spec (NULL if the executor only invokes), `INVOKE` runs it
+/* Standard init for an executor handling `TYPES`, declared with their schemas in
+ * `TYPE_DEFS` (mcpk_component_type, ABI 1.2.0: <plugin>_type.h): `PLAN` turns a step
+ * into a process spec (NULL if the executor only invokes), `INVOKE` runs it
  * in-process (NULL if it only plans). The plugin speaks ABI 1.0.0 up to
  * `ABI` and answers the newest of those not above what the host offers. */
-#define MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, PLAN, INVOKE, ABI)                             \
+#define MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN, INVOKE, ABI)                  \
   static const mcpk_executor mx_executor = {                                                        \
-      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), PLAN, NULL, INVOKE};          \
+      sizeof(mcpk_executor), TYPES, sizeof(TYPES) / sizeof(TYPES[0]), PLAN, NULL, INVOKE,           \
+      TYPE_DEFS, sizeof(TYPE_DEFS) / sizeof(TYPE_DEFS[0])};                                         \
   MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *host, mcpk_plugin *out, \
                                            size_t out_size, mcpk_error *err) {                      \
     (void)host;                                                                                     \
@@ -272,8 +187,8 @@ static inline void mx_common(mx_buf *b, const char *config, int network_default)
     return MCPK_STATUS_OK;                                                                          \
   }
 
-/* A process executor (plan only) at ABI 1.0.0. */
-#define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, PLAN) \
-  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, PLAN, NULL, MCPK_ABI_VERSION_1_0_0)
+/* A process executor (plan only) at ABI 1.2.0 (an older host sees 1.0.0 / 1.1.0 and its built-in spec). */
+#define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN) \
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN, NULL, MCPK_ABI_VERSION_1_2_0)
 
 #endif

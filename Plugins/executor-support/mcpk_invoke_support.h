@@ -2,13 +2,10 @@
  * output, data, llm. Header-only and static, built on Debian's jansson
  * (`libjansson-dev`, pkg-config `jansson`); no kernel symbols.
  *
- *  - References: `${inputs.a.b[0]["k"]}` as the kernel's expressions write
- *    them (KernelCore Reference/Template): a string that is exactly one
- *    reference resolves to the value, keeping its type; references inside
- *    text interpolate (strings as-is, other values as compact JSON); `$${` is
- *    a literal `${`. Executors only see `inputs` (steps were resolved by the
- *    engine into the inputs).
- *  - `{{a.b}}` placeholders (LLM prompts), after the `${…}` pass.
+ *  - No reference language: the engine resolves `${inputs…}` / `${steps…}`
+ *    into the inputs and into the config fields a type's schema marks
+ *    `x-mcpk-template` (KernelCore Template) before a plugin sees the step.
+ *  - `{{a.b}}` placeholders (LLM prompts): a dotted path into the inputs.
  *  - Results, failures and events in the ABI's ownership rules.
  *  - Step parsing (mi_parse_step), integer config members (mi_int),
  *    cancellation (mi_cancelled), ABI 1.1.0 checks (mi_has_call_op) and
@@ -159,75 +156,31 @@ static inline mcpk_status mi_fail_from(mcpk_error *err, mcpk_status st, mcpk_err
   return st;
 }
 
-/* ---- references ------------------------------------------------------- */
+/* ---- prompt placeholders ---------------------------------------------- */
+/* `${inputs…}` references are resolved by the engine before a plugin sees the step
+ * (config fields marked x-mcpk-template); no copy of that language lives here. */
 
-static inline int mi_ident_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* Resolves reference text (without `${` `}`) against `inputs`. Returns a
- * borrowed value, or NULL with a message in `msg`. */
-static inline json_t *mi_reference(const char *text, size_t len, json_t *inputs, char *msg, size_t msglen) {
-  if (len > MI_MAX_REFERENCE) { snprintf(msg, msglen, "reference longer than %d characters", MI_MAX_REFERENCE); return NULL; }
-  size_t p = 0, e = len;
-  while (p < e && text[p] == ' ') p++;
-  while (e > p && text[e - 1] == ' ') e--;
-  size_t root = p;
-  while (p < e && mi_ident_char(text[p])) p++;
-  if (p - root != 6 || memcmp(text + root, "inputs", 6) != 0) {
-    snprintf(msg, msglen, "${%.*s}: an executor can only read 'inputs'", (int)(len > 200 ? 200 : len), text);
-    return NULL;
-  }
+/* The input at dotted path `path` (`a.b.0`, `len` bytes), borrowed, or NULL. */
+static inline json_t *mi_input_path(json_t *inputs, const char *path, size_t len) {
   json_t *cur = inputs;
-  char key[MI_MAX_REFERENCE + 1];
-  while (p < e) {
-    size_t klen = 0;
-    long index = -1;
-    if (text[p] == '.') {
-      size_t s = ++p;
-      while (p < e && mi_ident_char(text[p])) p++;
-      if (p == s) { snprintf(msg, msglen, "invalid reference '%.*s': expected a name after '.'", (int)len, text); return NULL; }
-      klen = p - s;
-      memcpy(key, text + s, klen);
-    } else if (text[p] == '[') {
-      p++;
-      if (p < e && (text[p] == '"' || text[p] == '\'')) {
-        char q = text[p++];
-        size_t s = p;
-        while (p < e && text[p] != q) p++;
-        if (p >= e) { snprintf(msg, msglen, "invalid reference '%.*s': unterminated string key", (int)len, text); return NULL; }
-        klen = p - s;
-        memcpy(key, text + s, klen);
-        p++;
-      } else {
-        size_t s = p;
-        while (p < e && text[p] >= '0' && text[p] <= '9') p++;
-        if (p == s) { snprintf(msg, msglen, "invalid reference '%.*s': expected an index or a quoted key", (int)len, text); return NULL; }
-        index = strtol(text + s, NULL, 10);
-      }
-      if (p >= e || text[p] != ']') { snprintf(msg, msglen, "invalid reference '%.*s': expected ']'", (int)len, text); return NULL; }
-      p++;
-    } else {
-      snprintf(msg, msglen, "invalid reference '%.*s': unexpected '%c'", (int)len, text, text[p]);
-      return NULL;
-    }
+  size_t p = 0;
+  while (cur && p <= len) {
+    size_t s = p;
+    while (p < len && path[p] != '.') p++;
+    if (p == s) return NULL;
+    char key[MI_MAX_REFERENCE + 1];
+    size_t klen = p - s > MI_MAX_REFERENCE ? MI_MAX_REFERENCE : p - s;
+    memcpy(key, path + s, klen);
     key[klen] = 0;
-    if (index < 0 && json_is_array(cur)) {
+    if (json_is_array(cur)) {
       char *end;
-      index = strtol(key, &end, 10);
-      if (*end || !klen) { snprintf(msg, msglen, "${%.*s}: an array has no field '%s'", (int)len, text, key); return NULL; }
-    }
-    if (index >= 0) {
-      if (!json_is_array(cur) || (size_t)index >= json_array_size(cur)) {
-        snprintf(msg, msglen, "${%.*s}: no index %ld", (int)len, text, index);
-        return NULL;
-      }
-      cur = json_array_get(cur, (size_t)index);
+      long i = strtol(key, &end, 10);
+      cur = (*end || i < 0) ? NULL : json_array_get(cur, (size_t)i);
     } else {
-      json_t *next = json_is_object(cur) ? json_object_get(cur, key) : NULL;
-      if (!next) { snprintf(msg, msglen, "${%.*s}: no field '%s'", (int)len, text, key); return NULL; }
-      cur = next;
+      cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
     }
+    if (p == len) break;
+    p++;
   }
   return cur;
 }
@@ -241,75 +194,7 @@ static inline void mi_put_value(mx_buf *b, const json_t *v) {
   free(t);
 }
 
-/* Renders a template against `inputs`: a new reference (the value itself if
- * the text is exactly one reference, else a string), or NULL with `msg`. */
-static inline json_t *mi_render(const char *text, json_t *inputs, char *msg, size_t msglen) {
-  mx_buf b = {0};
-  mx_put(&b, "", 0);
-  const char *p = text;
-  while (*p) {
-    if (p[0] == '$' && p[1] == '$' && p[2] == '{') { mx_put(&b, "${", 2); p += 3; continue; }
-    if (p[0] == '$' && p[1] == '{') {
-      const char *s = p + 2, *q = s;
-      char quote = 0;
-      for (; *q; q++) {
-        if (quote) { if (*q == quote) quote = 0; }
-        else if (*q == '"' || *q == '\'') quote = *q;
-        else if (*q == '}') break;
-      }
-      if (!*q) { snprintf(msg, msglen, "unterminated '${' at character %ld", (long)(p - text) + 1); free(b.data); return NULL; }
-      json_t *v = mi_reference(s, (size_t)(q - s), inputs, msg, msglen);
-      if (!v) { free(b.data); return NULL; }
-      if (p == text && q[1] == 0) { free(b.data); return json_incref(v); }
-      mi_put_value(&b, v);
-      p = q + 1;
-      continue;
-    }
-    const char *n = p + 1;
-    while (*n && *n != '$') n++;
-    mx_put(&b, p, (size_t)(n - p));
-    p = n;
-  }
-  if (b.failed) { free(b.data); snprintf(msg, msglen, "out of memory"); return NULL; }
-  json_t *out = json_stringn(b.data, b.len);
-  free(b.data);
-  if (!out) snprintf(msg, msglen, "the rendered text is not valid UTF-8");
-  return out;
-}
-
-/* Renders every string leaf of `value` (objects and arrays are walked).
- * Returns a new reference, or NULL with `msg`. */
-static inline json_t *mi_render_value(json_t *value, json_t *inputs, char *msg, size_t msglen) {
-  if (json_is_string(value)) {
-    if (!strstr(json_string_value(value), "${")) return json_incref(value);
-    return mi_render(json_string_value(value), inputs, msg, msglen);
-  }
-  if (json_is_array(value)) {
-    json_t *out = json_array();
-    size_t i;
-    json_t *x;
-    json_array_foreach(value, i, x) {
-      json_t *r = mi_render_value(x, inputs, msg, msglen);
-      if (!r) { json_decref(out); return NULL; }
-      json_array_append_new(out, r);
-    }
-    return out;
-  }
-  if (json_is_object(value)) {
-    json_t *out = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach(value, k, x) {
-      json_t *r = mi_render_value(x, inputs, msg, msglen);
-      if (!r) { json_decref(out); return NULL; }
-      json_object_set_new(out, k, r);
-    }
-    return out;
-  }
-  return json_incref(value);
-}
-
-/* Renders `{{a.b}}` placeholders of `text` from `inputs` (after mi_render).
+/* Renders `{{a.b}}` placeholders of `text` from `inputs` (LLM prompts).
  * Returns a malloc'd string, or NULL with `msg`. */
 static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg, size_t msglen) {
   mx_buf b = {0};
@@ -324,10 +209,8 @@ static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg
     const char *s = open + 2, *e = close;
     while (s < e && (*s == ' ' || *s == '\t')) s++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
-    /* `{{a.b}}` reads inputs.a.b: reuse the reference walker. */
-    char ref[MI_MAX_REFERENCE + 8];
-    int n = snprintf(ref, sizeof ref, "inputs.%.*s", (int)(e - s), s);
-    json_t *v = (n > 0 && (size_t)n < sizeof ref && e > s) ? mi_reference(ref, (size_t)n, inputs, msg, msglen) : NULL;
+    /* `{{a.b}}` reads inputs.a.b. */
+    json_t *v = e > s && (size_t)(e - s) <= MI_MAX_REFERENCE ? mi_input_path(inputs, s, (size_t)(e - s)) : NULL;
     if (!v) {
       snprintf(msg, msglen, "prompt placeholder '{{%.*s}}' has no value in the inputs", (int)(e - s > 200 ? 200 : e - s), s);
       free(b.data);
@@ -345,7 +228,7 @@ static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg
 
 /* Standard init for an in-process executor handling `TYPES` with `INVOKE`:
  * ABI 1.1.0 (mcpk_invocation.call_op) when the host offers it, else 1.0.0. */
-#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, INVOKE) \
-  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, NULL, INVOKE, MCPK_ABI_VERSION_1_1_0)
+#define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, TYPE_DEFS, INVOKE) \
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, NULL, INVOKE, MCPK_ABI_VERSION_1_2_0)
 
 #endif

@@ -29,6 +29,7 @@
 #include <pthread.h>
 
 #include "mcpk_invoke_support.h"
+#include "llm_type.h"
 
 /* ---- limits ------------------------------------------------------------ */
 
@@ -238,13 +239,12 @@ static CURLcode llm_curl_init_code = CURLE_FAILED_INIT;
 
 static void llm_curl_init(void) { llm_curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-/* Renders a prompt: `${inputs…}` then `{{x}}`. Returns malloc'd text or NULL
- * with `msg`. */
-static char *llm_render_prompt(const char *template_text, json_t *inputs, char *msg, size_t msglen) {
-  json_t *v = mi_render(template_text, inputs, msg, msglen);
-  if (!v) return NULL;
-  char *flat = json_is_string(v) ? mx_strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-  json_decref(v);
+/* Renders a prompt: its `${inputs…}` references were resolved by the engine
+ * (x-mcpk-template: a text, or the value of a prompt that is one reference);
+ * then `{{x}}` placeholders. Returns malloc'd text or NULL with `msg`. */
+static char *llm_render_prompt(const json_t *value, json_t *inputs, char *msg, size_t msglen) {
+  char *flat = json_is_string(value) ? mx_strdup(json_string_value(value))
+                                     : value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : mx_strdup("");
   if (!flat) { snprintf(msg, msglen, "out of memory"); return NULL; }
   char *out = mi_render_braces(flat, inputs, msg, msglen);
   free(flat);
@@ -278,8 +278,8 @@ static json_t *llm_body(json_t *config, json_t *inputs, long *max_tokens, char *
   const char *model = mi_str(config, "model");
   if (!model || !*model) { snprintf(msg, msglen, "the LLM component has no model"); return NULL; }
   json_t *messages = json_array();
-  const char *system = mi_str(config, "systemPrompt");
-  if (system && *system) {
+  const json_t *system = json_object_get(config, "systemPrompt");
+  if (system && !json_is_null(system) && !(json_is_string(system) && !*json_string_value(system))) {
     char *text = llm_render_prompt(system, inputs, msg, msglen);
     if (!text) { json_decref(messages); return NULL; }
     int bad = json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", text));
@@ -293,9 +293,9 @@ static json_t *llm_body(json_t *config, json_t *inputs, long *max_tokens, char *
     json_decref(messages);
     return NULL;
   }
-  const char *user = mi_str(config, "userPromptTemplate");
-  if (!user) user = mi_str(inputs, "prompt");
-  char *text = llm_render_prompt(user ? user : "", inputs, msg, msglen);
+  const json_t *user = json_object_get(config, "userPromptTemplate");
+  if (!user || json_is_null(user)) user = json_is_string(json_object_get(inputs, "prompt")) ? json_object_get(inputs, "prompt") : NULL;
+  char *text = llm_render_prompt(user, inputs, msg, msglen);
   if (!text) { json_decref(messages); return NULL; }
   int bad = json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content", text));
   free(text);
@@ -484,4 +484,4 @@ static mcpk_status llm_invoke(void *plugin_data, const mcpk_step *step, const mc
 static const char *const llm_types[] = {"LLM Prompt Agent"};
 
 MI_DEFINE_PLUGIN("llm", "LLM Prompt Agent steps: streaming OpenAI-compatible chat completions (libcurl, TLS verified)",
-                 llm_types, llm_invoke)
+                 llm_types, type_defs, llm_invoke)

@@ -3,6 +3,7 @@
  * performs the initialize handshake, lists tools and calls `tool` with the
  * step inputs (the official `mcp` Python SDK client in the runtime). */
 #include "mcpk_executor_support.h"
+#include "mcp_type.h"
 
 static const char *const types[] = {"MCP"};
 
@@ -38,4 +39,4 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   return mx_finish_spec(&b, out, err);
 }
 
-MX_DEFINE_PLUGIN("mcp", "MCP tool-call steps (stdio server, initialize, tools/call) in the sandbox", types, plan)
+MX_DEFINE_PLUGIN("mcp", "MCP tool-call steps (stdio server, initialize, tools/call) in the sandbox", types, type_defs, plan)

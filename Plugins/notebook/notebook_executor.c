@@ -4,6 +4,7 @@
  * kernel reads and validates: spec member `notebook_ref`) is run by a real
  * Jupyter kernel through nbclient inside the sandbox. */
 #include "mcpk_executor_support.h"
+#include "notebook_type.h"
 
 static const char *const types[] = {"Jupyter Notebook"};
 
@@ -65,4 +66,4 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   return mx_finish_spec(&b, out, err);
 }
 
-MX_DEFINE_PLUGIN("notebook", "Jupyter Notebook steps (nbclient + ipykernel) in the sandbox", types, plan)
+MX_DEFINE_PLUGIN("notebook", "Jupyter Notebook steps (nbclient + ipykernel) in the sandbox", types, type_defs, plan)

@@ -17,6 +17,7 @@
  * result string is released by the host (mx_string_release). */
 #define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime, O_NOFOLLOW, O_CLOEXEC */
 #include "mcpk_invoke_support.h"
+#include "output_type.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -264,4 +265,4 @@ static mcpk_status out_invoke(void *data, const mcpk_step *step, const mcpk_invo
   return st;
 }
 
-MI_DEFINE_PLUGIN("output", "Output steps in-process: the data as a json, csv or text artifact of the run", types, out_invoke)
+MI_DEFINE_PLUGIN("output", "Output steps in-process: the data as a json, csv or text artifact of the run", types, type_defs, out_invoke)

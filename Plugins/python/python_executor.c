@@ -2,6 +2,7 @@
  * runner calls it in the sandbox and sends its value as the result. Placeholders
  * in argv ({python}, {runtime}, {work}) are filled in by the kernel's sandbox. */
 #include "mcpk_executor_support.h"
+#include "python_type.h"
 
 static const char *const types[] = {"Python Script"};
 
@@ -29,4 +30,4 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   return mx_finish_spec(&b, out, err);
 }
 
-MX_DEFINE_PLUGIN("python", "Python Script steps in the sandbox (main(**inputs))", types, plan)
+MX_DEFINE_PLUGIN("python", "Python Script steps in the sandbox (main(**inputs))", types, type_defs, plan)

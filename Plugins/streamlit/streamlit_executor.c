@@ -5,6 +5,7 @@
  * ({port}), waits for /_stcore/health, reports {url} and keeps it up until the
  * run is cancelled or `ttlSeconds` ends. */
 #include "mcpk_executor_support.h"
+#include "streamlit_type.h"
 
 static const char *const types[] = {"Streamlit App"};
 
@@ -55,4 +56,4 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   return mx_finish_spec(&b, out, err);
 }
 
-MX_DEFINE_PLUGIN("streamlit", "Streamlit App service steps in the sandbox", types, plan)
+MX_DEFINE_PLUGIN("streamlit", "Streamlit App service steps in the sandbox", types, type_defs, plan)

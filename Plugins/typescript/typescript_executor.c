@@ -2,6 +2,7 @@
  * async). The kernel transpiles main.ts with esbuild (cached by content hash,
  * spec member "typescript") and node runs the runtime's JS runner. */
 #include "mcpk_executor_support.h"
+#include "typescript_type.h"
 
 static const char *const types[] = {"TypeScript Script"};
 
@@ -24,4 +25,4 @@ static mcpk_status plan(void *data, const mcpk_step *step, mcpk_string *out, mcp
   return mx_finish_spec(&b, out, err);
 }
 
-MX_DEFINE_PLUGIN("typescript", "TypeScript Script steps (esbuild + node) in the sandbox", types, plan)
+MX_DEFINE_PLUGIN("typescript", "TypeScript Script steps (esbuild + node) in the sandbox", types, type_defs, plan)

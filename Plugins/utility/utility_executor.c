@@ -18,6 +18,7 @@
  * the host through mx_string_release; the host's call_op string is released
  * here through its own `release`. */
 #include "mcpk_invoke_support.h"
+#include "utility_type.h"
 
 static const char *const types[] = {"Utility"};
 
@@ -156,11 +157,11 @@ static mcpk_status ut_pick(json_t *config, json_t *inputs, json_t **out, mcpk_er
 /* ---- template --------------------------------------------------------- */
 
 static mcpk_status ut_template(json_t *config, json_t *inputs, json_t **out, mcpk_error *err) {
-  const char *t = mi_str(config, "template");
-  if (!t) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "utility 'template' needs a 'template' string");
-  char msg[MI_MAX_MESSAGE];
-  json_t *v = mi_render(t, inputs, msg, sizeof msg);
-  if (!v) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "utility 'template': %s", msg);
+  (void)inputs;
+  /* The engine resolved its `${inputs…}` references (x-mcpk-template): a text, or the value of a
+   * template that is one reference. */
+  json_t *v = json_incref(json_object_get(config, "template"));
+  if (!v || json_is_null(v)) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "utility 'template' needs a 'template' string");
   json_t *text;
   if (json_is_string(v)) text = json_incref(v);
   else {
@@ -183,9 +184,7 @@ static mcpk_status ut_arguments(json_t *config, json_t *inputs, json_t **out, mc
   int configured = args && !json_is_null(args) && !(json_is_object(args) && json_object_size(args) == 0);
   json_t *values;
   if (configured) {
-    char msg[MI_MAX_MESSAGE];
-    values = mi_render_value(args, inputs, msg, sizeof msg);
-    if (!values) return mi_fail(err, MCPK_STATUS_INVALID_ARGUMENT, "utility 'plugin' args: %s", msg);
+    values = json_incref(args); /* references resolved by the engine (x-mcpk-template) */
   } else if (json_is_array(json_object_get(inputs, "args"))) {
     values = json_incref(json_object_get(inputs, "args"));
   } else {
@@ -270,4 +269,4 @@ static mcpk_status ut_invoke(void *data, const mcpk_step *step, const mcpk_invoc
   return st;
 }
 
-MI_DEFINE_PLUGIN("utility", "Utility steps in-process: merge, pick, template, plugin operations", types, ut_invoke)
+MI_DEFINE_PLUGIN("utility", "Utility steps in-process: merge, pick, template, plugin operations", types, type_defs, ut_invoke)

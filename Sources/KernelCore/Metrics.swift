@@ -46,6 +46,14 @@ public enum Metrics {
         "mcpk_plugin_calls_total", help: "Plugin calls by plugin and operation.", labels: ["plugin", "operation"])
     public static let pluginFailures = MetricsRegistry.shared.counter(
         "mcpk_plugin_failures_total", help: "Failed plugin calls by plugin and operation.", labels: ["plugin", "operation"])
+    /// Connector connections of each stored connection's pool (`ConnectionPool`), by state (`busy`, `idle`).
+    public static let connectionPool = MetricsRegistry.shared.gauge(
+        "mcpk_connection_pool_connections", help: "Open connector connections of each stored connection's pool, by state (busy, idle).",
+        labels: ["connection", "state"])
+    /// Statements of `connection.query` stopped at the source, by why (`request`: connection.cancel,
+    /// `client_gone`: the caller's socket or HTTP connection closed).
+    public static let queriesCancelled = MetricsRegistry.shared.counter(
+        "mcpk_queries_cancelled_total", help: "connection.query statements cancelled, by reason (request, client_gone).", labels: ["reason"])
     /// Sandboxed process spawns by outcome (`ok`, `failed`).
     public static let sandboxSpawns = MetricsRegistry.shared.counter(
         "mcpk_sandbox_spawns_total", help: "Sandboxed step attempts by outcome: ok (cold spawn), warm (fork of a warm runner), failed.", labels: ["outcome"])
@@ -54,6 +62,6 @@ public enum Metrics {
     /// the first increment. Called by the kernel at start-up.
     public static func declareAll() {
         _ = (runs, runsActive, steps, stepDuration, sseClients, sseDropped, connections, httpRequests,
-             httpDuration, methodCalls, storeLatency, pluginCalls, pluginFailures, sandboxSpawns)
+             httpDuration, methodCalls, storeLatency, pluginCalls, pluginFailures, connectionPool, queriesCancelled, sandboxSpawns)
     }
 }

@@ -102,18 +102,24 @@ public enum StepStatus: String, Sendable, CaseIterable {
     /// A `wait` step (a timer or a signal) or a nested `workflow` step waiting for its child
     /// run: it holds no process and no step slot.
     case waiting
+    /// Succeeded without running: the attempt reused a stored result of an identical attempt
+    /// (the step's `cache`, issue 14). A success like `succeeded` for everything downstream.
+    case cached
 
     public var isTerminal: Bool {
         switch self {
         case .pending, .queued, .running, .retrying, .waiting: return false
-        case .succeeded, .failed, .cancelled, .skipped, .timedOut: return true
+        case .succeeded, .cached, .failed, .cancelled, .skipped, .timedOut: return true
         }
     }
+
+    /// The step has a result its dependants may use (`succeeded`, or `cached`).
+    public var isSuccess: Bool { self == .succeeded || self == .cached }
 
     public func canMove(to next: StepStatus) -> Bool {
         switch (self, next) {
         case (.pending, .queued), (.pending, .skipped), (.pending, .cancelled), (.pending, .failed): return true
-        case (.queued, .running), (.queued, .cancelled), (.queued, .failed), (.queued, .waiting): return true
+        case (.queued, .running), (.queued, .cancelled), (.queued, .failed), (.queued, .waiting), (.queued, .cached): return true
         case (.waiting, .succeeded), (.waiting, .failed), (.waiting, .timedOut), (.waiting, .cancelled): return true
         case (.running, .succeeded), (.running, .failed), (.running, .retrying), (.running, .cancelled),
              (.running, .timedOut): return true

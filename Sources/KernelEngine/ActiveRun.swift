@@ -26,6 +26,10 @@ final class StepState {
     /// The status the run last counted for this step.
     var countedStatus: StepStatus
     var cancellation: StepCancellation?
+    /// The result cache key of the current attempt (a step with `cache`), and whether the cache
+    /// was already asked for it (a miss then launches the executor).
+    var cacheKey: String?
+    var cacheChecked = false
     var timeoutTimer: Timer?
     var backoffTimer: Timer?
     /// A waiting step's timer (`for`/`until`, or a signal's timeout) and what it waits for.
@@ -185,7 +189,7 @@ final class ActiveRun {
         case .running: runningSteps += d
         case .waiting: waitingCount += d
         case .retrying: retryingCount += d
-        case .succeeded, .failed, .cancelled, .skipped, .timedOut: break
+        case .succeeded, .cached, .failed, .cancelled, .skipped, .timedOut: break
         }
     }
 

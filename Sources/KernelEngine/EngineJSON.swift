@@ -1,29 +1,9 @@
 import KernelCore
 
-/// Wire forms of runs, steps and events (snake_case, RFC 3339 times) that the engine's methods
-/// return (`run.get`, `run.list`, `run.events`, `run.subscribe` and its `run.event` notifications).
-/// Not every method: KernelCore's `Records+JSON.swift` holds a second form of a run and of an event
-/// (`WorkflowRun.json`, `RunEvent.json`); the store's console entity view (`SQLStore+Console`) uses it.
+/// The engine's wire forms of a step with its attempts (snake_case, RFC 3339 times), used by
+/// `run.get` / `run.subscribe` snapshots. A run and an event have ONE JSON form each, in
+/// KernelCore (`WorkflowRun.json`, `RunEvent.json`), used by every method and transport.
 public enum EngineJSON {
-    public static func run(_ r: WorkflowRun) -> JSON {
-        var o = JSONObject()
-        o["id"] = .string(r.id)
-        o["workflow_id"] = .string(r.workflowID)
-        o["workflow_version"] = JSON(r.workflowVersion)
-        o["status"] = .string(r.status.rawValue)
-        o["inputs"] = r.inputs
-        o["outputs"] = r.outputs
-        o["error"] = JSON(r.error)
-        o["pinned"] = r.pinned
-        o["created_at"] = r.createdAt.json
-        o["started_at"] = r.startedAt?.json ?? .null
-        o["finished_at"] = r.finishedAt?.json ?? .null
-        o["duration_ms"] = r.startedAt.flatMap { s in r.finishedAt.map { .int($0.milliseconds - s.milliseconds) } } ?? .null
-        o["owner"] = JSON(r.owner)
-        o["trigger"] = r.trigger
-        return .object(o)
-    }
-
     public static func attempt(_ s: StepRun) -> JSON {
         var o = JSONObject()
         o["attempt"] = JSON(s.attempt)
@@ -50,17 +30,6 @@ public enum EngineJSON {
         o["finished_at"] = last.finishedAt?.json ?? .null
         o["attempts"] = .array(attempts.map(attempt))
         o["errors"] = .array(attempts.compactMap { $0.error.map { .string($0) } })
-        return .object(o)
-    }
-
-    public static func event(_ e: RunEvent) -> JSON {
-        var o = JSONObject()
-        o["run_id"] = .string(e.runID)
-        o["seq"] = .int(e.seq)
-        o["type"] = .string(e.type.rawValue)
-        o["step_id"] = JSON(e.stepID)
-        o["payload"] = e.payload
-        o["at"] = e.at.json
         return .object(o)
     }
 }

@@ -44,6 +44,11 @@ public enum EngineLimits {
     /// The slow re-check of the shared queue and of followed remote runs: every lease/3 (the
     /// lease timer, 10 s by default), covering a lost NOTIFY. Idle kernels do not poll otherwise.
     public static let queueRechecksPerLease: Int64 = leaseRenewalsPerLease
+    /// With Redis connected, a NOTIFY of events Redis has not delivered yet waits this long for
+    /// Redis before the events are read from the store instead (a lost pub/sub message).
+    public static let redisGraceMilliseconds: UInt64 = 100
+    /// Largest Redis message of one run's events (bigger: subscribers read them from the store).
+    public static let maxRedisEventMessageBytes = 1024 * 1024
     /// Parsed workflow versions / component versions cached for claims (cleared when full).
     public static let maxCachedVersions = 512
     /// Steps in one workflow at most.

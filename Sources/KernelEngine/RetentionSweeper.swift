@@ -69,8 +69,7 @@ public final class RetentionSweeper {
     }
 
     private func audit(_ action: String, _ details: JSON = [:]) -> ActionLog {
-        ActionLog(id: Identifier.uuid(), at: .now(), actor: actor, actionType: action, entityType: "workflow_run",
-                  entityID: "retention", details: details)
+        ActionLog.entry(actor: actor, action: action, entityType: "workflow_run", entityID: "retention", details: details)
     }
 
     /// One sweep; the summary says what was (or, with `dryRun`, would be) deleted.

@@ -153,7 +153,7 @@ extension RunEngine {
         guard fan.results[item.itemIndex] == nil else { return }
         fan.settled += 1
         switch item.status {
-        case .succeeded: fan.results[item.itemIndex] = item.current.result
+        case .succeeded, .cached: fan.results[item.itemIndex] = item.current.result
         case .failed, .timedOut:
             fan.results[item.itemIndex] = .null
             if !s.definition.continueOnError, fan.failure == nil {

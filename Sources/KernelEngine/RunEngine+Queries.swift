@@ -46,7 +46,7 @@ extension RunEngine {
         var seen = planned
         for k in byStep.keys.sorted() where seen.insert(k).inserted { order.append(k) }
         let reused = Set((run.trigger["kind"] == "rerun" ? run.trigger["reused"]?.arrayValue ?? [] : []).compactMap(\.stringValue))
-        guard case .object(var o) = EngineJSON.run(run) else { return .null }
+        guard case .object(var o) = run.json else { return .null }
         o["steps"] = .array(order.compactMap { id in
             guard let rows = byStep[id], case .object(var step) = EngineJSON.step(rows.sorted { $0.attempt < $1.attempt }) else { return nil }
             if reused.contains(id), rows.count == 1 {
@@ -74,8 +74,8 @@ extension RunEngine {
         // Each run names its workflow too (one lookup per distinct workflow on the page).
         var names: [EntityID: String] = [:]
         for id in Set(page.runs.map(\.workflowID)) { names[id] = try? await catalog.workflow(id, version: nil).0.name }
-        return ["runs": .array(page.runs.map { r in
-                    var o = active[r.id].map { EngineJSON.run($0.run) } ?? EngineJSON.run(r)
+        return ["items": .array(page.runs.map { r in
+                    var o = active[r.id].map { $0.run.json } ?? r.json
                     if case .object(var obj) = o { obj["workflow_name"] = JSON(names[r.workflowID]); o = .object(obj) }
                     return o
                 }),
@@ -86,7 +86,7 @@ extension RunEngine {
     public func events(_ id: EntityID, after: Int64, limit: Int) async throws -> JSON {
         _ = try await store.run(id)
         let page = try await store.events(runID: id, after: max(0, after), limit: max(1, min(limit, EngineLimits.maxEventsPage)))
-        return ["events": .array(page.map(EngineJSON.event)), "last_seq": .int(page.last?.seq ?? after)]
+        return ["events": .array(page.map(\.json)), "last_seq": .int(page.last?.seq ?? after)]
     }
 
     /// `run.subscribe`: the snapshot and the first page of stored events after `after` go in
@@ -107,7 +107,7 @@ extension RunEngine {
             throw error
         }
         sub.markDelivered(page)
-        let reply: JSON = ["subscription": .string(sub.id), "run": snap, "events": .array(page.map(EngineJSON.event)),
+        let reply: JSON = ["subscription": .string(sub.id), "run": snap, "events": .array(page.map(\.json)),
                            "complete": .bool(sub.phase == .closed)]
         if sub.phase != .closed {
             // After the reply is written (the dispatcher sends it when this returns).
@@ -129,7 +129,7 @@ extension RunEngine {
         _ = try await store.run(id)
         var out: [JSON] = []
         let dir = artifactDirectory(id)
-        guard let d = opendir(dir) else { return ["artifacts": []] }
+        guard let d = opendir(dir) else { return ["items": [], "next_cursor": .null] }
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
@@ -143,7 +143,7 @@ extension RunEngine {
             out.append(["name": .string(name), "size": .int(Int64(st.st_size)), "mime": .string(MIMETypes.mediaType(forPath: name)),
                         "path": .string(dir + "/" + name)])
         }
-        return ["artifacts": .array(out)]
+        return ["items": .array(out), "next_cursor": .null]
     }
 
     /// `run.artifact {id, name}`: one artifact's content (text inline; binary as base64).

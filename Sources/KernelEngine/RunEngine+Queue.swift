@@ -19,8 +19,8 @@ extension RunEngine {
         run.concurrencyLimit = plan.concurrency
         var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(version))])
         if !trigger.isNull { details["trigger"] = trigger }
-        let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: "run", entityType: "workflow_run",
-                              entityID: runID, details: .object(details))
+        let audit = ActionLog.entry(actor: actor, action: "workflow.run", entityType: "workflow_run", entityID: runID,
+                                    details: .object(details), at: now)
         if let existing = try await insert(run, steps: steps, audit: audit, idempotency: idempotency) { return (existing, true) }
         queueMayHaveWork = true
         queueWakeups &+= 1

@@ -56,9 +56,8 @@ extension RunEngine {
         for stored in candidates {
             // Never take over a run this engine holds (nor one of our own id: recovery's job).
             guard phase == .running, active[stored.id] == nil, let previous = stored.owner, previous != me else { continue }
-            let audit = ActionLog(id: Identifier.uuid(), at: .now(), actor: me, actionType: "run.takeover", entityType: "workflow_run",
-                                  entityID: stored.id,
-                                  details: ["previous_owner": .string(previous), "owner": .string(me),
+            let audit = ActionLog.entry(actor: me, action: "run.takeover", entityType: "workflow_run", entityID: stored.id,
+                                        details: ["previous_owner": .string(previous), "owner": .string(me),
                                             "lease_expired_at": stored.leaseExpiresAt?.json ?? .null, "status": .string(stored.status.rawValue)])
             do {
                 guard let run = try await store.takeOverRun(id: stored.id, from: previous, owner: me,

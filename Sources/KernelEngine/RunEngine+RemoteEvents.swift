@@ -11,7 +11,11 @@ extension RunEngine {
             guard let colon = entry.lastIndex(of: ":"), let seq = Int64(entry[entry.index(after: colon)...]) else { continue }
             let id = String(entry[..<colon])
             guard active[id] == nil, let seen = journal.lowestDeliveredSeq(id), seen < seq else { continue }
-            readRemoteRun(id)
+            if redis?.isConnected == true && redisFollowed.contains(id) {
+                notifiedWhileRedis(id, seq)
+            } else {
+                readRemoteRun(id)
+            }
         }
     }
 

@@ -28,7 +28,7 @@ extension RunEngine {
         let upstream = from.map { plan.ancestors(of: $0) } ?? Set(plan.steps.map(\.id))
         var reused: [String: StepRun] = [:]
         for step in plan.steps where upstream.contains(step.id) {
-            guard var row = last[step.id], row.status == .succeeded else { continue }
+            guard var row = last[step.id], row.status.isSuccess else { continue }
             row.error = nil
             reused[step.id] = row
         }

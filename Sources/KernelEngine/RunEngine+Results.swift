@@ -22,7 +22,7 @@ extension RunEngine {
         }
         let mine = attempts.filter { $0.stepID == step }
         guard !mine.isEmpty else { throw KernelError.notFound("run \(id) has no step '\(step)'") }
-        guard let done = mine.filter({ $0.status == .succeeded }).max(by: { $0.attempt < $1.attempt }) else {
+        guard let done = mine.filter({ $0.status.isSuccess }).max(by: { $0.attempt < $1.attempt }) else {
             throw KernelError.conflict("step '\(step)' of run \(id) has no result (status \(mine.last?.status.rawValue ?? "?"))")
         }
         return done.result

@@ -60,7 +60,7 @@ extension RunEngine {
             for n in s.definition.needs {
                 guard let dep = run.steps[n] else { continue }
                 switch dep.status {
-                case .succeeded: continue
+                case .succeeded, .cached: continue
                 case .skipped: skip = skip ?? "dependency '\(n)' was skipped"
                 case .failed, .timedOut:
                     if dep.definition.continueOnError { continue }
@@ -259,6 +259,20 @@ extension RunEngine {
             stepFailedFinally(run, s, message: message, timedOut: false)
             return
         }
+        if let policy = s.definition.cache, s.parent == nil, let cache = stepCache, !s.cacheChecked {
+            let key = StepCacheKey.make(componentID: s.componentID, componentVersion: s.componentVersion, inputs: inputs, key: policy.key)
+            s.cacheKey = key
+            holdingSlot(run, s, failure: "cache: ", { await self.cacheLookup(cache, key) }) { run, s, hit in
+                if let hit {
+                    self.useCached(run, s, hit, backend: cache.backend)
+                } else {
+                    s.cacheChecked = true
+                    self.launch(run, s, inputs: inputs, recorded: recorded, dispatchStart: dispatchStart)
+                }
+            }
+            return
+        }
+        s.cacheChecked = false
         moveStep(run, s, to: .running, payload: ["inputs": recorded ?? s.redactor.redact(inputs)])
         runningSteps += 1
         let cancellation = StepCancellation()
@@ -329,6 +343,7 @@ extension RunEngine {
             case .succeeded(let value):
                 journal.emit(runID, .result, step: stepID, ["value": value, "attempt": JSON(attempt)])
                 moveStep(run, s, to: .succeeded, result: value)
+                saveToCache(run, s, value)
             case .succeededWithFile:
                 let message = "internal: the result file was not moved into the blob store"
                 journal.emit(runID, .error, step: stepID, ["message": .string(message), "attempt": JSON(attempt)])

@@ -87,6 +87,22 @@ public final class RunEngine {
     /// and those that got another NOTIFY meanwhile (read again after the current read).
     var remoteReads: Set<EntityID> = []
     var remoteReadsAgain: Set<EntityID> = []
+    /// The optional Redis (`attachRedis`): events fanned out through pub/sub, the step result cache.
+    public internal(set) var redis: RedisService?
+    /// Remote runs whose Redis channel this engine follows.
+    var redisFollowed: Set<EntityID> = []
+    /// NOTIFYs (run → seq) Redis may still deliver: checked after `EngineLimits.redisGraceMilliseconds`.
+    var redisPendingChecks: [EntityID: Int64] = [:]
+    var redisCheckArmed = false
+    /// Events taken from Redis messages, and messages that had a gap (read from the store instead).
+    public internal(set) var redisEventsDelivered = 0
+    public internal(set) var redisGapReads = 0
+    /// Where step result cache entries live (`Kernel` sets it: Redis when configured, else the store).
+    public var stepCache: StepResultCache?
+    public internal(set) var cacheHits = 0
+    public internal(set) var cacheMisses = 0
+    public internal(set) var cacheSaves = 0
+    public internal(set) var cacheErrors = 0
     /// Runs this engine claimed from the shared queue.
     public internal(set) var claimedCount = 0
     let startedAt = Timestamp.now()
@@ -286,7 +302,7 @@ public final class RunEngine {
     /// With a shared queue (several kernels on one PostgreSQL) a fresh run goes onto the queue;
     /// a rerun (reused steps) and a nested workflow's child run stay with this kernel.
     func startRun(workflow: Workflow, version: Int, plan: WorkflowDefinition, inputs: JSON, pinned: JSONObject,
-                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "run",
+                  reused: [String: StepRun], trigger: JSON, actor: String, action: String = "workflow.run",
                   idempotency: IdempotencyClaim? = nil) async throws -> (run: WorkflowRun, replayed: Bool) {
         let runID = Identifier.uuid()
         var states: [String: StepState] = [:]
@@ -316,8 +332,8 @@ public final class RunEngine {
         run.concurrencyLimit = plan.concurrency
         var details = JSONObject([("workflow_id", .string(workflow.id)), ("workflow_version", JSON(version))])
         if !trigger.isNull { details["trigger"] = trigger }
-        let audit = ActionLog(id: Identifier.uuid(), at: now, actor: actor, actionType: action, entityType: "workflow_run",
-                              entityID: runID, details: .object(details))
+        let audit = ActionLog.entry(actor: actor, action: action, entityType: "workflow_run", entityID: runID,
+                                    details: .object(details), at: now)
         if let existing = try await insert(run, steps: stepRows, audit: audit, idempotency: idempotency) { return (existing, true) }
         let active = ActiveRun(run: run, plan: plan, steps: states)
         active.reused = Set(reused.keys)

@@ -84,6 +84,10 @@ public final class RunJournal {
     public private(set) var persistedBatches = 0
     /// Commits that failed and were retried.
     public private(set) var failedCommits = 0
+    /// After each commit, the events it stored (this kernel's own): the Redis fan-out.
+    var onCommitted: (([RunEvent]) -> Void)?
+    /// A run got its first subscriber here (true) or lost its last (false).
+    var onFollowChanged: ((EntityID, Bool) -> Void)?
 
     init(store: RunStore, owner: String, logger: Logger) {
         self.store = store
@@ -148,6 +152,7 @@ public final class RunJournal {
                 persistedEvents += stored.count
                 persistedBatches += 1
                 publish(stored)
+                if !stored.isEmpty { onCommitted?(stored) }
             } catch let e as KernelError where e.kind == .conflict {
                 // The store refused the whole transaction: isolate the run it objects to by
                 // committing run by run (in order, before anything newer); a single run's
@@ -187,7 +192,7 @@ public final class RunJournal {
         for e in batch {
             if let subs = listeners[e.runID] {
                 for s in subs { s.live(e) }
-                if e.type == .end { listeners[e.runID] = nil }
+                if e.type == .end { unfollow(e.runID) }
             }
             // The dashboard-wide feed: status changes of runs and steps, not of forEach items
             // (`<step>[i]`: thousands per step; the run's own stream carries them).
@@ -197,7 +202,16 @@ public final class RunJournal {
         }
     }
 
-    func attach(_ s: RunSubscription) { listeners[s.runID, default: []].append(s) }
+    func attach(_ s: RunSubscription) {
+        let first = listeners[s.runID] == nil
+        listeners[s.runID, default: []].append(s)
+        if first { onFollowChanged?(s.runID, true) }
+    }
+
+    private func unfollow(_ runID: EntityID) {
+        guard listeners.removeValue(forKey: runID) != nil else { return }
+        onFollowChanged?(runID, false)
+    }
 
     /// Runs that have subscribers here.
     var subscribedRunIDs: [EntityID] { Array(listeners.keys) }
@@ -211,13 +225,13 @@ public final class RunJournal {
         for e in batch {
             guard let subs = listeners[e.runID] else { continue }
             for s in subs { s.live(e) }
-            if e.type == .end { listeners[e.runID] = nil }
+            if e.type == .end { unfollow(e.runID) }
         }
     }
 
     func detach(_ s: RunSubscription) {
         listeners[s.runID]?.removeAll { $0 === s }
-        if listeners[s.runID]?.isEmpty == true { listeners[s.runID] = nil }
+        if listeners[s.runID]?.isEmpty == true { unfollow(s.runID) }
     }
 
     /// Dashboard-wide feed of run status changes and ends. Returns a token for `removeFeed`.

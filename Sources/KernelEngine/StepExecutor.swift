@@ -120,7 +120,7 @@ public final class ExecutorRegistry {
 
     public func executor(for type: ComponentType) -> StepExecutor? { provider?.executor(for: type) ?? table[type] }
 
-    public var supportedTypes: [ComponentType] { ComponentType.allCases.filter { executor(for: $0) != nil } }
+    public var supportedTypes: [ComponentType] { Set(routes.keys).sorted() }
 
     /// Component type → who serves it: a plugin name, or `builtin:<Swift type>`.
     public var routes: [ComponentType: String] {

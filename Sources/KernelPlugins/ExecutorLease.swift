@@ -25,6 +25,21 @@ public final class ExecutorLease: @unchecked Sendable {
     /// `in-process` or `process` (a `mcpk plugin-host` child).
     public var isolation: PluginIsolation { backend is ProcessBackend ? .process : .inProcess }
 
+    /// How the plugin declared this type runs (ABI 1.2.0), or nil (older plugins: `plan` if
+    /// the table has it, else `invoke`).
+    public var declaredExecution: ComponentTypeDefinition.Execution? {
+        backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }?.execution
+    }
+
+    /// The config fields the plugin's schema marks `x-mcpk-template` (ABI 1.2.0 declaration): the
+    /// engine resolves their `${inputs…}` references against the step inputs before `plan` / `invoke`.
+    public var declaredTemplateFields: [String] {
+        let d = backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }
+        return (d?.schema["properties"]?.objectValue ?? JSONObject()).compactMap { name, s in
+            s[ComponentSpec.templateHint] == true ? name : nil
+        }
+    }
+
     public var canPlan: Bool { backend.executorCapabilities.plan }
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
 

@@ -5,7 +5,9 @@ import MCPKPluginABI
 /// A plugin that accepts may fill `abi_version` with any of these versions up to the one
 /// asked for (a 1.0.0 plugin answering OK to 1.1.0 runs as 1.0.0).
 public enum PluginABI {
-    public static let supportedVersions: [UInt32] = [UInt32(MCPK_ABI_VERSION_1_1_0), UInt32(MCPK_ABI_VERSION_1_0_0)]
+    public static let supportedVersions: [UInt32] = [UInt32(MCPK_ABI_VERSION_1_2_0), UInt32(MCPK_ABI_VERSION_1_1_0),
+                                                   UInt32(MCPK_ABI_VERSION_1_0_0)]
+    public static let version1_2_0 = UInt32(MCPK_ABI_VERSION_1_2_0)
 
     /// "1.0.0" for 1000000.
     public static func describe(_ version: UInt32) -> String {
@@ -17,5 +19,11 @@ public enum PluginABI {
     public static let minConnectorSize = MemoryLayout<mcpk_connector>.offset(of: \mcpk_connector.scan)! + MemoryLayout<UnsafeRawPointer?>.size
     /// `mcpk_invocation` up to `call_op` (ABI 1.1.0).
     public static let invocationSize = MemoryLayout<mcpk_invocation>.size
+    /// `mcpk_executor` up to `type_def_count` (ABI 1.2.0).
+    public static let executorSize1_2_0 = MemoryLayout<mcpk_executor>.offset(of: \mcpk_executor.type_def_count)! + MemoryLayout<Int>.size
+    /// `mcpk_component_type` up to `execution` (ABI 1.2.0).
+    public static let minComponentTypeSize = MemoryLayout<mcpk_component_type>.offset(of: \mcpk_component_type.execution)! + MemoryLayout<UInt32>.size
+    /// Most component types one executor may declare.
+    public static let maxComponentTypes = 256
     public static let minExecutorSize = MemoryLayout<mcpk_executor>.offset(of: \mcpk_executor.invoke)! + MemoryLayout<UnsafeRawPointer?>.size
 }

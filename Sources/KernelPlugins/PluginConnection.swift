@@ -5,9 +5,13 @@ import KernelLoop
 /// An open connector connection. Its calls run on its own worker thread
 /// (in-process) or in the plugin-host child (process); results come back
 /// through `await`. `cancel()` may be called from anywhere at any time.
+///
+/// Busy while a call runs or waits for its turn, or while an owner holds a
+/// `reserve()` (a pool's lease); idle otherwise. An unload closes idle
+/// connections (`closeIfIdle`) and counts only busy ones.
 public final class PluginConnection: @unchecked Sendable {
-    /// Connection life cycle.
-    public enum State: String, Sendable { case open, closed }
+    /// Connection life cycle (`closing`: no new call is admitted, the handle is being closed).
+    public enum State: String, Sendable { case open, closing, closed }
 
     public let plugin: String
     let backend: PluginBackend
@@ -15,6 +19,8 @@ public final class PluginConnection: @unchecked Sendable {
     private let worker: WorkerThread
     private let lock = ConditionLock()
     private var _state: State = .open
+    /// Calls running or queued plus reservations held.
+    private var uses = 0
     private let onClose: @Sendable (PluginConnection) -> Void
 
     init(plugin: String, backend: PluginBackend, handle: ConnectionHandle, worker: WorkerThread,
@@ -28,8 +34,43 @@ public final class PluginConnection: @unchecked Sendable {
 
     public var state: State { lock.withLock { _state } }
 
+    /// True while a call runs or is queued, or a reservation is held.
+    public var isBusy: Bool { lock.withLock { uses > 0 } }
+
+    /// Marks the connection busy for an owner (a pool lease) until `release()`;
+    /// false when it is closed already (then nothing is held).
+    public func reserve() -> Bool {
+        lock.withLock {
+            guard _state == .open else { return false }
+            uses += 1
+            return true
+        }
+    }
+
+    /// Ends one `reserve()`.
+    public func release() { lock.withLock { uses = max(0, uses - 1) } }
+
+    /// Closes the connection if nothing uses it, atomically with respect to new calls
+    /// (one that comes later fails as closed). True when it was idle and is now closed.
+    public func closeIfIdle() async -> Bool {
+        let idle = lock.withLock { () -> Bool in
+            guard _state == .open, uses == 0 else { return false }
+            _state = .closing
+            return true
+        }
+        guard idle else { return false }
+        await finishClose()
+        return true
+    }
+
     private func run<T>(_ body: @escaping () throws -> T) async throws -> T {
-        guard state == .open else { throw KernelError.conflict("connection to plugin \(plugin) is closed") }
+        let admitted = lock.withLock { () -> Bool in
+            guard _state == .open else { return false }
+            uses += 1
+            return true
+        }
+        guard admitted else { throw KernelError.conflict("connection to plugin \(plugin) is closed") }
+        defer { release() }
         do {
             return try await worker.run(body)
         } catch let f as PluginFailure {
@@ -90,13 +131,19 @@ public final class PluginConnection: @unchecked Sendable {
     public func close() async {
         let wasOpen = lock.withLock { () -> Bool in
             let o = _state == .open
-            _state = .closed
+            if o { _state = .closing }
             return o
         }
         guard wasOpen else { return }
+        await finishClose()
+    }
+
+    /// Closes the handle on the connection's thread (after the call running there).
+    private func finishClose() async {
         let backend = backend, handle = handle
         _ = try? await worker.run { backend.close(handle) }
         worker.stop()
+        lock.withLock { _state = .closed }
         onClose(self)
     }
 }

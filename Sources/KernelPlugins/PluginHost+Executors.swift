@@ -18,6 +18,17 @@ extension PluginHost {
         return out
     }
 
+    /// The component types loaded executor plugins declare with a schema (ABI 1.2.0), the
+    /// serving plugin's first: feed of `ComponentTypes` (creatable and runnable types).
+    public func componentTypeDefinitions() -> [ComponentTypeDefinition] {
+        let routes = executorRoutes()
+        var out: [ComponentTypeDefinition] = []
+        for e in servingEntries() {
+            for d in e.backend?.metadata.componentTypeDefinitions ?? [] where routes[d.name.rawValue] == e.name { out.append(d) }
+        }
+        return out
+    }
+
     /// Loaded executor entries, most recently loaded first.
     func servingEntries() -> [Entry] {
         entriesSnapshot().filter {

@@ -238,9 +238,10 @@ public final class PluginHost {
         return (e, b)
     }
 
-    /// Unloads a plugin. Refuses while connections are open or steps hold executor
-    /// leases unless `force`, which closes the connections and stops the steps (their
-    /// library stays mapped until the last lease is released).
+    /// Unloads a plugin. Idle connections are closed; refuses while a connection is
+    /// busy (`PluginConnection.isBusy`) or steps hold executor leases unless `force`,
+    /// which cancels and closes the connections and stops the steps (their library
+    /// stays mapped until the last lease is released).
     public func unload(name: String, force: Bool = false) async throws {
         let entry = try loadedEntry(name)
         if !entry.leases.isEmpty {
@@ -253,9 +254,15 @@ public final class PluginHost {
                 try? await Task.sleep(nanoseconds: PluginHostConfiguration.executorDrainPollMs * 1_000_000)
             }
         }
+        // Idle connections (a pool's spare ones) are closed; only busy ones hold the plugin.
+        for c in Array(entry.connections.values) where await c.closeIfIdle() {
+            entry.connections[ObjectIdentifier(c)] = nil
+        }
         if !entry.connections.isEmpty {
             guard force else {
-                throw KernelError.conflict("plugin \(name) has \(entry.connections.count) open connection(s); close them or pass force")
+                throw KernelError.conflict(
+                    "plugin \(name) has \(entry.connections.count) busy connection(s) (a statement runs or waits on each); "
+                        + "wait for them, cancel them or pass force")
             }
             for c in Array(entry.connections.values) {
                 c.cancel()

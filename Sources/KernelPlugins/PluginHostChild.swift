@@ -7,7 +7,10 @@ import KernelLoop
 ///
 /// Protocol: the child first sends `{"hello": metadata}` or
 /// `{"load_error": {reason, message}}`. Requests `{"id", "op", …}` are served
-/// one at a time on a worker thread; responses carry the id and end with
+/// in order on a worker thread: the calls on one connection (`test`, `scan`,
+/// `execute`, `close` with its `conn`) on that connection's own thread, so
+/// statements on different connections run concurrently as they do in-process;
+/// `open`, `call`, `plan`, `finish` one at a time on a shared thread. Responses carry the id and end with
 /// `{"id", "ok": …}` or `{"id", "error": {status, message, sqlstate}}`.
 /// `execute` first streams `{"id","columns"}` and `{"id","rows"}` batches.
 /// `{"op":"cancel","conn":N}` is handled at once on the reading thread.
@@ -56,10 +59,13 @@ public enum PluginHostChild {
             case "invoke":
                 state.startInvoke(message)
             default:
-                worker.submit { state.serve(message) }
+                let (w, last) = state.worker(for: message, shared: worker)
+                w.submit { state.serve(message) }
+                if last { w.stop() }  // the connection's close is its last call: the thread ends after it
             }
         }
         worker.join()
+        state.joinConnectionWorkers()
         state.closeAll()
         library.close()
         return 0
@@ -72,6 +78,8 @@ final class ChildState: @unchecked Sendable {
     private let lock = ConditionLock()
     private var connections: [Int64: OpaquePointer] = [:]
     private var invocations: [Int64: ChildInvocation] = [:]
+    /// One thread per open connection: its calls in order, other connections' alongside.
+    private var connectionWorkers: [Int64: WorkerThread] = [:]
     private var nextID: Int64 = 1
 
     init(library: PluginLibrary, channel: LineChannel) {
@@ -82,6 +90,27 @@ final class ChildState: @unchecked Sendable {
     func connection(_ n: Int64) -> OpaquePointer? { lock.withLock { connections[n] } }
 
     func invocation(_ id: Int64) -> ChildInvocation? { lock.withLock { invocations[id] } }
+
+    /// Where a request runs: a call on connection N on N's thread (created on its first
+    /// call; `last` for its `close`, after which the thread is stopped), anything else on `shared`.
+    func worker(for m: JSON, shared: WorkerThread) -> (WorkerThread, last: Bool) {
+        guard let n = m["conn"]?.intValue, let op = m["op"]?.stringValue,
+              ["test", "scan", "execute", "close"].contains(op) else { return (shared, false) }
+        return lock.withLock { () -> (WorkerThread, last: Bool) in
+            let w = connectionWorkers[n] ?? WorkerThread(name: "plugin-host-conn")
+            connectionWorkers[n] = op == "close" ? nil : w
+            return (w, op == "close")
+        }
+    }
+
+    /// Waits for every connection's queued calls (the kernel went away).
+    func joinConnectionWorkers() {
+        let all = lock.withLock { () -> [WorkerThread] in
+            defer { connectionWorkers = [:] }
+            return Array(connectionWorkers.values)
+        }
+        for w in all { w.join() }
+    }
 
     /// Runs one `invoke` on a thread of its own (steps run concurrently).
     func startInvoke(_ m: JSON) {

@@ -135,6 +135,7 @@ public final class PluginLibrary: @unchecked Sendable {
             }
         }
         var componentTypes: [String] = []
+        var typeDefinitions: [ComponentTypeDefinition] = []
         if kinds.contains(.executor) {
             guard let e = p.executor else {
                 throw PluginLoadError.invalidMetadata("plugin \(name) is an executor but has no executor table")
@@ -146,9 +147,13 @@ public final class PluginLibrary: @unchecked Sendable {
                 throw PluginLoadError.invalidMetadata("executor \(name) has neither plan nor invoke")
             }
             if e.pointee.component_type_count > 0, let types = e.pointee.component_types {
-                for i in 0..<min(e.pointee.component_type_count, 256) {
+                for i in 0..<min(e.pointee.component_type_count, PluginABI.maxComponentTypes) {
                     if let t = types[i] { componentTypes.append(String(cString: t)) }
                 }
+            }
+            if accepted >= PluginABI.version1_2_0, e.pointee.struct_size >= PluginABI.executorSize1_2_0 {
+                typeDefinitions = try componentTypeDefinitions(e.pointee, plugin: name)
+                for d in typeDefinitions where !componentTypes.contains(d.name.rawValue) { componentTypes.append(d.name.rawValue) }
             }
         }
         var schema: JSON?
@@ -181,8 +186,71 @@ public final class PluginLibrary: @unchecked Sendable {
             }
         }
         let meta = PluginMetadata(name: name, version: version, description: string(p.description), kinds: kinds,
-                                  abiVersion: accepted, configSchema: schema, ops: ops, componentTypes: componentTypes)
+                                  abiVersion: accepted, configSchema: schema, ops: ops, componentTypes: componentTypes,
+                                  componentTypeDefinitions: typeDefinitions)
         return (meta, fns)
+    }
+
+    /// Copies and checks `mcpk_executor.type_defs` (ABI 1.2.0): every problem of every
+    /// declaration at once, with its path, refuses the load.
+    private static func componentTypeDefinitions(_ e: mcpk_executor, plugin name: String) throws -> [ComponentTypeDefinition] {
+        guard e.type_def_count > 0 else { return [] }
+        guard let defs = e.type_defs else { throw PluginLoadError.invalidMetadata("plugin \(name): type_def_count > 0 but type_defs is NULL") }
+        if e.type_def_count > PluginABI.maxComponentTypes {
+            throw PluginLoadError.invalidMetadata("plugin \(name) declares \(e.type_def_count) component types; the limit is \(PluginABI.maxComponentTypes)")
+        }
+        var out: [ComponentTypeDefinition] = []
+        var problems: [FieldError] = []
+        for i in 0..<e.type_def_count {
+            let d = defs[i]
+            let path = "type_defs[\(i)]"
+            if d.struct_size < PluginABI.minComponentTypeSize {
+                problems.append(FieldError(FieldDefinition.join(path, "struct_size"), "is \(d.struct_size), ABI 1.2.0 needs at least \(PluginABI.minComponentTypeSize)"))
+                continue
+            }
+            let typeName = string(d.name) ?? ""
+            var schema: JSON = .null
+            if let text = string(d.config_schema_json) {
+                do { schema = try JSONParser.parse(text) } catch {
+                    problems.append(FieldError(FieldDefinition.join(path, "config_schema_json"), "is not valid JSON: \(error)"))
+                }
+            } else {
+                problems.append(FieldError(FieldDefinition.join(path, "config_schema_json"), "is required"))
+            }
+            var secrets: [String] = []
+            if d.secret_field_count > 0 {
+                if let list = d.secret_fields {
+                    for j in 0..<min(d.secret_field_count, ComponentTypeDefinition.maxSecretFields + 1) { secrets.append(string(list[j]) ?? "") }
+                } else {
+                    problems.append(FieldError(FieldDefinition.join(path, "secret_fields"), "is NULL but secret_field_count is \(d.secret_field_count)"))
+                }
+            }
+            let execution: ComponentTypeDefinition.Execution
+            switch d.execution {
+            case UInt32(MCPK_EXECUTION_SANDBOX.rawValue):
+                execution = .sandbox
+                if e.plan == nil { problems.append(FieldError(FieldDefinition.join(path, "execution"), "is MCPK_EXECUTION_SANDBOX but the executor has no plan")) }
+            case UInt32(MCPK_EXECUTION_IN_PROCESS.rawValue):
+                execution = .inProcess
+                if e.invoke == nil { problems.append(FieldError(FieldDefinition.join(path, "execution"), "is MCPK_EXECUTION_IN_PROCESS but the executor has no invoke")) }
+            default:
+                problems.append(FieldError(FieldDefinition.join(path, "execution"), "must be MCPK_EXECUTION_SANDBOX (1) or MCPK_EXECUTION_IN_PROCESS (2) (got \(d.execution))"))
+                continue
+            }
+            if !schema.isNull {
+                problems += ComponentTypeDefinition.problems(name: typeName, schema: schema, secretFields: secrets, path: path)
+            }
+            if out.contains(where: { $0.name.rawValue == typeName }) {
+                problems.append(FieldError(FieldDefinition.join(path, "name"), "declares '\(typeName)' twice"))
+            }
+            out.append(ComponentTypeDefinition(name: ComponentType(typeName), description: string(d.description) ?? "", schema: schema,
+                                               secretFields: secrets, execution: execution, plugin: name))
+        }
+        if !problems.isEmpty {
+            throw PluginLoadError.invalidMetadata("plugin \(name): invalid component type declarations: "
+                                                  + problems.map { "\($0.path): \($0.message)" }.joined(separator: "; "))
+        }
+        return out
     }
 
     static func isValidName(_ s: String) -> Bool {

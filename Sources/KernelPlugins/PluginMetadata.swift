@@ -16,6 +16,8 @@ public struct PluginMetadata: Sendable, Equatable {
     public var configSchema: JSON?
     public var ops: [Op]
     public var componentTypes: [String]
+    /// The types declared with a schema (ABI 1.2.0 `type_defs`); a subset of `componentTypes` by name.
+    public var componentTypeDefinitions: [ComponentTypeDefinition]
 
     public var json: JSON {
         var o = JSONObject()
@@ -29,6 +31,7 @@ public struct PluginMetadata: Sendable, Equatable {
         o["ops"] = .array(ops.map { ["name": .string($0.name), "signature": .string($0.signature),
                                       "description": JSON($0.description)] })
         o["component_types"] = JSON(componentTypes)
+        o["component_type_defs"] = .array(componentTypeDefinitions.map(\.json))
         return .object(o)
     }
 
@@ -55,10 +58,14 @@ public struct PluginMetadata: Sendable, Equatable {
             return Op(name: n, signature: s, description: op["description"]?.stringValue)
         }
         componentTypes = (json["component_types"]?.arrayValue ?? []).compactMap { $0.stringValue }
+        componentTypeDefinitions = try (json["component_type_defs"]?.arrayValue ?? []).map { d in
+            guard let def = ComponentTypeDefinition(json: d) else { throw KernelError.internal("plugin host child sent a malformed component type declaration") }
+            return def
+        }
     }
 
     init(name: String, version: String, description: String?, kinds: PluginKinds, abiVersion: UInt32,
-         configSchema: JSON?, ops: [Op], componentTypes: [String]) {
+         configSchema: JSON?, ops: [Op], componentTypes: [String], componentTypeDefinitions: [ComponentTypeDefinition] = []) {
         self.name = name
         self.version = version
         self.description = description
@@ -67,5 +74,6 @@ public struct PluginMetadata: Sendable, Equatable {
         self.configSchema = configSchema
         self.ops = ops
         self.componentTypes = componentTypes
+        self.componentTypeDefinitions = componentTypeDefinitions
     }
 }

@@ -17,9 +17,12 @@ public struct CgroupLimiter: Sendable {
     /// v2: [root]; v1: [memory root, pids root].
     public let roots: [String]
 
+    /// The cgroup v2 parent when `MCPK_CGROUP_ROOT` is not set.
+    public static let defaultV2Root = "/sys/fs/cgroup/mcpk"
+
     /// Finds a usable hierarchy, creating the `mcpk` parent directory. nil when none is writable.
     public static func probe(v1Base: String = "/sys/fs/cgroup", v2Root: String? = nil) -> CgroupLimiter? {
-        let v2 = v2Root ?? (getenv("MCPK_CGROUP_ROOT").map { String(cString: $0) } ?? "/sys/fs/cgroup/mcpk")
+        let v2 = v2Root ?? defaultV2Root
         let controllers = (readFile(v2.parent + "/cgroup.controllers") ?? "").trimmingWhitespace.split(separator: " ")
         if controllers.contains("memory"), controllers.contains("pids"),
            ensureDirectory(v2),

@@ -53,6 +53,7 @@ public final class ExecutorPlanner {
         return ExecutorOutcome(exitCode: exitCode, termSignal: signal, timedOut: outcome.termination == .timedOut,
                                cancelled: outcome.termination == .cancelled, resultJSON: outcome.result?.serialized(),
                                errorJSON: outcome.error.map { JSON.object(JSONObject([("type", "error"), ("message", .string($0))])).serialized() },
-                               stderrTail: outcome.stderrTail.joined(separator: "\n"), stdoutTail: "")
+                               stderrTail: outcome.stderrTail.joined(separator: "\n"),
+                               stdoutTail: outcome.stdoutTail.joined(separator: "\n"))
     }
 }

@@ -11,7 +11,7 @@ extension Sandbox {
     public func probe() async -> SandboxReport {
         var problems: [String] = []
         let mode = configuration.requestedMode
-        cgroups = CgroupLimiter.probe()
+        cgroups = CgroupLimiter.probe(v2Root: configuration.cgroupRoot)
         cgroups?.sweepStale()
         if cgroups == nil { problems.append("no writable cgroup hierarchy with memory+pids: rlimits carry the limits") }
         for tool in [configuration.shellPath, configuration.prlimitPath, configuration.setprivPath] where !FileManagerLite.isExecutable(tool) {

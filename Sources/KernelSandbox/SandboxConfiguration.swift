@@ -8,6 +8,12 @@ public struct SandboxConfiguration: Sendable {
     public static let pythonRuntimeVariable = "MCPK_PYTHON_RUNTIME"
     /// The setting naming pip's shared cache.
     public static let pipCacheVariable = "MCPK_PIP_CACHE_DIR"
+    /// The setting that turns isolation off (`none`); anything else asks for bubblewrap.
+    public static let sandboxVariable = "MCPK_SANDBOX"
+    /// The setting naming the delegated cgroup v2 parent (default `/sys/fs/cgroup/mcpk`).
+    public static let cgroupRootVariable = "MCPK_CGROUP_ROOT"
+    /// The setting naming the kernel's runtime helpers directory.
+    public static let runtimeDirectoryVariable = "MCPK_RUNTIME_DIR"
     /// The kernel's home ($MCPK_HOME): work dirs go under `home/work`, never bound whole.
     public var home: String
     /// The kernel's runtime helpers (`runtime/` of the repository: python/mcpk, js/mcpk.js, runners).
@@ -28,18 +34,26 @@ public struct SandboxConfiguration: Sendable {
     public var shellPath: String
     /// Warm runner pools (`MCPK_RUNNER*`; the kernel passes the resolved settings).
     public var runners: RunnerSettings
+    /// The delegated cgroup v2 parent (`MCPK_CGROUP_ROOT`); nil: `/sys/fs/cgroup/mcpk`.
+    public var cgroupRoot: String?
 
-    public init(home: String, runtimeDirectory: String? = nil, pythonRuntime: String? = nil,
+    /// - Parameter settings: the resolved `MCPK_*` settings (the kernel passes
+    ///   `KernelConfiguration.settings`: flags > environment > `.env`); an explicit argument wins
+    ///   over its setting. Nothing here reads the process environment for an `MCPK_*` name.
+    public init(home: String, settings: [String: String] = [:], runtimeDirectory: String? = nil, pythonRuntime: String? = nil,
                 requestedMode: SandboxMode? = nil, notebookDirectory: String? = nil, pipCacheDirectory: String? = nil,
                 runners: RunnerSettings = RunnerSettings()) {
+        func setting(_ name: String) -> String? { settings[name].flatMap { $0.isEmpty ? nil : $0 } }
         self.runners = runners
         self.home = home
-        self.notebookDirectory = notebookDirectory ?? SandboxConfiguration.env(SandboxConfiguration.notebookDirectoryVariable) ?? home + "/notebooks"
-        self.runtimeDirectory = runtimeDirectory ?? SandboxConfiguration.locateRuntime() ?? "runtime"
-        self.pythonRuntime = pythonRuntime ?? SandboxConfiguration.env(SandboxConfiguration.pythonRuntimeVariable) ?? home + "/runtimes/python"
-        self.pipCacheDirectory = pipCacheDirectory ?? SandboxConfiguration.env(SandboxConfiguration.pipCacheVariable)
+        self.notebookDirectory = notebookDirectory ?? setting(SandboxConfiguration.notebookDirectoryVariable) ?? home + "/notebooks"
+        self.runtimeDirectory = runtimeDirectory ?? setting(SandboxConfiguration.runtimeDirectoryVariable)
+            ?? SandboxConfiguration.locateRuntime() ?? "runtime"
+        self.pythonRuntime = pythonRuntime ?? setting(SandboxConfiguration.pythonRuntimeVariable) ?? home + "/runtimes/python"
+        self.pipCacheDirectory = pipCacheDirectory ?? setting(SandboxConfiguration.pipCacheVariable)
             ?? (SandboxConfiguration.env("HOME") ?? "/root") + "/.cache/mcpk/pip"
-        self.requestedMode = requestedMode ?? (SandboxConfiguration.env("MCPK_SANDBOX") == "none" ? .none : .bubblewrap)
+        self.requestedMode = requestedMode ?? (setting(SandboxConfiguration.sandboxVariable) == "none" ? .none : .bubblewrap)
+        cgroupRoot = setting(SandboxConfiguration.cgroupRootVariable)
         bwrapPath = "/usr/bin/bwrap"
         prlimitPath = "/usr/bin/prlimit"
         setprivPath = "/usr/bin/setpriv"
@@ -52,9 +66,9 @@ public struct SandboxConfiguration: Sendable {
         return s.isEmpty ? nil : s
     }
 
-    /// `MCPK_RUNTIME_DIR`, else `runtime/` next to or above the executable, else in the cwd.
+    /// `runtime/` next to or above the executable, else in the cwd (`MCPK_RUNTIME_DIR`, resolved
+    /// by the caller, wins over this).
     public static func locateRuntime() -> String? {
-        if let e = env("MCPK_RUNTIME_DIR") { return e }
         var candidates: [String] = []
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)

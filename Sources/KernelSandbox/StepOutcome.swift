@@ -24,6 +24,8 @@ public struct StepOutcome: Sendable {
     public var artifacts: [StepArtifact]
     /// The last lines of stderr (for error messages when the step died without reporting).
     public var stderrTail: [String]
+    /// The last lines of stdout (at most 64 KiB), for an executor's `finish`.
+    public var stdoutTail: [String] = []
     public var logTruncated: Bool
     /// The cgroup recorded the memory limit being hit.
     public var memoryLimitHit: Bool

@@ -30,6 +30,9 @@ public final class StepProcess {
     private var reportedError: String?
     private var artifacts: [StepArtifact] = []
     private var stderrTail: [String] = []
+    /// The last lines of stdout, at most `stdoutTailBytes` (`mcpk_outcome.stdout_tail`).
+    private var stdoutTail: [String] = []
+    private var stdoutTailSize = 0
     private var stopReason: StepOutcome.Termination?
     private var timeoutTimer: Timer?
     private var killTimer: Timer?
@@ -38,6 +41,8 @@ public final class StepProcess {
     private var waiters: [CheckedContinuation<StepOutcome, Never>] = []
     private let startedAt = Timestamp.now()
     static let stderrTailLines = 40
+    /// `mcpk_outcome.stdout_tail`: at most 64 KiB (include/mcpk/plugin.h).
+    static let stdoutTailBytes = 64 << 10
     /// A leaf stays busy until its last (killed) process has exited: retried this often, this far apart.
     static let leafRemovalAttempts = 100
     static let leafRemovalIntervalMs: UInt64 = 100
@@ -175,6 +180,12 @@ public final class StepProcess {
         if stream == "stderr" {
             stderrTail.append(line)
             if stderrTail.count > StepProcess.stderrTailLines { stderrTail.removeFirst() }
+        } else if stream == "stdout" {
+            stdoutTail.append(line)
+            stdoutTailSize += line.utf8.count + 1
+            while stdoutTailSize > StepProcess.stdoutTailBytes, !stdoutTail.isEmpty {
+                stdoutTailSize -= stdoutTail.removeFirst().utf8.count + 1
+            }
         }
         emit(.log(stream: stream, line: line))
     }
@@ -367,6 +378,7 @@ public final class StepProcess {
                                   memoryLimitHit: memoryHit, workDirectory: kept,
                                   durationMs: UInt64(max(0, Timestamp.now().milliseconds - startedAt.milliseconds)))
         outcome.resultFile = resultFile
+        outcome.stdoutTail = stdoutTail
         finalOutcome = outcome
         onEvent = nil
         let w = waiters

@@ -30,7 +30,7 @@ public final class StepRuntimes {
     /// The command a step that lacks a runtime tells the user to run.
     public static let installCommand = "mcpk runtime install"
     /// The setting that turns automatic installs off (`0`/`false`/`off`).
-    public static let autoInstallVariable = "MCPK_RUNTIME_AUTO_INSTALL"
+    public nonisolated static let autoInstallVariable = "MCPK_RUNTIME_AUTO_INSTALL"
     /// Packages of the Python runtime whose installed versions the status reports.
     public static let reportedPackages = ["nbclient", "nbformat", "ipykernel", "streamlit", "mcp"]
     /// Share of the progress bar given to the pins pip meets ("Collecting"/"Processing" lines) (the rest: installing, finishing).

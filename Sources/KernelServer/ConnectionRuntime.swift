@@ -3,24 +3,39 @@ import KernelLoop
 import KernelPlugins
 import KernelStore
 
-/// Open connector connections behind the stored connection records: opened
-/// on first use with the unsealed secret, reused while the record is
-/// unchanged, dropped when their plugin host crashed or the record changed.
+/// Open connector connections behind the stored connection records: one
+/// `ConnectionPool` per record, opened on first use with the unsealed secret,
+/// reused while the record is unchanged, retired when the record changed or its
+/// plugin lost its connections (a crashed plugin host).
 @KernelActor
 public final class ConnectionRuntime {
-    struct Open {
-        let connection: PluginConnection
-        let updatedAt: Timestamp
-    }
+    /// Connections one record's pool opens at most by default (statements on one record
+    /// beyond it wait their turn).
+    public nonisolated static let defaultPoolSize = 8
+    /// Largest pool size `MCPK_CONNECTION_POOL_SIZE` may set.
+    public nonisolated static let maxPoolSize = 64
+    /// The setting of the pool size (1…`maxPoolSize`).
+    public nonisolated static let poolSizeVariable = "MCPK_CONNECTION_POOL_SIZE"
 
     let host: PluginHost
     let store: any Store
-    private var open: [EntityID: Open] = [:]
-    private var opening: [EntityID: Task<PluginConnection, Error>] = [:]
+    let poolSize: Int
+    private var pools: [EntityID: ConnectionPool] = [:]
 
-    init(host: PluginHost, store: any Store) {
+    init(host: PluginHost, store: any Store, poolSize: Int = ConnectionRuntime.defaultPoolSize) {
         self.host = host
         self.store = store
+        self.poolSize = poolSize
+    }
+
+    /// `MCPK_CONNECTION_POOL_SIZE` checked (unset or empty: `defaultPoolSize`).
+    nonisolated static func poolSize(_ raw: String?) throws -> Int {
+        guard let raw, !raw.isEmpty else { return defaultPoolSize }
+        guard let n = Int(raw), (1...maxPoolSize).contains(n) else {
+            throw KernelError.invalidParams("\(poolSizeVariable) must be an integer from 1 to \(maxPoolSize) "
+                                            + "(ConnectionRuntime.maxPoolSize; got '\(raw)')")
+        }
+        return n
     }
 
     /// The plugin config for a record: its config plus `read_only` when the record says so.
@@ -36,26 +51,27 @@ public final class ConnectionRuntime {
         return try await host.connect(plugin: record.plugin, config: ConnectionRuntime.pluginConfig(record), secret: secret)
     }
 
-    /// A ready connection for a record (shared; calls on it run one at a time).
-    func connection(for record: Connection) async throws -> PluginConnection {
-        if let o = open[record.id] {
-            if o.updatedAt == record.updatedAt && o.connection.state == .open { return o.connection }
-            open[record.id] = nil
-            await o.connection.close()
-        }
-        if let t = opening[record.id] { return try await t.value }
-        let task = Task { @KernelActor in try await self.openFresh(record) }
-        opening[record.id] = task
-        defer { opening[record.id] = nil }
-        let c = try await task.value
-        open[record.id] = Open(connection: c, updatedAt: record.updatedAt)
-        return c
+    /// The record's current pool: a new one when the record changed since (a caller that read
+    /// the record before a newer pool opened uses the newer one rather than retiring it).
+    private func pool(for record: Connection) -> ConnectionPool {
+        if let p = pools[record.id], p.state == .active, p.record == record || record.updatedAt < p.record.updatedAt { return p }
+        pools[record.id]?.retire()
+        let p = ConnectionPool(record: record, limit: poolSize) { [unowned self] in try await self.openFresh(record) }
+        pools[record.id] = p
+        return p
     }
 
-    private func dropIfLost(_ id: EntityID, _ error: Error) async {
-        if let e = error as? KernelError, e.kind == .unavailable, let o = open.removeValue(forKey: id) {
-            await o.connection.close()
+    /// A leased connection of the record's pool (give it back with `pool.release`).
+    private func lease(_ record: Connection) async throws -> (ConnectionPool, PluginConnection) {
+        while true {
+            let p = pool(for: record)
+            if let c = try await p.acquire() { return (p, c) }
         }
+    }
+
+    /// Whether an error means the connection (and its pool's siblings) are gone.
+    private static func isLost(_ error: Error) -> Bool {
+        (error as? KernelError)?.kind == .unavailable
     }
 
     /// `connection.test`: a fresh connection, a round trip, closed again.
@@ -87,37 +103,59 @@ public final class ConnectionRuntime {
         try await statement(idOrName) { c, cancellation in try await c.stream(request, into: sink, cancellation: cancellation) }
     }
 
-    /// One statement on a stored connection, its task's cancellation wired to the connector's.
+    /// One statement on a stored connection (a pooled connection of its own), its task's
+    /// cancellation wired to the connector's: while it waits for a connection it stops waiting,
+    /// while it runs the statement is stopped at the source.
     private func statement<T>(_ idOrName: String,
                               _ body: (PluginConnection, StatementCancellation) async throws -> T) async throws -> T {
         let record = try await store.connection(idOrName)
-        let c = try await connection(for: record)
-        do {
-            try Task.checkCancellation()
-            let cancellation = StatementCancellation()
-            return try await withTaskCancellationHandler { try await body(c, cancellation) } onCancel: {
-                cancellation.cancel()
+        let cancellation = StatementCancellation()
+        return try await withTaskCancellationHandler {
+            let (pool, c): (ConnectionPool, PluginConnection)
+            do { (pool, c) = try await lease(record) } catch is CancellationError {
+                throw KernelError.conflict("cancelled before the statement started")
             }
-        } catch is CancellationError {
-            throw KernelError.conflict("cancelled before the statement started")
-        } catch {
-            await dropIfLost(record.id, error)
-            throw error
+            do {
+                try Task.checkCancellation()
+                let r = try await body(c, cancellation)
+                await pool.release(c)
+                return r
+            } catch is CancellationError {
+                await pool.release(c)
+                throw KernelError.conflict("cancelled before the statement started")
+            } catch {
+                await pool.release(c, discard: ConnectionRuntime.isLost(error))
+                throw error
+            }
+        } onCancel: {
+            cancellation.cancel()
         }
     }
 
     func scan(_ idOrName: String, depth: Int32, schema: String?, table: String?) async throws -> JSON {
         let record = try await store.connection(idOrName)
-        let c = try await connection(for: record)
-        do { return try await c.scan(depth: depth, schema: schema, table: table) } catch {
-            await dropIfLost(record.id, error)
+        let (pool, c) = try await lease(record)
+        do {
+            let r = try await c.scan(depth: depth, schema: schema, table: table)
+            await pool.release(c)
+            return r
+        } catch {
+            await pool.release(c, discard: ConnectionRuntime.isLost(error))
             throw error
         }
     }
 
-    func closeAll() async {
-        let all = open.values.map(\.connection)
-        open = [:]
-        for c in all { await c.close() }
+    /// Asks every running statement on a stored connection to stop.
+    public func cancel(_ id: EntityID) { pools[id]?.cancelRunning() }
+
+    /// Retires a record's pool (it was updated or deleted): idle connections close now, busy
+    /// ones when their statement ends; the next statement opens a new pool from the record.
+    func retire(_ id: EntityID) { pools.removeValue(forKey: id)?.retire() }
+
+    /// Closes every pool, or those of one plugin's records (running statements are cancelled).
+    func closeAll(plugin: String? = nil) async {
+        let doomed = pools.values.filter { plugin == nil || $0.record.plugin == plugin }
+        for p in doomed { pools[p.record.id] = nil }
+        for p in doomed { await p.closeAll() }
     }
 }

@@ -1,9 +1,17 @@
+import Glibc
 import KernelCore
 import KernelLoop
 import Logging
 
 /// One client of the control socket: a line framer, a JSON-RPC request
 /// handler and a notification `Session`. Loop-thread only.
+///
+/// End of input: a client that half-closes (`shutdown(SHUT_WR)`) after sending
+/// still gets every reply, then the connection closes. A client that is gone
+/// (closed its socket: the kernel's end reports `POLLHUP`, seen at EOF or by the
+/// probe every `ControlServer.peerProbeMs` while replies are pending, or a
+/// write fails) has its requests in flight cancelled — a running
+/// `connection.query` stops at the source — and nothing more is written.
 @KernelActor
 final class ControlConnection: Session, Draining {
     enum State: Equatable { case open, closing, closed }
@@ -15,6 +23,11 @@ final class ControlConnection: Session, Draining {
     private var framer = NDJSONFramer(maxMessageBytes: ControlServer.maxMessageBytes)
     private(set) var state: State = .open
     private(set) var inFlight = 0
+    /// The tasks answering requests, by a per-connection number (cancelled when the peer is gone).
+    private var tasks: [Int: Task<Void, Never>] = [:]
+    private var nextTask = 0
+    /// Watches a half-closed peer with replies pending for going away entirely.
+    private var probe: Timer?
     private var subscriptions: [String: @KernelActor () -> Void] = [:]
     private var closeWaiters: [() -> Void] = []
     /// The audit actor of every call on this connection (`uid:<n>`).
@@ -48,7 +61,7 @@ final class ControlConnection: Session, Draining {
             KernelActor.assumeIsolated { self?.peerEnded() }
         }
         stream.onWriteError = { [weak self] _ in
-            KernelActor.assumeIsolated { self?.teardown() }
+            KernelActor.assumeIsolated { self?.peerGone("write failed") }
         }
         do { try stream.startReading() } catch { teardown() }
     }
@@ -76,8 +89,47 @@ final class ControlConnection: Session, Draining {
     }
 
     private func peerEnded() {
-        // The client finished sending; answer what is in flight, then close.
-        if inFlight == 0 { closeGracefully() } else { state = .closing }
+        if inFlight == 0 { closeGracefully(); return }
+        if ControlConnection.isHungUp(stream.fileDescriptor) { peerGone("closed its socket"); return }
+        // Half-closed: the client finished sending; answer what is in flight, then close.
+        state = .closing
+        startProbe()
+    }
+
+    /// True when the peer's end is closed for good (both directions: `POLLHUP`), not merely
+    /// half-closed for writing. A Unix stream socket reports it at once.
+    static func isHungUp(_ fd: Int32) -> Bool {
+        guard fd >= 0 else { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        guard poll(&p, 1, 0) >= 0 else { return false }
+        return p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
+    private func startProbe() {
+        guard probe == nil, let t = try? Timer(loop: KernelRuntime.loop) else { return }
+        probe = t
+        t.start(timeoutMs: ControlServer.peerProbeMs, repeatMs: ControlServer.peerProbeMs) { [weak self] in
+            KernelActor.assumeIsolated {
+                guard let self, self.state == .closing, self.inFlight > 0 else { return }
+                if ControlConnection.isHungUp(self.stream.fileDescriptor) { self.peerGone("closed its socket") }
+            }
+        }
+    }
+
+    private func stopProbe() {
+        probe?.close()
+        probe = nil
+    }
+
+    /// The client is gone: its requests in flight are cancelled (nobody reads their replies).
+    private func peerGone(_ why: String) {
+        guard state != .closed else { return }
+        if !tasks.isEmpty {
+            server.logger.info("client gone: cancelling its requests in flight",
+                               metadata: ["pid": "\(peerPID)", "requests": "\(tasks.count)", "why": "\(why)"])
+            for t in tasks.values { t.cancel() }
+        }
+        teardown()
     }
 
     // MARK: requests
@@ -99,21 +151,29 @@ final class ControlConnection: Session, Draining {
                                                                          message: "empty batch", kind: .invalidParams)))
                 return
             }
-            inFlight += 1
-            Task { @KernelActor in
+            track { [unowned self] in
                 var replies: [JSON] = []
                 for item in batch {
                     if let r = await self.execute(item) { replies.append(r) }
                 }
                 if !replies.isEmpty { self.send(.array(replies)) }
-                self.requestDone()
             }
             return
         }
         if executeInline(value) { return }
-        inFlight += 1
-        Task { @KernelActor in
+        track { [unowned self] in
             if let reply = await self.execute(value) { self.send(reply) }
+        }
+    }
+
+    /// Answers a request in a task of its own, counted in `inFlight` and cancelled if the peer goes.
+    private func track(_ body: @escaping @KernelActor () async -> Void) {
+        let key = nextTask
+        nextTask += 1
+        inFlight += 1
+        tasks[key] = Task { @KernelActor in
+            await body()
+            self.tasks[key] = nil
             self.requestDone()
         }
     }
@@ -256,6 +316,7 @@ final class ControlConnection: Session, Draining {
         flushOutput()
         guard state != .closed else { return }
         state = .closing
+        stopProbe()
         cancelSubscriptions()
         stream.stopReading()
         stream.shutdown { [weak self] _ in
@@ -273,6 +334,7 @@ final class ControlConnection: Session, Draining {
     private func teardown() {
         guard state != .closed else { return }
         state = .closed
+        stopProbe()
         cancelSubscriptions()
         stream.close { [weak self] in
             KernelActor.assumeIsolated {

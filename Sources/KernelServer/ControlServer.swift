@@ -17,6 +17,9 @@ public final class ControlServer {
     public static let maxConnections = 1024
     /// Bytes a client may leave unread before it is disconnected.
     public static let maxOutboundBytes = 32 * 1024 * 1024
+    /// How often a half-closed client with replies pending is checked for having gone
+    /// entirely (its requests are then cancelled), in ms.
+    public static let peerProbeMs: UInt64 = 250
     /// Listen backlog.
     public static let backlog: Int32 = 511
 

@@ -11,12 +11,11 @@ extension Kernel {
     /// recovers the runs this home's kernel held). Stopped before the store closes.
     func startEngine() async throws {
         let store = try requireStore()
-        let notebooks = configuration.settings[SandboxConfiguration.notebookDirectoryVariable].flatMap { $0.isEmpty ? nil : $0 }
-        func setting(_ name: String) -> String? { configuration.settings[name].flatMap { $0.isEmpty ? nil : $0 } }
         let runners = try RunnerSettings.from(configuration.settings)
-        let sandbox = Sandbox(configuration: SandboxConfiguration(
-            home: configuration.home, pythonRuntime: setting(SandboxConfiguration.pythonRuntimeVariable), notebookDirectory: notebooks,
-            pipCacheDirectory: setting(SandboxConfiguration.pipCacheVariable), runners: runners))
+        // Every sandbox setting (MCPK_SANDBOX, MCPK_CGROUP_ROOT, MCPK_PYTHON_RUNTIME, …) from the
+        // resolved configuration: flags > environment > .env > defaults.
+        let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, settings: configuration.settings,
+                                                                  runners: runners))
         let report = await sandbox.probe()
         self.sandbox = sandbox
         addStatus("sandbox") { [weak sandbox] in sandbox?.reportJSON ?? .null }
@@ -77,6 +76,22 @@ extension Kernel {
                 self?.listener = nil
             }
         }
+        if let sql = store as? SQLStore { engine.stepCache = StoreStepCache(store: sql) }
+        if let endpoint = configuration.redis {
+            // Optional: run events also fanned out through Redis pub/sub, step result cache entries there.
+            let redis = RedisService(endpoint: endpoint)
+            engine.attachRedis(redis)
+            engine.stepCache = RedisStepCache(redis: redis)
+            redis.start()
+            addStatus("redis") { [weak redis, weak engine] in
+                guard let redis, case .object(var o) = redis.statusJSON else { return RedisService.notConfiguredJSON }
+                o["events"] = engine?.redisEventsJSON ?? .null
+                return .object(o)
+            }
+            onShutdown("redis") { [weak redis] in redis?.stop() }
+        } else {
+            addStatus("redis") { RedisService.notConfiguredJSON }
+        }
         try await engine.start()
         self.engine = engine
         try startRetention(engine, store: store)
@@ -87,6 +102,7 @@ extension Kernel {
                     "takeovers": JSON(engine.takeoverCount),
                     "active_runs": JSON(engine.activeRunCount), "queued_runs": JSON(engine.queuedRunCount),
                     "running_steps": JSON(engine.runningStepCount), "subscribers": JSON(engine.journal.subscriberCount),
+                    "cache": engine.stepCacheJSON,
                     "executors": .object(JSONObject(executors.routes.sorted { $0.key.rawValue < $1.key.rawValue }
                         .map { ($0.key.rawValue, JSON.string($0.value)) })),
                     "timings_ms": ["dispatch": .double(engine.timings.dispatchMs), "execution": .double(engine.timings.executionMs),
@@ -112,11 +128,11 @@ extension Kernel {
     }
 
     /// Setting: lease of a run claim in ms (default `EngineLimits.leaseMilliseconds`).
-    static let runLeaseVariable = "MCPK_RUN_LEASE_MS"
+    nonisolated static let runLeaseVariable = "MCPK_RUN_LEASE_MS"
 
     /// Setting: how long SIGTERM waits for running steps, in seconds (default
     /// `EngineLimits.shutdownGraceMilliseconds`, 30 s; `0` interrupts them at once).
-    static let shutdownGraceVariable = "MCPK_SHUTDOWN_GRACE"
+    nonisolated static let shutdownGraceVariable = "MCPK_SHUTDOWN_GRACE"
 
     /// `MCPK_SHUTDOWN_GRACE`: seconds (`30`, `2.5`, or with an `s` suffix) up to
     /// `EngineLimits.maxShutdownGraceMilliseconds`.

@@ -6,10 +6,10 @@ import KernelPlugins
 extension Kernel {
     /// Isolation settings: `MCPK_PLUGIN_ISOLATION=process` (all plugins) or
     /// `default=in-process,testops=process` (per plugin file or name).
-    public static let pluginIsolationVariable = "MCPK_PLUGIN_ISOLATION"
+    public nonisolated static let pluginIsolationVariable = "MCPK_PLUGIN_ISOLATION"
 
-    static func pluginIsolation() -> (PluginIsolation, [String: PluginIsolation]) {
-        guard let raw = getenv(pluginIsolationVariable).map({ String(cString: $0) }), !raw.isEmpty else { return (.inProcess, [:]) }
+    nonisolated static func pluginIsolation(_ setting: String?) -> (PluginIsolation, [String: PluginIsolation]) {
+        guard let raw = setting, !raw.isEmpty else { return (.inProcess, [:]) }
         var def = PluginIsolation.inProcess
         var overrides: [String: PluginIsolation] = [:]
         for part in raw.split(separator: ",") {
@@ -23,9 +23,11 @@ extension Kernel {
     }
 
     /// Start-up: create the plugin host and load every plugin found in the
-    /// plugin dirs. A broken plugin is reported (plugin.list) and skipped.
-    func startPlugins() async {
-        let (def, overrides) = Kernel.pluginIsolation()
+    /// plugin dirs. A broken plugin is reported (plugin.list) and skipped; a bad
+    /// `MCPK_CONNECTION_POOL_SIZE` stops the start with its error.
+    func startPlugins() async throws {
+        let poolSize = try ConnectionRuntime.poolSize(configuration.settings[ConnectionRuntime.poolSizeVariable])
+        let (def, overrides) = Kernel.pluginIsolation(configuration.settings[Kernel.pluginIsolationVariable])
         var hostConfiguration = PluginHostConfiguration(directories: configuration.pluginDirs, defaultIsolation: def,
                                                         isolationOverrides: overrides)
         hostConfiguration.libraryCache = configuration.home + "/plugin-cache"
@@ -42,7 +44,7 @@ extension Kernel {
         }
         let list = await host.discover()
         if let store {
-            connectionRuntime = ConnectionRuntime(host: host, store: store)
+            connectionRuntime = ConnectionRuntime(host: host, store: store, poolSize: poolSize)
         }
         onShutdown("plugins") { [weak self] in
             await self?.connectionRuntime?.closeAll()

@@ -35,7 +35,7 @@ extension Kernel {
             guard let store = try self.requireStore() as? SQLStore else { throw KernelError.unavailable("pins need the SQL store") }
             let id = try p.string("id")
             let pinned = try p.optionalBool("pinned") ?? true
-            try await store.setPin(id, pinned: pinned, audit: self.auditEntry(ctx, action: pinned ? "pin" : "unpin", entityType: "workflow_run", entityID: id))
+            try await store.setPin(id, pinned: pinned, audit: self.auditEntry(ctx, action: pinned ? "run.pin" : "run.unpin", entityType: "workflow_run", entityID: id))
             return ["id": .string(id), "pinned": .bool(pinned)]
         }
     }

@@ -23,7 +23,6 @@ extension Kernel {
 
     /// An audit entry for `context`'s actor (ids and time filled in).
     public func auditEntry(_ context: CallContext, action: String, entityType: String, entityID: String, details: JSON = [:]) -> ActionLog {
-        ActionLog(id: Identifier.uuid(), at: .now(), actor: context.actor, actionType: action, entityType: entityType,
-                  entityID: entityID, details: details)
+        ActionLog.entry(actor: context.actor, action: action, entityType: entityType, entityID: entityID, details: details)
     }
 }

@@ -5,7 +5,7 @@ import KernelStore
 extension Kernel {
     /// Setting: the kernel-wide hard limit on one step result, in bytes (a `K`/`M`/`G` suffix
     /// means KiB/MiB/GiB); a component's `maxResultBytes` overrides it.
-    static let maxResultBytesVariable = "MCPK_MAX_RESULT_BYTES"
+    nonisolated static let maxResultBytesVariable = "MCPK_MAX_RESULT_BYTES"
 
     /// The blob store of this kernel's store (`$MCPK_HOME/blobs` for SQLite, chunk rows for
     /// PostgreSQL so every kernel of the database shares it) and the engine's value spool.

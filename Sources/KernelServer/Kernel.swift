@@ -106,7 +106,7 @@ public final class Kernel {
         let t0 = MonotonicClock.milliseconds()
         try prepareHome()
         try await openStore()
-        await startPlugins()
+        try await startPlugins()
         registerMethods()
         try await startServices()
         try await startEngine()

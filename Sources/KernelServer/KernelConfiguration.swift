@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelStore
 
 /// Resolved kernel settings (contract: DESIGN.md §3).
 /// Precedence, highest first: flags, environment, `.env` in the working directory, defaults.
@@ -15,8 +16,13 @@ public struct KernelConfiguration: Sendable {
     public var databaseURL: String
     public var token: String?
     public var logLevel: String
+    /// The optional Redis (`REDIS_URL`, or `REDIS_HOST`/`REDIS_PORT`): run-event fan-out and the step result cache.
+    public var redis: RedisEndpoint?
     /// Extra settings read the same way (`MCPK_SANDBOX`, `MCPK_MAX_CONCURRENT_STEPS`, `MCPK_RUN_LEASE_MS`, `MCPK_NOTEBOOK_DIR`, …).
+    /// The kernel reads every `MCPK_*` setting here, never from the process environment.
     public var settings: [String: String]
+    /// Where each set value came from (names absent here are at their defaults).
+    public var sources: [String: KernelSetting.Source] = [:]
 
     /// Flag names accepted by `resolve` (the `mcpk serve` options).
     public enum Key: String, CaseIterable {
@@ -27,6 +33,9 @@ public struct KernelConfiguration: Sendable {
         case databaseURL = "DATABASE_URL"
         case token = "MCPK_TOKEN"
         case logLevel = "MCPK_LOG_LEVEL"
+        case redisURL = "REDIS_URL"
+        case redisHost = "REDIS_HOST"
+        case redisPort = "REDIS_PORT"
     }
 
     /// Resolves the configuration.
@@ -69,13 +78,64 @@ public struct KernelConfiguration: Sendable {
         let token = lookup(Key.token.rawValue).flatMap { $0.isEmpty ? nil : $0 }
         let logLevel = lookup(Key.logLevel.rawValue) ?? "info"
         var settings: [String: String] = [:]
-        for (k, v) in fromFile where k.hasPrefix("MCPK_") { settings[k] = v }
-        for (k, v) in environment where k.hasPrefix("MCPK_") { settings[k] = v }
-        for (k, v) in flags { settings[k] = v }
-        let config = KernelConfiguration(home: home, socketPath: socketPath, httpAddress: http, pluginDirs: pluginDirs,
+        var sources: [String: KernelSetting.Source] = [:]
+        func counts(_ k: String) -> Bool { k.hasPrefix("MCPK_") || k == Key.databaseURL.rawValue }
+        for (k, v) in fromFile where counts(k) { settings[k] = v; sources[k] = .dotEnv }
+        for (k, v) in environment where counts(k) { settings[k] = v; sources[k] = .env }
+        for (k, v) in flags { settings[k] = v; sources[k] = .flag }
+        settings[Key.databaseURL.rawValue] = nil
+        var config = KernelConfiguration(home: home, socketPath: socketPath, httpAddress: http, pluginDirs: pluginDirs,
                                          databaseURL: databaseURL, token: token, logLevel: logLevel, settings: settings)
+        config.sources = sources
+        config.redis = try resolveRedis(url: lookup(Key.redisURL.rawValue), host: lookup(Key.redisHost.rawValue),
+                                        port: lookup(Key.redisPort.rawValue))
         try config.check()
         return config
+    }
+
+    /// `REDIS_URL` wins over `REDIS_HOST`/`REDIS_PORT`; empty values count as unset; a `REDIS_PORT`
+    /// without a host is an error rather than ignored.
+    static func resolveRedis(url: String?, host: String?, port: String?) throws -> RedisEndpoint? {
+        func nonEmpty(_ v: String?) -> String? { v.flatMap { $0.isEmpty ? nil : $0 } }
+        if let url = nonEmpty(url) { return try RedisEndpoint.parse(url: url) }
+        if let host = nonEmpty(host) { return try RedisEndpoint.from(host: host, port: nonEmpty(port)) }
+        if let port = nonEmpty(port) {
+            throw KernelError.invalidParams("REDIS_PORT is set (\(port)) but REDIS_HOST and REDIS_URL are not: set REDIS_HOST too")
+        }
+        return nil
+    }
+
+    /// One row of `mcpk config`: a setting, its effective value (secrets as `***`) and its source.
+    public struct Effective: Sendable, Equatable {
+        public let name: String
+        public let value: String
+        public let source: KernelSetting.Source
+    }
+
+    /// Every known setting and every other `MCPK_*` one that is set, by name: the effective value
+    /// and where it came from. Secrets (`MCPK_TOKEN`, names with TOKEN/SECRET/PASSWORD/KEY, a
+    /// password in `DATABASE_URL`) are redacted.
+    public func effectiveSettings() -> [Effective] {
+        var known = Dictionary(uniqueKeysWithValues: KernelSetting.all.map { ($0.name, $0) })
+        for name in sources.keys where known[name] == nil { known[name] = KernelSetting(name, default: "") }
+        return known.keys.sorted().compactMap { name in
+            guard let setting = known[name] else { return nil }
+            guard let source = sources[name] else { return Effective(name: name, value: setting.defaultValue, source: .default) }
+            let raw: String
+            switch name {
+            case Key.home.rawValue: raw = home
+            case Key.socket.rawValue: raw = socketPath
+            case Key.http.rawValue: raw = httpAddress
+            case Key.plugins.rawValue: raw = pluginDirs.joined(separator: ":")
+            case Key.databaseURL.rawValue: raw = redactedDatabaseURL
+            case Key.token.rawValue: raw = token ?? ""
+            case Key.logLevel.rawValue: raw = logLevel
+            default: raw = settings[name] ?? ""
+            }
+            let upper = name.uppercased()
+            let secret = setting.secret || ["TOKEN", "SECRET", "PASSWORD", "KEY"].contains { upper.contains($0) }
+            return Effective(name: name, value: secret && !raw.isEmpty ? "***" : raw, source: source)
+        }
     }
 
     /// The HTTP host and port, or nil when disabled.

@@ -190,5 +190,17 @@ public struct Migration: Sendable {
               active_runs INTEGER NOT NULL, state TEXT NOT NULL)
             """,
         ]),
+        Migration(version: 9, name: "step result cache (used when no Redis is configured)", statements: [
+            // cache_key: hex SHA-256 of the canonical (component, version, resolved inputs, key):
+            // never the inputs themselves. result: the stored result JSON (a blob reference for a
+            // large one, which keeps the blob from the sweep while the entry exists).
+            """
+            CREATE TABLE step_cache (
+              cache_key TEXT PRIMARY KEY, result {JSON} NOT NULL, component_id TEXT NOT NULL,
+              component_version INTEGER NOT NULL, run_id TEXT NOT NULL, step_id TEXT NOT NULL,
+              attempt INTEGER NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX step_cache_expires ON step_cache (expires_at)",
+        ]),
     ]
 }

@@ -5,15 +5,15 @@ extension SQLStore {
     static let componentColumns = "id, name, type, description, tags, owner, latest_version, created_at, updated_at"
     static let versionColumns = "component_id, version, type, config, checksum, created_at"
 
-    nonisolated static func componentRow(_ r: SQLRow) throws -> Component {
-        guard let type = ComponentType(rawValue: r.string(2)) else { throw KernelError.internal("stored component type '\(r.string(2))' is unknown") }
+    static func componentRow(_ r: SQLRow) throws -> Component {
+        let type = ComponentType(r.string(2))  // open: a type whose plugin is unloaded stays readable
         let tags = (try r.json(4)).arrayValue?.compactMap(\.stringValue) ?? []
         return Component(id: r.string(0), name: r.string(1), type: type, description: r.string(3), tags: tags, owner: r.string(5),
                          latestVersion: Int(r.int(6)), createdAt: r.time(7), updatedAt: r.time(8))
     }
 
-    nonisolated static func versionRow(_ r: SQLRow) throws -> ComponentVersion {
-        guard let type = ComponentType(rawValue: r.string(2)) else { throw KernelError.internal("stored component type '\(r.string(2))' is unknown") }
+    static func versionRow(_ r: SQLRow) throws -> ComponentVersion {
+        let type = ComponentType(r.string(2))  // open: a type whose plugin is unloaded stays readable
         return ComponentVersion(componentID: r.string(0), version: Int(r.int(1)), type: type, config: try r.json(3),
                                 checksum: r.string(4), createdAt: r.time(5))
     }

@@ -99,7 +99,7 @@ extension SQLStore {
     /// mark phase): rows whose JSON text contains `blob:sha256:` are read and scanned.
     public func referencedBlobDigests() async throws -> Set<String> {
         let text = { (c: String) in self.dialect == .postgres ? "\(c)::text" : c }
-        let sources = [("step_runs", "result"), ("workflow_runs", "outputs"), ("workflow_runs", "inputs"), ("run_events", "payload")]
+        let sources = [("step_runs", "result"), ("workflow_runs", "outputs"), ("workflow_runs", "inputs"), ("run_events", "payload"), ("step_cache", "result")]
         return try await database.read { db in
             var out = Set<String>()
             for (table, column) in sources {
@@ -111,7 +111,7 @@ extension SQLStore {
     }
 
     /// Adds every `blob:sha256:<64 hex>` in `text` to `out`.
-    static func scanDigests(_ text: String, into out: inout Set<String>) {
+    public static func scanDigests(_ text: String, into out: inout Set<String>) {
         let bytes = Array(text.utf8), scheme = Array(BlobReference.scheme.utf8)
         var i = 0
         while i + scheme.count + 64 <= bytes.count {

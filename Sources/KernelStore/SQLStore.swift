@@ -72,7 +72,7 @@ open class SQLStore: Store {
             if let a = query.actionType { clauses.append("action_type = ?"); params.append(.text(a)) }
             if let before = query.before {
                 guard let row = try await db.first("SELECT at, id FROM action_logs WHERE id = ?", [.text(before)]) else {
-                    throw KernelError.invalidParams("unknown audit entry", errors: [FieldError("before", "no audit entry with this id")])
+                    throw KernelError.invalidParams("unknown audit entry", errors: [FieldError("cursor", "no audit entry with this id")])
                 }
                 clauses.append("(at < ? OR (at = ? AND id < ?))")
                 params += [.int(row.int(0)), .int(row.int(0)), .text(row.string(1))]

@@ -16,7 +16,7 @@ struct MCPK: ParsableCommand {
 
     /// Every subcommand; each area appends its own in `Commands/`.
     static var commands: [ParsableCommand.Type] {
-        [ServeCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self, AuditCommand.self, DashboardCommand.self,
+        [ServeCommand.self, ConfigCommand.self, StatusCommand.self, CallCommand.self, ShutdownCommand.self, AuditCommand.self, DashboardCommand.self,
          ComponentsCommand.self, WorkflowsCommand.self, RunCommand.self, RunsCommand.self,
          PluginsCommand.self, ConnectionsCommand.self, RuntimeCommand.self, PluginHostCommand.self, WebhooksCommand.self, SchedulesCommand.self, SecretsCommand.self, VarsCommand.self, MCPCommand.self, GCCommand.self, ClusterCommand.self]
     }

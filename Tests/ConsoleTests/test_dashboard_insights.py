@@ -56,8 +56,8 @@ def test_run_detail_activity_tab_and_sidebar_height(page, phone, kernel, catalog
     expect(tab).to_have_attribute("aria-selected", "true")
     expect(tab).to_be_focused()
     activity = page.locator("[data-testid='run-activity']")
-    expect(activity.locator("tr[data-action='run']")).to_contain_text(f"run of {catalog.workflow['name']}")
-    expect(activity.locator("tr[data-action='run'] td").nth(3)).not_to_contain_text(finished_run.run_id[:8])  # names, not ids
+    expect(activity.locator("tr[data-action='workflow.run']")).to_contain_text(f"run of {catalog.workflow['name']}")
+    expect(activity.locator("tr[data-action='workflow.run'] td").nth(3)).not_to_contain_text(finished_run.run_id[:8])  # names, not ids
     expect(page.locator("[data-testid='run-steps-tab']")).to_have_count(0)
     assert "tab=activity" in page.url
     shot(page, "run-detail-activity-desktop")

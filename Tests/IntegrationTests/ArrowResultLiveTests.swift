@@ -79,7 +79,7 @@ import Testing
         #expect(ref?["$artifact"] == "q.arrows" && ref?["format"] == "arrow-ipc-stream", "\(q)")
         #expect(ref?["rows"] == .int(rows) && ref?["columns"] == .int(columns) && q["row_count"] == .int(rows), "\(q)")
         #expect(ref?["path"] == "artifacts/q.arrows")
-        let listed = try f.kernel.call("run.artifacts", ["id": .string(id)])["artifacts"]?.arrayValue ?? []
+        let listed = try f.kernel.call("run.artifacts", ["id": .string(id)])["items"]?.arrayValue ?? []
         let kept = listed.first { $0["name"] == "q.arrows" }
         #expect(kept?["size"] == ref?["bytes"] && kept?["mime"] == "application/vnd.apache.arrow.stream", "\(listed)")
     }

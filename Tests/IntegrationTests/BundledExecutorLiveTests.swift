@@ -60,7 +60,7 @@ import Testing
         #expect(Self.step(s, "c")?["result"]?["name"] == "rows.csv")
         #expect(Self.step(s, "c")?["result"]?["mime"] == "text/csv")
         #expect(Self.step(s, "t")?["result"]?["size"] == 11)
-        let names = Set((try f.kernel.call("run.artifacts", ["id": .string(id)])["artifacts"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+        let names = Set((try f.kernel.call("run.artifacts", ["id": .string(id)])["items"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
         #expect(names == ["rows.csv", "grid.csv", "note.txt", "output.json"])
         func content(_ name: String) throws -> String? {
             try f.kernel.call("run.artifact", ["id": .string(id), "name": .string(name)])["content"]?.stringValue

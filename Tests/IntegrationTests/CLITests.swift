@@ -105,7 +105,7 @@ import Testing
         // Between nested subcommand names too.
         let (s3, out3, err3) = try KernelProcess.run(KernelProcess.binary, ["--home", k.home, "runs", "--json", "list"], env: env)
         #expect(s3 == 0, "\(err3)")
-        #expect(try JSONParser.parse(out3)["runs"]?.arrayValue != nil)
+        #expect(try JSONParser.parse(out3)["items"]?.arrayValue != nil)
         // `run --version` is the tool's version; the workflow version is --workflow-version.
         let (s4, out4, _) = try k.cli(["run", "--version"])
         #expect(s4 == 0)

@@ -81,7 +81,7 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
         #expect(created["latest_version"] == 1)
         #expect(created["config"]?["temperature"] == .double(0.7))
         #expect(created["config"]?["maxTokens"] == 1024)
-        #expect(created["checksum"]?.stringValue == (try ComponentConfig.parse(config)).checksum)
+        #expect(created["checksum"]?.stringValue == (try ComponentSpec.normalize(config)).config.contentChecksum)
         #expect(try audit(k, "component", id) == ["component.create"])
 
         // validation: all errors at once, exact paths
@@ -133,7 +133,7 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
 
         // schema
         let schema = try k.call("component.schema")
-        #expect(schema["types"]?.objectValue?.keys == ComponentType.allCases.map(\.rawValue))
+        #expect(schema["types"]?.objectValue?.keys == ComponentType.bundled.map(\.rawValue))
         #expect(try k.call("component.schema", ["type": "Data"])["properties"]?["maxRows"]?["default"] == 1000)
 
         // survives a restart

@@ -48,7 +48,10 @@ import Testing
         }
 
         /// Polls `run.get` until the run is terminal.
-        func wait(_ id: String, timeout: Double = 60) throws -> JSON {
+        func wait(_ id: String, timeout: Double = 60) throws -> JSON { try Fixture.wait(kernel, id, timeout: timeout) }
+
+        /// Polls `run.get` on `kernel` until the run is terminal.
+        static func wait(_ kernel: KernelProcess, _ id: String, timeout: Double = 60) throws -> JSON {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 let r = try kernel.call("run.get", ["id": .string(id)])
@@ -283,7 +286,7 @@ import Testing
         let id = try f.run("out")
         #expect(try f.wait(id)["status"] == "succeeded")
         let list = try f.kernel.call("run.artifacts", ["id": .string(id)])
-        #expect(list["artifacts"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
+        #expect(list["items"]?.arrayValue?.map { $0["name"] } == ["table.csv"])
         let a = try f.kernel.call("run.artifact", ["id": .string(id), "name": "table.csv"])
         #expect(a["content"] == "a,b\n1,x\n2,y\n")
         let (ls, lout, _) = try f.kernel.cli(["runs", "artifacts", id])
@@ -297,7 +300,7 @@ import Testing
         let (_, stdoutContent, _) = try f.kernel.cli(["runs", "artifact", id, "table.csv"])
         #expect(stdoutContent == "a,b\n1,x\n2,y\n")
         let runs = try f.kernel.call("run.list", ["workflow": f.name("out"), "status": "succeeded"])
-        #expect(runs["runs"]?.arrayValue?.map { $0["id"] } == [.string(id)])
+        #expect(runs["items"]?.arrayValue?.map { $0["id"] } == [.string(id)])
     }
 
     @Test func undeclaredRunInputsAreRefusedOrWarnedAbout() throws {

@@ -74,7 +74,7 @@ import Testing
         let audit = try HTTPRoutesTests.curl(port, "GET", "/api/v1/action-logs?entity_type=connection&entity_id=\(id)")
         #expect(audit.status == 200, "\(audit.body)")
         let actions = audit.json["items"]?.arrayValue?.compactMap { $0["action_type"]?.stringValue } ?? []
-        #expect(actions == ["update", "create"])
+        #expect(actions == ["connection.update", "connection.create"])
         let actor = audit.json["items"]?[0]?["actor"]?.stringValue ?? ""
         #expect(actor.hasPrefix("http"))
 

@@ -64,7 +64,7 @@ struct IdempotencyLiveTests {
         #expect(runIDs.count == 1, "one run for one key, got \(runIDs)")
         #expect(replies.filter { $0["replayed"] == true }.count == Self.submits - 1)
         let runID = try #require(runIDs.first)
-        let listed = try a.kernel.call("run.list", ["workflow": a.name("idem")])["runs"]?.arrayValue ?? []
+        let listed = try a.kernel.call("run.list", ["workflow": a.name("idem")])["items"]?.arrayValue ?? []
         #expect(listed.count == 1, "\(listed.count) runs stored")
         #expect(try a.wait(runID)["status"] == "succeeded")
         let audits = try a.kernel.call("audit.list", ["entity_id": .string(runID)])["items"]?.arrayValue ?? []
@@ -82,7 +82,7 @@ struct IdempotencyLiveTests {
         // The key names a run of another workflow: refused, nothing started.
         let clash = rpcError { try a.kernel.call("workflow.run", ["id": a.name("other"), "idempotency_key": .string(key)]) }
         #expect(clash?.kind == "conflict", "\(String(describing: clash))")
-        #expect((try a.kernel.call("run.list", ["workflow": a.name("other")])["runs"]?.arrayValue ?? []).isEmpty)
+        #expect((try a.kernel.call("run.list", ["workflow": a.name("other")])["items"]?.arrayValue ?? []).isEmpty)
         // A key over the limit names the limit.
         let long = rpcError { try a.kernel.call("workflow.run", ["id": a.name("idem"), "idempotency_key": .string(String(repeating: "k", count: 201))]) }
         #expect(long?.kind == "invalid_params", "\(String(describing: long))")

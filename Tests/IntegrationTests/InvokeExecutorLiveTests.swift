@@ -112,7 +112,7 @@ import Testing
         if let log, let progress, let artifact { #expect(log < progress && progress < artifact) }
         let a = try k.call("run.artifact", ["id": .string(id), "name": "report.txt"])
         #expect(a["content"] == "report\n")
-        #expect(try k.call("run.artifacts", ["id": .string(id)])["artifacts"]?.arrayValue?.count == 1)
+        #expect(try k.call("run.artifacts", ["id": .string(id)])["items"]?.arrayValue?.count == 1)
 
         // query through a declared connection; an undeclared one is FORBIDDEN.
         let db = k.home + "/invoke.db"

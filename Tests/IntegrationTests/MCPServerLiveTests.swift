@@ -63,10 +63,10 @@ import Testing
         let (tool, slow) = try Self.setUp(f)
         let r = try Self.drive(["http", "http://127.0.0.1:\(port)/mcp", mode, tool, slow], home: f.kernel.home)
         Self.check(r, tool: tool, f: f, progress: true)
-        let runs = try f.kernel.call("run.list", ["workflow": .string(tool)])["runs"]?.arrayValue ?? []
+        let runs = try f.kernel.call("run.list", ["workflow": .string(tool)])["items"]?.arrayValue ?? []
         #expect(runs.count == 1 && runs.first?["trigger"]?["kind"] == "mcp", "one run (the invalid call ran nothing): \(runs)")
         // Cancelling the call (the SDK closes the request's stream) cancelled its run.
-        let slowRuns = try f.kernel.call("run.list", ["workflow": .string(slow)])["runs"]?.arrayValue ?? []
+        let slowRuns = try f.kernel.call("run.list", ["workflow": .string(slow)])["items"]?.arrayValue ?? []
         let id = try #require(slowRuns.first?["id"]?.stringValue)
         #expect(try f.wait(id)["status"] == "cancelled")
     }
@@ -78,7 +78,7 @@ import Testing
         Self.check(r, tool: tool, f: f, progress: true)
         #expect(r["cancelled"] == true)
         // The cancelled call cancelled its run.
-        let runs = try f.kernel.call("run.list", ["workflow": .string(slow)])["runs"]?.arrayValue ?? []
+        let runs = try f.kernel.call("run.list", ["workflow": .string(slow)])["items"]?.arrayValue ?? []
         let id = try #require(runs.first?["id"]?.stringValue)
         let done = try f.wait(id)
         #expect(done["status"] == "cancelled", "\(done)")

@@ -64,9 +64,8 @@ import Testing
         let (crc, out, cerr) = try k.cli(["connections", "query", "nums", "squares", "--max-rows", "10"])
         #expect(crc == 0, "\(cerr)")
         #expect(out.contains("4  16") && out.contains("(4 row(s)"), "\(out)")
-        // Unload refuses while the connection is open; force closes it.
-        #expect(throws: (any Error).self) { _ = try k.call("plugin.unload", ["name": "squares"]) }
-        _ = try k.call("plugin.unload", ["name": "squares", "force": true])
+        // The connection is idle: unload closes it (only busy connections hold a plugin).
+        _ = try k.call("plugin.unload", ["name": "squares"])
         #expect(throws: (any Error).self) { _ = try k.call("connection.query", ["id": id, "sql": "x"]) }
         // Reload from the same path after rebuilding: picked up again.
         _ = try k.call("plugin.load", ["path": .string(pluginDir + "/libsquares.so")])

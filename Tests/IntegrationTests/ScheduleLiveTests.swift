@@ -81,7 +81,7 @@ import Testing
         }
         let runIDs = ticks.compactMap { $0["run_id"]?.stringValue }
         #expect(Set(runIDs).count == ticks.count)
-        let runs = try b.call("run.list", ["workflow": .string("ticker" + tag), "limit": 500])["runs"]?.arrayValue ?? []
+        let runs = try b.call("run.list", ["workflow": .string("ticker" + tag), "limit": 500])["items"]?.arrayValue ?? []
         #expect(runs.count == ticks.count, "one run per tick (\(runs.count) runs, \(ticks.count) ticks)")
         for r in runs {
             #expect(r["trigger"]?["kind"] == "schedule" && r["trigger"]?["id"] == .string(id), "\(r["trigger"] ?? .null)")

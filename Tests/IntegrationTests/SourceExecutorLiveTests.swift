@@ -328,7 +328,7 @@ import Testing
         #expect(try Self.kernelLines(f, id).contains { $0.hasPrefix("notebook: read reports/squares.ipynb (") })
         let list = try f.kernel.call("run.artifacts", ["id": .string(id)])
         // The executed notebook is named after the referenced file.
-        let name = try #require(list["artifacts"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.first { $0 == "squares.ipynb" },
+        let name = try #require(list["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.first { $0 == "squares.ipynb" },
                                 "\(list)")
         let artifact = try f.kernel.call("run.artifact", ["id": .string(id), "name": .string(name)])
         let executed = try JSONParser.parse(artifact["content"]?.stringValue ?? "")

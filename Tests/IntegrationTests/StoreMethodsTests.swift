@@ -40,7 +40,7 @@ import Testing
         func audit() throws -> [JSON] {
             try k.call("audit.list", ["entity_type": "connection", "entity_id": .string(id)])["items"]?.arrayValue ?? []
         }
-        #expect(try audit().map { $0["action_type"] } == ["create"])
+        #expect(try audit().map { $0["action_type"] } == ["connection.create"])
         #expect(try audit().first?["details"]?["secret"] == "set")
 
         let got = try k.call("connection.get", ["id": "warehouse"])
@@ -52,7 +52,7 @@ import Testing
         let updated = try k.call("connection.update", ["id": .string(id), "config": ["host": "db2"], "secret": .null])
         #expect(updated["config"]?["host"] == "db2")
         #expect(updated["secret"] == .null)
-        #expect(try audit().map { $0["action_type"] } == ["update", "create"])
+        #expect(try audit().map { $0["action_type"] } == ["connection.update", "connection.create"])
         #expect(try audit().first?["details"]?["secret"] == "cleared")
 
         // Validation and conflicts name the field / kind.
@@ -94,7 +94,7 @@ import Testing
         #expect(try k2.call("connection.get", ["id": .string(id)])["name"] == "Warehouse")
         _ = try k2.call("connection.delete", ["id": .string(id)])
         let trail = try k2.call("audit.list", ["entity_id": .string(id)])["items"]?.arrayValue?.map { $0["action_type"] }
-        #expect(trail == ["delete", "update", "create"])
+        #expect(trail == ["connection.delete", "connection.update", "connection.create"])
         do {
             _ = try k2.call("connection.get", ["id": .string(id)])
             Issue.record("deleted connection still found")
@@ -118,7 +118,7 @@ import Testing
         }
     }
 
-    @Test("audit.list pages with before; entity.get rejects unknown types listing the valid ones")
+    @Test("audit.list pages with cursor; entity.get rejects unknown types listing the valid ones")
     func auditPaging() throws {
         let k = try KernelProcess.start()
         defer { _ = k.stop() }
@@ -126,10 +126,10 @@ import Testing
         let first = try k.call("audit.list", ["limit": 3])
         let items = first["items"]?.arrayValue ?? []
         #expect(items.count == 3)
-        let before = try #require(first["next_before"]?.stringValue)
-        let second = try k.call("audit.list", ["limit": 3, "before": .string(before)])
+        let cursor = try #require(first["next_cursor"]?.stringValue)
+        let second = try k.call("audit.list", ["limit": 3, "cursor": .string(cursor)])
         #expect(second["items"]?.arrayValue?.count == 2)
-        #expect(second["next_before"] == .null)
+        #expect(second["next_cursor"] == .null)
         let ids = Set((items + (second["items"]?.arrayValue ?? [])).compactMap { $0["id"]?.stringValue })
         #expect(ids.count == 5)
         do {

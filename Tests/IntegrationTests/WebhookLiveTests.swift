@@ -54,7 +54,7 @@ import Testing
     }
 
     func runs(_ f: Fixture) throws -> [JSON] {
-        try f.kernel.call("run.list", ["workflow": f.name("greeter")])["runs"]?.arrayValue ?? []
+        try f.kernel.call("run.list", ["workflow": f.name("greeter")])["items"]?.arrayValue ?? []
     }
 
     @Test func signedDeliveryRunsAndBadSignatureRunsNothing() throws {

@@ -6,28 +6,25 @@ func configErrors(_ config: JSON) -> [String] {
     ComponentSpec.validate(config).errors.map(\.description)
 }
 
+/// The stored (normalised) form of a valid config; throws `invalid_params` with every error.
+func normalizedConfig(_ config: JSON) throws -> JSON { try ComponentSpec.normalize(config).config }
+
 func parseJSON(_ text: String) -> JSON {
     (try? JSONParser.parse(text)) ?? .null
 }
 
 @Suite struct ComponentConfigTests {
     @Test func llmDefaultsAndNormalisation() throws {
-        let c = try ComponentConfig.parse(["type": "LLM Prompt Agent", "model": "gpt-4o-mini", "systemPrompt": "be brief"])
-        guard case .llmPromptAgent(let llm) = c else { Issue.record("wrong case \(c)"); return }
-        #expect(llm.model == "gpt-4o-mini")
-        #expect(llm.temperature == 0.7)
-        #expect(llm.maxTokens == 1024)
-        #expect(llm.topP == nil)
-        #expect(c.type == .llmPromptAgent)
-        #expect(c.json.serialized()
+        let c = try normalizedConfig(["type": "LLM Prompt Agent", "model": "gpt-4o-mini", "systemPrompt": "be brief"])
+        #expect(c["topP"] == nil)
+        #expect(c.serialized()
                 == #"{"type":"LLM Prompt Agent","model":"gpt-4o-mini","systemPrompt":"be brief","temperature":0.7,"maxTokens":1024}"#)
-        #expect(c.checksum == SHA256.hex(c.json.canonical()))
+        #expect(c.contentChecksum == SHA256.hex(c.canonical()))
     }
 
     @Test func streamlitTTLSecondsIsAPositiveInteger() throws {
-        let c = try ComponentConfig.parse(["type": "Streamlit App", "codeContent": "import streamlit", "ttlSeconds": 90])
-        guard case .streamlitApp(let app) = c else { Issue.record("wrong case \(c)"); return }
-        #expect(app.ttlSeconds == 90)
+        let c = try normalizedConfig(["type": "Streamlit App", "codeContent": "import streamlit", "ttlSeconds": 90])
+        #expect(c["ttlSeconds"] == .int(90))
         let zero = configErrors(["type": "Streamlit App", "codeContent": "x", "ttlSeconds": 0])
         #expect(zero.count == 1 && zero.first?.hasPrefix("config.ttlSeconds") == true)
         let text = configErrors(["type": "Streamlit App", "codeContent": "x", "ttlSeconds": "soon"])
@@ -35,12 +32,12 @@ func parseJSON(_ text: String) -> JSON {
     }
 
     @Test func numbersNormaliseSoChecksumsAgree() throws {
-        let a = try ComponentConfig.parse(["type": "LLM Prompt Agent", "model": "m", "temperature": 1, "maxTokens": 2.0])
-        let b = try ComponentConfig.parse(["maxTokens": 2, "temperature": 1.0, "model": "m", "type": "LLM Prompt Agent"])
-        #expect(a.json == b.json)
-        #expect(a.checksum == b.checksum)
-        #expect(a.json["temperature"] == .double(1))
-        #expect(a.json["maxTokens"] == .int(2))
+        let a = try normalizedConfig(["type": "LLM Prompt Agent", "model": "m", "temperature": 1, "maxTokens": 2.0])
+        let b = try normalizedConfig(["maxTokens": 2, "temperature": 1.0, "model": "m", "type": "LLM Prompt Agent"])
+        #expect(a == b)
+        #expect(a.contentChecksum == b.contentChecksum)
+        #expect(a["temperature"] == .double(1))
+        #expect(a["maxTokens"] == .int(2))
     }
 
     @Test func llmReportsEveryErrorWithPaths() {
@@ -71,7 +68,7 @@ func parseJSON(_ text: String) -> JSON {
 
     @Test func throwsInvalidParamsWithAllErrors() {
         #expect {
-            try ComponentConfig.parse(["type": "Data", "maxRows": 0])
+            try normalizedConfig(["type": "Data", "maxRows": 0])
         } throws: { error in
             guard let e = error as? KernelError else { return false }
             return e.kind == .invalidParams && e.message == "invalid component config"
@@ -88,27 +85,20 @@ func parseJSON(_ text: String) -> JSON {
             "config.notebookCells[1].content: is required",
             "config.notebookCells[1].tags[0]: must be a string",
         ])
-        let c = try ComponentConfig.parse(parseJSON(#"{"type":"Jupyter Notebook","notebookCells":[{"id":"p","type":"code","content":"n = 1","tags":["parameters"]}]}"#))
-        guard case .jupyterNotebook(let nb) = c else { Issue.record("wrong case"); return }
-        #expect(nb.kernel == "python3")
-        #expect(nb.cells == [.init(id: "p", kind: .code, content: "n = 1", tags: ["parameters"])])
-        #expect(nb.parameters.isEmpty)
-        #expect(c.json["parameters"] == .object(JSONObject()))
+        let c = try normalizedConfig(parseJSON(#"{"type":"Jupyter Notebook","notebookCells":[{"id":"p","type":"code","content":"n = 1","tags":["parameters"]}]}"#))
+        #expect(c["kernel"] == "python3")
+        #expect(c["notebookCells"] == [["id": "p", "type": "code", "content": "n = 1", "tags": ["parameters"]]])
+        #expect(c["parameters"] == .object(JSONObject()))
     }
 
     @Test(arguments: ["Python Script", "TypeScript Script"])
     func scripts(_ type: String) throws {
-        let c = try ComponentConfig.parse(["type": .string(type), "codeContent": "def main(): return 1",
-                                           "requirements": ["numpy==2.0"], "connections": ["warehouse"]])
-        let script: ScriptConfig
-        switch c {
-        case .pythonScript(let s), .typeScriptScript(let s): script = s
-        default: Issue.record("wrong case"); return
-        }
-        #expect(script.network == false)
-        #expect(script.connections == ["warehouse"])
-        #expect(script.requirements == ["numpy==2.0"])
-        #expect(c.type.rawValue == type)
+        let c = try normalizedConfig(["type": .string(type), "codeContent": "def main(): return 1",
+                                      "requirements": ["numpy==2.0"], "connections": ["warehouse"]])
+        #expect(c["network"] == false)
+        #expect(c["connections"] == ["warehouse"])
+        #expect(c["requirements"] == ["numpy==2.0"])
+        #expect(c["type"] == .string(type))
         #expect(configErrors(["type": .string(type), "codeContent": "", "network": "yes", "timeoutSeconds": 0,
                               "memoryMb": 1.5, "requirements": "numpy"]) == [
             "config.codeContent: must not be empty",
@@ -124,22 +114,20 @@ func parseJSON(_ text: String) -> JSON {
             "config.port: must be between 1 and 65535",
             "config: requires one of: gitRepoUrl, codeContent",
         ])
-        let c = try ComponentConfig.parse(["type": "Streamlit App", "gitRepoUrl": "https://github.com/o/r"])
-        guard case .streamlitApp(let s) = c else { Issue.record("wrong case"); return }
-        #expect(s.mainScriptPath == "app.py")
-        #expect(s.port == nil)
+        let c = try normalizedConfig(["type": "Streamlit App", "gitRepoUrl": "https://github.com/o/r"])
+        #expect(c["mainScriptPath"] == "app.py")
+        #expect(c["port"] == nil)
     }
 
     @Test func mcpAcceptsJSONAndYAML() throws {
         let yaml = "command: npx\nargs: [\"-y\", server]\nenv:\n  PORT: 8080\n"
-        let c = try ComponentConfig.parse(["type": "MCP", "mcpConfiguration": .string(yaml), "tool": "read_file"])
-        guard case .mcp(let m) = c else { Issue.record("wrong case"); return }
-        #expect(m.server == MCPConfiguration(command: "npx", args: ["-y", "server"], env: [("PORT", "8080")]))
-        #expect(m.server.json.serialized() == #"{"command":"npx","args":["-y","server"],"env":{"PORT":"8080"}}"#)
+        #expect(configErrors(["type": "MCP", "mcpConfiguration": .string(yaml), "tool": "read_file"]).isEmpty)
+        let (m, _) = MCPConfiguration.parse(yaml, path: "config.mcpConfiguration")
+        #expect(m == MCPConfiguration(command: "npx", args: ["-y", "server"], env: [("PORT", "8080")]))
+        #expect(m?.json.serialized() == #"{"command":"npx","args":["-y","server"],"env":{"PORT":"8080"}}"#)
         let json = #"{"mcpServers":{"fs":{"command":"uvx","args":["mcp-server-fs"]}}}"#
-        let c2 = try ComponentConfig.parse(["type": "MCP", "mcpConfiguration": .string(json), "tool": "ls"])
-        guard case .mcp(let m2) = c2 else { Issue.record("wrong case"); return }
-        #expect(m2.server == MCPConfiguration(command: "uvx", args: ["mcp-server-fs"]))
+        #expect(configErrors(["type": "MCP", "mcpConfiguration": .string(json), "tool": "ls"]).isEmpty)
+        #expect(MCPConfiguration.parse(json, path: "x").0 == MCPConfiguration(command: "uvx", args: ["mcp-server-fs"]))
         // Block-sequence YAML form.
         let (parsed, errs) = MCPConfiguration.parse("command: python\nargs:\n  - -m\n  - srv\n", path: "x")
         #expect(errs.isEmpty)
@@ -160,8 +148,8 @@ func parseJSON(_ text: String) -> JSON {
     }
 
     @Test func dataUtilityOutput() throws {
-        let d = try ComponentConfig.parse(["type": "Data", "connection": "warehouse", "query": "select $1"])
-        #expect(d.json.serialized() == #"{"type":"Data","connection":"warehouse","query":"select $1","params":[],"maxRows":1000}"#)
+        let d = try normalizedConfig(["type": "Data", "connection": "warehouse", "query": "select $1"])
+        #expect(d.serialized() == #"{"type":"Data","connection":"warehouse","query":"select $1","params":[],"maxRows":1000}"#)
         #expect(configErrors(["type": "Utility", "operation": "plugin"]) == [
             "config.plugin: is required when operation is plugin",
             "config.pluginOperation: is required when operation is plugin",
@@ -170,28 +158,22 @@ func parseJSON(_ text: String) -> JSON {
             "config.operation: must be one of: merge, pick, template, plugin",
         ])
         #expect(configErrors(["type": "Utility", "operation": "pick"]) == ["config.keys: is required when operation is pick"])
-        let u = try ComponentConfig.parse(["type": "Utility", "operation": "template", "template": "hi ${inputs.name}"])
-        guard case .utility(let uc) = u else { Issue.record("wrong case"); return }
-        #expect(uc.operation == .template("hi ${inputs.name}"))
-        let picks = try ComponentConfig.parse(["type": "Utility", "operation": "pick", "keys": ["a.b", "c"]])
-        guard case .utility(let pc) = picks else { Issue.record("wrong case"); return }
-        #expect(pc.operation == .pick([.init(name: "b", path: "a.b"), .init(name: "c", path: "c")]))
-        let renamed = try ComponentConfig.parse(["type": "Utility", "operation": "pick", "keys": ["town": "user.address.city"]])
-        guard case .utility(let rc) = renamed else { Issue.record("wrong case"); return }
-        #expect(rc.operation == .pick([.init(name: "town", path: "user.address.city")]))
-        let positional = try ComponentConfig.parse(["type": "Utility", "operation": "plugin", "plugin": "p", "pluginOperation": "f",
-                                                    "args": ["${inputs.x}", 2]])
-        guard case .utility(let ac) = positional else { Issue.record("wrong case"); return }
-        #expect(ac.args == ["${inputs.x}", 2])
-        let o = try ComponentConfig.parse(["type": "Output"])
-        #expect(o.json.serialized() == #"{"type":"Output","format":"json","name":"output"}"#)
+        // The stored forms the utility plugin reads (it parses `keys` / `args` itself).
+        #expect(try normalizedConfig(["type": "Utility", "operation": "template", "template": "hi ${inputs.name}"])
+                == ["type": "Utility", "operation": "template", "args": [:], "template": "hi ${inputs.name}"])
+        #expect(try normalizedConfig(["type": "Utility", "operation": "pick", "keys": ["town": "user.address.city"]])["keys"]
+                == ["town": "user.address.city"])
+        #expect(try normalizedConfig(["type": "Utility", "operation": "plugin", "plugin": "p", "pluginOperation": "f",
+                                      "args": ["${inputs.x}", 2]])["args"] == ["${inputs.x}", 2])
+        let o = try normalizedConfig(["type": "Output"])
+        #expect(o.serialized() == #"{"type":"Output","format":"json","name":"output"}"#)
         #expect(configErrors(["type": "Output", "format": "xml"]) == ["config.format: must be one of: json, csv, text"])
     }
 
     @Test func nullMeansAbsent() throws {
-        let c = try ComponentConfig.parse(["type": "LLM Prompt Agent", "model": "m", "topP": nil, "temperature": nil])
-        #expect(c.json["topP"] == nil)
-        #expect(c.json["temperature"] == .double(0.7))
+        let c = try normalizedConfig(["type": "LLM Prompt Agent", "model": "m", "topP": nil, "temperature": nil])
+        #expect(c["topP"] == nil)
+        #expect(c["temperature"] == .double(0.7))
     }
 
     @Test func customPathRoot() {

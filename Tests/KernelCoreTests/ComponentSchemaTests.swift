@@ -4,7 +4,7 @@ import Testing
 @Suite struct ComponentSchemaTests {
     @Test func everyTypeHasASchemaInFormOrder() throws {
         let all = ComponentSpec.allSchemas
-        #expect(all.objectValue?.keys == ComponentType.allCases.map(\.rawValue))
+        #expect(all.objectValue?.keys == ComponentType.bundled.map(\.rawValue))
         let llm = try #require(all["LLM Prompt Agent"])
         #expect(llm["$schema"] == "https://json-schema.org/draft/2020-12/schema")
         #expect(llm["type"] == "object")
@@ -23,15 +23,15 @@ import Testing
     }
 
     @Test func rulesAreExported() throws {
-        let nb = ComponentSpec.for(.jupyterNotebook).jsonSchema
+        let nb = ComponentSpec.for(.jupyterNotebook)!.jsonSchema
         #expect(nb["anyOf"] == [["required": ["notebookCells"]], ["required": ["notebookPathRef"]]])
         let cells = try #require(nb["properties"]?["notebookCells"]?["items"])
         #expect(cells["required"] == ["id", "type", "content"])
         #expect(cells["properties"]?["type"]?["enum"] == ["code", "markdown"])
-        let u = ComponentSpec.for(.utility).jsonSchema
+        let u = ComponentSpec.for(.utility)!.jsonSchema
         #expect(u["allOf"]?[2] == ["if": ["properties": ["operation": ["const": "plugin"]], "required": ["operation"]],
                                    "then": ["required": ["plugin", "pluginOperation"]]])
-        #expect(ComponentSpec.for(.mcp).jsonSchema["properties"]?["mcpConfiguration"]?["contentMediaType"] == "application/yaml")
+        #expect(ComponentSpec.for(.mcp)!.jsonSchema["properties"]?["mcpConfiguration"]?["contentMediaType"] == "application/yaml")
         let union = ComponentSpec.unionSchema
         #expect(union["oneOf"]?.arrayValue?.count == 9)
     }
@@ -39,9 +39,9 @@ import Testing
     /// The exported schema and the field validator agree (one source of truth):
     /// the schema, run through the generic JSON Schema validator (without the
     /// cross-field rules it does not support), reports the same field errors.
-    @Test(arguments: ComponentType.allCases)
+    @Test(arguments: ComponentType.bundled)
     func exportedSchemaAgreesWithValidator(_ type: ComponentType) throws {
-        var schemaJSON = try #require(ComponentSpec.for(type).jsonSchema.objectValue)
+        var schemaJSON = try #require(ComponentSpec.for(type)?.jsonSchema.objectValue)
         schemaJSON["anyOf"] = nil
         schemaJSON["allOf"] = nil
         let (compiled, compileErrors) = JSONSchema.compile(.object(schemaJSON), path: "schema")

@@ -61,8 +61,8 @@ import Testing
         var rng = SplitMix(state: 42)
         let values: [JSON] = [nil, true, 0, -1, 0.5, 3, 70000, "", "x", "https://h", [], ["a"], [1], [:], ["id": "s"]]
         func pick() -> JSON { values[Int.random(in: 0..<values.count, using: &rng)] }
-        for type in ComponentType.allCases {
-            let spec = ComponentSpec.for(type)
+        for type in ComponentType.bundled {
+            guard let spec = ComponentSpec.for(type) else { Issue.record("no spec for \(type)"); continue }
             for _ in 0..<200 {
                 var o = JSONObject([("type", .string(type.rawValue))])
                 for f in spec.fields where Bool.random(using: &rng) { o[f.name] = pick() }

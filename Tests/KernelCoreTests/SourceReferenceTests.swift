@@ -51,12 +51,10 @@ import Testing
             "config.gitRef: is not a valid branch or tag name",
             "config.mainScriptPath: must not contain '..'",
         ])
-        let c = try ComponentConfig.parse(["type": "Streamlit App", "gitRepoUrl": "git://example.com/r", "gitRef": "v2"])
-        guard case .streamlitApp(let s) = c else { Issue.record("wrong case"); return }
-        #expect(s.gitRef == "v2")
+        #expect(try normalizedConfig(["type": "Streamlit App", "gitRepoUrl": "git://example.com/r", "gitRef": "v2"])["gitRef"] == "v2")
         #expect(configErrors(["type": "Jupyter Notebook", "notebookPathRef": "/srv/x.ipynb"])
                 == ["config.notebookPathRef: must be a relative path (absolute paths are refused)"])
-        let schema = ComponentSpec.for(.streamlitApp).jsonSchema
+        let schema = ComponentSpec.for(.streamlitApp)!.jsonSchema
         #expect(schema["properties"]?["gitRepoUrl"]?["x-mcpk-format"] == "git-url")
         #expect(schema["properties"]?["gitRef"]?["x-mcpk-format"] == "git-ref")
         #expect(schema["properties"]?["mainScriptPath"]?["x-mcpk-format"] == "relative-path")

@@ -58,10 +58,12 @@ import Testing
         canceller.stop()
         // Still usable.
         #expect(try await conn.query(QueryRequest(sql: "seq 1")).rows.count == 1)
-        // Unload refuses while the connection is open, force closes it.
+        // Unload refuses while the connection is busy (here: held by a lease), force closes it.
+        #expect(conn.reserve())
         await #expect(throws: KernelError.self) { try await host.unload(name: "testops") }
         try await host.unload(name: "testops", force: true)
         #expect(conn.state == .closed)
+        #expect(!conn.reserve(), "a closed connection cannot be leased")
         await host.shutdown()
     }
 
@@ -79,6 +81,27 @@ import Testing
         await #expect(throws: KernelError(.forbidden, "bad secret (SQLSTATE 28P01)")) {
             _ = try await host.connect(plugin: "testops", config: [:], secret: "wrong")
         }
+        await host.shutdown()
+    }
+
+    /// Issue 13: an idle connection does not hold its plugin: unload (and reload) close it;
+    /// a leased one (busy) refuses them without force.
+    @Test(arguments: PluginIsolation.allCases) @KernelActor
+    func idleConnectionsAreClosedByUnloadBusyOnesBlockIt(isolation: PluginIsolation) async throws {
+        let host = try await Self.host(isolation)
+        let idle = try await host.connect(plugin: "testops", config: [:], secret: nil)
+        let leased = try await host.connect(plugin: "testops", config: [:], secret: nil)
+        #expect(try await idle.query(QueryRequest(sql: "seq 1")).rows.count == 1)
+        #expect(leased.reserve() && leased.isBusy && !idle.isBusy)
+        await #expect { try await host.reload(name: "testops") } throws: {
+            ($0 as? KernelError)?.kind == .conflict && "\($0)".contains("1 busy connection")
+        }
+        #expect(idle.state == .closed, "the idle one was closed")
+        #expect(leased.state == .open && host.info(name: "testops")?.openConnections == 1)
+        leased.release()
+        #expect(try await host.reload(name: "testops").state == .loaded)
+        #expect(leased.state == .closed)
+        await #expect(throws: KernelError.self) { _ = try await idle.query(QueryRequest(sql: "seq 1")) }
         await host.shutdown()
     }
 

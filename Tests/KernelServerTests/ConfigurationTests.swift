@@ -2,6 +2,7 @@ import Testing
 @testable import KernelCore
 @testable import KernelServer
 import KernelLoop
+import KernelStore
 
 @Suite struct ConfigurationTests {
     func resolve(flags: [String: String] = [:], env: [String: String] = [:], dotEnv: String? = nil) throws -> KernelConfiguration {
@@ -73,5 +74,25 @@ import KernelLoop
         #expect(RPCError.object(.kernel(e))["code"]?.intValue == RPCError.conflict)
         guard case .failure(.kernel(let e2)) = notObject else { Issue.record("expected invalid params"); return }
         #expect(e2.kind == .invalidParams)
+    }
+}
+
+@Suite struct RedisConfigurationTests {
+    func resolve(env: [String: String] = [:], dotEnv: String? = nil) throws -> KernelConfiguration {
+        try KernelConfiguration.resolve(flags: [:], environment: env, dotEnv: dotEnv, workingDirectory: "/w", bundledPluginDir: nil)
+    }
+
+    @Test func redisIsOptionalAndReadLikeOtherSettings() throws {
+        #expect(try resolve().redis == nil)
+        let seed = try resolve(dotEnv: "REDIS_HOST=localhost\nREDIS_PORT=6380\n")
+        #expect(seed.redis?.host == "localhost" && seed.redis?.port == 6380)
+        let both = try resolve(env: ["REDIS_URL": "redis://r:7000/1"], dotEnv: "REDIS_HOST=localhost\n")
+        #expect(both.redis == RedisEndpoint(host: "r", port: 7000, database: 1))
+    }
+
+    @Test func aPortWithoutHostOrABadURLIsAnError() {
+        #expect(throws: KernelError.self) { try resolve(dotEnv: "REDIS_PORT=6379\n") }
+        #expect(throws: KernelError.self) { try resolve(env: ["REDIS_URL": "localhost:6379"]) }
+        #expect(throws: KernelError.self) { try resolve(env: ["REDIS_HOST": "h", "REDIS_PORT": "99999"]) }
     }
 }

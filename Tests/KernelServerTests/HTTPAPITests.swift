@@ -35,7 +35,7 @@ import Testing
         d.register("run.list", summary: "list", params: ["type": "object", "properties": [
             "limit": ["type": "integer"], "status": ["type": "array", "items": ["type": "string"]],
             "verbose": ["type": "boolean"], "workflow": ["type": "string"],
-        ]]) { p, _ in p.json }
+        ], "additionalProperties": true]) { p, _ in p.json }  // open on purpose: an undeclared query param stays a string
         d.register("workflow.run", summary: "run", params: ["type": "object"]) { p, _ in
             ["run_id": .string("r-" + (try p.string("id")))]
         }
@@ -190,7 +190,7 @@ import Testing
         #expect(doc["components"]?["securitySchemes"]?["bearer"]?["scheme"]?.stringValue == "bearer")
         #expect(doc["paths"]?["/healthz"]?["get"]?["security"] == nil)
         let config = doc["components"]?["schemas"]?["ComponentConfig"]
-        #expect(config?["oneOf"]?.arrayValue?.count == ComponentType.allCases.count)
+        #expect(config?["oneOf"]?.arrayValue?.count == ComponentType.bundled.count)
         #expect(config?["$id"] == nil)
     }
 

@@ -24,7 +24,7 @@ struct StoreTakeoverTests {
         }
         let deadRunning = try await make(.running, owner: "dead", leaseIn: -5000, at: 0)
         let deadQueued = try await make(.queued, owner: "dead", leaseIn: -5000, at: 1)
-        _ = try await make(.running, owner: "alive", leaseIn: 60_000, at: 2)         // lease valid
+        _ = try await make(.running, owner: "alive", leaseIn: 3_600_000, at: 2)      // lease valid (an hour: a loaded run can stall a minute)
         _ = try await make(.running, owner: "me", leaseIn: -5000, at: 3)             // my own: recovery's job
         _ = try await make(.succeeded, owner: "dead", leaseIn: -5000, at: 4)         // finished
         _ = try await make(.queued, owner: nil, leaseIn: nil, at: 5)                 // never owned

@@ -186,7 +186,7 @@ func goal(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
 func bwrapPeerCommand() throws -> (home: String, argv: [String]) {
     var template = Array("/tmp/mcpk-bench-engine-peer-XXXXXX".utf8CString)
     let home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    let sandbox = Sandbox(configuration: SandboxConfiguration(home: home))
+    let sandbox = Sandbox(configuration: SandboxConfiguration(home: home, settings: ["MCPK_PYTHON_RUNTIME", "MCPK_SANDBOX", "MCPK_CGROUP_ROOT", "MCPK_RUNTIME_DIR", "MCPK_PIP_CACHE_DIR"].reduce(into: [String: String]()) { $0[$1] = getenv($1).map { String(cString: $0) } }))
     return (home, try sandbox.peerBwrapCommand(work: home + "/work", executable: "/usr/bin/python3", arguments: ["-c", "pass"]))
 }
 

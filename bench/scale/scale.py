@@ -11,6 +11,7 @@ import json, os, re, selectors, shutil, socket, subprocess, sys, tempfile, time,
 from concurrent.futures import ThreadPoolExecutor
 
 mcpk, pg = sys.argv[1], sys.argv[2]
+REDIS = os.environ.get("MCPK_BENCH_REDIS_URL") or None  # set by run.sh (empty: no Redis phase)
 RUNS = int(os.environ.get("SCALE_RUNS", "300"))
 STEPS = os.environ.get("SCALE_STEPS", "8")
 SLEEP = float(os.environ.get("SCALE_SLEEP", "0.2"))
@@ -96,9 +97,10 @@ def throughput(n):
         for k in ks: k.stop()
         psql(pg, f"DROP DATABASE IF EXISTS {db.rsplit('/', 1)[1]}")
 
-def live_latency():
-    db = fresh_db("live")
-    ks = [Kernel(db), Kernel(db)]
+def live_latency(redis=None):
+    db = fresh_db("live_redis" if redis else "live")
+    extra = {"REDIS_URL": redis} if redis else None
+    ks = [Kernel(db, extra), Kernel(db, extra)]
     try:
         p = ks[0].port
         code = ("import time\ndef main():\n"
@@ -130,7 +132,10 @@ def live_latency():
                         st["seen"].add(m.group(1)); st["lat"].append((now - int(m.group(1))) / 1e6)
         lat = [x for s in state.values() for x in s["lat"][5:]]
         lost = sum(LINES - len(s["seen"]) for s in state.values())
-        return {"p50": pct(lat, 50), "p99": pct(lat, 99), "lost": lost, "clients": CLIENTS, "lines": LINES}
+        # Which path carried the events to B: Redis messages delivered vs store reads.
+        via = call(b.port, "GET", "/api/v1/dashboard/system-health").get("redis", {})
+        return {"p50": pct(lat, 50), "p99": pct(lat, 99), "lost": lost, "clients": CLIENTS, "lines": LINES,
+                "redis_delivered": (via.get("events") or {}).get("events_delivered"), "redis_gap_reads": (via.get("events") or {}).get("gap_reads")}
     finally:
         for k in ks: k.stop()
         psql(pg, f"DROP DATABASE IF EXISTS {db.rsplit('/', 1)[1]}")
@@ -150,4 +155,9 @@ if 1 in results:
             print(f"goal {n} kernels >= {g}x: {'met' if ratio >= g else 'NOT met'} ({ratio:.2f}x)")
 l = live_latency()
 print(f"cross-kernel live (step on A, {l['clients']} SSE clients on B, via NOTIFY): p50 {l['p50']:.1f} ms p99 {l['p99']:.1f} ms, "
-      f"lost {l['lost']} of {l['lines'] * l['clients']} lines")
+      f"lost {l['lost']} of {l['lines'] * l['clients']} lines", flush=True)
+if REDIS:
+    l = live_latency(REDIS)
+    print(f"cross-kernel live (step on A, {l['clients']} SSE clients on B, via Redis pub/sub): p50 {l['p50']:.1f} ms p99 {l['p99']:.1f} ms, "
+          f"lost {l['lost']} of {l['lines'] * l['clients']} lines; events B took from Redis {l['redis_delivered']}, "
+          f"gap reads {l['redis_gap_reads']}")

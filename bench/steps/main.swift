@@ -39,7 +39,7 @@ func bench() async -> Int32 {
     for _ in 0..<3 { root = String(root[..<(root.lastIndex(of: "/") ?? root.endIndex)]) }
     var template = Array("/tmp/mcpk-bench-XXXXXX".utf8CString)
     let home = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    let sandbox = Sandbox(configuration: SandboxConfiguration(home: home, runtimeDirectory: root + "/runtime",
+    let sandbox = Sandbox(configuration: SandboxConfiguration(home: home, settings: ["MCPK_PYTHON_RUNTIME", "MCPK_SANDBOX", "MCPK_CGROUP_ROOT", "MCPK_RUNTIME_DIR", "MCPK_PIP_CACHE_DIR"].reduce(into: [String: String]()) { $0[$1] = getenv($1).map { String(cString: $0) } }, runtimeDirectory: root + "/runtime",
                                                               pythonRuntime: "/nonexistent"))
     let report = await sandbox.probe()
     guard report.ready else {

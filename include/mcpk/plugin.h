@@ -44,6 +44,9 @@
  * - **Threads.** One plugin object (an ::mcpk_connection) is used by one
  *   thread at a time, though not always the same thread; mcpk_connector.cancel
  *   may be called from any thread at any time while the object is open.
+ *   Different connections of one plugin are used concurrently from different
+ *   threads (the host pools several per stored connection), so state shared
+ *   between connections must be thread-safe.
  *   Plugin-level functions (mcpk_connector.open, the executor functions) may
  *   be called concurrently from several threads and must be thread-safe.
  *   Extra operations (::mcpk_op) of one plugin are called one at a time.
@@ -74,8 +77,15 @@ extern "C" {
  * ignores the new member). \since 1.1.0 */
 #define MCPK_ABI_VERSION_1_1_0 1001000u
 
+/** \brief ABI 1.2.0: adds mcpk_executor.type_defs, the component types an
+ * executor declares with their config schema, secret fields and execution
+ * (::mcpk_component_type). A 1.0.0 / 1.1.0 executor keeps working: its
+ * `component_types` are served with the kernel's built-in config spec of that
+ * name, if any. \since 1.2.0 */
+#define MCPK_ABI_VERSION_1_2_0 1002000u
+
 /** \brief The newest ABI this header describes. \since 1.0.0 */
-#define MCPK_ABI_VERSION MCPK_ABI_VERSION_1_1_0
+#define MCPK_ABI_VERSION MCPK_ABI_VERSION_1_2_0
 
 /** \brief Name of the one symbol a plugin exports. \since 1.0.0 */
 #define MCPK_PLUGIN_INIT_SYMBOL "mcpk_plugin_init"
@@ -596,6 +606,61 @@ typedef struct mcpk_invocation {
 #define MCPK_INVOCATION_SIZE_1_0_0 \
   (offsetof(mcpk_invocation, query) + sizeof(void (*)(void)))
 
+/** \brief How a step of a component type runs. \since 1.2.0 */
+typedef enum mcpk_execution {
+  /** \brief mcpk_executor.plan: a process in the kernel's sandbox (then
+   * `finish`). \since 1.2.0 */
+  MCPK_EXECUTION_SANDBOX = 1,
+  /** \brief mcpk_executor.invoke on a plugin thread. \since 1.2.0 */
+  MCPK_EXECUTION_IN_PROCESS = 2
+} mcpk_execution;
+
+/** \brief One component type an executor declares (ABI 1.2.0).
+ *
+ * Plugin-owned, like every member it points to: valid until
+ * mcpk_plugin.release returns (static storage is typical). The host copies
+ * what it needs at load time and validates it; a malformed declaration
+ * (empty name, `config_schema_json` that is not a JSON Schema object the
+ * kernel's validator compiles, an unknown `execution`, an execution the table
+ * cannot serve) refuses the load with every problem and its path.
+ *
+ * Loading the plugin makes the type creatable (`component.create` validates
+ * configs against the schema, all errors at once with paths) and runnable at
+ * once; unloading it leaves existing components readable, and their runs are
+ * refused with "no executor for component type '…'".
+ *
+ * \since 1.2.0
+ */
+typedef struct mcpk_component_type {
+  /** \brief sizeof(mcpk_component_type) as the plugin was compiled.
+   * \since 1.2.0 */
+  size_t struct_size;
+  /** \brief Type name as users see it, e.g. "Shell Script" (1 to 100
+   * characters, no surrounding spaces). \since 1.2.0 */
+  const char *name;
+  /** \brief One-line description, or NULL. \since 1.2.0 */
+  const char *description;
+  /** \brief JSON Schema (2020-12) text of the config object, without the
+   * `type` discriminator (the kernel adds `"type": {"const": name}`).
+   * Use `title`, `description`, `default`, `format` and `x-mcpk-*` UI hints
+   * (`"x-mcpk-code-language": "shell"` renders a code editor,
+   * `"x-mcpk-widget": "textarea"` a multi-line text); the console renders
+   * its form from this schema and `component.schema` returns it.
+   * \since 1.2.0 */
+  const char *config_schema_json;
+  /** \brief Names of the step inputs that are secrets, `secret_field_count`
+   * entries, or NULL. Only these inputs may carry `${secrets.NAME}`; the
+   * kernel resolves them (unsealed, into mcpk_step.secrets_json for
+   * `invoke`) and refuses a config that stores a value under such a name.
+   * \since 1.2.0 */
+  const char *const *secret_fields;
+  /** \brief Number of entries in secret_fields. \since 1.2.0 */
+  size_t secret_field_count;
+  /** \brief An ::mcpk_execution: whether the kernel calls `plan` (sandboxed
+   * process) or `invoke` (in-process) for this type. \since 1.2.0 */
+  uint32_t execution;
+} mcpk_component_type;
+
 /** \brief The executor function table. Owned by the plugin; valid until
  * mcpk_plugin.release returns. \since 1.0.0 */
 typedef struct mcpk_executor {
@@ -655,10 +720,25 @@ typedef struct mcpk_executor {
    *   executor only supports plan/finish. \since 1.0.0 */
   mcpk_status (*invoke)(void *plugin_data, const mcpk_step *step, const mcpk_invocation *inv,
                         mcpk_string *out_result_json, mcpk_error *err);
+
+  /** \brief Declared component types, `type_def_count` entries; plugin-owned
+   * (see ::mcpk_component_type), or NULL. Read only when the plugin accepted
+   * ABI 1.2.0 and `struct_size` covers this member. A declared type is served
+   * whether or not its name is also in `component_types`. \since 1.2.0 */
+  const mcpk_component_type *type_defs;
+  /** \brief Number of entries in type_defs. \since 1.2.0 */
+  size_t type_def_count;
 } mcpk_executor;
 
 /** \brief Minimum size of ::mcpk_executor at ABI 1.0.0. \since 1.0.0 */
 #define MCPK_EXECUTOR_SIZE_1_0_0 (offsetof(mcpk_executor, invoke) + sizeof(void (*)(void)))
+
+/** \brief Size of ::mcpk_executor with the 1.2.0 members (type_defs).
+ * \since 1.2.0 */
+#define MCPK_EXECUTOR_SIZE_1_2_0 (offsetof(mcpk_executor, type_def_count) + sizeof(size_t))
+
+/** \brief Minimum size of ::mcpk_component_type at ABI 1.2.0. \since 1.2.0 */
+#define MCPK_COMPONENT_TYPE_SIZE_1_2_0 (offsetof(mcpk_component_type, execution) + sizeof(uint32_t))
 
 /** @} */
 

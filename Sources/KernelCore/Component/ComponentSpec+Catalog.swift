@@ -20,7 +20,8 @@ extension ComponentSpec {
     public static let maxCodeBytes = 4 << 20
     public static let maxNameLength = 200
 
-    public static func `for`(_ type: ComponentType) -> ComponentSpec {
+    /// The built-in spec of a bundled type, or nil (a plugin-declared type: `ComponentTypes`).
+    public static func `for`(_ type: ComponentType) -> ComponentSpec? {
         switch type {
         case .llmPromptAgent: return llmPromptAgent
         case .jupyterNotebook: return jupyterNotebook
@@ -33,6 +34,7 @@ extension ComponentSpec {
         case .data: return data
         case .utility: return utility
         case .output: return output
+        default: return nil
         }
     }
 
@@ -43,6 +45,20 @@ extension ComponentSpec {
         switch type {
         case .llmPromptAgent: return ["apiKey"]
         case .pythonScript, .typeScriptScript: return ["secrets"]
+        default: return []
+        }
+    }
+
+    /// The schema hint (`"x-mcpk-template": true`) of a config field whose `${inputs…}` references
+    /// the engine resolves against the step's inputs before any executor plugin sees the step.
+    public static let templateHint = "x-mcpk-template"
+
+    /// The config fields of a bundled type that are templates over the step inputs.
+    public static func templateFields(of type: ComponentType) -> [String] {
+        switch type {
+        case .llmPromptAgent: return ["systemPrompt", "userPromptTemplate"]
+        case .data: return ["query", "params"]
+        case .utility: return ["args", "template"]
         default: return []
         }
     }

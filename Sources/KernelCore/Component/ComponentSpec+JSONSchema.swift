@@ -9,7 +9,13 @@ extension ComponentSpec {
     public var jsonSchema: JSON {
         var properties = JSONObject()
         properties[ComponentSpec.typeField] = ["const": .string(type.rawValue), "title": "Type"]
-        for f in fields { properties[f.name] = f.jsonSchema }
+        let templated = Set(ComponentSpec.templateFields(of: type))
+        for f in fields {
+            var s = f.jsonSchema.objectValue ?? JSONObject()
+            // The engine resolves `${inputs…}` in this field before the executor sees the step.
+            if templated.contains(f.name) { s[ComponentSpec.templateHint] = true }
+            properties[f.name] = .object(s)
+        }
         var o = JSONObject()
         o["$schema"] = .string(ComponentSpec.schemaDialect)
         o["$id"] = .string("urn:mcpk:component-config:" + type.rawValue.lowercased().replacingSpaces())
@@ -39,29 +45,11 @@ extension ComponentSpec {
         return .object(o)
     }
 
-    /// Every type's schema, keyed by type name in `ComponentType.allCases` order.
-    public static var allSchemas: JSON {
-        var o = JSONObject()
-        for t in ComponentType.allCases { o[t.rawValue] = ComponentSpec.for(t).jsonSchema }
-        return .object(o)
-    }
+    /// Every built-in type's schema, keyed by type name (`ComponentTypes.allSchemas` adds plugin-declared ones).
+    public static var allSchemas: JSON { ComponentTypes.builtIn.allSchemas }
 
-    /// One schema for any config: `oneOf` the nine types, discriminated by `type`.
-    public static var unionSchema: JSON {
-        var o = JSONObject()
-        o["$schema"] = .string(schemaDialect)
-        o["$id"] = "urn:mcpk:component-config"
-        o["title"] = "Component config"
-        o["type"] = "object"
-        o["properties"] = ["type": ["enum": JSON(ComponentType.allCases.map(\.rawValue))]]
-        o["required"] = ["type"]
-        o["oneOf"] = .array(ComponentType.allCases.map { t in
-            var s = ComponentSpec.for(t).jsonSchema.objectValue ?? JSONObject()
-            s["$schema"] = nil
-            return .object(s)
-        })
-        return .object(o)
-    }
+    /// One schema for any built-in config (`ComponentTypes.unionSchema` adds plugin-declared ones).
+    public static var unionSchema: JSON { ComponentTypes.builtIn.unionSchema }
 }
 
 extension FieldDefinition {
@@ -79,7 +67,9 @@ extension FieldDefinition {
         if let maxLength { o["maxLength"] = .int(Int64(maxLength)) }
         if let enumValues { o["enum"] = JSON(enumValues) }
         switch format {
-        case .url?: o["format"] = "uri"
+        case .url?:
+            o["format"] = "uri"
+            o["x-mcpk-format"] = .string(JSONSchemaFormat.httpURL.rawValue)
         case .gitURL?:
             o["format"] = "uri"
             o["x-mcpk-format"] = .string(FieldDefinition.Format.gitURL.rawValue)

@@ -2,7 +2,7 @@
 extension ComponentSpec {
     /// "unknown component type 'X'; valid types: LLM Prompt Agent, …"
     public static func unknownTypeMessage(_ name: String) -> String {
-        "unknown component type '\(name)'; valid types: " + ComponentType.allCases.map(\.rawValue).joined(separator: ", ")
+        ComponentTypes.builtIn.unknownTypeMessage(name)
     }
 
     /// Validates a config and returns its type, its normalised form (type
@@ -17,14 +17,13 @@ extension ComponentSpec {
         switch o[typeField] {
         case nil, .null?:
             return (nil, nil, [FieldError(typePath, "is required; valid types: "
-                                            + ComponentType.allCases.map(\.rawValue).joined(separator: ", "))])
+                                            + ComponentType.bundled.map(\.rawValue).joined(separator: ", "))])
         case .string(let s)?:
-            guard let t = ComponentType(rawValue: s) else { return (nil, nil, [FieldError(typePath, unknownTypeMessage(s))]) }
-            type = t
+            type = ComponentType(s)
         default:
             return (nil, nil, [FieldError(typePath, "must be a string")])
         }
-        let spec = ComponentSpec.for(type)
+        guard let spec = ComponentSpec.for(type) else { return (nil, nil, [FieldError(typePath, unknownTypeMessage(type.rawValue))]) }
         var errors: [FieldError] = []
         let fields = spec.validateFields(config, path: path, errors: &errors)
         guard errors.isEmpty, let fields else { return (type, nil, errors) }

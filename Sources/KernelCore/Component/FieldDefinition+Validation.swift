@@ -141,7 +141,7 @@ extension FieldDefinition {
         }
     }
 
-    static func join(_ path: String, _ key: String) -> String {
+    public static func join(_ path: String, _ key: String) -> String {
         path.isEmpty ? key : path + "." + key
     }
 

@@ -68,7 +68,7 @@ extension Reference {
             case .status: return .string(outcome.status.rawValue)
             case .error: return outcome.error.map(JSON.string) ?? .null
             case .result:
-                guard outcome.status == .succeeded else {
+                guard outcome.status.isSuccess else {
                     throw ExpressionError("${\(self)}: step '\(id)' has no result (status \(outcome.status.rawValue))")
                 }
                 current = outcome.result

@@ -1,4 +1,6 @@
-/// API renderings of the records (snake_case field names, RFC 3339 times).
+/// API renderings of the records (snake_case field names, RFC 3339 times): the ONE JSON form
+/// of each record, used by every method and both transports (a run by `run.get`, `run.list`,
+/// `entity.get`; an event by `run.events`, `run.subscribe`, SSE and `events.subscribe`).
 /// Connection secrets are never rendered: only whether one is set.
 extension Component {
     public var json: JSON {
@@ -69,6 +71,7 @@ extension WorkflowRun {
         o["created_at"] = createdAt.json
         o["started_at"] = startedAt?.json ?? .null
         o["finished_at"] = finishedAt?.json ?? .null
+        o["duration_ms"] = startedAt.flatMap { s in finishedAt.map { .int($0.milliseconds - s.milliseconds) } } ?? .null
         o["owner"] = JSON(owner)
         o["trigger"] = trigger
         return .object(o)
@@ -106,6 +109,14 @@ extension RunEvent {
 }
 
 extension ActionLog {
+    /// The one audit-entry builder (a fresh id, now). Actions are named `<entity>.<verb>` like the
+    /// method that caused them (`workflow.delete`, `connection.create`, `run.cancel`), never a bare verb.
+    public static func entry(actor: String, action: String, entityType: String, entityID: String,
+                             details: JSON = [:], at: Timestamp = .now()) -> ActionLog {
+        ActionLog(id: Identifier.uuid(), at: at, actor: actor, actionType: action, entityType: entityType,
+                  entityID: entityID, details: details)
+    }
+
     public var json: JSON {
         var o = JSONObject()
         o["id"] = .string(id)

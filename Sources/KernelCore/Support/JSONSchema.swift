@@ -1,18 +1,21 @@
-/// A JSON Schema subset validator used for workflow input schemas: `type`
-/// (one or a list), `required`, `properties`, `additionalProperties` (bool or
-/// schema), `enum`, `const`, `minimum` / `maximum` / `exclusiveMinimum` /
-/// `exclusiveMaximum`, `minLength` / `maxLength`, `items`, `minItems` /
-/// `maxItems` and `default`. Annotations (`title`, `description`, `$schema`,
-/// `$id`, `format`, `examples`) are accepted and ignored; keywords that would
-/// change validation but are not implemented are rejected when the schema is
-/// compiled, so a schema never silently validates less than it says.
+/// A JSON Schema (2020-12) subset validator, for workflow input schemas, connector
+/// config schemas and plugin-declared component config schemas: `type` (one or a
+/// list), `required`, `properties`, `additionalProperties` (bool or schema), `enum`,
+/// `const`, `minimum` / `maximum` / `exclusiveMinimum` / `exclusiveMaximum`,
+/// `minLength` / `maxLength`, `pattern`, `items`, `minItems` / `maxItems`, `default`, `allOf`,
+/// `anyOf`, `oneOf` (with a discriminator: OpenAPI's `discriminator.propertyName`, or a
+/// property every branch fixes with `const`, so only the matching branch's errors are
+/// reported), `if` / `then` / `else`, `dependentRequired` and `format` (`uri`; and the
+/// kernel's own formats in `x-mcpk-format`: `JSONSchemaFormat`). Annotations (`title`,
+/// `description`, `$schema`, `$id`, `examples`, any `x-…`) are accepted and ignored;
+/// keywords that would change validation but are not implemented are rejected when
+/// the schema is compiled, so a schema never silently validates less than it says.
 public final class JSONSchema: Sendable {
     public static let maxDepth = 64
     static let knownTypes: Set<String> = ["null", "boolean", "integer", "number", "string", "array", "object"]
     static let annotations: Set<String> = ["title", "description", "$schema", "$id", "$comment", "format", "examples",
-                                           "readOnly", "writeOnly", "deprecated", "contentMediaType"]
-    static let unsupported: Set<String> = ["$ref", "$defs", "definitions", "oneOf", "anyOf", "allOf", "not", "if", "then",
-                                           "else", "pattern", "patternProperties", "dependentRequired",
+                                           "readOnly", "writeOnly", "deprecated", "contentMediaType", "discriminator"]
+    static let unsupported: Set<String> = ["$ref", "$defs", "definitions", "not", "patternProperties",
                                            "dependentSchemas", "propertyNames", "uniqueItems", "contains",
                                            "prefixItems", "multipleOf", "minProperties", "maxProperties",
                                            "unevaluatedProperties", "unevaluatedItems"]
@@ -29,21 +32,45 @@ public final class JSONSchema: Sendable {
     public let exclusiveMaximum: Double?
     public let minLength: Int?
     public let maxLength: Int?
+    /// A regular expression a string must contain a match of (unanchored, as in JSON Schema).
+    public let pattern: String?
     public let items: JSONSchema?
     public let minItems: Int?
     public let maxItems: Int?
     public let defaultValue: JSON?
     /// The schema as written.
     public let json: JSON
+    /// `allOf` / `anyOf` / `oneOf` / `if`-`then`-`else` / `dependentRequired` / `format`.
+    let logic: Logic
+
+    /// The applicator and format keywords of one schema (`JSONSchema+Logic`).
+    struct Logic: Sendable {
+        var allOf: [JSONSchema] = []
+        var anyOf: [JSONSchema] = []
+        var oneOf: [JSONSchema] = []
+        /// The property whose value picks the `oneOf` branch.
+        var discriminator: String?
+        var ifSchema: JSONSchema?
+        var thenSchema: JSONSchema?
+        var elseSchema: JSONSchema?
+        var dependentRequired: [(String, [String])] = []
+        var format: String?
+        var mcpkFormat: String?
+        var isEmpty: Bool {
+            allOf.isEmpty && anyOf.isEmpty && oneOf.isEmpty && ifSchema == nil && dependentRequired.isEmpty
+                && format == nil && mcpkFormat == nil
+        }
+    }
 
     private init(types: [String]?, properties: [(String, JSONSchema)], required: [String], additionalProperties: JSONSchema??,
                  enumValues: [JSON]?, minimum: Double?, maximum: Double?, exclusiveMinimum: Double?, exclusiveMaximum: Double?,
-                 minLength: Int?, maxLength: Int?, items: JSONSchema?, minItems: Int?, maxItems: Int?, defaultValue: JSON?, json: JSON) {
+                 minLength: Int?, maxLength: Int?, pattern: String? = nil, items: JSONSchema?, minItems: Int?, maxItems: Int?, defaultValue: JSON?, json: JSON,
+                 logic: Logic = Logic()) {
         self.types = types; self.properties = properties.map { (name: $0.0, schema: $0.1) }; self.required = required
         self.additionalProperties = additionalProperties; self.enumValues = enumValues
         self.minimum = minimum; self.maximum = maximum; self.exclusiveMinimum = exclusiveMinimum; self.exclusiveMaximum = exclusiveMaximum
-        self.minLength = minLength; self.maxLength = maxLength; self.items = items; self.minItems = minItems
-        self.maxItems = maxItems; self.defaultValue = defaultValue; self.json = json
+        self.minLength = minLength; self.maxLength = maxLength; self.pattern = pattern; self.items = items; self.minItems = minItems
+        self.maxItems = maxItems; self.defaultValue = defaultValue; self.json = json; self.logic = logic
     }
 
     /// The schema that accepts everything.
@@ -78,7 +105,15 @@ public final class JSONSchema: Sendable {
         var numbers: [String: Double] = [:]
         var counts: [String: Int] = [:]
         var items: JSONSchema?
+        var pattern: String?
         var defaultValue: JSON?
+        var logic = Logic()
+        func list(_ key: String, _ value: JSON) -> [JSONSchema] {
+            guard case .array(let a) = value, !a.isEmpty else {
+                errors.append(FieldError(p(key), "must be a non-empty array of schemas")); return []
+            }
+            return a.enumerated().map { compile($1, path: "\(p(key))[\($0)]", depth: depth + 1, errors: &errors) }
+        }
         for (key, value) in o {
             switch key {
             case "type":
@@ -119,23 +154,56 @@ public final class JSONSchema: Sendable {
                     errors.append(FieldError(p(key), "must be a non-negative integer")); continue
                 }
                 counts[key] = n
+            case "pattern":
+                guard let re = value.stringValue, (try? Regex(re)) != nil else {
+                    errors.append(FieldError(p(key), "must be a regular expression")); continue
+                }
+                pattern = re
             case "items":
                 items = compile(value, path: p(key), depth: depth + 1, errors: &errors)
             case "default":
                 defaultValue = value
+            case "allOf": logic.allOf = list(key, value)
+            case "anyOf": logic.anyOf = list(key, value)
+            case "oneOf": logic.oneOf = list(key, value)
+            case "if": logic.ifSchema = compile(value, path: p(key), depth: depth + 1, errors: &errors)
+            case "then": logic.thenSchema = compile(value, path: p(key), depth: depth + 1, errors: &errors)
+            case "else": logic.elseSchema = compile(value, path: p(key), depth: depth + 1, errors: &errors)
+            case "dependentRequired":
+                guard case .object(let deps) = value else { errors.append(FieldError(p(key), "must be an object")); continue }
+                for (name, names) in deps {
+                    guard case .array(let a) = names, a.allSatisfy({ $0.stringValue != nil }) else {
+                        errors.append(FieldError(p(key) + "." + name, "must be an array of property names")); continue
+                    }
+                    logic.dependentRequired.append((name, a.compactMap(\.stringValue)))
+                }
+            case "format":
+                guard let f = value.stringValue else { errors.append(FieldError(p(key), "must be a string")); continue }
+                logic.format = f
+            case "x-mcpk-format":
+                guard let f = value.stringValue else { errors.append(FieldError(p(key), "must be a string")); continue }
+                guard JSONSchemaFormat(rawValue: f) != nil else {
+                    errors.append(FieldError(p(key), "unknown kernel format '\(f)'; known: " + JSONSchemaFormat.allCases.map(\.rawValue).joined(separator: ", ")))
+                    continue
+                }
+                logic.mcpkFormat = f
             default:
                 if unsupported.contains(key) {
-                    errors.append(FieldError(p(key), "unsupported keyword (supported: type, properties, required, additionalProperties, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, items, minItems, maxItems, default)"))
+                    errors.append(FieldError(p(key), "unsupported keyword (supported: type, properties, required, additionalProperties, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, minItems, maxItems, default, allOf, anyOf, oneOf, if, then, else, dependentRequired, format)"))
                 } else if !annotations.contains(key) && !key.hasPrefix("x-") {
                     errors.append(FieldError(p(key), "unknown keyword"))
                 }
             }
         }
+        if !logic.oneOf.isEmpty {
+            logic.discriminator = o["discriminator"]?["propertyName"]?.stringValue ?? JSONSchema.commonConst(logic.oneOf)
+        }
         return JSONSchema(types: types, properties: properties, required: required, additionalProperties: additional,
                           enumValues: enumValues, minimum: numbers["minimum"], maximum: numbers["maximum"],
                           exclusiveMinimum: numbers["exclusiveMinimum"], exclusiveMaximum: numbers["exclusiveMaximum"],
-                          minLength: counts["minLength"], maxLength: counts["maxLength"], items: items,
-                          minItems: counts["minItems"], maxItems: counts["maxItems"], defaultValue: defaultValue, json: json)
+                          minLength: counts["minLength"], maxLength: counts["maxLength"], pattern: pattern, items: items,
+                          minItems: counts["minItems"], maxItems: counts["maxItems"], defaultValue: defaultValue, json: json,
+                          logic: logic)
     }
 
     public func property(_ name: String) -> JSONSchema? { properties.first { $0.name == name }?.schema }
@@ -170,7 +238,7 @@ public final class JSONSchema: Sendable {
         return errors
     }
 
-    private static func matches(_ value: JSON, _ type: String) -> Bool {
+    static func matches(_ value: JSON, _ type: String) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
         case ("integer", _): return value.intValue != nil
@@ -179,12 +247,13 @@ public final class JSONSchema: Sendable {
         }
     }
 
-    private func validate(_ value: JSON, path: String, errors: inout [FieldError]) {
+    func validate(_ value: JSON, path: String, errors: inout [FieldError]) {
         if let types, !types.contains(where: { JSONSchema.matches(value, $0) }) {
             let names = types.map { $0 == "integer" ? "an integer" : ($0 == "null" ? "null" : Reference.article($0)) }
             errors.append(FieldError(path, "must be " + names.joined(separator: " or ")))
             return
         }
+        if !logic.isEmpty { validateLogic(value, path: path, errors: &errors) }
         if let enumValues, !enumValues.contains(where: { WhenExpression.equal($0, value) }) {
             let list = enumValues.map { $0.stringValue ?? $0.serialized() }.joined(separator: ", ")
             errors.append(FieldError(path, enumValues.count == 1 ? "must be \(list)" : "must be one of: \(list)"))
@@ -204,6 +273,7 @@ public final class JSONSchema: Sendable {
                 errors.append(FieldError(path, minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters"))
             }
             if let maxLength, s.count > maxLength { errors.append(FieldError(path, "must be at most \(maxLength) characters")) }
+            if let pattern, let re = try? Regex(pattern), !s.contains(re) { errors.append(FieldError(path, "must match \(pattern)")) }
         case .array(let a):
             if let minItems, a.count < minItems { errors.append(FieldError(path, "must have at least \(minItems) items")) }
             if let maxItems, a.count > maxItems { errors.append(FieldError(path, "must have at most \(maxItems) items")) }

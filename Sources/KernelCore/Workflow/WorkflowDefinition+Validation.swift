@@ -176,6 +176,13 @@ extension WorkflowDefinition {
             } else if o["maxParallel"] != nil {
                 errors.append(FieldError(sp(i, "maxParallel"), "only a forEach step has maxParallel"))
             }
+            if o["cache"] != nil {
+                if o["component"] == nil {
+                    errors.append(FieldError(sp(i, "cache"), "only a component step has a result cache (not a wait or a nested workflow)"))
+                } else if fanOut {
+                    errors.append(FieldError(sp(i, "cache"), "a forEach step has no result cache (cache the component of a step without forEach)"))
+                }
+            }
             let (refs, refErrors) = Template.references(in: o["inputs"] ?? .object(JSONObject()), path: sp(i, "inputs"))
             errors += refErrors
             for (rp, r) in refs { checkReference(r, at: rp, from: id, forEach: fanOut) }
@@ -204,7 +211,9 @@ extension WorkflowDefinition {
                 switch lookup(c, v) {
                 case .found(let f):
                     resolved[i] = f
-                    errors += WorkflowDefinition.secretReferenceErrors(o["inputs"]?.objectValue ?? JSONObject(), type: f.type, path: sp(i, "inputs"))
+                    errors += WorkflowDefinition.secretReferenceErrors(o["inputs"]?.objectValue ?? JSONObject(), type: f.type,
+                                                                         allowed: f.secretInputs ?? ComponentSpec.secretInputs(of: f.type),
+                                                                         path: sp(i, "inputs"))
                 case .componentNotFound: errors.append(FieldError(sp(i, "component"), "unknown component '\(c)'"))
                 case .versionNotFound(let latest):
                     errors.append(FieldError(sp(i, "version"), "component '\(c)' has no version \(v.map(String.init) ?? "?") (latest is \(latest))"))
@@ -240,6 +249,10 @@ extension WorkflowDefinition {
             step.maxParallel = r.int("maxParallel")
             step.wait = parsedWait[i]
             step.workflow = r.string("workflow")
+            step.cache = o["cache"]?.objectValue.map { co in
+                let cr = ConfigReader(co)
+                return StepCachePolicy(key: cr.string("key"), ttlSeconds: cr.double("ttlSeconds") ?? 0)
+            }
             steps.append(step)
             stepJSON.append(.object(o))
         }
@@ -291,8 +304,7 @@ extension WorkflowDefinition {
 extension WorkflowDefinition {
     /// `${secrets.NAME}` in a step input the component type does not declare secret
     /// (`ComponentSpec.secretInputs`): one error per reference, at the input's path.
-    static func secretReferenceErrors(_ inputs: JSONObject, type: ComponentType, path: String) -> [FieldError] {
-        let allowed = ComponentSpec.secretInputs(of: type)
+    static func secretReferenceErrors(_ inputs: JSONObject, type: ComponentType, allowed: [String], path: String) -> [FieldError] {
         var errors: [FieldError] = []
         for (key, value) in inputs where !allowed.contains(key) {
             let (refs, _) = Template.references(in: value, path: FieldDefinition.join(path, key))

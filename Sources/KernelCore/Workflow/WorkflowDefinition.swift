@@ -42,7 +42,7 @@ public struct WorkflowDefinition: Sendable {
         if let outputs { return try Template.resolveValue(.object(outputs), in: context) }
         var o = JSONObject()
         for id in leafSteps {
-            if let outcome = context.steps[id], outcome.status == .succeeded { o[id] = outcome.result }
+            if let outcome = context.steps[id], outcome.status.isSuccess { o[id] = outcome.result }
         }
         return .object(o)
     }

@@ -30,6 +30,8 @@ public struct WorkflowStep: Sendable, Equatable {
     public var wait: WorkflowWait?
     /// A nested workflow step (no component): `name@version` or `name` (latest at submit).
     public var workflow: String?
+    /// The step's result cache (component steps without forEach only).
+    public var cache: StepCachePolicy?
 
     /// What a step runs.
     public enum Kind: Sendable, Equatable {
@@ -92,6 +94,8 @@ public struct WorkflowStep: Sendable, Equatable {
         FieldDefinition("maxParallel", .integer, minimum: 1, maximum: Double(maxParallelLimit), "Items of a forEach step in flight at once."),
         FieldDefinition("wait", .object(fields: WorkflowWait.fields), "A wait step (no component): {for | until | signal, schema?, timeoutSeconds?}."),
         FieldDefinition("workflow", .string, minLength: 1, "Runs another workflow as a child run (no component): \"name@version\" or \"name\" (latest at submit)."),
+        FieldDefinition("cache", .object(fields: StepCachePolicy.fields),
+                        "Reuse the result of an identical successful attempt (same component version, resolved inputs and key) within ttlSeconds: {key?, ttlSeconds}."),
     ]
 }
 
@@ -101,7 +105,11 @@ public enum ComponentResolution: Sendable, Equatable {
         public var id: EntityID
         public var version: Int
         public var type: ComponentType
-        public init(id: EntityID, version: Int, type: ComponentType) { self.id = id; self.version = version; self.type = type }
+        /// The step inputs that may carry `${secrets.NAME}` (`ComponentTypes.secretInputs`); nil: the built-in spec's.
+        public var secretInputs: [String]?
+        public init(id: EntityID, version: Int, type: ComponentType, secretInputs: [String]? = nil) {
+            self.id = id; self.version = version; self.type = type; self.secretInputs = secretInputs
+        }
     }
 
     case found(Found)

@@ -32,7 +32,7 @@ public final class PluginExecutors: ExecutorProvider {
 
     public var routes: [ComponentType: String] {
         var out: [ComponentType: String] = [:]
-        for (t, p) in host.executorRoutes() { if let c = ComponentType(rawValue: t) { out[c] = p } }
+        for (t, p) in host.executorRoutes() { out[ComponentType(t)] = p }
         return out
     }
 }

@@ -34,9 +34,19 @@ public final class PluginStepExecutor: StepExecutor {
         self.services = services
     }
 
-    public func run(_ inv: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome {
-        guard let lease = host.executor(forType: inv.type.rawValue) else {
-            return .failed("no executor plugin serves component type '\(inv.type.rawValue)'")
+    public func run(_ invocation: StepInvocation, events: StepEventSink, cancellation: StepCancellation) async -> AttemptOutcome {
+        guard let lease = host.executor(forType: invocation.type.rawValue) else {
+            return .failed("no executor plugin serves component type '\(invocation.type.rawValue)'")
+        }
+        var inv = invocation
+        switch PluginStepExecutor.resolvingTemplates(inv.config, fields: lease.declaredTemplateFields, inputs: inv.inputs) {
+        case .success(let config): inv.config = config
+        case .failure(let f):
+            lease.release()
+            return .failed(f.message)
+        }
+        if lease.declaredExecution == .inProcess, lease.canInvoke {
+            return await runInvoke(inv, lease: lease, events: events, cancellation: cancellation)
         }
         if lease.canPlan {
             defer { lease.release() }
@@ -46,6 +56,22 @@ public final class PluginStepExecutor: StepExecutor {
         lease.release()
         return .failed("executor plugin \(lease.plugin) can neither plan nor invoke here")
     }
+
+    /// The config with its template fields' `${inputs…}` references resolved against the step's
+    /// inputs (the engine's one reference language: `Template`), or the failure naming the field.
+    nonisolated static func resolvingTemplates(_ config: JSON, fields: [String], inputs: JSON) -> Result<JSON, TemplateFailure> {
+        guard !fields.isEmpty, case .object(var o) = config else { return .success(config) }
+        let context = ReferenceContext(inputs: inputs)
+        for name in fields {
+            guard let v = o[name] else { continue }
+            do { o[name] = try Template.resolveValue(v, in: context) } catch {
+                return .failure(TemplateFailure(message: "config.\(name): \(error)"))
+            }
+        }
+        return .success(.object(o))
+    }
+
+    struct TemplateFailure: Error { let message: String }
 
     // MARK: plan / finish
 

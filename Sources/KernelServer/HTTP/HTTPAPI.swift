@@ -33,6 +33,9 @@ public final class HTTPAPI {
     let corsOrigins: [String]
     private let token: [UInt8]?
     private var openAPICache: (methods: [String], body: [UInt8])?
+    /// The `ComponentConfig` schema of the OpenAPI document: every known component type's config
+    /// (`ComponentTypes.unionSchema`, plugin-declared types included); the built-in types without a kernel.
+    var componentConfigSchema: (@KernelActor () -> JSON)?
     /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
     var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
     /// Answers `POST /mcp` (set by the kernel: `Kernel.handleMCPHTTP`).
@@ -299,7 +302,7 @@ public final class HTTPAPI {
         }
     }
 
-    /// Substitutes `{field}` placeholders with string/int members of `value`.
+    /// Substitutes `{field}` placeholders with string/int top-level members of `value`.
     nonisolated static func fill(_ template: String, from value: JSON) -> String? {
         var out = ""
         var rest = Substring(template)
@@ -307,8 +310,8 @@ public final class HTTPAPI {
             guard let close = rest[open...].firstIndex(of: "}") else { return nil }
             out += rest[..<open]
             let key = String(rest[rest.index(after: open)..<close])
-            let v = value[key] ?? value["run"]?[key] ?? value["component"]?[key] ?? value["workflow"]?[key]
-                ?? value["connection"]?[key]
+            // Replies are flat (the method's reply schema): the field is at the top level.
+            let v = value[key]
             if let s = v?.stringValue { out += percentEncodeSegment(s) } else if let i = v?.intValue { out += String(i) } else { return nil }
             rest = rest[rest.index(after: close)...]
         }
@@ -370,8 +373,8 @@ public final class HTTPAPI {
         return .response(HTTPResponse(status: 200, headers: headers, body: body))
     }
 
-    /// Downloads: the method's result names a file (`path`) or carries inline
-    /// `content` (text) / `content_base64`; `content_type` or the name's extension sets the type.
+    /// Downloads (`run.artifact`): the reply is `{name, mime, size, encoding, content}` with
+    /// `encoding` `utf-8` (text content) or `base64`; `mime` sets the type.
     func download(_ name: String, route: HTTPRoute, params: JSONObject, requestID: String) async -> HTTPResponse {
         guard dispatcher.has(name) else { return notRegistered(name, route) }
         let result = await dispatcher.call(name, params: .object(params), context: context(requestID))
@@ -381,26 +384,21 @@ public final class HTTPAPI {
         case .failure(let e): return HTTPAPI.errorResponse(e.kernelError)
         case .success(let v): value = v
         }
-        let fileName = value["name"]?.stringValue ?? params["name"]?.stringValue ?? "artifact"
-        let type = value["content_type"]?.stringValue ?? value["mime_type"]?.stringValue ?? value["mime"]?.stringValue
-            ?? MIMETypes.forPath(fileName)
+        guard let fileName = value["name"]?.stringValue, let type = value["mime"]?.stringValue,
+              let content = value["content"]?.stringValue else {
+            return .error(500, kind: "internal", message: "\(name) answered without name, mime and content")
+        }
         var bytes: [UInt8]
-        if let path = value["path"]?.stringValue {
-            guard let b = try? WholeFile.bytes(path, limit: EngineLimits.maxArtifactBytes, regularFileOnly: true) else {
-                return .error(404, kind: "not_found", message: "artifact file '\(fileName)' is missing")
-            }
-            bytes = b
-        } else if value["encoding"]?.stringValue == "base64", let b64 = value["content"]?.stringValue {
-            guard let decoded = Base64.decode(b64) else {
+        switch value["encoding"]?.stringValue {
+        case "utf-8"?:
+            bytes = Array(content.utf8)
+        case "base64"?:
+            guard let decoded = Base64.decode(content) else {
                 return .error(500, kind: "internal", message: "artifact '\(fileName)' has malformed base64 content")
             }
             bytes = decoded
-        } else if let text = value["content"]?.stringValue {
-            bytes = Array(text.utf8)
-        } else if let b64 = value["content_base64"]?.stringValue, let decoded = Base64.decode(b64) {
-            bytes = decoded
-        } else {
-            return .json(200, value)
+        default:
+            return .error(500, kind: "internal", message: "artifact '\(fileName)' has an unknown encoding")
         }
         let safeName = String(fileName.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\"" && $0 != "\\" }.map(Character.init))
         let response = HTTPResponse(status: 200, headers: [
@@ -414,10 +412,12 @@ public final class HTTPAPI {
     // MARK: OpenAPI
 
     func openAPIBody() -> [UInt8] {
-        let names = dispatcher.methods.map(\.name)
+        let config = componentConfigSchema?() ?? ComponentSpec.unionSchema
+        // Keyed by the methods and the component types, so plugin.load / unload show in the document.
+        let names = dispatcher.methods.map(\.name) + (config["properties"]?["type"]?["enum"]?.arrayValue ?? []).compactMap(\.stringValue)
         if let c = openAPICache, c.methods == names { return c.body }
         let doc = OpenAPIGenerator(routes: HTTPRouteTable.routes, methods: dispatcher.methods,
-                                   secured: token != nil).document()
+                                   secured: token != nil, componentConfig: config).document()
         var body = doc.serializedBytes()
         body.append(0x0A)
         openAPICache = (names, body)

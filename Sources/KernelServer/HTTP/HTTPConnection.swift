@@ -5,6 +5,12 @@ import Logging
 
 /// One HTTP/1.1 client connection: parses (pipelined) requests, answers them
 /// strictly in order, enforces the timeouts, and can turn into an SSE stream.
+///
+/// A client that closes the connection (EOF, or a failed write) while its request
+/// is being answered is gone: the answering task is cancelled — a running
+/// `connection.query` stops at the source — and the connection is torn down. (TCP
+/// cannot tell a half-close from a close until a write fails; like most servers,
+/// EOF during a request counts as the client leaving.)
 @KernelActor
 final class HTTPConnection: Draining {
     /// Explicit connection state.
@@ -31,6 +37,8 @@ final class HTTPConnection: Draining {
     private(set) var state: State = .open
     private var queue: [Item] = []
     private var busy = false
+    /// The task answering the request at the head of the queue (while `busy`).
+    private var answering: Task<Void, Never>?
     private var timer: Timer?
     /// Armed when a request's first byte arrived; cleared when its headers completed.
     private var headerTimerArmed = false
@@ -62,7 +70,7 @@ final class HTTPConnection: Draining {
         }
         stream.onRead = { [weak self] buf in KernelActor.assumeIsolated { self?.received(buf) } }
         stream.onEnd = { [weak self] _ in KernelActor.assumeIsolated { self?.peerEnded() } }
-        stream.onWriteError = { [weak self] _ in KernelActor.assumeIsolated { self?.teardown() } }
+        stream.onWriteError = { [weak self] _ in KernelActor.assumeIsolated { self?.clientGone("write failed") } }
         do { try stream.startReading() } catch { teardown(); return }
         rearm()
     }
@@ -91,6 +99,7 @@ final class HTTPConnection: Draining {
 
     private func peerEnded() {
         if state == .streaming { teardown(); return }
+        if busy { clientGone("closed the connection"); return }
         parser.finish()
         if state == .open, let failure = parser.failure, parser.state == .failed, !busy, queue.isEmpty,
            failure.message.hasPrefix("connection closed") {
@@ -103,6 +112,16 @@ final class HTTPConnection: Draining {
         } else {
             teardown()
         }
+    }
+
+    /// The client left while its request was answered: cancel that, drop the rest.
+    private func clientGone(_ why: String) {
+        guard state != .closed else { return }
+        if let answering {
+            server.logger.info("http client gone: cancelling its request", metadata: ["why": "\(why)"])
+            answering.cancel()
+        }
+        teardown()
     }
 
     // MARK: timeouts
@@ -173,8 +192,9 @@ final class HTTPConnection: Draining {
         case .request(let request):
             busy = true
             timer?.stop()
-            Task { @KernelActor in
+            answering = Task { @KernelActor in
                 await self.answer(request)
+                self.answering = nil
                 self.busy = false
                 if self.state == .open || self.state == .closing {
                     self.pump()

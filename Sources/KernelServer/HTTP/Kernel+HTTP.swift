@@ -20,6 +20,8 @@ extension Kernel {
         }
         let api = HTTPAPI(dispatcher: dispatcher, configuration: configuration, logger: logger, console: console)
         installTriggerRoutes(api)
+        // OpenAPI's ComponentConfig: the component types of the moment (plugin-declared ones included).
+        api.componentConfigSchema = { [unowned self] in self.componentTypes.unionSchema }
         api.blobReader = { [weak self] digest, offset, length in
             guard let values = self?.engine?.values else { throw KernelError.unavailable("the blob store is not open") }
             return try await values.chunk(digest, offset: offset, length: length)

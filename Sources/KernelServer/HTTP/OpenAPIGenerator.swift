@@ -12,10 +12,14 @@ public struct OpenAPIGenerator {
     public let methods: [MethodSpec]
     public let secured: Bool
 
-    public init(routes: [HTTPRoute], methods: [MethodSpec], secured: Bool) {
+    /// The schema of any component config (`ComponentTypes.unionSchema`).
+    let componentConfig: JSON
+
+    public init(routes: [HTTPRoute], methods: [MethodSpec], secured: Bool, componentConfig: JSON = ComponentSpec.unionSchema) {
         self.routes = routes
         self.methods = methods
         self.secured = secured
+        self.componentConfig = componentConfig
     }
 
     public func document() -> JSON {
@@ -35,7 +39,10 @@ public struct OpenAPIGenerator {
         var components = JSONObject()
         // Domain schemas from KernelCore (the same ones `component.schema` serves).
         components["schemas"] = ["Error": OpenAPIGenerator.errorSchema,
-                                 "ComponentConfig": OpenAPIGenerator.embeddable(ComponentSpec.unionSchema)]
+                                 "ComponentConfig": OpenAPIGenerator.embeddable(componentConfig),
+                                 "RunStatus": ["type": "string", "enum": .array(RunStatus.allCases.map { .string($0.rawValue) })],
+                                 // A step's (and an attempt's) state; `cached`: the result of an identical attempt reused (issue 14).
+                                 "StepStatus": ["type": "string", "enum": .array(StepStatus.allCases.map { .string($0.rawValue) })]]
         if secured {
             components["securitySchemes"] = ["bearer": ["type": "http", "scheme": "bearer"]]
         }
@@ -146,7 +153,8 @@ public struct OpenAPIGenerator {
         default:
             var r = JSONObject()
             r["description"] = .string(okDescription)
-            r["content"] = ["application/json": ["schema": .object(JSONObject())]]
+            // The method's registered reply schema: tests check every real reply against it.
+            r["content"] = ["application/json": ["schema": spec?.reply ?? .object(JSONObject())]]
             if route.location != nil {
                 r["headers"] = ["Location": ["schema": ["type": "string"]]]
             }

@@ -22,7 +22,7 @@ extension Kernel {
                                 "llm": ["type": "string", "minLength": 1, "description": "id or name of an LLM Prompt Agent component; default: the first one with an endpoint or apiKeySecret"],
                                 "messages": ["type": "array", "minItems": 1, "maxItems": JSON(AssistantLimits.maxMessages), "items": messageSchema],
                                 "target": ["type": "string", "enum": ["component", "workflow"]],
-                                "component_type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))],
+                                "component_type": ["type": "string", "description": "A component type name (component.types)."],
                                 "draft": ["description": "the current config or workflow definition"],
                                 "connections": ["type": "array", "maxItems": JSON(AssistantLimits.maxConnections),
                                                 "items": ["type": "string", "minLength": 1]]]]) { [unowned self] p, _ in
@@ -98,11 +98,12 @@ extension Kernel {
         var typeName: String?
         var schema: JSON?
         if let t = try p.optionalString("component_type") {
-            guard let ct = ComponentType(rawValue: t) else {
-                throw KernelError.invalidParams("invalid params", errors: [FieldError("component_type", ComponentSpec.unknownTypeMessage(t))])
+            let types = componentTypes
+            guard let s = types.schema(of: ComponentType(t)) else {
+                throw KernelError.invalidParams("invalid params", errors: [FieldError("component_type", types.unknownTypeMessage(t))])
             }
             typeName = t
-            schema = ComponentSpec.for(ct).jsonSchema
+            schema = s
         }
         let draft = p.value("draft")
         if let draft {

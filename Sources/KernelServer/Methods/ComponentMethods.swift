@@ -15,7 +15,7 @@ extension Kernel {
         let idOnly: JSON = ["type": "object", "properties": ["id": ["type": "string", "description": "Component id or name."]],
                             "required": ["id"], "additionalProperties": false]
         dispatcher.register("component.create", summary: "Creates a component (version 1) from a typed config.",
-                            params: Kernel.componentParamsSchema(create: true)) { [unowned self] p, ctx in
+                            params: Kernel.componentParamsSchema(create: true), checks: { [unowned self] p in self.componentConfigErrors(p) }) { [unowned self] p, ctx in
             try await self.createComponent(p, ctx)
         }
         dispatcher.register("component.get", summary: "A component with its latest (or the given) version's config.",
@@ -28,25 +28,28 @@ extension Kernel {
         }
         dispatcher.register("component.list", summary: "Components, filtered by type, tag or text, with cursor pagination.",
                             params: ["type": "object", "properties": [
-                                "type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))],
+                                "type": ["type": "string", "description": "A component type name (component.types)."],
                                 "tag": ["type": "string"], "q": ["type": "string"],
                                 "limit": ["type": "integer", "minimum": 1, "maximum": JSON(StoreLimits.maxPageSize)],
                                 "cursor": ["type": "string"]], "additionalProperties": false]) { [unowned self] p, _ in
             let store = try self.requireStore()
             var type: ComponentType?
             if let t = try p.optionalString("type") {
-                guard let ct = ComponentType(rawValue: t) else {
-                    throw KernelError.invalidParams("invalid params", errors: [FieldError("type", ComponentSpec.unknownTypeMessage(t))])
-                }
-                type = ct
+                // Any name: components of a type whose plugin is unloaded stay listable.
+                type = ComponentType(t)
             }
             let page = try await store.listComponents(ComponentQuery(
                 type: type, tag: try p.optionalString("tag"), q: try p.optionalString("q"),
                 limit: try p.optionalInt("limit", in: 1...StoreLimits.maxPageSize), cursor: try p.optionalString("cursor")))
+            // A type no plugin declares and no component has is a typo, not an empty page.
+            if let type, page.items.isEmpty, !self.componentTypes.isKnown(type),
+               try await store.listComponents(ComponentQuery(type: type, limit: 1)).items.isEmpty {
+                throw KernelError.invalidParams("invalid params", errors: [FieldError("type", self.componentTypes.unknownTypeMessage(type.rawValue))])
+            }
             return ["items": .array(page.items.map(\.json)), "next_cursor": JSON(page.nextCursor)]
         }
         dispatcher.register("component.update", summary: "Changes metadata; a changed config appends an immutable version.",
-                            params: Kernel.componentParamsSchema(create: false)) { [unowned self] p, ctx in
+                            params: Kernel.componentParamsSchema(create: false), checks: { [unowned self] p in self.componentConfigErrors(p) }) { [unowned self] p, ctx in
             try await self.updateComponent(p, ctx)
         }
         dispatcher.register("component.delete", summary: "Deletes a component; refused (conflict) while a workflow references it unless force.",
@@ -55,8 +58,7 @@ extension Kernel {
             let store = try self.requireStore()
             let c = try await store.component(try Kernel.requiredName(p, "id"))
             let force = try p.optionalBool("force") ?? false
-            try await store.deleteComponent(id: c.id, force: force, audit: Kernel.audit(ctx, "component.delete", "component", c.id,
-                                                                                        ["name": .string(c.name), "force": .bool(force)]))
+            try await store.deleteComponent(id: c.id, force: force, audit: self.auditEntry(ctx, action: "component.delete", entityType: "component", entityID: c.id, details: ["name": .string(c.name), "force": .bool(force)]))
             self.sandbox?.runners.retire(componentID: c.id)
             return ["id": .string(c.id), "deleted": true]
         }
@@ -65,18 +67,19 @@ extension Kernel {
             let store = try self.requireStore()
             let c = try await store.component(try Kernel.requiredName(p, "id"))
             let versions = try await store.componentVersions(c.id)
-            return ["component_id": .string(c.id), "items": .array(versions.map(\.json))]
+            return ["component_id": .string(c.id), "items": .array(versions.map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("component.schema", summary: "JSON Schema (2020-12) of every component type's config (or of one type).",
-                            params: ["type": "object", "properties": ["type": ["type": "string", "enum": JSON(ComponentType.allCases.map(\.rawValue))]],
-                                     "additionalProperties": false]) { p, _ in
+                            params: ["type": "object", "properties": ["type": ["type": "string", "description": "A component type name (component.types)."]],
+                                     "additionalProperties": false]) { [unowned self] p, _ in
+            let types = self.componentTypes
             if let t = try p.optionalString("type") {
-                guard let ct = ComponentType(rawValue: t) else {
-                    throw KernelError.invalidParams("invalid params", errors: [FieldError("type", ComponentSpec.unknownTypeMessage(t))])
+                guard let schema = types.schema(of: ComponentType(t)) else {
+                    throw KernelError.invalidParams("invalid params", errors: [FieldError("type", types.unknownTypeMessage(t))])
                 }
-                return ComponentSpec.for(ct).jsonSchema
+                return schema
             }
-            return ["types": ComponentSpec.allSchemas, "oneOf": ComponentSpec.unionSchema["oneOf"] ?? []]
+            return ["types": types.allSchemas, "oneOf": types.unionSchema["oneOf"] ?? []]
         }
     }
 
@@ -95,6 +98,13 @@ extension Kernel {
                 "additionalProperties": false]
     }
 
+    /// The config's errors against its type's schema, from the types the loaded plugins declare
+    /// (the params schema checks only that it is an object).
+    func componentConfigErrors(_ p: Params) -> [FieldError] {
+        guard let config = p.value("config"), config.objectValue != nil else { return [] }
+        return componentTypes.validate(config, path: "config").errors
+    }
+
     /// Component JSON with the config, checksum and number of one version.
     static func componentJSON(_ c: Component, _ v: ComponentVersion) -> JSON {
         var o = c.json.objectValue ?? JSONObject()
@@ -102,11 +112,6 @@ extension Kernel {
         o["config"] = v.config
         o["checksum"] = .string(v.checksum)
         return .object(o)
-    }
-
-    static func audit(_ ctx: CallContext, _ action: String, _ entityType: String, _ id: EntityID, _ details: JSON) -> ActionLog {
-        ActionLog(id: Identifier.uuid(), at: .now(), actor: ctx.actor, actionType: action, entityType: entityType,
-                  entityID: id, details: details)
     }
 
     /// A required, non-empty string param.
@@ -148,7 +153,7 @@ extension Kernel {
         Kernel.metadataErrors(p, requireName: true, into: &errors)
         var validated: (type: ComponentType?, normalized: JSON?, errors: [FieldError]) = (nil, nil, [])
         if let config = p.value("config") {
-            validated = ComponentSpec.validate(config, path: "config")
+            validated = componentTypes.validate(config, path: "config")
             errors += validated.errors
         } else {
             errors.append(FieldError("config", "is required"))
@@ -164,9 +169,7 @@ extension Kernel {
                                   description: try p.optionalString("description") ?? "",
                                   tags: try p.optionalStringArray("tags") ?? [], owner: try p.optionalString("owner") ?? ctx.actor,
                                   latestVersion: 1, createdAt: now, updatedAt: now)
-        let (c, v) = try await store.createComponent(component, config: config, audit: Kernel.audit(
-            ctx, "component.create", "component", component.id,
-            .object(JSONObject([("name", .string(name)), ("type", .string(type.rawValue)), ("version", 1), ("checksum", .string(config.contentChecksum))]))))
+        let (c, v) = try await store.createComponent(component, config: config, audit: self.auditEntry(ctx, action: "component.create", entityType: "component", entityID: component.id, details: .object(JSONObject([("name", .string(name)), ("type", .string(type.rawValue)), ("version", 1), ("checksum", .string(config.contentChecksum))]))))
         return Kernel.componentJSON(c, v)
     }
 
@@ -179,7 +182,7 @@ extension Kernel {
         Kernel.metadataErrors(p, requireName: false, into: &errors)
         var validated: (type: ComponentType?, normalized: JSON?, errors: [FieldError]) = (nil, nil, [])
         if let config = p.value("config") {
-            validated = ComponentSpec.validate(config, path: "config")
+            validated = componentTypes.validate(config, path: "config")
             errors += validated.errors
         }
         guard errors.isEmpty else { throw KernelError.invalidParams("invalid component", errors: errors) }
@@ -194,7 +197,7 @@ extension Kernel {
         for key in ["name", "description", "tags", "owner"] { if let v = p.value(key) { details[key] = v } }
         if let config = validated.normalized { details["checksum"] = .string(config.contentChecksum) }
         let update = try await store.updateComponent(id: current.id, changes: changes,
-                                                     audit: Kernel.audit(ctx, "component.update", "component", current.id, .object(details)))
+                                                     audit: self.auditEntry(ctx, action: "component.update", entityType: "component", entityID: current.id, details: .object(details)))
         if update.appendedVersion != nil { sandbox?.runners.retire(componentID: update.component.id) }
         let latest = try await store.componentVersion(update.component.id, version: nil)
         var o = Kernel.componentJSON(update.component, latest).objectValue ?? JSONObject()

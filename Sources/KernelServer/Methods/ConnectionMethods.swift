@@ -29,7 +29,7 @@ extension Kernel {
             var details: JSON = ["name": .string(name), "plugin": .string(plugin)]
             if secret != nil, case .object(var o) = details { o["secret"] = "set"; details = .object(o) }
             let created = try await store.createConnection(c, secret: secret,
-                                                           audit: self.auditEntry(ctx, action: "create", entityType: "connection", entityID: c.id, details: details))
+                                                           audit: self.auditEntry(ctx, action: "connection.create", entityType: "connection", entityID: c.id, details: details))
             return created.json
         }
         dispatcher.register("connection.get", summary: "One connection by id or name (never its secret).",
@@ -39,7 +39,7 @@ extension Kernel {
         dispatcher.register("connection.list", summary: "Every connection, by name.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
             let items = try await self.requireStore().listConnections()
-            return ["items": .array(items.map(\.json))]
+            return ["items": .array(items.map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("connection.update", summary: "Changes a connection; `secret: null` clears the secret.",
                             params: ["type": "object", "required": ["id"], "properties": [
@@ -66,16 +66,18 @@ extension Kernel {
                 if let s = try Kernel.secretValue(v) { changes.secret = .set(s); details["secret"] = "set" }
             }
             let updated = try await store.updateConnection(id: existing.id, changes: changes,
-                                                           audit: self.auditEntry(ctx, action: "update", entityType: "connection",
+                                                           audit: self.auditEntry(ctx, action: "connection.update", entityType: "connection",
                                                                                   entityID: existing.id, details: .object(details)))
+            self.connectionRuntime?.retire(existing.id)  // the next statement opens with the new settings
             return updated.json
         }
         dispatcher.register("connection.delete", summary: "Deletes a connection and its sealed secret.",
                             params: ["type": "object", "required": ["id"], "properties": ["id": ["type": "string"]]]) { [unowned self] params, ctx in
             let store = try self.requireStore()
             let existing = try await store.connection(try params.string("id"))
-            try await store.deleteConnection(id: existing.id, audit: self.auditEntry(ctx, action: "delete", entityType: "connection",
+            try await store.deleteConnection(id: existing.id, audit: self.auditEntry(ctx, action: "connection.delete", entityType: "connection",
                                                                                   entityID: existing.id, details: ["name": .string(existing.name)]))
+            self.connectionRuntime?.retire(existing.id)
             return ["deleted": true, "id": .string(existing.id)]
         }
     }

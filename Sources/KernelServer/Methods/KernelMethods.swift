@@ -19,6 +19,7 @@ extension Kernel {
         registerEntityMethods()
         registerAuditMethods()
         registerComponentMethods()
+        registerComponentTypeMethods()
         registerWorkflowMethods()
         registerRunMethods()
         registerWorkspaceValueMethods()
@@ -46,7 +47,7 @@ extension Kernel {
                                 "echo": ["description": "Any JSON value, returned as is."],
                                 "delay_ms": ["type": "integer", "minimum": 0, "maximum": .int(Int64(Kernel.maxPingDelayMs))],
                             ], "additionalProperties": false]) { p, _ in
-            let delay = try p.optionalInt("delay_ms", in: 0...Kernel.maxPingDelayMs) ?? 0
+            let delay = try p.optionalInt("delay_ms") ?? 0  // 0…maxPingDelayMs: the params schema
             if delay > 0 {
                 await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
                     do {
@@ -58,10 +59,10 @@ extension Kernel {
             }
             return ["pong": true, "echo": p.value("echo") ?? .null]
         }
-        dispatcher.registerSync("rpc.discover", summary: "Every registered method with a one-line summary and its params schema.",
+        dispatcher.registerSync("rpc.discover", summary: "Every registered method with a one-line summary, its params schema and its reply schema.",
                                 params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
             let methods: [JSON] = self.dispatcher.methods.map {
-                ["name": .string($0.name), "summary": .string($0.summary), "params": $0.params]
+                ["name": .string($0.name), "summary": .string($0.summary), "params": $0.params, "reply": $0.reply ?? .null]
             }
             return ["jsonrpc": "2.0", "version": .string(Kernel.version), "methods": .array(methods)]
         }

@@ -7,7 +7,7 @@ extension Kernel {
     func registerPluginMethods() {
         dispatcher.register("plugin.list", summary: "Every plugin: name, version, kinds, ABI, path, isolation, state, load error, crashes.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
-            ["items": .array(try self.requirePlugins().list().map(\.json))]
+            ["items": .array(try self.requirePlugins().list().map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("plugin.load", summary: "Loads a plugin library (drop-in); a broken one is refused with its reason.",
                             params: ["type": "object", "required": ["path"], "properties": [
@@ -38,14 +38,14 @@ extension Kernel {
                 throw error
             }
         }
-        dispatcher.register("plugin.unload", summary: "Unloads a plugin; refuses while connections are open unless force.",
+        dispatcher.register("plugin.unload", summary: "Unloads a plugin; closes its idle connections, refuses while one is busy (a statement runs on it) unless force.",
                             params: ["type": "object", "required": ["name"], "properties": [
                                 "name": ["type": "string"], "force": ["type": "boolean"]]]) { [unowned self] params, ctx in
             let name = try params.string("name")
             let force = try params.optionalBool("force") ?? false
             let host = try self.requirePlugins()
             let before = host.info(name: name)
-            if force { await self.connectionRuntime?.closeAll() }
+            if force { await self.connectionRuntime?.closeAll(plugin: name) }
             try await host.unload(name: name, force: force)
             // Stays unloaded across a restart until plugin.load loads it again.
             if let before { try UnloadedPlugins(home: self.configuration.home).add(before.path) }
@@ -59,7 +59,7 @@ extension Kernel {
             let force = try params.optionalBool("force") ?? false
             let host = try self.requirePlugins()
             let before = host.info(name: name)
-            if force { await self.connectionRuntime?.closeAll() }
+            if force { await self.connectionRuntime?.closeAll(plugin: name) }
             do {
                 let info = try await host.reload(name: name, force: force)
                 await self.auditPlugin(ctx, action: "plugin.reload", info: info, extra: JSONObject([("force", .bool(force))]))

@@ -41,15 +41,11 @@ extension Kernel {
         dispatcher.register("run.list", summary: "Runs, newest first, filtered by workflow and status, with cursor pagination.",
                             params: ["type": "object", "properties": [
                                 "workflow": ["type": "string"], "status": ["type": "string", "enum": .array(RunStatus.allCases.map { .string($0.rawValue) })],
-                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxRunsPage)], "cursor": ["type": "string"]]]) { [unowned self] p, _ in
-            var status: RunStatus?
-            if let s = try p.optionalString("status") {
-                guard let st = RunStatus(rawValue: s) else {
-                    throw KernelError.invalidParams("invalid params", errors: [FieldError("status", "must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
-                }
-                status = st
-            }
-            return try await self.requireEngine().list(workflow: try p.optionalString("workflow") ?? p.optionalString("workflow_id"),
+                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxRunsPage)], "cursor": ["type": "string"]],
+                                     "additionalProperties": false]) { [unowned self] p, _ in
+            // `status` is one of the enum (the dispatcher checked it).
+            let status = try p.optionalString("status").flatMap(RunStatus.init(rawValue:))
+            return try await self.requireEngine().list(workflow: try p.optionalString("workflow"),
                                                        status: status, limit: try p.optionalInt("limit") ?? 50, cursor: try p.optionalString("cursor"))
         }
 
@@ -59,7 +55,7 @@ extension Kernel {
             let id = try await self.runID(p)
             let run = try await engine.cancel(id)
             if let store = self.store {
-                try? await store.appendAudit(self.auditEntry(ctx, action: "cancel", entityType: "workflow_run", entityID: id))
+                try? await store.appendAudit(self.auditEntry(ctx, action: "run.cancel", entityType: "workflow_run", entityID: id))
             }
             return ["id": .string(run.id), "status": .string(run.status.rawValue)]
         }
@@ -122,7 +118,7 @@ extension Kernel {
             var subscriptionID = ""
             let (reply, sub) = try await engine.subscribe(try await self.runID(p), after: Int64(try p.optionalInt("after") ?? 0)) { [weak session] e in
                 guard let session else { return false }
-                return session.notify("run.event", ["subscription": .string(subscriptionID), "event": EngineJSON.event(e)])
+                return session.notify("run.event", ["subscription": .string(subscriptionID), "event": e.json])
             }
             subscriptionID = sub.id
             session.addSubscription(sub.id) { [weak sub] in sub?.close() }
@@ -146,7 +142,7 @@ extension Kernel {
             let id = Identifier.uuid()
             var token: ObjectIdentifier?
             token = engine.addStatusFeed { [weak session, weak engine] e in
-                guard let session, session.notify("run.event", ["subscription": .string(id), "event": EngineJSON.event(e)]) else {
+                guard let session, session.notify("run.event", ["subscription": .string(id), "event": e.json]) else {
                     if let token { engine?.removeStatusFeed(token) }
                     return
                 }

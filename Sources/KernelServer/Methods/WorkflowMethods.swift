@@ -40,14 +40,14 @@ extension Kernel {
         dispatcher.register("workflow.delete", summary: "Deletes a workflow.", params: idOnly) { [unowned self] p, ctx in
             let store = try self.requireStore()
             let w = try await store.workflow(try Kernel.requiredName(p, "id"))
-            try await store.deleteWorkflow(id: w.id, audit: Kernel.audit(ctx, "workflow.delete", "workflow", w.id, ["name": .string(w.name)]))
+            try await store.deleteWorkflow(id: w.id, audit: self.auditEntry(ctx, action: "workflow.delete", entityType: "workflow", entityID: w.id, details: ["name": .string(w.name)]))
             return ["id": .string(w.id), "deleted": true]
         }
         dispatcher.register("workflow.versions", summary: "Every immutable definition version of a workflow, oldest first.",
                             params: idOnly) { [unowned self] p, _ in
             let store = try self.requireStore()
             let w = try await store.workflow(try Kernel.requiredName(p, "id"))
-            return ["workflow_id": .string(w.id), "items": .array(try await store.workflowVersions(w.id).map(\.json))]
+            return ["workflow_id": .string(w.id), "items": .array(try await store.workflowVersions(w.id).map(\.json)), "next_cursor": .null]
         }
         dispatcher.register("workflow.validate", summary: "Validates a definition (or a stored workflow) and returns every error and the step layers.",
                             params: Kernel.workflowParamsSchema(mode: .validate)) { [unowned self] p, _ in
@@ -83,6 +83,10 @@ extension Kernel {
         if mode != .validate {
             props["name"] = ["type": "string", "minLength": 1, "maxLength": JSON(maxEntityNameLength)]
             props["description"] = ["type": "string"]
+        } else {
+            // The console's builder sends its draft whole; only the definition is validated.
+            props["name"] = ["type": "string", "description": "Accepted and ignored: only the definition is validated."]
+            props["description"] = ["type": "string", "description": "Accepted and ignored."]
         }
         for (k, v) in def["properties"]?.objectValue ?? JSONObject() { props[k] = v }
         props["definition"] = ["type": "object", "description": "The definition as one object (alternative to the top-level fields)."]
@@ -118,6 +122,7 @@ extension Kernel {
     func validateDefinition(_ definition: JSON) async throws -> (WorkflowDefinition?, [FieldError]) {
         let store = try requireStore()
         var resolutions: [String: ComponentResolution] = [:]
+        let types = componentTypes
         func key(_ c: String, _ v: Int?) -> String { "\(v ?? 0)|\(c)" }
         for (name, version) in WorkflowDefinition.componentReferences(in: definition) where resolutions[key(name, version)] == nil {
             let component: Component
@@ -131,7 +136,8 @@ extension Kernel {
                 resolutions[key(name, version)] = .versionNotFound(latest: component.latestVersion)
             } else {
                 resolutions[key(name, version)] = .found(.init(id: component.id, version: version ?? component.latestVersion,
-                                                               type: component.type))
+                                                               type: component.type,
+                                                               secretInputs: types.secretInputs(of: component.type)))
             }
         }
         var (plan, errors) = WorkflowDefinition.validate(definition, lookup: { c, v in resolutions[key(c, v)] ?? .componentNotFound })
@@ -165,9 +171,7 @@ extension Kernel {
         let name = (try p.string("name")).trimmingCharacters()
         let workflow = Workflow(id: Identifier.uuid(), name: name, description: try p.optionalString("description") ?? "",
                                 latestVersion: 1, definition: def.json, createdAt: now, updatedAt: now)
-        let (w, v) = try await store.createWorkflow(workflow, audit: Kernel.audit(
-            ctx, "workflow.create", "workflow", workflow.id,
-            .object(JSONObject([("name", .string(name)), ("version", 1), ("steps", .int(Int64(def.steps.count))), ("checksum", .string(def.checksum))]))))
+        let (w, v) = try await store.createWorkflow(workflow, audit: self.auditEntry(ctx, action: "workflow.create", entityType: "workflow", entityID: workflow.id, details: .object(JSONObject([("name", .string(name)), ("version", 1), ("steps", .int(Int64(def.steps.count))), ("checksum", .string(def.checksum))]))))
         return Kernel.workflowJSON(w, v)
     }
 
@@ -194,7 +198,7 @@ extension Kernel {
             id: current.id,
             changes: WorkflowChanges(name: try p.optionalString("name")?.trimmingCharacters(), description: try p.optionalString("description"),
                                      definition: newDefinition, updatedAt: .now()),
-            audit: Kernel.audit(ctx, "workflow.update", "workflow", current.id, .object(details)))
+            audit: self.auditEntry(ctx, action: "workflow.update", entityType: "workflow", entityID: current.id, details: .object(details)))
         let latest = try await store.workflowVersion(update.workflow.id, version: nil)
         var o = Kernel.workflowJSON(update.workflow, latest).objectValue ?? JSONObject()
         o["version_created"] = .bool(update.appendedVersion != nil)

@@ -33,7 +33,7 @@ extension Kernel {
                 }
                 let existed = try await self.requireWorkspaceValueStore().setWorkspaceValue(
                     kind, name: n, value: value, at: .now(),
-                    audit: Kernel.audit(ctx, "\(prefix).set", kind.noun, n, ["name": .string(n)]))
+                    audit: self.auditEntry(ctx, action: "\(prefix).set", entityType: kind.noun, entityID: n, details: ["name": .string(n)]))
                 var o = JSONObject([("name", .string(n)), ("created", .bool(!existed))])
                 o["value"] = kind == .secret ? "set" : .string(value)
                 return .object(o)
@@ -48,7 +48,7 @@ extension Kernel {
                                 params: ["type": "object", "required": ["name"], "additionalProperties": false, "properties": ["name": name]]) { [unowned self] p, ctx in
                 let n = try Kernel.workspaceValueName(p)
                 try await self.requireWorkspaceValueStore().deleteWorkspaceValue(
-                    kind, name: n, audit: Kernel.audit(ctx, "\(prefix).delete", kind.noun, n, ["name": .string(n)]))
+                    kind, name: n, audit: self.auditEntry(ctx, action: "\(prefix).delete", entityType: kind.noun, entityID: n, details: ["name": .string(n)]))
                 return ["name": .string(n), "deleted": true]
             }
         }

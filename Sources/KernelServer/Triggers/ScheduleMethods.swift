@@ -23,7 +23,8 @@ extension Kernel {
         ])
         dispatcher.register("schedule.create", summary: "Creates a schedule: a cron expression in a time zone starting runs of a workflow.",
                             params: .object(JSONObject([("type", "object"), ("required", ["name", "workflow", "cron"]),
-                                                        ("properties", .object(properties)), ("additionalProperties", false)]))) { [unowned self] p, ctx in
+                                                        ("properties", .object(properties)), ("additionalProperties", false)])),
+                            checks: { [unowned self] p in self.cronAndZoneErrors(p) }) { [unowned self] p, ctx in
             try await self.createSchedule(p, ctx)
         }
         dispatcher.register("schedule.get", summary: "One schedule with its next fire time and recent ticks (each with its run).",
@@ -46,13 +47,14 @@ extension Kernel {
         updateProps["id"] = ["type": "string"]
         dispatcher.register("schedule.update", summary: "Changes a schedule; a new cron or time zone counts from now (no catch-up of the old one).",
                             params: .object(JSONObject([("type", "object"), ("required", ["id"]), ("properties", .object(updateProps)),
-                                                        ("additionalProperties", false)]))) { [unowned self] p, ctx in
+                                                        ("additionalProperties", false)])),
+                            checks: { [unowned self] p in self.cronAndZoneErrors(p) }) { [unowned self] p, ctx in
             try await self.updateSchedule(p, ctx)
         }
         dispatcher.register("schedule.delete", summary: "Deletes a schedule and its tick history (runs stay).", params: idOnly) { [unowned self] p, ctx in
             let store = try self.requireTriggerStore()
             let s = try await store.schedule(try p.string("id"))
-            try await store.deleteSchedule(id: s.id, audit: Kernel.audit(ctx, "schedule.delete", "schedule", s.id, ["name": .string(s.name)]))
+            try await store.deleteSchedule(id: s.id, audit: self.auditEntry(ctx, action: "schedule.delete", entityType: "schedule", entityID: s.id, details: ["name": .string(s.name)]))
             return ["id": .string(s.id), "deleted": true]
         }
         dispatcher.register("schedule.pause", summary: "Pauses a schedule: no tick fires until resumed.", params: idOnly) { [unowned self] p, ctx in
@@ -87,6 +89,18 @@ extension Kernel {
     }
 
     static let scheduleKeys: Set<String> = ["id", "name", "workflow", "version", "cron", "timezone", "inputs", "catchup", "overlap"]
+
+    /// What the params schema cannot state: the cron expression parses, the time zone exists.
+    func cronAndZoneErrors(_ p: Params) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let s = p.json["cron"]?.stringValue {
+            do { _ = try CronExpression(s) } catch let e as KernelError { errors += e.errors } catch {}
+        }
+        if let s = p.json["timezone"]?.stringValue {
+            do { _ = try triggers.zones.zone(s) } catch let e as KernelError { errors += e.errors } catch {}
+        }
+        return errors
+    }
 
     /// Every field error of create/update params at once (cron, zone, enums, names).
     private func scheduleFieldErrors(_ p: Params) -> [FieldError] {
@@ -149,9 +163,7 @@ extension Kernel {
                          catchup: Schedule.Catchup(rawValue: try p.optionalString("catchup") ?? "") ?? .none,
                          overlap: Schedule.Overlap(rawValue: try p.optionalString("overlap") ?? "") ?? .skip,
                          anchor: now.milliseconds / 1000, createdAt: now, updatedAt: now)
-        let created = try await requireTriggerStore().createSchedule(s, audit: Kernel.audit(
-            ctx, "schedule.create", "schedule", s.id,
-            .object(JSONObject([("name", .string(s.name)), ("workflow_id", .string(w.id)), ("cron", .string(s.cron)), ("timezone", .string(s.timezone))]))))
+        let created = try await requireTriggerStore().createSchedule(s, audit: self.auditEntry(ctx, action: "schedule.create", entityType: "schedule", entityID: s.id, details: .object(JSONObject([("name", .string(s.name)), ("workflow_id", .string(w.id)), ("cron", .string(s.cron)), ("timezone", .string(s.timezone))]))))
         triggers.scheduler?.kick()
         return scheduleJSON(created)
     }
@@ -180,7 +192,7 @@ extension Kernel {
         if let v = try p.optionalString("catchup") { c.catchup = Schedule.Catchup(rawValue: v); details["catchup"] = .string(v) }
         if let v = try p.optionalString("overlap") { c.overlap = Schedule.Overlap(rawValue: v); details["overlap"] = .string(v) }
         let updated = try await store.updateSchedule(id: current.id, changes: c,
-                                                     audit: Kernel.audit(ctx, "schedule.update", "schedule", current.id, .object(details)))
+                                                     audit: self.auditEntry(ctx, action: "schedule.update", entityType: "schedule", entityID: current.id, details: .object(details)))
         triggers.scheduler?.kick()
         return scheduleJSON(updated)
     }
@@ -193,8 +205,9 @@ extension Kernel {
         var c = ScheduleChanges(updatedAt: now)
         c.state = state
         if state == .active { c.anchor = now.milliseconds / 1000 }
-        let updated = try await store.updateSchedule(id: current.id, changes: c, audit: Kernel.audit(
-            ctx, state == .paused ? "schedule.pause" : "schedule.resume", "schedule", current.id, ["name": .string(current.name)]))
+        let updated = try await store.updateSchedule(id: current.id, changes: c, audit: auditEntry(
+            ctx, action: state == .paused ? "schedule.pause" : "schedule.resume", entityType: "schedule", entityID: current.id,
+            details: ["name": .string(current.name)]))
         triggers.scheduler?.kick()
         return scheduleJSON(updated)
     }

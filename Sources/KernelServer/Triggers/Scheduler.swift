@@ -35,7 +35,7 @@ final class Scheduler {
     /// Seconds a tick may be late and still be on time (`ScheduleLimits.lateToleranceSeconds`;
     /// `MCPK_SCHEDULE_LATE_TOLERANCE_S` overrides it, for tests of catch-up).
     var lateToleranceSeconds = ScheduleLimits.lateToleranceSeconds
-    static let lateToleranceVariable = "MCPK_SCHEDULE_LATE_TOLERANCE_S"
+    nonisolated static let lateToleranceVariable = "MCPK_SCHEDULE_LATE_TOLERANCE_S"
 
     /// A claimed tick younger than this (s) whose run is not recorded yet is still being submitted.
     static let claimGraceSeconds: Int64 = 60

@@ -53,7 +53,7 @@ extension Kernel {
         dispatcher.register("webhook.delete", summary: "Deletes a webhook (its URL answers 404 from then on).", params: idOnly) { [unowned self] p, ctx in
             let store = try self.requireTriggerStore()
             let h = try await store.webhook(try p.string("id"))
-            try await store.deleteWebhook(id: h.id, audit: Kernel.audit(ctx, "webhook.delete", "webhook", h.id, ["name": .string(h.name)]))
+            try await store.deleteWebhook(id: h.id, audit: self.auditEntry(ctx, action: "webhook.delete", entityType: "webhook", entityID: h.id, details: ["name": .string(h.name)]))
             self.triggers.webhookLimiter.forget(h.id)
             return ["id": .string(h.id), "deleted": true]
         }
@@ -114,7 +114,7 @@ extension Kernel {
         var details = JSONObject([("name", .string(hook.name)), ("workflow_id", .string(w.id))])
         if secret != nil { details["secret"] = "set" }
         let created = try await requireTriggerStore().createWebhook(hook, secret: secret,
-                                                                    audit: Kernel.audit(ctx, "webhook.create", "webhook", hook.id, .object(details)))
+                                                                    audit: self.auditEntry(ctx, action: "webhook.create", entityType: "webhook", entityID: hook.id, details: .object(details)))
         return created.json
     }
 
@@ -144,7 +144,7 @@ extension Kernel {
         case let v?: changes.secret = .set(v.stringValue ?? ""); details["secret"] = "set"
         }
         let updated = try await store.updateWebhook(id: current.id, changes: changes,
-                                                    audit: Kernel.audit(ctx, "webhook.update", "webhook", current.id, .object(details)))
+                                                    audit: self.auditEntry(ctx, action: "webhook.update", entityType: "webhook", entityID: current.id, details: .object(details)))
         return updated.json
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import KernelCore
 
-/// `mcpk audit [--entity TYPE/ID] [--action A] [--limit N] [--before ID]`: the audit trail, newest first.
+/// `mcpk audit [--entity TYPE/ID] [--action A] [--limit N] [--cursor C]`: the audit trail, newest first.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show audit log entries, newest first.")
     @OptionGroup var options: ClientOptions
@@ -15,8 +15,8 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Number of entries (1-1000).")
     var limit: Int = 50
 
-    @Option(help: "Only entries older than this entry id (paging).")
-    var before: String?
+    @Option(help: "The next page: the `more: --cursor` value of the previous one.")
+    var cursor: String?
 
     func run() throws {
         var params = JSONObject()
@@ -27,7 +27,7 @@ struct AuditCommand: ParsableCommand {
         }
         if let action { params["action_type"] = .string(action) }
         params["limit"] = JSON(limit)
-        if let before { params["before"] = .string(before) }
+        if let cursor { params["cursor"] = .string(cursor) }
         let client = try options.connect()
         let result = options.call(client, "audit.list", .object(params))
         if options.json { CLI.print(result.pretty()); return }
@@ -36,6 +36,6 @@ struct AuditCommand: ParsableCommand {
              "\(CLI.cell(e["entity_type"]))/\(CLI.cell(e["entity_id"]))", CLI.cell(e["details"])]
         }
         CLI.print(CLI.table(["AT", "ACTOR", "ACTION", "ENTITY", "DETAILS"], rows))
-        if let next = result["next_before"]?.stringValue { CLI.print("(more: --before \(next))") }
+        if let next = result["next_cursor"]?.stringValue { CLI.print("(more: --cursor \(next))") }
     }
 }

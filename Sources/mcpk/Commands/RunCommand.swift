@@ -74,7 +74,7 @@ struct RunsCommand: ParsableCommand {
             let client = try options.connect()
             let r = options.call(client, "run.list", .object(p))
             if options.json { CLI.print(r.serialized()); return }
-            let rows = (r["runs"]?.arrayValue ?? []).map { run in
+            let rows = (r["items"]?.arrayValue ?? []).map { run in
                 [CLI.cell(run["id"]), CLI.cell(run["workflow_name"] ?? run["workflow_id"]), CLI.cell(run["status"]), CLI.cell(run["created_at"]),
                  run["duration_ms"]?.intValue.map { "\($0) ms" } ?? "-"]
             }
@@ -136,7 +136,7 @@ struct RunsCommand: ParsableCommand {
             let client = try options.connect()
             let r = options.call(client, "run.artifacts", ["id": .string(id)])
             if options.json { CLI.print(r.serialized()); return }
-            let rows = (r["artifacts"]?.arrayValue ?? []).map { a in
+            let rows = (r["items"]?.arrayValue ?? []).map { a in
                 [CLI.cell(a["name"]), CLI.cell(a["size"]), CLI.cell(a["mime"])]
             }
             CLI.print(CLI.table(["NAME", "SIZE", "MIME"], rows))

@@ -98,6 +98,9 @@ final class RunFollower {
                 if let a = p["attempt"]?.intValue, a > 1 || status == "retrying" { line += " (attempt \(a))" }
                 if let d = p["delay_ms"]?.intValue { line += " in \(d) ms" }
                 if let r = p["reason"]?.stringValue { line += ": \(r)" }
+                if status == "cached", let from = p["cached_from"] {
+                    line += " (result of run \(from["run_id"]?.stringValue ?? "?") step \(from["step_id"]?.stringValue ?? "?") attempt \(from["attempt"]?.intValue ?? 0), \(from["backend"]?.stringValue ?? "?"))"
+                }
                 if let err = p["error"]?.stringValue, status != "cancelled", step.map({ shownErrors[$0] }) != err { line += ": \(err)" }
                 CLI.print(line)
             }

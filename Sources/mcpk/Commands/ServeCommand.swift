@@ -11,36 +11,14 @@ import Logging
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the kernel in the foreground.")
 
-    @Option(help: "Kernel home: data, socket, artifacts (MCPK_HOME; default ./.mcpk).")
-    var home: String?
-    @Option(help: "Control socket path (MCPK_SOCKET; default $MCPK_HOME/mcpk.sock).")
-    var socket: String?
-    @Option(help: "HTTP shim address host:port, or 'off' (MCPK_HTTP; default 127.0.0.1:8470).")
-    var http: String?
-    @Option(help: "Plugin directories, ':'-separated (MCPK_PLUGIN_PATH).")
-    var plugins: String?
-    @Option(name: .customLong("database-url"), help: "sqlite://PATH or postgres://… (DATABASE_URL).")
-    var databaseURL: String?
-    @Option(help: "API token; required when --http is not loopback (MCPK_TOKEN).")
-    var token: String?
+    @OptionGroup var options: KernelOptions
 
     func run() throws {
         // Threads inherit this mask: clear it before the loop thread starts.
         mcpk_unblock_all_signals()
-        var flags: [String: String] = [:]
-        if let home { flags["MCPK_HOME"] = home }
-        if let socket { flags["MCPK_SOCKET"] = socket }
-        if let http { flags["MCPK_HTTP"] = http }
-        if let plugins { flags["MCPK_PLUGIN_PATH"] = plugins }
-        if let databaseURL { flags["DATABASE_URL"] = databaseURL }
-        if let token { flags["MCPK_TOKEN"] = token }
-        let cwd = KernelConfiguration.currentDirectory()
         let config: KernelConfiguration
         do {
-            config = try KernelConfiguration.resolve(
-                flags: flags, environment: KernelConfiguration.processEnvironment(),
-                dotEnv: KernelConfiguration.readFile(cwd + "/.env"), workingDirectory: cwd,
-                bundledPluginDir: KernelConfiguration.executableDirectory())
+            config = try options.resolve()
         } catch let e as KernelError {
             CLI.fail(e.message)
         }

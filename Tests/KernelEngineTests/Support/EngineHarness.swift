@@ -20,7 +20,7 @@ final class EngineHarness {
         self.store = store ?? MemoryRunStore()
         self.home = home ?? EngineHarness.makeTemp()
         let executors = ExecutorRegistry()
-        var config = SandboxConfiguration(home: self.home, runtimeDirectory: EngineHarness.repoRoot + "/runtime")
+        var config = SandboxConfiguration(home: self.home, settings: ["MCPK_PYTHON_RUNTIME", "MCPK_SANDBOX", "MCPK_CGROUP_ROOT", "MCPK_RUNTIME_DIR", "MCPK_PIP_CACHE_DIR"].reduce(into: [String: String]()) { $0[$1] = getenv($1).map { String(cString: $0) } }, runtimeDirectory: EngineHarness.repoRoot + "/runtime")
         config.requestedMode = .bubblewrap
         let sandbox = Sandbox(configuration: config)
         await sandbox.probe()

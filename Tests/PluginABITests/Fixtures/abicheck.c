@@ -1,5 +1,5 @@
 /* ABI negotiation probe. Built twice:
- *  -DOVERCLAIM: refuses 1.1.0, then answers 1.0.0 but claims 1.1.0 (must be refused).
+ *  -DOVERCLAIM: refuses 1.2.0 and 1.1.0, then answers 1.0.0 but claims 1.1.0 (must be refused).
  *  default:     answers OK to 1.1.0 but fills 1.0.0 (runs as 1.0.0). */
 #include "mcpk/plugin.h"
 static const char *types[] = {"Utility"};
@@ -14,7 +14,7 @@ MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *hos
                                          size_t out_size, mcpk_error *err) {
   (void)host; (void)out_size; (void)err;
 #ifdef OVERCLAIM
-  if (host_abi == MCPK_ABI_VERSION_1_1_0) return MCPK_STATUS_NOT_IMPLEMENTED;
+  if (host_abi >= MCPK_ABI_VERSION_1_1_0) return MCPK_STATUS_NOT_IMPLEMENTED;
   out->abi_version = MCPK_ABI_VERSION_1_1_0;
   out->name = "overclaim";
 #else

@@ -67,18 +67,6 @@ function kindForStatus(status) {
   return ({ 400: 'invalid_params', 401: 'forbidden', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 422: 'invalid_params', 503: 'unavailable' })[status] || 'internal';
 }
 
-/** Normalises a list answer: a bare array, or {items|data|<first array field>, next_cursor}. */
-export function listOf(data) {
-  if (Array.isArray(data)) return data;
-  if (!data || typeof data !== 'object') return [];
-  for (const key of ['items', 'data', 'results']) if (Array.isArray(data[key])) return data[key];
-  for (const v of Object.values(data)) if (Array.isArray(v)) return v;
-  return [];
-}
-export function nextCursor(data) {
-  return data && !Array.isArray(data) ? (data.next_cursor ?? data.next_before ?? data.cursor ?? null) : null;
-}
-
 /** Fetches a binary resource with auth and hands it to the browser as a download. */
 export async function download(path, filename) {
   const res = await fetch(path, { headers: authHeaders() });

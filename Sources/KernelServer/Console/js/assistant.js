@@ -5,7 +5,7 @@
 // kernel, the draft, the declared connections); the answer streams in token
 // by token (SSE); a proposal in it is shown as a diff the user applies or
 // rejects — nothing is applied without the click.
-import { api, listOf } from './api.js';
+import { api } from './api.js';
 import { h, clear, lineDiff, pretty } from './ui.js';
 import { LiveStream } from './stream.js';
 
@@ -14,7 +14,7 @@ const MAX_LLM_CANDIDATES = 50;
 
 /** LLM Prompt Agent components that point somewhere (endpoint or API key secret). */
 async function configuredLLMs() {
-  const list = listOf(await api('/components', { query: { type: LLM_TYPE, limit: MAX_LLM_CANDIDATES } }));
+  const list = (await api('/components', { query: { type: LLM_TYPE, limit: MAX_LLM_CANDIDATES } })).items;
   const full = await Promise.all(list.map(c => api(`/components/${encodeURIComponent(c.id)}`)));
   return full.filter(c => { const cfg = c.config || c.latest?.config || {}; return cfg.endpoint || cfg.apiKeySecret; });
 }

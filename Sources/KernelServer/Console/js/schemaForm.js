@@ -64,8 +64,10 @@ export function schemaForm(typeName, schema, initial = {}, { prefix = 'config', 
     const label = h('label', { for: id }, s.title || humanize(name), required.has(name) ? h('span', { 'aria-hidden': 'true' }, ' *') : null,
       s.description ? h('span.hint', ` — ${s.description}`) : null);
     let control; let read;
-    if (CODE_FIELDS.has(name) && t === 'string') {
-      const lang = typeName === 'TypeScript Script' ? 'typescript' : 'python';
+    const declaredLang = s['x-mcpk-code-language'];
+    if ((CODE_FIELDS.has(name) || declaredLang) && t === 'string') {
+      // A type's schema names its code language (x-mcpk-code-language, e.g. a plugin-declared type).
+      const lang = declaredLang || (typeName === 'TypeScript Script' ? 'typescript' : 'python');
       const ed = codeEditor({ id, value: init ?? '', label: s.title || humanize(name), language: lang, rows: 16 });
       control = ed.el; read = () => ed.value === '' ? undefined : ed.value;
     } else if (CONFIG_TEXT.has(name)) {
@@ -86,7 +88,7 @@ export function schemaForm(typeName, schema, initial = {}, { prefix = 'config', 
     } else if (t === 'number' || t === 'integer') {
       const inp = h('input', { id, type: 'number', step: t === 'integer' ? '1' : 'any', min: s.minimum ?? s.exclusiveMinimum, max: s.maximum ?? s.exclusiveMaximum, value: init ?? '' });
       control = inp; read = () => inp.value === '' ? undefined : Number(inp.value);
-    } else if (t === 'string' && LONG_TEXT.has(name)) {
+    } else if (t === 'string' && (LONG_TEXT.has(name) || s['x-mcpk-widget'] === 'textarea')) {
       const ta = h('textarea', { id, rows: 4 }); ta.value = init ?? '';
       control = ta; read = () => ta.value === '' ? undefined : ta.value;
     } else if (t === 'string') {

@@ -147,12 +147,12 @@ export function runUpdate(data) {
   if (!data || typeof data !== 'object') return null;
   const p = data.payload && typeof data.payload === 'object' ? data.payload : {};
   if (data.step_id || p.entity === 'step') return null;
-  const id = data.run_id || p.run_id;
+  const id = data.run_id;
   if (!id) return null;
   const out = { id };
-  const status = p.status || data.status;
+  const status = p.status;
   if (status) out.status = status;
-  if (p.workflow_id || data.workflow_id) out.workflow_id = p.workflow_id || data.workflow_id;
+  if (p.workflow_id) out.workflow_id = p.workflow_id;
   if (data.at && status === 'running') out.started_at = data.at;
   if (data.at && ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)) out.finished_at = data.at;
   return out;

@@ -58,7 +58,7 @@ export async function withStates(container, load, render) {
 
 const STATUS_ICONS = {
   succeeded: '✓', failed: '✗', running: '▶', queued: '◷', pending: '○', cancelled: '⊘',
-  timed_out: '◔', retrying: '↻', skipped: '⤼', waiting: '⏸', reused: '♻', ok: '✓', error: '✗', warn: '⚠', unknown: '?',
+  timed_out: '◔', retrying: '↻', skipped: '⤼', waiting: '⏸', reused: '♻', cached: '⚡', ok: '✓', error: '✗', warn: '⚠', unknown: '?',
 };
 export function statusBadge(status) {
   const s = String(status || 'unknown').toLowerCase();

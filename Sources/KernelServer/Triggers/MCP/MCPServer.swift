@@ -179,23 +179,32 @@ final class MCPServer {
         if let token = params["_meta"]?["progressToken"], !token.isNull {
             var count: Int64 = 0
             let total = Int64(max(1, run.pinned.objectValue?.count ?? 1))
-            let (_, sub) = try await engine.subscribe(run.id, after: 0) { event in
+            // One event (its `RunEvent.json` form) → a progress notification.
+            func report(_ type: String?, _ stepID: String?, _ payload: JSON) {
                 var message: String?
-                switch event.type {
-                case .statusChange:
-                    if let st = event.payload["status"]?.stringValue {
-                        message = event.stepID.map { "step \($0): \(st)" } ?? "run \(st)"
-                        if event.stepID != nil, ["succeeded", "failed", "skipped", "cancelled", "timed_out"].contains(st) { count += 1 }
+                switch type {
+                case RunEvent.Kind.statusChange.rawValue?:
+                    if let st = payload["status"]?.stringValue {
+                        message = stepID.map { "step \($0): \(st)" } ?? "run \(st)"
+                        if stepID != nil, StepStatus(rawValue: st)?.isTerminal == true { count += 1 }
                     }
-                case .progress:
-                    message = event.payload["message"]?.stringValue ?? "step \(event.stepID ?? "?") progress"
+                case RunEvent.Kind.progress.rawValue?:
+                    message = payload["message"]?.stringValue ?? "step \(stepID ?? "?") progress"
                 default: break
                 }
                 if let message {
                     notify(["jsonrpc": "2.0", "method": "notifications/progress",
                             "params": ["progressToken": token, "progress": .int(min(count, total)), "total": .int(total), "message": .string(message)]])
                 }
+            }
+            let (reply, sub) = try await engine.subscribe(run.id, after: 0) { event in
+                report(event.type.rawValue, event.stepID, event.payload)
                 return true
+            }
+            // Events stored before the subscription come in its reply, not through the callback:
+            // report them too (else a step that started at once never shows progress).
+            for e in reply["events"]?.arrayValue ?? [] {
+                report(e["type"]?.stringValue, e["step_id"]?.stringValue, e["payload"] ?? .null)
             }
             subscription = sub
         }

@@ -1,5 +1,5 @@
-// Audit log: newest first, filter by entity (type/id) and action, paged with `before`.
-import { api, listOf, nextCursor } from '../api.js';
+// Audit log: newest first, filter by entity (type/id) and action, paged with `cursor` (`{items, next_cursor}` like every list).
+import { api } from '../api.js';
 import { h, clear, pageHead, fmtTime, shortId, loading, errorState, empty } from '../ui.js';
 import { setQuery } from '../app.js';
 
@@ -29,7 +29,7 @@ function detailsText(d) {
 export function activityTable(entries, { compact = false, names = null } = {}) {
   return h('div.table-wrap', h('table.audit', h('thead', h('tr', h('th', 'When'), compact ? null : h('th', 'Actor'), h('th', 'Action'), h('th', 'Entity'), compact ? null : h('th.hide-phone', 'Details'))),
     h('tbody', entries.map(e => h('tr', { dataset: { action: e.action_type || '' } },
-      h('td.small', fmtTime(e.at || e.created_at)), compact ? null : h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
+      h('td.small', fmtTime(e.at)), compact ? null : h('td.small', e.actor || '—'), h('td', h('code', e.action_type || '—')),
       h('td', entityLink(e.entity_type, e.entity_id, names?.[e.entity_id] || e.details?.name)), compact ? null : h('td.hide-phone.small.mono', detailsText(e.details)))))));
 }
 
@@ -45,18 +45,17 @@ export async function render(main, _params, query) {
   typeSel.addEventListener('change', () => load());
 
   let entries = [];
-  async function load(before) {
+  async function load(cursor) {
     const q = { entity_type: typeSel.value, entity_id: idIn.value.trim(), action_type: actionIn.value.trim() };
-    if (!before) { setQuery(q); entries = []; clear(body, loading()); }
+    if (!cursor) { setQuery(q); entries = []; clear(body, loading()); }
     clear(more);
     try {
-      const data = await api('/action-logs', { query: { ...q, limit: PAGE_SIZE, before } });
-      const page = listOf(data);
+      const data = await api('/action-logs', { query: { ...q, limit: PAGE_SIZE, cursor } });
+      const page = data.items;
       entries = entries.concat(page);
       clear(body, entries.length ? activityTable(entries) : empty('No audit entries match these filters.'));
-      const cursor = nextCursor(data);
-      if (cursor) more.append(h('button', { type: 'button', onclick: () => load(cursor) }, 'Load older'));
-    } catch (e) { clear(body, errorState(e, () => load(before))); }
+      if (data.next_cursor) more.append(h('button', { type: 'button', onclick: () => load(data.next_cursor) }, 'Load older'));
+    } catch (e) { clear(body, errorState(e, () => load(cursor))); }
   }
   load();
 }

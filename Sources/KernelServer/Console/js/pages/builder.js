@@ -6,7 +6,7 @@
 // errors (browser mirror + the kernel's workflow.validate) on their node, a
 // JSON text view kept in sync both ways, and run with an inputs form
 // generated from the workflow's input schema.
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, loading, errorState, toast } from '../ui.js';
 import { layering } from '../dag.js';
 import { schemaForm, normalizePath, typeSchemas } from '../schemaForm.js';
@@ -32,10 +32,10 @@ export async function render(main, params, query) {
   let components, wf = null, types = [], workflows = [];
   try {
     [components, wf, types, workflows] = await Promise.all([
-      api('/components', { query: { limit: MAX_COMPONENTS } }).then(listOf),
+      api('/components', { query: { limit: MAX_COMPONENTS } }).then((d) => d.items),
       params.id ? api(`/workflows/${encodeURIComponent(params.id)}`) : null,
       api('/component-types').then(typeSchemas),
-      api('/workflows', { query: { limit: MAX_COMPONENTS } }).then(listOf),
+      api('/workflows', { query: { limit: MAX_COMPONENTS } }).then((d) => d.items),
     ]);
   } catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params, query); })); return; }
   clear(body);
@@ -455,9 +455,8 @@ export async function render(main, params, query) {
       go.disabled = true;
       try {
         const r = await api(`/workflows/${encodeURIComponent(st.id)}/runs`, { method: 'POST', body: { inputs } });
-        const runId = r.run_id || r.id || r.run?.id;
         toast('Run started.');
-        location.hash = `#/runs/${runId}`;
+        location.hash = `#/runs/${r.run_id}`;
       } catch (ex) {
         const un = form.showErrors(ex.errors);
         clear(err, h('div.state.error', ex.message, un.length ? h('ul', un.map(x => h('li', `${x.path}: ${x.message}`))) : null));

@@ -1,6 +1,6 @@
 // Components marketplace: search + type/tag filters, and the detail view
 // (config, versions with a diff between two, audit history, use in a workflow).
-import { api, listOf, nextCursor } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, withStates, fmtTime, pretty, empty, loading, errorState, tabs, kv, lineDiff, toast } from '../ui.js';
 import { setQuery, go } from '../app.js';
 import { activityTable } from './audit.js';
@@ -28,12 +28,12 @@ export async function render(main, params, query) {
     clear(more);
     try {
       const data = await api('/components', { query: { ...filters, limit: PAGE_SIZE, cursor } });
-      items = items.concat(listOf(data));
+      items = items.concat(data.items);
       const tags = new Set(items.flatMap(c => c.tags || []));
       clear(tagList, [...tags].sort().map(t => h('option', { value: t })));
       clear(body, items.length ? h('div.list-cards#component-list', items.map(card))
         : empty(filters.q || filters.type || filters.tag ? 'No component matches these filters.' : 'No components yet.', ' ', h('a', { href: '#/components/new' }, 'Submit the first one.')));
-      const next = nextCursor(data);
+      const next = data.next_cursor;
       if (next) more.append(h('button', { type: 'button', onclick: () => load(next) }, 'Load more'));
     } catch (e) { clear(body, errorState(e, () => load())); }
   };
@@ -76,14 +76,14 @@ async function renderDetail(main, id, query) {
         const cfg = configOf(c);
         panel.append(cfg ? h('pre#component-config', pretty(cfg)) : h('div', { id: 'component-config' }, loading()));
         if (!cfg) api(`/components/${encodeURIComponent(c.id)}/versions`).then(v => {
-          const list = listOf(v); const last = list.reduce((a, b) => (b.version > (a?.version ?? -1) ? b : a), null);
+          const list = v.items; const last = list.reduce((a, b) => (b.version > (a?.version ?? -1) ? b : a), null);
           clear(panel, last ? h('pre#component-config', pretty(last.config)) : empty('No config.'));
         }).catch(e => clear(panel, errorState(e)));
       } else if (key === 'versions') {
         renderVersions(panel, c);
       } else {
         withStates(panel, () => api('/action-logs', { query: { entity_type: 'component', entity_id: c.id, limit: 100 } }),
-          (d) => listOf(d).length ? activityTable(listOf(d)) : empty('No history.'));
+          (d) => d.items.length ? activityTable(d.items) : empty('No history.'));
       }
     }, query.tab);
     out.append(h('div.panel', t.el));
@@ -93,7 +93,7 @@ async function renderDetail(main, id, query) {
 
 async function renderVersions(panel, c) {
   await withStates(panel, () => api(`/components/${encodeURIComponent(c.id)}/versions`), (data) => {
-    const versions = listOf(data).slice().sort((a, b) => b.version - a.version);
+    const versions = data.items.slice().sort((a, b) => b.version - a.version);
     if (!versions.length) return empty('No versions.');
     const out = h('div');
     out.append(h('div.table-wrap', h('table#versions-table', h('thead', h('tr', h('th', 'Version'), h('th', 'Created'), h('th.hide-phone', 'Checksum'))),

@@ -1,12 +1,13 @@
 // Dashboard: summary cards, system health (store, plugins, sandbox layers —
 // a missing layer is a warning —, step runtimes), recent activity, and running runs kept live
 // by the /api/v1/events SSE feed.
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, withStates, pageHead, statusBadge, fmtTime, fmtDuration, shortId, kv, loading, errorState, empty } from '../ui.js';
 import { LiveStream, runUpdate } from '../stream.js';
 import { activityTable } from './audit.js';
 import { renderRecommended, renderTrending, insightsError } from './dashboardInsights.js';
 import { clusterSection } from './cluster.js';
+import { redisSection } from './redisHealth.js';
 
 const SUMMARY_CARDS = [
   ['active_runs', 'Active runs'], ['queued_runs', 'Queued runs'], ['completed_today', 'Completed today'],
@@ -42,7 +43,7 @@ export async function render(main) {
         if (k === 'success_rate_7d' && typeof v === 'number') v = `${Math.round((v <= 1 ? v * 100 : v) * 10) / 10}%`;
         return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
       }));
-      const recent = listOf(s.recent_activity);
+      const recent = s.recent_activity;
       clear(activity, h('h2#activity-h', 'Recent activity'), recent.length ? activityTable(recent.slice(0, 20), { compact: true, names: ins?.names }) : empty('No activity yet.'));
     } catch (e) {
       clear(cards, errorState(e, loadSummary));
@@ -58,6 +59,7 @@ export async function render(main) {
   const healthBody = h('div'); health.append(healthBody);
   withStates(healthBody, () => api('/dashboard/system-health'), renderHealth);
   health.append(clusterSection());
+  health.append(redisSection());
 
   // Running runs, live.
   const runsBody = h('div');
@@ -75,7 +77,7 @@ export async function render(main) {
   clear(runsBody, loading());
   try {
     const [a, q] = await Promise.all([api('/workflow-runs', { query: { status: 'running', limit: 50 } }), api('/workflow-runs', { query: { status: 'queued', limit: 50 } })]);
-    for (const r of [...listOf(a), ...listOf(q)]) rows.set(r.id, r);
+    for (const r of [...a.items, ...q.items]) rows.set(r.id, r);
     renderRuns();
   } catch (e) { clear(runsBody, errorState(e)); }
 

@@ -1,7 +1,7 @@
 // Data sources: connections list and form (secret write-only, shown as
 // "set"), test with latency, schema browser (schemas → tables → columns with
 // PK/FK/unique badges), and a query editor with a results grid and maxRows.
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, withStates, fmtTime, empty, loading, errorState, toast, kv, tabs } from '../ui.js';
 import { placeErrors, setFieldError, schemaForm } from '../schemaForm.js';
 import { codeEditor } from '../codeEditor.js';
@@ -19,7 +19,7 @@ export async function render(main, params, query) {
   const body = h('div');
   main.append(pageHead('Data sources', h('a.button.primary', { href: '#/data-sources/new' }, 'Add connection')), h('div.panel', body));
   withStates(body, () => api('/external-databases'), (data) => {
-    const list = listOf(data);
+    const list = data.items;
     if (!list.length) return empty('No connections yet.', ' ', h('a', { href: '#/data-sources/new' }, 'Add one.'));
     return h('div.table-wrap', h('table#connections-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Plugin'), h('th', 'Secret'), h('th.hide-phone', 'Updated'))),
       h('tbody', list.map(c => h('tr', { dataset: { connectionId: c.id, name: c.name } },
@@ -36,7 +36,7 @@ function secretBadge(secret) {
  * discovered libadbc_driver_bigquery.so (docs/PLUGINS.md, "BigQuery"). */
 async function connectorPlugins() {
   try {
-    const list = listOf(await api('/plugins'));
+    const list = (await api('/plugins')).items;
     const connectors = list.filter(p => (p.kinds || [p.kind]).includes('connector'));
     const out = connectors.map(p => ({ name: p.name, schema: p.config_schema && p.config_schema.properties ? p.config_schema : null }));
     if (connectors.some(p => p.name === 'adbc')) {
@@ -208,21 +208,21 @@ const OPEN_TABLES_UP_TO = 8;
 
 function tableItem(t, open) {
   const kind = t.type || t.kind;
-  const constraints = listOf(t.constraints ?? []);
+  const constraints = t.constraints ?? [];
   const summary = h('summary', '▦ ', t.name, kind && kind !== 'table' ? h('span.muted.small', ` (${kind})`) : null);
-  const cols = h('ul', { role: 'group' }, listOf(t.columns ?? []).map(c => columnItem(c, constraints)));
+  const cols = h('ul', { role: 'group' }, (t.columns ?? []).map(c => columnItem(c, constraints)));
   return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', { open }, summary, cols));
 }
 
 function schemaItem(s, open) {
-  const tables = listOf(s.tables ?? []);
+  const tables = s.tables ?? [];
   const summary = h('summary', '◆ ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
   return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(t => tableItem(t, tables.length <= OPEN_TABLES_UP_TO)))));
 }
 
 function schemaBrowser(panel, conn) {
   withStates(panel, () => api(`/external-databases/${encodeURIComponent(conn.id)}/scan`, { method: 'POST', body: {} }), (r) => {
-    const schemas = listOf(r.schemas ?? r);
+    const schemas = r.schemas;
     if (!schemas.length) return empty('The connection has no visible schemas.');
     return h('div.tree#schema-tree', h('ul', { role: 'tree', 'aria-label': 'Schema' }, schemas.map(s => schemaItem(s, schemas.length === 1))));
   });
@@ -251,7 +251,7 @@ function queryEditor(panel, conn) {
 
 function resultsGrid(r, ms) {
   const cols = (r.columns || []).map(c => typeof c === 'string' ? c : c.name);
-  const rows = listOf(r.rows ?? []);
+  const rows = r.rows;
   const cell = (v) => v === null || v === undefined ? h('span.muted', 'NULL') : typeof v === 'object' ? JSON.stringify(v) : String(v);
   const names = cols.length ? cols : (rows[0] && !Array.isArray(rows[0]) ? Object.keys(rows[0]) : []);
   return h('div', h('p.small.muted#query-meta', `${rows.length} row${rows.length === 1 ? '' : 's'}${r.truncated ? ' (truncated at max rows)' : ''} · ${Math.round(ms)} ms`),

@@ -1,9 +1,9 @@
 // Plugins: name, version, kinds, isolation, state, load errors; load by path.
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, withStates, statusBadge, empty, toast } from '../ui.js';
 
 function stateBadge(p) {
-  const s = String(p.state || p.status || (p.error ? 'error' : 'loaded'));
+  const s = p.state;
   const cls = ['loaded', 'ready', 'active', 'running'].includes(s) ? 'ok' : (['error', 'failed', 'crashed'].includes(s) ? 'error' : 'unknown');
   return h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'error' ? '✗' : '•'), s);
 }
@@ -31,7 +31,7 @@ export async function render(main) {
   } }, pathIn, isoSel, h('button.primary', { type: 'submit' }, 'Load plugin'));
   main.append(pageHead('Plugins'), h('div.panel', h('h2', 'Load a plugin'), form, err), h('div.panel', h('h2', 'Loaded plugins'), body));
   const load = () => withStates(body, () => api('/plugins'), (data) => {
-    const list = listOf(data);
+    const list = data.items;
     if (!list.length) return empty('No plugin is loaded. Load one by path above.');
     return h('div.table-wrap', h('table#plugins-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Version'), h('th', 'Kinds'), h('th', 'Isolation'), h('th', 'State'), h('th.hide-phone', 'Path / error'))),
       h('tbody', list.map(p => h('tr', { dataset: { plugin: p.name } },
@@ -40,7 +40,7 @@ export async function render(main) {
         h('td', (Array.isArray(p.kinds) ? p.kinds : [p.kind].filter(Boolean)).map(k => h('span.tag', k)),
           Array.isArray(p.component_types) ? p.component_types.map(t => h('span.tag', t)) : null),
         h('td', p.isolation || '—'), h('td', stateBadge(p)),
-        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.error || p.load_error ? h('div.field-error', errText(p.error || p.load_error)) : null,
+        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.load_error ? h('div.field-error', errText(p.load_error)) : null,
           p.crashes ? h('div.small.muted', `${p.crashes} crash${p.crashes === 1 ? '' : 'es'}${p.last_crash ? ': ' + p.last_crash : ''}`) : null))))));
   });
   load();

@@ -1,6 +1,6 @@
 // Run detail's Activity tab (issue 19): the audit trail of one run
 // (started, cancelled, pinned, taken over…), GET /action-logs?entity_type=workflow_run&entity_id=…
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, loading, empty, errorState } from '../ui.js';
 import { activityTable } from './audit.js';
 
@@ -15,7 +15,7 @@ export function runActivity(run, workflowName) {
   if (run.workflow_id && workflowName) names[run.workflow_id] = workflowName;
   async function refresh() {
     try {
-      const list = listOf(await api('/action-logs', { query: { entity_type: 'workflow_run', entity_id: run.id, limit: ACTIVITY_LIMIT } }));
+      const list = (await api('/action-logs', { query: { entity_type: 'workflow_run', entity_id: run.id, limit: ACTIVITY_LIMIT } })).items;
       clear(body, list.length ? activityTable(list, { names }) : empty('No audit entries for this run.'));
     } catch (e) { clear(body, errorState(e, refresh)); }
   }

@@ -96,12 +96,22 @@ export function runControls(runId) {
       fields, formError, h('div.row', comment, approve, reject));
   }
 
+  // An open wait keeps its form across redraws (run events redraw the panel often), so a
+  // comment or payload being typed is not thrown away by the next snapshot.
+  const openForms = new Map(); // "step\u0000signal" → the form element
+
   function update(run) {
-    current = run.run ? { ...run.run, steps: run.steps ?? run.run.steps, waits: run.waits ?? run.run.waits } : run;
+    current = run;
     const parts = [];
+    const stillOpen = new Set();
     for (const w of current.waits || []) {
-      if (w.kind === 'signal' && w.outcome === 'open' && current.status === 'running') parts.push(approvalForm(current, w));
+      if (w.kind !== 'signal' || w.outcome !== 'open' || current.status !== 'running') continue;
+      const key = `${w.step}\u0000${w.signal}`;
+      stillOpen.add(key);
+      if (!openForms.has(key)) openForms.set(key, approvalForm(current, w));
+      parts.push(openForms.get(key));
     }
+    for (const key of [...openForms.keys()]) if (!stillOpen.has(key)) openForms.delete(key);
     if (RERUNNABLE.has(current.status)) parts.push(h('div.panel', rerunForm(current)));
     clear(box, parts);
   }

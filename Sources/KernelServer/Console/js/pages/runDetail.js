@@ -2,7 +2,7 @@
 // the run's SSE stream (auto-scroll with pause, filters by step and stream),
 // result previews, artifact downloads, cancel. A dropped connection resumes
 // from the last event id: nothing lost, nothing doubled (see stream.js).
-import { api, listOf, download } from '../api.js';
+import { api, download } from '../api.js';
 import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, toMillis, shortId, pretty, empty, loading, errorState, toast, kv, tabs } from '../ui.js';
 import { setQuery } from '../app.js';
 import { LiveStream } from '../stream.js';
@@ -10,7 +10,7 @@ import { runActivity } from './runActivity.js';
 import { runControls } from './runControls.js';
 
 const MAX_LOG_LINES = 20_000;
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
+const TERMINAL = new Set(['succeeded', 'cached', 'failed', 'cancelled', 'timed_out']);
 const TICK_MS = 1000;
 const PREVIEW_CHARS = 4000;
 const ARTIFACT_REFRESH_MS = 300;
@@ -25,14 +25,13 @@ export async function render(main, params, query = {}) {
   let run;
   try { run = await api(`/workflow-runs/${encodeURIComponent(runId)}`); }
   catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params); })); return; }
-  run = run.run ? { ...run.run, steps: run.steps ?? run.run.steps } : run;
   let wfName = run.workflow_name;
   if (!wfName && run.workflow_id) { try { wfName = (await api(`/workflows/${encodeURIComponent(run.workflow_id)}`)).name; } catch { /* keep the id */ } }
 
   // ---- state
   const steps = new Map(); // step_id -> {id, status, started_at, finished_at, attempt, progress, message, preview, result, error}
-  for (const s of listOf(run.steps ?? run.step_runs ?? [])) {
-    const id = s.step_id || s.id;
+  for (const s of run.steps) {
+    const id = s.id;
     const prev = steps.get(id);
     if (!prev || (s.attempt ?? 0) >= (prev.attempt ?? 0)) steps.set(id, { id, status: s.reused ? 'reused' : s.status, started_at: s.started_at, finished_at: s.finished_at, attempt: s.attempt, result: s.result, error: s.error, progress: null, preview: null });
   }
@@ -111,7 +110,7 @@ export async function render(main, params, query = {}) {
   }
   function addLog(seq, p, at) {
     const stream = p.stream || 'stdout';
-    const text = p.line ?? p.text ?? p.message ?? p.data ?? '';
+    const text = p.line;
     const el = h(`div.line.${stream === 'stderr' ? 'stderr' : 'stdout'}`, { dataset: { seq: seq ?? '', step: p.step_id || '', stream } },
       h('span.meta', `${p.step_id || 'run'}${stream === 'stderr' ? ' ! ' : ' '}`), h('span.text', typeof text === 'string' ? text : JSON.stringify(text)));
     if (at) el.title = fmtTime(at);
@@ -136,7 +135,7 @@ export async function render(main, params, query = {}) {
     ]));
   }
   function progressFraction(s) {
-    if (s.status === 'succeeded') return 1;
+    if (s.status === 'succeeded' || s.status === 'cached') return 1;
     if (s.progress === null || s.progress === undefined) return null;
     return Math.max(0, Math.min(1, s.progress));
   }
@@ -172,11 +171,11 @@ export async function render(main, params, query = {}) {
   async function loadArtifacts() {
     clear(artifactsBox, loading());
     try {
-      const list = listOf(await api(`/workflow-runs/${encodeURIComponent(run.id)}/artifacts`));
+      const list = (await api(`/workflow-runs/${encodeURIComponent(run.id)}/artifacts`)).items;
       clear(artifactsBox, list.length ? h('ul#artifact-list', list.map(a => {
-        const name = a.name || a.path;
+        const name = a.name;
         return h('li', h('button', { type: 'button', dataset: { artifact: name }, onclick: () => download(`/api/v1/workflow-runs/${encodeURIComponent(run.id)}/artifacts/${encodeURIComponent(name)}`, name.split('/').pop()).catch(e => toast(e.message, true)) }, `↓ ${name}`),
-          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime || a.content_type || ''}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
+          h('span.small.muted', ` ${a.step_id ? a.step_id + ' · ' : ''}${a.mime}${a.size !== undefined ? ' · ' + a.size + ' bytes' : ''}`));
       })) : empty(TERMINAL.has(run.status) ? 'This run produced no artifacts.' : 'Artifacts appear when steps finish.'));
     } catch (e) { clear(artifactsBox, errorState(e, loadArtifacts)); }
   }
@@ -206,7 +205,7 @@ export async function render(main, params, query = {}) {
     switch (evType) {
       case 'log': addLog(seq, p, at); scrollLog(); return;
       case 'status_change': {
-        const status = p.status || p.to;
+        const status = p.status;
         if (p.step_id) {
           const s = stepOf(p.step_id);
           s.status = p.reused ? 'reused' : (status || s.status);
@@ -227,14 +226,13 @@ export async function render(main, params, query = {}) {
       }
       case 'progress': {
         const s = stepOf(p.step_id);
-        let v = p.progress ?? p.fraction ?? p.value ?? p.current;
-        if (typeof v === 'number') { if (p.total) v = v / p.total; else if (v > 1) v = v / 100; s.progress = v; }
+        if (typeof p.fraction === 'number') s.progress = p.fraction;
         if (p.message) s.message = p.message;
         drawSteps(); return;
       }
-      case 'result_preview': addPreview('preview', p.step_id, p.preview ?? p.value ?? p.data ?? p); return;
+      case 'result_preview': addPreview('preview', p.step_id, p.value); return;
       case 'result': {
-        if (p.step_id) { const s = stepOf(p.step_id); s.result = p.result ?? p.value; addPreview('result', p.step_id, s.result); }
+        if (p.step_id) { const s = stepOf(p.step_id); s.result = p.value; addPreview('result', p.step_id, s.result); }
         else { run.outputs = p.outputs ?? p.result ?? p; addPreview('result', null, run.outputs); }
         drawSteps(); return;
       }

@@ -1,6 +1,6 @@
 // Execution monitor: runs table (status, workflow, started, duration) with
 // filters, kept live by the /api/v1/events SSE feed.
-import { api, listOf, nextCursor } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, statusBadge, fmtTime, fmtDuration, shortId, empty, loading, errorState } from '../ui.js';
 import { LiveStream, runUpdate } from '../stream.js';
 import { setQuery } from '../app.js';
@@ -20,7 +20,7 @@ export async function render(main, _params, query) {
 
   const workflows = new Map();
   try {
-    for (const w of listOf(await api('/workflows', { query: { limit: 500 } }))) workflows.set(w.id, w.name);
+    for (const w of (await api('/workflows', { query: { limit: 500 } })).items) workflows.set(w.id, w.name);
   } catch { /* names are a nicety; the table still works with ids */ }
   for (const [id, name] of workflows) wfSel.append(h('option', { value: id }, name));
   wfSel.value = query.workflow_id || '';
@@ -42,9 +42,9 @@ export async function render(main, _params, query) {
     clear(more);
     try {
       const data = await api('/workflow-runs', { query: { status: filters.status, workflow: filters.workflow_id, limit: PAGE_SIZE, cursor } });
-      for (const r of listOf(data)) if (!byId.has(r.id)) { byId.set(r.id, r); runs.push(r); }
+      for (const r of data.items) if (!byId.has(r.id)) { byId.set(r.id, r); runs.push(r); }
       draw();
-      const next = nextCursor(data);
+      const next = data.next_cursor;
       if (next) more.append(h('button', { type: 'button', onclick: () => load(next) }, 'Load more'));
     } catch (e) { clear(body, errorState(e, () => load())); }
   };

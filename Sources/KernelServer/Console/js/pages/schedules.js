@@ -1,5 +1,5 @@
 // Schedules: cron, time zone, state and next fire time of each; pause / resume (issue 18).
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, pageHead, withStates, empty, toast } from '../ui.js';
 
 const when = (t) => t ? new Date(t).toLocaleString() : '—';
@@ -17,7 +17,7 @@ export async function render(main) {
     } catch (ex) { toast(ex.message); }
   };
   const load = () => withStates(body, () => api('/schedules'), (data) => {
-    const list = listOf(data);
+    const list = data.items;
     if (!list.length) return empty('No schedule yet.');
     return h('div.table-wrap', h('table#schedules-table',
       h('thead', h('tr', h('th', 'Name'), h('th', 'Cron'), h('th', 'Time zone'), h('th', 'State'), h('th', 'Next fire'), h('th', 'Policies'), h('th', ''))),

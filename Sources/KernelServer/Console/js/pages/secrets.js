@@ -1,6 +1,6 @@
 // Secrets & variables (issue 17): workspace secrets (${secrets.NAME}; values write-only,
 // never shown or read back) and plain variables (${vars.NAME}).
-import { api, listOf } from '../api.js';
+import { api } from '../api.js';
 import { h, pageHead, withStates, empty, toast } from '../ui.js';
 
 const when = (t) => t ? new Date(t).toLocaleString() : '—';
@@ -36,7 +36,7 @@ function section(kind) {
     } catch (ex) { toast(ex.message); }
   };
   const load = () => withStates(body, () => api(path), (data) => {
-    const list = listOf(data);
+    const list = data.items;
     if (!list.length) return empty(secret ? 'No secret yet.' : 'No variable yet.');
     return h('div.table-wrap', h(`table#${kind}s-table`,
       h('thead', h('tr', h('th', 'Name'), h('th', 'Value'), h('th', 'Reference'), h('th', 'Updated'), h('th', ''))),

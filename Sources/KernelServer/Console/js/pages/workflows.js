@@ -1,5 +1,5 @@
 // Workflows list.
-import { api, listOf, nextCursor } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, fmtTime, empty, loading, errorState } from '../ui.js';
 
 const PAGE_SIZE = 100;
@@ -18,14 +18,14 @@ export async function render(main) {
     clear(more);
     try {
       const data = await api('/workflows', { query: { limit: PAGE_SIZE, cursor } });
-      items = items.concat(listOf(data));
+      items = items.concat(data.items);
       if (!items.length) { clear(body, empty('No workflows yet.', ' ', h('a', { href: '#/workflows/new' }, 'Build one.'))); return; }
       clear(body, h('div.table-wrap', h('table#workflow-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Steps'), h('th', 'Version'), h('th.hide-phone', 'Updated'), h('th', ''))),
         h('tbody', items.map(w => h('tr', { dataset: { workflowId: w.id, name: w.name } },
           h('td', h('a', { href: `#/workflows/${w.id}` }, w.name), w.description ? h('div.small.muted', w.description) : null),
           h('td', String(stepsOf(w).length || w.step_count || '—')), h('td', w.latest_version ? `v${w.latest_version}` : '—'),
           h('td.hide-phone', fmtTime(w.updated_at)), h('td', h('a', { href: `#/runs?workflow_id=${encodeURIComponent(w.id)}` }, 'Runs'))))))));
-      const next = nextCursor(data);
+      const next = data.next_cursor;
       if (next) more.append(h('button', { type: 'button', onclick: () => load(next) }, 'Load more'));
     } catch (e) { clear(body, errorState(e, () => load(cursor))); }
   };

@@ -1,0 +1,85 @@
+/* The "Data" component type as the data plugin declares it (ABI 1.2.0,
+ * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
+ * and how its steps run. The kernel validates configs against this schema and the
+ * console renders the type's form from it; BundledTypeSchemaTests checks it
+ * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * reach the plugin with their `${inputs…}` references resolved by the engine. */
+#ifndef MCPK_DATA_TYPE_H
+#define MCPK_DATA_TYPE_H
+#include <mcpk/plugin.h>
+
+static const char data_config_schema[] =
+    "{"
+    " \"title\": \"Data\","
+    " \"description\": \"Runs SQL through an external database connection.\","
+    " \"type\": \"object\","
+    " \"properties\": {"
+    "  \"type\": {"
+    "   \"const\": \"Data\","
+    "   \"title\": \"Type\""
+    "  },"
+    "  \"connection\": {"
+    "   \"type\": \"string\","
+    "   \"title\": \"Connection\","
+    "   \"description\": \"Connection id or name.\","
+    "   \"minLength\": 1"
+    "  },"
+    "  \"query\": {"
+    "   \"type\": \"string\","
+    "   \"title\": \"Query\","
+    "   \"description\": \"SQL statement.\","
+    "   \"minLength\": 1,"
+    "   \"x-mcpk-template\": true"
+    "  },"
+    "  \"params\": {"
+    "   \"type\": \"array\","
+    "   \"items\": {},"
+    "   \"title\": \"Params\","
+    "   \"description\": \"Positional query parameters.\","
+    "   \"default\": [],"
+    "   \"x-mcpk-template\": true"
+    "  },"
+    "  \"maxRows\": {"
+    "   \"type\": \"integer\","
+    "   \"title\": \"Max Rows\","
+    "   \"description\": \"Maximum rows returned.\","
+    "   \"default\": 1000,"
+    "   \"maximum\": 1000000,"
+    "   \"exclusiveMinimum\": 0"
+    "  },"
+    "  \"resultFormat\": {"
+    "   \"type\": \"string\","
+    "   \"title\": \"Result Format\","
+    "   \"description\": \"rows (absent): the rows inline in the result; arrow: the rows streamed into an Arrow IPC stream artifact, the result referencing it.\","
+    "   \"enum\": ["
+    "    \"rows\","
+    "    \"arrow\""
+    "   ]"
+    "  },"
+    "  \"resultArtifact\": {"
+    "   \"type\": \"string\","
+    "   \"title\": \"Result Artifact\","
+    "   \"description\": \"Artifact file name for resultFormat arrow (letters, digits, '.', '-', '_'); default <step id>.arrows.\","
+    "   \"minLength\": 1,"
+    "   \"maxLength\": 200"
+    "  },"
+    "  \"maxResultBytes\": {"
+    "   \"type\": \"integer\","
+    "   \"title\": \"Max Result Bytes\","
+    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
+    "   \"exclusiveMinimum\": 0"
+    "  }"
+    " },"
+    " \"required\": ["
+    "  \"type\","
+    "  \"connection\","
+    "  \"query\""
+    " ],"
+    " \"additionalProperties\": false"
+    "}";
+
+static const mcpk_component_type type_defs[] = {
+    {sizeof(mcpk_component_type), "Data", "Runs SQL through an external database connection.", data_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS},
+};
+
+#endif

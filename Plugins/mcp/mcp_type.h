@@ -1,0 +1,59 @@
+/* The "MCP" component type as the mcp plugin declares it (ABI 1.2.0,
+ * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
+ * and how its steps run. The kernel validates configs against this schema and the
+ * console renders the type's form from it; BundledTypeSchemaTests checks it
+ * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * reach the plugin with their `${inputs…}` references resolved by the engine. */
+#ifndef MCPK_MCP_TYPE_H
+#define MCPK_MCP_TYPE_H
+#include <mcpk/plugin.h>
+
+static const char mcp_config_schema[] =
+    "{"
+    " \"title\": \"MCP\","
+    " \"description\": \"Starts an MCP server from its configuration and calls one tool.\","
+    " \"type\": \"object\","
+    " \"properties\": {"
+    "  \"type\": {"
+    "   \"const\": \"MCP\","
+    "   \"title\": \"Type\""
+    "  },"
+    "  \"mcpConfiguration\": {"
+    "   \"type\": \"string\","
+    "   \"title\": \"MCP Configuration\","
+    "   \"description\": \"JSON or YAML with `command`, `args` and `env` of the server.\","
+    "   \"contentMediaType\": \"application/yaml\","
+    "   \"x-mcpk-format\": \"mcp-configuration\""
+    "  },"
+    "  \"tool\": {"
+    "   \"type\": \"string\","
+    "   \"title\": \"Tool\","
+    "   \"description\": \"Name of the tool to call.\","
+    "   \"minLength\": 1"
+    "  },"
+    "  \"arguments\": {"
+    "   \"type\": \"object\","
+    "   \"title\": \"Arguments\","
+    "   \"description\": \"Default tool arguments (step inputs are merged over them).\","
+    "   \"default\": {}"
+    "  },"
+    "  \"maxResultBytes\": {"
+    "   \"type\": \"integer\","
+    "   \"title\": \"Max Result Bytes\","
+    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
+    "   \"exclusiveMinimum\": 0"
+    "  }"
+    " },"
+    " \"required\": ["
+    "  \"type\","
+    "  \"mcpConfiguration\","
+    "  \"tool\""
+    " ],"
+    " \"additionalProperties\": false"
+    "}";
+
+static const mcpk_component_type type_defs[] = {
+    {sizeof(mcpk_component_type), "MCP", "Starts an MCP server from its configuration and calls one tool.", mcp_config_schema, NULL, 0, MCPK_EXECUTION_SANDBOX},
+};
+
+#endif

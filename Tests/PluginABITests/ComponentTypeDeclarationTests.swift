@@ -1,0 +1,54 @@
+import KernelCore
+import KernelLoop
+import KernelPlugins
+import PluginTestSupport
+import Testing
+
+/// ABI 1.2.0 `mcpk_executor.type_defs`: a plugin's declared component types reach the
+/// host (schema, secret fields, execution), route its steps, and feed `ComponentTypes`;
+/// a malformed declaration refuses the load with every problem and its path.
+@Suite struct ComponentTypeDeclarationTests {
+    @Test @KernelActor func declaredTypeIsServedAndValidatesConfigs() async throws {
+        let dir = TestSupport.tempDir("typedefs")
+        let so = try TestSupport.buildFixture(TestSupport.fixture("typedefs.c"), into: dir, name: "typedefs")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        let info = try await host.load(path: so)
+        #expect(info.metadata?.abiVersion == 1_002_000)
+        #expect(info.metadata?.componentTypes == ["Probe Type"])
+        let d = try #require(host.componentTypeDefinitions().first)
+        #expect(d.name.rawValue == "Probe Type" && d.execution == .sandbox && d.secretFields == ["token"] && d.plugin == "typedefs")
+        #expect(host.executorRoutes()["Probe Type"] == "typedefs")
+
+        let types = ComponentTypes(declared: host.componentTypeDefinitions())
+        #expect(types.names.last?.rawValue == "Probe Type")
+        let ok = types.validate(["type": "Probe Type"])
+        #expect(ok.errors.isEmpty && ok.normalized == ["type": "Probe Type", "n": 3], "\(ok)")
+        let bad = types.validate(["type": "Probe Type", "n": "x", "token": "s3cret", "extra": 1])
+        #expect(Set(bad.errors.map(\.path)) == ["config.n", "config.token", "config.extra"], "\(bad.errors)")
+        #expect(bad.errors.contains { $0.path == "config.token" && $0.message.contains("secret") })
+        #expect(types.secretInputs(of: ComponentType("Probe Type")) == ["token"])
+        #expect(types.schema(of: ComponentType("Probe Type"))?["properties"]?["type"]?["const"] == "Probe Type")
+
+        try await host.unload(name: "typedefs")
+        #expect(host.componentTypeDefinitions().isEmpty)
+        let gone = ComponentTypes(declared: host.componentTypeDefinitions()).validate(["type": "Probe Type"])
+        #expect(gone.errors.first?.message.hasPrefix("unknown component type 'Probe Type'") == true)
+        await host.shutdown()
+    }
+
+    @Test @KernelActor func malformedDeclarationsRefuseTheLoadWithEveryProblem() async throws {
+        let dir = TestSupport.tempDir("badtypes")
+        let so = dir + "/libbadtypes.so"
+        #expect(TestSupport.sh("cc -shared -fPIC -DBROKEN -I'\(TestSupport.root)/include' '\(TestSupport.fixture("typedefs.c"))' -o '\(so)'") == 0)
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        await #expect(throws: KernelError.self) { try await host.load(path: so) }
+        let message = host.list().first { $0.path == so }?.loadError?.message ?? ""
+        for part in ["type_defs[0].config_schema_json.properties.n.type: unknown type 'strin'",
+                     "type_defs[1].execution: is MCPK_EXECUTION_IN_PROCESS but the executor has no invoke",
+                     "type_defs[2].execution: must be MCPK_EXECUTION_SANDBOX (1) or MCPK_EXECUTION_IN_PROCESS (2) (got 7)",
+                     "type_defs[3].config_schema_json: is not valid JSON"] {
+            #expect(message.contains(part), "\(part) in \(message)")
+        }
+        await host.shutdown()
+    }
+}
