@@ -145,9 +145,6 @@ public final class ConnectionRuntime {
         }
     }
 
-    /// Asks every running statement on a stored connection to stop.
-    public func cancel(_ id: EntityID) { pools[id]?.cancelRunning() }
-
     /// Retires a record's pool (it was updated or deleted): idle connections close now, busy
     /// ones when their statement ends; the next statement opens a new pool from the record.
     func retire(_ id: EntityID) { pools.removeValue(forKey: id)?.retire() }
