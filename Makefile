@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
 # Debian packages the kernel, its plugins and its tests need. Areas add theirs here.
-APT_PACKAGES := libjansson-dev libcurl4-openssl-dev git libuv1-dev libpq-dev libffi-dev libsqlite3-dev libsodium-dev libseccomp-dev \
+APT_PACKAGES := libjansson-dev libcurl4-openssl-dev git libuv1-dev libpq-dev libffi-dev libsqlite3-dev libsodium-dev libseccomp-dev libyaml-dev \
 	libhttp-parser-dev libhiredis-dev pkg-config bubblewrap postgresql redis-server sqlite3 util-linux \
 	chromium python3 python3-venv curl wrk esbuild nodejs node-typescript openssl ca-certificates
 

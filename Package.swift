@@ -6,10 +6,11 @@
 // target per module.
 import PackageDescription
 
-/// Settings shared by every Swift target. Language mode 5: kernel state is
-/// confined to the loop thread through `KernelActor`, checked by the actor
-/// system, and C callbacks are bridged explicitly.
+/// Swift language modes (docs/ARCHITECTURE.md, "Swift language modes"): the package default is
+/// mode 5 (`swiftLanguageModes` below); targets that compile with Swift 6's complete data-race
+/// checking use `swift6Settings`, the others `swiftSettings`.
 let swiftSettings: [SwiftSetting] = []
+let swift6Settings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 func systemLibrary(_ name: String, pkgConfig: String?, apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
@@ -54,6 +55,7 @@ let package = Package(
         systemLibrary("CSeccomp", pkgConfig: "libseccomp", apt: ["libseccomp-dev"]),
         systemLibrary("CJansson", pkgConfig: "jansson", apt: ["libjansson-dev"]),
         systemLibrary("CLibCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
+        systemLibrary("CLibYAML", pkgConfig: "yaml-0.1", apt: ["libyaml-dev"]),
 
         // The public plugin ABI (include/mcpk/plugin.h) exposed to Swift.
         .target(name: "MCPKPluginABI", path: "Sources/MCPKPluginABI"),
@@ -67,8 +69,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",
-            dependencies: [],
-            swiftSettings: swiftSettings),
+            // libsodium: the one SHA-256 and base64 (Support/SHA256.swift, Base64.swift);
+            // libyaml: YAML input (Support/YAML.swift).
+            dependencies: ["CSodium", "CLibYAML"],
+            swiftSettings: swift6Settings),
         .target(
             name: "KernelStore",
             dependencies: ["KernelCore", "KernelLoop", "CSQLite", "CLibPQ", "CHiredis", "CLibUV", "CSodium",
@@ -76,12 +80,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelPlugins",
-            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "MCPKPluginABI", "CLibFFI", "CLibUV", "CKernelSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI", "CSodium",
+            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -101,7 +105,7 @@ let package = Package(
         .target(
             name: "KernelClient",
             dependencies: ["KernelCore"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swift6Settings),
         .executableTarget(
             name: "mcpk",
             dependencies: ["KernelServer", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
@@ -134,11 +138,11 @@ let package = Package(
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
-        .target(name: "PluginData", dependencies: ["CJansson"], path: "Plugins/data", publicHeadersPath: ".",
+        .target(name: "PluginData", dependencies: ["CJansson", "CSodium"], path: "Plugins/data", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         // The ADBC bridge (issue 15): any ADBC driver .so as a connector; ADBC and Arrow C
         // data interface structs declared in Plugins/adbc/adbc_abi.h from the published specs.
-        .target(name: "PluginADBC", dependencies: ["CJansson"], path: "Plugins/adbc", publicHeadersPath: ".",
+        .target(name: "PluginADBC", dependencies: ["CJansson", "CSodium"], path: "Plugins/adbc", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.

@@ -5,7 +5,7 @@ import Glibc
 let allFuzzTargets = FuzzTargets.all + HTTPFuzzTargets.all + ChannelFuzzTargets.all + ControlFuzzTargets.all
     + PluginChannelFuzzTargets.all
 
-let fuzzTarget: ([UInt8]) -> Void = {
+let fuzzTarget: @Sendable ([UInt8]) -> Void = {
     let name = getenv("MCPK_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let t = allFuzzTargets.first(where: { $0.name == name }) else {
         print("MCPK_FUZZ_TARGET must be one of: \(allFuzzTargets.map(\.name).joined(separator: ", "))")

@@ -15,7 +15,7 @@ CC="${FUZZ_CC:-$(dirname "$(readlink -f "$(command -v swiftc)")")/clang}"
 OUT=.build/fuzz
 PLUGINS=(python typescript mcp notebook streamlit data output utility)
 mkdir -p "$OUT/c"
-CFLAGS=(-g -O1 -fno-omit-frame-pointer -I include -I Plugins/executor-support $(pkg-config --cflags jansson))
+CFLAGS=(-g -O1 -fno-omit-frame-pointer -I include -I Plugins/executor-support $(pkg-config --cflags jansson libsodium))
 build() {  # $1: output, $2: sanitizer list, $3...: extra flags of the harness
   local out="$1" san="$2"; shift 2
   local srcs=(fuzz/c/executor_config_fuzz.c Plugins/executor-support/*.h include/mcpk/plugin.h)
@@ -30,7 +30,7 @@ build() {  # $1: output, $2: sanitizer list, $3...: extra flags of the harness
       objs+=("$o")
     done
   done
-  "$CC" "${CFLAGS[@]}" -fuse-ld=lld -fsanitize="$san" "$@" fuzz/c/executor_config_fuzz.c "${objs[@]}" $(pkg-config --libs jansson) -o "$out"
+  "$CC" "${CFLAGS[@]}" -fuse-ld=lld -fsanitize="$san" "$@" fuzz/c/executor_config_fuzz.c "${objs[@]}" $(pkg-config --libs jansson libsodium) -o "$out"
 }
 case "$MODE" in
   replay)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the kernel's parsers with libFuzzer (issue 16): `make fuzz`.
-# Builds .build/fuzz/mcpk-fuzz (KernelCore's sources, the HTTP request parser over libhttp-parser,
+# Builds .build/fuzz/mcpk-fuzz (KernelCore's sources with libsodium and libyaml, the HTTP request parser over libhttp-parser,
 # the step channel's LineBuffer, the control socket's NDJSONFramer, the plugin host's LineChannel
 # with KernelLoop's ConditionLock, the target tables Tests/*/Fuzz/*FuzzTargets.swift and
 # fuzz/Entry.swift; -sanitize=fuzzer,address) and .build/fuzz/mcpk-fuzz-c (the C executors' config
@@ -41,7 +41,7 @@ if [ ! -x "$OUT/mcpk-fuzz" ] || [ -n "$(find "${SOURCES[@]}" "${ONE_MODULE[@]}" 
     stripped+=("$OUT/src/$(basename "$f")")
   done
   swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name MCPKFuzz -use-ld=lld \
-    -I Sources/CHTTPParser -lhttp_parser "${SOURCES[@]}" "${stripped[@]}" "${TABLES[@]}" fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
+    -I Sources/CHTTPParser -lhttp_parser -I Sources/CSodium -lsodium -I Sources/CLibYAML -lyaml "${SOURCES[@]}" "${stripped[@]}" "${TABLES[@]}" fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
 fi
 scripts/fuzz-c.sh build
 targets="${FUZZ_TARGETS:-$(ls fuzz/corpus)}"

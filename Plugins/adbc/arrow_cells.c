@@ -5,6 +5,7 @@
 #include "arrow_cells.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,16 +73,12 @@ static void buf_json_string(arrow_buf *b, const char *s, size_t n) {
   arrow_buf_put(b, "\"", 1);
 }
 
+/* Base64 of binary cells: libsodium's encoder (the kernel's Base64 uses the same one). */
 static void buf_base64(arrow_buf *b, const unsigned char *s, size_t n) {
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)s[i] << 16;
-    if (i + 1 < n) v |= (uint32_t)s[i + 1] << 8;
-    if (i + 2 < n) v |= s[i + 2];
-    char out[4] = {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], i + 1 < n ? tbl[(v >> 6) & 63] : '=',
-                   i + 2 < n ? tbl[v & 63] : '='};
-    arrow_buf_put(b, out, 4);
-  }
+  size_t len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL); /* with the NUL */
+  if (buf_reserve(b, len) != 0) return;
+  sodium_bin2base64(b->data + b->len, len, s, n, sodium_base64_VARIANT_ORIGINAL);
+  b->len += len - 1;
 }
 
 /* ---- formats ----------------------------------------------------------------- */

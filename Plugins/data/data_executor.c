@@ -37,6 +37,7 @@
 #include "arrow_ipc.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,20 +74,13 @@ static const char *data_type_name(int32_t t) {
   }
 }
 
+/* Base64 of bytes cells: libsodium's encoder (the kernel's Base64 uses the same one). */
 static json_t *data_base64(const unsigned char *s, size_t n) {
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t outlen = 4 * ((n + 2) / 3);
-  char *o = malloc(outlen + 1);
+  size_t len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL); /* with the NUL */
+  char *o = malloc(len);
   if (!o) return NULL;
-  size_t j = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
-    o[j++] = tbl[(v >> 18) & 63];
-    o[j++] = tbl[(v >> 12) & 63];
-    o[j++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-    o[j++] = i + 2 < n ? tbl[v & 63] : '=';
-  }
-  json_t *r = json_stringn(o, j);
+  sodium_bin2base64(o, len, s, n, sodium_base64_VARIANT_ORIGINAL);
+  json_t *r = json_stringn(o, len - 1);
   free(o);
   return r;
 }

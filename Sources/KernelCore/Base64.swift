@@ -1,62 +1,47 @@
-/// Standard base64 (RFC 4648 with padding): `bytes` cells of connectors,
-/// binary artifact contents.
-public enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+import CSodium
 
+/// Base64 (RFC 4648), the one codec of the kernel, over libsodium's `sodium_bin2base64` /
+/// `sodium_base642bin`: `bytes` cells of connectors, binary artifact contents, sealed secrets,
+/// `run.result` chunks.
+public enum Base64 {
+    /// Standard alphabet with padding.
     public static func encode(_ bytes: [UInt8]) -> String {
         bytes.withUnsafeBytes { encode($0) }
     }
 
+    /// Standard alphabet with padding.
     public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
         let n = bytes.count
-        guard n > 0 else { return "" }
-        // Written through unsafe buffers: chunks of megabytes (`run.result` downloads) stay fast
-        // even in debug builds.
-        return String(unsafeUninitializedCapacity: (n + 2) / 3 * 4) { out in
-            alphabet.withUnsafeBufferPointer { a in
-                var i = 0, o = 0
-                while i + 2 < n {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]
-                    out[o + 2] = a[Int(v >> 6 & 63)]; out[o + 3] = a[Int(v & 63)]
-                    i += 3; o += 4
-                }
-                let rest = n - i
-                if rest > 0 {
-                    let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-                    out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]
-                    out[o + 2] = rest == 2 ? a[Int(v >> 6 & 63)] : 61; out[o + 3] = 61
-                    o += 4
-                }
-                return o
+        guard n > 0, let base = bytes.baseAddress else { return "" }
+        _ = Sodium.ready
+        let variant = sodium_base64_VARIANT_ORIGINAL
+        let length = sodium_base64_encoded_len(n, variant)  // includes the terminating NUL
+        return String(unsafeUninitializedCapacity: length) { out in
+            out.withMemoryRebound(to: CChar.self) { c in
+                guard let o = c.baseAddress else { return 0 }
+                _ = sodium_bin2base64(o, length, base.assumingMemoryBound(to: UInt8.self), n, variant)
+                return length - 1
             }
         }
     }
 
-    /// RFC 4648 decoding (standard or URL-safe alphabet, padding optional); nil on a bad character.
+    /// Decodes the standard or the URL-safe alphabet, padding optional, line breaks and spaces
+    /// ignored; nil on a bad character, on mixed alphabets or on a non-canonical ending.
     public static func decode(_ s: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count / 4 * 3 + 3)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in s.utf8 {
-            let v: UInt32
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = UInt32(c - 65)
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(c - 97 + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c - 48 + 52)
-            case UInt8(ascii: "+"), UInt8(ascii: "-"): v = 62
-            case UInt8(ascii: "/"), UInt8(ascii: "_"): v = 63
-            case UInt8(ascii: "="), 0x0A, 0x0D, 0x20: continue
-            default: return nil
+        _ = Sodium.ready
+        var text = s
+        return text.withUTF8 { input -> [UInt8]? in
+            guard input.count > 0 else { return [] }
+            let urlSafe = input.contains(UInt8(ascii: "-")) || input.contains(UInt8(ascii: "_"))
+            let variant = urlSafe ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL_NO_PADDING
+            var out = [UInt8](repeating: 0, count: input.count / 4 * 3 + 3)
+            var length = 0
+            let rc = input.withMemoryRebound(to: CChar.self) { c in
+                sodium_base642bin(&out, out.count, c.baseAddress, c.count, "= \r\n", &length, nil, variant)
             }
-            acc = acc << 6 | v
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-            }
+            guard rc == 0 else { return nil }
+            out.removeSubrange(length...)
+            return out
         }
-        return out
     }
 }

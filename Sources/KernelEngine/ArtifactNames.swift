@@ -9,37 +9,6 @@ public enum ArtifactNames {
         return name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" }
     }
 
-    public static func mime(for name: String) -> String {
-        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
-        switch ext {
-        case "json": return "application/json"
-        case "csv": return "text/csv"
-        case "txt", "log", "md": return "text/plain"
-        case "ipynb": return "application/x-ipynb+json"
-        case "html": return "text/html"
-        case "png": return "image/png"
-        case "arrows": return "application/vnd.apache.arrow.stream"
-        default: return "application/octet-stream"
-        }
-    }
-
-    /// Reads a whole file if it is at most `limit` bytes.
-    public static func readFile(_ path: String, limit: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= limit else { return nil }
-        var out = [UInt8](repeating: 0, count: Int(st.st_size))
-        var off = 0
-        while off < out.count {
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + off, $0.count - off) }
-            if n <= 0 { break }
-            off += n
-        }
-        return Array(out[0..<off])
-    }
-
     /// Writes a file atomically (temp + rename), mode 0600.
     public static func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
         let tmp = path + ".tmp-\(getpid())"

@@ -167,7 +167,7 @@ public final class RetentionSweeper {
         return try await files.run {
             var n = 0
             for id in ids where RetentionSweeper.isPlainID(id) {
-                for dir in ["\(home)/artifacts/\(id)", "\(home)/work/\(id)"] where RetentionSweeper.exists(dir) {
+                for dir in ["\(home)/artifacts/\(id)", WorkDirectory.run(home: home, runID: id)] where RetentionSweeper.exists(dir) {
                     removeTree(dir)
                     n += 1
                 }
@@ -180,7 +180,7 @@ public final class RetentionSweeper {
         let home = self.home
         return try await files.run {
             ids.filter(RetentionSweeper.isPlainID).reduce(0) { n, id in
-                n + ["\(home)/artifacts/\(id)", "\(home)/work/\(id)"].filter(RetentionSweeper.exists).count
+                n + ["\(home)/artifacts/\(id)", WorkDirectory.run(home: home, runID: id)].filter(RetentionSweeper.exists).count
             }
         }
     }

@@ -20,24 +20,24 @@ extension RunEngine {
     public func drain(graceMilliseconds: UInt64) async -> DrainReport {
         guard phase == .running else { return DrainReport(drained: 0, left: runningSteps, waitedMilliseconds: 0) }
         phase = .draining
-        let started = monotonicMilliseconds()
+        let started = MonotonicClock.milliseconds()
         let initial = Set(runningStepNames)
         if initial.isEmpty { return DrainReport(drained: 0, left: 0, waitedMilliseconds: 0) }
         logger.info("draining: no new steps start; waiting for running steps", metadata: [
             "steps": "\(initial.sorted().joined(separator: ", "))", "grace_ms": "\(graceMilliseconds)"])
         let deadline = started + Double(graceMilliseconds)
         var nextLog = started + EngineLimits.drainProgressLogMilliseconds
-        while runningSteps > 0 && monotonicMilliseconds() < deadline {
+        while runningSteps > 0 && MonotonicClock.milliseconds() < deadline {
             await sleep(ms: 20)
-            if monotonicMilliseconds() >= nextLog {
+            if MonotonicClock.milliseconds() >= nextLog {
                 nextLog += EngineLimits.drainProgressLogMilliseconds
                 logger.info("draining: still waiting", metadata: ["steps": "\(runningStepNames.joined(separator: ", "))",
-                                                                 "remaining_ms": "\(Int(max(0, deadline - monotonicMilliseconds())))"])
+                                                                 "remaining_ms": "\(Int(max(0, deadline - MonotonicClock.milliseconds())))"])
             }
         }
         let still = runningStepNames
         let left = initial.intersection(still).count
-        let report = DrainReport(drained: initial.count - left, left: left, waitedMilliseconds: monotonicMilliseconds() - started)
+        let report = DrainReport(drained: initial.count - left, left: left, waitedMilliseconds: MonotonicClock.milliseconds() - started)
         if still.isEmpty {
             logger.info("drained: every running step ended", metadata: ["steps": "\(report.drained)"])
         } else {

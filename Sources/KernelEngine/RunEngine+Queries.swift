@@ -140,7 +140,7 @@ extension RunEngine {
         for name in names.sorted() {
             var st = stat()
             guard stat(dir + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            out.append(["name": .string(name), "size": .int(Int64(st.st_size)), "mime": .string(ArtifactNames.mime(for: name)),
+            out.append(["name": .string(name), "size": .int(Int64(st.st_size)), "mime": .string(MIMETypes.mediaType(forPath: name)),
                         "path": .string(dir + "/" + name)])
         }
         return ["items": .array(out), "next_cursor": .null]
@@ -153,10 +153,15 @@ extension RunEngine {
             throw KernelError.invalidParams("invalid params", errors: [FieldError("name", "must be a plain file name")])
         }
         let path = artifactDirectory(id) + "/" + name
-        guard let bytes = ArtifactNames.readFile(path, limit: EngineLimits.maxInlineArtifactBytes) else {
-            throw KernelError.notFound("run \(id) has no artifact '\(name)'")
+        let bytes: [UInt8]
+        do { bytes = try WholeFile.bytes(path, limit: EngineLimits.maxInlineArtifactBytes, regularFileOnly: true) } catch {
+            switch error.reason {
+            case .missing: throw KernelError.notFound("run \(id) has no artifact '\(name)'")
+            case .tooLarge: throw KernelError.invalidParams("artifact '\(name)' of run \(id) is over \(EngineLimits.maxInlineArtifactBytes) bytes (EngineLimits.maxInlineArtifactBytes); download it over HTTP")
+            case .unreadable: throw KernelError.internal("artifact '\(name)' of run \(id): \(error)")
+            }
         }
-        var o = JSONObject([("name", .string(name)), ("mime", .string(ArtifactNames.mime(for: name))), ("size", .int(Int64(bytes.count)))])
+        var o = JSONObject([("name", .string(name)), ("mime", .string(MIMETypes.mediaType(forPath: name))), ("size", .int(Int64(bytes.count)))])
         if let text = String(validating: bytes, as: UTF8.self) {
             o["encoding"] = "utf-8"
             o["content"] = .string(text)

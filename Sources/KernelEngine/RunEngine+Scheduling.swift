@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelSandbox
 
 extension RunEngine {
     /// Starts whatever can start: waiting runs with a free workflow slot, steps whose needs are
@@ -135,7 +136,7 @@ extension RunEngine {
 
     /// Starts the current attempt of a queued step.
     func startAttempt(_ run: ActiveRun, _ s: StepState) {
-        let dispatchStart = monotonicMilliseconds()
+        let dispatchStart = MonotonicClock.milliseconds()
         let runID = run.run.id
         let stepID = s.id
         if s.isFanOutStep { startFanOut(run, s); return }
@@ -238,7 +239,7 @@ extension RunEngine {
             return
         }
         let attempt = s.current.attempt
-        let workDir = "\(configuration.home)/work/\(runID)/\(stepID)/\(attempt)"
+        let workDir = WorkDirectory.attempt(home: configuration.home, runID: runID, stepID: stepID, attempt: attempt)
         let artifactDir = "\(configuration.home)/artifacts/\(runID)"
         if !run.artifactDirectoryReady {
             do {
@@ -288,7 +289,7 @@ extension RunEngine {
         for name in referenced { invocation.stagedFiles[ArtifactNames.stagedDirectory + "/" + name] = artifactDir + "/" + name }
         // The sandbox's own wall clock sits just past the engine's timer, as a backstop.
         invocation.timeoutMilliseconds = s.definition.timeoutSeconds.map { UInt64($0 * 1000) + EngineLimits.terminateGraceMilliseconds * 2 }
-        let execStart = monotonicMilliseconds()
+        let execStart = MonotonicClock.milliseconds()
         timings.dispatchMs += execStart - dispatchStart
         let limit = resultLimit(s), redactor = s.redactor
         Task { @KernelActor in
@@ -302,11 +303,11 @@ extension RunEngine {
             }
             if let file = invocation.inputsFile { unlink(file) }
             outcome = await self.settle(outcome, limit: limit, redactor: redactor)
-            let execEnd = monotonicMilliseconds()
+            let execEnd = MonotonicClock.milliseconds()
             self.timings.executionMs += execEnd - execStart
             sink.close()
             self.attemptFinished(runID: runID, stepID: stepID, attempt: attempt, outcome: outcome, reason: cancellation.reason)
-            self.timings.transitionMs += monotonicMilliseconds() - execEnd
+            self.timings.transitionMs += MonotonicClock.milliseconds() - execEnd
             self.timings.attempts += 1
         }
     }

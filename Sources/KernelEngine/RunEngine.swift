@@ -125,7 +125,7 @@ public final class RunEngine {
     public func start() async throws {
         guard phase == .created else { return }
         phase = .running
-        lastRenewalAt = monotonicMilliseconds()
+        lastRenewalAt = MonotonicClock.milliseconds()
         try await recover()
         if queue != nil {
             await heartbeat()
@@ -146,7 +146,7 @@ public final class RunEngine {
     func leaseTick() async {
         // A draining engine keeps renewing (its steps still run) but sweeps for nothing.
         guard phase == .running || phase == .draining else { return }
-        let issuedAt = monotonicMilliseconds()
+        let issuedAt = MonotonicClock.milliseconds()
         do {
             try await store.renewLeases(owner: configuration.owner, leaseMilliseconds: configuration.leaseMilliseconds)
             // Lapsed if noticed, or if this renewal was issued a full lease after the last good
@@ -181,7 +181,7 @@ public final class RunEngine {
     /// Whether the leases of this kernel's runs are known to be valid: the last successful
     /// renewal was issued less than one lease ago.
     var leaseHeld: Bool {
-        monotonicMilliseconds() - lastRenewalAt < Double(configuration.leaseMilliseconds)
+        MonotonicClock.milliseconds() - lastRenewalAt < Double(configuration.leaseMilliseconds)
     }
 
     /// Stops running steps (their runs stay `running` in the store and are recovered by the
@@ -199,8 +199,8 @@ public final class RunEngine {
             }
         }
         // Wait (bounded by the grace period) for stopped steps to return.
-        let deadline = monotonicMilliseconds() + Double(configuration.terminateGraceMilliseconds) + 1000
-        while runningSteps > 0 && monotonicMilliseconds() < deadline {
+        let deadline = MonotonicClock.milliseconds() + Double(configuration.terminateGraceMilliseconds) + 1000
+        while runningSteps > 0 && MonotonicClock.milliseconds() < deadline {
             await sleep(ms: 20)
         }
         await journal.flushed()
@@ -439,12 +439,6 @@ public final class RunEngine {
     public var runningStepCount: Int { runningSteps }
     public var queuedRunCount: Int { waiting.count }
     public var leaseLapsedNow: Bool { !leaseHeld }
-}
-
-func monotonicMilliseconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
 }
 
 /// Accumulated split of step time (for `bench/engine`).

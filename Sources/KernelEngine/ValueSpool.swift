@@ -69,8 +69,9 @@ public final class ValueSpool {
                                                     + "\(BlobReference.describe(bytes: ValueLimits.maxLoadedBytes)) (ValueLimits.maxLoadedBytes)")
                 }
                 let value: JSON
-                guard let bytes = ArtifactNames.readFile(path, limit: Int(size) + 1) else {
-                    throw KernelError.notFound("cannot read result file \(path)")
+                let bytes: [UInt8]
+                do { bytes = try WholeFile.bytes(path, limit: Int(size) + 1, regularFileOnly: true) } catch {
+                    throw KernelError.notFound("cannot read result file: \(error)")
                 }
                 unlink(path)
                 do { value = redactor.redact(try JSONParser.parse(bytes)) } catch {
@@ -203,14 +204,8 @@ struct ResolvingWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// `WholeFile.writeAll` with its failure as `unavailable`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        guard let base = bytes.baseAddress else { return }
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, base + off, bytes.count - off)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw KernelError.unavailable("cannot write \(path): \(String(cString: strerror(errno)))") }
-            off += n
-        }
+        do { try WholeFile.writeAll(fd, bytes, name: path) } catch { throw KernelError.unavailable(error.description) }
     }
 }

@@ -48,7 +48,8 @@ public final class HostContext: @unchecked Sendable {
 
     /// Kernel version reported to plugins.
     public static let kernelVersion = "0.1.0"
-    private static let kernelVersionC: UnsafeMutablePointer<CChar> = strdup(kernelVersion)!
+    /// Never freed nor written after start-up, so sharing it across threads is safe.
+    nonisolated(unsafe) private static let kernelVersionC: UnsafeMutablePointer<CChar> = strdup(kernelVersion)!
 
     /// Allocates a host table bound to this context. Freed by `freeTable`.
     func makeTable(abi: UInt32) -> UnsafeMutablePointer<mcpk_host> {

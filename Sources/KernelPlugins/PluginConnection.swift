@@ -78,19 +78,13 @@ public final class PluginConnection: @unchecked Sendable {
         }
     }
 
-    public static func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-
     /// Round trip: server version (if reported) and latency.
     public func test() async throws -> (serverVersion: String?, latencyMs: Int64) {
         let backend = backend, handle = handle, plugin = plugin
         return try await run {
-            let t0 = PluginConnection.nowMs()
+            let t0 = MonotonicClock.wholeMilliseconds()
             let v = try PluginCallMetrics.measure(plugin, .test) { try backend.test(handle) }
-            return (v, PluginConnection.nowMs() - t0)
+            return (v, MonotonicClock.wholeMilliseconds() - t0)
         }
     }
 
@@ -102,10 +96,10 @@ public final class PluginConnection: @unchecked Sendable {
         return try await run {
             try cancellation?.begin { backend.cancel(handle) }
             defer { cancellation?.end() }
-            let t0 = PluginConnection.nowMs()
+            let t0 = MonotonicClock.wholeMilliseconds()
             let c = RowCollector(maxRows: q.maxRows)
             try PluginCallMetrics.measure(plugin, .execute) { try backend.execute(handle, q, sink: c) }
-            return c.result(elapsedMs: PluginConnection.nowMs() - t0)
+            return c.result(elapsedMs: MonotonicClock.wholeMilliseconds() - t0)
         }
     }
 

@@ -151,7 +151,7 @@ public final class PluginHost {
         entry.name = backend.metadata.name
         entry.state = .loaded
         entry.loadError = nil
-        entry.startedAt = PluginConnection.nowMs()
+        entry.startedAt = MonotonicClock.wholeMilliseconds()
         if entry.opWorker == nil { entry.opWorker = WorkerThread(name: "mcpk-plugin-\(backend.metadata.name)") }
     }
 
@@ -199,7 +199,7 @@ public final class PluginHost {
         entry.lastCrash = "plugin host process \(reason)"
         // Connections lived in the dead child: they are gone.
         entry.connections = [:]
-        let ranFor = PluginConnection.nowMs() - entry.startedAt
+        let ranFor = MonotonicClock.wholeMilliseconds() - entry.startedAt
         entry.restartAttempt = ranFor >= PluginHostConfiguration.stableRunMs ? 0 : entry.restartAttempt + 1
         logger.error("plugin host crashed", metadata: ["name": "\(entry.name)", "reason": "\(reason)"])
         scheduleRestart(entry)
@@ -249,8 +249,8 @@ public final class PluginHost {
                 throw KernelError.conflict("plugin \(name) is running \(entry.leases.count) step(s); wait for them or pass force (which cancels them)")
             }
             for l in Array(entry.leases.values) { l.revoke("plugin \(name) was unloaded while the step ran") }
-            let deadline = PluginConnection.nowMs() + Int64(PluginHostConfiguration.executorDrainMs)
-            while !entry.leases.isEmpty && PluginConnection.nowMs() < deadline {
+            let deadline = MonotonicClock.wholeMilliseconds() + Int64(PluginHostConfiguration.executorDrainMs)
+            while !entry.leases.isEmpty && MonotonicClock.wholeMilliseconds() < deadline {
                 try? await Task.sleep(nanoseconds: PluginHostConfiguration.executorDrainPollMs * 1_000_000)
             }
         }

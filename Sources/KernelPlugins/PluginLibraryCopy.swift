@@ -1,4 +1,3 @@
-import CSodium
 import Glibc
 import KernelCore
 import KernelLoop
@@ -8,7 +7,7 @@ import KernelLoop
 /// rebuilt at any time without touching the pages the kernel has mapped (issue 13: copying a
 /// new `.so` over a loaded one crashed the kernel), and a reload of new content `dlopen`s a
 /// new path (glibc would hand back the old handle for the same path). One streamed pass
-/// copies and hashes (libsodium SHA-256); identical content shares one copy.
+/// copies and hashes (KernelCore's `SHA256`); identical content shares one copy.
 public enum PluginLibraryCopy {
     /// Largest library copied (the ADBC BigQuery driver is ~42 MiB).
     public static let maxLibraryBytes = 1024 * 1024 * 1024
@@ -18,16 +17,13 @@ public enum PluginLibraryCopy {
         let name = String(path.split(separator: "/").last ?? Substring(path))
         guard mkdirs(cache) else { throw PluginLoadError.openFailed("cannot create the plugin cache \(cache): \(String(cString: strerror(errno)))") }
         let tmp = cache + "/.tmp-\(getpid())-\(UInt64.random(in: 0..<UInt64.max))"
-        var state = crypto_hash_sha256_state()
-        crypto_hash_sha256_init(&state)
+        var sha = SHA256()
         if let problem = FileCopy.copy(path, to: tmp, limit: maxLibraryBytes, followSymlink: true, each: { chunk in
-            _ = crypto_hash_sha256_update(&state, chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(chunk.count))
+            sha.update(chunk)
         }) {
             throw PluginLoadError.openFailed("cannot copy \(path) into the plugin cache: \(problem)")
         }
-        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        crypto_hash_sha256_final(&state, &digest)
-        let dir = cache + "/" + SHA256.hex(digest)
+        let dir = cache + "/" + sha.finalizeHex()
         let copy = dir + "/" + name
         var existing = stat()
         if stat(copy, &existing) == 0 {  // the same content was copied before: keep that one (it may be mapped)

@@ -42,7 +42,7 @@ public final class GitCheckouts {
 
     /// The cache entry of `url` at `ref`.
     public func directory(url: String, ref: String?) -> String {
-        sandbox.configuration.home + "/cache/git/" + ContentHash.sha256("git-checkout-v1\n" + url + "\n" + (ref ?? ""))
+        sandbox.configuration.home + "/cache/git/" + SHA256.hex("git-checkout-v1\n" + url + "\n" + (ref ?? ""))
     }
 
     /// The checkout of `url` at `ref` (nil: the remote's default branch), cloning it if the cache lacks it.

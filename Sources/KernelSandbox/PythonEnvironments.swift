@@ -35,7 +35,7 @@ public final class PythonEnvironments {
 
     /// The venv key of a requirement list (order does not matter).
     public nonisolated static func key(for requirements: [String]) -> String {
-        ContentHash.sha256(requirements.sorted().joined(separator: "\n"))
+        SHA256.hex(requirements.sorted().joined(separator: "\n"))
     }
 
     /// A build of `dir` is running.

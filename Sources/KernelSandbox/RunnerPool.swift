@@ -162,14 +162,14 @@ public final class RunnerPool {
         parts.append("argv=" + ([spec.executable] + spec.arguments).joined(separator: "\u{1}"))
         parts.append("env=" + spec.environment.keys.sorted().map { "\($0)=\(spec.environment[$0] ?? "")" }.joined(separator: "\u{1}"))
         for path in spec.files.keys.sorted() {
-            parts.append("file=\(path):" + ContentHash.sha256(String(decoding: spec.files[path] ?? [], as: UTF8.self)))
+            parts.append("file=\(path):" + SHA256.hex(spec.files[path] ?? []))
         }
         parts.append("network=\(spec.network) connections=\(spec.declaredConnections.sorted().joined(separator: ","))")
         parts.append("limits=\(spec.cpuSeconds),\(spec.memoryMb),\(spec.limitAddressSpace),\(spec.maxProcesses),\(spec.fileSizeBytes),\(spec.openFiles)")
         parts.append("binds=" + spec.readOnlyBinds.joined(separator: ",") + ";" + spec.writableBinds.joined(separator: ","))
         parts.append("mounts=" + spec.readOnlyMounts.map { $0.source + ">" + $0.destination }.joined(separator: ","))
         parts.append("cwd=" + (spec.workingDirectory ?? ""))
-        return ContentHash.sha256(parts.joined(separator: "\n"))
+        return SHA256.hex(parts.joined(separator: "\n"))
     }
 
     /// For `dashboard.health` / `kernel.status` (`runners` section) and the console.

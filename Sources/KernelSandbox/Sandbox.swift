@@ -59,7 +59,7 @@ public final class Sandbox {
 
     /// Host work dir of an attempt: `$MCPK_HOME/work/<run>/<step>/<attempt>`.
     public func workDirectory(runId: String, stepId: String, attempt: Int) -> String {
-        configuration.home + "/work/" + Sandbox.safeName(runId) + "/" + Sandbox.safeName(stepId) + "/" + String(attempt)
+        WorkDirectory.attempt(home: configuration.home, runID: runId, stepID: stepId, attempt: attempt)
     }
 
     /// Starts a step. Throws `unavailable` when the sandbox is not ready.
@@ -234,10 +234,5 @@ public final class Sandbox {
         return Process.Options(executable: configuration.shellPath, arguments: args,
                                environment: environment(spec, paths: p), workingDirectory: cwd,
                                stdio: stdio, detached: true)
-    }
-
-    static func safeName(_ s: String) -> String {
-        let cleaned = String(s.map { ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") && $0.isASCII ? $0 : "_" })
-        return cleaned.isEmpty ? "_" : String(cleaned.prefix(128))
     }
 }

@@ -255,7 +255,7 @@ public final class StepProcess {
             return
         }
         guard let host = workFile(path, what: "artifact \(name)") else { return }
-        let a = StepArtifact(name: name, path: host, mime: msg["mime"]?.stringValue ?? "application/octet-stream")
+        let a = StepArtifact(name: name, path: host, mime: msg["mime"]?.stringValue ?? MIMETypes.mediaType(forPath: name))
         artifacts.append(a)
         emit(.artifact(a))
     }

@@ -157,7 +157,7 @@ public final class StepRuntimes {
     private func buildPython(_ build: RuntimeBuild) async throws {
         let dir = pythonPath
         let pins = try pinsText()
-        let hash = ContentHash.sha256(pins)
+        let hash = SHA256.hex(pins)
         let count = max(1, StepRuntimes.pinnedPackages(pins).count)
         build.emit(.log(stream: "kernel", line: "installing the python step runtime into \(dir) from \(pinsPath) "
                         + "(\(count) pins, sha256 \(hash.prefix(12))…, pip cache \(configuration.pipCacheDirectory))"))
@@ -206,7 +206,7 @@ public final class StepRuntimes {
         return text
     }
 
-    func pinsSha256() throws -> String { ContentHash.sha256(try pinsText()) }
+    func pinsSha256() throws -> String { SHA256.hex(try pinsText()) }
 
     /// The requirement a pip output line is about (`Collecting nbclient==0.11.0 …`), or nil.
     /// `Processing …/wheels/altair-6.3.0-py3-none-any.whl …` (an offline install) gives `altair==6.3.0`.

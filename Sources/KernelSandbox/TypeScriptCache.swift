@@ -14,7 +14,7 @@ public final class TypeScriptCache {
     public init(sandbox: Sandbox) { self.sandbox = sandbox }
 
     public func cachePath(for source: String) -> String {
-        sandbox.configuration.home + "/cache/typescript/" + ContentHash.sha256("esbuild-cjs-node18\n" + source) + ".js"
+        sandbox.configuration.home + "/cache/typescript/" + SHA256.hex("esbuild-cjs-node18\n" + source) + ".js"
     }
 
     /// The transpiled JavaScript; compile errors become `invalid_params` with esbuild's message.

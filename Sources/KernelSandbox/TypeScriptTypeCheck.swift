@@ -46,7 +46,7 @@ public final class TypeScriptTypeCheck {
         + "\ndeclare var __dirname: string; declare var __filename: string;\n"
 
     func markerPath(for source: String) -> String {
-        sandbox.configuration.home + "/cache/typescript/" + ContentHash.sha256("tsc-check-v1\n" + source) + ".typechecked"
+        sandbox.configuration.home + "/cache/typescript/" + SHA256.hex("tsc-check-v1\n" + source) + ".typechecked"
     }
 
     /// The type errors of `source` (empty: it checks).

@@ -129,9 +129,6 @@ final class ConnectionPool {
         for c in spare + running { await c.close() }
     }
 
-    /// Asks every running statement of the pool to stop.
-    func cancelRunning() { for c in busy.values { c.cancel() } }
-
     private func wakeOne() {
         guard !waiters.isEmpty else { return }
         waiters.removeFirst().continuation.resume(returning: nil)

@@ -77,16 +77,16 @@ public final class ConnectionRuntime {
     /// `connection.test`: a fresh connection, a round trip, closed again.
     func test(_ idOrName: String) async throws -> JSON {
         let record = try await store.connection(idOrName)
-        let t0 = PluginConnection.nowMs()
+        let t0 = MonotonicClock.wholeMilliseconds()
         do {
             let c = try await openFresh(record)
             defer { Task { await c.close() } }
             let r = try await c.test()
             return ["ok": true, "plugin": .string(record.plugin), "server_version": JSON(r.serverVersion),
-                    "latency_ms": .int(PluginConnection.nowMs() - t0)]
+                    "latency_ms": .int(MonotonicClock.wholeMilliseconds() - t0)]
         } catch let e as KernelError {
             return ["ok": false, "plugin": .string(record.plugin), "error": e.json,
-                    "latency_ms": .int(PluginConnection.nowMs() - t0)]
+                    "latency_ms": .int(MonotonicClock.wholeMilliseconds() - t0)]
         }
     }
 
@@ -144,9 +144,6 @@ public final class ConnectionRuntime {
             throw error
         }
     }
-
-    /// Asks every running statement on a stored connection to stop.
-    public func cancel(_ id: EntityID) { pools[id]?.cancelRunning() }
 
     /// Retires a record's pool (it was updated or deleted): idle connections close now, busy
     /// ones when their statement ends; the next statement opens a new pool from the record.

@@ -157,7 +157,7 @@ extension Kernel {
     /// recognises the runs it owned; kernels with other homes on one PostgreSQL do not.
     static func homeOwnerID(_ home: String) throws -> String {
         let path = home + "/kernel-id"
-        if let bytes = ArtifactNames.readFile(path, limit: 256) {
+        if let bytes = try? WholeFile.bytes(path, limit: 256, regularFileOnly: true) {
             let id = String(decoding: bytes, as: UTF8.self).trimmingCharacters()
             if !id.isEmpty { return id }
         }

@@ -22,7 +22,9 @@ public final class Kernel {
     public let dispatcher = Dispatcher()
     public let logger: Logger
     public let startedAt = Timestamp.now()
-    /// Instance id used for run claims (several kernels on one PostgreSQL).
+    /// Identifies this kernel process (new at every start): `instance_id` of `kernel.status` and
+    /// `dashboard.health`. Run claims and leases do not use it: they use the home's owner id
+    /// (`Kernel.homeOwnerID`, `$MCPK_HOME/kernel-id`), which survives a restart.
     public let instanceID = Identifier.uuid()
     public private(set) var phase: Phase = .created
     public private(set) var control: ControlServer?
@@ -101,7 +103,7 @@ public final class Kernel {
     public func start() async throws {
         guard phase == .created else { return }
         phase = .starting
-        let t0 = Kernel.monotonicMilliseconds()
+        let t0 = MonotonicClock.milliseconds()
         try prepareHome()
         try await openStore()
         try await startPlugins()
@@ -115,7 +117,7 @@ public final class Kernel {
         try await startHTTP()
         try installSignalHandlers()
         phase = .running
-        startupMilliseconds = Kernel.monotonicMilliseconds() - t0
+        startupMilliseconds = MonotonicClock.milliseconds() - t0
         logger.info("kernel ready", metadata: [
             "socket": "\(configuration.socketPath)", "store": "\(configuration.storeKind)",
             "pid": "\(getpid())", "startup_ms": "\(Int(startupMilliseconds))",
@@ -211,12 +213,6 @@ public final class Kernel {
     }
 
     // MARK: helpers
-
-    static func monotonicMilliseconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
-    }
 
     /// `mkdir -p` with a mode for the directories it creates.
     public static func makeDirectories(_ path: String, mode: mode_t) throws {

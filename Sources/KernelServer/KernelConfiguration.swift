@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelLoop
 import KernelStore
 
 /// Resolved kernel settings (contract: DESIGN.md §3).
@@ -206,7 +207,7 @@ public struct KernelConfiguration: Sendable {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { return nil }
-        let path = String(cString: buf)
+        let path = String(nulTerminated: buf)
         guard let slash = path.lastIndex(of: "/") else { return nil }
         return String(path[..<slash])
     }
@@ -214,20 +215,9 @@ public struct KernelConfiguration: Sendable {
     public static func currentDirectory() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return "." }
-        return String(cString: buf)
+        return String(nulTerminated: buf)
     }
 
     /// Contents of a small text file, or nil.
-    public static func readFile(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public static func readFile(_ path: String) -> String? { KernelLoop.readFile(path) }
 }

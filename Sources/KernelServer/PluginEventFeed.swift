@@ -7,6 +7,13 @@ import KernelLoop
 public final class PluginEventFeed {
     public typealias Listener = @KernelActor (_ plugin: String, _ type: String, _ payload: JSON) -> Void
 
+    /// A listener's token, for a listener that removes itself (set after `add` returns). On the loop.
+    @KernelActor
+    public final class TokenBox {
+        public var value: Int?
+        public init() {}
+    }
+
     private var listeners: [Int: Listener] = [:]
     private var next = 0
 

@@ -77,7 +77,7 @@ public struct PostgresConnectParams: Sendable {
         guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else {
             throw KernelError.unavailable("cannot resolve PostgreSQL host \(host)")
         }
-        return String(cString: buf)
+        return String(nulTerminated: buf)
     }
 
     /// A copy with `hostaddr` filled in, resolving on `worker`.

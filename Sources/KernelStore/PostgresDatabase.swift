@@ -112,7 +112,7 @@ public final class PostgresDatabase: SQLDatabase {
     // MARK: SQLDatabase
 
     public func write<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
-        let started = StoreMetrics.start()
+        let started = MonotonicClock.seconds()
         defer { StoreMetrics.observe(.write, since: started) }
         var attempt = 0
         while true {
@@ -141,7 +141,7 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func read<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
-        let started = StoreMetrics.start()
+        let started = MonotonicClock.seconds()
         defer { StoreMetrics.observe(.read, since: started) }
         let c = try await acquire()
         defer { release(c) }

@@ -28,7 +28,7 @@ extension SQLStore {
         var c = component
         c.latestVersion = 1
         let version = ComponentVersion(componentID: c.id, version: 1, type: c.type, config: config,
-                                       checksum: Checksum.sha256(config), createdAt: c.createdAt)
+                                       checksum: config.contentChecksum, createdAt: c.createdAt)
         try await database.write { tx in
             try await self.ensureUniqueName(table: "components", kind: "component", name: c.name, except: nil, tx)
             try await tx.execute(
@@ -62,7 +62,7 @@ extension SQLStore {
             if let o = changes.owner { c.owner = o }
             var appended: ComponentVersion?
             if let config = changes.config {
-                let sum = Checksum.sha256(config)
+                let sum = config.contentChecksum
                 let latest = try await tx.first("SELECT checksum FROM component_versions WHERE component_id = ? AND version = ?",
                                                  [.text(id), .int(Int64(c.latestVersion))])
                 let newType = changes.type ?? c.type

@@ -5,12 +5,12 @@ extension SQLStore {
     static let workflowColumns = "id, name, description, latest_version, definition, created_at, updated_at"
     static let workflowVersionColumns = "workflow_id, version, definition, checksum, created_at"
 
-    static func workflowRow(_ r: SQLRow) throws -> Workflow {
+    nonisolated static func workflowRow(_ r: SQLRow) throws -> Workflow {
         Workflow(id: r.string(0), name: r.string(1), description: r.string(2), latestVersion: Int(r.int(3)),
                  definition: try r.json(4), createdAt: r.time(5), updatedAt: r.time(6))
     }
 
-    static func workflowVersionRow(_ r: SQLRow) throws -> WorkflowVersion {
+    nonisolated static func workflowVersionRow(_ r: SQLRow) throws -> WorkflowVersion {
         WorkflowVersion(workflowID: r.string(0), version: Int(r.int(1)), definition: try r.json(2), checksum: r.string(3),
                         createdAt: r.time(4))
     }
@@ -47,7 +47,7 @@ extension SQLStore {
     public func createWorkflow(_ workflow: Workflow, audit: ActionLog) async throws -> (Workflow, WorkflowVersion) {
         var w = workflow
         w.latestVersion = 1
-        let v = WorkflowVersion(workflowID: w.id, version: 1, definition: w.definition, checksum: Checksum.sha256(w.definition),
+        let v = WorkflowVersion(workflowID: w.id, version: 1, definition: w.definition, checksum: w.definition.contentChecksum,
                                 createdAt: w.createdAt)
         try await database.write { tx in
             try await self.ensureUniqueName(table: "workflows", kind: "workflow", name: w.name, except: nil, tx)
@@ -74,7 +74,7 @@ extension SQLStore {
             if let d = changes.description { w.description = d }
             var appended: WorkflowVersion?
             if let def = changes.definition {
-                let sum = Checksum.sha256(def)
+                let sum = def.contentChecksum
                 let latest = try await tx.first("SELECT checksum FROM workflow_versions WHERE workflow_id = ? AND version = ?",
                                                  [.text(id), .int(Int64(w.latestVersion))])
                 if latest?.string(0) != sum {

@@ -27,15 +27,9 @@ open class SQLStore: Store {
     public func close() async { await database.close() }
 
     public func ping() async throws -> Double {
-        let t0 = SQLStore.monotonicMilliseconds()
+        let t0 = MonotonicClock.milliseconds()
         _ = try await database.read { try await $0.first("SELECT 1") }
-        return SQLStore.monotonicMilliseconds() - t0
-    }
-
-    static func monotonicMilliseconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
+        return MonotonicClock.milliseconds() - t0
     }
 
     // MARK: audit

@@ -74,7 +74,7 @@ public final class SQLiteDatabase: SQLDatabase {
 
     /// The writer connection, held exclusively (in this process) for `body`; timed as a write.
     private func withWriter<T>(_ body: @KernelActor (SQLiteConnection) async throws -> T) async throws -> T {
-        let started = StoreMetrics.start()
+        let started = MonotonicClock.seconds()
         defer { StoreMetrics.observe(.write, since: started) }
         guard !closed else { throw KernelError.unavailable("store is closed") }
         await writeLock.lock()
@@ -83,7 +83,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func read<T>(_ body: @KernelActor (SQLExecutor) async throws -> T) async throws -> T {
-        let started = StoreMetrics.start()
+        let started = MonotonicClock.seconds()
         defer { StoreMetrics.observe(.read, since: started) }
         guard !closed, !readers.isEmpty else { throw KernelError.unavailable("store is closed") }
         let r = readers[nextReader % readers.count]

@@ -64,11 +64,11 @@ public final class SecretBox: @unchecked Sendable {
         var outLen: UInt64 = 0
         _ = crypto_aead_xchacha20poly1305_ietf_encrypt(&out, &outLen, message, UInt64(message.count), ad, UInt64(ad.count),
                                                         nil, nonce, key)
-        return SecretBox.prefix + SecretBox.base64(nonce + out[0..<Int(outLen)])
+        return SecretBox.prefix + Base64.encode(nonce + out[0..<Int(outLen)])
     }
 
     public func unseal(_ sealed: String, context: String) throws -> String {
-        guard sealed.hasPrefix(SecretBox.prefix), let raw = SecretBox.unbase64(String(sealed.dropFirst(SecretBox.prefix.count))),
+        guard sealed.hasPrefix(SecretBox.prefix), let raw = Base64.decode(String(sealed.dropFirst(SecretBox.prefix.count))),
               raw.count >= SecretBox.nonceBytes + SecretBox.tagBytes else {
             throw KernelError.internal("sealed secret is malformed")
         }
@@ -82,43 +82,5 @@ public final class SecretBox: @unchecked Sendable {
         guard rc == 0 else { throw KernelError.forbidden("secret cannot be unsealed with this key (wrong secret.key?)") }
         defer { sodium_memzero(&out, out.count) }
         return String(decoding: out[0..<Int(outLen)], as: UTF8.self)
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let variant = sodium_base64_VARIANT_ORIGINAL
-        let len = sodium_base64_encoded_len(bytes.count, variant)
-        var out = [CChar](repeating: 0, count: len)
-        _ = sodium_bin2base64(&out, len, bytes, bytes.count, variant)
-        return String(cString: out)
-    }
-
-    public static func unbase64(_ s: String) -> [UInt8]? {
-        let input = Array(s.utf8)
-        var out = [UInt8](repeating: 0, count: input.count)
-        var outLen = 0
-        let rc = input.withUnsafeBufferPointer { p in
-            p.withMemoryRebound(to: CChar.self) { c in
-                sodium_base642bin(&out, out.count, c.baseAddress, input.count, nil, &outLen, nil, sodium_base64_VARIANT_ORIGINAL)
-            }
-        }
-        guard rc == 0 else { return nil }
-        return Array(out[0..<outLen])
-    }
-}
-
-/// Content checksums of configs and definitions: sha256 of the canonical JSON.
-public enum Checksum {
-    public static func sha256(_ json: JSON) -> String {
-        let bytes = Array(json.canonical().utf8)
-        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        _ = crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
-        let hex = "0123456789abcdef".map { $0 }
-        var s = ""
-        s.reserveCapacity(64)
-        for b in digest {
-            s.append(hex[Int(b >> 4)])
-            s.append(hex[Int(b & 0x0F)])
-        }
-        return s
     }
 }

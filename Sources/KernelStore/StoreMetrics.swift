@@ -11,14 +11,7 @@ enum StoreMetrics {
         case read, write
     }
 
-    /// A monotonic start time in seconds.
-    static func start() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1_000_000_000
-    }
-
     static func observe(_ operation: Operation, since started: Double) {
-        Metrics.storeLatency.observe(max(0, start() - started), ["operation": operation.rawValue])
+        Metrics.storeLatency.observe(max(0, MonotonicClock.seconds() - started), ["operation": operation.rawValue])
     }
 }

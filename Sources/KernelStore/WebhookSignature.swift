@@ -22,10 +22,7 @@ public enum WebhookSignature {
 
     /// The header value a sender puts on `body` (`sha256=<hex>`).
     public static func sign(secret: String, body: [UInt8]) -> String {
-        let m = mac(secret: secret, body: body)
-        var hex = [CChar](repeating: 0, count: m.count * 2 + 1)
-        _ = sodium_bin2hex(&hex, hex.count, m, m.count)
-        return prefix + String(cString: hex)
+        prefix + SHA256.hexString(mac(secret: secret, body: body))
     }
 
     /// Whether `headerValue` is a valid signature of `body` under `secret`.

@@ -24,12 +24,12 @@ struct IdempotencyLiveTests {
         let group = DispatchGroup()
         let start = DispatchSemaphore(value: 0)
         for i in 0..<submits {
-            let kernel = kernels[i % kernels.count]
+            let socketPath = kernels[i % kernels.count].socketPath
             group.enter()
             let t = Thread {
                 defer { group.leave() }
                 let client: ControlClient
-                do { client = try kernel.client() } catch {
+                do { client = try ControlClient(path: socketPath) } catch {
                     replies.add(.failure(error))
                     return
                 }

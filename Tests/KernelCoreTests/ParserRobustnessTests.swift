@@ -29,7 +29,7 @@ import Testing
         let ctx = ReferenceContext(inputs: ["a": 1, "b": ["c": "x"]], steps: ["a": .init(status: .succeeded, result: [1, 2])])
         for _ in 0..<3000 {
             let text = randomText(&rng)
-            do { _ = try YAMLSubset.parse(text); parsed += 1 } catch let e as YAMLSubset.Error { #expect(!e.message.isEmpty); rejected += 1 } catch { Issue.record("unexpected \(error)") }
+            do { _ = try YAML.parse(text); parsed += 1 } catch let e as YAML.Error { #expect(!e.message.isEmpty); rejected += 1 } catch { Issue.record("unexpected \(error)") }
             do { _ = try WhenExpression.parse(text).evaluate(in: ctx); parsed += 1 } catch let e as ExpressionError { #expect(!e.message.isEmpty); rejected += 1 } catch { Issue.record("unexpected \(error)") }
             do { _ = try Template.parse(text).resolve(in: ctx); parsed += 1 } catch let e as ExpressionError { #expect(!e.message.isEmpty); rejected += 1 } catch { Issue.record("unexpected \(error)") }
             let (_, errors) = MCPConfiguration.parse(text, path: "c")
@@ -48,7 +48,7 @@ import Testing
             let chars = Array(doc)
             for n in 0...chars.count {
                 let prefix = String(chars[0..<n])
-                _ = try? YAMLSubset.parse(prefix)
+                _ = try? YAML.parse(prefix)
                 _ = try? WhenExpression.parse(prefix)
                 _ = try? Template.parse(prefix)
             }

@@ -87,7 +87,7 @@ import Testing
     }
 
     nonisolated static func isZombie(_ pid: Int32) -> Bool {
-        guard let b = ArtifactNames.readFile("/proc/\(pid)/stat", limit: 4096) else { return true }
+        guard let b = (try? WholeFile.bytes("/proc/\(pid)/stat", limit: 4096)) else { return true }
         let s = String(decoding: b, as: UTF8.self)
         guard let close = s.lastIndex(of: ")") else { return true }
         return s[s.index(close, offsetBy: 2)] == "Z"

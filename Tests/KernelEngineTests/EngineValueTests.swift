@@ -31,7 +31,7 @@ import Testing
         #expect(ref.size == Int64(value.serializedBytes().count))
         // Stored once, as the value's JSON text.
         let path = h.home + "/blobs/sha256/\(ref.digest.prefix(2))/\(ref.digest)"
-        #expect(ArtifactNames.readFile(path, limit: 1 << 20) == value.serializedBytes())
+        #expect((try? WholeFile.bytes(path, limit: 1 << 20)) == value.serializedBytes())
         #expect(snap.step("b")?["result"] == ["text": "got 2"])
         // Rows, the result event and the end event carry the reference, not the value.
         #expect(snap["outputs"] == ["picked": "got 2", "whole": row])
@@ -71,7 +71,7 @@ import Testing
         let path = home + "/inputs.json"
         try await values.writeResolved(inputs, to: path)
         let expected: JSON = ["a": inner, "b": [inner, 3, ["c": inner]], "d": "plain"]
-        let written = try #require(ArtifactNames.readFile(path, limit: 4 << 20))
+        let written = try WholeFile.bytes(path, limit: 4 << 20)
         #expect(try JSONParser.parse(written) == expected)
         #expect(written == expected.serializedBytes())
         #expect(try await values.materialize(inputs) == expected)

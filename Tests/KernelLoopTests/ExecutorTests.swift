@@ -1,4 +1,5 @@
 import Glibc
+import KernelCore
 import Testing
 @testable import KernelLoop
 
@@ -33,7 +34,7 @@ import Testing
         let fired = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Bool, Error>) in
             Task { @KernelActor in
                 do {
-                    let stream = JobStream(done: done, giveUpNs: JobStream.nowNs() + 10_000_000_000)
+                    let stream = JobStream(done: done, giveUpNs: MonotonicClock.nanoseconds() + 10_000_000_000)
                     let timer = try Timer.after(loop: KernelRuntime.loop, ms: 20) { stream.timerFired = true }
                     stream.timer = timer
                     stream.next()
@@ -68,15 +69,8 @@ import Testing
         self.giveUpNs = giveUpNs
     }
 
-    /// The loop's cached clock does not move while the loop is held: a real one.
-    nonisolated static func nowNs() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
     func next() {
-        if timerFired || JobStream.nowNs() >= giveUpNs {
+        if timerFired || MonotonicClock.nanoseconds() >= giveUpNs {
             timer?.close()
             done.resume(returning: timerFired)
             return

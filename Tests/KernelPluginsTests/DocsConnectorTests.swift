@@ -16,7 +16,7 @@ import Testing
         defer { fclose(f) }
         var text = ""
         var buf = [CChar](repeating: 0, count: 4096)
-        while fgets(&buf, Int32(buf.count), f) != nil { text += String(cString: buf) }
+        while fgets(&buf, Int32(buf.count), f) != nil { text += String(nulTerminated: buf) }
         guard let b = text.range(of: "<!-- minimal-connector:begin -->"),
               let e = text.range(of: "<!-- minimal-connector:end -->"),
               let open = text.range(of: "```c\n", range: b.upperBound..<e.lowerBound),
@@ -77,7 +77,7 @@ import Testing
             var buf = [CChar](repeating: 0, count: 1024)
             _ = fgets(&buf, 1024, f)
             fclose(f)
-            #expect(String(cString: buf).trimmedBlank() == "-I\(root)/include")
+            #expect(String(nulTerminated: buf).trimmedBlank() == "-I\(root)/include")
         }
     }
 }

@@ -75,7 +75,7 @@ final class SandboxFixture {
         let step = runtime.start(
             executor: ExecutorPlanner(lease: lease), componentType: "Python Script", config: config, inputs: inputs,
             runId: "r1", stepId: stepId ?? "s\(Int.random(in: 0..<1_000_000))", attempt: 1,
-            owner: RunnerPool.Owner(componentID: "c-" + ContentHash.sha256(code).prefix(12), version: 1),
+            owner: RunnerPool.Owner(componentID: "c-" + SHA256.hex(code).prefix(12), version: 1),
             onEvent: { [weak self] e in self?.events.append(e) }, onQuery: onQuery)
         let c = await step.completed()
         guard let outcome = c.outcome else {

@@ -32,7 +32,7 @@ struct StoreSuiteTests {
         let (created, v1) = try await store.createComponent(c, config: ["codeContent": "print(1)"], audit: Make.audit("create", "component", c.id))
         #expect(created.latestVersion == 1)
         #expect(v1.version == 1)
-        #expect(v1.checksum == Checksum.sha256(["codeContent": "print(1)"]))
+        #expect(v1.checksum == (["codeContent": "print(1)"] as JSON).contentChecksum)
         #expect(try await auditCount(store, c.id) == 1)
 
         // Same config (key order differs, canonical JSON is equal): no new version.

@@ -43,12 +43,6 @@ struct Options {
     }
 }
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 /// Writes every row as one NDJSON line to a socket, in 64 KiB writes,
 /// encoding the plugin's typed cells directly (no intermediate JSON values).
 final class SocketSink: CellRowSink {
@@ -134,9 +128,9 @@ func query(rows: Int) -> String {
 func runPsql(_ o: Options) -> (seconds: Double, bytes: Int) {
     let out = "/tmp/mcpk-bench-copy-\(getpid()).txt"
     let cmd = "'\(o.psql)' '\(o.url)' -X -q -c \"COPY (\(query(rows: o.rows))) TO STDOUT\" > '\(out)'"
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     let rc = system(cmd)
-    let dt = now() - t0
+    let dt = MonotonicClock.seconds() - t0
     var st = stat()
     stat(out, &st)
     unlink(out)
@@ -163,12 +157,12 @@ func runConnector(_ o: Options, _ path: Path = .bundled) async throws -> (second
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw KernelError.internal("socketpair") }
     let reader = Reader(fd: fds[1])
     let sink = SocketSink(fd: fds[0])
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     reader.start()
     try await conn.stream(QueryRequest(sql: query(rows: o.rows)), into: sink)
     shutdown(fds[0], Int32(SHUT_WR))
     reader.wait()
-    let dt = now() - t0
+    let dt = MonotonicClock.seconds() - t0
     close(fds[0]); close(fds[1])
     await conn.close()
     await host.shutdown()

@@ -18,12 +18,6 @@ func arg(_ name: String) -> String? {
 let seconds = Double(arg("--seconds") ?? "3") ?? 3
 let mcpk = arg("--mcpk") ?? FileManager.default.currentDirectoryPath + "/.build/release/mcpk"
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 // MARK: the peer: a raw libuv Unix-socket echo server on its own thread.
 
 final class EchoServer: @unchecked Sendable {
@@ -58,7 +52,7 @@ struct Result { var requests: Int; var seconds: Double; var p50: Double; var p99
 func load(path: String, clients: Int, request: [UInt8], seconds: Double) -> Result {
     let lock = ConditionLock()
     let tally = LockedBox((latencies: [Double](), total: 0, finished: 0))
-    let start = now()
+    let start = MonotonicClock.seconds()
     for _ in 0..<clients {
         Thread.detachNewThread {
             var mine: [Double] = []
@@ -67,7 +61,7 @@ func load(path: String, clients: Int, request: [UInt8], seconds: Double) -> Resu
             var buf = [UInt8](repeating: 0, count: 65536)
             let deadline = start + seconds
             while true {
-                let t0 = now()
+                let t0 = MonotonicClock.seconds()
                 if t0 > deadline { break }
                 try? c.sendRaw(request)
                 // Read until a newline arrives.
@@ -77,7 +71,7 @@ func load(path: String, clients: Int, request: [UInt8], seconds: Double) -> Resu
                     if n <= 0 { done = true; break }
                     if buf[0..<n].contains(0x0A) { done = true }
                 }
-                mine.append(now() - t0)
+                mine.append(MonotonicClock.seconds() - t0)
             }
             lock.withLock {
                 tally.value.latencies.append(contentsOf: mine)
@@ -90,7 +84,7 @@ func load(path: String, clients: Int, request: [UInt8], seconds: Double) -> Resu
     lock.lock()
     while tally.value.finished < clients { lock.wait() }
     lock.unlock()
-    let elapsed = now() - start
+    let elapsed = MonotonicClock.seconds() - start
     let latencies = tally.value.latencies.sorted()
     let total = tally.value.total
     func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
@@ -107,14 +101,14 @@ func startKernel() -> (Foundation.Process, Double) {
     p.arguments = ["serve", "--http", "off", "--home", home]
     p.standardError = FileHandle.nullDevice
     p.standardOutput = FileHandle.nullDevice
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     do { try p.run() } catch { print("cannot start \(mcpk): \(error)"); exit(1) }
     while true {
         if let c = try? ControlClient(path: home + "/mcpk.sock"), (try? c.call("kernel.status")) != nil { break }
         if !p.isRunning { print("kernel exited"); exit(1) }
         usleep(500)
     }
-    return (p, (now() - t0) * 1000)
+    return (p, (MonotonicClock.seconds() - t0) * 1000)
 }
 
 var startups: [Double] = []

@@ -18,32 +18,41 @@ import KernelCore
 import KernelLoop
 import KernelSandbox
 
-func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
 func wallNow() -> Double { var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
 func pct(_ xs: [Double], _ p: Double) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))] }
 func median(_ xs: [Double]) -> Double { pct(xs, 0.5) }
 func fmt(_ d: Double, _ places: Int = 2) -> String {
     var buf = [CChar](repeating: 0, count: 64)
     _ = withVaList([d]) { vsnprintf(&buf, buf.count, "%.\(places)f", $0) }
-    return String(cString: buf)
+    return String(nulTerminated: buf)
 }
 
-var mcpk = ".build/release/mcpk"
-var pgURL: String?
-var quick = false
-/// Only section 5 (forEach items/s).
-var foreachOnly = false
-var args = CommandLine.arguments.dropFirst()
-while let a = args.first {
-    args = args.dropFirst()
-    switch a {
-    case "--mcpk": if let v = args.first { mcpk = v; args = args.dropFirst() }
-    case "--pg": if let v = args.first { pgURL = v; args = args.dropFirst() }
-    case "--quick": quick = true
-    case "--foreach-only": foreachOnly = true
-    default: break
+/// Command-line options, parsed once (immutable, so every function may read them).
+struct BenchOptions {
+    var mcpk = ".build/release/mcpk"
+    var pgURL: String?
+    var quick = false
+    /// Only section 5 (forEach items/s).
+    var foreachOnly = false
+
+    static func parse(_ arguments: ArraySlice<String>) -> BenchOptions {
+        var o = BenchOptions()
+        var args = arguments
+        while let a = args.first {
+            args = args.dropFirst()
+            switch a {
+            case "--mcpk": if let v = args.first { o.mcpk = v; args = args.dropFirst() }
+            case "--pg": if let v = args.first { o.pgURL = v; args = args.dropFirst() }
+            case "--quick": o.quick = true
+            case "--foreach-only": o.foreachOnly = true
+            default: break
+            }
+        }
+        return o
     }
 }
+let options = BenchOptions.parse(CommandLine.arguments.dropFirst())
+let mcpk = options.mcpk, pgURL = options.pgURL, quick = options.quick, foreachOnly = options.foreachOnly
 let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 if foreachOnly {
     try forEachSection()
@@ -78,9 +87,9 @@ func waitExit(_ pid: pid_t) -> Int32 {
 
 /// Seconds for `n` spawns of `argv` one after another.
 func sequentialSpawns(_ n: Int, _ argv: [String]) -> Double {
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     for _ in 0..<n { _ = waitExit(spawn(argv, env: ["PATH=/usr/bin:/bin"])) }
-    return now() - t0
+    return MonotonicClock.seconds() - t0
 }
 
 // MARK: kernels
@@ -129,28 +138,28 @@ final class Kernel {
     /// (seconds from submit to end, end status).
     func runToEnd(_ workflow: String) throws -> (Double, String) {
         let sub = try ControlClient(path: home + "/mcpk.sock")
-        let t0 = now()
+        let t0 = MonotonicClock.seconds()
         let id = try client.call("workflow.run", ["id": .string(workflow)])["run_id"]?.stringValue ?? ""
         let reply = try sub.call("run.subscribe", ["id": .string(id)])
         if let end = reply["events"]?.arrayValue?.first(where: { $0["type"] == "end" }) {
-            return (now() - t0, end["payload"]?["status"]?.stringValue ?? "?")
+            return (MonotonicClock.seconds() - t0, end["payload"]?["status"]?.stringValue ?? "?")
         }
         for n in sub.takeNotifications() where n["params"]?["event"]?["type"] == "end" {
-            return (now() - t0, n["params"]?["event"]?["payload"]?["status"]?.stringValue ?? "?")
+            return (MonotonicClock.seconds() - t0, n["params"]?["event"]?["payload"]?["status"]?.stringValue ?? "?")
         }
         while let m = try sub.readMessage() {
             if m["method"] == "run.event", m["params"]?["event"]?["type"] == "end" {
-                return (now() - t0, m["params"]?["event"]?["payload"]?["status"]?.stringValue ?? "?")
+                return (MonotonicClock.seconds() - t0, m["params"]?["event"]?["payload"]?["status"]?.stringValue ?? "?")
             }
         }
-        return (now() - t0, "disconnected")
+        return (MonotonicClock.seconds() - t0, "disconnected")
     }
 
     /// `kernel.ping` round trips per second over the control socket (one client, sequential).
     func pingRate(_ n: Int) throws -> Double {
-        let t0 = now()
+        let t0 = MonotonicClock.seconds()
         for _ in 0..<n { _ = try client.call("kernel.ping") }
-        return Double(n) / (now() - t0)
+        return Double(n) / (MonotonicClock.seconds() - t0)
     }
 }
 

@@ -9,7 +9,6 @@ import Glibc
 import KernelClient
 import KernelCore
 
-func now() -> Double { var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts); return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 }
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
 func fmt(_ d: Double) -> String { String(format: "%.1f", d) }
 
@@ -71,7 +70,7 @@ _ = try c.call("workflow.create", ["name": "bench-llm", "definition": ["steps": 
 
 var kernelTimes: [Double] = []
 for _ in 0..<runs {
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     let id = try c.call("workflow.run", ["id": "bench-llm", "inputs": [:]])["run_id"]?.stringValue ?? ""
     var r: JSON = .null
     while true {
@@ -79,7 +78,7 @@ for _ in 0..<runs {
         if let s = r["status"]?.stringValue, ["succeeded", "failed", "cancelled", "timed_out"].contains(s) { break }
         usleep(1_000)
     }
-    kernelTimes.append(now() - t0)
+    kernelTimes.append(MonotonicClock.seconds() - t0)
     guard r["status"] == "succeeded" else { print("run failed: \(r)"); exit(1) }
 }
 
@@ -93,11 +92,11 @@ for _ in 0..<runs {
     p.arguments = ["-sN", "-X", "POST", "-H", "Content-Type: application/json", "-H", "Accept: text/event-stream", "--data", body, endpoint + "/chat/completions"]
     let out = Pipe()
     p.standardOutput = out
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     try p.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    curlTimes.append(now() - t0)
+    curlTimes.append(MonotonicClock.seconds() - t0)
     curlBytes = data.count
 }
 

@@ -12,12 +12,6 @@ import Logging
 
 let iterations = Int(CommandLine.arguments.drop(while: { $0 != "--iterations" }).dropFirst().first ?? "") ?? 20
 
-func nowMs() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
-}
-
 @KernelActor
 func spawn(_ exe: String, _ args: [String]) async -> Bool {
     await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
@@ -71,13 +65,13 @@ func bench() async -> Int32 {
     let runtime = ProcessStepRuntime(sandbox: sandbox)
     var plain: [Double] = [], bwrap: [Double] = [], step: [Double] = []
     for i in 0..<(iterations + 2) {   // the first two rounds warm caches and are dropped
-        var t = nowMs()
+        var t = MonotonicClock.milliseconds()
         guard await spawn("/usr/bin/python3", ["-c", "pass"]) else { print("python3 failed"); return 1 }
-        let a = nowMs() - t
-        t = nowMs()
+        let a = MonotonicClock.milliseconds() - t
+        t = MonotonicClock.milliseconds()
         guard await spawn("/usr/bin/bwrap", bwrapArgs) else { print("bwrap failed"); return 1 }
-        let b = nowMs() - t
-        t = nowMs()
+        let b = MonotonicClock.milliseconds() - t
+        t = MonotonicClock.milliseconds()
         guard let lease = plugins.executor(forType: "Python Script") else { print("no python executor"); return 1 }
         let s = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: "Python Script",
                               config: ["codeContent": "def main():\n    return 1\n"], inputs: [:],
@@ -85,7 +79,7 @@ func bench() async -> Int32 {
         let o = await s.completed()
         lease.release()
         guard case .success = o.result else { print("sandboxed step failed: \(o.result)"); return 1 }
-        let c = nowMs() - t
+        let c = MonotonicClock.milliseconds() - t
         if i >= 2 { plain.append(a); bwrap.append(b); step.append(c) }
     }
     let (p, b, s) = (median(plain), median(bwrap), median(step))

@@ -12,12 +12,6 @@ enum BenchLimits {
     static let defaultCount = 2000
 }
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 func env(_ k: String) -> String? { getenv(k).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } }
 
 func makeTemp() -> String {
@@ -76,7 +70,7 @@ func createScript(_ n: Int, prefix: String, dialect: String) -> (String, [String
         out += dialect == "sqlite" ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n"
         out += "SELECT id FROM components WHERE lower(name) = lower(\(name));\n"
         out += "INSERT INTO components (id, name, type, description, tags, owner, latest_version, created_at, updated_at) VALUES ('\(id)', \(name), 'Python Script', 'bench', '[\"bench\"]', 'bench', 1, \(ts), \(ts));\n"
-        out += "INSERT INTO component_versions (component_id, version, type, config, checksum, created_at) VALUES ('\(id)', 1, 'Python Script', \(cfg), '\(Checksum.sha256(config))', \(ts));\n"
+        out += "INSERT INTO component_versions (component_id, version, type, config, checksum, created_at) VALUES ('\(id)', 1, 'Python Script', \(cfg), '\(config.contentChecksum)', \(ts));\n"
         out += "INSERT INTO action_logs (id, at, actor, action_type, entity_type, entity_id, details) VALUES ('\(Identifier.uuid())', \(ts), 'bench', 'create', 'component', '\(id)', '{}');\n"
         out += "COMMIT;\n"
     }
@@ -91,7 +85,7 @@ func getScript(_ ids: [String]) -> String {
 func benchStore(_ store: SQLStore, n: Int, label: String) async throws -> (Row, Row) {
     var ids: [String] = []
     ids.reserveCapacity(n)
-    let t0 = now()
+    let t0 = MonotonicClock.seconds()
     for i in 0..<n {
         let c = Component(id: Identifier.uuid(), name: "\(label)-\(i)", type: .pythonScript, description: "bench", tags: ["bench"],
                           owner: "bench", createdAt: .now(), updatedAt: .now())
@@ -100,9 +94,9 @@ func benchStore(_ store: SQLStore, n: Int, label: String) async throws -> (Row, 
                                                                                 actionType: "create", entityType: "component", entityID: c.id))
         ids.append(c.id)
     }
-    let t1 = now()
+    let t1 = MonotonicClock.seconds()
     for id in ids { _ = try await store.component(id) }
-    let t2 = now()
+    let t2 = MonotonicClock.seconds()
     return (Row(name: "\(label) create", ops: n, seconds: t1 - t0), Row(name: "\(label) get", ops: n, seconds: t2 - t1))
 }
 
@@ -132,12 +126,12 @@ func run() async -> Int32 {
         let pragmas = "PRAGMA journal_mode = WAL;\nPRAGMA synchronous = NORMAL;\nPRAGMA foreign_keys = ON;\n"
         writeFile(dir + "/create.sql", pragmas + script)
         writeFile(dir + "/get.sql", pragmas + getScript(ids))
-        var t0 = now()
+        var t0 = MonotonicClock.seconds()
         guard sh("sqlite3 \(peerDB) < \(dir)/create.sql > /dev/null") == 0 else { print("sqlite3 CLI failed (apt-get install sqlite3)"); return 1 }
-        let pc = Row(name: "sqlite3 CLI create", ops: n, seconds: now() - t0)
-        t0 = now()
+        let pc = Row(name: "sqlite3 CLI create", ops: n, seconds: MonotonicClock.seconds() - t0)
+        t0 = MonotonicClock.seconds()
         _ = sh("sqlite3 \(peerDB) < \(dir)/get.sql > /dev/null")
-        let pg = Row(name: "sqlite3 CLI get", ops: n, seconds: now() - t0)
+        let pg = Row(name: "sqlite3 CLI get", ops: n, seconds: MonotonicClock.seconds() - t0)
         print("SQLite")
         report("create", c, pc)
         report("get", g, pg)
@@ -160,12 +154,12 @@ func run() async -> Int32 {
         let (script, ids) = createScript(n, prefix: "peer", dialect: "postgres")
         writeFile(dir + "/pcreate.sql", script)
         writeFile(dir + "/pget.sql", getScript(ids))
-        var t0 = now()
+        var t0 = MonotonicClock.seconds()
         guard sh("psql -q -X -v ON_ERROR_STOP=1 '\(pgURL)' -f \(dir)/pcreate.sql > /dev/null") == 0 else { print("psql failed"); return 1 }
-        let pc = Row(name: "psql create", ops: n, seconds: now() - t0)
-        t0 = now()
+        let pc = Row(name: "psql create", ops: n, seconds: MonotonicClock.seconds() - t0)
+        t0 = MonotonicClock.seconds()
         _ = sh("psql -q -X '\(pgURL)' -f \(dir)/pget.sql > /dev/null")
-        let pg = Row(name: "psql get", ops: n, seconds: now() - t0)
+        let pg = Row(name: "psql get", ops: n, seconds: MonotonicClock.seconds() - t0)
         print("PostgreSQL")
         report("create", c, pc)
         report("get", g, pg)

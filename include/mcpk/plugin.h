@@ -678,7 +678,24 @@ typedef struct mcpk_executor {
    * `{"argv":[…], "env":{…}, "files":[{"path":REL,"content":TEXT,
    * "mode":INT?}], "network":BOOL, "timeout_ms":INT?, "memory_mb":INT?,
    * "cpu_seconds":INT?, "service":{"port":INT,"health_path":TEXT}?,
-   * "binds":[{"source":ABS,"dest":ABS}]?}`; unknown members are ignored;
+   * "binds":[{"source":ABS,"dest":ABS}]?}` (a bind is read-only, `dest`
+   * omitted or equal to `source`), and the sandbox's members (docs/SANDBOX.md):
+   * - `"requirements":[TEXT]?` pip requirement specifiers → a cached venv
+   *   whose interpreter is `{python}` (no pip options);
+   * - `"typescript":{"source":REL,"output":REL}?` esbuild in the sandbox, cached;
+   * - `"ttl_seconds":INT?` how long a service step lives;
+   * - `"connections":[TEXT or {"name":TEXT}]?` the connections the step may use;
+   * - `"address_space_limit":BOOL?` false lifts RLIMIT_AS (default true);
+   * - `"source":{"git":URL,"ref":TEXT?,"entry":REL}?` a repository the kernel
+   *   clones into its cache and binds read-only; the step runs in the checkout;
+   * - `"notebook_ref":{"path":REL,"file":REL}?` an .ipynb under the notebook
+   *   root, validated and written into the work dir as `file`;
+   * - `"runtime":"python"|"node"?` the step runtime the step needs;
+   * - `"warm":BOOL?` argv is a Python program the kernel may run as a fresh
+   *   fork of a warm runner (never for services).
+   *
+   * argv and env values may use the placeholders `{python}`, `{runtime}`,
+   * `{work}`, `{port}`, `{source}` and `{entry}`. Unknown members are ignored;
    * `files` are written into the work dir before start.
    * NULL if the executor only supports `invoke`.
    * \return OK, INVALID_ARGUMENT (bad config / inputs), NOT_IMPLEMENTED.

@@ -34,12 +34,12 @@ public struct MCPConfiguration: Sendable, Equatable {
                 document = try JSONParser.parse(text)
             } catch let jsonError {
                 // Flow-style YAML (`{command: x}`) is not JSON: try YAML before giving up.
-                do { document = try YAMLSubset.parse(text) } catch {
+                do { document = try YAML.parse(text) } catch {
                     return (nil, [FieldError(path, "is not valid JSON or YAML: \(jsonError)")])
                 }
             }
         } else {
-            do { document = try YAMLSubset.parse(text) } catch {
+            do { document = try YAML.parse(text) } catch {
                 return (nil, [FieldError(path, "is not valid JSON or YAML: \(error)")])
             }
         }

@@ -1,101 +1,39 @@
-/// SHA-256 (FIPS 180-4) in pure Swift. Used for content checksums of
-/// component configs and workflow definitions; KernelCore does no I/O and
-/// links no crypto library.
+import CSodium
+
+/// SHA-256 — the one hash of the kernel, over libsodium's `crypto_hash_sha256`: content checksums
+/// of configs and definitions, blob digests, cache keys, the plugin library cache. Streaming
+/// (`update` … `finalize`) or one shot (`hash`, `hex`).
 public struct SHA256: Sendable {
     /// Digest length in bytes.
-    public static let digestByteCount = 32
-    /// Block length in bytes.
-    public static let blockByteCount = 64
+    public static let digestByteCount = Int(crypto_hash_sha256_BYTES)
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
+    private var state = crypto_hash_sha256_state()
 
-    private var h: [UInt32] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]
-    private var buffer: [UInt8] = []
-    private var totalBytes: UInt64 = 0
-    private var w = [UInt32](repeating: 0, count: 64)
-
-    public init() { buffer.reserveCapacity(SHA256.blockByteCount) }
+    public init() {
+        _ = Sodium.ready
+        crypto_hash_sha256_init(&state)
+    }
 
     /// Feeds more input.
-    public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-        update(Array(bytes))
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        crypto_hash_sha256_update(&state, base.assumingMemoryBound(to: UInt8.self), UInt64(bytes.count))
     }
 
-    /// Feeds a whole array (fast path: full blocks are compressed in place).
+    /// Feeds a whole array.
     public mutating func update(_ bytes: [UInt8]) {
-        totalBytes &+= UInt64(bytes.count)
-        var i = 0
-        if !buffer.isEmpty {
-            while i < bytes.count && buffer.count < SHA256.blockByteCount {
-                buffer.append(bytes[i]); i += 1
-            }
-            if buffer.count == SHA256.blockByteCount {
-                compress(buffer, 0)
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        while bytes.count - i >= SHA256.blockByteCount {
-            compress(bytes, i)
-            i += SHA256.blockByteCount
-        }
-        while i < bytes.count { buffer.append(bytes[i]); i += 1 }
+        bytes.withUnsafeBytes { update($0) }
     }
 
-    /// Pads and returns the 32-byte digest.
+    /// The digest of everything fed so far.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = totalBytes &* 8
-        var tail = buffer
-        tail.append(0x80)
-        while tail.count % SHA256.blockByteCount != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        var i = 0
-        while i < tail.count { compress(tail, i); i += SHA256.blockByteCount }
-        buffer.removeAll()
-        var out: [UInt8] = []
-        out.reserveCapacity(SHA256.digestByteCount)
-        for word in h {
-            out.append(UInt8(truncatingIfNeeded: word >> 24)); out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8)); out.append(UInt8(truncatingIfNeeded: word))
-        }
+        var out = [UInt8](repeating: 0, count: SHA256.digestByteCount)
+        crypto_hash_sha256_final(&state, &out)
         return out
     }
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
-    private mutating func compress(_ block: [UInt8], _ offset: Int) {
-        for t in 0..<16 {
-            let j = offset + t * 4
-            w[t] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
-        }
-        for t in 16..<64 {
-            let s0 = SHA256.rotr(w[t - 15], 7) ^ SHA256.rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = SHA256.rotr(w[t - 2], 17) ^ SHA256.rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-        for t in 0..<64 {
-            let S1 = SHA256.rotr(e, 6) ^ SHA256.rotr(e, 11) ^ SHA256.rotr(e, 25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ S1 &+ ch &+ SHA256.k[t] &+ w[t]
-            let S0 = SHA256.rotr(a, 2) ^ SHA256.rotr(a, 13) ^ SHA256.rotr(a, 22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = S0 &+ maj
-            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-        }
-        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
-        h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
-    }
+    /// The lower-case hex digest of everything fed so far.
+    public mutating func finalizeHex() -> String { SHA256.hexString(finalize()) }
 
     /// One-shot digest.
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
@@ -105,14 +43,25 @@ public struct SHA256: Sendable {
     }
 
     /// One-shot lower-case hex digest of a string's UTF-8 bytes.
-    public static func hex(_ text: String) -> String { hex(Array(text.utf8)) }
+    public static func hex(_ text: String) -> String {
+        var s = SHA256()
+        var t = text
+        t.withUTF8 { s.update(UnsafeRawBufferPointer($0)) }
+        return s.finalizeHex()
+    }
 
     /// One-shot lower-case hex digest.
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var s = ""
-        s.reserveCapacity(SHA256.digestByteCount * 2)
-        for b in hash(bytes) { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 0xF)]) }
-        return s
+    public static func hex(_ bytes: [UInt8]) -> String { hexString(hash(bytes)) }
+
+    /// Lower-case hex of bytes (a digest's usual spelling).
+    public static func hexString(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (i, b) in bytes.enumerated() {
+                out[2 * i] = digits[Int(b >> 4)]
+                out[2 * i + 1] = digits[Int(b & 0xF)]
+            }
+            return bytes.count * 2
+        }
     }
 }

@@ -14,7 +14,8 @@ public enum StepCacheKey {
     static let version = 1
 
     public static func make(componentID: EntityID, componentVersion: Int, inputs: JSON, key: String?) -> String {
-        Checksum.sha256(["v": .int(Int64(version)), "component": .string(componentID), "version": .int(Int64(componentVersion)),
-                         "inputs": inputs, "key": key.map { .string($0) } ?? .null])
+        let keyed: JSON = ["v": .int(Int64(version)), "component": .string(componentID), "version": .int(Int64(componentVersion)),
+                           "inputs": inputs, "key": key.map { .string($0) } ?? .null]
+        return keyed.contentChecksum
     }
 }

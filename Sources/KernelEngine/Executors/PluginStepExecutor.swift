@@ -79,15 +79,17 @@ public final class PluginStepExecutor: StepExecutor {
                             cancellation: StepCancellation) async -> AttemptOutcome {
         let artifactDir = inv.artifactDirectory
         let query = services().processQuery
+        let onEvent: @KernelActor (StepEvent) -> Void = { e in
+            if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
+            StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)
+        }
+        var onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
+        if let query { onQuery = { request in try await query(inv, request) } }
         let step = runtime.start(executor: ExecutorPlanner(lease: lease), componentType: inv.type.rawValue, config: inv.config, inputs: inv.inputs,
                                  runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt, inputsFile: inv.inputsFile,
                                  stagedFiles: inv.stagedFiles,
                                  owner: RunnerPool.Owner(componentID: inv.componentID, version: inv.componentVersion),
-                                 onEvent: { e in
-                                     if case .result(let v) = e { events.resultPreview(v); return }  // a service's {url}
-                                     StepEventForwarding.forward(e, to: events, artifactDirectory: artifactDir)
-                                 },
-                                 onQuery: query.map { q in { request in try await q(inv, request) } })
+                                 onEvent: onEvent, onQuery: onQuery)
         var revoked: String?
         cancellation.onStop { [weak step] _ in step?.cancel() }
         lease.onRevoke { [weak step] why in

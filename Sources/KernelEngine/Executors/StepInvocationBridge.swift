@@ -108,7 +108,7 @@ public final class StepInvocationBridge: InvocationCallbacks, @unchecked Sendabl
             case .artifact:
                 // IO: the file could not be kept (too large, disk); the reason is in the step's log.
                 guard StepEventForwarding.keepArtifact(name: o["name"]?.stringValue ?? "", path: artifactPath ?? "",
-                                                       mime: o["mime"]?.stringValue ?? "application/octet-stream",
+                                                       mime: o["mime"]?.stringValue ?? MIMETypes.mediaType(forPath: o["name"]?.stringValue ?? ""),
                                                        to: self.events, artifactDirectory: self.artifactDirectory) else { return .io }
             }
             return .ok

@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelLoop
 
 /// The web console's static files (`Sources/KernelServer/Console`, excluded from the
 /// target and found at run time by `ConsoleFiles.locate`): MIME types, strong ETags
@@ -121,25 +122,10 @@ public final class ConsoleFiles: @unchecked Sendable {
         else { return nil }
         let mtime = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
         if let c = cache[path], c.mtime == mtime, c.size == Int(st.st_size) { return c.file }
-        guard let bytes = ConsoleFiles.readAll(path) else { return nil }
+        guard let bytes = try? WholeFile.bytes(path, limit: ConsoleFiles.maxFileBytes, regularFileOnly: true) else { return nil }
         let file = File(bytes: bytes, etag: "\"" + ConsoleFiles.fnv1a(bytes) + "\"", contentType: MIMETypes.forPath(path))
         cache[path] = (mtime, Int(st.st_size), file)
         return file
-    }
-
-    static func readAll(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
-        return out
     }
 
     /// FNV-1a 64-bit of the content, as 16 hex digits.

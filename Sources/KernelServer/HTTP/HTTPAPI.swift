@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelEngine
 import KernelLoop
 import Logging
 

@@ -206,7 +206,7 @@ final class HTTPConnection: Draining {
 
     private func answer(_ request: HTTPRequest) async {
         let requestID = HTTPConnection.requestID(from: request)
-        let t0 = HTTPConnection.now()
+        let t0 = MonotonicClock.milliseconds()
         let (outcome, label) = await server.api.handle(request, requestID: requestID)
         guard state != .closed else { return }
         switch outcome {
@@ -262,7 +262,7 @@ final class HTTPConnection: Draining {
     }
 
     private func finishRequest(_ request: HTTPRequest, label: String, status: Int, requestID: String, t0: Double) {
-        let seconds = (HTTPConnection.now() - t0) / 1000
+        let seconds = (MonotonicClock.milliseconds() - t0) / 1000
         Metrics.httpRequests.increment(["route": label, "method": request.method, "status": String(status)])
         Metrics.httpDuration.observe(seconds, ["route": label])
         // Console file requests (static assets) are routine: debug; API calls stay at info.
@@ -279,12 +279,6 @@ final class HTTPConnection: Draining {
             return given
         }
         return Identifier.uuid()
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
     }
 
     /// Sends a blob's bytes chunk by chunk, waiting for the socket to drain below

@@ -52,9 +52,9 @@ final class RunMetricsFeed: Session {
             let key = runID + "/" + (payload["step"]?.stringValue ?? "") + "/" + String(payload["attempt"]?.intValue ?? 0)
             if status == "running" {
                 if stepStarted.count >= RunMetricsFeed.maxTrackedSteps { stepStarted.removeAll() }
-                stepStarted[key] = RunMetricsFeed.now()
+                stepStarted[key] = MonotonicClock.milliseconds()
             } else if StepStatus(rawValue: status)?.isTerminal ?? false, let t0 = stepStarted.removeValue(forKey: key) {
-                Metrics.stepDuration.observe((RunMetricsFeed.now() - t0) / 1000, ["type": type])
+                Metrics.stepDuration.observe((MonotonicClock.milliseconds() - t0) / 1000, ["type": type])
             }
         default:
             break
@@ -66,9 +66,4 @@ final class RunMetricsFeed: Session {
 
     func removeSubscription(_ id: String) { subscriptions.removeValue(forKey: id)?() }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
-    }
 }

@@ -147,17 +147,19 @@ extension Kernel {
                     return
                 }
             }
-            var pluginToken: Int?
-            pluginToken = self.pluginEvents.add { [weak session, weak self] plugin, type, payload in
+            // The listener removes itself by its token, known only once `add` returns: a box, set
+            // below and read later, both on the loop (PluginEventFeed is @KernelActor).
+            let pluginToken = PluginEventFeed.TokenBox()
+            pluginToken.value = self.pluginEvents.add { [weak session, weak self] plugin, type, payload in
                 guard let session, session.notify("plugin.event", ["subscription": .string(id), "plugin": .string(plugin),
                                                                    "type": .string(type), "payload": payload]) else {
-                    if let pluginToken { self?.pluginEvents.remove(pluginToken) }
+                    if let t = pluginToken.value { self?.pluginEvents.remove(t) }
                     return
                 }
             }
             session.addSubscription(id) { [weak engine, weak self] in
                 if let token { engine?.removeStatusFeed(token) }
-                if let pluginToken { self?.pluginEvents.remove(pluginToken) }
+                if let t = pluginToken.value { self?.pluginEvents.remove(t) }
             }
             return ["subscription": .string(id), "events": []]
         }

@@ -36,7 +36,7 @@ extension Kernel {
                 return .error(401, kind: "unauthenticated", message: why)
             }
         }
-        if let retry = triggers.webhookLimiter.take(hook.id, perMinute: hook.rateLimitPerMinute, nowMs: Kernel.monotonicMilliseconds()) {
+        if let retry = triggers.webhookLimiter.take(hook.id, perMinute: hook.rateLimitPerMinute, nowMs: MonotonicClock.milliseconds()) {
             return .error(429, kind: "unavailable",
                           message: "rate limit of webhook '\(hook.name)' reached: \(hook.rateLimitPerMinute) requests per minute (rate_limit_per_minute)",
                           headers: [("Retry-After", String(retry))])

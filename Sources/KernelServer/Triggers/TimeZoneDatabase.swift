@@ -21,7 +21,7 @@ final class TimeZoneDatabase {
         guard okChars, !name.hasPrefix("/"), !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
             throw fail("must be an IANA zone name such as Europe/Berlin (letters, digits, _ + - and /)")
         }
-        guard let bytes = ArtifactNames.readFile(TimeZoneDatabase.directory + "/" + name, limit: TimeZoneRules.maxFileBytes) else {
+        guard let bytes = try? WholeFile.bytes(TimeZoneDatabase.directory + "/" + name, limit: TimeZoneRules.maxFileBytes, regularFileOnly: true) else {
             throw fail("unknown time zone (not in \(TimeZoneDatabase.directory))")
         }
         let z = try TimeZoneRules(name: name, tzif: bytes)

@@ -1,5 +1,6 @@
 import Glibc
 import KernelCore
+import KernelLoop
 
 /// Blobs as files: `<root>/sha256/<2 hex>/<64 hex>`, written under `<root>/tmp` and renamed
 /// into place, so a blob is either whole or absent. The default for SQLite homes
@@ -149,14 +150,8 @@ public final class FileBlobStore: BlobStore, @unchecked Sendable {
         try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
     }
 
+    /// `WholeFile.writeAll` with its failure as `unavailable`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        guard let base = bytes.baseAddress else { return }
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, base + off, bytes.count - off)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw KernelError.unavailable("cannot write \(path): \(String(cString: strerror(errno)))") }
-            off += n
-        }
+        do { try WholeFile.writeAll(fd, bytes, name: path) } catch { throw KernelError.unavailable(error.description) }
     }
 }

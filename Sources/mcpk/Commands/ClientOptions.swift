@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import KernelClient
 import KernelCore
+import KernelLoop
 import KernelServer
 
 /// Options every client verb shares: where the kernel is, and output format.
@@ -50,6 +51,20 @@ struct ClientOptions: ParsableArguments {
 }
 
 enum CLI {
+    /// Largest input file (`--file`, `--inputs`, a secret's file) the CLI reads.
+    static let maxInputFileBytes = 64 * 1024 * 1024
+
+    /// The whole text of a file (`-` = standard input); exits with the reason when it cannot be read.
+    static func readTextFile(_ path: String) -> String {
+        do {
+            let bytes = path == "-" ? try WholeFile.bytes(fd: 0, name: "standard input", limit: maxInputFileBytes)
+                                    : try WholeFile.bytes(path, limit: maxInputFileBytes)
+            return String(decoding: bytes, as: UTF8.self)
+        } catch {
+            fail("\(error) (CLI.maxInputFileBytes)")
+        }
+    }
+
     /// `{id, version?}`: the params of `component.get` / `workflow.get`.
     static func idAndVersion(_ id: String, _ version: Int?) -> JSON {
         var p = JSONObject([("id", .string(id))])

@@ -10,7 +10,7 @@ struct ComponentsCommand: ParsableCommand {
 
     /// Reads a JSON object from a file (`-` = stdin).
     static func readJSONFile(_ path: String) -> JSON {
-        let text = readTextFile(path)
+        let text = CLI.readTextFile(path)
         do {
             let v = try JSONParser.parse(text)
             guard case .object = v else { CLI.fail("\(path): expected a JSON object") }
@@ -18,28 +18,6 @@ struct ComponentsCommand: ParsableCommand {
         } catch {
             CLI.fail("\(path) is not valid JSON: \(error)")
         }
-    }
-
-    /// The whole text of a file (`-` = stdin); exits with the reason when it cannot be read.
-    static func readTextFile(_ path: String) -> String {
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        if path == "-" {
-            while true {
-                let n = read(0, &buf, buf.count)
-                if n <= 0 { break }
-                data.append(contentsOf: buf[0..<n])
-            }
-        } else {
-            guard let f = fopen(path, "rb") else { CLI.fail("cannot open \(path): \(String(cString: strerror(errno)))") }
-            defer { fclose(f) }
-            while true {
-                let n = fread(&buf, 1, buf.count, f)
-                if n <= 0 { break }
-                data.append(contentsOf: buf[0..<n])
-            }
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 
     static func printComponent(_ c: JSON, _ options: ClientOptions) {

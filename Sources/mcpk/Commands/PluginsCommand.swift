@@ -93,6 +93,6 @@ extension CLI {
         if p.hasPrefix("/") { return p }
         var buf = [CChar](repeating: 0, count: 4097)
         guard getcwd(&buf, 4096) != nil else { return p }
-        return String(cString: buf) + "/" + p
+        return String(nulTerminated: buf) + "/" + p
     }
 }

@@ -21,8 +21,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var inputs = JSONObject()
         if let inputsFile {
-            let text = inputsFile == "-" ? RunCommand.readAll(0) : RunCommand.readFile(inputsFile)
-            guard let text else { CLI.fail("cannot read \(inputsFile)") }
+            let text = CLI.readTextFile(inputsFile)
             do {
                 guard case .object(let o) = try JSONParser.parse(text) else { CLI.fail("\(inputsFile) must hold a JSON object") }
                 inputs = o
@@ -48,25 +47,6 @@ struct RunCommand: ParsableCommand {
         if !options.json { CLI.print("run \(id)") }
         let status = try RunFollower(options: options, runID: id).follow()
         throw ExitCode(RunFollower.exitCode(status))
-    }
-
-    static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return readAll(fd)
-    }
-
-    static func readAll(_ fd: Int32) -> String? {
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n < 0 { return nil }
-            if n == 0 { break }
-            out += buf[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -177,7 +157,7 @@ struct RunsCommand: ParsableCommand {
             let content = r["content"]?.stringValue ?? ""
             let bytes: [UInt8]
             if r["encoding"] == "base64" {
-                guard let b = SecretBox.unbase64(content) else { CLI.fail("artifact \(name): the kernel sent invalid base64") }
+                guard let b = Base64.decode(content) else { CLI.fail("artifact \(name): the kernel sent invalid base64") }
                 bytes = b
             } else {
                 bytes = Array(content.utf8)

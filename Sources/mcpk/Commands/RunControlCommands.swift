@@ -17,8 +17,7 @@ extension RunsCommand {
             var p = JSONObject([("id", .string(id))])
             if let from { p["from"] = .string(from) }
             if let inputs {
-                let text = inputs.hasPrefix("{") ? inputs : (inputs == "-" ? RunCommand.readAll(0) : RunCommand.readFile(inputs))
-                guard let text else { CLI.fail("cannot read \(inputs)") }
+                let text = inputs.hasPrefix("{") ? inputs : CLI.readTextFile(inputs)
                 do {
                     guard case .object(let o) = try JSONParser.parse(text) else { CLI.fail("--inputs must be a JSON object") }
                     p["inputs"] = .object(o)

@@ -16,7 +16,7 @@ struct SecretsCommand: ParsableCommand {
         @Argument(help: "Secret name") var name: String
         @Option(name: .shortAndLong, help: "Read the value from this file instead of stdin ('-' = stdin).") var file: String = "-"
         func run() throws {
-            var value = ComponentsCommand.readTextFile(file)
+            var value = CLI.readTextFile(file)
             if value.hasSuffix("\r\n") { value.removeLast(2) } else if value.hasSuffix("\n") { value.removeLast() }
             guard !value.isEmpty else { CLI.fail("the secret's value is empty (pipe it on stdin or give --file)") }
             let client = try options.connect()

@@ -17,7 +17,7 @@ enum FuzzTargets {
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    static let all: [(name: String, run: ([UInt8]) -> Void)] = [
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("json", { bytes in
             // Parse, and a parsed value must serialise and parse back to itself.
             guard let v = try? JSONParser.parse(bytes) else { return }
@@ -38,7 +38,7 @@ enum FuzzTargets {
             if let r = try? Reference.parse(s) { _ = try? r.resolve(in: context); _ = r.description }
             _ = Template.references(in: .string(s), path: "p")
         }),
-        ("yaml", { bytes in _ = try? YAMLSubset.parse(text(bytes)) }),
+        ("yaml", { bytes in _ = try? YAML.parse(text(bytes)) }),
         ("dotenv", { bytes in _ = try? DotEnv.parse(text(bytes)) }),
         ("mcpconfig", { bytes in _ = MCPConfiguration.parse(text(bytes), path: "mcpConfiguration") }),
         ("retention", { bytes in _ = try? RetentionPolicy.parse(text(bytes)) }),

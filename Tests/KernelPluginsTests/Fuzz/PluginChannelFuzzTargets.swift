@@ -38,7 +38,7 @@ enum PluginChannelFuzzTargets {
         }
     }
 
-    static let all: [(name: String, run: ([UInt8]) -> Void)] = [
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("pluginline", { bytes in
             func violated(_ what: String) -> Never {
                 print("fuzz property violated: \(what)")

@@ -10,7 +10,7 @@ enum ChannelFuzzTargets {
     /// Small limits so cut lines are exercised.
     static let maxLine = 64
 
-    static let all: [(name: String, run: ([UInt8]) -> Void)] = [
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("channel", { bytes in
             // Framing must not depend on how the stream is split: whole vs byte by byte.
             func frame(_ step: Int) -> [[UInt8]] {

@@ -13,7 +13,7 @@ enum ControlFuzzTargets {
     /// A small limit so overflowing lines are exercised.
     static let maxMessage = 64
 
-    static let all: [(name: String, run: ([UInt8]) -> Void)] = [
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("ndjson", { bytes in
             func violated(_ what: String) -> Never {
                 print("fuzz property violated: \(what)")

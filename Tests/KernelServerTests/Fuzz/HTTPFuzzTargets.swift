@@ -6,7 +6,7 @@ import KernelServer
 #endif
 
 enum HTTPFuzzTargets {
-    static let all: [(name: String, run: ([UInt8]) -> Void)] = [
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
         ("http", { bytes in
             // The whole input, then the same input split at every 7th byte (pipelining, partial reads).
             let limits = HTTPLimits(settings: [:])

@@ -242,7 +242,7 @@ final class MCPServer {
             throw KernelError.invalidParams("unknown resource \(uri)", errors: [FieldError("uri", "must be mcpk://runs/{run_id}[/artifacts/{name}]")])
         }
         let a = try await engine.artifact(parts[0], name: parts[2])
-        let mime = a["content_type"] ?? a["mime_type"] ?? "application/octet-stream"
+        let mime = a["mime"] ?? .string(MIMETypes.fallback)  // run.artifact's `mime` (MIMETypes)
         if a["encoding"]?.stringValue == "base64" {
             return ["uri": .string(uri), "mimeType": mime, "blob": a["content"] ?? ""]
         }
