@@ -99,13 +99,27 @@ final class SandboxFixture {
 
     /// Processes left in the pid namespaces of this fixture's warm runners, other than
     /// each namespace's init and the runner itself (a runner kills them after every attempt).
+    /// A killed process is gone once the kernel has delivered SIGKILL, but /proc lists it until
+    /// its parent reaps it, which a loaded machine may delay: so this waits for the count to
+    /// reach 0 for up to `stragglerReapRounds` × 50 ms and returns what is still left then.
     func warmStragglers() -> Int {
-        var total = 0
-        for r in sandbox.runners.allRunners where r.hostPid > 0 {
-            total += max(0, namespaceDescendants(of: r.hostPid) - 2)
+        func count() -> Int {
+            var total = 0
+            for r in sandbox.runners.allRunners where r.hostPid > 0 {
+                total += max(0, namespaceDescendants(of: r.hostPid) - 2)
+            }
+            return total
         }
-        return total
+        var left = count()
+        for _ in 0..<Self.stragglerReapRounds where left > 0 {
+            usleep(50_000)
+            left = count()
+        }
+        return left
     }
+
+    /// How long `warmStragglers` lets killed attempts be reaped: 100 × 50 ms = 5 s.
+    static let stragglerReapRounds = 100
 
     var stdout: [String] {
         events.compactMap { if case .log("stdout", let l) = $0 { return l }; return nil }
