@@ -7,6 +7,7 @@
 #ifndef MCPK_DATA_TYPE_H
 #define MCPK_DATA_TYPE_H
 #include <mcpk/plugin.h>
+#include "mcpk_schema_fields.h"
 
 static const char data_config_schema[] =
     "{"
@@ -63,12 +64,7 @@ static const char data_config_schema[] =
     "   \"minLength\": 1,"
     "   \"maxLength\": 200"
     "  },"
-    "  \"maxResultBytes\": {"
-    "   \"type\": \"integer\","
-    "   \"title\": \"Max Result Bytes\","
-    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
-    "   \"exclusiveMinimum\": 0"
-    "  }"
+    MX_SCHEMA_MAX_RESULT_BYTES
     " },"
     " \"required\": ["
     "  \"type\","

@@ -7,6 +7,7 @@
 #ifndef MCPK_LLM_TYPE_H
 #define MCPK_LLM_TYPE_H
 #include <mcpk/plugin.h>
+#include "mcpk_schema_fields.h"
 
 static const char llm_config_schema[] =
     "{"
@@ -98,12 +99,7 @@ static const char llm_config_schema[] =
     "   \"minimum\": 64,"
     "   \"maximum\": 32000"
     "  },"
-    "  \"maxResultBytes\": {"
-    "   \"type\": \"integer\","
-    "   \"title\": \"Max Result Bytes\","
-    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
-    "   \"exclusiveMinimum\": 0"
-    "  }"
+    MX_SCHEMA_MAX_RESULT_BYTES
     " },"
     " \"required\": ["
     "  \"type\","

@@ -7,6 +7,7 @@
 #ifndef MCPK_MCP_TYPE_H
 #define MCPK_MCP_TYPE_H
 #include <mcpk/plugin.h>
+#include "mcpk_schema_fields.h"
 
 static const char mcp_config_schema[] =
     "{"
@@ -37,12 +38,7 @@ static const char mcp_config_schema[] =
     "   \"description\": \"Default tool arguments (step inputs are merged over them).\","
     "   \"default\": {}"
     "  },"
-    "  \"maxResultBytes\": {"
-    "   \"type\": \"integer\","
-    "   \"title\": \"Max Result Bytes\","
-    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
-    "   \"exclusiveMinimum\": 0"
-    "  }"
+    MX_SCHEMA_MAX_RESULT_BYTES
     " },"
     " \"required\": ["
     "  \"type\","

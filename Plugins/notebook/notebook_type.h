@@ -7,6 +7,7 @@
 #ifndef MCPK_NOTEBOOK_TYPE_H
 #define MCPK_NOTEBOOK_TYPE_H
 #include <mcpk/plugin.h>
+#include "mcpk_schema_fields.h"
 
 static const char notebook_config_schema[] =
     "{"
@@ -82,20 +83,8 @@ static const char notebook_config_schema[] =
     "   \"default\": \"python3\","
     "   \"minLength\": 1"
     "  },"
-    "  \"connections\": {"
-    "   \"type\": \"array\","
-    "   \"items\": {"
-    "    \"type\": \"string\""
-    "   },"
-    "   \"title\": \"Connections\","
-    "   \"description\": \"Names of the external database connections the code may query through the kernel.\""
-    "  },"
-    "  \"maxResultBytes\": {"
-    "   \"type\": \"integer\","
-    "   \"title\": \"Max Result Bytes\","
-    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
-    "   \"exclusiveMinimum\": 0"
-    "  }"
+    MX_SCHEMA_CONNECTIONS ","
+    MX_SCHEMA_MAX_RESULT_BYTES
     " },"
     " \"required\": ["
     "  \"type\""

@@ -7,6 +7,7 @@
 #ifndef MCPK_STREAMLIT_TYPE_H
 #define MCPK_STREAMLIT_TYPE_H
 #include <mcpk/plugin.h>
+#include "mcpk_schema_fields.h"
 
 static const char streamlit_config_schema[] =
     "{"
@@ -46,14 +47,7 @@ static const char streamlit_config_schema[] =
     "   \"minLength\": 1,"
     "   \"x-mcpk-format\": \"relative-path\""
     "  },"
-    "  \"requirements\": {"
-    "   \"type\": \"array\","
-    "   \"items\": {"
-    "    \"type\": \"string\""
-    "   },"
-    "   \"title\": \"Requirements\","
-    "   \"description\": \"Packages to install before running (pip / npm specifiers).\""
-    "  },"
+    MX_SCHEMA_REQUIREMENTS ","
     "  \"port\": {"
     "   \"type\": \"integer\","
     "   \"title\": \"Port\","
@@ -68,12 +62,7 @@ static const char streamlit_config_schema[] =
     "   \"maximum\": 604800,"
     "   \"exclusiveMinimum\": 0"
     "  },"
-    "  \"maxResultBytes\": {"
-    "   \"type\": \"integer\","
-    "   \"title\": \"Max Result Bytes\","
-    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
-    "   \"exclusiveMinimum\": 0"
-    "  }"
+    MX_SCHEMA_MAX_RESULT_BYTES
     " },"
     " \"required\": ["
     "  \"type\""

@@ -7,6 +7,7 @@
 #ifndef MCPK_UTILITY_TYPE_H
 #define MCPK_UTILITY_TYPE_H
 #include <mcpk/plugin.h>
+#include "mcpk_schema_fields.h"
 
 static const char utility_config_schema[] =
     "{"
@@ -57,12 +58,7 @@ static const char utility_config_schema[] =
     "   \"description\": \"Exported plugin operation name (plugin).\","
     "   \"minLength\": 1"
     "  },"
-    "  \"maxResultBytes\": {"
-    "   \"type\": \"integer\","
-    "   \"title\": \"Max Result Bytes\","
-    "   \"description\": \"Largest result (JSON text, bytes) a step of this component may return; larger fails the step.\","
-    "   \"exclusiveMinimum\": 0"
-    "  }"
+    MX_SCHEMA_MAX_RESULT_BYTES
     " },"
     " \"required\": ["
     "  \"type\","
