@@ -65,7 +65,9 @@ let package = Package(
 
         .target(
             name: "KernelLoop",
-            dependencies: ["CLibUV", "CKernelSupport", "KernelCore"],
+            // The loop knows no domain types (KernelCore); a UVError becomes a KernelError in
+            // the modules that report it (KernelServer/UVError+KernelError.swift).
+            dependencies: ["CLibUV", "CKernelSupport"],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelCore",

@@ -1,5 +1,4 @@
 import CLibUV
-import KernelCore
 
 /// Owns one `uv_loop_t`.
 ///
@@ -76,8 +75,6 @@ public struct UVError: Error, CustomStringConvertible, Sendable {
     public var name: String { String(cString: uv_err_name(code)) }
     public var message: String { String(cString: uv_strerror(code)) }
     public var description: String { "\(call): \(message) (\(name))" }
-
-    public var kernelError: KernelError { .unavailable(description) }
 }
 
 @inline(__always)
