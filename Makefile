@@ -89,6 +89,7 @@ test: build runtime
 	fi
 	scripts/fuzz-c.sh replay
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" scripts/schemathesis.sh
+	scripts/console-lint.sh
 	MCPK_BIN="$$PWD/$(BIN)/mcpk" MCPK_TEST_ADBC_DRIVERS="$$PWD/.build/adbc-drivers" Tests/ConsoleTests/run.sh
 
 bench: build

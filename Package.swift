@@ -100,9 +100,9 @@ let package = Package(
             dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
                            "KernelEngine", "CHTTPParser", "CKernelSupport", "CLibUV",
                            .product(name: "Logging", package: "swift-log")],
-            // The console is found at run time (ConsoleFiles.locate), not a resource:
-            // a resource bundle's accessor would link Foundation and ICU into mcpk.
-            exclude: ["Console"],
+            // The console (console/ at the repository root) is found at run time
+            // (ConsoleFiles.locate), not a resource: a resource bundle's accessor would
+            // link Foundation and ICU into mcpk.
             swiftSettings: swiftSettings),
         .target(
             name: "KernelClient",

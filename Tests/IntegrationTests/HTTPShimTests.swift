@@ -228,7 +228,7 @@ import Testing
             defer { k.stop() }
             let console = try HTTPTestClient.request(port: port, "GET", "/api/v1/kernel/status").json["http"]?["console"]
             #expect(console?["source"]?.stringValue == "build_tree")
-            #expect(console?["dir"]?.stringValue?.hasSuffix("/Sources/KernelServer/Console") == true)
+            #expect(console?["dir"]?.stringValue?.hasSuffix("/console") == true)
         }
         let dir = KernelProcess.makeHome() + "-console"
         mkdir(dir, 0o755)

@@ -36,7 +36,7 @@ import Testing
     @Test func theSettingWinsAndIsServed() async throws {
         let dir = ConsoleFilesLocateTests.tree(["index.html": "<html>override</html>"])
         // Even with a build tree next to the executable, the setting is used.
-        let repo = ConsoleFilesLocateTests.tree(["Sources/KernelServer/Console/index.html": "<html>repo</html>"])
+        let repo = ConsoleFilesLocateTests.tree(["console/index.html": "<html>repo</html>"])
         ConsoleFilesLocateTests.mkdirs(repo + "/.build/x86_64-unknown-linux-gnu/debug")
         let console = ConsoleFiles(settings: [ConsoleFiles.directorySetting: dir],
                                    executableDirectory: repo + "/.build/x86_64-unknown-linux-gnu/debug")
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func aMissingSettingDirectoryIsNotInstalledAnd404() async throws {
-        let repo = ConsoleFilesLocateTests.tree(["Sources/KernelServer/Console/index.html": "<html>repo</html>"])
+        let repo = ConsoleFilesLocateTests.tree(["console/index.html": "<html>repo</html>"])
         ConsoleFilesLocateTests.mkdirs(repo + "/.build/x86_64-unknown-linux-gnu/debug")
         // Not silently replaced by the build tree: an explicit setting is the only place looked at.
         let console = ConsoleFiles(settings: [ConsoleFiles.directorySetting: repo + "/no-such-dir"],
@@ -74,11 +74,11 @@ import Testing
     }
 
     @Test func buildTreeThenInstalledLayoutThenNothing() {
-        let repo = ConsoleFilesLocateTests.tree(["Sources/KernelServer/Console/index.html": "<html>repo</html>"])
+        let repo = ConsoleFilesLocateTests.tree(["console/index.html": "<html>repo</html>"])
         ConsoleFilesLocateTests.mkdirs(repo + "/.build/x86_64-unknown-linux-gnu/release")
         let dev = ConsoleFiles.locate(setting: nil, executableDirectory: repo + "/.build/x86_64-unknown-linux-gnu/release")
         #expect(dev.source == .buildTree)
-        #expect(dev.root == repo + "/Sources/KernelServer/Console")
+        #expect(dev.root == repo + "/console")
 
         let prefix = ConsoleFilesLocateTests.tree(["share/mcpk/console/index.html": "<html>installed</html>"])
         ConsoleFilesLocateTests.mkdirs(prefix + "/bin")
@@ -98,6 +98,6 @@ import Testing
         let exe = try #require(KernelConfiguration.executableDirectory())
         let found = ConsoleFiles.locate(setting: nil, executableDirectory: exe)
         #expect(found.source == .buildTree)
-        #expect(found.root?.hasSuffix("/Sources/KernelServer/Console") == true)
+        #expect(found.root?.hasSuffix("/console") == true)
     }
 }

@@ -2,8 +2,8 @@ import Glibc
 import KernelCore
 import KernelLoop
 
-/// The web console's static files (`Sources/KernelServer/Console`, excluded from the
-/// target and found at run time by `ConsoleFiles.locate`): MIME types, strong ETags
+/// The web console's static files (`console/` at the repository root, outside every
+/// target, found at run time by `ConsoleFiles.locate`): MIME types, strong ETags
 /// with 304, no path traversal, and the SPA fallback to `index.html` for paths that
 /// are not files. No resource bundle: `Bundle.module` would link Foundation and ICU
 /// into `mcpk` (docs/ARCHITECTURE.md, "Performance: idle memory").
@@ -13,7 +13,7 @@ public final class ConsoleFiles: @unchecked Sendable {
     /// The setting that names the console directory.
     public static let directorySetting = "MCPK_CONSOLE_DIR"
     /// A development build: the executable is `<repo>/.build/<triple>/<config>/mcpk`.
-    public static let buildTreeRelativePath = "../../../Sources/KernelServer/Console"
+    public static let buildTreeRelativePath = "../../../console"
     /// An installed layout: `<prefix>/bin/mcpk` and `<prefix>/share/mcpk/console`.
     public static let installedRelativePath = "../share/mcpk/console"
 
@@ -21,7 +21,7 @@ public final class ConsoleFiles: @unchecked Sendable {
     public enum Source: String, Sendable {
         /// `MCPK_CONSOLE_DIR`; when set it is the only place looked at.
         case setting
-        /// `<exe dir>/../../../Sources/KernelServer/Console` (the repository).
+        /// `<exe dir>/../../../console` (the repository).
         case buildTree = "build_tree"
         /// `<exe dir>/../share/mcpk/console`.
         case installed

@@ -59,6 +59,12 @@ public final class RedisClient {
     /// (replies come in order on a connection that did not subscribe).
     private var sentAt: [(ObjectIdentifier, UInt64)] = []
     private var watchdog: Timer?
+    /// The watchdog found the connect, or the reply it names, past its limit on its last tick and
+    /// gives the loop one more turn before ending the connection: libuv runs due timers before it
+    /// polls for I/O, so after a stall of the whole process a tick would otherwise see the limit
+    /// passed while the answer is already waiting in the socket.
+    private var overdue: Overdue?
+    private enum Overdue: Equatable { case connect, reply(ObjectIdentifier) }
     /// The one callback of every SUBSCRIBE on this connection (`onMessage`).
     private var pubsub: Callback?
     /// Messages of the channels this connection subscribed to: (channel, payload).
@@ -140,13 +146,15 @@ public final class RedisClient {
             guard let self, let ac = self.context else { return }
             let now = uv_hrtime()
             if self.state == .connecting, now - started > RedisClient.connectTimeoutMilliseconds * 1_000_000 {
+                guard self.overdue == .connect else { self.overdue = .connect; return }
                 let waiter = self.connectWaiter
                 self.connectWaiter = nil
                 // Not connected: hiredis runs no disconnect callback, so this side ends it.
                 redisAsyncFree(ac)
                 self.connectFailed("no connection within \(RedisClient.connectTimeoutMilliseconds) ms", waiter: waiter)
-            } else if self.state == .ready, let oldest = self.sentAt.first?.1,
+            } else if self.state == .ready, let (id, oldest) = self.sentAt.first,
                       now - oldest > RedisClient.replyTimeoutMilliseconds * 1_000_000 {
+                guard self.overdue == .reply(id) else { self.overdue = .reply(id); return }
                 self.failure = "no reply within \(RedisClient.replyTimeoutMilliseconds) ms"
                 // Connected: hiredis fails every waiting callback, then runs the disconnect callback.
                 redisAsyncFree(ac)
