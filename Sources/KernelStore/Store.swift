@@ -134,8 +134,8 @@ public protocol Store: AnyObject {
     func dashboardSummary(now: Timestamp) async throws -> DashboardSummary
     /// Recommended components, trending workflows and entity names for the dashboard (issue 19).
     func dashboardInsights(now: Timestamp, names ids: [(type: String, id: String)]) async throws -> DashboardInsights
-    /// Common metadata (`type, id, name, created_at, updated_at`) plus `details`.
-    func entity(type: String, id: String) async throws -> JSON
+    /// One audit entry by id (`not_found` if there is none).
+    func actionLog(id: EntityID) async throws -> ActionLog
     /// Round-trip time of a trivial query, in milliseconds.
     func ping() async throws -> Double
     func close() async

@@ -149,6 +149,11 @@ import Testing
         try call("mcp.message", ["session": "contract", "message": ["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": [
             "protocolVersion": "2025-06-18", "capabilities": [:], "clientInfo": ["name": "t", "version": "1"]]]])
         try call("entity.get", ["type": "workflow", "id": .string(wid)])
+        // The API's id syntaxes, parsed by the server (not the store): a run with its steps, a step's
+        // latest attempt, a component version.
+        #expect(try call("entity.get", ["type": "workflow_run", "id": .string(rid)])["details"]?["steps"]?.arrayValue?.count == 2)
+        #expect(try call("entity.get", ["type": "step_run", "id": .string("\(rid)/p")])["id"] == .string("\(rid)/p/1"))
+        #expect(try call("entity.get", ["type": "component_version", "id": .string("\(cid)@1")])["name"]?.stringValue?.hasSuffix(" v1") == true)
         try call("plugin.load", ["path": .string(KernelProcess.bundledPlugin("mcpk-testops"))])
         try call("plugin.call", ["plugin": "testops", "op": "announce", "args": ["hi"]])
         try call("plugin.reload", ["name": "testops"])
