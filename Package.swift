@@ -87,7 +87,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "KernelSandbox",
-            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI",
+            // No KernelPlugins: the sandbox asks a `StepPlanning` (the engine's ExecutorPlanner) for plans.
+            dependencies: ["KernelCore", "KernelLoop", "CSeccomp", "CKernelSupport", "CLibUV", "MCPKPluginABI",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
@@ -156,7 +157,7 @@ let package = Package(
                           path: "bench/engine", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-llm", dependencies: ["KernelClient", "KernelCore"],
                           path: "bench/llm", swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelPlugins", "KernelLoop", "KernelCore",
+        .executableTarget(name: "bench-steps", dependencies: ["KernelSandbox", "KernelEngine", "KernelPlugins", "KernelLoop", "KernelCore",
                                                                .product(name: "Logging", package: "swift-log")],
                           path: "bench/steps", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-store", dependencies: ["KernelStore", "KernelLoop", "KernelCore"],
@@ -177,7 +178,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PluginABITests", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop", "PluginTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI", "KernelPlugins"],
+        .testTarget(name: "KernelSandboxTests", dependencies: ["KernelSandbox", "KernelCore", "KernelLoop", "MCPKPluginABI", "KernelPlugins", "KernelEngine"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),

@@ -1,7 +1,6 @@
 import Glibc
 import KernelCore
 import KernelLoop
-import KernelPlugins
 
 /// One process-based step driven end to end: `plan` (executor plugin) →
 /// git checkout / notebook file / requirements venv / TypeScript transpile /
@@ -25,8 +24,8 @@ public final class ProcessStep {
     public private(set) var phase: Phase = .preparing
     public private(set) var serviceURL: String?
     private let runtime: ProcessStepRuntime
-    private let executor: ExecutorPlanner
-    private let step: ExecutorStep
+    private let executor: any StepPlanning
+    private let step: PlanRequest
     private let onEvent: @KernelActor (StepEvent) -> Void
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
     /// The component version a warm runner would serve (nil: runners keyed by the plan alone).
@@ -43,7 +42,7 @@ public final class ProcessStep {
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
 
-    init(runtime: ProcessStepRuntime, executor: ExecutorPlanner, step: ExecutorStep, owner: RunnerPool.Owner?,
+    init(runtime: ProcessStepRuntime, executor: any StepPlanning, step: PlanRequest, owner: RunnerPool.Owner?,
          onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) {
         self.runtime = runtime
         self.owner = owner
@@ -277,15 +276,15 @@ public final class ProcessStepRuntime {
     }
 
     /// Starts a process step: prepares the work dir (inputs.json), plans, runs.
-    public func start(executor: ExecutorPlanner, componentType: String, config: JSON, inputs: JSON,
+    public func start(executor: any StepPlanning, componentType: String, config: JSON, inputs: JSON,
                       runId: String, stepId: String, attempt: Int, inputsFile: String? = nil, stagedFiles: [String: String] = [:],
                       owner: RunnerPool.Owner? = nil,
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
-        let step = ExecutorStep(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
-                                      runId: runId, stepId: stepId, attempt: attempt,
-                                      runtimeDirectory: sandbox.configuration.runtimeDirectory)
+        let step = PlanRequest(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
+                               runId: runId, stepId: stepId, attempt: attempt,
+                               runtimeDirectory: sandbox.configuration.runtimeDirectory)
         let p = ProcessStep(runtime: self, executor: executor, step: step, owner: owner, onEvent: onEvent, onQuery: onQuery)
         p.inputsFile = inputsFile
         p.stagedFiles = stagedFiles

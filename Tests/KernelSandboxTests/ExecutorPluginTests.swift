@@ -1,6 +1,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelEngine
 import KernelPlugins
 import Testing
 @testable import KernelSandbox

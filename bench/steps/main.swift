@@ -6,6 +6,7 @@
 import Glibc
 import KernelCore
 import KernelLoop
+import KernelEngine
 import KernelPlugins
 import KernelSandbox
 import Logging

@@ -2,12 +2,14 @@ import Glibc
 import KernelCore
 import KernelLoop
 import KernelPlugins
+import KernelSandbox
 
 /// A leased executor plugin's `plan` and `finish` for one process step, called off
 /// the loop on the step's own thread (the plugin may live in a `mcpk plugin-host`
-/// child, where each call is a pipe round trip).
+/// child, where each call is a pipe round trip). The sandbox asks through `StepPlanning`
+/// and never calls plugin code itself.
 @KernelActor
-public final class ExecutorPlanner {
+public final class ExecutorPlanner: StepPlanning {
     public let lease: ExecutorLease
     private let thread: WorkerThread
 
@@ -21,14 +23,14 @@ public final class ExecutorPlanner {
     deinit { thread.stop() }
 
     /// The process spec; a plugin failure is reported with its kind (`invalid_params` for bad config).
-    func plan(_ step: ExecutorStep) async throws -> JSON {
-        let lease = lease
+    public func plan(_ request: PlanRequest) async throws -> JSON {
+        let lease = lease, step = ExecutorPlanner.step(request)
         do { return try await thread.run { try lease.plan(step) } } catch let f as PluginFailure { throw f.kernelError }
     }
 
     /// nil when the executor has no `finish` (default: the fd 3 result, a failure fails the step).
-    func finish(_ step: ExecutorStep, outcome: StepOutcome) async -> Result<JSON, KernelError>? {
-        let lease = lease
+    public func finish(_ request: PlanRequest, outcome: StepOutcome) async -> Result<JSON, KernelError>? {
+        let lease = lease, step = ExecutorPlanner.step(request)
         let o = ExecutorPlanner.outcome(outcome)
         do {
             guard let v = try await thread.run({ try lease.finish(step, outcome: o) }) else { return nil }
@@ -40,6 +42,12 @@ public final class ExecutorPlanner {
         } catch {
             return .failure(.internal("\(error)"))
         }
+    }
+
+    /// The plugin ABI's view of the step.
+    static func step(_ r: PlanRequest) -> ExecutorStep {
+        ExecutorStep(componentType: r.componentType, config: r.config, inputs: r.inputs, workDirectory: r.workDirectory,
+                     runId: r.runId, stepId: r.stepId, attempt: r.attempt, runtimeDirectory: r.runtimeDirectory)
     }
 
     static func outcome(_ outcome: StepOutcome) -> ExecutorOutcome {
