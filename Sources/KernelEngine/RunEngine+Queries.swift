@@ -82,11 +82,16 @@ extension RunEngine {
                 "next_cursor": JSON(page.next)]
     }
 
-    /// `run.events {id, after, limit}`.
+    /// `run.events {id, after | cursor, limit}`: the one list shape, `{items, next_cursor}`, where the
+    /// cursor is the seq of the page's last event (a full page may have more after it; a short one is
+    /// the end of what is stored now), plus `last_seq` (that seq, or `after`) to resume a stream from.
     public func events(_ id: EntityID, after: Int64, limit: Int) async throws -> JSON {
         _ = try await store.run(id)
-        let page = try await store.events(runID: id, after: max(0, after), limit: max(1, min(limit, EngineLimits.maxEventsPage)))
-        return ["events": .array(page.map(\.json)), "last_seq": .int(page.last?.seq ?? after)]
+        let size = max(1, min(limit, EngineLimits.maxEventsPage))
+        let page = try await store.events(runID: id, after: max(0, after), limit: size)
+        let last = page.last?.seq ?? after
+        return ["items": .array(page.map(\.json)), "next_cursor": page.count == size ? .string(String(last)) : .null,
+                "last_seq": .int(last)]
     }
 
     /// `run.subscribe`: the snapshot and the first page of stored events after `after` go in

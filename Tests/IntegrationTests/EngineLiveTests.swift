@@ -66,7 +66,7 @@ import Testing
             var after: Int64 = 0
             while true {
                 let page = try kernel.call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])
-                let evs = page["events"]?.arrayValue ?? []
+                let evs = page["items"]?.arrayValue ?? []
                 if evs.isEmpty { return all }
                 all += evs
                 after = evs.last?["seq"]?.intValue ?? after

@@ -82,7 +82,11 @@ import Testing
         #expect(runs.text.contains(runID))
         let events = try req(port, "GET", "/api/v1/workflow-runs/\(runID)/events?after=0&limit=3")
         #expect(events.status == 200)
-        #expect(events.json["events"]?.arrayValue?.map { $0["seq"]?.intValue ?? 0 } == [1, 2, 3])
+        #expect(events.json["items"]?.arrayValue?.map { $0["seq"]?.intValue ?? 0 } == [1, 2, 3])
+        // A full page names its cursor; passing it back gives the next page.
+        #expect(events.json["next_cursor"] == "3")
+        let next = try req(port, "GET", "/api/v1/workflow-runs/\(runID)/events?cursor=3&limit=2")
+        #expect(next.json["items"]?.arrayValue?.map { $0["seq"]?.intValue ?? 0 } == [4, 5], "\(next.text)")
         let cancel = try req(port, "POST", "/api/v1/workflow-runs/\(runID)/cancel", [:])
         #expect([200, 409].contains(cancel.status), "\(cancel.text)")
         let artifacts = try req(port, "GET", "/api/v1/workflow-runs/\(runID)/artifacts")

@@ -73,8 +73,9 @@ import Testing
         let finished = try HTTPTestClient.request(port: port, "GET", "/api/v1/workflow-runs/\(runID)")
         #expect(finished.status == 200)
         let events = try HTTPTestClient.request(port: port, "GET", "/api/v1/workflow-runs/\(runID)/events?after=\(n - 1)")
-        #expect(events.json["events"]?[0]?["seq"]?.intValue == n)
-        #expect(events.json["events"]?[0]?["type"]?.stringValue == "end")
+        #expect(events.json["items"]?[0]?["seq"]?.intValue == n)
+        #expect(events.json["items"]?[0]?["type"]?.stringValue == "end")
+        #expect(events.json["next_cursor"] == .null, "the last page has no next cursor")
 
         // The feed saw the run's status changes and its end, without per-run ids, and stays open.
         let feedText = try feed.readStream { $0.contains("event: end\n") }

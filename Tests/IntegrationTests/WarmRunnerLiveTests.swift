@@ -60,7 +60,7 @@ import Testing
         #expect(again["status"] == "succeeded", "\(again)")
         runners = try k.call("dashboard.health")["runners"] ?? .null
         #expect(runners["runners_started"] == 2, "\(runners)")
-        let logs = try k.call("run.events", ["id": again["id"] ?? .null])["events"]?.arrayValue ?? []
+        let logs = try k.call("run.events", ["id": again["id"] ?? .null])["items"]?.arrayValue ?? []
         #expect(logs.contains { $0["type"] == "log" && $0["payload"]?["line"] == "v2 10" })
     }
 

@@ -247,8 +247,8 @@ def check_run(cc, i, run_id, got):
     after = 0
     while True:
         page = cc.call("run.events", {"id": run_id, "after": after, "limit": 1000})
-        stored += page["events"]
-        if not page["events"]:
+        stored += page["items"]
+        if not page["items"]:
             break
         after = page["last_seq"]
     want = [e["seq"] for e in stored]

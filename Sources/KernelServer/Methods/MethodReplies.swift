@@ -131,7 +131,7 @@ enum MethodReplies {
         "run.retry": object(["id": string, "status": string, "step": string]),
         "run.signal": object(["id": string, "step": string, "signal": string, "status": string]),
         "run.pin": object(["id": string, "pinned": boolean]),
-        "run.events": object(["events": ["type": "array", "items": event], "last_seq": integer]),
+        "run.events": list(event, extra: ["last_seq": integer]),
         "run.subscribe": object(["subscription": string, "run": runSnapshot, "events": ["type": "array", "items": event], "complete": boolean]),
         "run.unsubscribe": unsubscribed,
         "events.subscribe": object(["subscription": string, "events": array]),

@@ -102,12 +102,13 @@ extension Kernel {
             return reply
         }
 
-        dispatcher.register("run.events", summary: "A page of stored run events with seq > after.",
+        dispatcher.register("run.events", summary: "A page of stored run events with seq > after (or > cursor, a previous page's next_cursor).",
                             params: ["type": "object", "required": ["id"], "properties": [
                                 "id": ["type": "string"], "after": ["type": "integer", "minimum": 0],
+                                "cursor": ["type": "string", "pattern": "^[0-9]{1,18}$", "description": "A previous page's next_cursor (the seq of its last event)."],
                                 "limit": ["type": "integer", "minimum": 1, "maximum": JSON(EngineLimits.maxEventsPage)]]]) { [unowned self] p, _ in
-            try await self.requireEngine().events(try await self.runID(p), after: Int64(try p.optionalInt("after") ?? 0),
-                                                  limit: try p.optionalInt("limit") ?? 1000)
+            let after = try p.optionalString("cursor").flatMap { Int64($0) } ?? Int64(try p.optionalInt("after") ?? 0)
+            return try await self.requireEngine().events(try await self.runID(p), after: after, limit: try p.optionalInt("limit") ?? 1000)
         }
 
         dispatcher.register("run.subscribe", summary: "Snapshot + stored events after `after`, then live `run.event` notifications (no gap, no duplicate) ending with `end`.",

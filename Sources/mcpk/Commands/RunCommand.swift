@@ -194,7 +194,7 @@ struct RunsCommand: ParsableCommand {
             var last = after
             while true {
                 let page = options.call(client, "run.events", ["id": .string(id), "after": .int(last), "limit": 5000])
-                let events = page["events"]?.arrayValue ?? []
+                let events = page["items"]?.arrayValue ?? []
                 if events.isEmpty { break }
                 for e in events { follower.print(e) }
                 last = events.last?["seq"]?.intValue ?? last

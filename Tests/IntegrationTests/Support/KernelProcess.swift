@@ -99,7 +99,7 @@ final class KernelProcess {
         var all: [JSON] = []
         var after: Int64 = 0
         while true {
-            let evs = try call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])["events"]?.arrayValue ?? []
+            let evs = try call("run.events", ["id": .string(id), "after": .int(after), "limit": 5000])["items"]?.arrayValue ?? []
             if evs.isEmpty { return all }
             all += evs
             after = evs.last?["seq"]?.intValue ?? after
