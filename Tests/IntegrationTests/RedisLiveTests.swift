@@ -8,38 +8,13 @@ import Testing
 /// A private `redis-server` (scripts/redis-test.sh on a free port with its own state file), so a
 /// test can stop and start it without disturbing the suite's shared one.
 struct PrivateRedis {
-    let env: [String: String]
-    let script: String
-
-    init() {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        script = root + "/scripts/redis-test.sh"
-        env = ["MCPK_TEST_REDIS_PORT": String(HTTPTestClient.freePort()),
-               "MCPK_TEST_REDIS_STATE": root + "/.build/redis-private-\(getpid())-\(Int.random(in: 0..<1_000_000)).env"]
-    }
+    let server = TestServerScript("redis-test.sh", portVariable: "MCPK_TEST_REDIS_PORT",
+                                  stateVariable: "MCPK_TEST_REDIS_STATE", statePrefix: "redis-private")
 
     @discardableResult
-    func run(_ command: String) throws -> String {
-        // Like PrivatePostgres: the daemon must inherit no pipe of ours.
-        let errors = env["MCPK_TEST_REDIS_STATE", default: "/tmp/redis-private"] + ".err"
-        let output = errors + ".out"
-        let (status, _, _) = try KernelProcess.run(
-            "/bin/bash", ["-c", "exec </dev/null >'\(output)' 2>>'\(errors)'; "
-                            + "for fd in $(ls /proc/$$/fd); do [ $fd -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; '\(script)' \(command)"], env: env)
-        let out = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        unlink(output)
-        guard status == 0 else {
-            throw KernelError.unavailable("redis-test.sh \(command): \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
-        }
-        return out.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func run(_ command: String) throws -> String { try server.run(command) }
 
-    func cleanUp() {
-        _ = try? run("stop")
-        let state = env["MCPK_TEST_REDIS_STATE", default: ""]
-        unlink(state + ".err")
-        unlink(String(state.dropLast(".env".count)) + "-server.log")
-    }
+    func cleanUp() { server.stopAndClean() }
 
     static var available: Bool { access("/usr/bin/redis-server", X_OK) == 0 }
 }

@@ -145,45 +145,13 @@ struct ScaleOutLiveTests {
         #expect(try kernels[1 - executing].call("run.get", ["id": .string(id)])["owner"]?.stringValue == owners[executing])
     }
 
-    /// A private PostgreSQL (its own port and state file: restarting it disturbs no other test).
-    struct PrivatePostgres {
-        let env: [String: String]
-        let script: String
-
-        init() throws {
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-            script = root + "/scripts/pg-test.sh"
-            env = ["MCPK_TEST_PG_PORT": String(HTTPTestClient.freePort()),
-                   "MCPK_TEST_PG_STATE": root + "/.build/pg-restart-\(getpid()).env"]
-        }
-
-        func run(_ command: String) throws -> String {
-            // The server must not inherit a pipe of ours (the call would wait for its EOF): its
-            // output goes to files and every other inherited descriptor (Foundation's pipe ends) is closed.
-            let errors = env["MCPK_TEST_PG_STATE", default: "/tmp/pg-restart"] + ".err"
-            let output = errors + ".out"
-            let (status, _, _) = try KernelProcess.run(
-                "/bin/bash", ["-c", "exec </dev/null >'\(output)' 2>>'\(errors)'; "
-                                + "for fd in $(ls /proc/$$/fd); do [ $fd -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; '\(script)' \(command)"], env: env)
-            let out = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            unlink(output)
-            guard status == 0 else {
-                throw KernelError.unavailable("pg-test.sh \(command): \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
-            }
-            return out.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-    }
-
     @Test func postgresRestartMidRunLosesNothing() throws {
         guard !Self.skipped else { return }
-        let pg = try PrivatePostgres()
+        // A private PostgreSQL (its own port and state file: restarting it disturbs no other test).
+        let pg = TestServerScript("pg-test.sh", portVariable: "MCPK_TEST_PG_PORT", stateVariable: "MCPK_TEST_PG_STATE",
+                                  statePrefix: "pg-restart")
         let url = try pg.run("start")
-        defer {
-            _ = try? pg.run("stop")
-            let state = pg.env["MCPK_TEST_PG_STATE", default: ""]
-            unlink(state + ".err")
-            unlink(String(state.dropLast(".env".count)) + "-server.log")
-        }
+        defer { pg.stopAndClean() }
         let env = ["DATABASE_URL": url, "MCPK_RUN_LEASE_MS": "10000", "MCPK_MAX_CONCURRENT_STEPS": "4"]
         let kernels = try (0..<2).map { _ in try KernelProcess.start(env: env) }
         defer { for k in kernels { k.stop() } }
