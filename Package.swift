@@ -116,11 +116,12 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
-        // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h.
+        // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h. The connectors'
+        // helpers (and the executors' clock) are in Plugins/plugin-support (no JSON library).
         .target(name: "PluginPostgres", dependencies: ["CLibPQ"], path: "Plugins/postgres", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../plugin-support")]),
         .target(name: "PluginSQLite", dependencies: ["CSQLite"], path: "Plugins/sqlite", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../plugin-support")]),
         .target(name: "PluginTestOps", path: "Plugins/testops", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
         // Process executors (issue 5): plan → sandbox spec; shared helpers in Plugins/executor-support.
@@ -142,11 +143,12 @@ let package = Package(
         .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginData", dependencies: ["CJansson", "CSodium"], path: "Plugins/data", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support"),
+                            .headerSearchPath("../plugin-support")]),
         // The ADBC bridge (issue 15): any ADBC driver .so as a connector; ADBC and Arrow C
         // data interface structs declared in Plugins/adbc/adbc_abi.h from the published specs.
         .target(name: "PluginADBC", dependencies: ["CJansson", "CSodium"], path: "Plugins/adbc", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../plugin-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],

@@ -10,15 +10,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char data_config_schema[] =
-    "{"
-    " \"title\": \"Data\","
-    " \"description\": \"Runs SQL through an external database connection.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Data\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Data", "Runs SQL through an external database connection.")
     "  \"connection\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Connection\","
@@ -64,15 +56,7 @@ static const char data_config_schema[] =
     "   \"minLength\": 1,"
     "   \"maxLength\": 200"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"connection\","
-    "  \"query\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("connection") MX_SCHEMA_ALSO_REQUIRED("query"), "");
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Data", "Runs SQL through an external database connection.", data_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS},

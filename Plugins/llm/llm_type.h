@@ -10,15 +10,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char llm_config_schema[] =
-    "{"
-    " \"title\": \"LLM Prompt Agent\","
-    " \"description\": \"Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"LLM Prompt Agent\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("LLM Prompt Agent", "Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.")
     "  \"model\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Model\","
@@ -99,14 +91,7 @@ static const char llm_config_schema[] =
     "   \"minimum\": 64,"
     "   \"maximum\": 32000"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"model\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("model"), "");
 
 static const char *const llm_secret_fields[] = {"apiKey"};
 static const mcpk_component_type type_defs[] = {

@@ -10,15 +10,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char mcp_config_schema[] =
-    "{"
-    " \"title\": \"MCP\","
-    " \"description\": \"Starts an MCP server from its configuration and calls one tool.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"MCP\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("MCP", "Starts an MCP server from its configuration and calls one tool.")
     "  \"mcpConfiguration\": {"
     "   \"type\": \"string\","
     "   \"title\": \"MCP Configuration\","
@@ -38,15 +30,7 @@ static const char mcp_config_schema[] =
     "   \"description\": \"Default tool arguments (step inputs are merged over them).\","
     "   \"default\": {}"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"mcpConfiguration\","
-    "  \"tool\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("mcpConfiguration") MX_SCHEMA_ALSO_REQUIRED("tool"), "");
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "MCP", "Starts an MCP server from its configuration and calls one tool.", mcp_config_schema, NULL, 0, MCPK_EXECUTION_SANDBOX},

@@ -10,15 +10,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char notebook_config_schema[] =
-    "{"
-    " \"title\": \"Jupyter Notebook\","
-    " \"description\": \"Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Jupyter Notebook\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Jupyter Notebook", "Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.")
     "  \"notebookCells\": {"
     "   \"type\": \"array\","
     "   \"items\": {"
@@ -84,25 +76,7 @@ static const char notebook_config_schema[] =
     "   \"minLength\": 1"
     "  },"
     MX_SCHEMA_CONNECTIONS ","
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\""
-    " ],"
-    " \"additionalProperties\": false,"
-    " \"anyOf\": ["
-    "  {"
-    "   \"required\": ["
-    "    \"notebookCells\""
-    "   ]"
-    "  },"
-    "  {"
-    "   \"required\": ["
-    "    \"notebookPathRef\""
-    "   ]"
-    "  }"
-    " ]"
-    "}";
+    MX_SCHEMA_CLOSE("", MX_SCHEMA_EITHER("notebookCells", "notebookPathRef"));
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Jupyter Notebook", "Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.", notebook_config_schema, NULL, 0, MCPK_EXECUTION_SANDBOX},

@@ -10,15 +10,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char output_config_schema[] =
-    "{"
-    " \"title\": \"Output\","
-    " \"description\": \"Writes its inputs as a named artifact of the run.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Output\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Output", "Writes its inputs as a named artifact of the run.")
     "  \"format\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Format\","
@@ -38,13 +30,7 @@ static const char output_config_schema[] =
     "   \"minLength\": 1,"
     "   \"maxLength\": 200"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_CLOSE("", "");
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Output", "Writes its inputs as a named artifact of the run.", output_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS},

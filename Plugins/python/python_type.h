@@ -10,35 +10,10 @@
 #include "mcpk_schema_fields.h"
 
 static const char python_config_schema[] =
-    "{"
-    " \"title\": \"Python Script\","
-    " \"description\": \"A sandboxed Python script that defines `main(**inputs)` and returns the result.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Python Script\","
-    "   \"title\": \"Type\""
-    "  },"
-    "  \"codeContent\": {"
-    "   \"type\": \"string\","
-    "   \"title\": \"Code Content\","
-    "   \"description\": \"Python source code.\","
-    "   \"minLength\": 1,"
-    "   \"maxLength\": 4194304"
-    "  },"
-    MX_SCHEMA_REQUIREMENTS ","
-    MX_SCHEMA_NETWORK ","
-    MX_SCHEMA_TIMEOUT_SECONDS ","
-    MX_SCHEMA_MEMORY_MB ","
-    MX_SCHEMA_CONNECTIONS ","
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"codeContent\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_OPEN("Python Script", "A sandboxed Python script that defines `main(**inputs)` and returns the result.")
+    MX_SCHEMA_CODE_CONTENT("Python source code.") ","
+    MX_SCHEMA_SCRIPT_FIELDS ","
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("codeContent"), "");
 
 static const char *const python_secret_fields[] = {"secrets"};
 static const mcpk_component_type type_defs[] = {

@@ -10,15 +10,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char streamlit_config_schema[] =
-    "{"
-    " \"title\": \"Streamlit App\","
-    " \"description\": \"A Streamlit app started as a service step that reports its URL once healthy.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Streamlit App\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Streamlit App", "A Streamlit app started as a service step that reports its URL once healthy.")
     "  \"gitRepoUrl\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Git Repo URL\","
@@ -32,13 +24,7 @@ static const char streamlit_config_schema[] =
     "   \"description\": \"Branch or tag of gitRepoUrl to check out (default: the remote's default branch).\","
     "   \"x-mcpk-format\": \"git-ref\""
     "  },"
-    "  \"codeContent\": {"
-    "   \"type\": \"string\","
-    "   \"title\": \"Code Content\","
-    "   \"description\": \"App source (alternative to gitRepoUrl).\","
-    "   \"minLength\": 1,"
-    "   \"maxLength\": 4194304"
-    "  },"
+    MX_SCHEMA_CODE_CONTENT("App source (alternative to gitRepoUrl).") ","
     "  \"mainScriptPath\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Main Script Path\","
@@ -62,25 +48,7 @@ static const char streamlit_config_schema[] =
     "   \"maximum\": 604800,"
     "   \"exclusiveMinimum\": 0"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\""
-    " ],"
-    " \"additionalProperties\": false,"
-    " \"anyOf\": ["
-    "  {"
-    "   \"required\": ["
-    "    \"gitRepoUrl\""
-    "   ]"
-    "  },"
-    "  {"
-    "   \"required\": ["
-    "    \"codeContent\""
-    "   ]"
-    "  }"
-    " ]"
-    "}";
+    MX_SCHEMA_CLOSE("", MX_SCHEMA_EITHER("gitRepoUrl", "codeContent"));
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Streamlit App", "A Streamlit app started as a service step that reports its URL once healthy.", streamlit_config_schema, NULL, 0, MCPK_EXECUTION_SANDBOX},

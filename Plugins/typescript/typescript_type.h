@@ -10,35 +10,10 @@
 #include "mcpk_schema_fields.h"
 
 static const char typescript_config_schema[] =
-    "{"
-    " \"title\": \"TypeScript Script\","
-    " \"description\": \"A sandboxed TypeScript script that exports `main(inputs)` and returns the result.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"TypeScript Script\","
-    "   \"title\": \"Type\""
-    "  },"
-    "  \"codeContent\": {"
-    "   \"type\": \"string\","
-    "   \"title\": \"Code Content\","
-    "   \"description\": \"TypeScript source code.\","
-    "   \"minLength\": 1,"
-    "   \"maxLength\": 4194304"
-    "  },"
-    MX_SCHEMA_REQUIREMENTS ","
-    MX_SCHEMA_NETWORK ","
-    MX_SCHEMA_TIMEOUT_SECONDS ","
-    MX_SCHEMA_MEMORY_MB ","
-    MX_SCHEMA_CONNECTIONS ","
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"codeContent\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_OPEN("TypeScript Script", "A sandboxed TypeScript script that exports `main(inputs)` and returns the result.")
+    MX_SCHEMA_CODE_CONTENT("TypeScript source code.") ","
+    MX_SCHEMA_SCRIPT_FIELDS ","
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("codeContent"), "");
 
 static const char *const typescript_secret_fields[] = {"secrets"};
 static const mcpk_component_type type_defs[] = {
