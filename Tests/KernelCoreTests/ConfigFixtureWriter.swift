@@ -27,6 +27,22 @@ import Testing
             ["type": .string(t.rawValue), "maxRows": 0, "format": "xml", "operation": "x", "tool": 1],
             ["type": .string(t.rawValue), "model": "m", "connection": "c", "query": "q", "operation": "merge"],
         ]
+        // Valid ones too (stored forms): a minimal config plus random fields at their defaults.
+        let minimal: [ComponentType: JSON] = [
+            .llmPromptAgent: ["model": "m"], .jupyterNotebook: ["notebookPathRef": "n.ipynb"], .pythonScript: ["codeContent": "x"],
+            .typeScriptScript: ["codeContent": "x"], .streamlitApp: ["codeContent": "x"],
+            .mcp: ["mcpConfiguration": "command: ls", "tool": "t"], .data: ["connection": "c", "query": "q"],
+            .utility: ["operation": "merge"], .output: ["name": "out"],
+        ]
+        for _ in 0..<60 {
+            var o = JSONObject([("type", .string(t.rawValue))])
+            for (k, v) in minimal[t]?.objectValue ?? JSONObject() { o[k] = v }
+            for f in spec.fields where Bool.random(using: &rng) {
+                if let d = f.defaultValue { o[f.name] = d.intValue.map { Bool.random(using: &rng) ? .double(Double($0)) : .int($0) } ?? d }
+                else if Int.random(in: 0..<4, using: &rng) == 0 { o[f.name] = nil }
+            }
+            configs.append(.object(o))
+        }
         var seen = Set<String>()
         var cases: [JSON] = []
         for config in configs where seen.insert(config.serialized()).inserted {
