@@ -41,7 +41,7 @@ import Testing
         // Above the limit: the step fails, naming the limit and the size (an unreferenced input does not count).
         let small = await TemplateFields.resolve(config, fields: ["template"], inputs: inputs, limit: 100_000, load: load)
         guard case .failure(let f) = small else { Issue.record("a stored value above the limit was rendered"); return }
-        #expect(f.message == "config.template: ${inputs.doc} is a stored value of 293.0 KiB, more than a template field loads "
+        #expect(f.message == "config.template: ${inputs.doc} is a stored value of 292.9 KiB, more than a template field loads "
                 + "(limit 97.6 KiB, ValueLimits.maxTemplateValueBytes)", "\(f.message)")
         let plain = await TemplateFields.resolve(["template": "${inputs.n}"], fields: ["template"], inputs: inputs, limit: 1, load: load)
         #expect((try? plain.get())?["template"] == 1)
