@@ -90,7 +90,7 @@ func rpcError(_ body: () throws -> JSON) -> (kind: String, message: String, erro
         #expect(bad?.errors == ["name: must not be empty", "config.model: is required",
                                 "config.temperature: must be between 0 and 2", "config.topK: must be greater than 0"])
         let unknownType = rpcError { try k.call("component.create", ["name": "x", "config": ["type": "Spreadsheet"]]) }
-        #expect(unknownType?.errors.first?.hasPrefix("config.type: unknown component type 'Spreadsheet'; valid types: LLM Prompt Agent, Jupyter Notebook") == true)
+        #expect(unknownType?.errors.first?.hasPrefix("config.type: unknown component type 'Spreadsheet'; valid types: Data, Jupyter Notebook, LLM Prompt Agent") == true)
         #expect(rpcError { try k.call("component.create", ["name": "SUMMARISER", "config": config]) }?.kind == "conflict")
 
         // list / get
