@@ -154,9 +154,9 @@ public final class ProcessStep {
         var spec = StepSpec(runId: step.runId, stepId: step.stepId, attempt: step.attempt, executable: argv[0],
                             arguments: Array(argv.dropFirst()), environment: plan.env.mapValues(fill), files: files,
                             inputs: step.inputs, network: plan.network,
-                            timeoutMs: plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentSpec.defaultServiceTTLSeconds)) * 1000 + ProcessStep.serviceStartTimeoutMs
+                            timeoutMs: plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentConventions.defaultServiceTTLSeconds)) * 1000 + ProcessStep.serviceStartTimeoutMs
                                                       : (plan.timeoutMs ?? SandboxLimits.defaultTimeoutMs),
-                            cpuSeconds: plan.cpuSeconds ?? (plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentSpec.defaultServiceTTLSeconds)) : SandboxLimits.defaultCpuSeconds),
+                            cpuSeconds: plan.cpuSeconds ?? (plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentConventions.defaultServiceTTLSeconds)) : SandboxLimits.defaultCpuSeconds),
                             memoryMb: plan.memoryMb ?? SandboxLimits.defaultMemoryMb, limitAddressSpace: plan.limitAddressSpace,
                             readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService,
                             readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
@@ -179,7 +179,7 @@ public final class ProcessStep {
         process = p
         phase = .running
         if let port, let health = plan.serviceHealthPath {
-            Task { @KernelActor [weak self] in await self?.watchService(port: port, healthPath: health, ttl: plan.ttlSeconds ?? UInt64(ComponentSpec.defaultServiceTTLSeconds)) }
+            Task { @KernelActor [weak self] in await self?.watchService(port: port, healthPath: health, ttl: plan.ttlSeconds ?? UInt64(ComponentConventions.defaultServiceTTLSeconds)) }
         }
         let outcome = await p.outcome()
         if let custom = await executor.finish(step, outcome: outcome) { return Completion(result: custom, outcome: outcome) }
