@@ -52,3 +52,24 @@ import Testing
         await host.shutdown()
     }
 }
+
+/// A 1.0.0 executor (names types, declares no schema) loaded over a bundled one: it runs the
+/// type's steps, and the type stays creatable with the bundled plugin's declaration.
+@Suite struct LegacyExecutorOverrideTests {
+    @Test @KernelActor func olderExecutorServesATypeAnotherPluginDeclares() async throws {
+        let dir = TestSupport.tempDir("legacy-override")
+        let legacy = try TestSupport.buildFixture(TestSupport.fixture("echoexec.c"), into: dir, name: "echoexec")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        _ = try await host.load(path: TestSupport.bundled("mcpk-utility"))
+        _ = try await host.load(path: legacy)
+        #expect(host.executorRoutes()["Utility"] == "echoexec")
+        let utility = try #require(host.componentTypeDefinitions().first { $0.name.rawValue == "Utility" })
+        #expect(utility.plugin != "echoexec")
+        let types = ComponentTypes(declared: host.componentTypeDefinitions())
+        #expect(types.isKnown(ComponentType("Utility")))
+        try await host.unload(name: "echoexec")
+        #expect(host.executorRoutes()["Utility"] != "echoexec")
+        #expect(host.componentTypeDefinitions().contains { $0.name.rawValue == "Utility" })
+        await host.shutdown()
+    }
+}

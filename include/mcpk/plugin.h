@@ -79,9 +79,11 @@ extern "C" {
 
 /** \brief ABI 1.2.0: adds mcpk_executor.type_defs, the component types an
  * executor declares with their config schema, secret fields and execution
- * (::mcpk_component_type). A 1.0.0 / 1.1.0 executor keeps working: its
- * `component_types` are served with the kernel's built-in config spec of that
- * name, if any. \since 1.2.0 */
+ * (::mcpk_component_type). A 1.0.0 / 1.1.0 executor keeps working: each of
+ * its `component_types` is served (it runs the steps) with the declaration
+ * another loaded plugin makes of that name; a name no loaded plugin declares
+ * is not a creatable type (the kernel has no per-type knowledge of its own).
+ * \since 1.2.0 */
 #define MCPK_ABI_VERSION_1_2_0 1002000u
 
 /** \brief The newest ABI this header describes. \since 1.0.0 */
