@@ -7,8 +7,9 @@ import Testing
 
 /// Every control method, driven with a real request against a real kernel, answers what its
 /// registered reply schema (`rpc.discover`, OpenAPI) says: over the control socket, and over
-/// HTTP for every method that has a route. A method added without a reply schema, or not
-/// driven here, fails the test.
+/// HTTP for every method that has a route. Reply schemas are closed (an object schema that is
+/// not must say "Open:" and why), so a reply field its schema does not name fails too. A method
+/// added without a reply schema, or not driven here, fails the test.
 @Suite(.serialized) struct MethodReplyContractTests {
     /// Methods not driven here, each with why (the test fails if this list goes stale).
     static let notDriven: [String: String] = [
@@ -27,11 +28,33 @@ import Testing
             for m in discover["methods"]?.arrayValue ?? [] {
                 guard let name = m["name"]?.stringValue else { continue }
                 guard let reply = m["reply"], !reply.isNull else { problems.append("\(name): no reply schema"); continue }
+                problems += Checker.openObjects(reply, path: name + ".reply").map { "\($0): an object schema neither closed nor marked Open" }
                 let (schema, errors) = JSONSchema.compile(reply, path: name + ".reply")
                 if let schema { s[name] = schema } else { problems.append("\(name): \(errors)") }
             }
             schemas = s
         }
+        /// Paths of the object schemas in `schema` that would let an unnamed field through: every
+        /// object schema is closed (`additionalProperties` false or a schema) unless its description
+        /// starts with "Open:" (data the kernel does not shape). So a reply's extra top-level or nested
+        /// field fails `validate` below, and a schema cannot silently stop naming its fields.
+        static func openObjects(_ schema: JSON, path: String) -> [String] {
+            guard case .object(let o) = schema else { return [] }
+            var out: [String] = []
+            let types = o["type"]?.stringValue.map { [$0] } ?? o["type"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if types.contains("object"), o["additionalProperties"] == nil,
+               o["description"]?.stringValue?.hasPrefix("Open:") != true {
+                out.append(path)
+            }
+            for (k, v) in o["properties"]?.objectValue ?? JSONObject() { out += openObjects(v, path: path + "." + k) }
+            if let items = o["items"] { out += openObjects(items, path: path + "[]") }
+            if let extra = o["additionalProperties"], extra.objectValue != nil { out += openObjects(extra, path: path + ".*") }
+            for key in ["anyOf", "oneOf", "allOf"] {
+                for (i, alt) in (o[key]?.arrayValue ?? []).enumerated() { out += openObjects(alt, path: "\(path).\(key)[\(i)]") }
+            }
+            return out
+        }
+
         func check(_ method: String, _ reply: JSON, via: String) {
             driven.insert(method)
             guard let schema = schemas[method] else { problems.append("\(method): not discovered"); return }

@@ -60,7 +60,8 @@ extension Kernel {
             do { o["runtimes"] = try await runtimeStatusJSON() } catch { o["runtimes"] = ["error": .string("\(error)")] }
         }
         for (name, provider) in statusProviders where o[name] == nil { o[name] = provider() }
-        if o["plugins"] == nil { o["plugins"] = ["count": 0] }
+        // One shape with or without a plugin host (none: nothing loaded, failed or crashed).
+        if o["plugins"] == nil { o["plugins"] = ["loaded": 0, "failed": 0, "crashed": 0] }
         if o["sandbox"] == nil { o["sandbox"] = .null }
         return .object(o)
     }
