@@ -214,4 +214,33 @@ import Testing
         let stale = Set(Self.notDriven.keys).intersection(c.driven).union(Set(Self.notDriven.keys).subtracting(c.schemas.keys))
         #expect(stale.isEmpty, "notDriven is stale: \(stale.sorted())")
     }
+
+    /// The status replies whose sections only a shared store and a Redis add (`cluster`, the
+    /// PostgreSQL pool and listener, a connected `redis`) match their schemas too, socket and HTTP.
+    @Test func statusRepliesOnPostgresWithRedisMatchTheirSchemas() throws {
+        guard LiveBackend.pgURL != nil || LiveBackend.isCI else {
+            print("MethodReplyContractTests: MCPK_TEST_PG_URL is not set: PostgreSQL status replies skipped (run `make test`)")
+            return
+        }
+        var env = try LiveBackend.postgres.environment()
+        if let redis = getenv("MCPK_TEST_REDIS_URL").map({ String(cString: $0) }), !redis.isEmpty { env["REDIS_URL"] = redis }
+        let port = HTTPTestClient.freePort()
+        let k = try KernelProcess.start(env: env, http: "127.0.0.1:\(port)")
+        defer { k.stop() }
+        let client = try k.client()
+        let c = try Checker(try client.call("rpc.discover"))
+        for (method, path) in [("kernel.status", "/api/v1/kernel/status"), ("dashboard.health", "/api/v1/dashboard/system-health"),
+                               ("cluster.status", "/api/v1/cluster/status")] {
+            let r = try client.call(method)
+            c.check(method, r, via: "socket")
+            if method != "cluster.status" {
+                #expect(r["cluster"]?["listener"]?.objectValue != nil, "\(method): no cluster section on PostgreSQL")
+                if env["REDIS_URL"] != nil { #expect(r["redis"]?["configured"] == true, "\(method): Redis not configured") }
+            }
+            let h = try HTTPTestClient.request(port: port, "GET", path)
+            #expect(h.status == 200)
+            c.check(method, h.json, via: "http")
+        }
+        #expect(c.problems.isEmpty, "\(c.problems.joined(separator: "\n"))")
+    }
 }

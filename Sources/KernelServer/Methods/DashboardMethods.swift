@@ -10,7 +10,7 @@ extension Kernel {
     func registerDashboardMethods() {
         dispatcher.register("dashboard.summary", summary: "Active/queued runs, completed/failed today, totals, 7-day success rate, last 20 audit entries.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
-            try await self.requireStore().dashboardSummary(now: .now()).json
+            try await self.requireStore().dashboardSummary(now: .now()).reply
         }
         dispatcher.register("dashboard.health", summary: "Store kind and latency, uptime, version, load, the step runtimes, and each service's section.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
