@@ -11,7 +11,7 @@ import Logging
 @Suite(.serialized) @KernelActor struct EngineTakeoverTests {
     /// Short enough to expire during a test, long enough that a loaded machine (three stores
     /// on one SQLite file, busy CI) still renews a live kernel's lease in time.
-    static let lease: Int64 = 2000
+    nonisolated static let lease: Int64 = 2000
 
     final class Node {
         let sql: SQLStore
@@ -19,7 +19,7 @@ import Logging
         init(sql: SQLStore, engine: RunEngine) { self.sql = sql; self.engine = engine }
     }
 
-    static func node(_ url: String, home: String, owner: String, catalog: MemoryRunStore) async throws -> Node {
+    static func node(_ url: String, home: String, owner: String, catalog: MemoryRunStore, lease: Int64 = lease) async throws -> Node {
         let sql = try await StoreFactory.open(url: url, home: home)
         var logger = Logger(label: "takeover-test-\(owner)")
         logger.logLevel = .warning
@@ -68,8 +68,12 @@ import Logging
         ], audit: nil)
         try await seed.insertEvents((1...4).map { RunEvent(runID: run.id, seq: Int64($0), type: .log, payload: ["n": .int(Int64($0))], at: now) })
 
-        let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog)
-        let c = try await Self.node(url, home: home, owner: "kernel-c", catalog: catalog)
+        // The seeded lease has expired already, so the lease length does not delay the takeover
+        // (the sweep runs every lease/3); a longer one keeps the WINNER's lease from lapsing when a
+        // loaded test process stalls for over a second — a later, legitimate takeover from the
+        // winner that this test would count as a double takeover from the dead kernel.
+        let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog, lease: 6000)
+        let c = try await Self.node(url, home: home, owner: "kernel-c", catalog: catalog, lease: 6000)
         let done = try await Self.waitTerminal(seed, run.id, on: b.engine)
         #expect(done.status == .succeeded)
         let winners = [b, c].filter { $0.engine.takeoverCount == 1 }
