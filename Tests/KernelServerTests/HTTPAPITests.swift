@@ -3,7 +3,9 @@ import KernelLoop
 import Logging
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelDispatch
+@testable import KernelServices
+@testable import KernelTransport
 
 /// The shim's request → control method → response mapping, in process, with a
 /// dispatcher holding methods that answer like the real services do.

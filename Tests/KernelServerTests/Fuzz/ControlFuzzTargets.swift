@@ -2,7 +2,7 @@
 // `mcpk-fuzz` (scripts/fuzz.sh) and into KernelServerTests (`ControlFuzzReplayTests` replays
 // fuzz/corpus/ndjson/*).
 #if canImport(KernelServer)
-@testable import KernelServer
+@testable import KernelTransport
 import KernelCore
 #endif
 #if canImport(Glibc)

@@ -2,7 +2,7 @@
 // (scripts/fuzz.sh, with HTTPRequestParser/HTTPRequest/HTTPLimits and libhttp-parser) and
 // into KernelServerTests (`HTTPFuzzReplayTests` replays fuzz/corpus/http/*).
 #if canImport(KernelServer)
-import KernelServer
+import KernelTransport
 #endif
 
 enum HTTPFuzzTargets {
