@@ -41,13 +41,8 @@ extension Kernel {
             }
         }
         dispatcher.register("plugin.unload", summary: "Unloads a plugin; closes its idle connections, refuses while one is busy (a statement runs on it) unless force.",
-                            params: ["type": "object", "required": ["name"], "properties": [
-                                "name": ["type": "string"], "force": ["type": "boolean"]]]) { [unowned self] params, ctx in
-            let name = try params.string("name")
-            let force = try params.optionalBool("force") ?? false
-            let host = try self.requirePlugins()
-            let before = host.info(name: name)
-            if force { await self.connectionRuntime?.closeAll(plugin: name) }
+                            params: Kernel.pluginByNameParams) { [unowned self] params, ctx in
+            let (name, force, host, before) = try await self.preparePluginUnload(params)
             try await host.unload(name: name, force: force)
             // Stays unloaded across a restart until plugin.load loads it again.
             if let before { try UnloadedPlugins(home: self.configuration.home).add(before.path) }
@@ -55,13 +50,8 @@ extension Kernel {
             return ["unloaded": true, "name": .string(name)]
         }
         dispatcher.register("plugin.reload", summary: "Unloads and loads a plugin again from its path.",
-                            params: ["type": "object", "required": ["name"], "properties": [
-                                "name": ["type": "string"], "force": ["type": "boolean"]]]) { [unowned self] params, ctx in
-            let name = try params.string("name")
-            let force = try params.optionalBool("force") ?? false
-            let host = try self.requirePlugins()
-            let before = host.info(name: name)
-            if force { await self.connectionRuntime?.closeAll(plugin: name) }
+                            params: Kernel.pluginByNameParams) { [unowned self] params, ctx in
+            let (name, force, host, before) = try await self.preparePluginUnload(params)
             do {
                 let info = try await host.reload(name: name, force: force)
                 await self.auditPlugin(ctx, action: "plugin.reload", info: info, extra: JSONObject([("force", .bool(force))]))
@@ -88,6 +78,21 @@ extension Kernel {
 }
 
 extension Kernel {
+    /// The params of `plugin.unload` and `plugin.reload`.
+    static let pluginByNameParams: JSON = ["type": "object", "required": ["name"], "properties": [
+        "name": ["type": "string"], "force": ["type": "boolean"]]]
+
+    /// What `plugin.unload` and `plugin.reload` start from: the name, `force`, the host and the
+    /// plugin's entry before the change. With `force` the plugin's connections are closed first.
+    func preparePluginUnload(_ params: Params) async throws -> (name: String, force: Bool, host: PluginHost, before: PluginInfo?) {
+        let name = try params.string("name")
+        let force = try params.optionalBool("force") ?? false
+        let host = try requirePlugins()
+        let before = host.info(name: name)
+        if force { await connectionRuntime?.closeAll(plugin: name) }
+        return (name, force, host, before)
+    }
+
     /// The audit details of a plugin life-cycle action: what was (un)loaded.
     static func pluginAuditDetails(_ info: PluginInfo, extra: JSONObject = JSONObject()) -> JSON {
         var d = extra

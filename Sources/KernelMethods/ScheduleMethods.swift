@@ -38,9 +38,7 @@ extension Kernel {
             return .object(o)
         }
         dispatcher.register("schedule.list", summary: "Schedules, newest first, each with its next fire time.",
-                            params: ["type": "object", "properties": [
-                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(StoreLimits.maxPageSize)], "cursor": ["type": "string"]],
-                                     "additionalProperties": false]) { [unowned self] p, _ in
+                            params: Kernel.pageParams) { [unowned self] p, _ in
             let page = try await self.requireTriggerStore().listSchedules(limit: try p.optionalInt("limit", in: 1...StoreLimits.maxPageSize),
                                                                           cursor: try p.optionalString("cursor"))
             return ["items": .array(page.items.map { self.scheduleJSON($0) }), "next_cursor": JSON(page.nextCursor)]
@@ -108,13 +106,7 @@ extension Kernel {
     private func scheduleFieldErrors(_ p: Params) -> [FieldError] {
         var errors: [FieldError] = []
         for (key, _) in p.json.objectValue ?? JSONObject() where !Kernel.scheduleKeys.contains(key) { errors.append(FieldError(key, "unknown field")) }
-        if let n = p.json["name"], !n.isNull {
-            if let s = n.stringValue {
-                let t = s.trimmingCharacters()
-                if t.isEmpty { errors.append(FieldError("name", "must not be empty")) }
-                if t.count > Kernel.maxEntityNameLength { errors.append(FieldError("name", "must be at most \(Kernel.maxEntityNameLength) characters")) }
-            } else { errors.append(FieldError("name", "must be a string")) }
-        }
+        errors += Kernel.triggerNameErrors(p)
         if let c = p.json["cron"], !c.isNull {
             if let s = c.stringValue {
                 do { _ = try CronExpression(s) } catch let e as KernelError { errors += e.errors } catch {}
@@ -138,15 +130,8 @@ extension Kernel {
 
     /// The target workflow, with the inputs checked against the version the schedule would run now.
     private func scheduleTarget(_ workflow: String, version: Int?, inputs: JSON) async throws -> Workflow {
-        let store = try requireStore()
-        let w: Workflow
-        do { w = try await store.workflow(workflow) } catch let e as KernelError where e.kind == .notFound {
-            throw KernelError.invalidParams("invalid schedule", errors: [FieldError("workflow", "no workflow '\(workflow)'")])
-        }
-        if let version, version > w.latestVersion {
-            throw KernelError.invalidParams("invalid schedule", errors: [FieldError("version", "workflow '\(w.name)' has no version \(version) (latest \(w.latestVersion))")])
-        }
-        let v = try await store.workflowVersion(w.id, version: version)
+        let w = try await triggerTarget(workflow, version: version, kind: "schedule")
+        let v = try await requireStore().workflowVersion(w.id, version: version)
         let plan = try WorkflowDefinition.parse(v.definition, lookup: nil)
         _ = try plan.validateRunInputs(inputs)
         return w

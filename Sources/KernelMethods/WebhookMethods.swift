@@ -31,9 +31,7 @@ extension Kernel {
             try await self.requireTriggerStore().webhook(try p.string("id")).json
         }
         dispatcher.register("webhook.list", summary: "Webhooks, newest first, with cursor pagination.",
-                            params: ["type": "object", "properties": [
-                                "limit": ["type": "integer", "minimum": 1, "maximum": JSON(StoreLimits.maxPageSize)], "cursor": ["type": "string"]],
-                                     "additionalProperties": false]) { [unowned self] p, _ in
+                            params: Kernel.pageParams) { [unowned self] p, _ in
             let page = try await self.requireTriggerStore().listWebhooks(limit: try p.optionalInt("limit", in: 1...StoreLimits.maxPageSize),
                                                                          cursor: try p.optionalString("cursor"))
             return ["items": .array(page.items.map(\.json)), "next_cursor": JSON(page.nextCursor)]
@@ -62,13 +60,7 @@ extension Kernel {
         for (key, _) in p.json.objectValue ?? JSONObject() where !Kernel.webhookKeys.contains(key) {
             errors.append(FieldError(key, "unknown field"))
         }
-        if let n = p.json["name"], !n.isNull {
-            if let s = n.stringValue {
-                let t = s.trimmingCharacters()
-                if t.isEmpty { errors.append(FieldError("name", "must not be empty")) }
-                if t.count > Kernel.maxEntityNameLength { errors.append(FieldError("name", "must be at most \(Kernel.maxEntityNameLength) characters")) }
-            } else { errors.append(FieldError("name", "must be a string")) }
-        }
+        errors += Kernel.triggerNameErrors(p)
         if let v = p.json["version"], !v.isNull, (v.intValue ?? 0) < 1 { errors.append(FieldError("version", "must be an integer ≥ 1")) }
         if let r = p.json["rate_limit_per_minute"], !r.isNull {
             if let i = r.intValue, (1...Int64(WebhookLimits.maxRequestsPerMinute)).contains(i) {} else {
@@ -82,15 +74,7 @@ extension Kernel {
 
     /// The workflow (and pinned version, which must exist) a hook points at.
     private func webhookTarget(_ workflow: String, version: Int?) async throws -> Workflow {
-        let store = try requireStore()
-        let w: Workflow
-        do { w = try await store.workflow(workflow) } catch let e as KernelError where e.kind == .notFound {
-            throw KernelError.invalidParams("invalid webhook", errors: [FieldError("workflow", "no workflow '\(workflow)'")])
-        }
-        if let version, version > w.latestVersion {
-            throw KernelError.invalidParams("invalid webhook", errors: [FieldError("version", "workflow '\(w.name)' has no version \(version) (latest \(w.latestVersion))")])
-        }
-        return w
+        try await triggerTarget(workflow, version: version, kind: "webhook")
     }
 
     func createWebhook(_ p: Params, _ ctx: CallContext) async throws -> JSON {

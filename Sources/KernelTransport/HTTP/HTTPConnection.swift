@@ -44,7 +44,7 @@ final class HTTPConnection: Draining {
     private var headerTimerArmed = false
     private var sse: SSEStream?
     private var eventSink: HTTPEventSink?
-    private var closeWaiters: [() -> Void] = []
+    var closeWaiters: [() -> Void] = []
     private var readPaused = false
     /// The write side is being shut down (closeGracefully ran).
     private var shuttingDown = false
@@ -368,15 +368,7 @@ final class HTTPConnection: Draining {
         timer = nil
         if let sse { self.sse = nil; sse.connectionGone() }
         if let sink = eventSink { eventSink = nil; sink.connectionGone() }
-        stream.close { [weak self] in
-            KernelActor.assumeIsolated {
-                guard let self else { return }
-                self.server.connectionClosed(self)
-                let waiters = self.closeWaiters
-                self.closeWaiters = []
-                for w in waiters { w() }
-            }
-        }
+        close(stream) { $0.server.connectionClosed($0) }
     }
 }
 

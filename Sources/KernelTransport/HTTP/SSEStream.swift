@@ -185,23 +185,26 @@ package final class SSEStream: Session {
     }
 
     private func finish(graceful: Bool) {
-        guard state != .closed else { return }
-        let wasLive = state == .live
-        state = .closed
-        stopHeartbeat()
-        cancelSubscriptions()
-        if wasLive { Metrics.sseClients.decrement(["stream": streamLabel]) }
+        guard markClosed() else { return }
         connection?.streamEnded(graceful: graceful)
     }
 
     /// The client went away.
     func connectionGone() {
-        guard state != .closed else { return }
+        markClosed()
+    }
+
+    /// Closes the stream's side (heartbeat, subscriptions, the live-clients gauge). False when
+    /// it was closed already.
+    @discardableResult
+    private func markClosed() -> Bool {
+        guard state != .closed else { return false }
         let wasLive = state == .live
         state = .closed
         stopHeartbeat()
         cancelSubscriptions()
         if wasLive { Metrics.sseClients.decrement(["stream": streamLabel]) }
+        return true
     }
 
     private func stopHeartbeat() {

@@ -30,7 +30,7 @@ final class ControlConnection: Session, Draining {
     /// Watches a half-closed peer with replies pending for going away entirely.
     private var probe: Timer?
     private var subscriptions: [String: @KernelActor () -> Void] = [:]
-    private var closeWaiters: [() -> Void] = []
+    var closeWaiters: [() -> Void] = []
     /// The audit actor of every call on this connection (`uid:<n>`).
     private let actorName: String
     /// Replies produced while handling one read, written with one `write` at
@@ -337,14 +337,6 @@ final class ControlConnection: Session, Draining {
         state = .closed
         stopProbe()
         cancelSubscriptions()
-        stream.close { [weak self] in
-            KernelActor.assumeIsolated {
-                guard let self else { return }
-                self.server.connectionClosed(self)
-                let waiters = self.closeWaiters
-                self.closeWaiters = []
-                for w in waiters { w() }
-            }
-        }
+        close(stream) { $0.server.connectionClosed($0) }
     }
 }
