@@ -7,17 +7,16 @@ import Logging
 /// Every request goes through `HTTPAPI` to the same dispatcher as the socket.
 @KernelActor
 public final class HTTPServer {
-    public enum State: Equatable { case idle, listening, draining, closed }
+    public typealias State = ListenerState
 
     public let host: String
     public let requestedPort: Int
     public let limits: HTTPLimits
-    package let api: HTTPAPI
-    package let logger: Logger
-    private var listener: TCP?
-    private var connections: [ObjectIdentifier: HTTPConnection] = [:]
-    public private(set) var state: State = .idle
-    public private(set) var acceptedTotal = 0
+    let api: HTTPAPI
+    let logger: Logger
+    private let connections = TransportListener<TCP, HTTPConnection>(transport: "http")
+    public var state: State { connections.state }
+    public var acceptedTotal: Int { connections.acceptedTotal }
 
     public init(host: String, port: Int, api: HTTPAPI, limits: HTTPLimits, logger: Logger) {
         self.host = host
@@ -27,7 +26,7 @@ public final class HTTPServer {
         self.logger = logger
     }
 
-    public var connectionCount: Int { connections.count }
+    public var connectionCount: Int { connections.connectionCount }
 
     /// The bound port (useful with port 0).
     public private(set) var port = 0
@@ -44,22 +43,21 @@ public final class HTTPServer {
             let hint = e.name == "EADDRINUSE" ? " (another process has it: choose another address with --http or MCPK_HTTP, or --http off)" : ""
             throw KernelError.unavailable("cannot listen on http://\(host):\(requestedPort): \(e.kernelError.message)\(hint)")
         }
-        listener = tcp
         port = tcp.localPort
-        state = .listening
+        connections.listening(tcp)
         logger.info("http listening", metadata: ["address": "\(host):\(port)"])
     }
 
     private func accept(_ status: Int32) {
-        guard status >= 0, let listener, state == .listening else { return }
+        guard status >= 0, let listener = connections.listener, state == .listening else { return }
         let client: TCP
         do { client = try listener.accept() } catch {
             logger.warning("http accept failed", metadata: ["error": "\(error)"])
             return
         }
-        acceptedTotal += 1
+        connections.accepted()
         client.setNoDelay(true)
-        if connections.count >= limits.maxConnections {
+        if connections.connectionCount >= limits.maxConnections {
             let r = HTTPResponse.error(503, kind: "unavailable", message: "too many connections (max \(limits.maxConnections))",
                                        headers: [("Retry-After", "1")])
             client.write(r.serialized(keepAlive: false))
@@ -68,27 +66,21 @@ public final class HTTPServer {
             return
         }
         let conn = HTTPConnection(stream: client, server: self)
-        connections[ObjectIdentifier(conn)] = conn
-        Metrics.connections.set(Double(connections.count), ["transport": "http"])
+        connections.insert(conn)
         conn.start()
     }
 
     func connectionClosed(_ conn: HTTPConnection) {
-        connections.removeValue(forKey: ObjectIdentifier(conn))
-        Metrics.connections.set(Double(connections.count), ["transport": "http"])
+        connections.remove(conn)
     }
 
     public func stopAccepting() {
-        guard state == .listening else { return }
-        state = .draining
-        listener?.close()
-        listener = nil
+        connections.stopAccepting()
     }
 
     /// Stops accepting, lets in-flight responses finish, ends streams, closes everything.
     public func closeAll() async {
         stopAccepting()
-        await finishAll(Array(connections.values))
-        state = .closed
+        await connections.closeAll()
     }
 }

@@ -24,16 +24,15 @@ public final class ControlServer {
     /// Listen backlog.
     public static let backlog: Int32 = 511
 
-    public enum State: Equatable { case idle, listening, draining, closed }
+    public typealias State = ListenerState
 
     public let path: String
-    package let dispatcher: Dispatcher
-    package let logger: Logger
-    private var listener: Pipe?
-    private var connections: [ObjectIdentifier: ControlConnection] = [:]
-    public private(set) var state: State = .idle
+    let dispatcher: Dispatcher
+    let logger: Logger
+    private let connections = TransportListener<Pipe, ControlConnection>(transport: "socket")
+    public var state: State { connections.state }
     /// Connections accepted since start (for metrics).
-    public private(set) var acceptedTotal = 0
+    public var acceptedTotal: Int { connections.acceptedTotal }
 
     public init(path: String, dispatcher: Dispatcher, logger: Logger) {
         self.path = path
@@ -41,7 +40,7 @@ public final class ControlServer {
         self.logger = logger
     }
 
-    public var connectionCount: Int { connections.count }
+    public var connectionCount: Int { connections.connectionCount }
 
     /// Binds and listens. A live kernel's socket is never stolen; a stale one is replaced.
     public func start() throws {
@@ -65,8 +64,7 @@ public final class ControlServer {
             pipe.close()
             throw error
         }
-        listener = pipe
-        state = .listening
+        connections.listening(pipe)
     }
 
     /// Removes a stale socket file; throws `conflict` if a kernel answers on it.
@@ -96,13 +94,13 @@ public final class ControlServer {
     }
 
     private func accept(_ status: Int32) {
-        guard status >= 0, let listener, state == .listening else { return }
+        guard status >= 0, let listener = connections.listener, state == .listening else { return }
         let client: Pipe
         do { client = try listener.accept() } catch {
             logger.warning("accept failed", metadata: ["error": "\(error)"])
             return
         }
-        acceptedTotal += 1
+        connections.accepted()
         var uid: uid_t = 0
         var pid: pid_t = 0
         let rc = mcpk_peer_credentials(client.fileDescriptor, &pid, &uid, nil)
@@ -111,14 +109,13 @@ public final class ControlServer {
             refuse(client, code: RPCError.forbidden, kind: .forbidden, "peer uid \(uid) is not the kernel's uid \(getuid())")
             return
         }
-        if connections.count >= ControlServer.maxConnections {
+        if connections.connectionCount >= ControlServer.maxConnections {
             refuse(client, code: RPCError.unavailable, kind: .unavailable,
                    "too many connections (max \(ControlServer.maxConnections))")
             return
         }
         let conn = ControlConnection(stream: client, server: self, peerUID: uid, peerPID: pid)
-        connections[ObjectIdentifier(conn)] = conn
-        Metrics.connections.set(Double(connections.count), ["transport": "socket"])
+        connections.insert(conn)
         conn.start()
     }
 
@@ -129,26 +126,21 @@ public final class ControlServer {
     }
 
     func connectionClosed(_ conn: ControlConnection) {
-        connections.removeValue(forKey: ObjectIdentifier(conn))
-        Metrics.connections.set(Double(connections.count), ["transport": "socket"])
+        connections.remove(conn)
     }
 
     /// Stops accepting new connections (the socket file is removed).
     public func stopAccepting() {
-        guard state == .listening else { return }
-        state = .draining
-        listener?.close()
-        listener = nil
+        guard connections.stopAccepting() else { return }
         unlink(path)
     }
 
     /// Requests still being handled on any connection.
-    public var inFlight: Int { connections.values.reduce(0) { $0 + $1.inFlight } }
+    public var inFlight: Int { connections.all.reduce(0) { $0 + $1.inFlight } }
 
     /// Closes every connection after its queued replies are written.
     public func closeAll() async {
         stopAccepting()
-        await finishAll(Array(connections.values))
-        state = .closed
+        await connections.closeAll()
     }
 }
