@@ -13,14 +13,14 @@ import KernelPlugins
 final class ConnectionPool {
     /// `retired`: the record changed, its plugin lost its connections, or the runtime closed;
     /// no new lease, busy connections close when they are released.
-    package enum State: Equatable { case active, retired }
+    enum State: Equatable { case active, retired }
 
     /// The record the pool's connections were opened from.
-    package let record: Connection
+    let record: Connection
     /// The record's name (the metric label).
-    package var name: String { record.name }
-    package let limit: Int
-    package private(set) var state = State.active
+    var name: String { record.name }
+    let limit: Int
+    private(set) var state = State.active
     private let openConnection: @KernelActor () async throws -> PluginConnection
     /// Idle connections, most recently released last.
     private var idle: [PluginConnection] = []
@@ -31,7 +31,7 @@ final class ConnectionPool {
     private var waiters: [(id: Int, continuation: CheckedContinuation<PluginConnection?, Error>)] = []
     private var nextWaiter = 0
 
-    package init(record: Connection, limit: Int, open: @escaping @KernelActor () async throws -> PluginConnection) {
+    init(record: Connection, limit: Int, open: @escaping @KernelActor () async throws -> PluginConnection) {
         self.record = record
         self.limit = max(1, limit)
         openConnection = open
@@ -107,7 +107,7 @@ final class ConnectionPool {
 
     /// Stops leasing: idle connections close now, busy ones when released; waiters try again
     /// (at the record's next pool).
-    package func retire() {
+    func retire() {
         guard state == .active else { return }
         state = .retired
         let spare = idle
@@ -121,7 +121,7 @@ final class ConnectionPool {
     }
 
     /// Retires and waits until the idle connections are closed (busy ones are cancelled and closed).
-    package func closeAll() async {
+    func closeAll() async {
         let spare = idle, running = Array(busy.values)
         idle = []
         retire()

@@ -17,9 +17,9 @@ public final class ConnectionRuntime {
     /// The setting of the pool size (1…`maxPoolSize`).
     public nonisolated static let poolSizeVariable = "MCPK_CONNECTION_POOL_SIZE"
 
-    package let host: PluginHost
-    package let store: any Store
-    package let poolSize: Int
+    let host: PluginHost
+    let store: any Store
+    let poolSize: Int
     private var pools: [EntityID: ConnectionPool] = [:]
 
     package init(host: PluginHost, store: any Store, poolSize: Int = ConnectionRuntime.defaultPoolSize) {

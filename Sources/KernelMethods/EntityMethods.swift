@@ -25,7 +25,7 @@ extension Kernel {
     /// The API's entity ids, parsed here rather than in the store: `component_version` ids are
     /// `<component_id>@<version>`; `step_run` ids are `<run_id>/<step_id>` (latest attempt) or
     /// `<run_id>/<step_id>/<attempt>`.
-    package func entity(type: String, id: String) async throws -> JSON {
+    func entity(type: String, id: String) async throws -> JSON {
         let store = try requireStore()
         switch type {
         case "component":

@@ -81,7 +81,7 @@ extension Kernel {
     /// Keys `statusJSON` writes before the providers' sections.
     static let statusBaseKeyCount = 14
 
-    package func statusJSON() -> JSON {
+    func statusJSON() -> JSON {
         let now = Timestamp.now()
         var o = JSONObject()
         o.reserveCapacity(Kernel.statusBaseKeyCount + statusProviders.count)

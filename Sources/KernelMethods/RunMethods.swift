@@ -186,7 +186,7 @@ extension Kernel {
 
 extension Kernel {
     /// The run id of `params.id`: a full id, or a unique short id (`ShortID`) resolved by the store.
-    package func runID(_ params: Params) async throws -> EntityID {
+    func runID(_ params: Params) async throws -> EntityID {
         let raw = try params.string("id")
         guard let store else { return raw }
         return try await store.resolveRunID(raw)

@@ -6,7 +6,7 @@ import KernelEngine
 /// `plugin.unload` adds the path, `plugin.load` (and a reload) removes it.
 package struct UnloadedPlugins {
     static let fileName = "unloaded-plugins.json"
-    package let path: String
+    let path: String
 
     package init(home: String) { path = home + "/" + UnloadedPlugins.fileName }
 

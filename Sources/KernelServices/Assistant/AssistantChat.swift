@@ -14,15 +14,15 @@ package final class AssistantChat {
     }
 
     package let id: String
-    package let createdAt = Timestamp.now()
+    let createdAt = Timestamp.now()
     package let cancellation = StepCancellation()
     package private(set) var state: State = .running
-    package private(set) var events: [JSON] = []
+    private(set) var events: [JSON] = []
     private var tokenEvents = 0
     private var nextSeq: Int64 = 1
     private var listeners: [String: (JSON) -> Bool] = [:]
 
-    package init(id: String) { self.id = id }
+    init(id: String) { self.id = id }
 
     var isFinished: Bool { state != .running }
 
@@ -39,7 +39,7 @@ package final class AssistantChat {
     }
 
     /// A piece of the answer as the model streamed it.
-    package func token(_ text: String) {
+    func token(_ text: String) {
         guard state == .running, !text.isEmpty else { return }
         tokenEvents += 1
         if tokenEvents > AssistantLimits.maxTokenEvents { return }

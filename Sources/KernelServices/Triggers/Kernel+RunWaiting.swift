@@ -29,9 +29,9 @@ extension Kernel {
 @KernelActor
 final class Once {
     var continuation: CheckedContinuation<Void, Never>?
-    package var timer: Timer?
+    var timer: Timer?
 
-    package func fire() {
+    func fire() {
         timer?.close()
         timer = nil
         continuation?.resume()

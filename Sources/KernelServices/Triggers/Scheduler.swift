@@ -16,12 +16,12 @@ import Logging
 package final class Scheduler {
     enum Phase: String { case created, running, stopped }
 
-    package let store: any TriggerStore
-    package let runs: any Store
-    package let engine: RunEngine
-    package let owner: String
-    package let logger: Logger
-    package let zones: TimeZoneDatabase
+    let store: any TriggerStore
+    let runs: any Store
+    let engine: RunEngine
+    let owner: String
+    let logger: Logger
+    let zones: TimeZoneDatabase
     private(set) var phase: Phase = .created
     private var timer: Timer?
     private var passing = false
@@ -40,11 +40,11 @@ package final class Scheduler {
     /// A claimed tick younger than this (s) whose run is not recorded yet is still being submitted.
     static let claimGraceSeconds: Int64 = 60
 
-    package init(store: any TriggerStore, runs: any Store, engine: RunEngine, zones: TimeZoneDatabase, owner: String, logger: Logger) {
+    init(store: any TriggerStore, runs: any Store, engine: RunEngine, zones: TimeZoneDatabase, owner: String, logger: Logger) {
         self.store = store; self.runs = runs; self.engine = engine; self.zones = zones; self.owner = owner; self.logger = logger
     }
 
-    package func start() throws {
+    func start() throws {
         guard phase == .created else { return }
         timer = try Timer(loop: KernelRuntime.loop)
         phase = .running
@@ -53,7 +53,7 @@ package final class Scheduler {
 
     /// Stops firing; returns once a pass in progress has finished (so a claimed tick's run is
     /// submitted while the engine still runs: stop comes before the engine's in shutdown).
-    package func stop() async {
+    func stop() async {
         phase = .stopped
         timer?.close()
         timer = nil
@@ -71,7 +71,7 @@ package final class Scheduler {
         Task { @KernelActor in await self.pass() }
     }
 
-    package func cron(_ text: String) throws -> CronExpression {
+    func cron(_ text: String) throws -> CronExpression {
         if let c = crons[text] { return c }
         let c = try CronExpression(text)
         crons[text] = c
@@ -79,7 +79,7 @@ package final class Scheduler {
     }
 
     /// The next fire time of a schedule after `now` (seconds), for display and the timer.
-    package func nextFire(_ s: Schedule, after now: Int64) -> Int64? {
+    func nextFire(_ s: Schedule, after now: Int64) -> Int64? {
         guard s.state == .active, let c = try? cron(s.cron), let z = try? zones.zone(s.timezone) else { return nil }
         return c.nextFire(after: max(now, s.anchor), in: z)
     }
@@ -233,7 +233,7 @@ package final class Scheduler {
         }
     }
 
-    package var statusJSON: JSON {
+    var statusJSON: JSON {
         ["phase": .string(phase.rawValue), "owner": .string(owner), "fired": JSON(fired), "last_pass_at": lastPassAt?.json ?? .null]
     }
 }

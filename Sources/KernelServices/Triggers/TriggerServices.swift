@@ -10,9 +10,9 @@ package final class TriggerServices {
     package let webhookLimiter = WebhookRateLimiter()
     package let zones = TimeZoneDatabase()
     package var scheduler: Scheduler?
-    package var mcp: MCPServer?
+    var mcp: MCPServer?
 
-    package init() {}
+    init() {}
 }
 
 extension Kernel {

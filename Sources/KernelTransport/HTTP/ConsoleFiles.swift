@@ -66,7 +66,7 @@ public final class ConsoleFiles: @unchecked Sendable {
     }
 
     /// `path` resolved (realpath) if it is a directory holding `index.html`.
-    package static func directory(_ path: String) -> String? {
+    static func directory(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         let dir = String(cString: resolved)
@@ -116,7 +116,7 @@ public final class ConsoleFiles: @unchecked Sendable {
     }
 
     /// A regular file's contents (cached while mtime and size are unchanged).
-    package func load(_ path: String) -> File? {
+    func load(_ path: String) -> File? {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= ConsoleFiles.maxFileBytes
         else { return nil }

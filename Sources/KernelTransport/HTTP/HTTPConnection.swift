@@ -14,7 +14,7 @@ import Logging
 @KernelActor
 final class HTTPConnection: Draining {
     /// Explicit connection state.
-    package enum State: Equatable {
+    enum State: Equatable {
         /// Reading and answering requests.
         case open
         /// Turned into an SSE stream; no more requests are read.
@@ -31,10 +31,10 @@ final class HTTPConnection: Draining {
         case failure(HTTPRequestParser.Failure)
     }
 
-    package let stream: TCP
+    let stream: TCP
     private unowned let server: HTTPServer
     private let parser: HTTPRequestParser
-    package private(set) var state: State = .open
+    private(set) var state: State = .open
     private var queue: [Item] = []
     private var busy = false
     /// The task answering the request at the head of the queue (while `busy`).
@@ -51,15 +51,15 @@ final class HTTPConnection: Draining {
     /// A blob download waiting for the socket to drain.
     private var drainWaiter: CheckedContinuation<Void, Never>?
 
-    package init(stream: TCP, server: HTTPServer) {
+    init(stream: TCP, server: HTTPServer) {
         self.stream = stream
         self.server = server
         parser = HTTPRequestParser(limits: server.limits)
     }
 
-    package var limits: HTTPLimits { server.limits }
+    var limits: HTTPLimits { server.limits }
 
-    package func start() {
+    func start() {
         timer = try? Timer(loop: KernelRuntime.loop)
         parser.onExpectContinue = { [weak self] in
             KernelActor.assumeIsolated {
@@ -273,7 +273,7 @@ final class HTTPConnection: Draining {
     }
 
     /// The client's `X-Request-Id` when it is short visible ASCII, else a new UUID.
-    package static func requestID(from request: HTTPRequest) -> String {
+    static func requestID(from request: HTTPRequest) -> String {
         if let given = request.header("x-request-id"), !given.isEmpty, given.utf8.count <= 128,
            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             return given

@@ -33,7 +33,7 @@ public enum SSEEncoder {
     }
 
     /// Splits on CRLF, CR or LF (a trailing break yields a final empty line).
-    package static func lines(_ s: String) -> [String] {
+    static func lines(_ s: String) -> [String] {
         // Fast path: compact JSON never holds a raw line break.
         if !s.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) { return [s] }
         var out: [String] = []

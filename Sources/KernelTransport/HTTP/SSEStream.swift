@@ -13,7 +13,7 @@ import Logging
 @KernelActor
 package final class SSEStream: Session {
     /// Explicit stream state.
-    package enum State: Equatable {
+    enum State: Equatable {
         /// Subscribing; notifications are buffered until the subscription answered.
         case subscribing
         case live
@@ -22,9 +22,9 @@ package final class SSEStream: Session {
 
     private weak var connection: HTTPConnection?
     let route: HTTPRoute
-    package let requestID: String
-    package let limits: HTTPLimits
-    package private(set) var state: State = .subscribing
+    let requestID: String
+    let limits: HTTPLimits
+    private(set) var state: State = .subscribing
     private var buffered: [(String, JSON)] = []
     private var lastSeq: Int64 = -1
     private var subscriptions: [String: @KernelActor () -> Void] = [:]
@@ -47,7 +47,7 @@ package final class SSEStream: Session {
     /// `headOnly` (a HEAD request): the subscription still runs, so an unknown run
     /// answers 404 as for GET, but only the head a GET would get is sent; the
     /// subscription is cancelled at once and the stream ends (the caller closes).
-    package func open(api: HTTPAPI, params: JSONObject, extraHeaders: [(String, String)], headOnly: Bool = false) async -> Int {
+    func open(api: HTTPAPI, params: JSONObject, extraHeaders: [(String, String)], headOnly: Bool = false) async -> Int {
         guard case .stream(let subscribe, _) = route.action else { return 500 }
         if let after = params["after"]?.intValue { lastSeq = after }
         let context = CallContext(actor: api.context(requestID).actor, transport: .http, session: self, requestID: requestID)
@@ -177,7 +177,7 @@ package final class SSEStream: Session {
     // MARK: closing
 
     /// Ends the stream from the kernel side (shutdown): a final comment, then close.
-    package func close(reason: String) {
+    func close(reason: String) {
         guard state != .closed else { return }
         // Before the response head is out there is nothing to frame the comment in.
         if state == .live { _ = connection?.writeStream(SSEEncoder.comment(reason)) }

@@ -15,15 +15,15 @@ import Logging
 /// `connection.query` stops at the source — and nothing more is written.
 @KernelActor
 final class ControlConnection: Session, Draining {
-    package enum State: Equatable { case open, closing, closed }
+    enum State: Equatable { case open, closing, closed }
 
     private let stream: Pipe
     private unowned let server: ControlServer
     let peerUID: UInt32
     let peerPID: Int32
     private var framer = NDJSONFramer(maxMessageBytes: ControlServer.maxMessageBytes)
-    package private(set) var state: State = .open
-    package private(set) var inFlight = 0
+    private(set) var state: State = .open
+    private(set) var inFlight = 0
     /// The tasks answering requests, by a per-connection number (cancelled when the peer is gone).
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var nextTask = 0
@@ -44,7 +44,7 @@ final class ControlConnection: Session, Draining {
     private static let resultKey = Array(#","result":"#.utf8)
     private static let errorKey = Array(#","error":"#.utf8)
 
-    package init(stream: Pipe, server: ControlServer, peerUID: UInt32, peerPID: Int32) {
+    init(stream: Pipe, server: ControlServer, peerUID: UInt32, peerPID: Int32) {
         self.stream = stream
         self.server = server
         self.peerUID = peerUID
@@ -52,9 +52,9 @@ final class ControlConnection: Session, Draining {
         self.actorName = "uid:\(peerUID)"
     }
 
-    package var isOpen: Bool { state == .open }
+    var isOpen: Bool { state == .open }
 
-    package func start() {
+    func start() {
         stream.onRead = { [weak self] buf in
             KernelActor.assumeIsolated { self?.received(buf) }
         }
@@ -290,16 +290,16 @@ final class ControlConnection: Session, Draining {
         return true
     }
 
-    package func notify(_ method: String, _ params: JSON) -> Bool {
+    func notify(_ method: String, _ params: JSON) -> Bool {
         guard state == .open else { return false }
         return send(["jsonrpc": "2.0", "method": .string(method), "params": params])
     }
 
-    package func addSubscription(_ id: String, onCancel: @escaping @KernelActor () -> Void) {
+    func addSubscription(_ id: String, onCancel: @escaping @KernelActor () -> Void) {
         subscriptions[id] = onCancel
     }
 
-    package func removeSubscription(_ id: String) {
+    func removeSubscription(_ id: String) {
         if let cancel = subscriptions.removeValue(forKey: id) { cancel() }
     }
 

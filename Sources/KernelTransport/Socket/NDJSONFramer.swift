@@ -4,7 +4,7 @@
 /// owns one per client.
 struct NDJSONFramer {
     /// What one `feed` ended with.
-    package enum Outcome: Equatable {
+    enum Outcome: Equatable {
         /// Every complete line was handed out; the tail (if any) is kept.
         case fed
         /// The line handler asked to stop (the connection is closing); the rest is not framed.
@@ -19,7 +19,7 @@ struct NDJSONFramer {
     /// Bytes of `buffer` already scanned for a newline.
     private var scanned = 0
 
-    package init(maxMessageBytes: Int) {
+    init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes
     }
 
@@ -28,7 +28,7 @@ struct NDJSONFramer {
 
     /// Appends `chunk` and hands each complete non-empty line to `line`, in order; `line` returns
     /// false to stop framing.
-    package mutating func feed(_ chunk: UnsafeRawBufferPointer, _ line: (ArraySlice<UInt8>) -> Bool) -> Outcome {
+    mutating func feed(_ chunk: UnsafeRawBufferPointer, _ line: (ArraySlice<UInt8>) -> Bool) -> Outcome {
         buffer.append(contentsOf: chunk)
         var lineStart = 0
         var i = scanned

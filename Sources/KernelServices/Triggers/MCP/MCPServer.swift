@@ -12,7 +12,7 @@ import KernelStore
 /// `mcp.message` on the control socket (bridged to stdio by `mcpk mcp`). A tool call runs
 /// through `RunEngine.submit` with `trigger: {kind: "mcp", id: workflow, tool}`.
 @KernelActor
-package final class MCPServer {
+final class MCPServer {
     static let modernVersion = "2026-07-28"
     static let legacyVersion = "2025-11-25"
     static let supportedVersions = [modernVersion, legacyVersion]
@@ -25,16 +25,16 @@ package final class MCPServer {
     /// Resources listed (newest runs).
     static let maxListedRuns = 50
 
-    package unowned let kernel: Kernel
+    unowned let kernel: Kernel
     /// Tool calls in flight by "<session>|<request id>": their runs (for notifications/cancelled).
     private var inFlight: [String: EntityID] = [:]
 
-    package init(kernel: Kernel) { self.kernel = kernel }
+    init(kernel: Kernel) { self.kernel = kernel }
 
     var serverInfo: JSON { ["name": "mcpk", "version": .string(Kernel.version)] }
     var capabilities: JSON { ["tools": ["listChanged": false], "resources": ["listChanged": false, "subscribe": false]] }
 
-    package static func error(_ id: JSON, _ code: Int64, _ message: String, data: JSON? = nil) -> JSON {
+    static func error(_ id: JSON, _ code: Int64, _ message: String, data: JSON? = nil) -> JSON {
         var e = JSONObject([("code", .int(code)), ("message", .string(message))])
         if let data { e["data"] = data }
         return ["jsonrpc": "2.0", "id": id, "error": .object(e)]
@@ -84,7 +84,7 @@ package final class MCPServer {
 
     /// Cancels the run of an in-flight tool call (a `notifications/cancelled`, or on HTTP the
     /// request's response stream closing).
-    package func cancel(session: String, requestID: JSON) async {
+    func cancel(session: String, requestID: JSON) async {
         guard let run = inFlight["\(session)|\(requestID.serialized())"] else { return }
         _ = try? await kernel.requireEngine().cancel(run)
     }
