@@ -13,7 +13,8 @@ import Logging
 
 /// The kernel: configuration, the dispatcher and the services behind it, and
 /// the transports in front of it. One instance per `mcpk serve`, living on
-/// the loop thread.
+/// the loop thread. Its state and services live here (KernelServices); the method
+/// handlers extend it in KernelMethods, and `start()` (KernelServer) wires them together.
 @KernelActor
 public final class Kernel {
     public static let version = KernelVersion.current
@@ -33,7 +34,7 @@ public final class Kernel {
     public package(set) var control: ControlServer?
     /// The store, opened by `start()` from `configuration.databaseURL` (see Kernel+Store.swift).
     public internal(set) var store: (any Store)?
-    /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see Kernel+HTTP.swift).
+    /// The HTTP/SSE shim, when `configuration.httpEndpoint` is set (see KernelServer/Kernel+HTTP.swift).
     public package(set) var http: HTTPServer?
     /// The web console's address, once HTTP listens and the console is installed.
     public package(set) var consoleURL: String?
@@ -49,11 +50,11 @@ public final class Kernel {
     public internal(set) var engine: RunEngine?
     /// LISTEN connection of a PostgreSQL store (shared queue and cross-kernel events).
     var listener: PostgresListener?
-    /// The step runtimes the kernel provisions (see Kernel+ProcessExecutors.swift, Methods/RuntimeMethods.swift).
+    /// The step runtimes the kernel provisions (see Kernel+ProcessExecutors.swift, KernelMethods/RuntimeMethods.swift).
     public internal(set) var stepRuntimes: StepRuntimes?
     /// Webhooks, schedules and the MCP server (see Triggers/).
     package let triggers = TriggerServices()
-    /// The console assistant's chats (see Assistant/, Methods/AssistantMethods.swift).
+    /// The console assistant's chats (see Assistant/, KernelMethods/AssistantMethods.swift).
     package let assistantChats = AssistantChats()
     package var signals: [Signal] = []
     package var lockFD: Int32 = -1

@@ -1,7 +1,7 @@
 // Fuzz targets of the HTTP shim's request parsing (issue 16), compiled into `mcpk-fuzz`
 // (scripts/fuzz.sh, with HTTPRequestParser/HTTPRequest/HTTPLimits and libhttp-parser) and
 // into KernelServerTests (`HTTPFuzzReplayTests` replays fuzz/corpus/http/*).
-#if canImport(KernelServer)
+#if canImport(KernelTransport)
 import KernelTransport
 #endif
 
