@@ -149,11 +149,12 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
-        // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h.
+        // Bundled plugins: dynamic libraries loaded through include/mcpk/plugin.h. The connectors'
+        // helpers (and the executors' clock) are in Plugins/plugin-support (no JSON library).
         .target(name: "PluginPostgres", dependencies: ["CLibPQ"], path: "Plugins/postgres", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../plugin-support")]),
         .target(name: "PluginSQLite", dependencies: ["CSQLite"], path: "Plugins/sqlite", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../plugin-support")]),
         .target(name: "PluginTestOps", path: "Plugins/testops", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include")]),
         // Process executors (issue 5): plan → sandbox spec; shared helpers in Plugins/executor-support.
@@ -175,11 +176,12 @@ let package = Package(
         .target(name: "PluginOutput", dependencies: ["CJansson"], path: "Plugins/output", publicHeadersPath: ".",
                 cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
         .target(name: "PluginData", dependencies: ["CJansson", "CSodium"], path: "Plugins/data", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../executor-support"),
+                            .headerSearchPath("../plugin-support")]),
         // The ADBC bridge (issue 15): any ADBC driver .so as a connector; ADBC and Arrow C
         // data interface structs declared in Plugins/adbc/adbc_abi.h from the published specs.
         .target(name: "PluginADBC", dependencies: ["CJansson", "CSodium"], path: "Plugins/adbc", publicHeadersPath: ".",
-                cSettings: [.headerSearchPath("../../include")]),
+                cSettings: [.headerSearchPath("../../include"), .headerSearchPath("../plugin-support")]),
 
         // Benchmarks (bench/): each prints a ratio against a peer measured in the same run.
         .executableTarget(name: "bench-control-socket", dependencies: ["KernelLoop", "KernelClient", "KernelCore"],
@@ -197,13 +199,13 @@ let package = Package(
                           path: "bench/store", exclude: ["run.sh"], swiftSettings: swiftSettings),
 
         // Tests (Swift Testing), and the helpers more than one test target uses.
-        .target(name: "PluginTestSupport", dependencies: ["KernelCore"], path: "Tests/Support/PluginTestSupport",
+        .target(name: "PluginTestSupport", dependencies: ["KernelPlugins", "KernelCore", "KernelLoop"], path: "Tests/Support/PluginTestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "HTTPTestSupport", dependencies: ["KernelCore"], path: "Tests/Support/HTTPTestSupport",
                 swiftSettings: swiftSettings),
         .testTarget(name: "KernelLoopTests", dependencies: ["KernelLoop", "KernelCore"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore"],
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "PluginTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelCore", "KernelLoop"],
                     swiftSettings: swiftSettings),
@@ -215,8 +217,9 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelServices", "KernelDispatch", "KernelTransport",
-                                                         "KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox", "HTTPTestSupport"],
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelServices", "KernelMethods", "KernelDispatch", "KernelTransport",
+                                                         "KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox", "HTTPTestSupport",
+                                                         "PluginTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),

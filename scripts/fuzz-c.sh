@@ -15,10 +15,10 @@ CC="${FUZZ_CC:-$(dirname "$(readlink -f "$(command -v swiftc)")")/clang}"
 OUT=.build/fuzz
 PLUGINS=(python typescript mcp notebook streamlit data output utility)
 mkdir -p "$OUT/c"
-CFLAGS=(-g -O1 -fno-omit-frame-pointer -I include -I Plugins/executor-support $(pkg-config --cflags jansson libsodium))
+CFLAGS=(-g -O1 -fno-omit-frame-pointer -I include -I Plugins/executor-support -I Plugins/plugin-support $(pkg-config --cflags jansson libsodium))
 build() {  # $1: output, $2: sanitizer list, $3...: extra flags of the harness
   local out="$1" san="$2"; shift 2
-  local srcs=(fuzz/c/executor_config_fuzz.c Plugins/executor-support/*.h include/mcpk/plugin.h)
+  local srcs=(fuzz/c/executor_config_fuzz.c Plugins/executor-support/*.h Plugins/plugin-support/*.h include/mcpk/plugin.h)
   for p in "${PLUGINS[@]}"; do srcs+=(Plugins/"$p"/*.c Plugins/"$p"/*.h); done
   if [ -x "$out" ] && [ -z "$(find "${srcs[@]}" "$0" -newer "$out" -print -quit)" ]; then return; fi
   local objs=()

@@ -24,6 +24,7 @@
 #include "adbc_bridge.h"
 #include "arrow_cells.h"
 #include "mcpk/plugin.h"
+#include "mcpk_plugin_support.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -53,8 +54,6 @@ static const mcpk_host *host;
 
 /* ---- errors --------------------------------------------------------------- */
 
-static void release_error(mcpk_error *e) { free(e->message); e->message = NULL; }
-
 mcpk_status mcpk_adbc_set_error(mcpk_error *err, mcpk_status st, const char *sqlstate, int32_t vendor, const char *fmt, ...) {
   if (!err) return st;
   if (err->release) err->release(err);
@@ -71,7 +70,7 @@ mcpk_status mcpk_adbc_set_error(mcpk_error *err, mcpk_status st, const char *sql
   err->vendor_code = vendor;
   memset(err->sqlstate, 0, sizeof err->sqlstate);
   if (sqlstate) memcpy(err->sqlstate, sqlstate, 5);
-  err->release = release_error;
+  err->release = mp_error_release;
   return st;
 }
 
@@ -270,12 +269,6 @@ struct mcpk_connection {
   atomic_int timed_out;
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int has_1_1(const mcpk_connection *c) { return c->driver->version >= ADBC_VERSION_1_1_0; }
 
 /* Asks the driver to stop the running statement; call with c->lock held. */
@@ -293,7 +286,7 @@ static void *timer_main(void *arg) {
   pthread_mutex_lock(&c->lock);
   while (!c->closing) {
     if (c->deadline_ms == 0) { pthread_cond_wait(&c->wake, &c->lock); continue; }
-    int64_t left = c->deadline_ms - now_ms();
+    int64_t left = c->deadline_ms - mp_now_ms();
     if (left <= 0) {
       atomic_store(&c->timed_out, 1);
       atomic_store(&c->cancelled, 1);
@@ -688,7 +681,7 @@ static void begin_statement(mcpk_connection *c, struct AdbcStatement *stmt, int6
   c->state = STATEMENT_RUNNING;
   if (timeout_ms > 0) {
     if (!c->timer_started && pthread_create(&c->timer, NULL, timer_main, c) == 0) c->timer_started = 1;
-    c->deadline_ms = now_ms() + timeout_ms;
+    c->deadline_ms = mp_now_ms() + timeout_ms;
     pthread_cond_broadcast(&c->wake);
   }
   pthread_mutex_unlock(&c->lock);
@@ -974,17 +967,6 @@ static void info_strings(mcpk_connection *c, char *vendor, size_t vlen, char *dr
   snprintf(driver, dlen, "%s%s%s", values[2], values[3][0] ? " " : "", values[3]);
 }
 
-static void release_malloc_string(mcpk_string *s) { free(s->data); s->data = NULL; }
-
-static void put_string(mcpk_string *out, const char *text, size_t len) {
-  out->data = malloc(len + 1);
-  if (!out->data) return;
-  memcpy(out->data, text, len);
-  out->data[len] = 0;
-  out->length = len;
-  out->release = release_malloc_string;
-}
-
 static mcpk_status a_test(mcpk_connection *c, mcpk_string *version, mcpk_error *err) {
   mcpk_status st = run_internal(c, c->test_sql, err);
   if (st == MCPK_STATUS_OK && c->rollback_each) st = rollback(c, err);
@@ -993,7 +975,7 @@ static mcpk_status a_test(mcpk_connection *c, mcpk_string *version, mcpk_error *
   info_strings(c, vendor, sizeof vendor, driver, sizeof driver);
   snprintf(text, sizeof text, "%s (%s, ADBC API %s)", vendor[0] ? vendor : "unknown server",
            driver[0] ? driver : "driver", c->driver->version >= ADBC_VERSION_1_1_0 ? "1.1.0" : "1.0.0");
-  put_string(version, text, strlen(text));
+  mp_put_string(version, text, strlen(text));
   return MCPK_STATUS_OK;
 }
 
@@ -1003,7 +985,7 @@ static mcpk_status a_scan(mcpk_connection *c, const mcpk_scan_args *a, mcpk_stri
   char *json = NULL;
   mcpk_status st = mcpk_adbc_scan(&c->driver->table, c->driver->version, &c->conn, a, &json, err);
   if (st != MCPK_STATUS_OK) return st;
-  put_string(out, json, strlen(json));
+  mp_put_string(out, json, strlen(json));
   free(json);
   return out->data ? MCPK_STATUS_OK : MCPK_STATUS_NO_MEMORY;
 }
@@ -1034,13 +1016,6 @@ MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *h, 
   if (host_abi != MCPK_ABI_VERSION_1_1_0 && host_abi != MCPK_ABI_VERSION_1_0_0) return MCPK_STATUS_NOT_IMPLEMENTED;
   if (out_size < MCPK_PLUGIN_SIZE_1_0_0) return MCPK_STATUS_INVALID_ARGUMENT;
   host = h;
-  out->struct_size = sizeof(mcpk_plugin);
-  out->abi_version = host_abi;
-  out->name = "adbc";
-  out->version = "1.0.0";
-  out->description = "Any ADBC driver (Arrow Database Connectivity) as a connector";
-  out->kinds = MCPK_KIND_CONNECTOR;
-  out->config_schema_json = SCHEMA;
-  out->connector = &connector;
+  mp_describe_connector(out, host_abi, "adbc", "Any ADBC driver (Arrow Database Connectivity) as a connector", SCHEMA, &connector);
   return MCPK_STATUS_OK;
 }

@@ -245,45 +245,57 @@ static void describe_type(const struct ArrowSchema *s, arrow_buf *b, int depth) 
   }
 }
 
-const char *arrow_metadata_value(const char *metadata, const char *key, int32_t *len) {
+/* Which metadata entry a lookup wants: `key` exactly, or (key NULL) a driver's type name
+ * shorter than `value_limit`. */
+typedef struct {
+  const char *key;
+  size_t key_len;
+  size_t value_limit;
+} metadata_query;
+
+static int metadata_matches(const metadata_query *q, const char *k, int32_t kl, int32_t vl) {
+  if (q->key) return (size_t)kl == q->key_len && memcmp(k, q->key, q->key_len) == 0;
+  return kl >= 8 && strncmp(k, "ADBC:", 5) == 0 && memcmp(k + kl - 8, ":typname", 8) == 0 && vl > 0 &&
+         (size_t)vl < q->value_limit;
+}
+
+/* The value of the first entry of `metadata` (the C data interface's encoding: int32
+ * count, then int32-length-prefixed key and value of each entry) that `q` matches. */
+static const char *metadata_find(const char *metadata, const metadata_query *q, int32_t *len) {
   if (!metadata) return NULL;
   const char *p = metadata;
   int32_t n;
   memcpy(&n, p, 4);
   p += 4;
-  size_t klen = strlen(key);
   for (int32_t i = 0; i < n; i++) {
     int32_t kl, vl;
     memcpy(&kl, p, 4); p += 4;
     const char *k = p; p += kl;
     memcpy(&vl, p, 4); p += 4;
     const char *v = p; p += vl;
-    if ((size_t)kl == klen && memcmp(k, key, klen) == 0) { if (len) *len = vl; return v; }
+    if (metadata_matches(q, k, kl, vl)) { *len = vl; return v; }
   }
   return NULL;
 }
 
+const char *arrow_metadata_value(const char *metadata, const char *key, int32_t *len) {
+  metadata_query q = {key, strlen(key), 0};
+  int32_t n = 0;
+  const char *v = metadata_find(metadata, &q, &n);
+  if (v && len) *len = n;
+  return v;
+}
+
 /* A driver's own type name from the field metadata ("ADBC:postgresql:typname"
- * and the like), copied into `out`; 0 when none. */
+ * and the like), copied into `out`; 0 when none fits. */
 static int driver_type_name(const char *metadata, char *out, size_t outlen) {
-  if (!metadata) return 0;
-  const char *p = metadata;
-  int32_t n;
-  memcpy(&n, p, 4);
-  p += 4;
-  for (int32_t i = 0; i < n; i++) {
-    int32_t kl, vl;
-    memcpy(&kl, p, 4); p += 4;
-    const char *k = p; p += kl;
-    memcpy(&vl, p, 4); p += 4;
-    const char *v = p; p += vl;
-    if (kl >= 8 && strncmp(k, "ADBC:", 5) == 0 && memcmp(k + kl - 8, ":typname", 8) == 0 && vl > 0 && (size_t)vl < outlen) {
-      memcpy(out, v, (size_t)vl);
-      out[vl] = 0;
-      return 1;
-    }
-  }
-  return 0;
+  metadata_query q = {NULL, 0, outlen};
+  int32_t vl = 0;
+  const char *v = metadata_find(metadata, &q, &vl);
+  if (!v) return 0;
+  memcpy(out, v, (size_t)vl);
+  out[vl] = 0;
+  return 1;
 }
 
 int arrow_column_init(arrow_column *c, const struct ArrowSchema *schema, char *msg, size_t msglen) {
@@ -332,14 +344,10 @@ static int64_t int_at(const struct ArrowArray *a, int bits, int64_t p) {
   }
 }
 
+/* The same bits as int_at, read as unsigned (two's complement: masking the sign extension). */
 static uint64_t uint_at(const struct ArrowArray *a, int bits, int64_t p) {
-  const void *d = a->buffers[1];
-  switch (bits) {
-    case 8: return ((const uint8_t *)d)[p];
-    case 16: return ((const uint16_t *)d)[p];
-    case 32: return ((const uint32_t *)d)[p];
-    default: return ((const uint64_t *)d)[p];
-  }
+  uint64_t v = (uint64_t)int_at(a, bits, p);
+  return bits == 8 || bits == 16 || bits == 32 ? v & ((UINT64_C(1) << bits) - 1) : v;
 }
 
 static double half_to_double(uint16_t h) {

@@ -33,6 +33,7 @@
  * into jansson values before it returns. */
 #define _POSIX_C_SOURCE 200809L /* strdup, clock_gettime, O_NOFOLLOW, O_CLOEXEC */
 #include "mcpk_invoke_support.h"
+#include "mcpk_plugin_support.h"
 #include "data_type.h"
 #include "arrow_ipc.h"
 
@@ -54,12 +55,6 @@ static const char *const types[] = {"Data"};
 #define DATA_MAX_ARTIFACT_NAME 200
 /* The Arrow artifact's MIME type (ArtifactNames.mime for ".arrows"). */
 #define DATA_ARROW_MIME "application/vnd.apache.arrow.stream"
-
-static int64_t data_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- cells → JSON ----------------------------------------------------- */
 
@@ -325,10 +320,10 @@ static mcpk_status data_run(json_t *config, json_t *inputs, const mcpk_step *ste
   data_sink s = {inv, max_rows, json_array(), json_array(), 0, -1, 0, 0, arrow_path, NULL, 0, ""};
   mcpk_row_sink sink = {sizeof sink, &s, data_sink_columns, data_sink_row, data_sink_end};
   if (!s.columns || !s.rows) { json_decref(s.columns); json_decref(s.rows); st = mi_fail(err, MCPK_STATUS_NO_MEMORY, "out of memory"); goto done; }
-  int64_t start = data_now_ms();
+  int64_t start = mp_now_ms();
   mcpk_error qe = {0};
   st = inv->query(inv->host_data, connection, &q, &sink, &qe);
-  int64_t elapsed = data_now_ms() - start;
+  int64_t elapsed = mp_now_ms() - start;
   if (mi_cancelled(inv)) st = MCPK_STATUS_CANCELLED; /* whatever the interrupted statement reported */
   if (arrow && st == MCPK_STATUS_OK && !s.arrow) { /* a statement without a result set: a file with no columns */
     s.arrow = arrow_ipc_open(arrow_path, NULL, 0, DATA_MAX_ARTIFACT_BYTES, s.arrow_error, sizeof s.arrow_error);

@@ -1,8 +1,9 @@
 /* The "Data" component type as the data plugin declares it (ABI 1.2.0,
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
- * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * console renders the type's form from it; this declaration is the
+ * only source of the type (DeclaredSchemaParityTests holds it to the frozen
+ * Tests/Fixtures/component-configs). Fields marked x-mcpk-template
  * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_DATA_TYPE_H
 #define MCPK_DATA_TYPE_H
@@ -10,15 +11,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char data_config_schema[] =
-    "{"
-    " \"title\": \"Data\","
-    " \"description\": \"Runs SQL through an external database connection.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Data\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Data", "Runs SQL through an external database connection.")
     "  \"connection\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Connection\","
@@ -64,15 +57,7 @@ static const char data_config_schema[] =
     "   \"minLength\": 1,"
     "   \"maxLength\": 200"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"connection\","
-    "  \"query\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("connection") MX_SCHEMA_ALSO_REQUIRED("query"), "");
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Data", "Runs SQL through an external database connection.", data_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS},

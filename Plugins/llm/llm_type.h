@@ -1,8 +1,9 @@
 /* The "LLM Prompt Agent" component type as the llm plugin declares it (ABI 1.2.0,
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
- * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * console renders the type's form from it; this declaration is the
+ * only source of the type (DeclaredSchemaParityTests holds it to the frozen
+ * Tests/Fixtures/component-configs). Fields marked x-mcpk-template
  * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_LLM_TYPE_H
 #define MCPK_LLM_TYPE_H
@@ -10,15 +11,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char llm_config_schema[] =
-    "{"
-    " \"title\": \"LLM Prompt Agent\","
-    " \"description\": \"Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"LLM Prompt Agent\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("LLM Prompt Agent", "Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.")
     "  \"model\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Model\","
@@ -99,14 +92,7 @@ static const char llm_config_schema[] =
     "   \"minimum\": 64,"
     "   \"maximum\": 32000"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"model\""
-    " ],"
-    " \"additionalProperties\": false"
-    "}";
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("model"), "");
 
 static const char *const llm_secret_fields[] = {"apiKey"};
 static const mcpk_component_type type_defs[] = {

@@ -1,8 +1,9 @@
 /* The "Jupyter Notebook" component type as the notebook plugin declares it (ABI 1.2.0,
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
- * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * console renders the type's form from it; this declaration is the
+ * only source of the type (DeclaredSchemaParityTests holds it to the frozen
+ * Tests/Fixtures/component-configs). Fields marked x-mcpk-template
  * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_NOTEBOOK_TYPE_H
 #define MCPK_NOTEBOOK_TYPE_H
@@ -10,15 +11,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char notebook_config_schema[] =
-    "{"
-    " \"title\": \"Jupyter Notebook\","
-    " \"description\": \"Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Jupyter Notebook\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Jupyter Notebook", "Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.")
     "  \"notebookCells\": {"
     "   \"type\": \"array\","
     "   \"items\": {"
@@ -84,25 +77,7 @@ static const char notebook_config_schema[] =
     "   \"minLength\": 1"
     "  },"
     MX_SCHEMA_CONNECTIONS ","
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\""
-    " ],"
-    " \"additionalProperties\": false,"
-    " \"anyOf\": ["
-    "  {"
-    "   \"required\": ["
-    "    \"notebookCells\""
-    "   ]"
-    "  },"
-    "  {"
-    "   \"required\": ["
-    "    \"notebookPathRef\""
-    "   ]"
-    "  }"
-    " ]"
-    "}";
+    MX_SCHEMA_CLOSE("", MX_SCHEMA_EITHER("notebookCells", "notebookPathRef"));
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Jupyter Notebook", "Executes a notebook with a papermill-style parameters cell; the executed .ipynb is kept as an artifact.", notebook_config_schema, NULL, 0, MCPK_EXECUTION_SANDBOX},

@@ -14,6 +14,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mcpk/plugin.h"
+#include "mcpk_plugin_support.h"
 
 #include <libpq-fe.h>
 #include <stdatomic.h>
@@ -35,8 +36,6 @@ struct mcpk_connection {
   atomic_int cancelled;
 };
 
-static void release_error(mcpk_error *e) { free(e->message); e->message = NULL; }
-
 static mcpk_status set_error(mcpk_error *err, mcpk_status st, const char *sqlstate, const char *msg) {
   if (err) {
     if (err->release) err->release(err);
@@ -46,7 +45,7 @@ static mcpk_status set_error(mcpk_error *err, mcpk_status st, const char *sqlsta
     while (err->message && n > 0 && (err->message[n - 1] == '\n' || err->message[n - 1] == ' ')) err->message[--n] = 0;
     memset(err->sqlstate, 0, sizeof err->sqlstate);
     if (sqlstate) strncpy(err->sqlstate, sqlstate, 5);
-    err->release = release_error;
+    err->release = mp_error_release;
   }
   return st;
 }
@@ -74,12 +73,6 @@ static mcpk_status result_error(mcpk_connection *c, PGresult *r, mcpk_error *err
   return set_error(err, status_for(state, msg), state, msg);
 }
 
-static const char *option(const mcpk_connect_args *a, const char *key) {
-  for (size_t i = 0; i < a->option_count; i++)
-    if (strcmp(a->option_keys[i], key) == 0) return a->option_values[i];
-  return NULL;
-}
-
 /* Runs a command; OK or error. */
 static mcpk_status run(mcpk_connection *c, const char *sql, mcpk_error *err) {
   PGresult *r = PQexec(c->pg, sql);
@@ -94,23 +87,23 @@ static mcpk_status pg_open(void *pd, const mcpk_connect_args *a, mcpk_connection
   const char *keys[20], *vals[20];
   int n = 0;
   char timeout[32];
-  const char *url = option(a, "url");
+  const char *url = mp_option(a, "url");
   if (url) { keys[n] = "dbname"; vals[n++] = url; }
   static const char *map[][2] = {{"host", "host"}, {"port", "port"}, {"database", "dbname"}, {"user", "user"},
                                  {"sslmode", "sslmode"}, {"sslrootcert", "sslrootcert"}, {"sslcert", "sslcert"},
                                  {"sslkey", "sslkey"}, {"application_name", "application_name"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-    const char *v = option(a, map[i][0]);
+    const char *v = mp_option(a, map[i][0]);
     if (v) { keys[n] = map[i][1]; vals[n++] = v; }
   }
-  if (!url && !option(a, "host")) return set_error(err, MCPK_STATUS_INVALID_ARGUMENT, NULL, "config.host (or config.url) is required");
+  if (!url && !mp_option(a, "host")) return set_error(err, MCPK_STATUS_INVALID_ARGUMENT, NULL, "config.host (or config.url) is required");
   if (a->secret) { keys[n] = "password"; vals[n++] = a->secret; }
   long long ct = a->connect_timeout_ms > 0 ? a->connect_timeout_ms : 10000;
-  const char *cto = option(a, "connect_timeout_ms");
+  const char *cto = mp_option(a, "connect_timeout_ms");
   if (cto) ct = atoll(cto);
   snprintf(timeout, sizeof timeout, "%lld", ct < 2000 ? 2 : (ct + 999) / 1000);
   keys[n] = "connect_timeout"; vals[n++] = timeout;
-  if (!option(a, "application_name")) { keys[n] = "application_name"; vals[n++] = "mcpk"; }
+  if (!mp_option(a, "application_name")) { keys[n] = "application_name"; vals[n++] = "mcpk"; }
   keys[n] = NULL; vals[n] = NULL;
 
   PGconn *pg = PQconnectdbParams(keys, vals, url ? 1 : 0);
@@ -131,9 +124,9 @@ static mcpk_status pg_open(void *pd, const mcpk_connect_args *a, mcpk_connection
   if (!c) { PQfinish(pg); return MCPK_STATUS_NO_MEMORY; }
   c->pg = pg;
   c->cancel = PQgetCancel(pg);
-  const char *ro = option(a, "read_only");
+  const char *ro = mp_option(a, "read_only");
   c->read_only = ro && strcmp(ro, "true") == 0;
-  const char *st = option(a, "statement_timeout_ms");
+  const char *st = mp_option(a, "statement_timeout_ms");
   c->default_timeout_ms = st ? atoll(st) : 0;
   mcpk_status s = run(c, "SET client_encoding = 'UTF8'", err);
   if (s == MCPK_STATUS_OK && c->read_only) s = run(c, "SET default_transaction_read_only = on", err);
@@ -155,21 +148,11 @@ static void pg_close(mcpk_connection *c) {
   free(c);
 }
 
-static void release_malloc_string(mcpk_string *s) { free(s->data); s->data = NULL; }
-
-static void put_string(mcpk_string *out, const char *text) {
-  size_t len = strlen(text);
-  out->data = malloc(len + 1);
-  if (!out->data) return;
-  memcpy(out->data, text, len + 1);
-  out->length = len;
-  out->release = release_malloc_string;
-}
-
 static mcpk_status pg_test(mcpk_connection *c, mcpk_string *version, mcpk_error *err) {
   PGresult *r = PQexec(c->pg, "SELECT version()");
   if (PQresultStatus(r) != PGRES_TUPLES_OK) { mcpk_status s = result_error(c, r, err); PQclear(r); return s; }
-  put_string(version, PQgetvalue(r, 0, 0));
+  const char *v = PQgetvalue(r, 0, 0);
+  mp_put_string(version, v, strlen(v));
   PQclear(r);
   return MCPK_STATUS_OK;
 }
@@ -576,7 +559,8 @@ static mcpk_status pg_scan(mcpk_connection *c, const mcpk_scan_args *a, mcpk_str
   PGresult *r = PQexecParams(c->pg, sql, a->depth >= MCPK_SCAN_TABLES ? 2 : 1, NULL, vals, NULL, NULL, 0);
   free(sql);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) { st = result_error(c, r, err); PQclear(r); return st; }
-  put_string(out, PQgetvalue(r, 0, 0));
+  const char *json = PQgetvalue(r, 0, 0);
+  mp_put_string(out, json, strlen(json));
   PQclear(r);
   return out->data ? MCPK_STATUS_OK : MCPK_STATUS_NO_MEMORY;
 }
@@ -602,13 +586,6 @@ MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *hos
   (void)host; (void)err;
   if (host_abi != MCPK_ABI_VERSION_1_0_0) return MCPK_STATUS_NOT_IMPLEMENTED;
   if (out_size < MCPK_PLUGIN_SIZE_1_0_0) return MCPK_STATUS_INVALID_ARGUMENT;
-  out->struct_size = sizeof(mcpk_plugin);
-  out->abi_version = MCPK_ABI_VERSION_1_0_0;
-  out->name = "postgres";
-  out->version = "1.0.0";
-  out->description = "PostgreSQL databases (libpq)";
-  out->kinds = MCPK_KIND_CONNECTOR;
-  out->config_schema_json = SCHEMA;
-  out->connector = &connector;
+  mp_describe_connector(out, MCPK_ABI_VERSION_1_0_0, "postgres", "PostgreSQL databases (libpq)", SCHEMA, &connector);
   return MCPK_STATUS_OK;
 }

@@ -8,6 +8,7 @@
  * reads sqlite_schema and the table-valued pragmas, building JSON inside SQLite.
  */
 #include "mcpk/plugin.h"
+#include "mcpk_plugin_support.h"
 
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -24,14 +25,6 @@ struct mcpk_connection {
   int timed_out;
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void release_error(mcpk_error *e) { free(e->message); e->message = NULL; }
-
 static mcpk_status set_error(mcpk_error *err, mcpk_status st, int code, const char *sqlstate, const char *msg) {
   if (err) {
     if (err->release) err->release(err);
@@ -39,7 +32,7 @@ static mcpk_status set_error(mcpk_error *err, mcpk_status st, int code, const ch
     err->vendor_code = code;
     memset(err->sqlstate, 0, sizeof err->sqlstate);
     if (sqlstate) memcpy(err->sqlstate, sqlstate, 5);
-    err->release = release_error;
+    err->release = mp_error_release;
   }
   return st;
 }
@@ -69,26 +62,20 @@ static mcpk_status db_error(mcpk_connection *c, mcpk_error *err, int rc) {
   }
 }
 
-static const char *option(const mcpk_connect_args *a, const char *key) {
-  for (size_t i = 0; i < a->option_count; i++)
-    if (strcmp(a->option_keys[i], key) == 0) return a->option_values[i];
-  return NULL;
-}
-
 static int progress(void *p) {
   mcpk_connection *c = p;
   if (atomic_load(&c->cancelled)) return 1;
-  if (c->deadline_ms && now_ms() >= c->deadline_ms) { c->timed_out = 1; return 1; }
+  if (c->deadline_ms && mp_now_ms() >= c->deadline_ms) { c->timed_out = 1; return 1; }
   return 0;
 }
 
 static mcpk_status s_open(void *pd, const mcpk_connect_args *a, mcpk_connection **out, mcpk_error *err) {
   (void)pd;
-  const char *path = option(a, "path");
+  const char *path = mp_option(a, "path");
   if (!path || !*path) return set_error(err, MCPK_STATUS_INVALID_ARGUMENT, 0, NULL, "config.path is required");
-  const char *ro = option(a, "read_only");
+  const char *ro = mp_option(a, "read_only");
   int read_only = ro && strcmp(ro, "true") == 0;
-  const char *create = option(a, "create");
+  const char *create = mp_option(a, "create");
   int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (!read_only && create && strcmp(create, "true") == 0) flags |= SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX;
@@ -103,7 +90,7 @@ static mcpk_status s_open(void *pd, const mcpk_connect_args *a, mcpk_connection 
     return set_error(err, (rc & 0xff) == SQLITE_CANTOPEN ? MCPK_STATUS_NOT_FOUND : MCPK_STATUS_IO, rc, "08001", msg);
   }
   c->read_only = read_only;
-  const char *busy = option(a, "busy_timeout_ms");
+  const char *busy = mp_option(a, "busy_timeout_ms");
   sqlite3_busy_timeout(c->db, busy ? atoi(busy) : 5000);
   sqlite3_extended_result_codes(c->db, 1);
   sqlite3_progress_handler(c->db, 1000, progress, c);
@@ -119,17 +106,6 @@ static void s_close(mcpk_connection *c) {
   free(c);
 }
 
-static void release_malloc_string(mcpk_string *s) { free(s->data); s->data = NULL; }
-
-static void put_string(mcpk_string *out, const char *text, size_t len) {
-  out->data = malloc(len + 1);
-  if (!out->data) return;
-  memcpy(out->data, text, len);
-  out->data[len] = 0;
-  out->length = len;
-  out->release = release_malloc_string;
-}
-
 static mcpk_status s_test(mcpk_connection *c, mcpk_string *version, mcpk_error *err) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(c->db, "SELECT sqlite_version(), count(*) FROM sqlite_schema", -1, &st, NULL);
@@ -138,7 +114,7 @@ static mcpk_status s_test(mcpk_connection *c, mcpk_string *version, mcpk_error *
   if (rc != SQLITE_ROW) { mcpk_status s = db_error(c, err, rc); sqlite3_finalize(st); return s; }
   char v[64];
   snprintf(v, sizeof v, "SQLite %s", (const char *)sqlite3_column_text(st, 0));
-  put_string(version, v, strlen(v));
+  mp_put_string(version, v, strlen(v));
   sqlite3_finalize(st);
   return MCPK_STATUS_OK;
 }
@@ -188,7 +164,7 @@ static mcpk_status bind_params(mcpk_connection *c, sqlite3_stmt *st, const mcpk_
 static mcpk_status s_execute(mcpk_connection *c, const mcpk_query *q, const mcpk_row_sink *sink, mcpk_error *err) {
   atomic_store(&c->cancelled, 0);
   c->timed_out = 0;
-  c->deadline_ms = q->timeout_ms > 0 ? now_ms() + q->timeout_ms : 0;
+  c->deadline_ms = q->timeout_ms > 0 ? mp_now_ms() + q->timeout_ms : 0;
   sqlite3_stmt *st = NULL;
   const char *tail = NULL;
   int rc = sqlite3_prepare_v2(c->db, q->sql, -1, &st, &tail);
@@ -323,7 +299,7 @@ static mcpk_status s_scan(mcpk_connection *c, const mcpk_scan_args *a, mcpk_stri
   }
   rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) { mcpk_status s = db_error(c, err, rc); sqlite3_finalize(st); return s; }
-  put_string(out, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+  mp_put_string(out, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
   sqlite3_finalize(st);
   return out->data ? MCPK_STATUS_OK : MCPK_STATUS_NO_MEMORY;
 }
@@ -344,13 +320,6 @@ MCPK_EXPORT mcpk_status mcpk_plugin_init(uint32_t host_abi, const mcpk_host *hos
   (void)host; (void)err;
   if (host_abi != MCPK_ABI_VERSION_1_0_0) return MCPK_STATUS_NOT_IMPLEMENTED;
   if (out_size < MCPK_PLUGIN_SIZE_1_0_0) return MCPK_STATUS_INVALID_ARGUMENT;
-  out->struct_size = sizeof(mcpk_plugin);
-  out->abi_version = MCPK_ABI_VERSION_1_0_0;
-  out->name = "sqlite";
-  out->version = "1.0.0";
-  out->description = "SQLite databases (libsqlite3)";
-  out->kinds = MCPK_KIND_CONNECTOR;
-  out->config_schema_json = SCHEMA;
-  out->connector = &connector;
+  mp_describe_connector(out, MCPK_ABI_VERSION_1_0_0, "sqlite", "SQLite databases (libsqlite3)", SCHEMA, &connector);
   return MCPK_STATUS_OK;
 }

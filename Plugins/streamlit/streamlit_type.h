@@ -1,8 +1,9 @@
 /* The "Streamlit App" component type as the streamlit plugin declares it (ABI 1.2.0,
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
- * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * console renders the type's form from it; this declaration is the
+ * only source of the type (DeclaredSchemaParityTests holds it to the frozen
+ * Tests/Fixtures/component-configs). Fields marked x-mcpk-template
  * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_STREAMLIT_TYPE_H
 #define MCPK_STREAMLIT_TYPE_H
@@ -10,15 +11,7 @@
 #include "mcpk_schema_fields.h"
 
 static const char streamlit_config_schema[] =
-    "{"
-    " \"title\": \"Streamlit App\","
-    " \"description\": \"A Streamlit app started as a service step that reports its URL once healthy.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Streamlit App\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Streamlit App", "A Streamlit app started as a service step that reports its URL once healthy.")
     "  \"gitRepoUrl\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Git Repo URL\","
@@ -32,13 +25,7 @@ static const char streamlit_config_schema[] =
     "   \"description\": \"Branch or tag of gitRepoUrl to check out (default: the remote's default branch).\","
     "   \"x-mcpk-format\": \"git-ref\""
     "  },"
-    "  \"codeContent\": {"
-    "   \"type\": \"string\","
-    "   \"title\": \"Code Content\","
-    "   \"description\": \"App source (alternative to gitRepoUrl).\","
-    "   \"minLength\": 1,"
-    "   \"maxLength\": 4194304"
-    "  },"
+    MX_SCHEMA_CODE_CONTENT("App source (alternative to gitRepoUrl).") ","
     "  \"mainScriptPath\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Main Script Path\","
@@ -62,25 +49,7 @@ static const char streamlit_config_schema[] =
     "   \"maximum\": 604800,"
     "   \"exclusiveMinimum\": 0"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\""
-    " ],"
-    " \"additionalProperties\": false,"
-    " \"anyOf\": ["
-    "  {"
-    "   \"required\": ["
-    "    \"gitRepoUrl\""
-    "   ]"
-    "  },"
-    "  {"
-    "   \"required\": ["
-    "    \"codeContent\""
-    "   ]"
-    "  }"
-    " ]"
-    "}";
+    MX_SCHEMA_CLOSE("", MX_SCHEMA_EITHER("gitRepoUrl", "codeContent"));
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Streamlit App", "A Streamlit app started as a service step that reports its URL once healthy.", streamlit_config_schema, NULL, 0, MCPK_EXECUTION_SANDBOX},

@@ -1,24 +1,22 @@
 /* The "Utility" component type as the utility plugin declares it (ABI 1.2.0,
  * mcpk_component_type): its config JSON Schema, the step inputs that are secrets,
  * and how its steps run. The kernel validates configs against this schema and the
- * console renders the type's form from it; BundledTypeSchemaTests checks it
- * against the kernel's built-in spec of the type. Fields marked x-mcpk-template
+ * console renders the type's form from it; this declaration is the
+ * only source of the type (DeclaredSchemaParityTests holds it to the frozen
+ * Tests/Fixtures/component-configs). Fields marked x-mcpk-template
  * reach the plugin with their `${inputs…}` references resolved by the engine. */
 #ifndef MCPK_UTILITY_TYPE_H
 #define MCPK_UTILITY_TYPE_H
 #include <mcpk/plugin.h>
 #include "mcpk_schema_fields.h"
 
+/* An `allOf` rule: when `operation` is OPERATION, the members REQUIRED (quoted, comma-separated) are required. */
+#define UTILITY_REQUIRES(OPERATION, REQUIRED) \
+    "{\"if\": {\"properties\": {\"operation\": {\"const\": \"" OPERATION "\"}}, \"required\": [\"operation\"]}," \
+    " \"then\": {\"required\": [" REQUIRED "]}}"
+
 static const char utility_config_schema[] =
-    "{"
-    " \"title\": \"Utility\","
-    " \"description\": \"An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.\","
-    " \"type\": \"object\","
-    " \"properties\": {"
-    "  \"type\": {"
-    "   \"const\": \"Utility\","
-    "   \"title\": \"Type\""
-    "  },"
+    MX_SCHEMA_OPEN("Utility", "An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.")
     "  \"operation\": {"
     "   \"type\": \"string\","
     "   \"title\": \"Operation\","
@@ -58,68 +56,11 @@ static const char utility_config_schema[] =
     "   \"description\": \"Exported plugin operation name (plugin).\","
     "   \"minLength\": 1"
     "  },"
-    MX_SCHEMA_MAX_RESULT_BYTES
-    " },"
-    " \"required\": ["
-    "  \"type\","
-    "  \"operation\""
-    " ],"
-    " \"additionalProperties\": false,"
-    " \"allOf\": ["
-    "  {"
-    "   \"if\": {"
-    "    \"properties\": {"
-    "     \"operation\": {"
-    "      \"const\": \"pick\""
-    "     }"
-    "    },"
-    "    \"required\": ["
-    "     \"operation\""
-    "    ]"
-    "   },"
-    "   \"then\": {"
-    "    \"required\": ["
-    "     \"keys\""
-    "    ]"
-    "   }"
-    "  },"
-    "  {"
-    "   \"if\": {"
-    "    \"properties\": {"
-    "     \"operation\": {"
-    "      \"const\": \"template\""
-    "     }"
-    "    },"
-    "    \"required\": ["
-    "     \"operation\""
-    "    ]"
-    "   },"
-    "   \"then\": {"
-    "    \"required\": ["
-    "     \"template\""
-    "    ]"
-    "   }"
-    "  },"
-    "  {"
-    "   \"if\": {"
-    "    \"properties\": {"
-    "     \"operation\": {"
-    "      \"const\": \"plugin\""
-    "     }"
-    "    },"
-    "    \"required\": ["
-    "     \"operation\""
-    "    ]"
-    "   },"
-    "   \"then\": {"
-    "    \"required\": ["
-    "     \"plugin\","
-    "     \"pluginOperation\""
-    "    ]"
-    "   }"
-    "  }"
-    " ]"
-    "}";
+    MX_SCHEMA_CLOSE(MX_SCHEMA_ALSO_REQUIRED("operation"), ",\"allOf\": ["
+                    UTILITY_REQUIRES("pick", "\"keys\"") ","
+                    UTILITY_REQUIRES("template", "\"template\"") ","
+                    UTILITY_REQUIRES("plugin", "\"plugin\", \"pluginOperation\"")
+                    "]");
 
 static const mcpk_component_type type_defs[] = {
     {sizeof(mcpk_component_type), "Utility", "An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.", utility_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS},

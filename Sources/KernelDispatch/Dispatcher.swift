@@ -67,7 +67,7 @@ public struct MethodSpec {
 
     /// The params schema as the dispatcher checks it: a `oneOf` of object schemas (a component
     /// config: one schema per component type) is checked as an object here and in full by its
-    /// domain validator (`ComponentSpec`), whose errors name the type's fields. Everything else
+    /// domain validator (`ComponentTypes.validate`, the declared schemas), whose errors name the type's fields. Everything else
     /// is checked as published.
     static func enforceable(_ schema: JSON) -> JSON {
         guard case .object(var o) = schema else { return schema }

@@ -10,8 +10,6 @@ public enum EngineLimits {
     public static let backoffJitter = 0.2
     /// Time between SIGTERM and SIGKILL when a step is stopped (cancel, timeout).
     public static let terminateGraceMilliseconds: UInt64 = 2000
-    /// Longest `timeoutSeconds` a step may declare.
-    public static let maxStepTimeoutSeconds = 86_400.0
     /// Longest line kept from a step's stdout/stderr (longer lines are cut).
     public static let maxLogLineBytes = 16 * 1024
     /// Bytes of stdout+stderr kept per attempt; the rest is dropped with one `truncated` log event.

@@ -41,13 +41,6 @@ public final class Pipe: Stream {
 
     /// Accepts a pending connection as a new Pipe.
     public func accept() throws -> Pipe {
-        let client = try Pipe(loop: loop)
-        do {
-            try accept(into: client)
-        } catch {
-            client.close()
-            throw error
-        }
-        return client
+        try accepting(Pipe(loop: loop))
     }
 }

@@ -196,6 +196,18 @@ open class Stream: Handle {
         try check(uv_accept(stream, client.stream), "uv_accept")
     }
 
+    /// Accepts a pending connection into `client`, a new stream of the listener's kind
+    /// (`Pipe.accept`, `TCP.accept`); closes it when that fails.
+    func accepting<Client: Stream>(_ client: Client) throws -> Client {
+        do {
+            try accept(into: client)
+        } catch {
+            client.close()
+            throw error
+        }
+        return client
+    }
+
     open override func willClose() {
         isReading = false
     }

@@ -50,14 +50,8 @@ public final class TCP: Stream {
         }
     }
 
+    /// Accepts a pending connection as a new TCP.
     public func accept() throws -> TCP {
-        let client = try TCP(loop: loop)
-        do {
-            try accept(into: client)
-        } catch {
-            client.close()
-            throw error
-        }
-        return client
+        try accepting(TCP(loop: loop))
     }
 }

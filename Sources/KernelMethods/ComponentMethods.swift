@@ -5,6 +5,7 @@ import KernelLoop
 import KernelSandbox
 import KernelServices
 import KernelStore
+import KernelTransport
 
 /// `component.*` control methods (issue 3): typed, versioned components.
 extension Kernel {
@@ -92,10 +93,11 @@ extension Kernel {
         props["description"] = ["type": "string"]
         props["tags"] = ["type": "array", "items": ["type": "string"]]
         props["owner"] = ["type": "string"]
-        var config = ComponentSpec.unionSchema.objectValue ?? JSONObject()
-        config["$schema"] = nil  // embedded in the params schema: no dialect or id of its own
-        config["$id"] = nil
-        props["config"] = .object(config)
+        // The types come from the loaded executor plugins and change with plugin.load / unload, so
+        // the registered schema says "an object"; the config is checked against its type's declared
+        // schema (`componentConfigErrors`) and OpenAPI refers to the live `ComponentConfig` schema.
+        props["config"] = ["type": "object", OpenAPIGenerator.schemaRefKey: "ComponentConfig",
+                           "description": "The component's config: {type, …the fields its type declares} (component.types, component.schema)."]
         return ["type": "object", "properties": .object(props), "required": create ? ["name", "config"] : ["id"],
                 "additionalProperties": false]
     }

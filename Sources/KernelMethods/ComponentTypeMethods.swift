@@ -2,9 +2,9 @@ import KernelCore
 import KernelPlugins
 import KernelServices
 
-/// The component types of this kernel (`ComponentTypes`): the built-in specs plus what the
-/// loaded executor plugins declare, read from the plugin host on each call, so `plugin.load`
-/// makes a declared type creatable and runnable at once. `component.types` lists them.
+/// The component types of this kernel (`ComponentTypes`): what the loaded executor plugins
+/// declare (the only source of types), read from the plugin host on each call, so `plugin.load`
+/// makes a declared type creatable and runnable at once. `component.types` lists them, by name.
 extension Kernel {
     package var componentTypes: ComponentTypes {
         ComponentTypes(declared: plugins?.componentTypeDefinitions() ?? [])

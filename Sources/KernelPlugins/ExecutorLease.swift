@@ -36,7 +36,7 @@ public final class ExecutorLease: @unchecked Sendable {
     public var declaredTemplateFields: [String] {
         let d = backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }
         return (d?.schema["properties"]?.objectValue ?? JSONObject()).compactMap { name, s in
-            s[ComponentSpec.templateHint] == true ? name : nil
+            s[ComponentConventions.templateHint] == true ? name : nil
         }
     }
 

@@ -1,38 +1,31 @@
 import KernelCore
 
 /// One step as the executor ABI describes it (`mcpk_step`), for `plan`, `finish`
-/// and `invoke`. Crosses the plugin-host pipe as JSON (`json` / `init(json:)`).
+/// and `invoke`: the `StepCall`, and the secrets of an in-process step. Crosses the
+/// plugin-host pipe as JSON (`json` / `init(json:)`).
 public struct ExecutorStep: Sendable, Equatable {
-    public var componentType: String
-    public var config: JSON
-    public var inputs: JSON
-    public var workDirectory: String
-    public var runId: String
-    public var stepId: String
-    public var attempt: Int
+    public var call: StepCall
     /// `{name: plaintext}` of the secrets the component references (invoke only), or nil.
     public var secrets: JSON?
-    public var runtimeDirectory: String?
+
+    public init(_ call: StepCall, secrets: JSON? = nil) {
+        self.call = call
+        self.secrets = secrets
+    }
 
     public init(componentType: String, config: JSON, inputs: JSON, workDirectory: String, runId: String, stepId: String,
                 attempt: Int, secrets: JSON? = nil, runtimeDirectory: String?) {
-        self.componentType = componentType
-        self.config = config
-        self.inputs = inputs
-        self.workDirectory = workDirectory
-        self.runId = runId
-        self.stepId = stepId
-        self.attempt = attempt
-        self.secrets = secrets
-        self.runtimeDirectory = runtimeDirectory
+        self.init(StepCall(componentType: componentType, config: config, inputs: inputs, workDirectory: workDirectory, runId: runId,
+                           stepId: stepId, attempt: attempt, runtimeDirectory: runtimeDirectory),
+                  secrets: secrets)
     }
 
     public var json: JSON {
-        var o = JSONObject([("component_type", .string(componentType)), ("config", config), ("inputs", inputs),
-                            ("work_dir", .string(workDirectory)), ("run_id", .string(runId)), ("step_id", .string(stepId)),
-                            ("attempt", .int(Int64(attempt)))])
+        var o = JSONObject([("component_type", .string(call.componentType)), ("config", call.config), ("inputs", call.inputs),
+                            ("work_dir", .string(call.workDirectory)), ("run_id", .string(call.runId)), ("step_id", .string(call.stepId)),
+                            ("attempt", .int(Int64(call.attempt)))])
         if let secrets { o["secrets"] = secrets }
-        if let runtimeDirectory { o["runtime_dir"] = .string(runtimeDirectory) }
+        if let runtimeDirectory = call.runtimeDirectory { o["runtime_dir"] = .string(runtimeDirectory) }
         return .object(o)
     }
 

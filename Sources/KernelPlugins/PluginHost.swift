@@ -98,7 +98,7 @@ public final class PluginHost {
     }
 
     /// A library's file name without directory, `lib` and `.so` (`mcpk-postgres`).
-    nonisolated static func libraryStem(_ path: String) -> String {
+    public nonisolated static func libraryStem(_ path: String) -> String {
         var file = String(path.split(separator: "/").last ?? "")
         if file.hasPrefix("lib") { file.removeFirst(3) }
         if file.hasSuffix(".so") { file.removeLast(3) }

@@ -307,11 +307,12 @@ extension PluginLibrary {
 
     /// A `mcpk_step` valid for the duration of `body`.
     static func withStep<T>(_ step: ExecutorStep, _ body: (UnsafePointer<mcpk_step>) -> T) -> T {
-        let strings = [step.componentType, step.config.serialized(), step.inputs.serialized(), step.workDirectory,
-                       step.runId, step.stepId]
+        let call = step.call
+        let strings = [call.componentType, call.config.serialized(), call.inputs.serialized(), call.workDirectory,
+                       call.runId, call.stepId]
         let owned = strings.map { hostCString($0) }
         let secrets = step.secrets.map { hostCString($0.serialized()) }
-        let runtime = step.runtimeDirectory.map { hostCString($0) }
+        let runtime = call.runtimeDirectory.map { hostCString($0) }
         defer {
             for p in owned { p.deallocate() }
             if let secrets {
@@ -328,7 +329,7 @@ extension PluginLibrary {
         s.work_dir = UnsafePointer(owned[3])
         s.run_id = UnsafePointer(owned[4])
         s.step_id = UnsafePointer(owned[5])
-        s.attempt = Int32(truncatingIfNeeded: step.attempt)
+        s.attempt = Int32(truncatingIfNeeded: call.attempt)
         s.secrets_json = secrets.map { UnsafePointer($0) }
         s.runtime_dir = runtime.map { UnsafePointer($0) }
         return withUnsafePointer(to: &s) { body($0) }

@@ -25,7 +25,7 @@ public final class ProcessStep {
     public private(set) var serviceURL: String?
     private let runtime: ProcessStepRuntime
     private let executor: any StepPlanning
-    private let step: PlanRequest
+    private let step: StepCall
     private let onEvent: @KernelActor (StepEvent) -> Void
     private let onQuery: (@KernelActor (StepQuery) async throws -> JSON)?
     /// The component version a warm runner would serve (nil: runners keyed by the plan alone).
@@ -42,7 +42,7 @@ public final class ProcessStep {
     private var completion: Completion?
     private var waiters: [CheckedContinuation<Completion, Never>] = []
 
-    init(runtime: ProcessStepRuntime, executor: any StepPlanning, step: PlanRequest, owner: RunnerPool.Owner?,
+    init(runtime: ProcessStepRuntime, executor: any StepPlanning, step: StepCall, owner: RunnerPool.Owner?,
          onEvent: @escaping @KernelActor (StepEvent) -> Void, onQuery: (@KernelActor (StepQuery) async throws -> JSON)?) {
         self.runtime = runtime
         self.owner = owner
@@ -154,9 +154,9 @@ public final class ProcessStep {
         var spec = StepSpec(runId: step.runId, stepId: step.stepId, attempt: step.attempt, executable: argv[0],
                             arguments: Array(argv.dropFirst()), environment: plan.env.mapValues(fill), files: files,
                             inputs: step.inputs, network: plan.network,
-                            timeoutMs: plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentSpec.defaultServiceTTLSeconds)) * 1000 + ProcessStep.serviceStartTimeoutMs
+                            timeoutMs: plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentConventions.defaultServiceTTLSeconds)) * 1000 + ProcessStep.serviceStartTimeoutMs
                                                       : (plan.timeoutMs ?? SandboxLimits.defaultTimeoutMs),
-                            cpuSeconds: plan.cpuSeconds ?? (plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentSpec.defaultServiceTTLSeconds)) : SandboxLimits.defaultCpuSeconds),
+                            cpuSeconds: plan.cpuSeconds ?? (plan.isService ? (plan.ttlSeconds ?? UInt64(ComponentConventions.defaultServiceTTLSeconds)) : SandboxLimits.defaultCpuSeconds),
                             memoryMb: plan.memoryMb ?? SandboxLimits.defaultMemoryMb, limitAddressSpace: plan.limitAddressSpace,
                             readOnlyBinds: binds, declaredConnections: plan.connections, isService: plan.isService,
                             readOnlyMounts: mounts, workingDirectory: mounts.isEmpty ? nil : sourceSeen)
@@ -179,7 +179,7 @@ public final class ProcessStep {
         process = p
         phase = .running
         if let port, let health = plan.serviceHealthPath {
-            Task { @KernelActor [weak self] in await self?.watchService(port: port, healthPath: health, ttl: plan.ttlSeconds ?? UInt64(ComponentSpec.defaultServiceTTLSeconds)) }
+            Task { @KernelActor [weak self] in await self?.watchService(port: port, healthPath: health, ttl: plan.ttlSeconds ?? UInt64(ComponentConventions.defaultServiceTTLSeconds)) }
         }
         let outcome = await p.outcome()
         if let custom = await executor.finish(step, outcome: outcome) { return Completion(result: custom, outcome: outcome) }
@@ -282,9 +282,9 @@ public final class ProcessStepRuntime {
                       onEvent: @escaping @KernelActor (StepEvent) -> Void,
                       onQuery: (@KernelActor (StepQuery) async throws -> JSON)? = nil) -> ProcessStep {
         let work = sandbox.workDirectory(runId: runId, stepId: stepId, attempt: attempt)
-        let step = PlanRequest(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
-                               runId: runId, stepId: stepId, attempt: attempt,
-                               runtimeDirectory: sandbox.configuration.runtimeDirectory)
+        let step = StepCall(componentType: componentType, config: config, inputs: inputs, workDirectory: work,
+                            runId: runId, stepId: stepId, attempt: attempt,
+                            runtimeDirectory: sandbox.configuration.runtimeDirectory)
         let p = ProcessStep(runtime: self, executor: executor, step: step, owner: owner, onEvent: onEvent, onQuery: onQuery)
         p.inputsFile = inputsFile
         p.stagedFiles = stagedFiles

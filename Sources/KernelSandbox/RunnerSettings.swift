@@ -43,7 +43,11 @@ public struct RunnerSettings: Sendable, Equatable {
     public static var defaultMaxPerPool: Int { max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// From resolved settings (`MCPK_*` name → value); malformed numbers are errors naming the setting.
-    public static func from(_ settings: [String: String]) throws -> RunnerSettings {
+    /// `stepConcurrency` is the kernel's step limit (`MCPK_MAX_CONCURRENT_STEPS`) when set: a pool
+    /// then defaults to one runner per step the kernel may run at once, and the kernel-wide limit to
+    /// at least that many, so a component running at the kernel's full concurrency never falls back
+    /// to cold spawns for want of runners (a full pool spawns cold: ~10× a warm attempt).
+    public static func from(_ settings: [String: String], stepConcurrency: Int? = nil) throws -> RunnerSettings {
         func number(_ name: String, _ fallback: Int) throws -> Int {
             guard let raw = settings[name], !raw.isEmpty else { return fallback }
             guard let n = Int(raw), n > 0 else { throw KernelError.invalidParams("\(name) must be a positive integer (got '\(raw)')") }
@@ -59,7 +63,7 @@ public struct RunnerSettings: Sendable, Equatable {
         }
         return RunnerSettings(enabled: enabled, maxSteps: try number(maxStepsSetting, defaultMaxSteps),
                               idleSeconds: try number(idleSecondsSetting, defaultIdleSeconds),
-                              maxPerPool: try number(maxPerPoolSetting, defaultMaxPerPool),
-                              maxTotal: try number(maxTotalSetting, defaultMaxTotal))
+                              maxPerPool: try number(maxPerPoolSetting, stepConcurrency ?? defaultMaxPerPool),
+                              maxTotal: try number(maxTotalSetting, max(defaultMaxTotal, stepConcurrency ?? 0)))
     }
 }

@@ -11,7 +11,14 @@ extension Kernel {
     /// recovers the runs this home's kernel held). Stopped before the store closes.
     package func startEngine() async throws {
         let store = try requireStore()
-        let runners = try RunnerSettings.from(configuration.settings)
+        var maxSteps: Int?
+        if let raw = configuration.settings["MCPK_MAX_CONCURRENT_STEPS"] {
+            guard let n = Int(raw), n >= 1 else {
+                throw KernelError.invalidParams("MCPK_MAX_CONCURRENT_STEPS must be a positive integer (got '\(raw)')")
+            }
+            maxSteps = n
+        }
+        let runners = try RunnerSettings.from(configuration.settings, stepConcurrency: maxSteps)
         // Every sandbox setting (MCPK_SANDBOX, MCPK_CGROUP_ROOT, MCPK_PYTHON_RUNTIME, …) from the
         // resolved configuration: flags > environment > .env > defaults.
         let sandbox = Sandbox(configuration: SandboxConfiguration(home: configuration.home, settings: configuration.settings,
@@ -29,13 +36,6 @@ extension Kernel {
         // notebook, streamlit, mcp, llm, utility, output, data).
         try installPluginExecutors(executors, sandbox: sandbox)
         let adapter = StoreRunStore(store: store, logger: logger)
-        var maxSteps: Int?
-        if let raw = configuration.settings["MCPK_MAX_CONCURRENT_STEPS"] {
-            guard let n = Int(raw), n >= 1 else {
-                throw KernelError.invalidParams("MCPK_MAX_CONCURRENT_STEPS must be a positive integer (got '\(raw)')")
-            }
-            maxSteps = n
-        }
         var leaseMs = EngineLimits.leaseMilliseconds
         if let raw = configuration.settings[Kernel.runLeaseVariable] {
             guard let n = Int64(raw), n >= EngineLimits.minLeaseMilliseconds else {

@@ -17,12 +17,7 @@ public final class PostgresStore: SQLStore {
         let secrets = try SecretBox(keyPath: home + "/" + SecretBox.keyFileName)
         let db = PostgresDatabase(conninfo: url, poolSize: poolSize)
         let store = PostgresStore(postgres: db, secrets: secrets)
-        do {
-            try await store.migrate()
-        } catch {
-            await db.close()
-            throw error
-        }
+        try await store.migrateOrClose()
         return store
     }
 }

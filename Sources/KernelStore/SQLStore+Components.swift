@@ -103,30 +103,13 @@ extension SQLStore {
     }
 
     public func listComponents(_ query: ComponentQuery) async throws -> Page<Component> {
-        let limit = StoreLimits.clamp(query.limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
-        return try await database.read { db in
-            var clauses: [String] = []
-            var params: [SQLValue] = []
-            if let t = query.type { clauses.append("type = ?"); params.append(.text(t.rawValue)) }
-            if let tag = query.tag { clauses.append(self.dialect.jsonArrayContains("tags")); params.append(.text(tag)) }
-            if let q = query.q, !q.isEmpty {
-                clauses.append("(lower(name) LIKE ? ESCAPE '\\' OR lower(description) LIKE ? ESCAPE '\\')")
-                let p = Cursor.likePattern(q)
-                params += [.text(p), .text(p)]
-            }
-            try self.addCursor(query.cursor, to: &clauses, &params)
-            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            params.append(.int(Int64(limit + 1)))
-            let rows = try await db.query(
-                "SELECT \(SQLStore.componentColumns) FROM components\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params)
-            var items = try rows.map(SQLStore.componentRow)
-            var next: String?
-            if items.count > limit {
-                items.removeLast(items.count - limit)
-                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
-            }
-            return Page(items: items, nextCursor: next)
-        }
+        var clauses: [String] = []
+        var params: [SQLValue] = []
+        if let t = query.type { clauses.append("type = ?"); params.append(.text(t.rawValue)) }
+        if let tag = query.tag { clauses.append(dialect.jsonArrayContains("tags")); params.append(.text(tag)) }
+        if let q = query.q, !q.isEmpty { SQLStore.addNameOrDescriptionMatch(q, to: &clauses, &params) }
+        return try await page("components", columns: SQLStore.componentColumns, where: clauses, params, cursor: query.cursor,
+                              limit: query.limit, row: SQLStore.componentRow, key: { ($0.createdAt, $0.id) })
     }
 
     public func deleteComponent(id: EntityID, force: Bool, audit: ActionLog) async throws {

@@ -84,13 +84,7 @@ extension SQLStore {
     }
 
     public func deleteConnection(id: EntityID, audit: ActionLog) async throws {
-        try await database.write { tx in
-            guard try await tx.first("SELECT id FROM connections WHERE id = ?\(self.forUpdate)", [.text(id)]) != nil else {
-                throw KernelError.notFound("connection \(id) not found")
-            }
-            try await tx.execute("DELETE FROM connections WHERE id = ?", [.text(id)])
-            try await self.insertAudit(audit, tx)
-        }
+        try await deleteRow("connections", noun: "connection", id: id, audit: audit)
     }
 
     public func unsealSecret(connectionID: EntityID) async throws -> String? {

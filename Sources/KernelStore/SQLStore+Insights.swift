@@ -23,11 +23,11 @@ extension SQLStore {
                 let uses = Int(r.int(5)), wfs = Int(r.int(6))
                 return .init(id: r.string(0), name: r.string(1), type: r.string(2), latestVersion: Int(r.int(3)),
                              updatedAt: Timestamp(milliseconds: r.int(4)), uses: uses, workflows: wfs,
-                             reason: uses > 0 || wfs > 0 ? "most used" : "recently updated")
+                             reason: uses > 0 || wfs > 0 ? .mostUsed : .recentlyUpdated)
             }
             // Unused components are ranked by last update only: make that the reason and the order.
             recommended.sort { a, b in
-                let au = a.reason == "most used", bu = b.reason == "most used"
+                let au = a.reason == .mostUsed, bu = b.reason == .mostUsed
                 if au != bu { return au }
                 return au ? false : a.updatedAt.milliseconds > b.updatedAt.milliseconds
             }
@@ -62,16 +62,18 @@ extension SQLStore {
                     names[r.string(0)] = r.string(1)
                 }
             }
+            var runWorkflowNames: [String: String] = [:]
             let runIDs = Array(Set(ids.filter { $0.type == "workflow_run" }.map(\.id))).sorted()
             if !runIDs.isEmpty {
                 let marks = Array(repeating: "?", count: runIDs.count).joined(separator: ", ")
                 for r in try await db.query(
                     "SELECT r.id, w.name FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id WHERE r.id IN (\(marks))",
                     runIDs.map { .text($0) }) {
-                    names[r.string(0)] = "run of \(r.string(1))"
+                    runWorkflowNames[r.string(0)] = r.string(1)
                 }
             }
-            return DashboardInsights(windowDays: days, recommended: recommended, trending: Array(trending), names: names)
+            return DashboardInsights(windowDays: days, recommended: recommended, trending: Array(trending), names: names,
+                                     runWorkflowNames: runWorkflowNames)
         }
     }
 }

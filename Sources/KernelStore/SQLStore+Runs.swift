@@ -187,25 +187,12 @@ extension SQLStore {
     }
 
     public func listRuns(_ query: RunQuery) async throws -> Page<WorkflowRun> {
-        let limit = StoreLimits.clamp(query.limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
-        return try await database.read { db in
-            var clauses: [String] = []
-            var params: [SQLValue] = []
-            if let w = query.workflowID { clauses.append("workflow_id = ?"); params.append(.text(w)) }
-            if let s = query.status { clauses.append("status = ?"); params.append(.text(s.rawValue)) }
-            try self.addCursor(query.cursor, to: &clauses, &params)
-            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            params.append(.int(Int64(limit + 1)))
-            let rows = try await db.query(
-                "SELECT \(SQLStore.runColumns) FROM workflow_runs\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params)
-            var items = try rows.map(SQLStore.runRow)
-            var next: String?
-            if items.count > limit {
-                items.removeLast(items.count - limit)
-                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
-            }
-            return Page(items: items, nextCursor: next)
-        }
+        var clauses: [String] = []
+        var params: [SQLValue] = []
+        if let w = query.workflowID { clauses.append("workflow_id = ?"); params.append(.text(w)) }
+        if let s = query.status { clauses.append("status = ?"); params.append(.text(s.rawValue)) }
+        return try await page("workflow_runs", columns: SQLStore.runColumns, where: clauses, params, cursor: query.cursor,
+                              limit: query.limit, row: SQLStore.runRow, key: { ($0.createdAt, $0.id) })
     }
 
     public func recoverableRuns(owner: String) async throws -> [WorkflowRun] {

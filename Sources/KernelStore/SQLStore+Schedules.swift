@@ -81,33 +81,12 @@ extension SQLStore {
     }
 
     public func listSchedules(limit: Int?, cursor: String?) async throws -> Page<Schedule> {
-        let limit = StoreLimits.clamp(limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
-        return try await database.read { db in
-            var clauses: [String] = []
-            var params: [SQLValue] = []
-            try self.addCursor(cursor, to: &clauses, &params)
-            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            params.append(.int(Int64(limit + 1)))
-            var items = try await db.query(
-                "SELECT \(SQLStore.scheduleColumns) FROM schedules\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params).map(SQLStore.scheduleRow)
-            var next: String?
-            if items.count > limit {
-                items.removeLast(items.count - limit)
-                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
-            }
-            return Page(items: items, nextCursor: next)
-        }
+        try await page("schedules", columns: SQLStore.scheduleColumns, cursor: cursor, limit: limit, row: SQLStore.scheduleRow,
+                       key: { ($0.createdAt, $0.id) })
     }
 
     public func deleteSchedule(id: EntityID, audit: ActionLog) async throws {
-        try await database.write { tx in
-            guard try await tx.first("SELECT id FROM schedules WHERE id = ?\(self.forUpdate)", [.text(id)]) != nil else {
-                throw KernelError.notFound("schedule \(id) not found")
-            }
-            try await tx.execute("DELETE FROM schedule_ticks WHERE schedule_id = ?", [.text(id)])
-            try await tx.execute("DELETE FROM schedules WHERE id = ?", [.text(id)])
-            try await self.insertAudit(audit, tx)
-        }
+        try await deleteRow("schedules", noun: "schedule", id: id, dependents: [("schedule_ticks", "schedule_id")], audit: audit)
     }
 
     public func activeSchedules() async throws -> [(schedule: Schedule, lastTick: Int64?)] {

@@ -79,34 +79,12 @@ extension SQLStore: TriggerStore {
     }
 
     public func listWebhooks(limit: Int?, cursor: String?) async throws -> Page<Webhook> {
-        let limit = StoreLimits.clamp(limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
-        return try await database.read { db in
-            var clauses: [String] = []
-            var params: [SQLValue] = []
-            try self.addCursor(cursor, to: &clauses, &params)
-            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            params.append(.int(Int64(limit + 1)))
-            let rows = try await db.query(
-                "SELECT \(SQLStore.webhookColumns) FROM webhooks\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params)
-            var items = try rows.map(SQLStore.webhookRow)
-            var next: String?
-            if items.count > limit {
-                items.removeLast(items.count - limit)
-                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
-            }
-            return Page(items: items, nextCursor: next)
-        }
+        try await page("webhooks", columns: SQLStore.webhookColumns, cursor: cursor, limit: limit, row: SQLStore.webhookRow,
+                       key: { ($0.createdAt, $0.id) })
     }
 
     public func deleteWebhook(id: EntityID, audit: ActionLog) async throws {
-        try await database.write { tx in
-            guard try await tx.first("SELECT id FROM webhooks WHERE id = ?\(self.forUpdate)", [.text(id)]) != nil else {
-                throw KernelError.notFound("webhook \(id) not found")
-            }
-            try await tx.execute("DELETE FROM webhook_deliveries WHERE webhook_id = ?", [.text(id)])
-            try await tx.execute("DELETE FROM webhooks WHERE id = ?", [.text(id)])
-            try await self.insertAudit(audit, tx)
-        }
+        try await deleteRow("webhooks", noun: "webhook", id: id, dependents: [("webhook_deliveries", "webhook_id")], audit: audit)
     }
 
     public func unsealWebhookSecret(id: EntityID) async throws -> String? {

@@ -114,37 +114,14 @@ extension SQLStore {
     }
 
     public func listWorkflows(_ query: WorkflowQuery) async throws -> Page<Workflow> {
-        let limit = StoreLimits.clamp(query.limit, default: StoreLimits.defaultPageSize, max: StoreLimits.maxPageSize)
-        return try await database.read { db in
-            var clauses: [String] = []
-            var params: [SQLValue] = []
-            if let q = query.q, !q.isEmpty {
-                clauses.append("(lower(name) LIKE ? ESCAPE '\\' OR lower(description) LIKE ? ESCAPE '\\')")
-                let p = Cursor.likePattern(q)
-                params += [.text(p), .text(p)]
-            }
-            try self.addCursor(query.cursor, to: &clauses, &params)
-            let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-            params.append(.int(Int64(limit + 1)))
-            let rows = try await db.query(
-                "SELECT \(SQLStore.workflowColumns) FROM workflows\(whereSQL) ORDER BY created_at DESC, id DESC LIMIT ?", params)
-            var items = try rows.map(SQLStore.workflowRow)
-            var next: String?
-            if items.count > limit {
-                items.removeLast(items.count - limit)
-                if let last = items.last { next = Cursor.encode(last.createdAt, last.id) }
-            }
-            return Page(items: items, nextCursor: next)
-        }
+        var clauses: [String] = []
+        var params: [SQLValue] = []
+        if let q = query.q, !q.isEmpty { SQLStore.addNameOrDescriptionMatch(q, to: &clauses, &params) }
+        return try await page("workflows", columns: SQLStore.workflowColumns, where: clauses, params, cursor: query.cursor,
+                              limit: query.limit, row: SQLStore.workflowRow, key: { ($0.createdAt, $0.id) })
     }
 
     public func deleteWorkflow(id: EntityID, audit: ActionLog) async throws {
-        try await database.write { tx in
-            guard try await tx.first("SELECT id FROM workflows WHERE id = ?\(self.forUpdate)", [.text(id)]) != nil else {
-                throw KernelError.notFound("workflow \(id) not found")
-            }
-            try await tx.execute("DELETE FROM workflows WHERE id = ?", [.text(id)])
-            try await self.insertAudit(audit, tx)
-        }
+        try await deleteRow("workflows", noun: "workflow", id: id, audit: audit)
     }
 }

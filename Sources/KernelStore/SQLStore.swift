@@ -26,6 +26,17 @@ open class SQLStore: Store {
 
     public func close() async { await database.close() }
 
+    /// Applies pending migrations to a store just opened (`SQLiteStore.open`, `PostgresStore.open`);
+    /// closes its database when they fail.
+    func migrateOrClose() async throws {
+        do {
+            try await migrate()
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
     public func ping() async throws -> Double {
         let t0 = MonotonicClock.milliseconds()
         _ = try await database.read { try await $0.first("SELECT 1") }

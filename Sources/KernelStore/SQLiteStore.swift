@@ -9,12 +9,7 @@ public final class SQLiteStore: SQLStore {
         let secrets = try SecretBox(keyPath: home + "/" + SecretBox.keyFileName)
         let db = try await SQLiteDatabase.open(path: path)
         let store = SQLiteStore(database: db, secrets: secrets, kind: .sqlite)
-        do {
-            try await store.migrate()
-        } catch {
-            await db.close()
-            throw error
-        }
+        try await store.migrateOrClose()
         return store
     }
 }

@@ -1,13 +1,17 @@
+import PluginTestSupport
 import Testing
 @testable import KernelCore
 
-/// Errors of `ComponentSpec.validate` as "path: message" strings.
+/// The component types the bundled executor plugins declare (loaded from the built libraries).
+let bundledTypes = BundledComponentTypes.types
+
+/// Errors of validating against the declared types, as "path: message" strings.
 func configErrors(_ config: JSON) -> [String] {
-    ComponentSpec.validate(config).errors.map(\.description)
+    bundledTypes.validate(config).errors.map(\.description)
 }
 
 /// The stored (normalised) form of a valid config; throws `invalid_params` with every error.
-func normalizedConfig(_ config: JSON) throws -> JSON { try ComponentSpec.normalize(config).config }
+func normalizedConfig(_ config: JSON) throws -> JSON { try bundledTypes.normalize(config).config }
 
 func parseJSON(_ text: String) -> JSON {
     (try? JSONParser.parse(text)) ?? .null
@@ -45,8 +49,8 @@ func parseJSON(_ text: String) -> JSON {
             "type": "LLM Prompt Agent", "temperature": 3, "maxTokens": 0, "topP": 1.5, "topK": -1,
             "endpoint": "ftp://x", "systemPrompt": 5, "colour": "red",
         ])
+        // Every error at once (required fields first, then each field in schema order, then unknown ones).
         #expect(errors == [
-            "config.colour: unknown field",
             "config.model: is required",
             "config.systemPrompt: must be a string",
             "config.temperature: must be between 0 and 2",
@@ -54,14 +58,15 @@ func parseJSON(_ text: String) -> JSON {
             "config.topP: must be between 0 and 1",
             "config.topK: must be greater than 0",
             "config.endpoint: must be an http(s) URL",
+            "config.colour: unknown field",
         ])
     }
 
     @Test func unknownAndMissingType() {
         #expect(configErrors(["type": "Spreadsheet"]) == [
-            "config.type: unknown component type 'Spreadsheet'; valid types: LLM Prompt Agent, Jupyter Notebook, Python Script, TypeScript Script, Streamlit App, MCP, Data, Utility, Output",
+            "config.type: unknown component type 'Spreadsheet'; valid types: Data, Jupyter Notebook, LLM Prompt Agent, MCP, Output, Python Script, Streamlit App, TypeScript Script, Utility",
         ])
-        #expect(configErrors(["model": "x"]).first?.hasPrefix("config.type: is required; valid types: LLM Prompt Agent") == true)
+        #expect(configErrors(["model": "x"]).first?.hasPrefix("config.type: is required; valid types: Data, Jupyter Notebook") == true)
         #expect(configErrors(["type": 3]) == ["config.type: must be a string"])
         #expect(configErrors("text") == ["config: must be an object"])
     }
@@ -80,9 +85,9 @@ func parseJSON(_ text: String) -> JSON {
     @Test func notebook() throws {
         #expect(configErrors(["type": "Jupyter Notebook"]) == ["config: requires one of: notebookCells, notebookPathRef"])
         #expect(configErrors(parseJSON(#"{"type":"Jupyter Notebook","notebookCells":[{"id":"c1","type":"code","content":"x=1"},{"id":"","type":"sql","tags":[1]}]}"#)) == [
+            "config.notebookCells[1].content: is required",
             "config.notebookCells[1].id: must not be empty",
             "config.notebookCells[1].type: must be one of: code, markdown",
-            "config.notebookCells[1].content: is required",
             "config.notebookCells[1].tags[0]: must be a string",
         ])
         let c = try normalizedConfig(parseJSON(#"{"type":"Jupyter Notebook","notebookCells":[{"id":"p","type":"code","content":"n = 1","tags":["parameters"]}]}"#))
@@ -111,8 +116,8 @@ func parseJSON(_ text: String) -> JSON {
 
     @Test func streamlit() throws {
         #expect(configErrors(["type": "Streamlit App", "port": 70000]) == [
-            "config.port: must be between 1 and 65535",
             "config: requires one of: gitRepoUrl, codeContent",
+            "config.port: must be between 1 and 65535",
         ])
         let c = try normalizedConfig(["type": "Streamlit App", "gitRepoUrl": "https://github.com/o/r"])
         #expect(c["mainScriptPath"] == "app.py")
@@ -177,7 +182,7 @@ func parseJSON(_ text: String) -> JSON {
     }
 
     @Test func customPathRoot() {
-        #expect(ComponentSpec.validate(["type": "Output", "format": 1], path: "steps[0].config").errors.map(\.description)
+        #expect(bundledTypes.validate(["type": "Output", "format": 1], path: "steps[0].config").errors.map(\.description)
                 == ["steps[0].config.format: must be a string"])
     }
 }

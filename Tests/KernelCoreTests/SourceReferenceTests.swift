@@ -54,7 +54,7 @@ import Testing
         #expect(try normalizedConfig(["type": "Streamlit App", "gitRepoUrl": "git://example.com/r", "gitRef": "v2"])["gitRef"] == "v2")
         #expect(configErrors(["type": "Jupyter Notebook", "notebookPathRef": "/srv/x.ipynb"])
                 == ["config.notebookPathRef: must be a relative path (absolute paths are refused)"])
-        let schema = ComponentSpec.for(.streamlitApp)!.jsonSchema
+        let schema = try #require(bundledTypes.schema(of: .streamlitApp))
         #expect(schema["properties"]?["gitRepoUrl"]?["x-mcpk-format"] == "git-url")
         #expect(schema["properties"]?["gitRef"]?["x-mcpk-format"] == "git-ref")
         #expect(schema["properties"]?["mainScriptPath"]?["x-mcpk-format"] == "relative-path")

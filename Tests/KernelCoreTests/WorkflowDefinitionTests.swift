@@ -10,7 +10,7 @@ func catalogue(_ component: String, _ version: Int?) -> ComponentResolution {
     ]
     guard let c = known[component] else { return .componentNotFound }
     if let version, version > c.latest { return .versionNotFound(latest: c.latest) }
-    return .found(.init(id: c.id, version: version ?? c.latest, type: c.type))
+    return .found(.init(id: c.id, version: version ?? c.latest, type: c.type, secretInputs: bundledTypes.secretInputs(of: c.type)))
 }
 
 func workflowErrors(_ definition: JSON) -> [String] {
@@ -43,7 +43,7 @@ func workflowErrors(_ definition: JSON) -> [String] {
         #expect(d.concurrency == 1)
         let b = try #require(d.step("b"))
         #expect(b.retries == RetryPolicy(max: 2, backoffSeconds: 1, factor: 2))
-        #expect(b.resolved == .init(id: "11111111-1111-4111-8111-111111111111", version: 1, type: .pythonScript))
+        #expect(b.resolved == .init(id: "11111111-1111-4111-8111-111111111111", version: 1, type: .pythonScript, secretInputs: ["secrets"]))
         #expect(d.step("a")?.resolved?.version == 2)
         #expect(d.step("c")?.when != nil)
         #expect(d.step("c")?.timeoutSeconds == 30)

@@ -153,5 +153,10 @@ import Testing
         #expect(try RunnerSettings.from(["MCPK_RUNNER_MAX_STEPS": "7"]).maxSteps == 7)
         #expect(throws: KernelError.self) { try RunnerSettings.from(["MCPK_RUNNER_IDLE_SECONDS": "soon"]) }
         #expect(throws: KernelError.self) { try RunnerSettings.from(["MCPK_RUNNERS": "maybe"]) }
+        // The kernel's step limit sizes the pools (a full pool spawns cold), unless a setting says otherwise.
+        let wide = try RunnerSettings.from([:], stepConcurrency: 24)
+        #expect(wide.maxPerPool == 24 && wide.maxTotal == 24)
+        #expect(try RunnerSettings.from([:], stepConcurrency: 3).maxTotal == RunnerSettings.defaultMaxTotal)
+        #expect(try RunnerSettings.from(["MCPK_RUNNER_MAX_PER_POOL": "2"], stepConcurrency: 8).maxPerPool == 2)
     }
 }

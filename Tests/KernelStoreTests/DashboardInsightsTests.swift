@@ -43,14 +43,15 @@ struct DashboardInsightsTests {
                                                                        ("connection", "no-such-connection")])
         #expect(ins.windowDays == 7)
         #expect(ins.recommended.map(\.name) == ["Used a lot", "Idle but new", "Idle and old"])
-        #expect(ins.recommended[0].reason == "most used" && ins.recommended[0].uses == 3 && ins.recommended[0].workflows == 2)
-        #expect(ins.recommended[1].reason == "recently updated" && ins.recommended[1].uses == 0)
+        #expect(ins.recommended[0].reason == .mostUsed && ins.recommended[0].uses == 3 && ins.recommended[0].workflows == 2)
+        #expect(ins.recommended[1].reason == .recentlyUpdated && ins.recommended[1].uses == 0)
         #expect(ins.trending.map(\.name) == ["Busy", "Quiet"])
         let b = ins.trending[0]
         #expect(b.runs == 3 && b.succeeded == 2 && b.finished == 3)
         #expect(b.daily.count == 7 && b.daily.reduce(0, +) == 3 && b.daily[6] == 2 && b.daily[3] == 1)
         #expect(ins.trending[1].runs == 1 && ins.trending[1].finished == 0)
-        #expect(ins.json["trending_workflows"]?[1]?["success_rate"] == .null)
-        #expect(ins.names == [idle.id: "Idle but new", quiet.id: "Quiet", runIDs[0]: "run of Busy"])
+        #expect(ins.trending[1].successRate == nil && b.successRate == 2.0 / 3.0)
+        #expect(ins.names == [idle.id: "Idle but new", quiet.id: "Quiet"])
+        #expect(ins.runWorkflowNames == [runIDs[0]: "Busy"])
     }
 }

@@ -7,11 +7,12 @@ export const API_BASE = '/api/v1';
 const TOKEN_KEY = 'mcpk.token';
 
 export class ApiError extends Error {
+  /** `errors` ([{path, message}]) is absent from the kernel's error when it names no field. */
   constructor(status, kind, message, errors = []) {
-    super(message || kind || `HTTP ${status}`);
+    super(message);
     this.status = status;
-    this.kind = kind || 'internal';
-    this.errors = Array.isArray(errors) ? errors : [];
+    this.kind = kind;
+    this.errors = errors;
   }
 }
 
@@ -57,8 +58,9 @@ export async function api(path, { method = 'GET', body, query, signal, retryAuth
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!res.ok) {
-    const err = data && data.error ? data.error : {};
-    throw new ApiError(res.status, err.kind || kindForStatus(res.status), err.message || `${res.status} ${res.statusText}`, err.errors);
+    // The kernel's one error shape; a reply without it did not come from the kernel (a proxy in between).
+    if (data?.error) throw new ApiError(res.status, data.error.kind, data.error.message, data.error.errors);
+    throw new ApiError(res.status, kindForStatus(res.status), `${res.status} ${res.statusText}`);
   }
   return data;
 }

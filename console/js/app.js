@@ -126,8 +126,7 @@ function init() {
   window.addEventListener('hashchange', route);
   route();
   api('/dashboard/system-health').then((hl) => {
-    const v = hl && (hl.version || (hl.kernel && hl.kernel.version));
-    if (v) document.getElementById('kernel-version').textContent = `mcpk ${v}`;
+    document.getElementById('kernel-version').textContent = `mcpk ${hl.version}`;
   }).catch(() => {});
 }
 

@@ -16,7 +16,7 @@ const MAX_LLM_CANDIDATES = 50;
 async function configuredLLMs() {
   const list = (await api('/components', { query: { type: LLM_TYPE, limit: MAX_LLM_CANDIDATES } })).items;
   const full = await Promise.all(list.map(c => api(`/components/${encodeURIComponent(c.id)}`)));
-  return full.filter(c => { const cfg = c.config || c.latest?.config || {}; return cfg.endpoint || cfg.apiKeySecret; });
+  return full.filter(c => c.config.endpoint || c.config.apiKeySecret);
 }
 
 /**
@@ -44,7 +44,7 @@ export function assistantPanel({ target, context, apply }) {
           ' with an endpoint (an OpenAI-compatible …/v1 URL), a model, and an API key secret: apiKeySecret names a connection whose secret is the key (see docs/DEFINITIONS.md).')));
       return;
     }
-    clear(llmSel, llms.map(c => h('option', { value: c.id }, `${c.name} (${(c.config || c.latest?.config || {}).model || '?'})`)));
+    clear(llmSel, llms.map(c => h('option', { value: c.id }, `${c.name} (${c.config.model})`)));
   }).catch((e) => clear(setup, h('p.field-error', `Cannot list LLM components: ${e.message}`)));
 
   function bubble(role, text) {

@@ -4,29 +4,10 @@
 import { h, clear } from './ui.js';
 import { codeEditor } from './codeEditor.js';
 
-/** Normalises the component-types answer into [{type, schema}] (schema = the config object schema). */
+/** The component-types answer (`component.schema` without a type: `{types: {<type name>: <config schema>}, oneOf}`)
+ *  as [{type, schema}], in the kernel's order. */
 export function typeSchemas(data) {
-  const out = [];
-  const push = (type, schema) => {
-    if (!type || !schema || typeof schema !== 'object') return;
-    if (schema.properties && schema.properties.config && schema.properties.config.type === 'object') schema = schema.properties.config;
-    out.push({ type, schema });
-  };
-  const fromBranch = (s) => {
-    const t = s && s.properties && s.properties.type;
-    return t ? (t.const ?? (Array.isArray(t.enum) && t.enum.length === 1 ? t.enum[0] : null)) : null;
-  };
-  if (data && !Array.isArray(data) && data.types && typeof data.types === 'object' && !Array.isArray(data.types)) data = data.types;
-  const list = Array.isArray(data) ? data : (data && (data.types || data.items || data.component_types)) || null;
-  if (Array.isArray(list)) {
-    for (const e of list) push(e.type || e.name || fromBranch(e.schema || e), e.schema || e.config_schema || e);
-  } else if (data && (data.oneOf || data.anyOf)) {
-    for (const b of data.oneOf || data.anyOf) push(fromBranch(b) || b.title, b);
-  } else if (data && typeof data === 'object') {
-    const map = data.schemas && typeof data.schemas === 'object' ? data.schemas : data;
-    for (const [k, v] of Object.entries(map)) if (v && typeof v === 'object' && !k.startsWith('$')) push(k, v);
-  }
-  return out;
+  return Object.entries(data.types).map(([type, schema]) => ({ type, schema }));
 }
 
 const LONG_TEXT = new Set(['systemPrompt', 'userPromptTemplate', 'query', 'description', 'template']);
@@ -168,9 +149,9 @@ function cellEditor(id, cells) {
   const add = (cell) => {
     const idx = () => [...list.children].indexOf(row);
     const typeSel = h('select', { 'aria-label': 'Cell type' }, h('option', { value: 'code' }, 'code'), h('option', { value: 'markdown' }, 'markdown'));
-    typeSel.value = cell.type || cell.cell_type || 'code';
+    typeSel.value = cell.type;
     const tagsIn = h('input', { type: 'text', placeholder: 'tags (e.g. parameters)', 'aria-label': 'Cell tags', value: (cell.tags || []).join(', ') });
-    const ed = codeEditor({ value: Array.isArray(cell.content) ? cell.content.join('') : (cell.content ?? cell.source ?? ''), rows: 5, label: 'Cell content' });
+    const ed = codeEditor({ value: cell.content, rows: 5, label: 'Cell content' });
     const row = h('div.cell', { role: 'listitem', dataset: { cellId: cell.id || `cell-${Math.random().toString(36).slice(2, 8)}` } },
       h('div.row', typeSel, tagsIn, h('span.spacer'),
         h('button', { type: 'button', 'aria-label': 'Move cell up', onclick: () => { const i = idx(); if (i > 0) list.insertBefore(row, list.children[i - 1]); } }, '↑'),

@@ -144,16 +144,12 @@ export class LiveStream {
  * null for events about steps.
  */
 export function runUpdate(data) {
-  if (!data || typeof data !== 'object') return null;
-  const p = data.payload && typeof data.payload === 'object' ? data.payload : {};
-  if (data.step_id || p.entity === 'step') return null;
-  const id = data.run_id;
-  if (!id) return null;
-  const out = { id };
-  const status = p.status;
-  if (status) out.status = status;
+  // One RunEvent {run_id, seq, type, step_id, payload, at}; a step's events have a step_id.
+  if (data.step_id) return null;
+  const p = data.payload;
+  const out = { id: data.run_id, status: p.status };
   if (p.workflow_id) out.workflow_id = p.workflow_id;
-  if (data.at && status === 'running') out.started_at = data.at;
-  if (data.at && ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)) out.finished_at = data.at;
+  if (p.status === 'running') out.started_at = data.at;
+  if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(p.status)) out.finished_at = data.at;
   return out;
 }

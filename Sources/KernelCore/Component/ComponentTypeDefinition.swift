@@ -42,7 +42,7 @@ public struct ComponentTypeDefinition: Sendable, Equatable {
         let schemaPath = FieldDefinition.join(path, "config_schema_json")
         if case .object(let o) = schema {
             if let t = o["type"], t != "object" { errors.append(FieldError(FieldDefinition.join(schemaPath, "type"), "must be \"object\"")) }
-            if let props = o["properties"]?.objectValue, let typeProp = props[ComponentSpec.typeField],
+            if let props = o["properties"]?.objectValue, let typeProp = props[ComponentConventions.typeField],
                let c = typeProp["const"], c != .string(name) {
                 errors.append(FieldError(schemaPath + ".properties.type.const", "must be the type name '\(name)' (got \(c.serialized()))"))
             }

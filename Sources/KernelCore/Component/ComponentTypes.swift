@@ -1,49 +1,42 @@
-/// The component types a kernel knows at one moment: the built-in config specs of the
-/// bundled types (`ComponentSpec.for`) and the types loaded executor plugins declare
-/// (`ComponentTypeDefinition`). A declared schema wins over a built-in spec of the same
-/// name. Built from the plugin host on every call (`PluginHost.componentTypeDefinitions`),
-/// so `plugin.load` makes a type creatable at once and `plugin.unload` makes it unknown
-/// to create (existing components stay readable; their runs fail with "no executor").
+/// The component types a kernel knows at one moment: the ones its loaded executor plugins
+/// declare (`ComponentTypeDefinition`, ABI 1.2.0 `mcpk_component_type`). The declarations are
+/// the only source of types — the bundled nine are declared by the bundled plugins the same
+/// way a third-party plugin declares a new one — so adding a type takes one plugin and no
+/// kernel change. Built from the plugin host on every call (`PluginHost.componentTypeDefinitions`),
+/// so `plugin.load` makes a type creatable at once and `plugin.unload` makes it unknown to
+/// create (existing components stay readable; their runs fail with "no executor").
 public struct ComponentTypes: Sendable {
     public let declared: [ComponentType: ComponentTypeDefinition]
-    /// Declared types in declaration order (bundled ones excluded).
-    let declaredOrder: [ComponentType]
+    /// Every known type, by name (byte order of the name): a stable order whatever the load
+    /// order of the plugins, so lists, the union schema and OpenAPI do not move on a reload.
+    public let names: [ComponentType]
 
     /// `definitions` in priority order: the first definition of a name wins.
     public init(declared definitions: [ComponentTypeDefinition]) {
         var d: [ComponentType: ComponentTypeDefinition] = [:]
-        var order: [ComponentType] = []
-        for def in definitions where d[def.name] == nil {
-            d[def.name] = def
-            if ComponentSpec.for(def.name) == nil { order.append(def.name) }
-        }
+        for def in definitions where d[def.name] == nil { d[def.name] = def }
         declared = d
-        declaredOrder = order.sorted()
+        names = d.keys.sorted()
     }
 
-    /// Only the built-in specs (no plugin host).
-    public static let builtIn = ComponentTypes(declared: [])
+    public func isKnown(_ type: ComponentType) -> Bool { declared[type] != nil }
 
-    /// Every known type: the bundled ones in catalogue order, then the declared ones by name.
-    public var names: [ComponentType] { ComponentType.bundled + declaredOrder }
+    /// "valid types: Data, Jupyter Notebook, …", or why there are none.
+    var validTypesText: String {
+        names.isEmpty ? "no loaded executor plugin declares a component type"
+            : "valid types: " + names.map(\.rawValue).joined(separator: ", ")
+    }
 
-    public func isKnown(_ type: ComponentType) -> Bool { declared[type] != nil || ComponentSpec.for(type) != nil }
-
-    /// "unknown component type 'X'; valid types: LLM Prompt Agent, …"
+    /// "unknown component type 'X'; valid types: Data, Jupyter Notebook, …"
     public func unknownTypeMessage(_ name: String) -> String {
-        "unknown component type '\(name)'; valid types: " + names.map(\.rawValue).joined(separator: ", ")
+        "unknown component type '\(name)'; " + validTypesText
     }
 
-    /// The step inputs of `type` that may carry `${secrets.NAME}`.
-    public func secretInputs(of type: ComponentType) -> [String] {
-        declared[type]?.secretFields ?? ComponentSpec.secretInputs(of: type)
-    }
+    /// The step inputs of `type` that may carry `${secrets.NAME}` (none for an unknown type).
+    public func secretInputs(of type: ComponentType) -> [String] { declared[type]?.secretFields ?? [] }
 
     /// The config schema of `type` (2020-12), or nil for an unknown type.
-    public func schema(of type: ComponentType) -> JSON? {
-        if let d = declared[type] { return ComponentTypes.exported(d) }
-        return ComponentSpec.for(type)?.jsonSchema
-    }
+    public func schema(of type: ComponentType) -> JSON? { declared[type].map(ComponentTypes.exported) }
 
     /// Every type's schema, keyed by type name in `names` order.
     public var allSchemas: JSON {
@@ -55,12 +48,12 @@ public struct ComponentTypes: Sendable {
     /// One schema for any config: `oneOf` the known types, discriminated by `type`.
     public var unionSchema: JSON {
         var o = JSONObject()
-        o["$schema"] = .string(ComponentSpec.schemaDialect)
+        o["$schema"] = .string(ComponentConventions.schemaDialect)
         o["$id"] = "urn:mcpk:component-config"
         o["title"] = "Component config"
         o["type"] = "object"
-        o["properties"] = ["type": ["enum": JSON(names.map(\.rawValue))]]
-        o["required"] = ["type"]
+        o["properties"] = .object(JSONObject([(ComponentConventions.typeField, ["enum": JSON(names.map(\.rawValue))])]))
+        o["required"] = [.string(ComponentConventions.typeField)]
         o["oneOf"] = .array(names.compactMap { t in
             guard var s = schema(of: t)?.objectValue else { return nil }
             s["$schema"] = nil
@@ -72,19 +65,20 @@ public struct ComponentTypes: Sendable {
     /// A declared schema as `component.schema` returns it: the dialect, an id and title,
     /// the `type` discriminator and the secret-input annotation filled in when absent.
     static func exported(_ d: ComponentTypeDefinition) -> JSON {
+        let typeField = ComponentConventions.typeField
         var o = d.schema.objectValue ?? JSONObject()
         var out = JSONObject()
-        out["$schema"] = o["$schema"] ?? .string(ComponentSpec.schemaDialect)
+        out["$schema"] = o["$schema"] ?? .string(ComponentConventions.schemaDialect)
         out["$id"] = o["$id"] ?? .string("urn:mcpk:component-config:" + d.name.rawValue.lowercased().replacingSpaces())
         out["title"] = o["title"] ?? .string(d.name.rawValue)
         out["description"] = o["description"] ?? .string(d.description)
         out["type"] = "object"
         var props = JSONObject()
-        props[ComponentSpec.typeField] = ["const": .string(d.name.rawValue), "title": "Type"]
-        for (k, v) in o["properties"]?.objectValue ?? JSONObject() where k != ComponentSpec.typeField { props[k] = v }
+        props[typeField] = ["const": .string(d.name.rawValue), "title": "Type"]
+        for (k, v) in o["properties"]?.objectValue ?? JSONObject() where k != typeField { props[k] = v }
         out["properties"] = .object(props)
-        var required = [JSON.string(ComponentSpec.typeField)]
-        for r in o["required"]?.arrayValue ?? [] where r != .string(ComponentSpec.typeField) { required.append(r) }
+        var required = [JSON.string(typeField)]
+        for r in o["required"]?.arrayValue ?? [] where r != .string(typeField) { required.append(r) }
         out["required"] = .array(required)
         out["additionalProperties"] = o["additionalProperties"] ?? false
         out["x-mcpk-secret-inputs"] = JSON(d.secretFields)
@@ -98,20 +92,20 @@ public struct ComponentTypes: Sendable {
     /// Validates a config and returns its type, its normalised form (type first, then the
     /// fields in schema order with defaults applied) and every error found, with paths.
     public func validate(_ config: JSON, path: String = "config") -> (type: ComponentType?, normalized: JSON?, errors: [FieldError]) {
+        let typeField = ComponentConventions.typeField
         guard case .object(let o) = config else { return (nil, nil, [FieldError(path, "must be an object")]) }
-        let typePath = FieldDefinition.join(path, ComponentSpec.typeField)
+        let typePath = FieldDefinition.join(path, typeField)
         let type: ComponentType
-        switch o[ComponentSpec.typeField] {
+        switch o[typeField] {
         case nil, .null?:
-            return (nil, nil, [FieldError(typePath, "is required; valid types: " + names.map(\.rawValue).joined(separator: ", "))])
+            return (nil, nil, [FieldError(typePath, "is required; " + validTypesText)])
         case .string(let s)?:
             type = ComponentType(s)
-            guard isKnown(type) else { return (nil, nil, [FieldError(typePath, unknownTypeMessage(s))]) }
         default:
             return (nil, nil, [FieldError(typePath, "must be a string")])
         }
         guard let d = declared[type], let spec = ComponentTypes.exported(d).objectValue else {
-            return ComponentSpec.validate(config, path: path)
+            return (nil, nil, [FieldError(typePath, unknownTypeMessage(type.rawValue))])
         }
         let (compiled, schemaErrors) = JSONSchema.compile(.object(spec), path: "plugin \(d.plugin): config_schema")
         guard let compiled else { return (type, nil, schemaErrors) }
@@ -123,8 +117,8 @@ public struct ComponentTypes: Sendable {
         }
         guard errors.isEmpty, case .object(let f) = filled else { return (type, nil, errors) }
         var out = JSONObject()
-        out[ComponentSpec.typeField] = .string(type.rawValue)
-        for (name, _) in compiled.properties where name != ComponentSpec.typeField { if let v = f[name] { out[name] = v } }
+        out[typeField] = .string(type.rawValue)
+        for (name, _) in compiled.properties where name != typeField { if let v = f[name] { out[name] = v } }
         for (k, v) in f where out[k] == nil { out[k] = v }
         return (type, .object(out), [])
     }
@@ -137,4 +131,8 @@ public struct ComponentTypes: Sendable {
         }
         return (type, normalized)
     }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(map { $0 == " " ? "-" : $0 }) }
 }

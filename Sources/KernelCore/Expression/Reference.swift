@@ -1,7 +1,7 @@
 /// A data reference: `inputs.x.y`, `inputs.items[0]`, `steps.<id>.result.path`,
 /// `steps.<id>.status`, `steps.<id>.error`, in a `forEach` step `item.path` (the item) and
 /// `index` (its position, from 0), `vars.NAME` (a workspace variable) and `secrets.NAME` (a
-/// workspace secret; only in inputs a component type declares secret, `ComponentSpec.secretInputs`).
+/// workspace secret; only in inputs a component type declares secret, `ComponentTypes.secretInputs`).
 /// Written as `${…}` inside strings.
 public struct Reference: Sendable, Equatable, CustomStringConvertible {
     /// Longest reference text accepted.

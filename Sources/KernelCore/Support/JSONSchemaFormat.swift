@@ -1,6 +1,6 @@
 /// The kernel's own string formats, named by `x-mcpk-format` in a JSON Schema (a
 /// standard validator treats them as annotations; this one checks them). Each has one
-/// checker, shared with the built-in field definitions.
+/// checker.
 public enum JSONSchemaFormat: String, Sendable, CaseIterable {
     /// An absolute `http` or `https` URL.
     case httpURL = "http-url"
@@ -17,12 +17,23 @@ public enum JSONSchemaFormat: String, Sendable, CaseIterable {
     public func problems(_ s: String, path: String) -> [FieldError] {
         guard !s.isEmpty else { return [] }
         switch self {
-        case .httpURL: return FieldDefinition.isHTTPURL(s) ? [] : [FieldError(path, "must be an http(s) URL")]
+        case .httpURL: return JSONSchemaFormat.isHTTPURL(s) ? [] : [FieldError(path, "must be an http(s) URL")]
         case .gitURL: return SourceReference.gitURLProblem(s).map { [FieldError(path, $0)] } ?? []
         case .gitRef: return SourceReference.gitRefProblem(s).map { [FieldError(path, $0)] } ?? []
         case .relativePath: return SourceReference.relativePathProblem(s).map { [FieldError(path, $0)] } ?? []
         case .mcpConfiguration: return MCPConfiguration.parse(s, path: path).1
         }
+    }
+
+    /// An absolute `http`/`https` URL with a host and no whitespace.
+    static func isHTTPURL(_ s: String) -> Bool {
+        let lower = s.lowercased()
+        let rest: Substring
+        if lower.hasPrefix("https://") { rest = Substring(s).dropFirst(8) }
+        else if lower.hasPrefix("http://") { rest = Substring(s).dropFirst(7) }
+        else { return false }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.isEmpty && !s.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" })
     }
 
     /// Standard `format` values checked (others are annotations, as JSON Schema 2020-12 allows).

@@ -14,6 +14,9 @@ public enum ValueLimits {
     /// Largest blob a `full` `run.result` returns inline in one control-protocol reply
     /// (bigger ones are downloaded in chunks or over HTTP).
     public static let maxInlineReplyBytes: Int64 = 8 * 1024 * 1024
+    /// Largest stored value a template field (`x-mcpk-template`) loads to render a reference to it
+    /// (`${inputs.doc}` where `doc` is a `BlobReference`); a larger one fails the step naming this limit.
+    public static let maxTemplateValueBytes: Int64 = 8 * 1024 * 1024
     /// Largest chunk one `run.result {offset, length}` call returns.
     public static let maxChunkBytes = 4 * 1024 * 1024
     /// Bytes a blob is read, written and streamed in.

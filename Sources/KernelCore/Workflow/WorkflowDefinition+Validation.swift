@@ -212,7 +212,7 @@ extension WorkflowDefinition {
                 case .found(let f):
                     resolved[i] = f
                     errors += WorkflowDefinition.secretReferenceErrors(o["inputs"]?.objectValue ?? JSONObject(), type: f.type,
-                                                                         allowed: f.secretInputs ?? ComponentSpec.secretInputs(of: f.type),
+                                                                         allowed: f.secretInputs,
                                                                          path: sp(i, "inputs"))
                 case .componentNotFound: errors.append(FieldError(sp(i, "component"), "unknown component '\(c)'"))
                 case .versionNotFound(let latest):
@@ -303,7 +303,7 @@ extension WorkflowDefinition {
 
 extension WorkflowDefinition {
     /// `${secrets.NAME}` in a step input the component type does not declare secret
-    /// (`ComponentSpec.secretInputs`): one error per reference, at the input's path.
+    /// (`ComponentTypes.secretInputs`, from its plugin): one error per reference, at the input's path.
     static func secretReferenceErrors(_ inputs: JSONObject, type: ComponentType, allowed: [String], path: String) -> [FieldError] {
         var errors: [FieldError] = []
         for (key, value) in inputs where !allowed.contains(key) {

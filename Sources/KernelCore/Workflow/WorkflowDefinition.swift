@@ -31,7 +31,7 @@ public struct WorkflowDefinition: Sendable {
     /// JSON Schema (2020-12) of a definition.
     public static var jsonSchema: JSON {
         var o = FieldDefinition.schema(of: .object(fields: fields))
-        o["$schema"] = .string(ComponentSpec.schemaDialect)
+        o["$schema"] = .string(ComponentConventions.schemaDialect)
         o["title"] = "Workflow definition"
         return .object(o)
     }

@@ -1,6 +1,6 @@
 /// One step of a workflow definition.
 public struct WorkflowStep: Sendable, Equatable {
-    public static let maxTimeoutSeconds = ComponentSpec.maxStepTimeoutSeconds
+    public static let maxTimeoutSeconds = ComponentConventions.maxStepTimeoutSeconds
     /// Most items one `forEach` step runs (a longer list fails the step, naming limit and size).
     public static let maxForEachItems = 100_000
     /// Highest `maxParallel`.
@@ -105,9 +105,9 @@ public enum ComponentResolution: Sendable, Equatable {
         public var id: EntityID
         public var version: Int
         public var type: ComponentType
-        /// The step inputs that may carry `${secrets.NAME}` (`ComponentTypes.secretInputs`); nil: the built-in spec's.
-        public var secretInputs: [String]?
-        public init(id: EntityID, version: Int, type: ComponentType, secretInputs: [String]? = nil) {
+        /// The step inputs that may carry `${secrets.NAME}`: what the type's plugin declares (`ComponentTypes.secretInputs`).
+        public var secretInputs: [String]
+        public init(id: EntityID, version: Int, type: ComponentType, secretInputs: [String]) {
             self.id = id; self.version = version; self.type = type; self.secretInputs = secretInputs
         }
     }

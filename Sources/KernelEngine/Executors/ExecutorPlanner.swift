@@ -23,14 +23,14 @@ public final class ExecutorPlanner: StepPlanning {
     deinit { thread.stop() }
 
     /// The process spec; a plugin failure is reported with its kind (`invalid_params` for bad config).
-    public func plan(_ request: PlanRequest) async throws -> JSON {
-        let lease = lease, step = ExecutorPlanner.step(request)
+    public func plan(_ request: StepCall) async throws -> JSON {
+        let lease = lease, step = ExecutorStep(request)
         do { return try await thread.run { try lease.plan(step) } } catch let f as PluginFailure { throw f.kernelError }
     }
 
     /// nil when the executor has no `finish` (default: the fd 3 result, a failure fails the step).
-    public func finish(_ request: PlanRequest, outcome: StepOutcome) async -> Result<JSON, KernelError>? {
-        let lease = lease, step = ExecutorPlanner.step(request)
+    public func finish(_ request: StepCall, outcome: StepOutcome) async -> Result<JSON, KernelError>? {
+        let lease = lease, step = ExecutorStep(request)
         let o = ExecutorPlanner.outcome(outcome)
         do {
             guard let v = try await thread.run({ try lease.finish(step, outcome: o) }) else { return nil }
@@ -42,12 +42,6 @@ public final class ExecutorPlanner: StepPlanning {
         } catch {
             return .failure(.internal("\(error)"))
         }
-    }
-
-    /// The plugin ABI's view of the step.
-    static func step(_ r: PlanRequest) -> ExecutorStep {
-        ExecutorStep(componentType: r.componentType, config: r.config, inputs: r.inputs, workDirectory: r.workDirectory,
-                     runId: r.runId, stepId: r.stepId, attempt: r.attempt, runtimeDirectory: r.runtimeDirectory)
     }
 
     static func outcome(_ outcome: StepOutcome) -> ExecutorOutcome {

@@ -39,7 +39,10 @@ public final class PluginStepExecutor: StepExecutor {
             return .failed("no executor plugin serves component type '\(invocation.type.rawValue)'")
         }
         var inv = invocation
-        switch PluginStepExecutor.resolvingTemplates(inv.config, fields: lease.declaredTemplateFields, inputs: inv.inputs) {
+        // A template reading a value stored by reference sees the value (loaded up to its limit).
+        let materialize = services().materialize
+        let load: TemplateFields.Loader? = materialize.map { m in { ref in try await m(ref.json) } }
+        switch await TemplateFields.resolve(inv.config, fields: lease.declaredTemplateFields, inputs: inv.inputs, load: load) {
         case .success(let config): inv.config = config
         case .failure(let f):
             lease.release()
@@ -56,22 +59,6 @@ public final class PluginStepExecutor: StepExecutor {
         lease.release()
         return .failed("executor plugin \(lease.plugin) can neither plan nor invoke here")
     }
-
-    /// The config with its template fields' `${inputs…}` references resolved against the step's
-    /// inputs (the engine's one reference language: `Template`), or the failure naming the field.
-    nonisolated static func resolvingTemplates(_ config: JSON, fields: [String], inputs: JSON) -> Result<JSON, TemplateFailure> {
-        guard !fields.isEmpty, case .object(var o) = config else { return .success(config) }
-        let context = ReferenceContext(inputs: inputs)
-        for name in fields {
-            guard let v = o[name] else { continue }
-            do { o[name] = try Template.resolveValue(v, in: context) } catch {
-                return .failure(TemplateFailure(message: "config.\(name): \(error)"))
-            }
-        }
-        return .success(.object(o))
-    }
-
-    struct TemplateFailure: Error { let message: String }
 
     // MARK: plan / finish
 

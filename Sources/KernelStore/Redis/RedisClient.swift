@@ -308,8 +308,4 @@ public final class RedisClient {
         default: return .null
         }
     }
-
-    public var statusJSON: JSON {
-        ["endpoint": .string(endpoint.redacted), "state": .string(state.rawValue), "last_error": lastError.map { .string($0) } ?? .null]
-    }
 }

@@ -34,7 +34,7 @@ public final class HTTPAPI {
     private let token: [UInt8]?
     private var openAPICache: (methods: [String], body: [UInt8])?
     /// The `ComponentConfig` schema of the OpenAPI document: every known component type's config
-    /// (`ComponentTypes.unionSchema`, plugin-declared types included); the built-in types without a kernel.
+    /// (`ComponentTypes.unionSchema`, from the loaded executor plugins); no type without a kernel.
     package var componentConfigSchema: (@KernelActor () -> JSON)?
     /// Answers `POST /hooks/{id}` (set by the kernel: `Kernel.deliverWebhook`).
     package var webhookHandler: (@KernelActor (HTTPRequest, String, String) async -> HTTPResponse)?
@@ -412,7 +412,7 @@ public final class HTTPAPI {
     // MARK: OpenAPI
 
     func openAPIBody() -> [UInt8] {
-        let config = componentConfigSchema?() ?? ComponentSpec.unionSchema
+        let config = componentConfigSchema?() ?? ComponentTypes(declared: []).unionSchema
         // Keyed by the methods and the component types, so plugin.load / unload show in the document.
         let names = dispatcher.methods.map(\.name) + (config["properties"]?["type"]?["enum"]?.arrayValue ?? []).compactMap(\.stringValue)
         if let c = openAPICache, c.methods == names { return c.body }

@@ -16,12 +16,16 @@ public struct OpenAPIGenerator {
     /// The schema of any component config (`ComponentTypes.unionSchema`).
     let componentConfig: JSON
 
-    public init(routes: [HTTPRoute], methods: [MethodSpec], secured: Bool, componentConfig: JSON = ComponentSpec.unionSchema) {
+    public init(routes: [HTTPRoute], methods: [MethodSpec], secured: Bool, componentConfig: JSON = ComponentTypes(declared: []).unionSchema) {
         self.routes = routes
         self.methods = methods
         self.secured = secured
         self.componentConfig = componentConfig
     }
+
+    /// A params property marked `"x-mcpk-schema": "<name>"` is published as a `$ref` to that
+    /// document schema (a component config: the union of the types loaded at the moment).
+    package static let schemaRefKey = "x-mcpk-schema"
 
     public func document() -> JSON {
         var paths = JSONObject()
@@ -125,6 +129,9 @@ public struct OpenAPIGenerator {
             var body = schema.objectValue ?? JSONObject()
             if var props = body["properties"]?.objectValue {
                 for p in pathParams { props[p] = nil }
+                for (k, v) in props {
+                    if let name = v[OpenAPIGenerator.schemaRefKey]?.stringValue { props[k] = ["$ref": .string("#/components/schemas/" + name)] }
+                }
                 body["properties"] = .object(props)
             }
             if let req = body["required"]?.arrayValue {

@@ -23,6 +23,18 @@ public enum TestSupport {
 
     public static var mcpkExecutable: String { buildDir + "/mcpk" }
 
+    /// The regular files of `dir` whose names end in `suffix`, as paths, sorted.
+    public static func files(in dir: String, suffix: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(suffix) && !name.hasPrefix(".") { out.append(dir + "/" + name) }
+        }
+        return out.sorted()
+    }
+
     public static func bundled(_ name: String) -> String { buildDir + "/lib\(name).so" }
 
     public static func tempDir(_ tag: String) -> String {

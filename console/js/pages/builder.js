@@ -105,7 +105,7 @@ export async function render(main, params, query) {
     context: async () => {
       const used = [...new Set(st.steps.map(s => byRef(s.component)?.id).filter(Boolean))];
       const full = await Promise.all(used.map(id => configCache.get(id) || api(`/components/${encodeURIComponent(id)}`).then((c) => { configCache.set(id, c); return c; })));
-      const declared = full.flatMap(c => { const cfg = c.config || c.latest?.config || {}; return [cfg.connection, ...(Array.isArray(cfg.connections) ? cfg.connections : [])]; }).filter(x => typeof x === 'string' && x);
+      const declared = full.flatMap(c => [c.config.connection, ...(c.config.connections ?? [])]).filter(x => typeof x === 'string' && x);
       return { draft: toDefinition(st, nameIn.value.trim(), descIn.value), connections: [...new Set(declared)] };
     },
     apply: (proposal) => { textView.value = formatText(proposal); fromText(); },
@@ -177,10 +177,10 @@ export async function render(main, params, query) {
     const box = h('div.component-config#step-component-config');
     if (!c) return box;
     const draw = (full) => {
-      const cfg = full.config || full.latest?.config || {};
-      const entry = types.find(t => t.type === (cfg.type || c.type));
+      const cfg = full.config;
+      const entry = types.find(t => t.type === full.type);
       const f = entry ? schemaForm(entry.type, entry.schema, cfg, { idPrefix: `cc${selectedIndex}` }) : null;
-      const fs = h('fieldset', { disabled: true }, h('legend', `${c.name} config (${c.type || '?'}${full.latest_version ? `, v${full.latest_version}` : ''})`), f ? f.el : h('pre.mono', JSON.stringify(cfg, null, 2)));
+      const fs = h('fieldset', { disabled: true }, h('legend', `${c.name} config (${c.type}, v${full.latest_version})`), f ? f.el : h('pre.mono', JSON.stringify(cfg, null, 2)));
       clear(box, fs, h('a.small', { href: `#/components/${encodeURIComponent(c.id)}/edit` }, 'Edit this component (makes a new version)'));
     };
     if (configCache.has(c.id)) draw(configCache.get(c.id));
@@ -232,13 +232,13 @@ export async function render(main, params, query) {
       renderSteps(); changed();
     });
     const compSel = h('select', { id: `${uid}-component` }, h('option', { value: '' }, '— choose a component —'),
-      components.map(c => h('option', { value: c.id }, `${c.name} (${c.type || '?'})`)));
+      components.map(c => h('option', { value: c.id }, `${c.name} (${c.type})`)));
     const comp = byRef(step.component);
     compSel.value = comp ? comp.id : '';
     const verSel = h('select', { id: `${uid}-version` });
     const fillVersions = () => {
       const c = byRef(step.component);
-      clear(verSel, h('option', { value: '' }, 'latest'), c ? Array.from({ length: c.latest_version || 1 }, (_, k) => h('option', { value: String(k + 1) }, `v${k + 1}`)) : null);
+      clear(verSel, h('option', { value: '' }, 'latest'), c ? Array.from({ length: c.latest_version }, (_, k) => h('option', { value: String(k + 1) }, `v${k + 1}`)) : null);
       verSel.value = step.version ? String(step.version) : '';
     };
     fillVersions();
@@ -375,7 +375,7 @@ export async function render(main, params, query) {
     let errs;
     try {
       const res = await api(`/workflows/${encodeURIComponent(st.id || 'draft')}/validate`, { method: 'POST', body: { name, inputs, steps } });
-      errs = res && Array.isArray(res.errors) ? res.errors : [];
+      errs = res.errors;
     } catch (e) { errs = e.errors?.length ? e.errors : [{ path: '', message: e.message }]; }
     if (mine !== validateSeq) return null;
     serverErrors = errs; refresh();
@@ -422,12 +422,11 @@ export async function render(main, params, query) {
     const payload = toDefinition(st, nameIn.value.trim(), descIn.value);
     saveBtn.disabled = true;
     try {
-      const res = st.id ? await api(`/workflows/${encodeURIComponent(st.id)}`, { method: 'PUT', body: payload })
+      const w = st.id ? await api(`/workflows/${encodeURIComponent(st.id)}`, { method: 'PUT', body: payload })
         : await api('/workflows', { method: 'POST', body: payload });
-      const w = res && res.workflow ? res.workflow : res;
-      toast(`Saved ${w?.name || payload.name}${w?.latest_version ? ` (v${w.latest_version})` : ''}.`);
+      toast(`Saved ${w.name} (v${w.latest_version}).`);
       changed();
-      if (!st.id && w?.id) { st.id = w.id; history.replaceState(null, '', `#/workflows/${w.id}`); body.querySelector('h1').textContent = `Workflow: ${w.name}`; }
+      if (!st.id) { st.id = w.id; history.replaceState(null, '', `#/workflows/${w.id}`); body.querySelector('h1').textContent = `Workflow: ${w.name}`; }
       saveLayout(st.id, cv.positions());
       return true;
     } catch (e) {
@@ -517,8 +516,8 @@ function waitState(w) {
 function fromWorkflow(wf) {
   const st = { id: wf?.id || null, name: wf?.name || '', description: wf?.description || '', inputs: [], steps: [] };
   if (!wf) return st;
-  const def = wf.definition && typeof wf.definition === 'object' ? wf.definition : wf;
-  const schema = def.inputs || wf.inputs || {};
+  const def = wf.definition;
+  const schema = def.inputs ?? {};
   const req = new Set(schema.required || []);
   // `schema` keeps what the row editor does not show (description, enum, bounds…) so a re-save loses nothing.
   for (const [name, s] of Object.entries(schema.properties || {})) st.inputs.push({ name, type: (Array.isArray(s.type) ? s.type[0] : s.type) || 'string', required: req.has(name), default: s.default === undefined ? '' : (typeof s.default === 'object' ? JSON.stringify(s.default) : String(s.default)), schema: s });

@@ -16,7 +16,7 @@ export function clusterSection() {
 /** Renders a `cluster.status` reply. */
 export function renderCluster(c) {
   const out = h('div');
-  const kernels = Array.isArray(c.kernels) ? c.kernels : [];
+  const kernels = c.kernels;
   out.append(h('p.small', { id: 'cluster-summary' },
     c.shared_queue ? `${kernels.filter(k => k.alive).length} of ${kernels.length} kernel(s) alive on one ${c.store} queue · lease ${c.lease_ms} ms`
       : `single kernel (${c.store}: no shared queue)`));

@@ -4,7 +4,6 @@
 import { api } from '../api.js';
 import { h, clear, pageHead, loading, errorState, toast } from '../ui.js';
 import { typeSchemas, schemaForm, placeErrors, setFieldError } from '../schemaForm.js';
-import { configOf } from './components.js';
 import { assistantPanel } from '../assistant.js';
 
 export async function render(main, params, query) {
@@ -14,31 +13,25 @@ export async function render(main, params, query) {
   let types, existing = null;
   try {
     [types, existing] = await Promise.all([api('/component-types').then(typeSchemas), editing ? api(`/components/${encodeURIComponent(params.id)}`) : null]);
-    if (existing && !configOf(existing)) {
-      const vs = await api(`/components/${encodeURIComponent(params.id)}/versions`);
-      const list = Array.isArray(vs) ? vs : (vs.items || []);
-      const last = list.reduce((a, b) => (b.version > (a?.version ?? -1) ? b : a), null);
-      if (last) existing = { ...existing, config: last.config };
-    }
   } catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params, query); })); return; }
   if (!types.length) { clear(body, errorState(new Error('The kernel published no component types.'))); return; }
   if (editing) main.querySelector('h1').textContent = `Edit ${existing.name}`;
 
   const field = (path, labelText, control, hint) => h('div.field', { dataset: { path } }, h('label', { for: control.id || undefined }, labelText, hint ? h('span.hint', ` — ${hint}`) : null), control, h('div.field-error', { hidden: true, role: 'alert' }));
-  const existingType = existing ? (existing.type || configOf(existing)?.type) : null;
+  const existingType = existing ? existing.type : null;
   const typeSel = h('select#component-type', { disabled: editing }, types.map(t => h('option', { value: t.type }, t.type)));
   typeSel.value = existingType || query.type || types[0].type;
-  const nameIn = h('input#component-name', { type: 'text', required: true, value: existing?.name || '', autocomplete: 'off' });
-  const descIn = h('textarea#component-description', { rows: 2 }); descIn.value = existing?.description || '';
-  const tagsIn = h('input#component-tags', { type: 'text', value: (existing?.tags || []).join(', ') });
-  const ownerIn = h('input#component-owner', { type: 'text', value: existing?.owner || '' });
+  const nameIn = h('input#component-name', { type: 'text', required: true, value: existing?.name ?? '', autocomplete: 'off' });
+  const descIn = h('textarea#component-description', { rows: 2 }); descIn.value = existing?.description ?? '';
+  const tagsIn = h('input#component-tags', { type: 'text', value: (existing?.tags ?? []).join(', ') });
+  const ownerIn = h('input#component-owner', { type: 'text', value: existing?.owner ?? '' });
   const configBox = h('fieldset', { style: 'border:none;padding:0;margin:0' }, h('legend', { class: 'sr-only' }, 'Config'));
   const summary = h('div', { role: 'alert' });
   const saveBtn = h('button.primary#component-save', { type: 'submit' }, editing ? 'Save new version' : 'Create component');
   let cfgForm = null;
   const renderConfig = (given) => {
     const entry = types.find(t => t.type === typeSel.value) || types[0];
-    const initial = given || (existing && entry.type === existingType ? (configOf(existing) || {}) : {});
+    const initial = given || (existing && entry.type === existingType ? existing.config : {});
     cfgForm = schemaForm(entry.type, entry.schema, initial);
     clear(configBox, h('h2', `${entry.type} config`), cfgForm.el);
   };
@@ -57,17 +50,16 @@ export async function render(main, params, query) {
     saveBtn.disabled = true;
     try {
       const before = existing?.latest_version;
-      const c = editing ? await api(`/components/${encodeURIComponent(existing.id)}`, { method: 'PUT', body: payload })
+      const comp = editing ? await api(`/components/${encodeURIComponent(existing.id)}`, { method: 'PUT', body: payload })
         : await api('/components', { method: 'POST', body: payload });
-      const comp = c && c.component ? c.component : c;
-      const v = comp?.latest_version ?? comp?.version;
+      const v = comp.latest_version;
       if (editing) {
-        const msg = v !== undefined && v !== before ? `Saved as version ${v}.` : `No config change — still version ${v ?? before}.`;
-        clear(summary, h('div.state', { id: 'save-result', dataset: { version: v ?? '' } }, msg, ' ', h('a', { href: `#/components/${existing.id}?tab=versions` }, 'See versions')));
+        const msg = v !== before ? `Saved as version ${v}.` : `No config change — still version ${v}.`;
+        clear(summary, h('div.state', { id: 'save-result', dataset: { version: v } }, msg, ' ', h('a', { href: `#/components/${existing.id}?tab=versions` }, 'See versions')));
         existing = { ...existing, ...comp, config };
         toast(msg);
       } else {
-        toast(`Created ${comp.name} (version ${v ?? 1}).`);
+        toast(`Created ${comp.name} (version ${v}).`);
         location.hash = `#/components/${comp.id}`;
       }
     } catch (ex) {

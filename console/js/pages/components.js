@@ -29,7 +29,7 @@ export async function render(main, params, query) {
     try {
       const data = await api('/components', { query: { ...filters, limit: PAGE_SIZE, cursor } });
       items = items.concat(data.items);
-      const tags = new Set(items.flatMap(c => c.tags || []));
+      const tags = new Set(items.flatMap(c => c.tags));
       clear(tagList, [...tags].sort().map(t => h('option', { value: t })));
       clear(body, items.length ? h('div.list-cards#component-list', items.map(card))
         : empty(filters.q || filters.type || filters.tag ? 'No component matches these filters.' : 'No components yet.', ' ', h('a', { href: '#/components/new' }, 'Submit the first one.')));
@@ -45,15 +45,10 @@ export async function render(main, params, query) {
 
 function card(c) {
   return h('a.card', { href: `#/components/${c.id}`, dataset: { componentId: c.id, name: c.name } },
-    h('div.row', h('strong', c.name), h('span.spacer'), h('span.tag', c.type || c.config?.type || '?')),
+    h('div.row', h('strong', c.name), h('span.spacer'), h('span.tag', c.type)),
     h('div.small.muted', c.description || 'No description.'),
-    h('div', { style: 'margin-top:8px' }, (c.tags || []).map(t => h('span.tag', `#${t}`))),
-    h('div.small.muted', `v${c.latest_version ?? '?'} · ${c.owner || 'no owner'} · updated ${fmtTime(c.updated_at)}`));
-}
-
-/** Config of a component answer: `config`, or `latest.config`, or `version.config`. */
-export function configOf(c) {
-  return c.config ?? c.latest?.config ?? c.version?.config ?? c.current_version?.config ?? null;
+    h('div', { style: 'margin-top:8px' }, c.tags.map(t => h('span.tag', `#${t}`))),
+    h('div.small.muted', `v${c.latest_version} · ${c.owner || 'no owner'} · updated ${fmtTime(c.updated_at)}`));
 }
 
 async function renderDetail(main, id, query) {
@@ -66,19 +61,14 @@ async function renderDetail(main, id, query) {
       h('a.button', { href: `#/components/${c.id}/edit` }, 'Edit'),
       h('button.danger', { type: 'button', onclick: () => remove(c) }, 'Delete')));
     out.append(h('div.panel', kv([
-      ['Type', c.type || configOf(c)?.type], ['Latest version', c.latest_version ? `v${c.latest_version}` : '—'], ['Owner', c.owner],
-      ['Tags', (c.tags || []).length ? h('span', c.tags.map(t => h('span.tag', `#${t}`))) : '—'],
+      ['Type', c.type], ['Latest version', `v${c.latest_version}`], ['Owner', c.owner],
+      ['Tags', c.tags.length ? h('span', c.tags.map(t => h('span.tag', `#${t}`))) : '—'],
       ['Description', c.description], ['Created', fmtTime(c.created_at)], ['Updated', fmtTime(c.updated_at)], ['Id', h('code', c.id)],
     ])));
     const t = tabs([['config', 'Config'], ['versions', 'Versions'], ['history', 'History']], (key, panel) => {
       setQuery({ tab: key === 'config' ? '' : key });
       if (key === 'config') {
-        const cfg = configOf(c);
-        panel.append(cfg ? h('pre#component-config', pretty(cfg)) : h('div', { id: 'component-config' }, loading()));
-        if (!cfg) api(`/components/${encodeURIComponent(c.id)}/versions`).then(v => {
-          const list = v.items; const last = list.reduce((a, b) => (b.version > (a?.version ?? -1) ? b : a), null);
-          clear(panel, last ? h('pre#component-config', pretty(last.config)) : empty('No config.'));
-        }).catch(e => clear(panel, errorState(e)));
+        panel.append(h('pre#component-config', pretty(c.config)));
       } else if (key === 'versions') {
         renderVersions(panel, c);
       } else {
@@ -97,7 +87,7 @@ async function renderVersions(panel, c) {
     if (!versions.length) return empty('No versions.');
     const out = h('div');
     out.append(h('div.table-wrap', h('table#versions-table', h('thead', h('tr', h('th', 'Version'), h('th', 'Created'), h('th.hide-phone', 'Checksum'))),
-      h('tbody', versions.map(v => h('tr', { dataset: { version: v.version } }, h('td', `v${v.version}`), h('td', fmtTime(v.created_at)), h('td.hide-phone', h('code', String(v.checksum || '').slice(0, 16)))))))));
+      h('tbody', versions.map(v => h('tr', { dataset: { version: v.version } }, h('td', `v${v.version}`), h('td', fmtTime(v.created_at)), h('td.hide-phone', h('code', v.checksum.slice(0, 16)))))))));
     if (versions.length < 2) { out.append(h('p.muted', 'A diff needs two versions; editing the config creates the next one.')); return out; }
     const opts = () => versions.map(v => h('option', { value: v.version }, `v${v.version}`));
     const a = h('select#diff-from', { 'aria-label': 'From version' }, opts());

@@ -15,8 +15,9 @@ const SUMMARY_CARDS = [
   ['success_rate_7d', 'Success rate (7 days)'],
 ];
 const SUMMARY_REFRESH_DEBOUNCE_MS = 500;
-/** Keys of the sandbox report that describe it rather than name a layer. */
-const SANDBOX_META_KEYS = new Set(['warnings', 'problems', 'summary', 'mode', 'ready', 'status', 'bwrap_version', 'version']);
+/** The isolation layers of the sandbox report (SandboxReport.json): each true when seen working;
+ *  `cgroups` is the hierarchy in use ("v1" / "v2") or false. */
+const SANDBOX_LAYERS = ['namespaces', 'seccomp', 'cgroups', 'rlimits', 'no_new_privs', 'network_isolation'];
 const SANDBOX_STATUS = { green: ['ok', 'all layers'], yellow: ['warn', 'partial'], red: ['error', 'not ready'] };
 
 export async function render(main) {
@@ -38,9 +39,10 @@ export async function render(main) {
       const [s, ins] = await Promise.all([api('/dashboard/summary'),
         api('/dashboard/insights').catch((e) => { insightsError([[trending, 'Trending workflows'], [recommended, 'Recommended components']], e, loadSummary); return null; })]);
       if (ins) { renderTrending(trending, ins); renderRecommended(recommended, ins); }
-      clear(cards, SUMMARY_CARDS.filter(([k]) => s[k] !== undefined).map(([k, label]) => {
+      clear(cards, SUMMARY_CARDS.map(([k, label]) => {
         let v = s[k];
-        if (k === 'success_rate_7d' && typeof v === 'number') v = `${Math.round((v <= 1 ? v * 100 : v) * 10) / 10}%`;
+        // success_rate_7d is a fraction (0…1), null before the first finished run.
+        if (k === 'success_rate_7d' && v !== null) v = `${Math.round(v * 1000) / 10}%`;
         return h('div.card', { dataset: { metric: k } }, h('div.value', v === null ? '—' : String(v)), h('div.label', label));
       }));
       const recent = s.recent_activity;
@@ -100,18 +102,11 @@ export async function render(main) {
   return () => { stream.close(); clearInterval(tick); clearTimeout(summaryTimer); };
 }
 
+/** The sandbox layers as [{name, available, detail}] (detail: the cgroup hierarchy in use). */
 function layerEntries(sandbox) {
-  if (!sandbox) return [];
-  const src = sandbox.layers || sandbox.capabilities || sandbox;
-  const entries = Array.isArray(src) ? src.map(l => [l.name || l.layer || '?', l]) : Object.entries(src);
-  return entries.filter(([k]) => !SANDBOX_META_KEYS.has(k)).map(([name, v]) => {
-    if (typeof v === 'boolean') return { name, available: v, detail: '' };
-    if (typeof v === 'string' && v) return { name, available: true, detail: v };
-    if (v && typeof v === 'object') {
-      const avail = v.available ?? v.enabled ?? v.ok ?? v.active ?? (v.status ? ['ok', 'available', 'enabled', 'active'].includes(String(v.status)) : undefined);
-      return { name, available: avail === undefined ? null : !!avail, detail: v.detail || v.reason || v.message || v.note || (v.status && typeof v.status === 'string' ? v.status : '') };
-    }
-    return { name, available: null, detail: v === null || v === undefined ? '' : String(v) };
+  return SANDBOX_LAYERS.map(name => {
+    const v = sandbox[name];
+    return { name, available: v !== false, detail: typeof v === 'string' ? v : '' };
   });
 }
 
@@ -126,14 +121,16 @@ function fmtBytes(n) {
   return `${n.toFixed(i >= 2 ? 1 : 0)} ${units[i]}`;
 }
 
-/** The step runtimes of the health report: state, versions, size on disk, path (`mcpk runtime status`). */
+/** The step runtimes of the health report (`runtime.status`: state, versions, size on disk, path);
+ *  absent when the kernel has no step runtimes, `{error}` when they cannot be read. */
 function runtimesList(runtimes) {
-  const items = runtimes && Array.isArray(runtimes.items) ? runtimes.items : [];
   const section = h('div', { id: 'runtimes' }, h('h3', { style: 'margin-top:16px' }, 'Step runtimes'));
+  if (runtimes?.error) { section.append(h('p.field-error', `Cannot read the step runtimes: ${runtimes.error}`)); return section; }
+  const items = runtimes?.items ?? [];
   if (!items.length) { section.append(empty('The kernel reports no step runtimes.')); return section; }
   section.append(h('ul.layers', { style: 'list-style:none;padding:0;margin:0' }, items.map(r => {
-    const [cls, label] = RUNTIME_STATES[r.state] || ['unknown', String(r.state || 'unknown')];
-    const versions = Object.entries(r.versions || {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const [cls, label] = RUNTIME_STATES[r.state] ?? ['unknown', r.state];
+    const versions = Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ');
     const detail = [versions, fmtBytes(r.size_bytes), r.path, r.state === 'missing' ? 'install: mcpk runtime install ' + r.name : null,
       r.last_error ? `last build failed: ${r.last_error}` : null].filter(Boolean).join(' · ');
     return h('li', { style: 'margin-bottom:4px', dataset: { runtime: r.name } }, h(`span.badge.st-${cls}`, label), ' ', h('strong', r.name),
@@ -142,52 +139,51 @@ function runtimesList(runtimes) {
   return section;
 }
 
+/** A `dashboard.health` reply. `sandbox` is null when the kernel runs no sandbox; `plugins` is
+ *  {loaded, failed, crashed} (the kernel answers {count: 0} when it has no plugin host). */
 export function renderHealth(hl) {
-  const store = hl.store || {};
-  const plugins = hl.plugins || {};
-  const sandbox = hl.sandbox || null;
+  const { store, sandbox } = hl;
   const out = h('div');
-  const pluginCount = typeof plugins === 'number' ? plugins : (plugins.count ?? plugins.loaded ?? (Array.isArray(plugins) ? plugins.length : undefined));
   out.append(kv([
-    ['Store', typeof store === 'string' ? store : [store.kind || store.type, store.latency_ms !== undefined ? `${Number(store.latency_ms).toFixed(2)} ms` : null, store.ok === false ? `error: ${store.error || 'unavailable'}` : null].filter(Boolean).join(' · ')],
-    ['Plugins', pluginCount ?? '—'],
-    ['Uptime', hl.uptime_seconds !== undefined ? fmtDuration(Date.now() - hl.uptime_seconds * 1000) : (hl.uptime ?? '—')],
-    ['Version', hl.version ?? '—'],
-    ['Load', hl.load && typeof hl.load === 'object' ? Object.values(hl.load).map(x => Number(x).toFixed(2)).join(' / ') : (hl.load ?? '—')],
-    hl.cpus ? ['CPUs', hl.cpus] : null,
-    hl.status ? ['Status', statusBadge(hl.status === 'ok' ? 'ok' : 'warn')] : null,
+    ['Store', [store.kind, store.ok ? `${store.latency_ms.toFixed(2)} ms` : `error: ${store.error}`].join(' · ')],
+    ['Plugins', hl.plugins.loaded ?? '—'],
+    ['Uptime', fmtDuration(Date.now() - hl.uptime_seconds * 1000)],
+    ['Version', hl.version],
+    ['Load', hl.load ? Object.values(hl.load).map(x => x.toFixed(2)).join(' / ') : '—'],
+    ['CPUs', hl.cpus],
+    ['Status', statusBadge(hl.status === 'ok' ? 'ok' : 'warn')],
   ]));
   out.append(h('h3', { style: 'margin-top:16px' }, 'Sandbox layers'));
-  if (sandbox && typeof sandbox === 'object') {
-    const [cls, label] = SANDBOX_STATUS[sandbox.status] || ['unknown', sandbox.status || 'unknown'];
-    out.append(h('p.small', { id: 'sandbox-summary' }, h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'warn' ? '⚠' : cls === 'error' ? '✗' : '?'), label),
-      ' ', [sandbox.mode ? `mode ${sandbox.mode}` : null, sandbox.bwrap_version ? String(sandbox.bwrap_version) : null,
-        sandbox.ready === false ? 'process steps are refused' : (sandbox.ready ? 'steps run sandboxed' : null)].filter(Boolean).join(' · ')));
-  }
-  const layers = layerEntries(sandbox);
-  if (!layers.length) out.append(empty('The kernel reports no sandbox information.'));
-  else out.append(h('ul.layers', { style: 'list-style:none;padding:0;margin:0' }, layers.map(l => h('li', { style: 'margin-bottom:4px', dataset: { layer: l.name } },
-    l.available === true ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'available')
-      : l.available === false ? h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), 'missing') : h('span.badge.st-unknown', '? unknown'),
+  if (!sandbox) { out.append(empty('The kernel reports no sandbox information.')); return appendHealthTail(out, hl); }
+  const [cls, label] = SANDBOX_STATUS[sandbox.status];
+  out.append(h('p.small', { id: 'sandbox-summary' }, h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'warn' ? '⚠' : '✗'), label),
+    ' ', [`mode ${sandbox.mode}`, sandbox.bwrap_version, sandbox.ready ? 'steps run sandboxed' : 'process steps are refused'].filter(Boolean).join(' · ')));
+  out.append(h('ul.layers', { style: 'list-style:none;padding:0;margin:0' }, layerEntries(sandbox).map(l => h('li', { style: 'margin-bottom:4px', dataset: { layer: l.name } },
+    l.available ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'available') : h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), 'missing'),
     ' ', h('strong', l.name), l.detail ? h('span.muted.small', ` — ${l.detail}`) : null))));
-  out.append(runtimesList(hl.runtimes));
-  out.append(renderRunners(hl.runners));
-  const warnings = (sandbox && Array.isArray(sandbox.warnings) ? sandbox.warnings : []).concat(sandbox && Array.isArray(sandbox.problems) ? sandbox.problems : []).concat(Array.isArray(hl.warnings) ? hl.warnings : []);
-  if (warnings.length) out.append(h('div.state.error', { style: 'margin-top:8px', role: 'note' }, h('strong', 'Warnings'), h('ul', warnings.map(w => h('li', typeof w === 'string' ? w : (w.message || JSON.stringify(w)))))));
+  appendHealthTail(out, hl);
+  if (sandbox.problems.length) out.append(h('div.state.error', { style: 'margin-top:8px', role: 'note' }, h('strong', 'Warnings'), h('ul', sandbox.problems.map(w => h('li', w)))));
   return out;
 }
 
-/** Warm runner pools (`runners` of dashboard.health): one row per pool. */
+/** The step runtimes and warm runners of a health reply. */
+function appendHealthTail(out, hl) {
+  out.append(runtimesList(hl.runtimes));
+  out.append(renderRunners(hl.runners));
+  return out;
+}
+
+/** Warm runner pools (`runners` of dashboard.health, absent or null without a sandbox): one row per pool. */
 export function renderRunners(r) {
   const box = h('div', { dataset: { testid: 'runner-pools' } }, h('h3', { style: 'margin-top:16px' }, 'Warm runners'));
-  if (!r || typeof r !== 'object') { box.append(empty('The kernel reports no runner pools.')); return box; }
-  const retired = Object.entries(r.retired || {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
-  const fallbacks = Object.entries(r.cold_fallbacks || {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+  if (!r) { box.append(empty('The kernel reports no runner pools.')); return box; }
+  const retired = Object.entries(r.retired).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+  const fallbacks = Object.entries(r.cold_fallbacks).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
   box.append(h('p.small', { id: 'runners-summary' },
     r.available ? h('span.badge.st-ok', h('span', { 'aria-hidden': 'true' }, '✓'), 'on') : h('span.badge.st-warn', h('span', { 'aria-hidden': 'true' }, '⚠'), r.enabled ? 'unavailable' : 'off'),
-    ' ', [`${r.runners ?? 0} running`, `${r.warm_attempts ?? 0} warm steps`, `retired: ${retired.length ? retired.join(', ') : 'none'}`,
+    ' ', [`${r.runners} running`, `${r.warm_attempts} warm steps`, `retired: ${retired.length ? retired.join(', ') : 'none'}`,
       fallbacks.length ? `cold fallbacks: ${fallbacks.join(', ')}` : null, `retire after ${r.max_steps} steps or ${r.idle_seconds} s idle`].filter(Boolean).join(' · ')));
-  const pools = Array.isArray(r.pools) ? r.pools : [];
+  const pools = r.pools;
   if (!pools.length) { box.append(empty('No warm runner yet: the first Python step of a component starts one.')); return box; }
   box.append(h('table.small', h('thead', h('tr', ['Component', 'Size', 'Warm', 'Busy', 'Starting', 'Steps'].map(c => h('th', c)))),
     h('tbody', pools.map(p => h('tr', { dataset: { pool: p.key } },

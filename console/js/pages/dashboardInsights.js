@@ -21,10 +21,10 @@ export function sparkline(daily, label) {
   return svg;
 }
 
-function pct(rate) { return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`; }
+function pct(rate) { return rate === null ? '—' : `${Math.round(rate * 1000) / 10}%`; }
 
 export function renderRecommended(box, ins) {
-  const list = ins.recommended_components || [];
+  const list = ins.recommended_components;
   clear(box, h('h2#recommended-h', 'Recommended components'),
     list.length ? h('ul.insights', list.map(c => h('li', { dataset: { componentId: c.id } },
       h('a', { href: `#/components/${encodeURIComponent(c.id)}` }, c.name),
@@ -37,13 +37,13 @@ export function renderRecommended(box, ins) {
 }
 
 export function renderTrending(box, ins) {
-  const list = ins.trending_workflows || [];
+  const list = ins.trending_workflows;
   clear(box, h('h2#trending-h', `Trending workflows (${ins.window_days} days)`),
     list.length ? h('div.table-wrap', h('table', h('thead', h('tr', h('th', 'Workflow'), h('th', 'Runs'), h('th', 'Success'), h('th', 'Per day'))),
       h('tbody', list.map(w => h('tr', { dataset: { workflowId: w.id } },
         h('td', h('a', { href: `#/workflows/${encodeURIComponent(w.id)}` }, w.name)),
         h('td.runs', String(w.runs)), h('td.success', pct(w.success_rate)),
-        h('td', sparkline(w.daily || [], `${w.name}: runs per day over ${ins.window_days} days: ${(w.daily || []).join(', ')}`)))))))
+        h('td', sparkline(w.daily, `${w.name}: runs per day over ${ins.window_days} days: ${w.daily.join(', ')}`)))))))
       : empty(`No runs in the last ${ins.window_days} days.`));
 }
 

@@ -23,7 +23,7 @@ export async function render(main, params, query) {
     if (!list.length) return empty('No connections yet.', ' ', h('a', { href: '#/data-sources/new' }, 'Add one.'));
     return h('div.table-wrap', h('table#connections-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Plugin'), h('th', 'Secret'), h('th.hide-phone', 'Updated'))),
       h('tbody', list.map(c => h('tr', { dataset: { connectionId: c.id, name: c.name } },
-        h('td', h('a', { href: `#/data-sources/${c.id}` }, c.name)), h('td', h('span.tag', c.plugin || '?')), h('td', secretBadge(c.secret)), h('td.hide-phone', fmtTime(c.updated_at || c.created_at)))))));
+        h('td', h('a', { href: `#/data-sources/${c.id}` }, c.name)), h('td', h('span.tag', c.plugin)), h('td', secretBadge(c.secret)), h('td.hide-phone', fmtTime(c.updated_at)))))));
   });
 }
 
@@ -37,10 +37,10 @@ function secretBadge(secret) {
 async function connectorPlugins() {
   try {
     const list = (await api('/plugins')).items;
-    const connectors = list.filter(p => (p.kinds || [p.kind]).includes('connector'));
+    const connectors = list.filter(p => p.kinds.includes('connector'));
     const out = connectors.map(p => ({ name: p.name, schema: p.config_schema && p.config_schema.properties ? p.config_schema : null }));
     if (connectors.some(p => p.name === 'adbc')) {
-      const bq = list.find(p => p.state === 'adbc_driver' && /libadbc_driver_bigquery\.so$/.test(p.path || ''));
+      const bq = list.find(p => p.state === 'adbc_driver' && /libadbc_driver_bigquery\.so$/.test(p.path));
       out.push({ name: BIGQUERY, schema: null, driver: bq ? bq.path : '' });
     }
     if (out.length) return out;
@@ -84,7 +84,7 @@ function bigQueryForm(initial, driverPath) {
 async function renderForm(main, existing, container) {
   const host = container || main;
   const plugins = await connectorPlugins();
-  if (existing && existing.plugin && !plugins.some(p => p.name === existing.plugin)) plugins.push({ name: existing.plugin, schema: null });
+  if (existing && !plugins.some(p => p.name === existing.plugin)) plugins.push({ name: existing.plugin, schema: null });
   const field = (path, label, control, hint) => h('div.field', { dataset: { path } }, h('label', { for: control.id }, label, hint ? h('span.hint', ` — ${hint}`) : null), control, h('div.field-error', { hidden: true, role: 'alert' }));
   const nameIn = h('input#conn-name', { type: 'text', required: true, value: existing?.name || '' });
   const pluginSel = h('select#conn-plugin', plugins.map(p => h('option', { value: p.name }, p.name)));
@@ -94,7 +94,7 @@ async function renderForm(main, existing, container) {
   let readConfig = () => ({});
   const renderConfig = () => {
     const plugin = plugins.find(p => p.name === pluginSel.value);
-    const initial = existing && existing.plugin === pluginSel.value ? (existing.config || {}) : null;
+    const initial = existing && existing.plugin === pluginSel.value ? existing.config : null;
     if (plugin && plugin.name === BIGQUERY) {
       const f = bigQueryForm(isBigQuery(existing) ? existing.config : null, plugin.driver);
       clear(configBox, f.el);
@@ -126,9 +126,8 @@ async function renderForm(main, existing, container) {
     if (secretIn.value) payload.secret = secretIn.value;
     saveBtn.disabled = true;
     try {
-      const c = existing ? await api(`/external-databases/${encodeURIComponent(existing.id)}`, { method: 'PUT', body: payload }) : await api('/external-databases', { method: 'POST', body: payload });
-      const conn = c && c.connection ? c.connection : c;
-      toast(`Saved ${conn?.name || payload.name}.`);
+      const conn = existing ? await api(`/external-databases/${encodeURIComponent(existing.id)}`, { method: 'PUT', body: payload }) : await api('/external-databases', { method: 'POST', body: payload });
+      toast(`Saved ${conn.name}.`);
       if (existing) { clear(main); renderDetail(main, existing.id, {}); } else go(`/data-sources/${conn.id}`);
     } catch (ex) {
       const un = placeErrors(form, ex.errors);
@@ -147,18 +146,15 @@ async function renderForm(main, existing, container) {
 async function renderDetail(main, id, query) {
   const body = h('div');
   main.append(body);
-  await withStates(body, () => api(`/external-databases/${encodeURIComponent(id)}`), (c) => {
-    const conn = c.connection || c;
+  await withStates(body, () => api(`/external-databases/${encodeURIComponent(id)}`), (conn) => {
     const testOut = h('span#test-result', { role: 'status' });
     const testBtn = h('button#conn-test', { type: 'button', onclick: async () => {
       testBtn.disabled = true; clear(testOut, h('span.spinner', { 'aria-hidden': 'true' }), 'testing…');
-      const t0 = performance.now();
       try {
         const r = await api(`/external-databases/${encodeURIComponent(conn.id)}/test`, { method: 'POST', body: {} });
-        const ms = r?.latency_ms ?? r?.latencyMs ?? Math.round(performance.now() - t0);
-        const ok = r?.ok !== false && r?.success !== false;
-        const detail = r?.error ? (r.error.message || JSON.stringify(r.error)) : (r?.server_version ? `server ${r.server_version}` : r?.message);
-        clear(testOut, h(`span.badge.st-${ok ? 'ok' : 'error'}`, ok ? '✓ connected' : '✗ failed'), ` ${Number(ms).toFixed(1)} ms`, detail ? h('span.muted', ` · ${detail}`) : null);
+        // {ok, plugin, latency_ms} + server_version (null when the source does not say) or error {kind, message}.
+        const detail = r.ok ? (r.server_version ? `server ${r.server_version}` : null) : r.error.message;
+        clear(testOut, h(`span.badge.st-${r.ok ? 'ok' : 'error'}`, r.ok ? '✓ connected' : '✗ failed'), ` ${r.latency_ms.toFixed(1)} ms`, detail ? h('span.muted', ` · ${detail}`) : null);
       } catch (e) { clear(testOut, h('span.badge.st-error', '✗ failed'), ` ${e.message}`); }
       finally { testBtn.disabled = false; }
     } }, 'Test connection');
@@ -167,7 +163,7 @@ async function renderDetail(main, id, query) {
         if (!confirm(`Delete connection “${conn.name}”?`)) return;
         try { await api(`/external-databases/${encodeURIComponent(conn.id)}`, { method: 'DELETE' }); toast('Deleted.'); go('/data-sources'); } catch (e) { toast(e.message, true); }
       } }, 'Delete')),
-    h('div.panel', kv([['Plugin', conn.plugin], ['Secret', secretBadge(conn.secret)], ['Config', h('code', JSON.stringify(conn.config ?? {}))], ['Created', fmtTime(conn.created_at)], ['Id', h('code', conn.id)]])));
+    h('div.panel', kv([['Plugin', conn.plugin], ['Secret', secretBadge(conn.secret)], ['Config', h('code', JSON.stringify(conn.config))], ['Created', fmtTime(conn.created_at)], ['Id', h('code', conn.id)]])));
     const t = tabs([['schema', 'Schema'], ['query', 'Query'], ['edit', 'Edit']], (key, panel) => {
       if (key === 'schema') schemaBrowser(panel, conn);
       else if (key === 'query') queryEditor(panel, conn);
@@ -180,24 +176,20 @@ async function renderDetail(main, id, query) {
 
 function badge(text, title) { return h('span.tag', { title, dataset: { badge: text } }, text); }
 
-/** Badges of a column, from its own flags or from the table's constraints (plugin.h scan JSON). */
+/** Keys of a column, from its table's constraints (plugin.h scan JSON: a column has no key flags of its own). */
 function columnKeys(c, constraints) {
-  const has = (type) => constraints.some(k => k.type === type && Array.isArray(k.columns) && k.columns.includes(c.name));
-  let fk = c.foreign_key || c.references || c.fk || null;
-  const fkc = constraints.find(k => k.type === 'foreign_key' && Array.isArray(k.columns) && k.columns.includes(c.name));
-  if (fkc) {
-    const i = fkc.columns.indexOf(c.name);
-    fk = { table: fkc.referenced_table, column: (fkc.referenced_columns || [])[i] ?? '' };
-  }
-  return { pk: !!(c.primary_key || c.pk || has('primary_key')), unique: !!(c.unique || has('unique')), fk };
+  const on = (k) => k.columns.includes(c.name);
+  const fkc = constraints.find(k => k.type === 'foreign_key' && on(k));
+  const fk = fkc ? { table: fkc.referenced_table, column: fkc.referenced_columns[fkc.columns.indexOf(c.name)] } : null;
+  return { pk: constraints.some(k => k.type === 'primary_key' && on(k)), unique: constraints.some(k => k.type === 'unique' && on(k)), fk };
 }
 
 function columnItem(c, constraints) {
   const { pk, unique, fk } = columnKeys(c, constraints);
-  const fkText = fk && typeof fk === 'object' ? `${fk.table || ''}.${fk.column || ''}` : String(fk || '');
+  const fkText = fk ? `${fk.table}.${fk.column}` : '';
   return h('li', { role: 'treeitem', dataset: { column: c.name } },
-    h('code', c.name), ' ', h('span.muted.small', c.type || c.data_type || ''),
-    c.nullable === false || c.not_null ? h('span.muted.small', ' not null') : null, ' ',
+    h('code', c.name), ' ', h('span.muted.small', c.type),
+    c.nullable ? null : h('span.muted.small', ' not null'), ' ',
     pk ? badge('PK', 'primary key') : null,
     fk ? badge('FK', `references ${fkText}`) : null,
     fk ? h('span.muted.small', ` → ${fkText}`) : null,
@@ -207,15 +199,13 @@ function columnItem(c, constraints) {
 const OPEN_TABLES_UP_TO = 8;
 
 function tableItem(t, open) {
-  const kind = t.type || t.kind;
-  const constraints = t.constraints ?? [];
-  const summary = h('summary', '▦ ', t.name, kind && kind !== 'table' ? h('span.muted.small', ` (${kind})`) : null);
-  const cols = h('ul', { role: 'group' }, (t.columns ?? []).map(c => columnItem(c, constraints)));
+  const summary = h('summary', '▦ ', t.name, t.type !== 'table' ? h('span.muted.small', ` (${t.type})`) : null);
+  const cols = h('ul', { role: 'group' }, t.columns.map(c => columnItem(c, t.constraints)));
   return h('li', { role: 'treeitem', dataset: { table: t.name } }, h('details', { open }, summary, cols));
 }
 
 function schemaItem(s, open) {
-  const tables = s.tables ?? [];
+  const tables = s.tables;
   const summary = h('summary', '◆ ', h('strong', s.name || '(default)'), h('span.muted.small', ` ${tables.length} tables`));
   return h('li', { role: 'treeitem', dataset: { schema: s.name || '' } }, h('details', { open }, summary, h('ul', { role: 'group' }, tables.map(t => tableItem(t, tables.length <= OPEN_TABLES_UP_TO)))));
 }
@@ -250,11 +240,11 @@ function queryEditor(panel, conn) {
 }
 
 function resultsGrid(r, ms) {
-  const cols = (r.columns || []).map(c => typeof c === 'string' ? c : c.name);
+  // {columns: [{name, type, db_type}], rows: [[value, …]], truncated, row_count, elapsed_ms}
+  const names = r.columns.map(c => c.name);
   const rows = r.rows;
-  const cell = (v) => v === null || v === undefined ? h('span.muted', 'NULL') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  const names = cols.length ? cols : (rows[0] && !Array.isArray(rows[0]) ? Object.keys(rows[0]) : []);
+  const cell = (v) => v === null ? h('span.muted', 'NULL') : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return h('div', h('p.small.muted#query-meta', `${rows.length} row${rows.length === 1 ? '' : 's'}${r.truncated ? ' (truncated at max rows)' : ''} · ${Math.round(ms)} ms`),
     rows.length ? h('div.table-wrap', h('table#query-grid', h('thead', h('tr', names.map(n => h('th', n)))),
-      h('tbody', rows.map(row => h('tr', (Array.isArray(row) ? row : names.map(n => row[n])).map(v => h('td.mono', cell(v)))))))) : empty('The query returned no rows.'));
+      h('tbody', rows.map(row => h('tr', row.map(v => h('td.mono', cell(v)))))))) : empty('The query returned no rows.'));
 }

@@ -4,11 +4,10 @@ import { h, clear, pageHead, withStates, statusBadge, empty, toast } from '../ui
 
 function stateBadge(p) {
   const s = p.state;
-  const cls = ['loaded', 'ready', 'active', 'running'].includes(s) ? 'ok' : (['error', 'failed', 'crashed'].includes(s) ? 'error' : 'unknown');
+  // PluginState: loaded, failed, crashed, unloaded, adbc_driver.
+  const cls = s === 'loaded' ? 'ok' : (s === 'failed' || s === 'crashed' ? 'error' : 'unknown');
   return h(`span.badge.st-${cls}`, h('span', { 'aria-hidden': 'true' }, cls === 'ok' ? '✓' : cls === 'error' ? '✗' : '•'), s);
 }
-
-const errText = (e) => typeof e === 'object' ? (e.message || JSON.stringify(e)) : String(e);
 
 export async function render(main) {
   const body = h('div');
@@ -23,7 +22,7 @@ export async function render(main) {
       const body = { path: pathIn.value.trim() };
       if (isoSel.value) body.isolation = isoSel.value;
       const p = await api('/plugins', { method: 'POST', body });
-      toast(`Loaded plugin ${p && p.name ? p.name : body.path}`);
+      toast(`Loaded plugin ${p.name}`);
       pathIn.value = '';
       load();
     } catch (ex) { err.textContent = ex.message + (ex.errors.length ? ': ' + ex.errors.map(x => `${x.path}: ${x.message}`).join('; ') : ''); err.hidden = false; }
@@ -35,12 +34,11 @@ export async function render(main) {
     if (!list.length) return empty('No plugin is loaded. Load one by path above.');
     return h('div.table-wrap', h('table#plugins-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Version'), h('th', 'Kinds'), h('th', 'Isolation'), h('th', 'State'), h('th.hide-phone', 'Path / error'))),
       h('tbody', list.map(p => h('tr', { dataset: { plugin: p.name } },
-        h('td', h('strong', p.name || '—'), p.description ? h('div.small.muted', p.description) : null),
-        h('td', p.version || '—'),
-        h('td', (Array.isArray(p.kinds) ? p.kinds : [p.kind].filter(Boolean)).map(k => h('span.tag', k)),
-          Array.isArray(p.component_types) ? p.component_types.map(t => h('span.tag', t)) : null),
-        h('td', p.isolation || '—'), h('td', stateBadge(p)),
-        h('td.hide-phone.small', p.path ? h('code', p.path) : null, p.load_error ? h('div.field-error', errText(p.load_error)) : null,
+        h('td', h('strong', p.name), p.description ? h('div.small.muted', p.description) : null),
+        h('td', p.version ?? '—'),
+        h('td', p.kinds.map(k => h('span.tag', k)), p.component_types.map(t => h('span.tag', t))),
+        h('td', p.isolation), h('td', stateBadge(p)),
+        h('td.hide-phone.small', h('code', p.path), p.load_error ? h('div.field-error', p.load_error.message) : null,
           p.crashes ? h('div.small.muted', `${p.crashes} crash${p.crashes === 1 ? '' : 'es'}${p.last_crash ? ': ' + p.last_crash : ''}`) : null))))));
   });
   load();

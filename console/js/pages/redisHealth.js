@@ -15,10 +15,10 @@ export function redisSection() {
 
 /** Renders the `redis` entry of a health reply. */
 export function renderRedis(r) {
-  if (!r || !r.configured) return h('p.small.muted', { dataset: { state: 'not-configured' } }, 'not configured (run events via PostgreSQL NOTIFY, step cache in the store)');
+  if (!r.configured) return h('p.small.muted', { dataset: { state: 'not-configured' } }, 'not configured (run events via PostgreSQL NOTIFY, step cache in the store)');
   const state = r.connected ? 'connected' : 'fallback';
   const badge = r.connected ? h('span.badge.st-ok', 'connected') : h('span.badge.st-warn', 'fallback: PostgreSQL NOTIFY');
   return h('div', { dataset: { state } },
-    h('p.small', badge, ' ', h('code', r.endpoint || ''), ` · reconnects ${r.reconnects ?? 0}`),
+    h('p.small', badge, ' ', h('code', r.endpoint), ` · reconnects ${r.reconnects}`),
     r.last_error ? h('p.small.muted', `last error ${fmtTime(r.last_error_at)}: ${r.last_error}`) : null);
 }

@@ -19,12 +19,10 @@ export function runControls(runId) {
 
   /** The payload schemas the pinned workflow version declares on its signal waits. */
   function waitSchemas(run) {
-    if (!run.workflow_id) return Promise.resolve({});
-    const key = `${run.workflow_id}@${run.workflow_version ?? ''}`;
+    const key = `${run.workflow_id}@${run.workflow_version}`;
     if (!schemas.has(key)) {
-      const query = run.workflow_version ? { version: run.workflow_version } : undefined;
-      schemas.set(key, api(`/workflows/${encodeURIComponent(run.workflow_id)}`, { query }).then((w) => {
-        const steps = (w.definition && Array.isArray(w.definition.steps) ? w.definition.steps : w.steps) || [];
+      schemas.set(key, api(`/workflows/${encodeURIComponent(run.workflow_id)}`, { query: { version: run.workflow_version } }).then((w) => {
+        const steps = w.definition.steps;
         return Object.fromEntries(steps.filter(s => s.wait && s.wait.schema && typeof s.wait.schema === 'object').map(s => [s.id, s.wait.schema]));
       }));
     }
@@ -36,7 +34,7 @@ export function runControls(runId) {
   }
 
   function rerunForm(run) {
-    const steps = (run.steps || []).map(s => s.id);
+    const steps = run.steps.map(s => s.id);
     const from = h('select#rerun-from', { 'aria-label': 'Rerun from step', 'data-testid': 'rerun-from' },
       h('option', { value: '' }, 'from the failure (reuse every succeeded step)'),
       steps.map(id => h('option', { value: id }, `from ${id}`)));
@@ -104,7 +102,7 @@ export function runControls(runId) {
     current = run;
     const parts = [];
     const stillOpen = new Set();
-    for (const w of current.waits || []) {
+    for (const w of current.waits) {
       if (w.kind !== 'signal' || w.outcome !== 'open' || current.status !== 'running') continue;
       const key = `${w.step}\u0000${w.signal}`;
       stillOpen.add(key);

@@ -25,15 +25,16 @@ export async function render(main, params, query = {}) {
   let run;
   try { run = await api(`/workflow-runs/${encodeURIComponent(runId)}`); }
   catch (e) { clear(body, errorState(e, () => { clear(main); render(main, params); })); return; }
-  let wfName = run.workflow_name;
-  if (!wfName && run.workflow_id) { try { wfName = (await api(`/workflows/${encodeURIComponent(run.workflow_id)}`)).name; } catch { /* keep the id */ } }
+  // run.get has no workflow_name (run.list has): read it from the workflow.
+  let wfName = null;
+  try { wfName = (await api(`/workflows/${encodeURIComponent(run.workflow_id)}`)).name; } catch { /* keep the id */ }
 
   // ---- state
   const steps = new Map(); // step_id -> {id, status, started_at, finished_at, attempt, progress, message, preview, result, error}
   for (const s of run.steps) {
     const id = s.id;
     const prev = steps.get(id);
-    if (!prev || (s.attempt ?? 0) >= (prev.attempt ?? 0)) steps.set(id, { id, status: s.reused ? 'reused' : s.status, started_at: s.started_at, finished_at: s.finished_at, attempt: s.attempt, result: s.result, error: s.error, progress: null, preview: null });
+    if (!prev || s.attempt >= prev.attempt) steps.set(id, { id, status: s.reused ? 'reused' : s.status, started_at: s.started_at, finished_at: s.finished_at, attempt: s.attempt, result: s.result, error: s.error, progress: null, preview: null });
   }
   const stepOf = (id) => { if (!steps.has(id)) { steps.set(id, { id, status: 'pending' }); stepFilterRefresh(); } return steps.get(id); };
 
@@ -109,11 +110,9 @@ export async function render(main, params, query = {}) {
     requestAnimationFrame(() => { scrolling = false; });
   }
   function addLog(seq, p, at) {
-    const stream = p.stream || 'stdout';
-    const text = p.line;
-    const el = h(`div.line.${stream === 'stderr' ? 'stderr' : 'stdout'}`, { dataset: { seq: seq ?? '', step: p.step_id || '', stream } },
-      h('span.meta', `${p.step_id || 'run'}${stream === 'stderr' ? ' ! ' : ' '}`), h('span.text', typeof text === 'string' ? text : JSON.stringify(text)));
-    if (at) el.title = fmtTime(at);
+    const stream = p.stream;
+    const el = h(`div.line.${stream === 'stderr' ? 'stderr' : 'stdout'}`, { dataset: { seq, step: p.step_id ?? '', stream }, title: fmtTime(at) },
+      h('span.meta', `${p.step_id ?? 'run'}${stream === 'stderr' ? ' ! ' : ' '}`), h('span.text', p.line));
     applyFilter(el);
     logBox.append(el);
     lineCount++;
@@ -126,11 +125,11 @@ export async function render(main, params, query = {}) {
     clear(statusBox, statusBadge(run.status));
     cancelBtn.hidden = TERMINAL.has(run.status);
     clear(summaryBox, kv([
-      ['Workflow', run.workflow_id ? h('a', { href: `#/workflows/${run.workflow_id}` }, wfName || shortId(run.workflow_id)) : '—'],
+      ['Workflow', h('a', { href: `#/workflows/${run.workflow_id}` }, wfName ?? shortId(run.workflow_id))],
       ['Status', statusBadge(run.status)], ['Started', fmtTime(run.started_at || run.created_at)],
       ['Duration', run.started_at ? fmtDuration(run.started_at, run.finished_at) : '—'],
-      ['Inputs', h('code', JSON.stringify(run.inputs ?? {}))],
-      run.error ? ['Error', h('span.field-error', typeof run.error === 'string' ? run.error : pretty(run.error))] : null,
+      ['Inputs', h('code', JSON.stringify(run.inputs))],
+      run.error ? ['Error', h('span.field-error', run.error)] : null,
       ['Run id', h('code', run.id)],
     ]));
   }
@@ -193,31 +192,28 @@ export async function render(main, params, query = {}) {
   drawSummary(); drawSteps(); loadArtifacts();
 
   // ---- live events
-  const onEvent = ({ id, type, data }) => {
-    const ev = data && typeof data === 'object' ? data : { payload: data };
-    const p = { ...(ev.payload && typeof ev.payload === 'object' ? ev.payload : ev) };
-    // The step an event belongs to: the event's step_id (RunEvent), else the payload's.
-    if (!p.step_id) p.step_id = ev.step_id || (p.entity === 'step' ? p.step : undefined) || undefined;
-    if (p.entity === 'run') p.step_id = undefined;
-    const at = ev.at ?? p.at;
-    const evType = type === 'message' ? (ev.type || 'message') : type;
-    const seq = id ?? ev.seq;
-    switch (evType) {
+  const onEvent = ({ type, data }) => {
+    // `data` is one RunEvent {run_id, seq, type, step_id, payload, at}; step_id is null for the run's own events.
+    const ev = data;
+    const p = { ...ev.payload, step_id: ev.step_id ?? undefined };
+    const at = ev.at;
+    const seq = ev.seq;
+    switch (type) {
       case 'log': addLog(seq, p, at); scrollLog(); return;
       case 'status_change': {
         const status = p.status;
         if (p.step_id) {
           const s = stepOf(p.step_id);
-          s.status = p.reused ? 'reused' : (status || s.status);
+          s.status = p.reused ? 'reused' : status;
           if (p.attempt !== undefined) s.attempt = p.attempt;
-          if (status === 'running') { s.started_at = p.started_at || at || Date.now(); s.finished_at = null; }
-          if (TERMINAL.has(status) || status === 'skipped') s.finished_at = p.finished_at || at || Date.now();
+          if (status === 'running') { s.started_at = at; s.finished_at = null; }
+          if (TERMINAL.has(status) || status === 'skipped') s.finished_at = at;
           if (p.error) s.error = p.error;
           if (status === 'waiting' || p.signal) controls.refresh();
         } else if (status) {
           run.status = status;
-          if (status === 'running' && !run.started_at) run.started_at = p.started_at || at;
-          if (TERMINAL.has(status)) run.finished_at = run.finished_at || p.finished_at || at;
+          if (status === 'running' && !run.started_at) run.started_at = at;
+          if (TERMINAL.has(status)) run.finished_at = run.finished_at ?? at;
           if (p.error) run.error = p.error;
           drawSummary();
           controls.refresh();
@@ -232,20 +228,21 @@ export async function render(main, params, query = {}) {
       }
       case 'result_preview': addPreview('preview', p.step_id, p.value); return;
       case 'result': {
-        if (p.step_id) { const s = stepOf(p.step_id); s.result = p.value; addPreview('result', p.step_id, s.result); }
-        else { run.outputs = p.outputs ?? p.result ?? p; addPreview('result', null, run.outputs); }
+        // A step's result; the run's own outputs come with `end`.
+        const s = stepOf(p.step_id); s.result = p.value; addPreview('result', p.step_id, s.result);
         drawSteps(); return;
       }
       case 'error': {
-        const msg = p.message || p.error || pretty(p);
-        addLog(seq, { step_id: p.step_id, stream: 'stderr', line: `error: ${typeof msg === 'string' ? msg : pretty(msg)}` }, at);
-        if (!p.step_id) { run.error = msg; drawSummary(); }
+        // Always a step's error; the run's own comes with its status_change and `end`.
+        addLog(seq, { step_id: p.step_id, stream: 'stderr', line: `error: ${p.message}` }, at);
         scrollLog(); return;
       }
       case 'artifact': loadArtifactsSoon(); return;
       case 'end': {
-        if (p.status) run.status = p.status;
-        if (!run.finished_at) run.finished_at = at || Date.now();
+        run.status = p.status;
+        if (p.error) run.error = p.error;
+        if (!run.finished_at) run.finished_at = at;
+        if (p.outputs && Object.keys(p.outputs).length) { run.outputs = p.outputs; addPreview('result', null, p.outputs); }
         drawSummary(); drawSteps(); loadArtifacts(); controls.refresh(); return;
       }
       default: return;

@@ -4,9 +4,9 @@ import { h, clear, pageHead, fmtTime, empty, loading, errorState } from '../ui.j
 
 const PAGE_SIZE = 100;
 
+/** The steps of a workflow's `definition` (one typed into the builder's text view may have none yet). */
 export function stepsOf(wf) {
-  const d = wf.definition && typeof wf.definition === 'object' ? wf.definition : wf;
-  return Array.isArray(d.steps) ? d.steps : [];
+  return Array.isArray(wf.definition.steps) ? wf.definition.steps : [];
 }
 
 export async function render(main) {
@@ -23,7 +23,7 @@ export async function render(main) {
       clear(body, h('div.table-wrap', h('table#workflow-table', h('thead', h('tr', h('th', 'Name'), h('th', 'Steps'), h('th', 'Version'), h('th.hide-phone', 'Updated'), h('th', ''))),
         h('tbody', items.map(w => h('tr', { dataset: { workflowId: w.id, name: w.name } },
           h('td', h('a', { href: `#/workflows/${w.id}` }, w.name), w.description ? h('div.small.muted', w.description) : null),
-          h('td', String(stepsOf(w).length || w.step_count || '—')), h('td', w.latest_version ? `v${w.latest_version}` : '—'),
+          h('td', String(stepsOf(w).length)), h('td', `v${w.latest_version}`),
           h('td.hide-phone', fmtTime(w.updated_at)), h('td', h('a', { href: `#/runs?workflow_id=${encodeURIComponent(w.id)}` }, 'Runs'))))))));
       const next = data.next_cursor;
       if (next) more.append(h('button', { type: 'button', onclick: () => load(next) }, 'Load more'));

@@ -49,21 +49,6 @@ extension FieldDefinition {
             if let enumValues, !enumValues.contains(s) {
                 errors.append(FieldError(path, "must be one of: " + enumValues.joined(separator: ", ")))
             }
-            if let format, length > 0 {
-                switch format {
-                case .url:
-                    if !FieldDefinition.isHTTPURL(s) { errors.append(FieldError(path, "must be an http(s) URL")) }
-                case .mcpConfiguration:
-                    let (_, mcpErrors) = MCPConfiguration.parse(s, path: path)
-                    errors.append(contentsOf: mcpErrors)
-                case .gitURL:
-                    if let problem = SourceReference.gitURLProblem(s) { errors.append(FieldError(path, problem)) }
-                case .gitRef:
-                    if let problem = SourceReference.gitRefProblem(s) { errors.append(FieldError(path, problem)) }
-                case .relativePath:
-                    if let problem = SourceReference.relativePathProblem(s) { errors.append(FieldError(path, problem)) }
-                }
-            }
         case .int, .double:
             if let message = rangeViolation(v.doubleValue ?? 0) { errors.append(FieldError(path, message)) }
         default:
@@ -145,13 +130,4 @@ extension FieldDefinition {
         path.isEmpty ? key : path + "." + key
     }
 
-    static func isHTTPURL(_ s: String) -> Bool {
-        let lower = s.lowercased()
-        let rest: Substring
-        if lower.hasPrefix("https://") { rest = Substring(s).dropFirst(8) }
-        else if lower.hasPrefix("http://") { rest = Substring(s).dropFirst(7) }
-        else { return false }
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        return !host.isEmpty && !s.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" })
-    }
 }

@@ -1,5 +1,6 @@
-/// One field of a declarative config definition: the single source of truth
-/// for validation, normalisation (defaults) and JSON Schema export.
+/// One field of a workflow definition's declared shape (the definition, a step, its retries,
+/// wait and cache): the single source for their validation, defaults and JSON Schema export.
+/// Component configs are not declared here: their schemas come from executor plugins (`ComponentTypes`).
 public struct FieldDefinition: Sendable {
     /// The JSON type of a field's value.
     public indirect enum ValueType: Sendable {
@@ -30,21 +31,6 @@ public struct FieldDefinition: Sendable {
         }
     }
 
-    /// Extra semantic checks on string values, exported as JSON Schema `format`
-    /// (or `contentMediaType`).
-    public enum Format: String, Sendable {
-        /// An absolute `http` or `https` URL.
-        case url = "uri"
-        /// A JSON or YAML document describing an MCP server: `{command, args, env}`.
-        case mcpConfiguration = "mcp-configuration"
-        /// A git remote git may clone from: `https://`, `http://` or `git://` (`SourceReference`).
-        case gitURL = "git-url"
-        /// A branch or tag name (a subset of `git check-ref-format`).
-        case gitRef = "git-ref"
-        /// A relative path that stays inside its root: not absolute, no `..`.
-        case relativePath = "relative-path"
-    }
-
     public var name: String
     public var type: ValueType
     public var required: Bool
@@ -56,19 +42,18 @@ public struct FieldDefinition: Sendable {
     public var minLength: Int?
     public var maxLength: Int?
     public var enumValues: [String]?
-    public var format: Format?
     public var title: String
     public var description: String
 
     public init(_ name: String, _ type: ValueType, required: Bool = false, default defaultValue: JSON? = nil,
                 minimum: Double? = nil, maximum: Double? = nil, exclusiveMinimum: Double? = nil,
                 exclusiveMaximum: Double? = nil, minLength: Int? = nil, maxLength: Int? = nil,
-                enum enumValues: [String]? = nil, format: Format? = nil, title: String? = nil,
+                enum enumValues: [String]? = nil, title: String? = nil,
                 _ description: String) {
         self.name = name; self.type = type; self.required = required; self.defaultValue = defaultValue
         self.minimum = minimum; self.maximum = maximum; self.exclusiveMinimum = exclusiveMinimum
         self.exclusiveMaximum = exclusiveMaximum; self.minLength = minLength; self.maxLength = maxLength
-        self.enumValues = enumValues; self.format = format
+        self.enumValues = enumValues
         self.title = title ?? FieldDefinition.humanTitle(name)
         self.description = description
     }
