@@ -8,7 +8,8 @@ import KernelTransport
 
 /// The kernel's lifecycle: the wiring at the top of the module graph. `start()` opens the
 /// services (KernelServices), registers the control methods (KernelMethods) on the dispatcher
-/// (KernelDispatch) and starts the transports (KernelTransport); `shutdown()` undoes it.
+/// (KernelDispatch) and starts the transports (KernelTransport); `shutdown()` (KernelServices)
+/// undoes it.
 extension Kernel {
     /// Starts every service, then the transports. Throws with a clear message
     /// if the home is in use by another kernel.

@@ -1,9 +1,6 @@
 import KernelCore
 import KernelLoop
 
-/// The state of a transport's listener (the control socket's, the HTTP shim's).
-public enum ListenerState: Equatable { case idle, listening, draining, closed }
-
 /// What the socket and HTTP servers share: the listening handle, the explicit state and the
 /// open connections, counted in the `mcpk_connections` gauge under the transport's label.
 /// Loop-thread only.
