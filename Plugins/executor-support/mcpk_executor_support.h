@@ -187,7 +187,8 @@ static inline void mx_common(mx_buf *b, const char *config, int network_default)
     return MCPK_STATUS_OK;                                                                          \
   }
 
-/* A process executor (plan only) at ABI 1.2.0 (an older host sees 1.0.0 / 1.1.0 and its built-in spec). */
+/* A process executor (plan only) at ABI 1.2.0 (an older host gets 1.0.0 / 1.1.0: it runs the
+ * steps of the names in TYPES, without the declarations). */
 #define MX_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN) \
   MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, PLAN, NULL, MCPK_ABI_VERSION_1_2_0)
 

@@ -227,8 +227,9 @@ static inline char *mi_render_braces(const char *text, json_t *inputs, char *msg
 /* ---- plugin definition ------------------------------------------------ */
 
 /* Standard init for an in-process executor handling `TYPES` with `INVOKE`:
- * ABI 1.1.0 (mcpk_invocation.call_op) when the host offers it, else 1.0.0. */
+ * ABI 1.3.0 (mcpk_component_type.flags) when the host offers it, else the
+ * newest the host offers (1.1.0 adds mcpk_invocation.call_op). */
 #define MI_DEFINE_PLUGIN(NAME, DESCRIPTION, TYPES, TYPE_DEFS, INVOKE) \
-  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, NULL, INVOKE, MCPK_ABI_VERSION_1_2_0)
+  MX_DEFINE_EXECUTOR(NAME, DESCRIPTION, TYPES, TYPE_DEFS, NULL, INVOKE, MCPK_ABI_VERSION_1_3_0)
 
 #endif

@@ -96,7 +96,7 @@ static const char llm_config_schema[] =
 
 static const char *const llm_secret_fields[] = {"apiKey"};
 static const mcpk_component_type type_defs[] = {
-    {sizeof(mcpk_component_type), "LLM Prompt Agent", "Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.", llm_config_schema, llm_secret_fields, 1, MCPK_EXECUTION_IN_PROCESS},
+    {sizeof(mcpk_component_type), "LLM Prompt Agent", "Calls an OpenAI-compatible chat model with a system prompt and a templated user prompt.", llm_config_schema, llm_secret_fields, 1, MCPK_EXECUTION_IN_PROCESS, MCPK_TYPE_NO_WORK_DIR},
 };
 
 #endif

@@ -63,7 +63,7 @@ static const char utility_config_schema[] =
                     "]");
 
 static const mcpk_component_type type_defs[] = {
-    {sizeof(mcpk_component_type), "Utility", "An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.", utility_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS},
+    {sizeof(mcpk_component_type), "Utility", "An in-kernel operation on the step inputs: merge objects, pick keys, render a template, or call a plugin operation.", utility_config_schema, NULL, 0, MCPK_EXECUTION_IN_PROCESS, MCPK_TYPE_NO_WORK_DIR},
 };
 
 #endif

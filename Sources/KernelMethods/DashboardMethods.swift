@@ -11,7 +11,7 @@ extension Kernel {
     func registerDashboardMethods() {
         dispatcher.register("dashboard.summary", summary: "Active/queued runs, completed/failed today, totals, 7-day success rate, last 20 audit entries.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
-            try await self.requireStore().dashboardSummary(now: .now()).json
+            try await self.requireStore().dashboardSummary(now: .now()).reply
         }
         dispatcher.register("dashboard.health", summary: "Store kind and latency, uptime, version, load, the step runtimes, and each service's section.",
                             params: ["type": "object", "properties": [:]]) { [unowned self] _, _ in
@@ -61,7 +61,8 @@ extension Kernel {
             do { o["runtimes"] = try await runtimeStatusJSON() } catch { o["runtimes"] = ["error": .string("\(error)")] }
         }
         for (name, provider) in statusProviders where o[name] == nil { o[name] = provider() }
-        if o["plugins"] == nil { o["plugins"] = ["count": 0] }
+        // One shape with or without a plugin host (none: nothing loaded, failed or crashed).
+        if o["plugins"] == nil { o["plugins"] = ["loaded": 0, "failed": 0, "crashed": 0] }
         if o["sandbox"] == nil { o["sandbox"] = .null }
         return .object(o)
     }

@@ -43,7 +43,7 @@ extension Kernel {
                                     ? "Workspace secrets by name (values are write-only: shown as \"set\")." : "Workspace variables with their values.",
                                 params: ["type": "object", "properties": [:], "additionalProperties": false]) { [unowned self] _, _ in
                 let items = try await self.requireWorkspaceValueStore().listWorkspaceValues(kind)
-                return ["items": .array(items.map(\.json)), "next_cursor": .null]
+                return ["items": .array(items.map(\.reply)), "next_cursor": .null]
             }
             dispatcher.register("\(prefix).delete", summary: "Deletes a workspace \(kind.noun).",
                                 params: ["type": "object", "required": ["name"], "additionalProperties": false, "properties": ["name": name]]) { [unowned self] p, ctx in

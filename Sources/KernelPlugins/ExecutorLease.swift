@@ -40,6 +40,12 @@ public final class ExecutorLease: @unchecked Sendable {
         }
     }
 
+    /// Whether an `invoke` of this type gets a work dir (false only when this plugin declared the
+    /// type with `MCPK_TYPE_NO_WORK_DIR`, ABI 1.3.0; every older declaration gets one).
+    public var needsWorkDirectory: Bool {
+        backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }?.workDirectory ?? true
+    }
+
     public var canPlan: Bool { backend.executorCapabilities.plan }
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
 

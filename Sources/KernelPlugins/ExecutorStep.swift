@@ -22,8 +22,9 @@ public struct ExecutorStep: Sendable, Equatable {
 
     public var json: JSON {
         var o = JSONObject([("component_type", .string(call.componentType)), ("config", call.config), ("inputs", call.inputs),
-                            ("work_dir", .string(call.workDirectory)), ("run_id", .string(call.runId)), ("step_id", .string(call.stepId)),
+                            ("run_id", .string(call.runId)), ("step_id", .string(call.stepId)),
                             ("attempt", .int(Int64(call.attempt)))])
+        if !call.workDirectory.isEmpty { o["work_dir"] = .string(call.workDirectory) }
         if let secrets { o["secrets"] = secrets }
         if let runtimeDirectory = call.runtimeDirectory { o["runtime_dir"] = .string(runtimeDirectory) }
         return .object(o)

@@ -5,9 +5,12 @@ import MCPKPluginABI
 /// A plugin that accepts may fill `abi_version` with any of these versions up to the one
 /// asked for (a 1.0.0 plugin answering OK to 1.1.0 runs as 1.0.0).
 public enum PluginABI {
-    public static let supportedVersions: [UInt32] = [UInt32(MCPK_ABI_VERSION_1_2_0), UInt32(MCPK_ABI_VERSION_1_1_0),
-                                                   UInt32(MCPK_ABI_VERSION_1_0_0)]
+    public static let supportedVersions: [UInt32] = [UInt32(MCPK_ABI_VERSION_1_3_0), UInt32(MCPK_ABI_VERSION_1_2_0),
+                                                   UInt32(MCPK_ABI_VERSION_1_1_0), UInt32(MCPK_ABI_VERSION_1_0_0)]
     public static let version1_2_0 = UInt32(MCPK_ABI_VERSION_1_2_0)
+    public static let version1_3_0 = UInt32(MCPK_ABI_VERSION_1_3_0)
+    /// Every `MCPK_TYPE_*` bit this host knows (ABI 1.3.0).
+    public static let knownTypeFlags = UInt32(MCPK_TYPE_NO_WORK_DIR)
 
     /// "1.0.0" for 1000000.
     public static func describe(_ version: UInt32) -> String {

@@ -22,9 +22,22 @@ extension PluginHost {
     /// serving plugin's first: feed of `ComponentTypes` (creatable and runnable types).
     public func componentTypeDefinitions() -> [ComponentTypeDefinition] {
         let routes = executorRoutes()
+        let entries = servingEntries()
         var out: [ComponentTypeDefinition] = []
-        for e in servingEntries() {
-            for d in e.backend?.metadata.componentTypeDefinitions ?? [] where routes[d.name.rawValue] == e.name { out.append(d) }
+        var served = Set<String>()
+        for e in entries {
+            for d in e.backend?.metadata.componentTypeDefinitions ?? [] where routes[d.name.rawValue] == e.name {
+                out.append(d)
+                served.insert(d.name.rawValue)
+            }
+        }
+        // A type routed to a plugin that names it without declaring it (a 1.0.0/1.1.0 executor
+        // overriding a declared type) keeps the declaration of the newest plugin that has one.
+        for e in entries {
+            for d in e.backend?.metadata.componentTypeDefinitions ?? [] where routes[d.name.rawValue] != nil && !served.contains(d.name.rawValue) {
+                out.append(d)
+                served.insert(d.name.rawValue)
+            }
         }
         return out
     }

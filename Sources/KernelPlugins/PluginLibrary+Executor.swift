@@ -326,7 +326,8 @@ extension PluginLibrary {
         s.component_type = UnsafePointer(owned[0])
         s.config_json = UnsafePointer(owned[1])
         s.inputs_json = UnsafePointer(owned[2])
-        s.work_dir = UnsafePointer(owned[3])
+        // No work dir (a MCPK_TYPE_NO_WORK_DIR type, ABI 1.3.0): NULL, as plugin.h says.
+        s.work_dir = call.workDirectory.isEmpty ? nil : UnsafePointer(owned[3])
         s.run_id = UnsafePointer(owned[4])
         s.step_id = UnsafePointer(owned[5])
         s.attempt = Int32(truncatingIfNeeded: call.attempt)

@@ -152,7 +152,7 @@ public final class PluginLibrary: @unchecked Sendable {
                 }
             }
             if accepted >= PluginABI.version1_2_0, e.pointee.struct_size >= PluginABI.executorSize1_2_0 {
-                typeDefinitions = try componentTypeDefinitions(e.pointee, plugin: name)
+                typeDefinitions = try componentTypeDefinitions(e.pointee, plugin: name, abi: accepted)
                 for d in typeDefinitions where !componentTypes.contains(d.name.rawValue) { componentTypes.append(d.name.rawValue) }
             }
         }
@@ -193,7 +193,7 @@ public final class PluginLibrary: @unchecked Sendable {
 
     /// Copies and checks `mcpk_executor.type_defs` (ABI 1.2.0): every problem of every
     /// declaration at once, with its path, refuses the load.
-    private static func componentTypeDefinitions(_ e: mcpk_executor, plugin name: String) throws -> [ComponentTypeDefinition] {
+    private static func componentTypeDefinitions(_ e: mcpk_executor, plugin name: String, abi: UInt32) throws -> [ComponentTypeDefinition] {
         guard e.type_def_count > 0 else { return [] }
         guard let defs = e.type_defs else { throw PluginLoadError.invalidMetadata("plugin \(name): type_def_count > 0 but type_defs is NULL") }
         if e.type_def_count > PluginABI.maxComponentTypes {
@@ -237,6 +237,15 @@ public final class PluginLibrary: @unchecked Sendable {
                 problems.append(FieldError(FieldDefinition.join(path, "execution"), "must be MCPK_EXECUTION_SANDBOX (1) or MCPK_EXECUTION_IN_PROCESS (2) (got \(d.execution))"))
                 continue
             }
+            // `flags` (ABI 1.3.0) fills what was padding: only a 1.3.0 plugin's value means anything.
+            let flags = abi >= PluginABI.version1_3_0 ? d.flags : 0
+            if flags & ~PluginABI.knownTypeFlags != 0 {
+                problems.append(FieldError(FieldDefinition.join(path, "flags"), "has unknown bits \(flags & ~PluginABI.knownTypeFlags) (this host knows MCPK_TYPE_NO_WORK_DIR = 1)"))
+            }
+            let workDirectory = flags & UInt32(MCPK_TYPE_NO_WORK_DIR) == 0
+            if !workDirectory && execution == .sandbox {
+                problems.append(FieldError(FieldDefinition.join(path, "flags"), "MCPK_TYPE_NO_WORK_DIR is for MCPK_EXECUTION_IN_PROCESS types (a sandboxed process always has a work dir)"))
+            }
             if !schema.isNull {
                 problems += ComponentTypeDefinition.problems(name: typeName, schema: schema, secretFields: secrets, path: path)
             }
@@ -244,7 +253,7 @@ public final class PluginLibrary: @unchecked Sendable {
                 problems.append(FieldError(FieldDefinition.join(path, "name"), "declares '\(typeName)' twice"))
             }
             out.append(ComponentTypeDefinition(name: ComponentType(typeName), description: string(d.description) ?? "", schema: schema,
-                                               secretFields: secrets, execution: execution, plugin: name))
+                                               secretFields: secrets, execution: execution, plugin: name, workDirectory: workDirectory))
         }
         if !problems.isEmpty {
             throw PluginLoadError.invalidMetadata("plugin \(name): invalid component type declarations: "

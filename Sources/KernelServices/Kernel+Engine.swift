@@ -69,7 +69,7 @@ extension Kernel {
             listener.start()
             self.listener = listener
             addStatus("cluster") { [weak listener, weak engine] in
-                ["listener": listener?.statusJSON ?? .null, "claimed_runs": JSON(engine?.claimedCount ?? 0)]
+                ["listener": listener?.statusSection ?? .null, "claimed_runs": JSON(engine?.claimedCount ?? 0)]
             }
             onShutdown("listener") { [weak self] in
                 self?.listener?.stop()
@@ -84,13 +84,13 @@ extension Kernel {
             engine.stepCache = RedisStepCache(redis: redis)
             redis.start()
             addStatus("redis") { [weak redis, weak engine] in
-                guard let redis, case .object(var o) = redis.statusJSON else { return RedisService.notConfiguredJSON }
+                guard let redis, case .object(var o) = redis.statusSection else { return RedisService.notConfiguredSection }
                 o["events"] = engine?.redisEventsJSON ?? .null
                 return .object(o)
             }
             onShutdown("redis") { [weak redis] in redis?.stop() }
         } else {
-            addStatus("redis") { RedisService.notConfiguredJSON }
+            addStatus("redis") { RedisService.notConfiguredSection }
         }
         try await engine.start()
         self.engine = engine

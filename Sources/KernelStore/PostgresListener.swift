@@ -77,11 +77,6 @@ public final class PostgresListener {
         connection = nil
     }
 
-    public var statusJSON: JSON {
-        ["state": .string(state.rawValue), "channels": .array(channels.map { .string($0) }), "reconnects": JSON(reconnects),
-         "notifications": JSON(notificationsReceived), "last_error": lastError.map { .string($0) } ?? .null]
-    }
-
     static func sleep(ms: UInt64) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             do { try Timer.after(loop: KernelRuntime.loop, ms: ms) { c.resume() } } catch { c.resume() }

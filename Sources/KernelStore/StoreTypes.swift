@@ -150,7 +150,7 @@ public struct ConnectionChanges: Sendable {
     }
 }
 
-/// `dashboard.summary` (contract field names in `json`).
+/// What `dashboard.summary` reports (the server builds the reply: `DashboardSummary+Reply`).
 public struct DashboardSummary: Sendable, Equatable {
     public var activeRuns: Int
     public var queuedRuns: Int
@@ -163,19 +163,4 @@ public struct DashboardSummary: Sendable, Equatable {
     /// succeeded / finished over the last 7 days; nil when nothing finished.
     public var successRate7d: Double?
     public var recentActivity: [ActionLog]
-
-    public var json: JSON {
-        var o = JSONObject()
-        o["active_runs"] = JSON(activeRuns)
-        o["queued_runs"] = JSON(queuedRuns)
-        o["completed_today"] = JSON(completedToday)
-        o["failed_today"] = JSON(failedToday)
-        o["total_components"] = JSON(totalComponents)
-        o["total_workflows"] = JSON(totalWorkflows)
-        o["total_runs"] = JSON(totalRuns)
-        o["total_connections"] = JSON(totalConnections)
-        o["success_rate_7d"] = successRate7d.map { .double($0) } ?? .null
-        o["recent_activity"] = .array(recentActivity.map(\.json))
-        return .object(o)
-    }
 }

@@ -28,7 +28,7 @@ public enum WorkspaceValueKind: String, Sendable, CaseIterable {
     public var noun: String { self == .secret ? "secret" : "variable" }
 }
 
-/// One listed entry; `value` is nil for a secret (write-only).
+/// One listed entry; `value` is nil for a secret (write-only). The API form: `WorkspaceValue+Reply` (KernelServer).
 public struct WorkspaceValue: Sendable, Equatable {
     public var name: String
     public var value: String?
@@ -37,13 +37,5 @@ public struct WorkspaceValue: Sendable, Equatable {
 
     public init(name: String, value: String?, createdAt: Timestamp, updatedAt: Timestamp) {
         self.name = name; self.value = value; self.createdAt = createdAt; self.updatedAt = updatedAt
-    }
-
-    public var json: JSON {
-        var o = JSONObject([("name", .string(name))])
-        if let value { o["value"] = .string(value) } else { o["value"] = "set" }
-        o["created_at"] = createdAt.json
-        o["updated_at"] = updatedAt.json
-        return .object(o)
     }
 }

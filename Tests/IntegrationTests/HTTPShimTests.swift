@@ -203,6 +203,14 @@ import Testing
         #expect(doc.status == 200)
         #expect(doc.json["openapi"]?.stringValue == "3.1.0")
         #expect(doc.json["paths"]?["/api/v1/workflows/{id}/runs"]?["post"]?["x-mcpk-method"]?.stringValue == "workflow.run")
+        // Each operation's response body is the method's registered reply schema: every field named, closed.
+        let health = doc.json["paths"]?["/api/v1/dashboard/system-health"]?["get"]?["responses"]?["200"]?["content"]?["application/json"]?["schema"]
+        #expect(health?["additionalProperties"] == false)
+        #expect(health?["required"]?.arrayValue?.contains("plugins") == true)
+        #expect(health?["properties"]?["plugins"]?["required"] == ["loaded", "failed", "crashed"])
+        #expect(health?["properties"]?["cluster"] != nil)
+        let test = doc.json["paths"]?["/api/v1/external-databases/{id}/test"]?["post"]?["responses"]?["200"]?["content"]?["application/json"]?["schema"]
+        #expect(test?["properties"]?["latency_ms"] != nil && test?["properties"]?["server_version"] != nil && test?["properties"]?["error"] != nil)
         let index = try HTTPTestClient.request(port: port, "GET", "/")
         #expect(index.status == 200)
         #expect(index.header("content-type") == "text/html; charset=utf-8")

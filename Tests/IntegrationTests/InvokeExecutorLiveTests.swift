@@ -76,6 +76,28 @@ import Testing
         #expect(try k.call("kernel.status")["engine"]?["executors"]?["Utility"] == before)
     }
 
+    /// ABI 1.3.0 `MCPK_TYPE_NO_WORK_DIR`: the bundled Utility's attempts make no work dir (the
+    /// per-step cost of in-process steps); an older executor of the same type still gets one.
+    @Test func bundledUtilityStepsMakeNoWorkDirectory() throws {
+        let f = try Fixture()
+        let k = f.kernel
+        try f.component("merge", ["type": "Utility", "operation": "merge"])
+        try f.workflow("merge", ["steps": [["id": "m", "component": "merge", "inputs": ["a": ["x": 1]]]]])
+        let id = try f.run("merge")
+        let s = try f.wait(id)
+        #expect(Self.step(s, "m")?["result"] == ["x": 1], "\(s)")
+        #expect(!FileManager.default.fileExists(atPath: k.home + "/work/\(id)/m/1"))
+
+        let so = try Self.buildFixture(into: k.home + "/extra-plugins")
+        _ = try k.call("plugin.load", ["path": .string(so)])
+        try f.component("events", ["type": "Utility", "operation": "template", "template": "mode=events;"])
+        try f.workflow("events", ["steps": [["id": "e", "component": "events", "inputs": ["n": 1]]]])
+        let legacy = try f.run("events")
+        let r = try f.wait(legacy)
+        #expect(Self.step(r, "e")?["result"]?["inputs_file"] == true, "\(r)")
+        #expect(FileManager.default.fileExists(atPath: k.home + "/work/\(legacy)/e/1/inputs.json"))
+    }
+
     @Test func invokePluginLoadedIntoARunningKernel() throws {
         let f = try Fixture()
         let k = f.kernel

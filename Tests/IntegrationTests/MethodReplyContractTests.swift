@@ -7,8 +7,9 @@ import Testing
 
 /// Every control method, driven with a real request against a real kernel, answers what its
 /// registered reply schema (`rpc.discover`, OpenAPI) says: over the control socket, and over
-/// HTTP for every method that has a route. A method added without a reply schema, or not
-/// driven here, fails the test.
+/// HTTP for every method that has a route. Reply schemas are closed (an object schema that is
+/// not must say "Open:" and why), so a reply field its schema does not name fails too. A method
+/// added without a reply schema, or not driven here, fails the test.
 @Suite(.serialized) struct MethodReplyContractTests {
     /// Methods not driven here, each with why (the test fails if this list goes stale).
     static let notDriven: [String: String] = [
@@ -27,11 +28,33 @@ import Testing
             for m in discover["methods"]?.arrayValue ?? [] {
                 guard let name = m["name"]?.stringValue else { continue }
                 guard let reply = m["reply"], !reply.isNull else { problems.append("\(name): no reply schema"); continue }
+                problems += Checker.openObjects(reply, path: name + ".reply").map { "\($0): an object schema neither closed nor marked Open" }
                 let (schema, errors) = JSONSchema.compile(reply, path: name + ".reply")
                 if let schema { s[name] = schema } else { problems.append("\(name): \(errors)") }
             }
             schemas = s
         }
+        /// Paths of the object schemas in `schema` that would let an unnamed field through: every
+        /// object schema is closed (`additionalProperties` false or a schema) unless its description
+        /// starts with "Open:" (data the kernel does not shape). So a reply's extra top-level or nested
+        /// field fails `validate` below, and a schema cannot silently stop naming its fields.
+        static func openObjects(_ schema: JSON, path: String) -> [String] {
+            guard case .object(let o) = schema else { return [] }
+            var out: [String] = []
+            let types = o["type"]?.stringValue.map { [$0] } ?? o["type"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            if types.contains("object"), o["additionalProperties"] == nil,
+               o["description"]?.stringValue?.hasPrefix("Open:") != true {
+                out.append(path)
+            }
+            for (k, v) in o["properties"]?.objectValue ?? JSONObject() { out += openObjects(v, path: path + "." + k) }
+            if let items = o["items"] { out += openObjects(items, path: path + "[]") }
+            if let extra = o["additionalProperties"], extra.objectValue != nil { out += openObjects(extra, path: path + ".*") }
+            for key in ["anyOf", "oneOf", "allOf"] {
+                for (i, alt) in (o[key]?.arrayValue ?? []).enumerated() { out += openObjects(alt, path: "\(path).\(key)[\(i)]") }
+            }
+            return out
+        }
+
         func check(_ method: String, _ reply: JSON, via: String) {
             driven.insert(method)
             guard let schema = schemas[method] else { problems.append("\(method): not discovered"); return }
@@ -190,5 +213,34 @@ import Testing
         #expect(missing.isEmpty, "methods no request drove: \(missing.sorted())")
         let stale = Set(Self.notDriven.keys).intersection(c.driven).union(Set(Self.notDriven.keys).subtracting(c.schemas.keys))
         #expect(stale.isEmpty, "notDriven is stale: \(stale.sorted())")
+    }
+
+    /// The status replies whose sections only a shared store and a Redis add (`cluster`, the
+    /// PostgreSQL pool and listener, a connected `redis`) match their schemas too, socket and HTTP.
+    @Test func statusRepliesOnPostgresWithRedisMatchTheirSchemas() throws {
+        guard LiveBackend.pgURL != nil || LiveBackend.isCI else {
+            print("MethodReplyContractTests: MCPK_TEST_PG_URL is not set: PostgreSQL status replies skipped (run `make test`)")
+            return
+        }
+        var env = try LiveBackend.postgres.environment()
+        if let redis = getenv("MCPK_TEST_REDIS_URL").map({ String(cString: $0) }), !redis.isEmpty { env["REDIS_URL"] = redis }
+        let port = HTTPTestClient.freePort()
+        let k = try KernelProcess.start(env: env, http: "127.0.0.1:\(port)")
+        defer { k.stop() }
+        let client = try k.client()
+        let c = try Checker(try client.call("rpc.discover"))
+        for (method, path) in [("kernel.status", "/api/v1/kernel/status"), ("dashboard.health", "/api/v1/dashboard/system-health"),
+                               ("cluster.status", "/api/v1/cluster/status")] {
+            let r = try client.call(method)
+            c.check(method, r, via: "socket")
+            if method != "cluster.status" {
+                #expect(r["cluster"]?["listener"]?.objectValue != nil, "\(method): no cluster section on PostgreSQL")
+                if env["REDIS_URL"] != nil { #expect(r["redis"]?["configured"] == true, "\(method): Redis not configured") }
+            }
+            let h = try HTTPTestClient.request(port: port, "GET", path)
+            #expect(h.status == 200)
+            c.check(method, h.json, via: "http")
+        }
+        #expect(c.problems.isEmpty, "\(c.problems.joined(separator: "\n"))")
     }
 }

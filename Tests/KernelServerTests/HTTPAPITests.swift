@@ -187,6 +187,10 @@ import Testing
         #expect(create?["x-mcpk-method"]?.stringValue == "component.create")
         #expect(create?["requestBody"]?["content"]?["application/json"]?["schema"]?["required"] == ["name"])
         #expect(create?["responses"]?["201"] != nil)
+        // The response body: the method's registered reply schema (MethodReplies), closed.
+        let created = create?["responses"]?["201"]?["content"]?["application/json"]?["schema"]
+        #expect(created == MethodReplies.byMethod["component.create"])
+        #expect(created?["additionalProperties"] == false)
         let list = doc["paths"]?["/api/v1/workflow-runs"]?["get"]?["parameters"]?.arrayValue ?? []
         #expect(list.compactMap { $0["name"]?.stringValue }.sorted() == ["limit", "status", "verbose", "workflow"])
         let getRun = doc["paths"]?["/api/v1/workflow-runs/{run_id}"]?["get"]?["parameters"]?[0]

@@ -52,3 +52,71 @@ import Testing
         await host.shutdown()
     }
 }
+
+/// ABI 1.3.0 `mcpk_component_type.flags`: MCPK_TYPE_NO_WORK_DIR only on in-process types,
+/// unknown bits refused; a 1.2.0 plugin's table is read without them.
+@Suite struct ComponentTypeFlagTests {
+    func build(_ tag: String, _ defines: String) -> String {
+        let dir = TestSupport.tempDir(tag)
+        let so = dir + "/lib\(tag).so"
+        #expect(TestSupport.sh("cc -shared -fPIC \(defines) -I'\(TestSupport.root)/include' '\(TestSupport.fixture("typedefs.c"))' -o '\(so)'") == 0)
+        return so
+    }
+
+    @Test @KernelActor func flagsAreCheckedAtABI1_3_0() async throws {
+        let so = build("flagtypes", "-DFLAGS")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        await #expect(throws: KernelError.self) { try await host.load(path: so) }
+        let message = host.list().first { $0.path == so }?.loadError?.message ?? ""
+        for part in ["type_defs[0].flags: MCPK_TYPE_NO_WORK_DIR is for MCPK_EXECUTION_IN_PROCESS types",
+                     "type_defs[1].flags: has unknown bits 6"] {
+            #expect(message.contains(part), "\(part) in \(message)")
+        }
+        #expect(!message.contains("type_defs[2]"), "\(message)")
+        await host.shutdown()
+    }
+
+    @Test @KernelActor func aPluginAt1_2_0HasItsFlagsIgnored() async throws {
+        let so = build("flagtypes12", "-DFLAGS -DFLAGS_AT=MCPK_ABI_VERSION_1_2_0")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        let info = try await host.load(path: so)
+        #expect(info.metadata?.abiVersion == 1_002_000)
+        let defs = host.componentTypeDefinitions()
+        #expect(defs.count == 3 && defs.allSatisfy(\.workDirectory), "\(defs)")
+        let lease = try #require(host.executor(forType: "Flag Inline"))
+        #expect(lease.needsWorkDirectory)
+        lease.release()
+        await host.shutdown()
+    }
+
+    @Test @KernelActor func bundledUtilityDeclaresNoWorkDirectory() async throws {
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        let info = try await host.load(path: TestSupport.bundled("mcpk-utility"))
+        #expect(info.metadata?.abiVersion == 1_003_000)
+        let lease = try #require(host.executor(forType: "Utility"))
+        #expect(!lease.needsWorkDirectory)
+        lease.release()
+        await host.shutdown()
+    }
+}
+
+/// A 1.0.0 executor (names types, declares no schema) loaded over a bundled one: it runs the
+/// type's steps, and the type stays creatable with the bundled plugin's declaration.
+@Suite struct LegacyExecutorOverrideTests {
+    @Test @KernelActor func olderExecutorServesATypeAnotherPluginDeclares() async throws {
+        let dir = TestSupport.tempDir("legacy-override")
+        let legacy = try TestSupport.buildFixture(TestSupport.fixture("echoexec.c"), into: dir, name: "echoexec")
+        let host = PluginHost(configuration: PluginHostConfiguration(directories: []))
+        _ = try await host.load(path: TestSupport.bundled("mcpk-utility"))
+        _ = try await host.load(path: legacy)
+        #expect(host.executorRoutes()["Utility"] == "echoexec")
+        let utility = try #require(host.componentTypeDefinitions().first { $0.name.rawValue == "Utility" })
+        #expect(utility.plugin != "echoexec")
+        let types = ComponentTypes(declared: host.componentTypeDefinitions())
+        #expect(types.isKnown(ComponentType("Utility")))
+        try await host.unload(name: "echoexec")
+        #expect(host.executorRoutes()["Utility"] != "echoexec")
+        #expect(host.componentTypeDefinitions().contains { $0.name.rawValue == "Utility" })
+        await host.shutdown()
+    }
+}

@@ -31,11 +31,11 @@ import Testing
     }
 }
 
-/// ABI negotiation: the host offers 1.2.0, 1.1.0 then 1.0.0; a plugin may fill any
+/// ABI negotiation: the host offers 1.3.0, 1.2.0, 1.1.0 then 1.0.0; a plugin may fill any
 /// version the host speaks up to the one it was asked for.
 @Suite struct ABINegotiationTests {
     @Test @KernelActor func olderAnswerIsAcceptedAndOverclaimIsRefused() async throws {
-        #expect(PluginABI.supportedVersions == [1_002_000, 1_001_000, 1_000_000])
+        #expect(PluginABI.supportedVersions == [1_003_000, 1_002_000, 1_001_000, 1_000_000])
         let dir = TestSupport.tempDir("abi")
         let older = try TestSupport.buildFixture(TestSupport.fixture("abicheck.c"), into: dir, name: "olderabi")
         let over = dir + "/liboverclaim.so"

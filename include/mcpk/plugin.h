@@ -79,13 +79,20 @@ extern "C" {
 
 /** \brief ABI 1.2.0: adds mcpk_executor.type_defs, the component types an
  * executor declares with their config schema, secret fields and execution
- * (::mcpk_component_type). A 1.0.0 / 1.1.0 executor keeps working: its
- * `component_types` are served with the kernel's built-in config spec of that
- * name, if any. \since 1.2.0 */
+ * (::mcpk_component_type). A 1.0.0 / 1.1.0 executor keeps working: each of
+ * its `component_types` is served (it runs the steps) with the declaration
+ * another loaded plugin makes of that name; a name no loaded plugin declares
+ * is not a creatable type (the kernel has no per-type knowledge of its own).
+ * \since 1.2.0 */
 #define MCPK_ABI_VERSION_1_2_0 1002000u
 
+/** \brief ABI 1.3.0: adds mcpk_component_type.flags (::MCPK_TYPE_NO_WORK_DIR).
+ * Read only from a plugin that accepted 1.3.0; older plugins' types keep a
+ * work directory per attempt. \since 1.3.0 */
+#define MCPK_ABI_VERSION_1_3_0 1003000u
+
 /** \brief The newest ABI this header describes. \since 1.0.0 */
-#define MCPK_ABI_VERSION MCPK_ABI_VERSION_1_2_0
+#define MCPK_ABI_VERSION MCPK_ABI_VERSION_1_3_0
 
 /** \brief Name of the one symbol a plugin exports. \since 1.0.0 */
 #define MCPK_PLUGIN_INIT_SYMBOL "mcpk_plugin_init"
@@ -514,7 +521,8 @@ typedef struct mcpk_step {
   /** \brief The step's resolved inputs, JSON object text. \since 1.0.0 */
   const char *inputs_json;
   /** \brief Absolute path of the step's fresh work directory (exists, empty
-   * except for `inputs.json`). \since 1.0.0 */
+   * except for `inputs.json`). NULL for an `invoke` of a type declaring
+   * ::MCPK_TYPE_NO_WORK_DIR (the inputs are only in inputs_json). \since 1.0.0 */
   const char *work_dir;
   /** \brief Run id. \since 1.0.0 */
   const char *run_id;
@@ -659,7 +667,20 @@ typedef struct mcpk_component_type {
   /** \brief An ::mcpk_execution: whether the kernel calls `plan` (sandboxed
    * process) or `invoke` (in-process) for this type. \since 1.2.0 */
   uint32_t execution;
+  /** \brief `MCPK_TYPE_*` bits, 0 for none. Read only when the plugin
+   * accepted ABI 1.3.0 (`struct_size` does not tell: the member fills what was
+   * padding). Unknown bits refuse the load. \since 1.3.0 */
+  uint32_t flags;
 } mcpk_component_type;
+
+/** \brief Type flag (MCPK_EXECUTION_IN_PROCESS only): `invoke` gets no work
+ * directory — mcpk_step.work_dir is NULL and no `inputs.json` is written
+ * (the inputs are in mcpk_step.inputs_json). Saves the two directory
+ * creations and the file write of every attempt, the largest per-step cost of
+ * in-process steps (docs/ARCHITECTURE.md, "In-process steps"). A type that
+ * writes files (artifacts, results by file) must not declare it.
+ * \since 1.3.0 */
+#define MCPK_TYPE_NO_WORK_DIR 1u
 
 /** \brief The executor function table. Owned by the plugin; valid until
  * mcpk_plugin.release returns. \since 1.0.0 */

@@ -25,11 +25,15 @@ public struct ComponentTypeDefinition: Sendable, Equatable {
     public var execution: Execution
     /// The plugin that declared it (filled by the host).
     public var plugin: String
+    /// Whether each attempt gets a work dir with `inputs.json` (false: the type declared
+    /// `MCPK_TYPE_NO_WORK_DIR`, ABI 1.3.0; in-process types only).
+    public var workDirectory: Bool
 
     public init(name: ComponentType, description: String, schema: JSON, secretFields: [String], execution: Execution,
-                plugin: String) {
+                plugin: String, workDirectory: Bool = true) {
         self.name = name; self.description = description; self.schema = schema
         self.secretFields = secretFields; self.execution = execution; self.plugin = plugin
+        self.workDirectory = workDirectory
     }
 
     /// The problems of a declaration, each with a path rooted at `path` (a plugin with any is refused at load).
@@ -68,6 +72,7 @@ public struct ComponentTypeDefinition: Sendable, Equatable {
         o["plugin"] = .string(plugin)
         o["execution"] = .string(execution.rawValue)
         o["secret_fields"] = JSON(secretFields)
+        o["work_dir"] = .bool(workDirectory)
         o["config_schema"] = schema
         return .object(o)
     }
@@ -78,6 +83,6 @@ public struct ComponentTypeDefinition: Sendable, Equatable {
               let schema = json["config_schema"], case .object = schema else { return nil }
         self.init(name: ComponentType(n), description: json["description"]?.stringValue ?? "", schema: schema,
                   secretFields: (json["secret_fields"]?.arrayValue ?? []).compactMap(\.stringValue), execution: e,
-                  plugin: json["plugin"]?.stringValue ?? "")
+                  plugin: json["plugin"]?.stringValue ?? "", workDirectory: json["work_dir"]?.boolValue ?? true)
     }
 }

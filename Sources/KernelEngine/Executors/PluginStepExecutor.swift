@@ -130,8 +130,15 @@ public final class PluginStepExecutor: StepExecutor {
                 return .failed("context: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
         }
+        // A type declared MCPK_TYPE_NO_WORK_DIR gets none (its inputs are only in inputs_json).
+        let needsWorkDirectory = lease.needsWorkDirectory
+        if !needsWorkDirectory && !inv.stagedFiles.isEmpty {
+            lease.release()
+            return .failed("the step references artifacts (\(inv.stagedFiles.keys.sorted().joined(separator: ", "))) but its type '\(inv.type.rawValue)' "
+                           + "declares no work directory (MCPK_TYPE_NO_WORK_DIR) to stage them in")
+        }
         let step = ExecutorStep(componentType: inv.type.rawValue, config: config, inputs: inputs,
-                              workDirectory: inv.workDirectory, runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
+                              workDirectory: needsWorkDirectory ? inv.workDirectory : "", runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
                               secrets: secrets, runtimeDirectory: runtime.sandbox.configuration.runtimeDirectory)
         let bridge = StepInvocationBridge(invocation: inv, events: events, services: services)
         let race = AttemptRace()
@@ -160,11 +167,13 @@ public final class PluginStepExecutor: StepExecutor {
             let workDirectory = inv.workDirectory
             let inputsFile = inv.inputsFile
             let stagedFiles = inv.stagedFiles
-            let inputsJSON = inputsFile == nil ? Array(inv.inputs.serialized().utf8) : []
+            let inputsJSON = inputsFile == nil && needsWorkDirectory ? Array(inv.inputs.serialized().utf8) : []
             do {
                 result = .success(try await thread.run {
-                    try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON, inputsFile: inputsFile,
-                                                                stagedFiles: stagedFiles)
+                    if needsWorkDirectory {
+                        try PluginStepExecutor.prepareWorkDirectory(workDirectory, inputs: inputsJSON, inputsFile: inputsFile,
+                                                                    stagedFiles: stagedFiles)
+                    }
                     return try lease.invoke(step, callbacks: bridge)
                 })
             } catch { result = .failure(error) }

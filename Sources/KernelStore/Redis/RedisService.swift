@@ -171,25 +171,4 @@ public final class RedisService {
         }
         return try await c.command(bytes: args)
     }
-
-    /// The `redis` entry of `dashboard.health` and `kernel.status`.
-    public var statusJSON: JSON {
-        var o = JSONObject()
-        o["configured"] = true
-        o["endpoint"] = .string(endpoint.redacted)
-        o["state"] = .string(state.rawValue)
-        o["connected"] = .bool(state == .connected)
-        o["fallback_active"] = .bool(state != .connected)
-        o["reconnects"] = JSON(reconnects)
-        o["losses"] = JSON(losses)
-        o["last_error"] = lastError.map { .string($0) } ?? .null
-        o["last_error_at"] = lastErrorAt?.json ?? .null
-        o["channels"] = JSON(channels.count)
-        o["published"] = JSON(published)
-        o["received"] = JSON(received)
-        return .object(o)
-    }
-
-    /// The `redis` entry when no Redis is configured.
-    public static let notConfiguredJSON: JSON = ["configured": false, "connected": false, "fallback_active": false]
 }

@@ -140,13 +140,13 @@ function runtimesList(runtimes) {
 }
 
 /** A `dashboard.health` reply. `sandbox` is null when the kernel runs no sandbox; `plugins` is
- *  {loaded, failed, crashed} (the kernel answers {count: 0} when it has no plugin host). */
+ *  always {loaded, failed, crashed} (zeros when the kernel has no plugin host). */
 export function renderHealth(hl) {
   const { store, sandbox } = hl;
   const out = h('div');
   out.append(kv([
     ['Store', [store.kind, store.ok ? `${store.latency_ms.toFixed(2)} ms` : `error: ${store.error}`].join(' · ')],
-    ['Plugins', hl.plugins.loaded ?? '—'],
+    ['Plugins', hl.plugins.loaded],
     ['Uptime', fmtDuration(Date.now() - hl.uptime_seconds * 1000)],
     ['Version', hl.version],
     ['Load', hl.load ? Object.values(hl.load).map(x => x.toFixed(2)).join(' / ') : '—'],
