@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "KernelLoop",
             // The loop knows no domain types (KernelCore); a UVError becomes a KernelError in
-            // the modules that report it (KernelServer/UVError+KernelError.swift).
+            // the modules that report it (KernelDispatch/UVError+KernelError.swift).
             dependencies: ["CLibUV", "CKernelSupport"],
             swiftSettings: swiftSettings),
         .target(
@@ -96,14 +96,46 @@ let package = Package(
             dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        // The server, by where a request goes: it enters through a transport (KernelTransport),
+        // is dispatched (KernelDispatch) to a method handler (KernelMethods) over the kernel's
+        // services (KernelServices); KernelServer wires them and runs the lifecycle.
         .target(
-            name: "KernelServer",
-            dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
-                           "KernelEngine", "CHTTPParser", "CKernelSupport", "CLibUV",
+            name: "KernelDispatch",
+            dependencies: ["KernelCore", "KernelLoop"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelTransport",
+            // No Kernel: the transports reach business logic only through the Dispatcher.
+            dependencies: ["KernelCore", "KernelLoop", "KernelDispatch", "CHTTPParser", "CKernelSupport",
                            .product(name: "Logging", package: "swift-log")],
             // The console (console/ at the repository root) is found at run time
             // (ConsoleFiles.locate), not a resource: a resource bundle's accessor would
             // link Foundation and ICU into mcpk.
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelConnections",
+            // Connector connections: the pool and the query runtime beside the plugin host.
+            dependencies: ["KernelCore", "KernelLoop", "KernelPlugins", "KernelStore"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelServices",
+            dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
+                           "KernelEngine", "KernelConnections", "KernelDispatch", "KernelTransport",
+                           "CKernelSupport", "CLibUV",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelMethods",
+            dependencies: ["KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox",
+                           "KernelEngine", "KernelConnections", "KernelDispatch", "KernelTransport", "KernelServices",
+                           "CKernelSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "KernelServer",
+            dependencies: ["KernelCore", "KernelLoop", "KernelDispatch", "KernelTransport", "KernelServices",
+                           "KernelMethods", "CKernelSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "KernelClient",
@@ -111,7 +143,8 @@ let package = Package(
             swiftSettings: swift6Settings),
         .executableTarget(
             name: "mcpk",
-            dependencies: ["KernelServer", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop", "KernelPlugins", "KernelClient", "CKernelSupport",
+            dependencies: ["KernelServer", "KernelServices", "KernelCore", "KernelStore", "KernelEngine", "KernelLoop",
+                           "KernelPlugins", "KernelClient", "CKernelSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
@@ -184,7 +217,9 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "KernelEngineTests", dependencies: ["KernelEngine", "KernelCore", "KernelLoop", "KernelStore", "KernelSandbox", "KernelPlugins"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox", "HTTPTestSupport", "PluginTestSupport"],
+        .testTarget(name: "KernelServerTests", dependencies: ["KernelServer", "KernelServices", "KernelMethods", "KernelDispatch", "KernelTransport",
+                                                         "KernelCore", "KernelLoop", "KernelStore", "KernelPlugins", "KernelSandbox", "HTTPTestSupport",
+                                                         "PluginTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "IntegrationTests", dependencies: ["KernelCore", "KernelClient", "HTTPTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),

@@ -25,9 +25,9 @@ fi
 OUT=.build/fuzz
 mkdir -p "$OUT/crashes" "$OUT/src"
 mapfile -t SOURCES < <(find Sources/KernelCore -name '*.swift' | sort)
-SOURCES+=(Sources/KernelServer/HTTP/HTTPRequestParser.swift Sources/KernelServer/HTTP/HTTPRequest.swift
-          Sources/KernelServer/HTTP/HTTPLimits.swift Sources/KernelSandbox/LineBuffer.swift
-          Sources/KernelServer/NDJSONFramer.swift Sources/KernelLoop/Lock.swift)
+SOURCES+=(Sources/KernelTransport/HTTP/HTTPRequestParser.swift Sources/KernelTransport/HTTP/HTTPRequest.swift
+          Sources/KernelTransport/HTTP/HTTPLimits.swift Sources/KernelSandbox/LineBuffer.swift
+          Sources/KernelTransport/Socket/NDJSONFramer.swift Sources/KernelLoop/Lock.swift)
 # Files that import the package's own modules: one module here, so those imports are dropped.
 ONE_MODULE=(Sources/KernelPlugins/LineChannel.swift)
 TABLES=(Tests/KernelCoreTests/Fuzz/FuzzTargets.swift Tests/KernelServerTests/Fuzz/HTTPFuzzTargets.swift
@@ -40,7 +40,8 @@ if [ ! -x "$OUT/mcpk-fuzz" ] || [ -n "$(find "${SOURCES[@]}" "${ONE_MODULE[@]}" 
     sed -E 's/^import (KernelCore|KernelLoop)$//' "$f" >"$OUT/src/$(basename "$f")"
     stripped+=("$OUT/src/$(basename "$f")")
   done
-  swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name MCPKFuzz -use-ld=lld \
+  # -package-name: the transport's sources use `package` access (the SwiftPM package's name).
+  swiftc -sanitize=fuzzer,address -O -parse-as-library -module-name MCPKFuzz -package-name mcpk -use-ld=lld \
     -I Sources/CHTTPParser -lhttp_parser -I Sources/CSodium -lsodium -I Sources/CLibYAML -lyaml "${SOURCES[@]}" "${stripped[@]}" "${TABLES[@]}" fuzz/Entry.swift -o "$OUT/mcpk-fuzz"
 fi
 scripts/fuzz-c.sh build

@@ -47,7 +47,7 @@ public final class HostContext: @unchecked Sendable {
     }
 
     /// Kernel version reported to plugins.
-    public static let kernelVersion = "0.1.0"
+    public static let kernelVersion = KernelVersion.current
     /// Never freed nor written after start-up, so sharing it across threads is safe.
     nonisolated(unsafe) private static let kernelVersionC: UnsafeMutablePointer<CChar> = strdup(kernelVersion)!
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KernelCore
 
 /// The `mcpk` command: `serve` runs the kernel; the other verbs are clients of its socket.
 @main
@@ -6,7 +7,7 @@ struct MCPK: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcpk",
         abstract: "MCP Kernel: a workflow execution kernel for AI-ops components.",
-        version: "0.1.0",
+        version: KernelVersion.current,
         subcommands: MCPK.commands)
 
     /// Global options may precede the subcommand (see `GlobalOptions`).

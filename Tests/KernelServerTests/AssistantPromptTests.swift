@@ -1,6 +1,6 @@
 import KernelCore
 import Testing
-@testable import KernelServer
+@testable import KernelServices
 
 /// The assistant's prompt plumbing (issue 19): the proposal read back from an
 /// answer, the transcript, and the escaping that keeps drafts' `${…}` and a

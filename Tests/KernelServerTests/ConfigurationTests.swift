@@ -1,6 +1,7 @@
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelDispatch
+@testable import KernelServices
 import KernelLoop
 import KernelStore
 

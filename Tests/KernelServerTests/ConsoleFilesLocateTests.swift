@@ -2,7 +2,8 @@ import Glibc
 import KernelLoop
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelServices
+@testable import KernelTransport
 
 /// The console lookup rule (`ConsoleFiles.locate`): `MCPK_CONSOLE_DIR`, else the
 /// repository next to a development build, else `<exe dir>/../share/mcpk/console`,

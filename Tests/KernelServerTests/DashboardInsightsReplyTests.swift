@@ -1,7 +1,8 @@
 import KernelCore
 import KernelStore
 import Testing
-@testable import KernelServer
+@testable import KernelMethods
+@testable import KernelServices
 
 /// The `dashboard.insights` reply is built by the server from the store's typed
 /// `DashboardInsights`: the contract's field names, the reason texts, a null

@@ -1,7 +1,8 @@
 import KernelLoop
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelDispatch
+@testable import KernelTransport
 
 /// `Dispatcher.call` enforces each method's params schema before the handler runs.
 @Suite struct DispatcherSchemaTests {

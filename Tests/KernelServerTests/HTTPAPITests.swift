@@ -4,7 +4,9 @@ import Logging
 import PluginTestSupport
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelDispatch
+@testable import KernelServices
+@testable import KernelTransport
 
 /// The shim's request → control method → response mapping, in process, with a
 /// dispatcher holding methods that answer like the real services do.

@@ -1,5 +1,5 @@
 import Testing
-@testable import KernelServer
+@testable import KernelTransport
 
 @Suite struct HTTPParserTests {
     func parse(_ text: String, limits: HTTPLimits = HTTPLimits()) -> ([HTTPRequest], HTTPRequestParser) {

@@ -1,6 +1,6 @@
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelTransport
 
 @Suite struct HTTPSSEEncoderTests {
     @Test func retryFrame() {

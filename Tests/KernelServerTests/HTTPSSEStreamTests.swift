@@ -5,7 +5,10 @@ import KernelLoop
 import Logging
 import Testing
 @testable import KernelCore
+@testable import KernelDispatch
 @testable import KernelServer
+@testable import KernelServices
+@testable import KernelTransport
 
 /// The SSE transport end to end over real TCP on the kernel loop: an in-process
 /// HTTPServer whose dispatcher holds a `run.subscribe` that behaves like the

@@ -3,7 +3,7 @@ import KernelPlugins
 import KernelSandbox
 import Testing
 @testable import KernelCore
-@testable import KernelServer
+@testable import KernelServices
 
 /// Every `MCPK_*` setting resolves through `KernelConfiguration`: flags > environment > `.env` > default.
 @Suite struct SettingsPrecedenceTests {

@@ -4,6 +4,7 @@ import KernelClient
 import KernelCore
 import KernelLoop
 import KernelServer
+import KernelServices
 
 /// Options every client verb shares: where the kernel is, and output format.
 struct ClientOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelCore
 import KernelServer
+import KernelServices
 
 /// `mcpk config`: the effective settings `mcpk serve` would use here, each with where it came
 /// from (`flag`, `env`, `.env`, `default`); secrets are shown as `***`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelCore
 import KernelServer
+import KernelServices
 
 /// The settings `mcpk serve` takes as flags (the highest precedence: flags > environment >
 /// `.env` > defaults); `mcpk config` takes the same ones, so it shows what serve would use.

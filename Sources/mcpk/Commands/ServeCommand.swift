@@ -5,6 +5,7 @@ import KernelCore
 import KernelEngine
 import KernelLoop
 import KernelServer
+import KernelServices
 import Logging
 
 /// `mcpk serve`: runs the kernel in the foreground until SIGINT/SIGTERM or `kernel.shutdown`.

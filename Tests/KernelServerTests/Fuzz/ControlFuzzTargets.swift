@@ -1,8 +1,8 @@
 // Fuzz target of the control socket's NDJSON framing (`NDJSONFramer`, issue 16), compiled into
 // `mcpk-fuzz` (scripts/fuzz.sh) and into KernelServerTests (`ControlFuzzReplayTests` replays
 // fuzz/corpus/ndjson/*).
-#if canImport(KernelServer)
-@testable import KernelServer
+#if canImport(KernelTransport)
+@testable import KernelTransport
 import KernelCore
 #endif
 #if canImport(Glibc)

@@ -1,8 +1,8 @@
 // Fuzz targets of the HTTP shim's request parsing (issue 16), compiled into `mcpk-fuzz`
 // (scripts/fuzz.sh, with HTTPRequestParser/HTTPRequest/HTTPLimits and libhttp-parser) and
 // into KernelServerTests (`HTTPFuzzReplayTests` replays fuzz/corpus/http/*).
-#if canImport(KernelServer)
-import KernelServer
+#if canImport(KernelTransport)
+import KernelTransport
 #endif
 
 enum HTTPFuzzTargets {

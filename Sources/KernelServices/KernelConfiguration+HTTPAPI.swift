@@ -1,0 +1,4 @@
+import KernelTransport
+
+/// The HTTP shim reads its token and `MCPK_CORS_ORIGINS` from the resolved configuration.
+extension KernelConfiguration: HTTPAPIConfiguration {}
