@@ -74,17 +74,25 @@ extension RunEngine {
     /// Rebuilds a claimed run's state from the store and continues it: finished steps keep
     /// their results, steps that were running are retried if attempts remain (else failed),
     /// queued/retrying steps are queued again. Steps start through `pump` (kernel-wide limit).
+    /// A workflow version's parsed definition, parsed once per (workflow, version): both are
+    /// immutable, so every submission and claim of it shares the parse (`planCache`).
+    func parsedPlan(workflowID: EntityID, _ wv: WorkflowVersion) throws -> WorkflowDefinition {
+        let key = "\(workflowID)@\(wv.version)"
+        if let known = planCache[key] { return known }
+        let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
+        if planCache.count >= EngineLimits.maxCachedVersions { planCache.removeAll() }
+        planCache[key] = plan
+        return plan
+    }
+
     func adopt(_ claimed: WorkflowRun, as adoption: Adoption) async throws {
         var run = claimed
-        let planKey = "\(run.workflowID)@\(run.workflowVersion)"
         let plan: WorkflowDefinition
-        if let known = planCache[planKey] {
+        if let known = planCache["\(run.workflowID)@\(run.workflowVersion)"] {
             plan = known
         } else {
             let (_, wv) = try await catalog.workflow(run.workflowID, version: run.workflowVersion)
-            plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
-            if planCache.count >= EngineLimits.maxCachedVersions { planCache.removeAll() }
-            planCache[planKey] = plan
+            plan = try parsedPlan(workflowID: run.workflowID, wv)
         }
         let rows = try await store.stepRuns(runID: run.id)
         let lastSeq = try await store.lastEventSeq(runID: run.id)

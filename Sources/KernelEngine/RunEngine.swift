@@ -227,7 +227,7 @@ public final class RunEngine {
             throw KernelError.unavailable(phase == .draining ? "the kernel is stopping (draining running steps)" : "the run engine is not running")
         }
         let (workflow, wv) = try await catalog.workflow(idOrName, version: version)
-        let plan = try WorkflowDefinition.parse(wv.definition, lookup: nil)
+        let plan = try parsedPlan(workflowID: workflow.id, wv)
         let withDefaults = try plan.validateRunInputs(inputs)
         let pinned = try await pin(plan)
         return try await startRun(workflow: workflow, version: wv.version, plan: plan, inputs: withDefaults, pinned: pinned,

@@ -27,7 +27,7 @@ def page_table(seed):
         ("component-detail", f"/components/{hello['id']}", "#component-config"),
         ("component-versions", f"/components/{hello['id']}?tab=versions", ".diff .add"),
         ("component-history", f"/components/{hello['id']}?tab=history", "table.audit tbody tr"),
-        ("component-new", "/components/new", "#component-form .field[data-path='config.codeContent'], #component-form .field[data-path='config.model']"),
+        ("component-new", "/components/new", "#component-form .field[data-path^='config.']:not([data-path='config.type'])"),
         ("component-edit", f"/components/{hello['id']}/edit", "#f-codeContent"),
         ("workflows", "/workflows", f'[data-workflow-id="{wf["id"]}"]'),
         ("workflow-builder", f"/workflows/{wf['id']}", "[data-testid='canvas'] [data-testid='node'][data-step='greet']"),
