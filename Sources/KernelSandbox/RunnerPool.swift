@@ -58,7 +58,10 @@ public final class RunnerPool {
         let key = RunnerPool.key(spec, owner: owner)
         guard let runner = await acquire(key: key, spec: spec, owner: owner) else { return nil }
         do {
-            try sandbox.refillSlot(runner.slot, spec: spec)
+            // Off the loop: removing the last attempt's files and writing this one's (ext4 may
+            // read a block bitmap from disk on a mkdir, which stalled every run of the kernel).
+            let slot = runner.slot
+            try await sandbox.slotFiles.run { try Sandbox.refillSlot(slot, spec: spec) }
             let work = sandbox.workDirectory(runId: spec.runId, stepId: spec.stepId, attempt: spec.attempt)
             let seen = sandbox.paths(forWorkDirectory: runner.slot)
             let attempt = try WarmProcess(runner: runner, environment: sandbox.attemptEnvironment(spec, slot: runner.slot),

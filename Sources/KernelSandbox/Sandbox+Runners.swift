@@ -65,14 +65,16 @@ extension Sandbox {
 
     /// Readies a runner's slot for the next attempt: everything the last one left is
     /// removed, then `inputs.json` and the spec's files are written.
-    func refillSlot(_ slot: String, spec: StepSpec) throws {
+    /// File system work only (any thread: `slotFiles` runs it off the loop).
+    nonisolated static func refillSlot(_ slot: String, spec: StepSpec) throws {
         removeChildren(of: slot)
         try writeStepFiles(slot, spec: spec)
     }
 
     /// Moves what an attempt left in the slot to the attempt's own work dir
     /// (`$MCPK_HOME/work/<run>/<step>/<attempt>`, as for a cold step).
-    func keepSlot(_ slot: String, as work: String) {
+    /// File system work only (any thread: `slotFiles` runs it off the loop).
+    nonisolated static func keepSlot(_ slot: String, as work: String) {
         removeTree(work)
         guard ensureDirectory(work, mode: 0o700) else { return }
         for name in directoryEntries(slot) where rename(slot + "/" + name, work + "/" + name) != 0 {

@@ -33,6 +33,12 @@ public final class Sandbox {
         return "step-\(getpid())-\(sequence)"
     }
 
+    /// File system work of warm runner slots (refill before, move to the work dir after an
+    /// attempt), kept off the loop thread: one thread, so a slot's operations stay in order.
+    nonisolated let slotFiles = WorkerThread(name: "mcpk-slot-files")
+
+    deinit { slotFiles.stop() }
+
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
         let initial = SandboxReport(mode: configuration.requestedMode, ready: false, namespaces: false, seccomp: false,
@@ -111,7 +117,7 @@ public final class Sandbox {
         guard ensureDirectory(work, mode: 0o700), ensureDirectory(work + ".etc", mode: 0o755) else {
             throw KernelError.internal("cannot create work dir \(work): \(String(cString: strerror(errno)))")
         }
-        try writeStepFiles(work, spec: spec)
+        try Sandbox.writeStepFiles(work, spec: spec)
         let uid = SandboxLimits.sandboxUid, gid = SandboxLimits.sandboxGid
         _ = writeFile(work + ".etc/passwd", "root:x:0:0:root:/root:/bin/false\nstep:x:\(uid):\(gid):step:\(SandboxLimits.workMount):/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
         _ = writeFile(work + ".etc/group", "root:x:0:\nstep:x:\(gid):\nnogroup:x:65534:\n")
@@ -120,7 +126,7 @@ public final class Sandbox {
     }
 
     /// `inputs.json` and the spec's files, into an existing work dir.
-    func writeStepFiles(_ work: String, spec: StepSpec) throws {
+    nonisolated static func writeStepFiles(_ work: String, spec: StepSpec) throws {
         if let prepared = spec.inputsFile {
             // A hard link (same file system, no copy): the engine removes the prepared file after
             // the attempt, and a warm runner's slot may be filled after a cold preparation.

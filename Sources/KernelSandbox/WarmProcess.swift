@@ -144,12 +144,20 @@ final class WarmProcess: StepProcessBackend {
         phase = .finished
         answers?.close()
         answers = nil
-        runner.sandbox.keepSlot(runner.slot, as: workDirectory)
-        keptWorkDirectory = workDirectory
         let cb = onFinish
         onFinish = nil
         onOutput = nil
-        runner.attemptFinished(self)
-        cb?(e)
+        let slot = runner.slot, work = workDirectory
+        // The slot's files move to the attempt's work dir off the loop (a mkdir on ext4 may wait
+        // for a disk read: on the loop it stalled every run of the kernel, bench/scale); the
+        // runner gets its slot back, and the step its end, only once they are moved.
+        Task { @KernelActor in
+            do { try await self.runner.sandbox.slotFiles.run { Sandbox.keepSlot(slot, as: work) } } catch {
+                Sandbox.keepSlot(slot, as: work)  // the worker is stopping (kernel shutdown): here, then
+            }
+            self.keptWorkDirectory = work
+            self.runner.attemptFinished(self)
+            cb?(e)
+        }
     }
 }
