@@ -54,6 +54,13 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
         return start.executor!
     }
 
+    /// Starts the loop watchdog with a kernel's resolved settings (flags > env > `.env`), unless
+    /// one is running already (the environment started it with the same values). Loop thread only.
+    public func startWatchdog(thresholdMs: UInt64, abortOnStall: Bool) {
+        guard watchdog == nil else { return }
+        watchdog = LoopWatchdog.start(loop: loop, thresholdMs: thresholdMs, abortOnStall: abortOnStall)
+    }
+
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         queueLock.withLock { jobs.append(unowned) }

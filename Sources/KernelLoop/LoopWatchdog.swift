@@ -10,7 +10,7 @@ import Glibc
 /// `mcpk: loop thread stalled …` to stderr. With `MCPK_LOOP_WATCHDOG_ABORT=1`
 /// it then sends SIGABRT to the loop thread itself, so the Swift backtracer
 /// prints where that thread was stuck (a debugging aid, never for production).
-final class LoopWatchdog: @unchecked Sendable {
+public final class LoopWatchdog: @unchecked Sendable {
     static let beatMs: UInt64 = 50
     static let checkMs: UInt32 = 100
     /// Smallest threshold accepted (below it a busy machine reports noise).
@@ -33,10 +33,21 @@ final class LoopWatchdog: @unchecked Sendable {
 
     static func nowNs() -> UInt64 { uv_hrtime() }
 
-    /// Starts the watchdog when configured. Loop thread only (it creates the heartbeat timer).
+    /// The settings' names (a kernel resolves them through its `KernelConfiguration`).
+    public static let thresholdSetting = "MCPK_LOOP_WATCHDOG_MS"
+    public static let abortSetting = "MCPK_LOOP_WATCHDOG_ABORT"
+
+    /// Starts the watchdog when the process environment configures it, as the loop thread
+    /// starts (before any configuration exists: this is how a test process gets one). A kernel
+    /// applies its resolved settings later (`LoopExecutor.startWatchdog`). Loop thread only.
     static func startIfConfigured(loop: Loop) -> LoopWatchdog? {
-        guard let raw = getenv("MCPK_LOOP_WATCHDOG_MS"), let ms = UInt64(String(cString: raw)) else { return nil }
-        let abort = getenv("MCPK_LOOP_WATCHDOG_ABORT").map { String(cString: $0) == "1" } ?? false
+        guard let raw = getenv(thresholdSetting), let ms = UInt64(String(cString: raw)) else { return nil }
+        let abort = getenv(abortSetting).map { String(cString: $0) == "1" } ?? false
+        return start(loop: loop, thresholdMs: ms, abortOnStall: abort)
+    }
+
+    /// Starts a watchdog. Loop thread only (it creates the heartbeat timer).
+    static func start(loop: Loop, thresholdMs ms: UInt64, abortOnStall abort: Bool) -> LoopWatchdog? {
         let w = LoopWatchdog(thresholdMs: max(ms, minimumThresholdMs), abortOnStall: abort, loopThread: pthread_self())
         guard let t = try? Timer(loop: loop) else { return nil }
         t.start(timeoutMs: beatMs, repeatMs: beatMs) { [unowned w] in w.beat() }

@@ -17,6 +17,7 @@ extension Kernel {
         guard phase == .created else { return }
         phase = .starting
         let t0 = MonotonicClock.milliseconds()
+        try startLoopWatchdog()
         try prepareHome()
         try await openStore()
         try await startPlugins()
@@ -35,6 +36,16 @@ extension Kernel {
             "socket": "\(configuration.socketPath)", "store": "\(configuration.storeKind)",
             "pid": "\(getpid())", "startup_ms": "\(Int(startupMilliseconds))",
         ])
+    }
+
+    /// `MCPK_LOOP_WATCHDOG_MS` / `MCPK_LOOP_WATCHDOG_ABORT` as the configuration resolves them
+    /// (so `.env` and flags set them too); a malformed threshold refuses start-up naming it.
+    func startLoopWatchdog() throws {
+        guard let raw = configuration.settings[LoopWatchdog.thresholdSetting], !raw.isEmpty else { return }
+        guard let ms = UInt64(raw) else {
+            throw KernelError.invalidParams("\(LoopWatchdog.thresholdSetting) must be a number of milliseconds (got '\(raw)')")
+        }
+        KernelRuntime.executor.startWatchdog(thresholdMs: ms, abortOnStall: configuration.settings[LoopWatchdog.abortSetting] == "1")
     }
 
     /// Creates the home (mode 0700) with its `plugins` directory (a default plugin dir, so

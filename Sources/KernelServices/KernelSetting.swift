@@ -1,5 +1,6 @@
 import KernelConnections
 import KernelCore
+import KernelLoop
 import KernelEngine
 import KernelSandbox
 import KernelTransport
@@ -51,9 +52,11 @@ public struct KernelSetting: Sendable {
         KernelSetting(RunnerSettings.enabledSetting, default: "on"),
         KernelSetting(RunnerSettings.maxStepsSetting, default: String(RunnerSettings.defaultMaxSteps)),
         KernelSetting(RunnerSettings.idleSecondsSetting, default: String(RunnerSettings.defaultIdleSeconds)),
-        KernelSetting(RunnerSettings.maxPerPoolSetting, default: "(per runtime)"),
-        KernelSetting(RunnerSettings.maxTotalSetting, default: String(RunnerSettings.defaultMaxTotal)),
+        KernelSetting(RunnerSettings.maxPerPoolSetting, default: "MCPK_MAX_CONCURRENT_STEPS"),
+        KernelSetting(RunnerSettings.maxTotalSetting, default: "\(RunnerSettings.defaultMaxTotal), or MCPK_MAX_CONCURRENT_STEPS if higher"),
         KernelSetting("MCPK_MAX_CONCURRENT_STEPS", default: "2 × cores"),
+        KernelSetting(LoopWatchdog.thresholdSetting, default: "off"),
+        KernelSetting(LoopWatchdog.abortSetting, default: "0"),
         KernelSetting(Kernel.runLeaseVariable, default: String(EngineLimits.leaseMilliseconds)),
         KernelSetting(Kernel.shutdownGraceVariable, default: "30"),
         KernelSetting(Kernel.maxResultBytesVariable, default: "1G"),

@@ -83,6 +83,21 @@ import Testing
         #expect(err.contains(".env line 2: expected KEY=value"))
     }
 
+    /// The loop watchdog's settings resolve through the configuration like any other (a `.env`
+    /// sets them; `mcpk config` shows where from), and a malformed threshold refuses start-up.
+    @Test func loopWatchdogSettingsComeFromTheConfiguration() throws {
+        let dir = KernelProcess.makeHome()
+        try "MCPK_HTTP=off\nMCPK_LOOP_WATCHDOG_MS=soon\n".write(toFile: dir + "/.env", atomically: true, encoding: .utf8)
+        let env = ["MCPK_HOME": dir + "/h", "MCPK_LOOP_WATCHDOG_MS": "", "MCPK_LOOP_WATCHDOG_ABORT": ""]
+        let (cfgStatus, cfg, _) = try KernelProcess.run(KernelProcess.binary, ["config", "--json"], env: env, cwd: dir)
+        #expect(cfgStatus == 0)
+        let row = (try JSONParser.parse(cfg)["items"]?.arrayValue ?? []).first { $0["name"] == "MCPK_LOOP_WATCHDOG_MS" }
+        #expect(row?["source"] == ".env" && row?["value"] == "soon", "\(cfg)")
+        let (status, _, err) = try KernelProcess.run(KernelProcess.binary, ["serve"], env: env, cwd: dir)
+        #expect(status != 0)
+        #expect(err.contains("MCPK_LOOP_WATCHDOG_MS must be a number of milliseconds (got 'soon')"), "\(err)")
+    }
+
     @Test func nonLoopbackHTTPWithoutTokenRefusesToStart() throws {
         let home = KernelProcess.makeHome()
         let (status, _, err) = try KernelProcess.run(KernelProcess.binary, ["serve", "--http", "0.0.0.0:18470"],
