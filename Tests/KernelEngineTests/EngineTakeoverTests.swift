@@ -69,34 +69,49 @@ import Logging
         try await seed.insertEvents((1...4).map { RunEvent(runID: run.id, seq: Int64($0), type: .log, payload: ["n": .int(Int64($0))], at: now) })
 
         // The seeded lease has expired already, so the lease length does not delay the takeover
-        // (the sweep runs every lease/3); a longer one keeps the WINNER's lease from lapsing when a
-        // loaded test process stalls for over a second — a later, legitimate takeover from the
-        // winner that this test would count as a double takeover from the dead kernel.
+        // (the sweep runs every lease/3); a longer one makes a lapse of the winner's own lease
+        // (handled below) rarer when a loaded test process stalls.
         let b = try await Self.node(url, home: home, owner: "kernel-b", catalog: catalog, lease: 6000)
         let c = try await Self.node(url, home: home, owner: "kernel-c", catalog: catalog, lease: 6000)
         let done = try await Self.waitTerminal(seed, run.id, on: b.engine)
         #expect(done.status == .succeeded)
-        let winners = [b, c].filter { $0.engine.takeoverCount == 1 }
-        #expect(winners.count == 1)
-        #expect(b.engine.takeoverCount + c.engine.takeoverCount == 1)
-        let winner = winners.first?.engine.configuration.owner ?? "none"
-        #expect(done.owner == winner)
+        await b.engine.journal.flushed(); await c.engine.journal.flushed()
+
+        // Exactly one engine took the run over FROM THE DEAD KERNEL. A second takeover can only
+        // be from that winner, after its own lease lapsed (the whole test process stalled past a
+        // lease: every in-process test shares one loop) — a legitimate lapse, whose fenced-out
+        // journal then never landed; it must never be a second takeover from the dead kernel.
+        let audit = try await seed.listAudit(AuditQuery(actionType: "run.takeover"))
+        let fromDead = audit.filter { $0.details["previous_owner"] == "kernel-dead" }
+        #expect(fromDead.count == 1, "\(audit.map(\.details))")
+        #expect(audit.allSatisfy { $0.entityID == run.id })
+        let winner = fromDead.first?.actor ?? "none"
+        #expect(b.engine.takeoverCount + c.engine.takeoverCount == audit.count)
+        let lapsed = audit.count > 1
+        if lapsed {
+            #expect(audit.filter { $0.details["previous_owner"] != "kernel-dead" }.allSatisfy { $0.details["previous_owner"] == .string(winner) })
+        } else {
+            #expect(done.owner == winner)
+        }
 
         let steps = try await seed.stepRuns(runID: run.id)
         let s2 = steps.filter { $0.stepID == "s2" }
-        #expect(s2.map(\.status) == [.failed, .succeeded])
-        #expect(s2.first?.error == "interrupted: kernel kernel-dead lost its lease")
+        // One success, once (0 double completions); the interrupted attempt names whose lease went.
+        #expect(s2.filter { $0.status == .succeeded }.count == 1 && s2.last?.status == .succeeded, "\(s2.map(\.status))")
+        #expect(s2.map(\.attempt) == Array(1...s2.count))
+        // After a lapse the winner's own interruption of attempt 1 may or may not have landed.
+        let interrupted = ["interrupted: kernel kernel-dead lost its lease"] + (lapsed ? ["interrupted: kernel \(winner) lost its lease"] : [])
+        #expect(interrupted.contains(s2.first?.error ?? ""), "\(s2.map(\.error))")
+        if !lapsed { #expect(s2.map(\.status) == [.failed, .succeeded]) }
         #expect(steps.filter { $0.stepID == "s1" }.map(\.attempt) == [1])   // s1 kept its result, not re-run
 
-        await b.engine.journal.flushed(); await c.engine.journal.flushed()
         let events = try await seed.events(runID: run.id, after: 0, limit: 1000)
         #expect(events.map(\.seq) == Array(1...Int64(events.count)))
         #expect(events.last?.type == .end)
-        let line = events.first { $0.type == .log && $0.payload["previous_owner"] == "kernel-dead" }
-        #expect(line?.payload["line"]?.stringValue == "run taken over by kernel \(winner) from kernel kernel-dead (lease expired)")
-        let audit = try await seed.listAudit(AuditQuery(actionType: "run.takeover"))
-        #expect(audit.map(\.actor) == [winner])
-        #expect(audit.first?.entityID == run.id && audit.first?.details["previous_owner"] == "kernel-dead")
+        let finalOwner = done.owner ?? "none"
+        let from = lapsed ? winner : "kernel-dead"
+        #expect(events.contains { $0.type == .log && $0.payload["line"]?.stringValue == "run taken over by kernel \(finalOwner) from kernel \(from) (lease expired)" },
+                "\(events.filter { $0.type == .log }.map(\.payload))")
 
         await b.engine.stop(); await c.engine.stop()
         await seed.close(); await b.sql.close(); await c.sql.close()
