@@ -25,26 +25,27 @@ public final class ExecutorLease: @unchecked Sendable {
     /// `in-process` or `process` (a `mcpk plugin-host` child).
     public var isolation: PluginIsolation { backend is ProcessBackend ? .process : .inProcess }
 
+    /// This plugin's own declaration of the type (ABI 1.2.0), or nil (an older plugin, or one
+    /// serving a type another plugin declares).
+    private var declaration: ComponentTypeDefinition? {
+        backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }
+    }
+
     /// How the plugin declared this type runs (ABI 1.2.0), or nil (older plugins: `plan` if
     /// the table has it, else `invoke`).
-    public var declaredExecution: ComponentTypeDefinition.Execution? {
-        backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }?.execution
-    }
+    public var declaredExecution: ComponentTypeDefinition.Execution? { declaration?.execution }
 
     /// The config fields the plugin's schema marks `x-mcpk-template` (ABI 1.2.0 declaration): the
     /// engine resolves their `${inputs…}` references against the step inputs before `plan` / `invoke`.
     public var declaredTemplateFields: [String] {
-        let d = backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }
-        return (d?.schema["properties"]?.objectValue ?? JSONObject()).compactMap { name, s in
+        (declaration?.schema["properties"]?.objectValue ?? JSONObject()).compactMap { name, s in
             s[ComponentConventions.templateHint] == true ? name : nil
         }
     }
 
     /// Whether an `invoke` of this type gets a work dir (false only when this plugin declared the
     /// type with `MCPK_TYPE_NO_WORK_DIR`, ABI 1.3.0; every older declaration gets one).
-    public var needsWorkDirectory: Bool {
-        backend.metadata.componentTypeDefinitions.first { $0.name.rawValue == componentType }?.workDirectory ?? true
-    }
+    public var needsWorkDirectory: Bool { declaration?.workDirectory ?? true }
 
     public var canPlan: Bool { backend.executorCapabilities.plan }
     public var canInvoke: Bool { backend.executorCapabilities.invoke }
