@@ -87,6 +87,11 @@ import Testing
         let s = try f.wait(id)
         #expect(Self.step(s, "m")?["result"] == ["x": 1], "\(s)")
         #expect(!FileManager.default.fileExists(atPath: k.home + "/work/\(id)/m/1"))
+        // Such a type has nowhere to stage a referenced artifact: the step fails saying so.
+        try f.workflow("staged", ["steps": [["id": "m", "component": "merge", "inputs": ["a": ["$artifact": "report.txt"]]]]])
+        let staged = try f.wait(try f.run("staged"))
+        #expect(staged["status"] == "failed", "\(staged)")
+        #expect(Self.step(staged, "m")?["error"]?.stringValue?.contains("declares no work directory (MCPK_TYPE_NO_WORK_DIR)") == true, "\(staged)")
 
         let so = try Self.buildFixture(into: k.home + "/extra-plugins")
         _ = try k.call("plugin.load", ["path": .string(so)])

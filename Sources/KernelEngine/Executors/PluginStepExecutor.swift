@@ -102,6 +102,13 @@ public final class PluginStepExecutor: StepExecutor {
 
     private func runInvoke(_ inv: StepInvocation, lease: ExecutorLease, events: StepEventSink,
                            cancellation: StepCancellation) async -> AttemptOutcome {
+        // A type declared MCPK_TYPE_NO_WORK_DIR gets none (its inputs are only in inputs_json).
+        let needsWorkDirectory = lease.needsWorkDirectory
+        if !needsWorkDirectory && !inv.stagedFiles.isEmpty {
+            lease.release()
+            return .failed("the step references artifacts (\(inv.stagedFiles.keys.sorted().joined(separator: ", "))) but its type '\(inv.type.rawValue)' "
+                           + "declares no work directory (MCPK_TYPE_NO_WORK_DIR) to stage them in")
+        }
         let services = self.services()
         // A value stored by reference reaches the plugin whole (its inputs.json is the resolved file).
         var inputs = inv.inputs
@@ -129,13 +136,6 @@ public final class PluginStepExecutor: StepExecutor {
                 lease.release()
                 return .failed("context: " + ((error as? KernelError)?.message ?? "\(error)"))
             }
-        }
-        // A type declared MCPK_TYPE_NO_WORK_DIR gets none (its inputs are only in inputs_json).
-        let needsWorkDirectory = lease.needsWorkDirectory
-        if !needsWorkDirectory && !inv.stagedFiles.isEmpty {
-            lease.release()
-            return .failed("the step references artifacts (\(inv.stagedFiles.keys.sorted().joined(separator: ", "))) but its type '\(inv.type.rawValue)' "
-                           + "declares no work directory (MCPK_TYPE_NO_WORK_DIR) to stage them in")
         }
         let step = ExecutorStep(componentType: inv.type.rawValue, config: config, inputs: inputs,
                               workDirectory: needsWorkDirectory ? inv.workDirectory : "", runId: inv.runID, stepId: inv.stepID, attempt: inv.attempt,
