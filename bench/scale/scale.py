@@ -2,12 +2,13 @@
 """Scale-out benchmark: N kernels (separate homes) on one PostgreSQL database, one shared queue.
 
 For each N: a fresh database, N `mcpk serve` kernels with the same MCPK_MAX_CONCURRENT_STEPS,
+after warm-up waves that give every kernel a full warm runner pool (not measured),
 RUNS runs of a SLEEP-second Python step submitted all to kernel 1 over HTTP; throughput is
 RUNS / (last finished_at - first created_at); queue wait = started_at - created_at of each run.
 Then the cross-kernel live latency: one run printing `t=<ns>` lines executes on one kernel,
 SSE_CLIENTS SSE clients follow it on the other; latency = receive time - embedded time.
 """
-import json, os, re, selectors, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import http.client, json, os, re, selectors, shutil, socket, subprocess, sys, tempfile, threading, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 mcpk, pg = sys.argv[1], sys.argv[2]
@@ -37,6 +38,28 @@ def call(port, method, path, body=None):
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.loads(r.read())
+
+# The submitting client keeps one HTTP/1.1 connection per thread (keep-alive), as a real client
+# would; a new TCP connection per request costs the 2-core machine's CPU that the kernels share.
+_conns = threading.local()
+
+def submit(port, path, body):
+    key = f"c{port}"
+    for attempt in range(2):
+        c = getattr(_conns, key, None)
+        if c is None:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60); setattr(_conns, key, c)
+        try:
+            c.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+            r = c.getresponse(); data = r.read()
+            if r.status >= 300: raise SystemExit(f"POST {path}: HTTP {r.status}: {data[:300]!r}")
+            return json.loads(data)
+        except (http.client.HTTPException, OSError):
+            c.close(); setattr(_conns, key, None)
+            if attempt: raise
+
+def unfinished(db):
+    return int(psql(db, "SELECT count(*) FROM workflow_runs WHERE finished_at IS NULL").strip())
 
 class Kernel:
     def __init__(self, db, extra=None):
@@ -73,16 +96,23 @@ def throughput(n):
         call(p, "POST", "/api/v1/components", {"name": "nap", "config": {"type": "Python Script", "codeContent": code}})
         wf = call(p, "POST", "/api/v1/workflows", {"name": "naps", "inputs": {"type": "object", "properties": {"i": {"type": "integer"}}},
                                                     "steps": [{"id": "nap", "component": "nap", "inputs": {"i": "${inputs.i}"}}]})
-        # Warm-up: one run per kernel's runtime (not measured).
-        call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"inputs": {"i": -1}})
-        while psql(db, "SELECT count(*) FROM workflow_runs WHERE finished_at IS NULL").strip() != "0": time.sleep(0.1)
+        # Warm-up (not measured): waves of one run per step slot of every kernel until each kernel
+        # holds a full warm runner pool (one runner per step it may run), as a long-running kernel
+        # does; otherwise the measured window would also time the kernels' first runner starts.
+        warm = []
+        for wave in range(6):
+            with ThreadPoolExecutor(8) as ex:
+                list(ex.map(lambda i: submit(p, f"/api/v1/workflows/{wf['id']}/runs", {"inputs": {"i": -1}}), range(n * int(STEPS))))
+            while unfinished(db): time.sleep(0.1)
+            warm = [(call(k.port, "GET", "/api/v1/kernel/status").get("runners") or {}).get("runners", 0) for k in ks]
+            if min(warm) >= int(STEPS): break
+        print(f"  warm-up: {wave + 1} wave(s) of {n * int(STEPS)} runs; warm runners per kernel {warm}", flush=True)
         t0 = int(time.time() * 1000) - 1
         with ThreadPoolExecutor(8) as ex:
-            list(ex.map(lambda i: call(p, "POST", f"/api/v1/workflows/{wf['id']}/runs", {"inputs": {"i": i}}), range(RUNS)))
+            list(ex.map(lambda i: submit(p, f"/api/v1/workflows/{wf['id']}/runs", {"inputs": {"i": i}}), range(RUNS)))
         deadline = time.time() + 900
         while time.time() < deadline:
-            left = int(psql(db, "SELECT count(*) FROM workflow_runs WHERE finished_at IS NULL").strip())
-            if left == 0: break
+            if unfinished(db) == 0: break
             time.sleep(0.2)
         rows = [r.split("|") for r in psql(db, f"SELECT created_at, started_at, finished_at, status, owner FROM workflow_runs WHERE created_at >= {t0}").split()]
         created = [int(r[0]) for r in rows]; started = [int(r[1]) for r in rows if r[1]]; finished = [int(r[2]) for r in rows if r[2]]
