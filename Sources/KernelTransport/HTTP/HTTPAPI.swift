@@ -238,7 +238,7 @@ public final class HTTPAPI {
             params = o
         }
         if route.query {
-            let schema = route.controlMethod.flatMap { name in dispatcher.methods.first { $0.name == name }?.params }
+            let schema = route.controlMethod.flatMap { name in dispatcher.spec(name)?.params }
             var seen = Set<String>()
             for (k, _) in request.query where !seen.contains(k) && vars[k] == nil {
                 seen.insert(k)
