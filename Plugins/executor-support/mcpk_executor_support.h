@@ -161,6 +161,15 @@ static inline void mx_common(mx_buf *b, const char *config, int network_default)
   free(conns);
 }
 
+/* Marks a function that a plugin's own source files share (declared in the plugin's
+ * headers, e.g. Plugins/llm/llm_stream.h): linked across its files, not exported from
+ * its shared library, whose one exported symbol stays mcpk_plugin_init. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MX_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define MX_INTERNAL
+#endif
+
 /* Standard init for an executor handling `TYPES`, declared with their schemas in
  * `TYPE_DEFS` (mcpk_component_type, ABI 1.2.0: <plugin>_type.h): `PLAN` turns a step
  * into a process spec (NULL if the executor only invokes), `INVOKE` runs it
