@@ -54,6 +54,19 @@ class Control:
         self.s.close()
 
 
+def gc(c, patience=120):
+    """`kernel.gc`; a sweep already running (the retention timer's own, answered `conflict`) is
+    waited out and the call repeated."""
+    deadline = time.time() + patience
+    while True:
+        try:
+            return c.call("kernel.gc", {})
+        except RuntimeError as e:
+            if "a retention sweep is already running" not in str(e) or time.time() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def ensure(c, method, params):
     try:
         return c.call(method, params)
@@ -97,9 +110,40 @@ def db_connections():
     return sum(1 for line in out if f"pid={pid}," in line and line.split()[3].endswith(":" + port))
 
 
+# The Data step's sqlite connector connections (ConnectionPool: up to MCPK_CONNECTION_POOL_SIZE, default
+# 8, per connection record; an idle one stays open for the next statement): each holds the data file
+# open. When steps overlap the pool opens another, so they are counted apart and checked against it.
+CONNECTOR_POOL_MAX = int(os.environ.get("MCPK_CONNECTION_POOL_SIZE", "8"))
+
+
+def connector_fds():
+    """The kernel's fds on the Data step's database file (the connector pool's connections)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == db_path:
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
 def other_fds():
-    """Open fds other than the pooled database connections."""
-    return open_fds() - db_connections()
+    """Open fds other than the pooled database and connector connections."""
+    return open_fds() - db_connections() - connector_fds()
+
+
+def fd_targets():
+    """Every fd's target (path, socket:[…], pipe:[…], …) with its count."""
+    targets = {}
+    for n in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            t = os.readlink(f"/proc/{pid}/fd/{n}")
+        except OSError:
+            continue
+        t = t.split(":[")[0] if ":[" in t else t
+        targets[t] = targets.get(t, 0) + 1
+    return targets
 
 
 def fd_kinds():
@@ -345,8 +389,9 @@ def settle_runners(seconds):
 
 
 settle_runners(RUNNER_IDLE + 30)
-c.call("kernel.gc", {})
-idle_fds, idle_db, idle_kinds, rss0, store0 = other_fds(), db_connections(), fd_kinds(), rss_bytes(), store_bytes()
+gc(c)
+idle_fds, idle_db, idle_kinds, idle_targets, rss0, store0 = other_fds(), db_connections(), fd_kinds(), fd_targets(), rss_bytes(), store_bytes()
+idle_connector = connector_fds()
 print(f"before: RSS {mib(rss0)}, store {mib(store0)}, open fds {idle_fds} + {idle_db} database connections "
       f"(idle: after one warm-up run, its warm runners retired)", flush=True)
 
@@ -362,7 +407,7 @@ while any(t.is_alive() for t in threads):
     if done - last_gc >= max(50, runs // 40):
         last_gc = done
         try:
-            c.call("kernel.gc", {})
+            gc(c)
         except RuntimeError as e:
             fail(-1, f"kernel.gc: {e}")
     samples.append((done, rss_bytes(), store_bytes()))
@@ -374,16 +419,17 @@ elapsed = time.time() - t0
 
 # Retention sweeps what finished (runs older than the policy's age), then the kernel idles.
 time.sleep(float(os.environ.get("SOAK_RETENTION_WAIT", "3")))
-gc = c.call("kernel.gc", {})
+gc_summary = gc(c)
 settle_runners(RUNNER_IDLE + 60)
 c.close()
 fds_end = settle_fds(idle_fds)
 db_end = db_connections()
+connector_end = connector_fds()
 rss1, store1 = rss_bytes(), store_bytes()
 mid = [s for s in samples if s[0] >= runs // 2] or samples[-1:] or [(0, rss1, store1)]
 rss_mid, store_mid = mid[0][1], mid[0][2]
 print(f"after:  RSS {mib(rss1)}, store {mib(store1)}, open fds {fds_end} + {db_end} database connections; halfway: RSS {mib(rss_mid)}, store {mib(store_mid)}; "
-      f"last gc deleted {gc['runs']['count']} runs, {gc['blobs']['count']} blobs")
+      f"last gc deleted {gc_summary['runs']['count']} runs, {gc_summary['blobs']['count']} blobs")
 print(f"{counts['runs']} runs in {elapsed:.0f} s ({counts['runs'] / max(elapsed, 1e-9):.1f} runs/s), {clients} SSE clients, "
       f"{counts['events']} events received, {counts['reconnects']} reconnects with Last-Event-ID")
 
@@ -403,6 +449,8 @@ checks = [
      f"{mib(store0)} → {mib(store_mid)} → {mib(store1)}"),
     ("open fds back to the idle count", fds_end <= idle_fds, f"{idle_fds} idle, {fds_end} after (pooled database connections apart)"),
     (f"database connections within the pool (≤ {DB_CONNECTIONS_MAX})", db_end <= DB_CONNECTIONS_MAX, f"{idle_db} idle, {db_end} after"),
+    (f"connector connections within the pool (≤ {CONNECTOR_POOL_MAX})", connector_end <= CONNECTOR_POOL_MAX,
+     f"{idle_connector} idle, {connector_end} after (fds on {db_path})"),
 ]
 if fds_end > idle_fds:
     end_kinds = fd_kinds()
@@ -415,6 +463,10 @@ if fds_end > idle_fds:
             parts = line.split()
             key = f"{parts[0]} {parts[1]} {parts[4] if parts[0] == 'tcp' else ''}"
             mine[key] = mine.get(key, 0) + 1
+    end_targets = fd_targets()
+    print("  fds by target, idle → after: " + ", ".join(f"{k} {idle_targets.get(k, 0)} → {end_targets.get(k, 0)}"
+                                                      for k in sorted(set(idle_targets) | set(end_targets))
+                                                      if idle_targets.get(k, 0) != end_targets.get(k, 0)))
     print("  the kernel's sockets (ss): " + ", ".join(f"{k.strip()} × {n}" for k, n in sorted(mine.items())))
 bad = 0
 for name, ok, detail in checks:
